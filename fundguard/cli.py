@@ -1,0 +1,210 @@
+"""The ``fundguard`` command: one sub-command per job, help in Chinese and English.
+
+This is the application layer: it may import every package of ``fundguard``; nothing imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from fundguard import __version__
+from fundguard.core.errors import FundGuardError
+
+app = typer.Typer(
+    name="fundguard",
+    help="FundGuard 医保基金智能监管平台 — 导入国家医保平台格式数据、检查数据质量、生成合成城市演示数据。\n\n"
+    "FundGuard medical-insurance fund supervision: ingest national-platform data, check its quality, "
+    "generate a synthetic city for demos and tests.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+Workspace = Annotated[
+    Path, typer.Option("--workspace", "-w", help="工作区目录 Workspace directory (store, quarantine, reports).")
+]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="不显示进度条 Hide progress bars.")]
+
+
+def _fail(err: FundGuardError) -> typer.Exit:
+    console.print(f"[red]错误[/red] {err.zh}\n[red]Error[/red] {err.en}")
+    return typer.Exit(code=2)
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: Annotated[bool, typer.Option("--version", help="显示版本 Show the version.")] = False) -> None:
+    if version:
+        console.print(f"fundguard {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="输出目录 Output directory for the generated tables.")],
+    lines: Annotated[int, typer.Option("--lines", "-n", help="费用明细行数 Target number of fee lines.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="随机种子（同种子同结果）Seed: the same seed gives the same files.")] = 20250101,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="文件格式 File format: parquet | csv | csv-gbk | jsonl | xlsx.")
+    ] = "parquet",
+    violation_scale: Annotated[
+        float, typer.Option(help="违规植入倍率，0 为无违规 Multiplier of every planted-violation rate; 0 = clean.")
+    ] = 1.0,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(help="单类违规比例 Rate of one violation type, TYPE=RATE (repeatable); see `fundguard violations`."),
+    ] = None,
+    no_progress: NoProgress = False,
+) -> None:
+    """生成合成城市：机构、医师、参保人、目录、就诊、结算、费用明细、进销存，并植入带标注的违规。
+
+    Generate a deterministic synthetic city in the national tables, with labelled planted violations
+    (ground_truth.csv).
+    """
+    from fundguard.synth import CityConfig, generate_city
+
+    rates = _parse_rates(rate or [])
+    cfg = CityConfig(seed=seed, fee_lines=lines, fmt=fmt, violation_scale=violation_scale, violation_rates=rates)
+    try:
+        summary = generate_city(out, cfg, progress=not no_progress)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    console.print(summary.summary_zh() if hasattr(summary, "summary_zh") else summary)
+    console.print(f"输出 Output: [bold]{out}[/bold]")
+
+
+@app.command()
+def violations() -> None:
+    """列出合成城市可植入的违规类型 List the violation types the generator can plant."""
+    from fundguard.synth import VIOLATION_TYPES
+
+    t = RichTable("代码 code", "名称", "默认比例 default rate", "依据 legal basis")
+    for v in VIOLATION_TYPES.values() if isinstance(VIOLATION_TYPES, dict) else VIOLATION_TYPES:
+        t.add_row(str(getattr(v, "code", v)), getattr(v, "name_zh", ""), str(getattr(v, "rate", "")),
+                  getattr(v, "legal_basis", ""))
+    console.print(t)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或目录 Files or directories (CSV/GBK, xlsx, Parquet, JSONL).")],
+    workspace: Workspace = Path("workspace"),
+    table: Annotated[
+        str | None, typer.Option("--table", "-t", help="指定表名 Table name, when neither file name nor header tells.")
+    ] = None,
+    dictionary: Annotated[
+        list[Path] | None,
+        typer.Option("--dictionary", "-d", help="地方字典 CSV (dic_type,code,name) extending the national code lists."),
+    ] = None,
+    no_progress: NoProgress = False,
+) -> None:
+    """导入数据：校验每一行，错误行隔离并说明原因，导入原子化、可重复执行。
+
+    Ingest files into the workspace store. Bad rows go to quarantine with file, line and reason; an import is
+    atomic and idempotent. Reports land in WORKSPACE/reports/.
+    """
+    from fundguard.data.ingest import ingest as run_ingest
+
+    try:
+        report = run_ingest(paths, workspace, table=table, progress=not no_progress,
+                            dictionary_files=dictionary or [])
+    except FundGuardError as err:
+        raise _fail(err) from err
+    console.print(report.summary_zh())
+    console.print(f"报告 Report: [bold]{workspace / 'reports' / 'ingest-latest.html'}[/bold]")
+
+
+@app.command()
+def quality(workspace: Workspace = Path("workspace")) -> None:
+    """数据质量报告：表概况、跨表一致性、费用概况 Data-quality report of the workspace store."""
+    report_paths = _quality(workspace)
+    console.print(f"报告 Report: [bold]{report_paths['html']}[/bold]")
+
+
+@app.command()
+def store(workspace: Workspace = Path("workspace")) -> None:
+    """工作区概况：每张表的行数与导入批次 What the workspace store holds."""
+    from fundguard.data import schema
+    from fundguard.data.store import Store
+
+    s = Store(workspace)
+    t = RichTable("表 table", "中文名", "行数 rows")
+    for name, n in s.row_counts().items():
+        t.add_row(name, schema.table(name).name_zh, f"{n:,}")
+    console.print(t)
+    console.print(f"导入批次 imports: {len(s.ingests())}")
+
+
+@app.command("schema")
+def show_schema(
+    table: Annotated[str | None, typer.Argument(help="表名，省略则列出全部表 Table; omit to list all.")] = None,
+) -> None:
+    """查看标准表结构（国家医保平台字段代码）Show the canonical tables and their columns."""
+    from fundguard.data import schema
+
+    if table is None:
+        t = RichTable("表 table", "中文名", "列数 columns", "主键 key", "必填 required")
+        for s in schema.tables().values():
+            t.add_row(s.name, s.name_zh, str(len(s.fields)), ",".join(s.key), ",".join(s.required))
+        console.print(t)
+        return
+    try:
+        s = schema.table(table)
+    except KeyError as err:
+        console.print(f"[red]{err.args[0]}[/red]")
+        raise typer.Exit(2) from err
+    t = RichTable("#", "字段 field", "中文名", "类型 kind", "Arrow", "字典 dic", "必填", "主键")
+    for i, f in enumerate(s.fields, 1):
+        t.add_row(str(i), f.name, f.name_zh, f.kind, str(f.arrow_type), f.dic_type,
+                  "是" if f.required else "", "是" if f.key else "")
+    console.print(t)
+
+
+@app.command()
+def demo(
+    workspace: Workspace = Path("fundguard-demo"),
+    lines: Annotated[int, typer.Option("--lines", "-n", help="费用明细行数 Fee lines to generate.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="随机种子 Seed.")] = 20250101,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="生成文件格式 Format of the generated files.")] = "csv",
+    no_progress: NoProgress = False,
+) -> None:
+    """一键演示：生成合成城市 → 导入 → 数据质量报告，并打印结果位置。
+
+    The main job on the embedded default: generate a synthetic city, ingest it, write the reports, and print
+    where to open them.
+    """
+    from fundguard.demo import run_demo
+
+    try:
+        index = run_demo(workspace, lines=lines, seed=seed, fmt=fmt, progress=not no_progress, console=console)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")
+
+
+def _quality(workspace: Path) -> dict[str, Path]:
+    from fundguard.data.store import Store
+    from fundguard.kb import codes
+    from fundguard.quality import profile_store
+
+    report = profile_store(Store(workspace), icd10_codes=codes.icd10()["code"].to_list())
+    console.print(report.summary_zh())
+    return report.write(workspace / "reports")
+
+
+def _parse_rates(items: list[str]) -> dict[str, float]:
+    rates: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            rates[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise typer.BadParameter(f"应为 TYPE=RATE / expected TYPE=RATE, got {item!r}")
+    return rates
