@@ -27,7 +27,8 @@ app = typer.Typer(
 console = Console()
 
 Workspace = Annotated[
-    Path, typer.Option("--workspace", "-w", help="工作区目录 Workspace directory (store, quarantine, reports).")
+    Path,
+    typer.Option("--workspace", "-w", help="工作区目录 Workspace directory (store, quarantine, reports)."),
 ]
 NoProgress = Annotated[bool, typer.Option("--no-progress", help="不显示进度条 Hide progress bars.")]
 
@@ -38,7 +39,9 @@ def _fail(err: FundGuardError) -> typer.Exit:
 
 
 @app.callback(invoke_without_command=True)
-def _main(version: Annotated[bool, typer.Option("--version", help="显示版本 Show the version.")] = False) -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="显示版本 Show the version.")] = False,
+) -> None:
     if version:
         console.print(f"fundguard {__version__}")
         raise typer.Exit()
@@ -47,17 +50,25 @@ def _main(version: Annotated[bool, typer.Option("--version", help="显示版本 
 @app.command()
 def generate(
     out: Annotated[Path, typer.Argument(help="输出目录 Output directory for the generated tables.")],
-    lines: Annotated[int, typer.Option("--lines", "-n", help="费用明细行数 Target number of fee lines.")] = 1_000_000,
-    seed: Annotated[int, typer.Option(help="随机种子（同种子同结果）Seed: the same seed gives the same files.")] = 20250101,
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", help="费用明细行数 Target number of fee lines.")
+    ] = 1_000_000,
+    seed: Annotated[
+        int, typer.Option(help="随机种子（同种子同结果）Seed: the same seed gives the same files.")
+    ] = 20250101,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="文件格式 File format: parquet | csv | csv-gbk | jsonl | xlsx.")
+        str,
+        typer.Option("--format", "-f", help="文件格式 File format: parquet | csv | csv-gbk | jsonl | xlsx."),
     ] = "parquet",
     violation_scale: Annotated[
-        float, typer.Option(help="违规植入倍率，0 为无违规 Multiplier of every planted-violation rate; 0 = clean.")
+        float,
+        typer.Option(help="违规植入倍率，0 为无违规 Multiplier of every planted-violation rate; 0 = clean."),
     ] = 1.0,
     rate: Annotated[
         list[str] | None,
-        typer.Option(help="单类违规比例 Rate of one violation type, TYPE=RATE (repeatable); see `fundguard violations`."),
+        typer.Option(
+            help="单类违规比例 Rate of one violation type, TYPE=RATE (repeatable); see `fundguard violations`."
+        ),
     ] = None,
     no_progress: NoProgress = False,
 ) -> None:
@@ -69,7 +80,9 @@ def generate(
     from fundguard.synth import CityConfig, generate_city
 
     rates = _parse_rates(rate or [])
-    cfg = CityConfig(seed=seed, fee_lines=lines, fmt=fmt, violation_scale=violation_scale, violation_rates=rates)
+    cfg = CityConfig(
+        seed=seed, fee_lines=lines, fmt=fmt, violation_scale=violation_scale, violation_rates=rates
+    )
     try:
         summary = generate_city(out, cfg, progress=not no_progress)
     except FundGuardError as err:
@@ -85,21 +98,30 @@ def violations() -> None:
 
     t = RichTable("代码 code", "名称", "默认比例 default rate", "依据 legal basis")
     for v in VIOLATION_TYPES.values() if isinstance(VIOLATION_TYPES, dict) else VIOLATION_TYPES:
-        t.add_row(str(getattr(v, "code", v)), getattr(v, "name_zh", ""), str(getattr(v, "rate", "")),
-                  getattr(v, "legal_basis", ""))
+        t.add_row(
+            str(getattr(v, "code", v)),
+            getattr(v, "name_zh", ""),
+            str(getattr(v, "rate", "")),
+            getattr(v, "legal_basis", ""),
+        )
     console.print(t)
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="文件或目录 Files or directories (CSV/GBK, xlsx, Parquet, JSONL).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="文件或目录 Files or directories (CSV/GBK, xlsx, Parquet, JSONL).")
+    ],
     workspace: Workspace = Path("workspace"),
     table: Annotated[
-        str | None, typer.Option("--table", "-t", help="指定表名 Table name, when neither file name nor header tells.")
+        str | None,
+        typer.Option("--table", "-t", help="指定表名 Table name, when neither file name nor header tells."),
     ] = None,
     dictionary: Annotated[
         list[Path] | None,
-        typer.Option("--dictionary", "-d", help="地方字典 CSV (dic_type,code,name) extending the national code lists."),
+        typer.Option(
+            "--dictionary", "-d", help="地方字典 CSV (dic_type,code,name) extending the national code lists."
+        ),
     ] = None,
     no_progress: NoProgress = False,
 ) -> None:
@@ -111,8 +133,9 @@ def ingest(
     from fundguard.data.ingest import ingest as run_ingest
 
     try:
-        report = run_ingest(paths, workspace, table=table, progress=not no_progress,
-                            dictionary_files=dictionary or [])
+        report = run_ingest(
+            paths, workspace, table=table, progress=not no_progress, dictionary_files=dictionary or []
+        )
     except FundGuardError as err:
         raise _fail(err) from err
     console.print(report.summary_zh())
@@ -142,11 +165,22 @@ def store(workspace: Workspace = Path("workspace")) -> None:
 
 @app.command("schema")
 def show_schema(
-    table: Annotated[str | None, typer.Argument(help="表名，省略则列出全部表 Table; omit to list all.")] = None,
+    table: Annotated[
+        str | None, typer.Argument(help="表名，省略则列出全部表 Table; omit to list all.")
+    ] = None,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown", help="输出全部表的 Markdown 文档 Print every table as Markdown (docs/tables.md)."
+        ),
+    ] = False,
 ) -> None:
     """查看标准表结构（国家医保平台字段代码）Show the canonical tables and their columns."""
     from fundguard.data import schema
 
+    if markdown:
+        typer.echo(schema.markdown(), nl=False)
+        return
     if table is None:
         t = RichTable("表 table", "中文名", "列数 columns", "主键 key", "必填 required")
         for s in schema.tables().values():
@@ -160,17 +194,29 @@ def show_schema(
         raise typer.Exit(2) from err
     t = RichTable("#", "字段 field", "中文名", "类型 kind", "Arrow", "字典 dic", "必填", "主键")
     for i, f in enumerate(s.fields, 1):
-        t.add_row(str(i), f.name, f.name_zh, f.kind, str(f.arrow_type), f.dic_type,
-                  "是" if f.required else "", "是" if f.key else "")
+        t.add_row(
+            str(i),
+            f.name,
+            f.name_zh,
+            f.kind,
+            str(f.arrow_type),
+            f.dic_type,
+            "是" if f.required else "",
+            "是" if f.key else "",
+        )
     console.print(t)
 
 
 @app.command()
 def demo(
     workspace: Workspace = Path("fundguard-demo"),
-    lines: Annotated[int, typer.Option("--lines", "-n", help="费用明细行数 Fee lines to generate.")] = 1_000_000,
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", help="费用明细行数 Fee lines to generate.")
+    ] = 1_000_000,
     seed: Annotated[int, typer.Option(help="随机种子 Seed.")] = 20250101,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="生成文件格式 Format of the generated files.")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="生成文件格式 Format of the generated files.")
+    ] = "csv",
     no_progress: NoProgress = False,
 ) -> None:
     """一键演示：生成合成城市 → 导入 → 数据质量报告，并打印结果位置。
@@ -181,7 +227,9 @@ def demo(
     from fundguard.demo import run_demo
 
     try:
-        index = run_demo(workspace, lines=lines, seed=seed, fmt=fmt, progress=not no_progress, console=console)
+        index = run_demo(
+            workspace, lines=lines, seed=seed, fmt=fmt, progress=not no_progress, console=console
+        )
     except FundGuardError as err:
         raise _fail(err) from err
     console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")

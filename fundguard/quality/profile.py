@@ -91,14 +91,24 @@ def profile_store(store: Store, *, icd10_codes: list[str] | None = None) -> Qual
         seconds=round(time.perf_counter() - started, 2),
         tables=tables,
         checks=checks,
-        money_by_month=_rows(con, """
+        money_by_month=_rows(
+            con,
+            """
             SELECT strftime(setl_time, '%Y-%m') AS month, count(*) AS settlements,
                    sum(medfee_sumamt) AS medfee_sumamt, sum(fund_pay_sumamt) AS fund_pay_sumamt
-            FROM setl_d_valid GROUP BY 1 ORDER BY 1""") if counts.get("setl_d") else [],
-        money_by_med_type=_rows(con, """
+            FROM setl_d_valid GROUP BY 1 ORDER BY 1""",
+        )
+        if counts.get("setl_d")
+        else [],
+        money_by_med_type=_rows(
+            con,
+            """
             SELECT med_type, count(*) AS settlements, sum(medfee_sumamt) AS medfee_sumamt,
                    sum(fund_pay_sumamt) AS fund_pay_sumamt
-            FROM setl_d_valid GROUP BY 1 ORDER BY 3 DESC""") if counts.get("setl_d") else [],
+            FROM setl_d_valid GROUP BY 1 ORDER BY 3 DESC""",
+        )
+        if counts.get("setl_d")
+        else [],
     )
 
 
@@ -109,15 +119,20 @@ def _profile_table(con: duckdb.DuckDBPyConnection, name: str) -> TableProfile:
     valid = "count(*) FILTER (WHERE vali_flag = '1')" if has_vali else "count(*)"
     time_col = t.partition_time
     span = f"min({time_col})::VARCHAR, max({time_col})::VARCHAR" if time_col else "NULL, NULL"
-    refunds = "count(*) FILTER (WHERE refd_setl_flag = '1')" if name == "setl_d" else (
-        "count(*) FILTER (WHERE init_feedetl_sn IS NOT NULL)" if name == "fee_list_d" else "0")
+    refunds = (
+        "count(*) FILTER (WHERE refd_setl_flag = '1')"
+        if name == "setl_d"
+        else ("count(*) FILTER (WHERE init_feedetl_sn IS NOT NULL)" if name == "fee_list_d" else "0")
+    )
     rows, valid_rows, distinct, tmin, tmax, refund_rows = con.execute(
         f"SELECT count(*), {valid}, count(DISTINCT ({key})), {span}, {refunds} FROM {name}"
     ).fetchone()
     return TableProfile(name, t.name_zh, rows, valid_rows, distinct, tmin, tmax, refund_rows)
 
 
-def _run_check(con: duckdb.DuckDBPyConnection, check: Check, counts: dict[str, int], have_icd: bool) -> CheckResult:
+def _run_check(
+    con: duckdb.DuckDBPyConnection, check: Check, counts: dict[str, int], have_icd: bool
+) -> CheckResult:
     result = CheckResult(check.code, check.name_zh, check.name_en, check.severity, 0, checked=False)
     if not all(counts.get(t) for t in check.tables) or (check.code == "diag_not_icd10" and not have_icd):
         return result
@@ -131,8 +146,10 @@ def _run_check(con: duckdb.DuckDBPyConnection, check: Check, counts: dict[str, i
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     rel = con.sql(sql)
-    return [dict(zip(rel.columns, (str(v) if v is not None else "" for v in row), strict=True))
-            for row in rel.fetchall()]
+    return [
+        dict(zip(rel.columns, (str(v) if v is not None else "" for v in row), strict=True))
+        for row in rel.fetchall()
+    ]
 
 
 def _render_html(report: QualityReport) -> str:
@@ -144,19 +161,35 @@ def _write_excel(report: QualityReport, path: Path) -> None:
     wb = xlsxwriter.Workbook(str(path))
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     ws = wb.add_worksheet("表概况")
-    _sheet(ws, head, ["表名", "中文名", "行数", "有效行数", "不同主键数", "最早时间", "最晚时间", "退费行数"],
-           [[t.table, t.name_zh, t.rows, t.valid_rows, t.distinct_keys, t.time_min, t.time_max, t.refund_rows]
-            for t in report.tables])
+    _sheet(
+        ws,
+        head,
+        ["表名", "中文名", "行数", "有效行数", "不同主键数", "最早时间", "最晚时间", "退费行数"],
+        [
+            [t.table, t.name_zh, t.rows, t.valid_rows, t.distinct_keys, t.time_min, t.time_max, t.refund_rows]
+            for t in report.tables
+        ],
+    )
     ws = wb.add_worksheet("质量检查")
-    _sheet(ws, head, ["检查代码", "检查项", "Check", "级别", "问题行数", "是否执行"],
-           [[c.code, c.name_zh, c.name_en, c.severity, c.count, "是" if c.checked else "否（缺少数据）"]
-            for c in report.checks])
+    _sheet(
+        ws,
+        head,
+        ["检查代码", "检查项", "Check", "级别", "问题行数", "是否执行"],
+        [
+            [c.code, c.name_zh, c.name_en, c.severity, c.count, "是" if c.checked else "否（缺少数据）"]
+            for c in report.checks
+        ],
+    )
     for c in report.checks:
         if c.count:
             _sheet(wb.add_worksheet(c.code[:31]), head, c.columns, c.sample)
     ws = wb.add_worksheet("按月金额")
-    _sheet(ws, head, ["月份", "结算笔数", "医疗费总额", "基金支付总额"],
-           [list(r.values()) for r in report.money_by_month])
+    _sheet(
+        ws,
+        head,
+        ["月份", "结算笔数", "医疗费总额", "基金支付总额"],
+        [list(r.values()) for r in report.money_by_month],
+    )
     wb.close()
 
 

@@ -1,0 +1,65 @@
+"""The ``fundguard`` command as a user runs it: help in both languages, and the main job end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fundguard.cli import app
+from fundguard.data.store import Store
+
+runner = CliRunner()
+
+
+def test_help_is_bilingual() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "医保基金智能监管平台" in result.output and "supervision" in result.output
+    for command in ("generate", "ingest", "quality", "store", "schema", "demo"):
+        assert command in result.output
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0, command
+
+
+def test_schema_lists_tables_and_columns() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0 and "fee_list_d" in result.output and "费用明细" in result.output
+    result = runner.invoke(app, ["schema", "fee_list_d"])
+    assert "bilg_dr_code" in result.output and "开单医生编码" in result.output
+    result = runner.invoke(app, ["schema", "no_such_table"])
+    assert result.exit_code == 2
+
+
+def test_ingest_bad_path_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(tmp_path / "missing.csv"), "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 2
+    assert "错误" in result.output and "Error" in result.output
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    ws = tmp_path / "demo"
+    args = ["demo", "-w", str(ws), "--lines", "20000", "--no-progress"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    index = ws / "index.html"
+    assert str(index) in result.output.replace("\n", "")
+    html = index.read_text("utf-8")
+    assert "演示结果" in html and "植入的违规" in html
+    for path in (
+        "reports/ingest-latest.html",
+        "reports/quality.html",
+        "reports/quality.xlsx",
+        "city/ground_truth.csv",
+    ):
+        assert (ws / path).exists(), path
+    latest = json.loads((ws / "reports" / "ingest-latest.json").read_text("utf-8"))
+    assert latest  # the ingest report is machine-readable too
+
+    before = Store(ws).row_counts()
+    assert before["fee_list_d"] > 0
+    again = runner.invoke(app, args)  # re-running reuses the city and adds nothing
+    assert again.exit_code == 0, again.output
+    assert Store(ws).row_counts() == before
+    assert "跳过生成" in again.output or "Reusing" in again.output
