@@ -77,9 +77,12 @@ def generate(
     Generate a deterministic synthetic city in the national tables, with labelled planted violations
     (ground_truth.csv).
     """
-    from fundguard.synth import CityConfig, generate_city
+    from fundguard.synth import VIOLATION_TYPES, CityConfig, generate_city
 
     rates = _parse_rates(rate or [])
+    unknown = sorted(set(rates) - set(VIOLATION_TYPES))
+    if unknown:
+        raise typer.BadParameter(f"未知违规类型 unknown violation type(s): {', '.join(unknown)}", param_hint="--rate")
     cfg = CityConfig(
         seed=seed, fee_lines=lines, fmt=fmt, violation_scale=violation_scale, violation_rates=rates
     )
@@ -87,7 +90,14 @@ def generate(
         summary = generate_city(out, cfg, progress=not no_progress)
     except FundGuardError as err:
         raise _fail(err) from err
-    console.print(summary.summary_zh() if hasattr(summary, "summary_zh") else summary)
+    t = RichTable("表 table", "行数 rows")
+    for name, n in summary.counts.items():
+        t.add_row(name, f"{n:,}")
+    console.print(t)
+    console.print(
+        f"植入违规 planted violations: {sum(summary.violations.values()):,}（见 see ground_truth.csv）; "
+        f"{summary.seconds:.1f} s, {summary.lines_per_second:,.0f} 行/秒 lines/s"
+    )
     console.print(f"输出 Output: [bold]{out}[/bold]")
 
 

@@ -72,11 +72,25 @@ def derive_codes(codes_dir: Path, out: Path) -> None:
 def derive_points(cur: list[dict], out: Path) -> None:
     pts, codes = [], []
     for r in cur:
-        pts.append([r["kp_id"], r["rule_class"], r.get("gz_code") or "", _batch(r), r.get("item_name") or "",
-                    r.get("constraint") or "", r.get("detect_logic") or "", _source(r)])
+        pts.append(
+            [
+                r["kp_id"],
+                r["rule_class"],
+                r.get("gz_code") or "",
+                _batch(r),
+                r.get("item_name") or "",
+                r.get("constraint") or "",
+                r.get("detect_logic") or "",
+                _source(r),
+            ]
+        )
         codes.extend([r["kp_id"], r["rule_class"], c] for c in dict.fromkeys(r.get("med_codes") or []))
-    _write(out, "knowledge_points.csv",
-           ["kp_id", "rule_class", "gz_code", "batch", "item_name", "constraint", "detect_logic", "source"], pts)
+    _write(
+        out,
+        "knowledge_points.csv",
+        ["kp_id", "rule_class", "gz_code", "batch", "item_name", "constraint", "detect_logic", "source"],
+        pts,
+    )
     _write(out, "knowledge_point_codes.csv", ["kp_id", "rule_class", "code"], codes)
 
 
@@ -108,8 +122,12 @@ def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
         rows.append([r["kp_id"], r["rule_class"], c, r["item_name"], target, "", AGE_TARGET_MAX[target]])
     for r, c in _expand(_by_class(cur, "医疗服务项目限年龄")):  # 超出法定就业年龄 (b8-2): 16–60
         rows.append([r["kp_id"], r["rule_class"], c, r["item_name"], "就业年龄", 16.0, 60.0])
-    _write(out, "age_limits.csv", ["kp_id", "rule_class", "code", "item_name", "target", "min_age", "max_age"],
-           rows)
+    _write(
+        out,
+        "age_limits.csv",
+        ["kp_id", "rule_class", "code", "item_name", "target", "min_age", "max_age"],
+        rows,
+    )
 
     rows = []
     for r, c in _expand(_by_class(cur, "药品限医疗机构级别")):
@@ -121,8 +139,10 @@ def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
     rows = [[r["kp_id"], c, r["item_name"], "住院"] for r, c in _expand(_by_class(cur, "药品限就医方式"))]
     _write(out, "visit_type_limits.csv", ["kp_id", "code", "item_name", "allowed_visit"], rows)
 
-    rows = [[r["kp_id"], c, r["item_name"], "工伤" if r["rule_class"] == "药品限工伤保险" else "生育"]
-            for r, c in _expand(_by_class(cur, "药品限工伤保险", "药品限生育保险"))]
+    rows = [
+        [r["kp_id"], c, r["item_name"], "工伤" if r["rule_class"] == "药品限工伤保险" else "生育"]
+        for r, c in _expand(_by_class(cur, "药品限工伤保险", "药品限生育保险"))
+    ]
     _write(out, "insurance_type_limits.csv", ["kp_id", "code", "item_name", "insurance"], rows)
 
     b6 = {r["药品通用名"]: r["限定值域"] for r in _rows(b18 / "b6_drug_limit_course_days_rules.csv")}
@@ -131,37 +151,77 @@ def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
         text = f"{b6.get(r['item_name'], '')} {r.get('constraint') or ''}"
         m = re.search(r"(\d+)\s*天", text)
         if m:
-            rows.append([r["kp_id"], r["rule_class"], c, r["item_name"], int(m.group(1)), r.get("constraint") or ""])
-    _write(out, "course_days_limits.csv", ["kp_id", "rule_class", "code", "item_name", "max_days", "constraint"],
-           rows)
+            rows.append(
+                [r["kp_id"], r["rule_class"], c, r["item_name"], int(m.group(1)), r.get("constraint") or ""]
+            )
+    _write(
+        out,
+        "course_days_limits.csv",
+        ["kp_id", "rule_class", "code", "item_name", "max_days", "constraint"],
+        rows,
+    )
 
-    freq = {(r["主项编码"], r["从项编码"]): r["频度"] for r in _rows(b18 / "b7_item_duplicate_charge_rules.csv")}
+    freq = {
+        (r["主项编码"], r["从项编码"]): r["频度"] for r in _rows(b18 / "b7_item_duplicate_charge_rules.csv")
+    }
     rows = []
     for r in _by_class(cur, "医疗服务项目重复收费"):
         main, sub = r["med_codes"][:2]
         main_name, _, sub_name = (r.get("item_name") or "").partition("×")
-        rows.append([r["kp_id"], main, main_name, sub, sub_name, freq.get((main, sub), ""), r.get("constraint") or ""])
-    _write(out, "duplicate_charge_pairs.csv",
-           ["kp_id", "main_code", "main_name", "sub_code", "sub_name", "frequency", "note"], rows)
+        rows.append(
+            [r["kp_id"], main, main_name, sub, sub_name, freq.get((main, sub), ""), r.get("constraint") or ""]
+        )
+    _write(
+        out,
+        "duplicate_charge_pairs.csv",
+        ["kp_id", "main_code", "main_name", "sub_code", "sub_name", "frequency", "note"],
+        rows,
+    )
 
     rows = []
     for r in _rows(b18.parent / "item_frequency_period_limits.csv"):
-        rows.append([r["yingyan_kp_id"], r["rule_class"], r["item_code"], r["item_name"], r["limit_qty"],
-                     r["limit_unit"], r["period_days"], r["period_max_count"]])
-    _write(out, "frequency_limits.csv",
-           ["kp_id", "rule_class", "code", "item_name", "limit_qty", "limit_unit", "period_days", "period_max_count"],
-           rows)
+        rows.append(
+            [
+                r["yingyan_kp_id"],
+                r["rule_class"],
+                r["item_code"],
+                r["item_name"],
+                r["limit_qty"],
+                r["limit_unit"],
+                r["period_days"],
+                r["period_max_count"],
+            ]
+        )
+    _write(
+        out,
+        "frequency_limits.csv",
+        [
+            "kp_id",
+            "rule_class",
+            "code",
+            "item_name",
+            "limit_qty",
+            "limit_unit",
+            "period_days",
+            "period_max_count",
+        ],
+        rows,
+    )
 
-    rows = [[r["kp_id"], c, r["item_name"], r.get("constraint") or ""]
-            for r, c in _expand(_by_class(cur, "手术项目未按规定折价收费"))]
+    rows = [
+        [r["kp_id"], c, r["item_name"], r.get("constraint") or ""]
+        for r, c in _expand(_by_class(cur, "手术项目未按规定折价收费"))
+    ]
     _write(out, "primary_secondary_ops.csv", ["kp_id", "code", "item_name", "group"], rows)
 
     # the indication text lives once in knowledge_points.csv (constraint); the loader joins it
     rows = [[r["kp_id"], c] for r, c in _expand(_by_class(cur, "药品限适应症"))]
     _write(out, "indication_drugs.csv", ["kp_id", "code"], rows)
 
-    rows = [[r["kp_id"], c, r["item_name"], "单方" if r["rule_class"] == "中药饮片单方使用不予支付" else "单复方"]
-            for r, c in _expand(_by_class(cur, "中药饮片单方使用不予支付", "中药饮片单复方均不予支付"))]
+    rows = [
+        [r["kp_id"], c, r["item_name"], "单方" if r["rule_class"] == "中药饮片单方使用不予支付" else "单复方"]
+        for r, c in _expand(_by_class(cur, "中药饮片单方使用不予支付", "中药饮片单复方均不予支付"))
+    ]
     _write(out, "tcm_herbs_not_paid.csv", ["kp_id", "code", "item_name", "not_paid_when"], rows)
 
 

@@ -1,0 +1,17 @@
+"""Diagnosis and procedure code lists (ICD-10 医保版 2.0, ICD-9-CM-3 医保版; OpenDRG/DRG_Python, Apache-2.0)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundguard.kb._files import read
+
+
+def icd10() -> pl.DataFrame:
+    """ICD-10 医保版 diagnoses: [code, name] (33,303 rows)."""
+    return read("icd10")
+
+
+def icd9cm3() -> pl.DataFrame:
+    """ICD-9-CM-3 医保版 procedures: [code, name] (13,685 rows)."""
+    return read("icd9cm3")

@@ -1,0 +1,236 @@
+"""``generate_city``: the city's static tables, then independent blocks of people written as produced.
+
+Blocks are sized from the remaining target of fee lines; each has its own RNG ``(seed, 2, block)``, so
+the same config gives byte-identical files. Inventory (``invt_chg_d``) is written last from the
+accumulated pharmacy sales: one 3503 采购 per (pharmacy, drug) covering sales (except planted
+``inventory_mismatch`` pairs, whose purchases fall short), the 3505 销售 rows linked by ``bkkp_sn``, and a
+3501 盘存 at the period end.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fundguard.core.progress import progress_bar
+from fundguard.data.schema import table as schema_table
+from fundguard.synth import arrowcols as ac
+from fundguard.synth.block import DAY, Block, expected_lines_per_person, lines, people, visits
+from fundguard.synth.config import FORMATS, CityConfig, CitySummary
+from fundguard.synth.plant import plant, rates_of
+from fundguard.synth.tables import build
+from fundguard.synth.violations import VIOLATION_TYPES
+from fundguard.synth.world import CITY_NAME, build_city
+from fundguard.synth.writers import TableWriter
+
+TABLES = (
+    "mdtrt_d",
+    "setl_d",
+    "fee_list_d",
+    "setl_list_diag_d",
+    "setl_list_oprn_d",
+    "medins_info_b",
+    "medins_staff_b",
+    "psn_info_b",
+    "hilist_b",
+    "invt_chg_d",
+)
+GT_COLUMNS = [
+    "violation_id",
+    "violation_type",
+    "name_zh",
+    "legal_basis",
+    "psn_no",
+    "mdtrt_id",
+    "fixmedins_code",
+    "bkkp_sn",
+    "hilist_code",
+    "kp_id",
+    "amount",
+    "detail_zh",
+]
+REFUND_RATE = 0.003
+
+
+def _pl_to_arrow(df, name: str) -> pa.Table:
+    sch = schema_table(name).arrow_schema
+    t = df.to_arrow()
+    return ac.to_table(sch, {c: t[c].combine_chunks() for c in t.column_names if c in sch.names}, df.height)
+
+
+def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> CitySummary:
+    if cfg.fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}")
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scale = cfg.institutions_scale or max(1.0, math.sqrt(cfg.fee_lines / 1e6))
+    city = build_city(cfg.seed, cfg.regions, scale)
+    rates = rates_of(cfg.violation_scale, cfg.violation_rates)
+    day0 = (cfg.start - cfg.start.__class__(1970, 1, 1)).days
+    n_days = (cfg.end - cfg.start).days + 1
+    writers = {
+        n: TableWriter(out_dir, n, schema_table(n).arrow_schema, cfg.fmt, cfg.rows_per_file) for n in TABLES
+    }
+    writers["medins_info_b"].write(_pl_to_arrow(city.inst, "medins_info_b"))
+    writers["medins_staff_b"].write(_pl_to_arrow(city.staff, "medins_staff_b"))
+    writers["hilist_b"].write(_pl_to_arrow(city.cat.df, "hilist_b"))
+
+    n_inst, n_item = len(city.inst_level), city.cat.df.height
+    sold = np.zeros((n_inst, n_item))
+    last_price = np.zeros((n_inst, n_item))
+    gt_rows: list[list[object]] = []
+    lpp = expected_lines_per_person()
+    done, b = 0, 0
+    with progress_bar(progress) as bar:
+        task = bar.add_task("生成费用明细 fee lines", total=cfg.fee_lines)
+        while done < 0.99 * cfg.fee_lines:
+            want = min(cfg.block_lines, cfg.fee_lines - done)
+            rng = np.random.default_rng([cfg.seed, 2, b])
+            p = people(rng, max(20, round(want / lpp)), city, day0, n_days)
+            v = visits(rng, p, city, day0, n_days)
+            blk = Block(b, day0, n_days, p, v, lines(rng, v, city))
+            plant(blk, city, rng, rates)
+            tables, facts = build(blk, city, REFUND_RATE if True else 0, rng)
+            for name, t in tables.items():
+                writers[name].write(t)
+            _sales(writers["invt_chg_d"], facts, b, sold, last_price)
+            _ground_truth(gt_rows, blk, facts, city)
+            n = tables["fee_list_d"].num_rows
+            done += n
+            bar.update(task, advance=n)
+            b += 1
+    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows)
+    for w in writers.values():
+        w.close()
+    with (out_dir / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(GT_COLUMNS)
+        for i, r in enumerate(gt_rows):
+            w.writerow([f"V{i + 1:08d}", *r])
+    counts = {n: writers[n].rows for n in TABLES}
+    viol: dict[str, int] = {}
+    for r in gt_rows:
+        viol[r[0]] = viol.get(r[0], 0) + 1
+    secs = time.perf_counter() - t0
+    meta = {
+        "generator": "fundguard.synth",
+        "city": f"{CITY_NAME}（虚构，省级代码89不存在于GB/T 2260）",
+        "admdvs": city.admdvs,
+        "config": cfg.to_json(),
+        "counts": counts,
+        "violations": viol,
+        "sources": [
+            "国家医保局两库知识点（第一至十七批及2026-01-28修订），见 fundguard/kb/data/SOURCES.md",
+            "ICD-10医保版/ICD-9-CM-3医保版：OpenDRG/DRG_Python（Apache-2.0）",
+            "《医疗保障基金使用监督管理条例》第三十八条、第四十条",
+        ],
+    }
+    (out_dir / "city.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    files = [f for w in writers.values() for f in w.files] + [
+        out_dir / "ground_truth.csv",
+        out_dir / "city.json",
+    ]
+    return CitySummary(out_dir, counts, viol, secs, counts["fee_list_d"] / secs if secs else 0.0, files)
+
+
+def _sales(w: TableWriter, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray) -> None:
+    rows = f["sale_rows"]
+    inst, item = f["inst"][rows], f["item"][rows]
+    np.add.at(sold, (inst, item), f["cnt"][rows])
+    last_price[inst, item] = f["pric"][rows]
+    n = len(rows)
+    t = {
+        "invt_sn": ac.ids(f"V{b:05d}", np.arange(n), 9),
+        "fixmedins_code": f["inst_codes"].take(pa.array(inst)),
+        "hilist_code": None,
+        "inv_chg_type": ac.const("3505", n),
+        "chg_time": ac.timestamps(f["time"][rows]),
+        "cnt": ac.decimal(f["cnt"][rows], pa.decimal128(16, 4)),
+        "pric": ac.decimal(f["pric"][rows], pa.decimal128(16, 6)),
+        "psn_no": f["psn_of_line"].take(pa.array(rows)),
+        "bkkp_sn": f["ids_l"].take(pa.array(rows)),
+    }
+    t["hilist_code"] = f["hilist"].take(pa.array(item)) if "hilist" in f else None
+    t["medins_list_codg"] = t["hilist_code"]
+    w.write(ac.to_table(w.schema, {k: x for k, x in t.items() if x is not None}, n))
+
+
+def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
+    codes = city.cat.df["hilist_code"]
+    for g in blk.gt:
+        t = VIOLATION_TYPES[g["violation_type"]]
+        vi = g["visit"]
+        psn = f["ids_p"][int(blk.v["psn"][vi])].as_py()
+        inst = f["inst_codes"][int(blk.v["inst"][vi])].as_py()
+        bk = ";".join(f["ids_l"][i].as_py() for i in g["lines"])
+        rows.append(
+            [
+                t.code,
+                t.name_zh,
+                t.legal_basis,
+                psn,
+                f["ids_v"][vi].as_py(),
+                inst,
+                bk,
+                codes[g["item"]] if g["item"] >= 0 else "",
+                g["kp_id"],
+                f"{g['amount']:.2f}",
+                g["detail_zh"],
+            ]
+        )
+
+
+def _inventory(w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows) -> None:
+    rng = np.random.default_rng([cfg.seed, 3])
+    inst, item = np.nonzero(sold)
+    qty = sold[inst, item]
+    bought = np.ceil(qty * 1.1 + 5)
+    rate = rates.get("inventory_mismatch", 0.0)
+    short = np.zeros(len(inst), bool)
+    if rate > 0 and len(inst):
+        pick = rng.choice(len(inst), min(len(inst), math.ceil(rate * len(inst))), replace=False)
+        short[pick] = True
+        bought[pick] = np.floor(qty[pick] * 0.6)
+    t_buy = (day0 * DAY + 8 * 3600 + np.zeros(len(inst))).astype(np.int64)
+    t_take = ((day0 + n_days - 1) * DAY + 20 * 3600 + np.zeros(len(inst))).astype(np.int64)
+    n = len(inst)
+    codes = city.cat.df["hilist_code"].to_numpy()
+    inst_codes = city.inst["fixmedins_code"].to_numpy()
+    for kind, t, cnt, off in (("3503", t_buy, bought, 0), ("3501", t_take, bought - qty, n)):
+        cols = {
+            "invt_sn": ac.ids("VINV", np.arange(off, off + n), 9),
+            "fixmedins_code": pa.array(inst_codes[inst]),
+            "hilist_code": pa.array(codes[item]),
+            "medins_list_codg": pa.array(codes[item]),
+            "inv_chg_type": ac.const(kind, n),
+            "chg_time": ac.timestamps(t),
+            "cnt": ac.decimal(cnt, pa.decimal128(16, 4)),
+            "pric": ac.decimal(last_price[inst, item] * 0.8, pa.decimal128(16, 6)),
+            "spler_name": ac.const("示例医药供应链有限公司", n),
+        }
+        w.write(ac.to_table(w.schema, cols, n))
+    t = VIOLATION_TYPES["inventory_mismatch"]
+    for i in np.flatnonzero(short):
+        gap = qty[i] - bought[i]
+        gt_rows.append(
+            [
+                t.code,
+                t.name_zh,
+                t.legal_basis,
+                "",
+                "",
+                inst_codes[inst[i]],
+                "",
+                codes[item[i]],
+                "",
+                f"{gap * last_price[inst[i], item[i]]:.2f}",
+                f"{codes[item[i]]}期内销售{qty[i]:.0f}，购进仅{bought[i]:.0f}，销售量大于购进量（串换迹象）。",
+            ]
+        )

@@ -1,0 +1,509 @@
+"""Planting the violations of ``VIOLATION_TYPES`` into a clean block, each recorded for ground_truth.csv.
+
+Visit-by-visit Python is fine here: planted visits are rare. Every planted row is consistent with its
+label (a gender violation has a patient of the other sex, a split admission re-admits the same person to
+the same hospital with the same main diagnosis within 3 days, …).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fundguard.synth.block import DAY, INP, OUT, PHARM, Block
+from fundguard.synth.violations import VIOLATION_TYPES
+from fundguard.synth.world import City
+
+
+class Planter:
+    def __init__(self, blk: Block, city: City, rng: np.random.Generator, rates: dict[str, float]) -> None:
+        self.b, self.city, self.rng, self.rates = blk, city, rng, rates
+        self.nv0, self.nl0 = len(blk.v["psn"]), len(blk.l["item"])
+        self.used = np.zeros(self.nv0, bool)
+        self.cat = city.cat
+
+    # -- building blocks ----------------------------------------------------------------------------
+    def line(
+        self,
+        visit: int,
+        item: int,
+        cnt: float,
+        time: int,
+        pric: float | None = None,
+        *,
+        override: bool = False,
+        tcm: int = 0,
+        prd: float = np.nan,
+    ) -> int:
+        self.b.extra_l.append(
+            {
+                "visit": visit,
+                "item": item,
+                "cnt": cnt,
+                "time": time,
+                "prd_days": prd,
+                "pric": self.cat.price[item] if pric is None else pric,
+                "fund_override": override,
+                "tcm_way": tcm,
+            }
+        )
+        return self.nl0 + len(self.b.extra_l) - 1
+
+    def visit(self, **kw: object) -> int:
+        self.b.extra_v.append(kw)
+        return self.nv0 + len(self.b.extra_v) - 1
+
+    def vget(self, i: int, col: str) -> object:
+        return self.b.v[col][i] if i < self.nv0 else self.b.extra_v[i - self.nv0][col]
+
+    def stay(
+        self, psn: int, inst: int, dept: int, begin: int, days: int, diag: int, *, ghost: bool = False
+    ) -> int:
+        """A planted inpatient stay with daily bed, nursing and 诊查 (ghost: bed only after day 1)."""
+        doc = int(self.city.doctors[inst, dept])
+        vi = self.visit(
+            psn=psn,
+            kind=INP,
+            inst=inst,
+            dept=dept,
+            doc=doc,
+            begin=begin,
+            end=begin + days * DAY + 3600,
+            days=days,
+            diag=diag,
+            diag2=-1,
+            med_type=INP,
+            surgery=False,
+        )
+        for k in range(days):
+            self.line(vi, 0, 1.0, begin + k * DAY + 120)
+            if not ghost or k == 0:
+                self.line(vi, 1, 1.0, begin + k * DAY + 240)
+                self.line(vi, 2, 1.0, begin + k * DAY + 360)
+        self.line(vi, int(self.cat.drugs[0]), 1.0, begin + 7200)
+        return vi
+
+    def record(
+        self,
+        vtype: str,
+        visit: int,
+        lines: list[int],
+        item: int,
+        amount: float,
+        detail: str,
+        kp_id: str = "",
+        *,
+        psn: int | None = None,
+        inst: int | None = None,
+    ) -> None:
+        self.b.gt.append(
+            {
+                "violation_type": vtype,
+                "visit": visit,
+                "lines": lines,
+                "item": item,
+                "kp_id": kp_id
+                or (self.cat.kp.get(self.cat.df["hilist_code"][item], "") if item >= 0 else ""),
+                "amount": round(amount, 2),
+                "detail_zh": detail,
+                "psn": psn,
+                "inst": inst,
+            }
+        )
+
+    def choose(self, vtype: str, mask: np.ndarray) -> list[int]:
+        """ceil(rate × eligible) unused visits among ``mask`` (at least one when the rate is positive)."""
+        rate = self.rates.get(vtype, 0.0)
+        cand = np.flatnonzero(mask[: self.nv0] & ~self.used)
+        if rate <= 0 or len(cand) == 0:
+            return []
+        n = min(len(cand), math.ceil(rate * len(cand)))
+        pick = np.sort(self.rng.choice(cand, n, replace=False))
+        self.used[pick] = True
+        return [int(i) for i in pick]
+
+    def amt(self, item: int, cnt: float = 1.0) -> float:
+        return round(float(self.cat.price[item]) * cnt, 2)
+
+    def name(self, item: int) -> str:
+        return str(self.cat.df["hilist_name"][item])
+
+    # -- the violation types ------------------------------------------------------------------------
+    def run(self) -> None:
+        v, p, cat, rng = self.b.v, self.b.p, self.cat, self.rng
+        kind, age, gend = v["kind"], p["age"][v["psn"]], p["gend"][v["psn"]]
+        lvl = self.city.inst_level[v["inst"]]
+        hosp = kind != PHARM
+        pool = cat.pools
+
+        def pick(name: str) -> int:
+            return int(pool[name][rng.integers(len(pool[name]))])
+
+        for vi in self.choose("duplicate_charge_pair", hosp):
+            k = rng.integers(len(pool["pair"]) // 2)
+            a, b = pool["pair"][2 * k], pool["pair"][2 * k + 1]
+            t = int(v["begin"][vi]) + 1500
+            la, lb = self.line(vi, a, 1.0, t), self.line(vi, b, 1.0, t + 60)
+            self.record(
+                "duplicate_charge_pair",
+                vi,
+                [la, lb],
+                b,
+                self.amt(b),
+                f"{self.name(a)}已包含{self.name(b)}，同日仍分别收费（国家两库第七批重复收费规则）。",
+            )
+        for vi in self.choose("duplicate_same_item", hosp):
+            t = int(v["begin"][vi]) + 1700
+            it = int(cat.tests[rng.integers(len(cat.tests))])
+            l1, l2 = self.line(vi, it, 1.0, t), self.line(vi, it, 1.0, t)
+            self.record(
+                "duplicate_same_item",
+                vi,
+                [l1, l2],
+                it,
+                self.amt(it),
+                f"同一时间重复计费{self.name(it)}两次。",
+            )
+        for vi in self.choose("unbundled_surgery", v["surgery"]):
+            groups = [g for g in pool if g.startswith("op:")]
+            g = groups[rng.integers(len(groups))]
+            a, b = pool[g][0], pool[g][1]
+            t = int(v["begin"][vi]) + 3 * 3600 + DAY * min(1, int(v["days"][vi]) - 1)
+            la, lb = self.line(vi, a, 1.0, t), self.line(vi, b, 1.0, t + 600)
+            self.record(
+                "unbundled_surgery",
+                vi,
+                [la, lb],
+                b,
+                self.amt(b) * 0.5,
+                f"经同一切口的{self.name(a)}与{self.name(b)}（{g[3:]}）第二台手术未按规定折价，全价收费。",
+            )
+        for vi in self.choose("over_standard_price", hosp):
+            it = int(cat.drugs[rng.integers(len(cat.drugs))])
+            pr = round(float(cat.price[it]) * 1.35, 2)
+            li = self.line(vi, it, 2.0, int(v["begin"][vi]) + 1000, pr)
+            self.record(
+                "over_standard_price",
+                vi,
+                [li],
+                it,
+                round((pr - float(cat.price[it])) * 2, 2),
+                f"{self.name(it)}单价{pr:.2f}元，超过定价上限{float(cat.price[it]):.2f}元。",
+            )
+        for vi in self.choose("out_of_scope_fund_paid", hosp):
+            it = pick("c_class")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1100, override=True)
+            self.record(
+                "out_of_scope_fund_paid",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"丙类项目{self.name(it)}纳入统筹基金结算。",
+            )
+        for vi in self.choose("gender_mismatch", hosp & (age >= 18)):
+            other = "2" if gend[vi] == 1 else "1"  # an item allowed only for the other sex
+            it = pick(f"gender:{other}")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1200)
+            self.record(
+                "gender_mismatch",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}限{'男' if other == '1' else '女'}性使用，患者为{'男' if gend[vi] == 1 else '女'}性。",
+            )
+        for vi in self.choose("age_mismatch", hosp & (age >= 30)):
+            it = pick("child")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1300)
+            self.record(
+                "age_mismatch",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"儿童专用{self.name(it)}用于{int(age[vi])}岁成人。",
+            )
+        for vi in self.choose("hospital_level_mismatch", hosp & (lvl == 1)):
+            it = pick("level")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1400)
+            self.record(
+                "hospital_level_mismatch",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}限二级及以上医疗机构使用，在一级机构结算。",
+            )
+        for vi in self.choose("department_mismatch", (kind == OUT) & (v["dept"] == 0)):
+            it = pick("dental")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1500)
+            self.record(
+                "department_mismatch",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"限口腔科项目{self.name(it)}由内科开单收费。",
+            )
+        for vi in self.choose("visit_type_mismatch", kind == OUT):
+            it = pick("inpatient_only")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1600)
+            self.record(
+                "visit_type_mismatch", vi, [li], it, self.amt(it), f"限住院使用的{self.name(it)}在门诊结算。"
+            )
+        for vi in self.choose("insurance_type_mismatch", hosp):
+            it = pick("insurance")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1650)
+            self.record(
+                "insurance_type_mismatch",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"限工伤/生育保险的{self.name(it)}由基本医疗保险统筹基金支付。",
+            )
+        for vi in self.choose("indication_missing", hosp & (v["dept"] == 0)):
+            it = pick("indication")
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 1700)
+            self.record(
+                "indication_missing",
+                vi,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}限定适应症，就诊诊断中无相应疾病。",
+            )
+        for vi in self.choose("tcm_herb_not_paid", hosp & (v["dept"] == 7)):
+            it = pick("tcm")
+            li = self.line(vi, it, 10.0, int(v["begin"][vi]) + 1750, tcm=2)
+            self.record(
+                "tcm_herb_not_paid",
+                vi,
+                [li],
+                it,
+                self.amt(it, 10.0),
+                f"中药饮片{self.name(it)}单方使用仍由基金支付。",
+            )
+        ok_course = (kind == INP) & (v["days"] >= 16)
+        for vi in self.choose("over_course_days", ok_course):
+            it = pick("course")
+            ndays = int(v["days"][vi])
+            ls = [self.line(vi, it, 1.0, int(v["begin"][vi]) + k * DAY + 5400) for k in range(ndays)]
+            # the course pool holds drugs limited to 14 days (两库 batch 6); days beyond are the money at issue
+            self.record(
+                "over_course_days",
+                vi,
+                ls,
+                it,
+                self.amt(it, ndays - 14),
+                f"{self.name(it)}限定支付不超过14天，本次住院连续使用{ndays}天。",
+            )
+        for vi in self.choose("over_frequency", kind == INP):
+            it = 0  # 普通病房床位费: 1 per day (batch 8-1)
+            li = self.line(vi, it, 1.0, int(v["begin"][vi]) + 600)
+            self.record(
+                "over_frequency", vi, [li], it, self.amt(it), "普通病房床位费限每日1次，同日计收2次。"
+            )
+        for vi in self.choose("over_quantity", kind == OUT):
+            it = int(cat.drugs[rng.integers(len(cat.drugs))])
+            li = self.line(vi, it, 12.0, int(v["begin"][vi]) + 950, prd=90.0)
+            self.record(
+                "over_quantity",
+                vi,
+                [li],
+                it,
+                self.amt(it, 8.0),
+                f"门诊一次开具{self.name(it)}12盒，用药周期90天。",
+            )
+        for vi in self.choose("repeated_test", (kind == INP) & (v["days"] >= 3)):
+            it = int(cat.tests[rng.integers(len(cat.tests))])
+            b0 = int(v["begin"][vi])
+            l1, l2 = self.line(vi, it, 1.0, b0 + DAY + 1900), self.line(vi, it, 1.0, b0 + 2 * DAY + 1900)
+            self.record(
+                "repeated_test",
+                vi,
+                [l1, l2],
+                it,
+                self.amt(it),
+                f"{self.name(it)}在同次住院中连续两日重复检查。",
+            )
+        self._stay_based()
+
+    def _stay_based(self) -> None:
+        v, p, rng, city = self.b.v, self.b.p, self.rng, self.city
+        kind = v["kind"]
+        n_days, day0 = self.b.n_days, self.b.day0
+        end_day = v["end"] // DAY - day0
+        # ghost bed: a new stay billing only the bed after day 1, while the person shops at a pharmacy
+        for vi in self.choose("ghost_bed", (kind == OUT) & (v["begin"] // DAY - day0 < n_days - 40)):
+            psn = int(v["psn"][vi])
+            begin = int(v["begin"][vi]) + 20 * DAY
+            inst = (
+                int(v["inst"][vi])
+                if city.inst_level[v["inst"][vi]] >= 2
+                else int(city.hospitals_by_region[-1][0])
+            )
+            s = self.stay(psn, inst, 0, begin, 6, int(v["diag"][vi]), ghost=True)
+            self.record(
+                "ghost_bed",
+                s,
+                [],
+                -1,
+                5 * (float(self.cat.price[0])),
+                "住院第2至6日仅收取床位费，无诊疗、护理记录（挂床）。",
+                psn=psn,
+                inst=inst,
+            )
+        for vi in self.choose("split_admission", (kind == INP) & (end_day < n_days - 20)):
+            psn, inst, dept = int(v["psn"][vi]), int(v["inst"][vi]), int(v["dept"][vi])
+            begin = int(v["end"][vi]) + 2 * DAY
+            s = self.stay(psn, inst, max(dept, 0), begin, 5, int(v["diag"][vi]))
+            self.record(
+                "split_admission",
+                s,
+                [],
+                -1,
+                5 * 85.0,
+                "出院2日后以相同主诊断再次入住同一医院（分解住院）。",
+                psn=psn,
+                inst=inst,
+            )
+        for vi in self.choose("impersonation_concurrent", (kind == INP) & (v["days"] >= 4)):
+            psn = int(v["psn"][vi])
+            others = [h for h in city.hospitals_by_region[int(p["region"][psn])] if h != v["inst"][vi]]
+            inst = int(others[rng.integers(len(others))])
+            begin = int(v["begin"][vi]) + 2 * DAY + 3600
+            doc = int(city.doctors[inst, 0])
+            o = self.visit(
+                psn=psn,
+                kind=OUT,
+                inst=inst,
+                dept=0,
+                doc=doc,
+                begin=begin,
+                end=begin + 1800,
+                days=0,
+                diag=int(v["diag"][vi]),
+                diag2=-1,
+                med_type=OUT,
+                surgery=False,
+            )
+            li = self.line(o, 3, 1.0, begin + 60)
+            self.record(
+                "impersonation_concurrent",
+                o,
+                [li],
+                3,
+                float(self.cat.price[3]),
+                "参保人住院期间同时在另一医疗机构门诊就诊（冒名就医）。",
+                psn=psn,
+                inst=inst,
+            )
+        dead = np.flatnonzero((p["die"] >= 0) & (p["die"] - day0 < n_days - 5))
+        for psn in self.choose_people("deceased_card_use", dead):
+            day = int(p["die"][psn]) + int(rng.integers(1, 5))
+            inst = int(city.pharmacies_by_region[int(p["region"][psn])][0])
+            begin = day * DAY + 15 * 3600
+            o = self.visit(
+                psn=psn,
+                kind=PHARM,
+                inst=inst,
+                dept=-1,
+                doc=int(city.pharmacist[inst]),
+                begin=begin,
+                end=begin + 300,
+                days=0,
+                diag=0,
+                diag2=-1,
+                med_type=PHARM,
+                surgery=False,
+            )
+            it = int(self.cat.drugs[4])
+            li = self.line(o, it, 3.0, begin + 60)
+            self.record(
+                "deceased_card_use",
+                o,
+                [li],
+                it,
+                self.amt(it, 3.0),
+                "参保人死亡后其医保凭证仍在药店购药结算。",
+                psn=psn,
+                inst=inst,
+            )
+        adults = np.flatnonzero((p["age"] >= 25) & (p["die"] < 0))
+        for psn in self.choose_people("pharmacy_cashing", adults):
+            inst = int(city.pharmacies_by_region[int(p["region"][psn])][-1])
+            it = int(self.cat.drugs[20])  # 胰岛素 46.80: round totals via a price override? no — use cnt
+            day = int(rng.integers(0, n_days - 30)) + day0
+            for k in range(4):
+                begin = (day + 6 * k) * DAY + 19 * 3600 + 120
+                o = self.visit(
+                    psn=psn,
+                    kind=PHARM,
+                    inst=inst,
+                    dept=-1,
+                    doc=int(city.pharmacist[inst]),
+                    begin=begin,
+                    end=begin + 300,
+                    days=0,
+                    diag=0,
+                    diag2=-1,
+                    med_type=PHARM,
+                    surgery=False,
+                )
+                li = self.line(o, it, 10.0, begin + 60, 50.0)
+                self.record(
+                    "pharmacy_cashing",
+                    o,
+                    [li],
+                    it,
+                    500.0,
+                    "同一参保人30日内在同一药店4次整额（500.00元）刷卡购药，疑似套现。",
+                    psn=psn,
+                    inst=inst,
+                )
+        if self.rates.get("phantom_inpatient_gang", 0) > 0 and len(p["age"]) >= 200:
+            hosp = [h for h in city.hospitals_by_region[-1] if city.inst_level[h] >= 2]
+            inst = int(hosp[rng.integers(len(hosp))])
+            members = rng.choice(np.flatnonzero((p["age"] >= 50) & (p["die"] < 0)), 10, replace=False)
+            day = int(rng.integers(10, n_days - 40)) + day0
+            diag = int(city.diag_pools[0][0])
+            for psn in members:
+                s = self.stay(
+                    int(psn), inst, 0, day * DAY + 9 * 3600 + int(rng.integers(0, 3600)), 7, diag, ghost=True
+                )
+                self.record(
+                    "phantom_inpatient_gang",
+                    s,
+                    [],
+                    -1,
+                    7 * 85.0,
+                    "10名参保人同日集中入住同一医院，诊断与费用高度一致，住院期间仅收床位费（团伙虚假住院）。",
+                    psn=int(psn),
+                    inst=inst,
+                )
+
+    def choose_people(self, vtype: str, cand: np.ndarray) -> list[int]:
+        rate = self.rates.get(vtype, 0.0)
+        if rate <= 0 or len(cand) == 0:
+            return []
+        n = min(len(cand), math.ceil(rate * len(cand)))
+        return [int(i) for i in np.sort(self.rng.choice(cand, n, replace=False))]
+
+
+def plant(blk: Block, city: City, rng: np.random.Generator, rates: dict[str, float]) -> None:
+    """Plant the violations into ``blk`` and merge the planted visits and lines into its columns."""
+    Planter(blk, city, rng, rates).run()
+    for cols, extra in ((blk.v, blk.extra_v), (blk.l, blk.extra_l)):
+        if extra:
+            for k in cols:
+                cols[k] = np.concatenate([cols[k], np.array([e[k] for e in extra], dtype=cols[k].dtype)])
+
+
+def rates_of(scale: float, overrides: dict[str, float]) -> dict[str, float]:
+    unknown = set(overrides) - set(VIOLATION_TYPES)
+    if unknown:
+        raise ValueError(f"unknown violation types: {sorted(unknown)}")
+    return {k: overrides.get(k, t.rate) * scale for k, t in VIOLATION_TYPES.items()}
