@@ -82,7 +82,9 @@ def generate(
     rates = _parse_rates(rate or [])
     unknown = sorted(set(rates) - set(VIOLATION_TYPES))
     if unknown:
-        raise typer.BadParameter(f"未知违规类型 unknown violation type(s): {', '.join(unknown)}", param_hint="--rate")
+        raise typer.BadParameter(
+            f"未知违规类型 unknown violation type(s): {', '.join(unknown)}", param_hint="--rate"
+        )
     cfg = CityConfig(
         seed=seed, fee_lines=lines, fmt=fmt, violation_scale=violation_scale, violation_rates=rates
     )
@@ -193,6 +195,7 @@ def show_schema(
         return
     if table is None:
         t = RichTable("表 table", "中文名", "列数 columns", "主键 key", "必填 required")
+        t.columns[0].no_wrap = True
         for s in schema.tables().values():
             t.add_row(s.name, s.name_zh, str(len(s.fields)), ",".join(s.key), ",".join(s.required))
         console.print(t)
@@ -203,6 +206,7 @@ def show_schema(
         console.print(f"[red]{err.args[0]}[/red]")
         raise typer.Exit(2) from err
     t = RichTable("#", "字段 field", "中文名", "类型 kind", "Arrow", "字典 dic", "必填", "主键")
+    t.columns[1].no_wrap = True  # field codes are what users copy: never split them
     for i, f in enumerate(s.fields, 1):
         t.add_row(
             str(i),

@@ -136,11 +136,11 @@ def _run_check(
     result = CheckResult(check.code, check.name_zh, check.name_en, check.severity, 0, checked=False)
     if not all(counts.get(t) for t in check.tables) or (check.code == "diag_not_icd10" and not have_icd):
         return result
-    rel = con.sql(check.sql)
     result.checked = True
-    result.columns = list(rel.columns)
-    result.count = con.sql(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
-    result.sample = [["" if v is None else str(v) for v in row] for row in rel.limit(SAMPLE_ROWS).fetchall()]
+    result.count = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
+    cur = con.execute(f"{check.sql} LIMIT {SAMPLE_ROWS}")
+    result.columns = [d[0] for d in cur.description]
+    result.sample = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
     return result
 
 

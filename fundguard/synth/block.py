@@ -7,8 +7,8 @@ generated in any order and the city is reproducible.
 Clean-city invariants the planting relies on (and the tests check): each person's outpatient and pharmacy
 events fall on distinct days and never inside one of their hospital stays; a person's stays are at least
 16 days apart; deceased persons have no event on or after ``die_date``; an inpatient stay bills bed,
-nursing and 诊查 once on each day; a visit never bills the same drug or test twice on one day, nor a
-restricted (两库) code, nor both items of a batch-7 pair.
+nursing and 诊查 once on each day; a visit never bills the same drug or test twice on one day, nor both
+items of a batch-7 pair; restricted (两库) codes appear only in compliant uses (``restricted_uses``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fundguard.synth import identity
 from fundguard.synth.world import DENTAL_DEPT, DEPTS, City
 
 DAY = 86_400
@@ -76,6 +77,7 @@ def people(rng: np.random.Generator, n: int, city: City, day0: int, n_days: int)
         "psn_type": psn_type,
         "region": rng.integers(0, len(city.admdvs), n),
         "die": die,
+        **identity.draw(rng, n),
     }
 
 
@@ -117,7 +119,7 @@ def visits(rng: np.random.Generator, p: dict[str, np.ndarray], city: City, day0:
     a, g = age[psn], gend[psn]
 
     # department by age and sex (妇产科 only women 18–55, 儿科 only children)
-    w = np.array([0.33, 0.12, 0.08, 0.08, 0.08, 0.07, 0.12, 0.12]) if True else None
+    w = np.array([0.33, 0.12, 0.08, 0.08, 0.08, 0.07, 0.12, 0.12])
     dept = rng.choice(len(DEPTS), size=nv, p=w)
     dept = np.where((a < 14) & (rng.random(nv) < 0.7), 3, dept)
     dept = np.where((dept == 2) & ((g == 1) | (a < 18) | (a >= 55)), 0, dept)
@@ -234,6 +236,58 @@ def lines(rng: np.random.Generator, v: dict[str, np.ndarray], city: City) -> dic
     }
 
 
+LEGIT_RATE = 0.01
+"""Share of eligible visits that use a restricted (两库) drug or item compliantly (see ``restricted_uses``)."""
+
+
+def restricted_uses(
+    rng: np.random.Generator,
+    p: dict[str, np.ndarray],
+    v: dict[str, np.ndarray],
+    l: dict[str, np.ndarray],  # noqa: E741
+    city: City,
+) -> dict[str, np.ndarray]:
+    """``l`` plus compliant uses of restricted codes: a female-only item for a woman, a male-only one for a
+    man, a child drug for a child, an inpatient-only drug in a stay, a level-limited drug in a level-3
+    hospital, a 口腔科-only item in 口腔科 and a 14-day course drug for at most 7 days. They are the
+    negatives the audit engine must not flag, and are not violations (never in ground truth)."""
+    pools, price = city.cat.pools, city.cat.price
+    kind, dept, begin, days = v["kind"], v["dept"], v["begin"], v["days"]
+    age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+    hosp = kind != PHARM
+    lvl = city.inst_level[v["inst"]]
+    rules = (
+        ("gender:2", hosp & (gend == 2) & (age >= 18) & (age < 55), 1),
+        ("gender:1", hosp & (gend == 1) & (age >= 18), 1),
+        ("child", hosp & (age < 14), 1),
+        ("inpatient_only", kind == INP, 1),
+        ("level", hosp & (lvl == 3), 1),
+        ("dental", (kind == OUT) & (dept == DENTAL_DEPT), 1),
+        ("course", (kind == INP) & (days >= 3), 7),
+    )
+    vis_l, item_l, time_l = [l["visit"]], [l["item"]], [l["time"]]
+    for k, (pool, mask, max_days) in enumerate(rules):
+        vis = np.flatnonzero(mask & (rng.random(len(kind)) < LEGIT_RATE))
+        item = np.asarray(pools[pool])[rng.integers(0, len(pools[pool]), len(vis))]
+        n = np.minimum(np.maximum(days[vis], 1), max_days)
+        vis, item = np.repeat(vis, n), np.repeat(item, n)
+        vis_l.append(vis)
+        item_l.append(item)
+        time_l.append(begin[vis] + _within(n) * DAY + 2400 + 60 * k)
+    visit, item, time = np.concatenate(vis_l), np.concatenate(item_l), np.concatenate(time_l)
+    extra = len(visit) - len(l["visit"])
+    return {
+        "visit": visit,
+        "item": item,
+        "cnt": np.concatenate([l["cnt"], np.ones(extra)]),
+        "time": time,
+        "prd_days": np.concatenate([l["prd_days"], np.full(extra, np.nan)]),
+        "pric": price[item].astype(float),
+        "fund_override": np.zeros(len(item), bool),
+        "tcm_way": np.zeros(len(item), np.int8),
+    }
+
+
 def expected_lines_per_person() -> float:
     """Calibrated average fee lines per insured person of the model above (for sizing blocks)."""
-    return 23.0
+    return 16.0

@@ -13,6 +13,8 @@ import csv
 import json
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,15 @@ import pyarrow as pa
 from fundguard.core.progress import progress_bar
 from fundguard.data.schema import table as schema_table
 from fundguard.synth import arrowcols as ac
-from fundguard.synth.block import DAY, Block, expected_lines_per_person, lines, people, visits
+from fundguard.synth.block import (
+    DAY,
+    Block,
+    expected_lines_per_person,
+    lines,
+    people,
+    restricted_uses,
+    visits,
+)
 from fundguard.synth.config import FORMATS, CityConfig, CitySummary
 from fundguard.synth.plant import plant, rates_of
 from fundguard.synth.tables import build
@@ -73,7 +83,7 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     scale = cfg.institutions_scale or max(1.0, math.sqrt(cfg.fee_lines / 1e6))
     city = build_city(cfg.seed, cfg.regions, scale)
     rates = rates_of(cfg.violation_scale, cfg.violation_rates)
-    day0 = (cfg.start - cfg.start.__class__(1970, 1, 1)).days
+    day0 = (cfg.start - date(1970, 1, 1)).days
     n_days = (cfg.end - cfg.start).days + 1
     writers = {
         n: TableWriter(out_dir, n, schema_table(n).arrow_schema, cfg.fmt, cfg.rows_per_file) for n in TABLES
@@ -88,24 +98,39 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     gt_rows: list[list[object]] = []
     lpp = expected_lines_per_person()
     done, b = 0, 0
-    with progress_bar(progress) as bar:
+    # two background threads (fee_list_d, the rest) write block b while block b + 1 is generated (Arrow
+    # and Parquet release the GIL); each table's writes run in order, and at most one block waits
+    fee_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-synth-fee")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fg-synth-writer")
+    pending: list[Future] = []
+
+    def flush() -> None:
+        for fut in pending:
+            fut.result()
+        pending.clear()
+
+    with fee_pool, pool, progress_bar(progress) as bar:
         task = bar.add_task("生成费用明细 fee lines", total=cfg.fee_lines)
         while done < 0.99 * cfg.fee_lines:
             want = min(cfg.block_lines, cfg.fee_lines - done)
             rng = np.random.default_rng([cfg.seed, 2, b])
             p = people(rng, max(20, round(want / lpp)), city, day0, n_days)
             v = visits(rng, p, city, day0, n_days)
-            blk = Block(b, day0, n_days, p, v, lines(rng, v, city))
+            blk = Block(b, day0, n_days, p, v, restricted_uses(rng, p, v, lines(rng, v, city), city))
             plant(blk, city, rng, rates)
-            tables, facts = build(blk, city, REFUND_RATE if True else 0, rng)
-            for name, t in tables.items():
-                writers[name].write(t)
-            _sales(writers["invt_chg_d"], facts, b, sold, last_price)
+            tables, facts = build(blk, city, REFUND_RATE, rng)
+            tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price)
             _ground_truth(gt_rows, blk, facts, city)
             n = tables["fee_list_d"].num_rows
+            flush()
+            pending.extend(
+                (fee_pool if name == "fee_list_d" else pool).submit(writers[name].write, t)
+                for name, t in tables.items()
+            )
             done += n
             bar.update(task, advance=n)
             b += 1
+        flush()
     _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows)
     for w in writers.values():
         w.close()
@@ -140,45 +165,45 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     return CitySummary(out_dir, counts, viol, secs, counts["fee_list_d"] / secs if secs else 0.0, files)
 
 
-def _sales(w: TableWriter, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray) -> None:
+def _sales(schema: pa.Schema, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray) -> pa.Table:
+    """The block's 3505 销售 rows, accumulating sales per (pharmacy, drug) for the inventory."""
     rows = f["sale_rows"]
     inst, item = f["inst"][rows], f["item"][rows]
     np.add.at(sold, (inst, item), f["cnt"][rows])
     last_price[inst, item] = f["pric"][rows]
     n = len(rows)
+    code = f["hilist"].take(item)
     t = {
         "invt_sn": ac.ids(f"V{b:05d}", np.arange(n), 9),
-        "fixmedins_code": f["inst_codes"].take(pa.array(inst)),
-        "hilist_code": None,
+        "fixmedins_code": f["inst_codes"].take(inst),
+        "hilist_code": code,
+        "medins_list_codg": code,
         "inv_chg_type": ac.const("3505", n),
         "chg_time": ac.timestamps(f["time"][rows]),
         "cnt": ac.decimal(f["cnt"][rows], pa.decimal128(16, 4)),
         "pric": ac.decimal(f["pric"][rows], pa.decimal128(16, 6)),
-        "psn_no": f["psn_of_line"].take(pa.array(rows)),
-        "bkkp_sn": f["ids_l"].take(pa.array(rows)),
+        "psn_no": ac.ids(f["ids"]["psn"], f["psn"][rows], 10),
+        "bkkp_sn": ac.ids(f["ids"]["fee"], rows, 10),
     }
-    t["hilist_code"] = f["hilist"].take(pa.array(item)) if "hilist" in f else None
-    t["medins_list_codg"] = t["hilist_code"]
-    w.write(ac.to_table(w.schema, {k: x for k, x in t.items() if x is not None}, n))
+    return ac.to_table(schema, t, n)
 
 
 def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
     codes = city.cat.df["hilist_code"]
+    inst_codes = city.inst["fixmedins_code"]
+    pre = f["ids"]
     for g in blk.gt:
         t = VIOLATION_TYPES[g["violation_type"]]
         vi = g["visit"]
-        psn = f["ids_p"][int(blk.v["psn"][vi])].as_py()
-        inst = f["inst_codes"][int(blk.v["inst"][vi])].as_py()
-        bk = ";".join(f["ids_l"][i].as_py() for i in g["lines"])
         rows.append(
             [
                 t.code,
                 t.name_zh,
                 t.legal_basis,
-                psn,
-                f["ids_v"][vi].as_py(),
-                inst,
-                bk,
+                f"{pre['psn']}{int(blk.v['psn'][vi]):010d}",
+                f"{pre['mdtrt']}{vi:08d}",
+                inst_codes[int(blk.v["inst"][vi])],
+                ";".join(f"{pre['fee']}{i:010d}" for i in g["lines"]),
                 codes[g["item"]] if g["item"] >= 0 else "",
                 g["kp_id"],
                 f"{g['amount']:.2f}",
@@ -203,7 +228,10 @@ def _inventory(w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days,
     n = len(inst)
     codes = city.cat.df["hilist_code"].to_numpy()
     inst_codes = city.inst["fixmedins_code"].to_numpy()
-    for kind, t, cnt, off in (("3503", t_buy, bought, 0), ("3501", t_take, bought - qty, n)):
+    # the period-end stocktake counts what is on the shelf: purchases − sales for consistent pairs; a planted
+    # mismatch pair sold more than it bought, and its pharmacy reports an empty shelf, not a negative count
+    stock = np.maximum(bought - qty, 0)
+    for kind, t, cnt, off in (("3503", t_buy, bought, 0), ("3501", t_take, stock, n)):
         cols = {
             "invt_sn": ac.ids("VINV", np.arange(off, off + n), 9),
             "fixmedins_code": pa.array(inst_codes[inst]),

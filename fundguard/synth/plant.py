@@ -15,6 +15,9 @@ from fundguard.synth.block import DAY, INP, OUT, PHARM, Block
 from fundguard.synth.violations import VIOLATION_TYPES
 from fundguard.synth.world import City
 
+GOODS = ("洗发水", "食用油", "纸巾", "牙膏", "洗衣液", "保健食品", "化妆品")
+"""Non-drug goods a pharmacy bills under a drug code when cashing a card (串换)."""
+
 
 class Planter:
     def __init__(self, blk: Block, city: City, rng: np.random.Generator, rates: dict[str, float]) -> None:
@@ -54,9 +57,6 @@ class Planter:
         self.b.extra_v.append(kw)
         return self.nv0 + len(self.b.extra_v) - 1
 
-    def vget(self, i: int, col: str) -> object:
-        return self.b.v[col][i] if i < self.nv0 else self.b.extra_v[i - self.nv0][col]
-
     def stay(
         self, psn: int, inst: int, dept: int, begin: int, days: int, diag: int, *, ghost: bool = False
     ) -> int:
@@ -93,9 +93,6 @@ class Planter:
         amount: float,
         detail: str,
         kp_id: str = "",
-        *,
-        psn: int | None = None,
-        inst: int | None = None,
     ) -> None:
         self.b.gt.append(
             {
@@ -107,8 +104,6 @@ class Planter:
                 or (self.cat.kp.get(self.cat.df["hilist_code"][item], "") if item >= 0 else ""),
                 "amount": round(amount, 2),
                 "detail_zh": detail,
-                "psn": psn,
-                "inst": inst,
             }
         )
 
@@ -353,8 +348,6 @@ class Planter:
                 -1,
                 5 * (float(self.cat.price[0])),
                 "住院第2至6日仅收取床位费，无诊疗、护理记录（挂床）。",
-                psn=psn,
-                inst=inst,
             )
         for vi in self.choose("split_admission", (kind == INP) & (end_day < n_days - 20)):
             psn, inst, dept = int(v["psn"][vi]), int(v["inst"][vi]), int(v["dept"][vi])
@@ -367,8 +360,6 @@ class Planter:
                 -1,
                 5 * 85.0,
                 "出院2日后以相同主诊断再次入住同一医院（分解住院）。",
-                psn=psn,
-                inst=inst,
             )
         for vi in self.choose("impersonation_concurrent", (kind == INP) & (v["days"] >= 4)):
             psn = int(v["psn"][vi])
@@ -398,8 +389,6 @@ class Planter:
                 3,
                 float(self.cat.price[3]),
                 "参保人住院期间同时在另一医疗机构门诊就诊（冒名就医）。",
-                psn=psn,
-                inst=inst,
             )
         dead = np.flatnonzero((p["die"] >= 0) & (p["die"] - day0 < n_days - 5))
         for psn in self.choose_people("deceased_card_use", dead):
@@ -429,13 +418,21 @@ class Planter:
                 it,
                 self.amt(it, 3.0),
                 "参保人死亡后其医保凭证仍在药店购药结算。",
-                psn=psn,
-                inst=inst,
             )
         adults = np.flatnonzero((p["age"] >= 25) & (p["die"] < 0))
+        # round totals at catalogue prices: (drug, quantity) whose amount is a whole hundred yuan
+        cents = np.round(self.cat.price[self.cat.drugs] * 100).astype(np.int64)
+        combos = [
+            (int(d), q)
+            for d, c in zip(self.cat.drugs, cents, strict=True)
+            for q in range(2, 21)
+            if c * q % 10_000 == 0
+        ]
         for psn in self.choose_people("pharmacy_cashing", adults):
             inst = int(city.pharmacies_by_region[int(p["region"][psn])][-1])
-            it = int(self.cat.drugs[20])  # 胰岛素 46.80: round totals via a price override? no — use cnt
+            it, q = combos[rng.integers(len(combos))]
+            total = self.amt(it, q)
+            goods = GOODS[rng.integers(len(GOODS))] if rng.random() < 0.5 else ""
             day = int(rng.integers(0, n_days - 30)) + day0
             for k in range(4):
                 begin = (day + 6 * k) * DAY + 19 * 3600 + 120
@@ -453,16 +450,19 @@ class Planter:
                     med_type=PHARM,
                     surgery=False,
                 )
-                li = self.line(o, it, 10.0, begin + 60, 50.0)
+                li = self.line(o, it, float(q), begin + 60)
+                what = (
+                    f"实为{goods}等日用品，以{self.name(it)}名义串换结算"
+                    if goods
+                    else f"购{self.name(it)}{q}盒"
+                )
                 self.record(
                     "pharmacy_cashing",
                     o,
                     [li],
                     it,
-                    500.0,
-                    "同一参保人30日内在同一药店4次整额（500.00元）刷卡购药，疑似套现。",
-                    psn=psn,
-                    inst=inst,
+                    total,
+                    f"同一参保人30日内在同一药店4次整额（{total:.2f}元）刷卡，{what}，疑似套现。",
                 )
         if self.rates.get("phantom_inpatient_gang", 0) > 0 and len(p["age"]) >= 200:
             hosp = [h for h in city.hospitals_by_region[-1] if city.inst_level[h] >= 2]
@@ -481,8 +481,6 @@ class Planter:
                     -1,
                     7 * 85.0,
                     "10名参保人同日集中入住同一医院，诊断与费用高度一致，住院期间仅收床位费（团伙虚假住院）。",
-                    psn=int(psn),
-                    inst=inst,
                 )
 
     def choose_people(self, vtype: str, cand: np.ndarray) -> list[int]:

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from fundguard.data.schema import table as schema_table
 from fundguard.synth import arrowcols as ac
+from fundguard.synth import identity
 from fundguard.synth.block import DAY, INP, INSUTYPES, MED_TYPES, PHARM, PSN_TYPES, Block
 from fundguard.synth.world import CITY, DEPTS, City
 
@@ -30,7 +31,6 @@ def _ids(blk: Block) -> dict[str, str]:
         "fee": f"F{b}",
         "diag": f"G{b}",
         "oprn": f"O{b}",
-        "invt": f"V{b}",
     }
 
 
@@ -87,22 +87,31 @@ def build(
     psn_pay = np.round(s_fee - hifp, 2)
     acct = np.round(np.where(worker, np.where(kind == PHARM, psn_pay, psn_pay * 0.5), 0.0), 2)
 
+    def mdtrt_id(i: np.ndarray) -> pa.Array:
+        return ac.ids(pre["mdtrt"], i, 8)
+
+    def setl_id(i: np.ndarray) -> pa.Array:
+        return ac.ids(pre["setl"], i, 8)
+
+    def psn_no(i: np.ndarray) -> pa.Array:
+        return ac.ids(pre["psn"], i, 10)
+
     ids_l = ac.ids(pre["fee"], np.arange(nl), 10)
-    ids_v = ac.ids(pre["mdtrt"], np.arange(nv), 8)
-    ids_s = ac.ids(pre["setl"], np.arange(n_setl), 8)
-    ids_p = ac.ids(pre["psn"], np.arange(len(p["age"])), 10)
-    inst_codes = pa.array(city.inst["fixmedins_code"].to_list())
-    inst_names = pa.array(city.inst["fixmedins_name"].to_list())
-    inst_lv = pa.array(city.inst["hosp_lv"].to_list())
-    inst_adm = pa.array(city.inst["admdvs"].to_list())
-    staff_codes = pa.array(city.staff["prac_psn_code"].to_list())
-    staff_names = pa.array(city.staff["prac_psn_name"].to_list())
-    admdvs = pa.array(city.admdvs)
+    ids_v = mdtrt_id(np.arange(nv))
+    ids_s = setl_id(np.arange(n_setl))
+    ids_p = psn_no(np.arange(len(p["age"])))
+    inst_codes = ac.Lookup(city.inst["fixmedins_code"].to_list())
+    inst_names = ac.Lookup(city.inst["fixmedins_name"].to_list())
+    inst_lv = ac.Lookup(city.inst["hosp_lv"].to_list())
+    inst_adm = ac.Lookup(city.inst["admdvs"].to_list())
+    staff_codes = ac.Lookup(city.staff["prac_psn_code"].to_list())
+    staff_names = ac.Lookup(city.staff["prac_psn_name"].to_list())
+    admdvs = ac.Lookup(city.admdvs)
     psn_region = p["region"]
     money = pa.decimal128(16, 2)
     price = pa.decimal128(16, 6)
     f = {
-        n: pa.array(cat.df[n].to_list(), pa.string())
+        n: ac.Lookup(cat.df[n].to_list())
         for n in (
             "hilist_code",
             "hilist_name",
@@ -111,19 +120,23 @@ def build(
             "chrgitm_lv",
             "spec",
             "dosform_name",
+            "lmt_used_flag",
         )
     }
     dept_l = v["dept"][visit]
+    code_l = f["hilist_code"].take(item)
+    dept_code_l, dept_name_l = ac.lookup(DEPT_CODES, dept_l), ac.lookup(DEPT_NAMES, dept_l)
+    tcm = np.concatenate([l["tcm_way"], l["tcm_way"][ref_lines]])
     lines = {
         "bkkp_sn": ids_l,
-        "mdtrt_id": ids_v.take(pa.array(visit)),
+        "mdtrt_id": mdtrt_id(visit),
         "fee_ocur_time": ac.timestamps(time),
-        "setl_id": ids_s.take(pa.array(setl)),
+        "setl_id": setl_id(setl),
         "rx_drord_no": ac.ids(f"R{blk.index:05d}", visit, 8),
-        "fixmedins_code": inst_codes.take(pa.array(v["inst"][visit])),
-        "fixmedins_name": inst_names.take(pa.array(v["inst"][visit])),
-        "psn_no": ids_p.take(pa.array(v["psn"][visit])),
-        "insu_admdvs": admdvs.take(pa.array(psn_region[v["psn"][visit]])),
+        "fixmedins_code": inst_codes.take(v["inst"][visit]),
+        "fixmedins_name": inst_names.take(v["inst"][visit]),
+        "psn_no": psn_no(v["psn"][visit]),
+        "insu_admdvs": admdvs.take(psn_region[v["psn"][visit]]),
         "med_type": ac.lookup(MED_TYPES, v["med_type"][visit]),
         "cnt": ac.decimal(cnt, pa.decimal128(16, 4)),
         "pric": ac.decimal(pric, price),
@@ -134,41 +147,29 @@ def build(
         "overlmt_selfpay": ac.decimal(np.zeros(nl), money),
         "preselfpay_amt": ac.decimal(presp, money),
         "inscp_amt": ac.decimal(inscp, money),
-        "chrgitm_lv": f["chrgitm_lv"].take(pa.array(item)),
-        "hilist_code": f["hilist_code"].take(pa.array(item)),
-        "hilist_name": f["hilist_name"].take(pa.array(item)),
-        "list_type": f["list_type"].take(pa.array(item)),
-        "med_list_codg": f["hilist_code"].take(pa.array(item)),
-        "medins_list_codg": f["hilist_code"].take(pa.array(item)),
-        "med_chrgitm_type": f["med_chrgitm_type"].take(pa.array(item)),
-        "spec": f["spec"].take(pa.array(item)),
-        "dosform_name": f["dosform_name"].take(pa.array(item)),
-        "bilg_dept_codg": ac.lookup(DEPT_CODES, dept_l),
-        "bilg_dept_name": ac.lookup(DEPT_NAMES, dept_l),
-        "bilg_dr_code": staff_codes.take(pa.array(v["doc"][visit])),
-        "bilg_dr_name": staff_names.take(pa.array(v["doc"][visit])),
-        "acord_dept_codg": ac.lookup(DEPT_CODES, dept_l),
-        "acord_dept_name": ac.lookup(DEPT_NAMES, dept_l),
-        "lmt_used_flag": pa.array(cat.df["lmt_used_flag"].to_list()).take(pa.array(item)),
-        "tcmdrug_used_way": ac.lookup(
-            ["", "1", "2"],
-            np.where(
-                np.concatenate([l["tcm_way"], l["tcm_way"][ref_lines]]) > 0,
-                np.concatenate([l["tcm_way"], l["tcm_way"][ref_lines]]),
-                -1,
-            ),
-        ),
+        "chrgitm_lv": f["chrgitm_lv"].take(item),
+        "hilist_code": code_l,
+        "hilist_name": f["hilist_name"].take(item),
+        "list_type": f["list_type"].take(item),
+        "med_list_codg": code_l,
+        "medins_list_codg": code_l,
+        "med_chrgitm_type": f["med_chrgitm_type"].take(item),
+        "spec": f["spec"].take(item),
+        "dosform_name": f["dosform_name"].take(item),
+        "bilg_dept_codg": dept_code_l,
+        "bilg_dept_name": dept_name_l,
+        "bilg_dr_code": staff_codes.take(v["doc"][visit]),
+        "bilg_dr_name": staff_names.take(v["doc"][visit]),
+        "acord_dept_codg": dept_code_l,
+        "acord_dept_name": dept_name_l,
+        "lmt_used_flag": f["lmt_used_flag"].take(item),
+        "tcmdrug_used_way": ac.lookup(["", "1", "2"], np.where(tcm > 0, tcm, -1)),
         "prd_days": ac.decimal(
             np.nan_to_num(np.concatenate([l["prd_days"], l["prd_days"][ref_lines]])), pa.decimal128(6, 2)
         ),
         "vali_flag": ac.const("1", nl),
         "poolarea_no": ac.const(f"{CITY}00", nl),
-        "init_feedetl_sn": ids_l.take(
-            pa.array(
-                np.concatenate([np.full(nl0, -1), ref_lines]),
-                mask=np.concatenate([np.ones(nl0, bool), np.zeros(len(ref_lines), bool)]),
-            )
-        ),
+        "init_feedetl_sn": ac.ids(pre["fee"], np.concatenate([np.full(nl0, -1), ref_lines]), 10),
     }
     tables: dict[str, pa.Table] = {
         "fee_list_d": ac.to_table(schema_table("fee_list_d").arrow_schema, lines, nl)
@@ -179,19 +180,23 @@ def build(
     vday = v["begin"] // DAY
     age_v = np.floor((vday - p["brdy"][vp]) / 365.25)
     die_mask = p["die"] < 0
+    names = identity.names(p["name"], p["gend"])
+    certnos = identity.certno(p["county"], p["brdy"], p["seq"], p["gend"])
     person_cols = lambda idx: {  # noqa: E731 — shared by mdtrt_d and setl_d
-        "psn_no": ids_p.take(pa.array(vp[idx])),
+        "psn_no": psn_no(vp[idx]),
         "psn_cert_type": ac.const("01", len(idx)),
+        "certno": certnos.take(pa.array(vp[idx])),
+        "psn_name": names.take(pa.array(vp[idx])),
         "gend": ac.lookup(["", "1", "2"], p["gend"][vp[idx]]),
         "brdy": ac.dates(p["brdy"][vp[idx]]),
         "age": ac.decimal(age_v[idx], pa.decimal128(4, 1)),
         "insutype": ac.lookup(INSUTYPES, p["insutype"][vp[idx]]),
         "psn_type": ac.lookup(PSN_TYPES, p["psn_type"][vp[idx]]),
-        "insu_admdvs": admdvs.take(pa.array(psn_region[vp[idx]])),
-        "fixmedins_code": inst_codes.take(pa.array(v["inst"][idx])),
-        "fixmedins_name": inst_names.take(pa.array(v["inst"][idx])),
-        "hosp_lv": inst_lv.take(pa.array(v["inst"][idx])),
-        "fix_blng_admdvs": inst_adm.take(pa.array(v["inst"][idx])),
+        "insu_admdvs": admdvs.take(psn_region[vp[idx]]),
+        "fixmedins_code": inst_codes.take(v["inst"][idx]),
+        "fixmedins_name": inst_names.take(v["inst"][idx]),
+        "hosp_lv": inst_lv.take(v["inst"][idx]),
+        "fix_blng_admdvs": inst_adm.take(v["inst"][idx]),
         "med_type": ac.lookup(MED_TYPES, v["med_type"][idx]),
         "vali_flag": ac.const("1", len(idx)),
         "poolarea_no": ac.const(f"{CITY}00", len(idx)),
@@ -199,7 +204,7 @@ def build(
     }
     allv = np.arange(nv)
     dept = v["dept"]
-    diag_codes, diag_names = pa.array(city.diag_codes), pa.array(city.diag_names)
+    diag_codes, diag_names = ac.Lookup(city.diag_codes), ac.Lookup(city.diag_names)
     inp = v["kind"] == INP
     mdtrt = person_cols(allv) | {
         "mdtrt_id": ids_v,
@@ -207,19 +212,15 @@ def build(
         "endtime": ac.timestamps(v["end"]),
         "mdtrt_cert_type": ac.const("01", nv),
         "ipt_otp_no": ac.ids("Z", allv, 10),
-        "chfpdr_code": staff_codes.take(pa.array(v["doc"])),
-        "chfpdr_name": staff_names.take(pa.array(v["doc"])),
+        "chfpdr_code": staff_codes.take(v["doc"]),
+        "chfpdr_name": staff_names.take(v["doc"]),
         "adm_dept_codg": ac.lookup(DEPT_CODES, dept),
         "adm_dept_name": ac.lookup(DEPT_NAMES, dept),
         "dscg_dept_codg": ac.lookup(DEPT_CODES, np.where(inp, dept, -1)),
         "dscg_dept_name": ac.lookup(DEPT_NAMES, np.where(inp, dept, -1)),
         "adm_caty": ac.lookup(DEPT_CODES, dept),
-        "dscg_maindiag_code": diag_codes.take(
-            pa.array(np.where(v["kind"] == PHARM, -1, v["diag"]), mask=v["kind"] == PHARM)
-        ),
-        "dscg_maindiag_name": diag_names.take(
-            pa.array(np.where(v["kind"] == PHARM, 0, v["diag"]), mask=v["kind"] == PHARM)
-        ),
+        "dscg_maindiag_code": diag_codes.take(np.where(v["kind"] == PHARM, -1, v["diag"])),
+        "dscg_maindiag_name": diag_names.take(np.where(v["kind"] == PHARM, -1, v["diag"])),
         "inhosp_stas": ac.const("0", nv),
         "dscg_way": ac.lookup(["1"], np.where(inp, 0, -1)),
         "ipt_days": pa.array(v["days"], pa.int32(), mask=~inp),
@@ -230,10 +231,8 @@ def build(
     s_time = np.where(np.arange(n_setl) >= nv, v["end"][sv] + DAY, v["end"][sv])
     setl_cols = person_cols(sv) | {
         "setl_id": ids_s,
-        "mdtrt_id": ids_v.take(pa.array(sv)),
-        "init_setl_id": ids_s.take(
-            pa.array(np.concatenate([np.full(nv, -1), ref]), mask=np.arange(n_setl) < nv)
-        ),
+        "mdtrt_id": mdtrt_id(sv),
+        "init_setl_id": setl_id(np.concatenate([np.full(nv, -1), ref])),
         "begndate": ac.dates(v["begin"][sv] // DAY),
         "enddate": ac.dates(v["end"][sv] // DAY),
         "setl_time": ac.timestamps(s_time),
@@ -266,13 +265,13 @@ def build(
     nd = len(dv)
     diag = {
         "setl_list_diag_id": ac.ids(pre["diag"], np.arange(nd), 9),
-        "setl_id": ids_s.take(pa.array(dv)),
-        "mdtrt_id": ids_v.take(pa.array(dv)),
-        "psn_no": ids_p.take(pa.array(vp[dv])),
+        "setl_id": setl_id(dv),
+        "mdtrt_id": mdtrt_id(dv),
+        "psn_no": psn_no(vp[dv]),
         "diag_type": ac.const("1", nd),
         "maindiag_flag": ac.lookup(["0", "1"], main.astype(int)),
-        "diag_code": diag_codes.take(pa.array(dcode)),
-        "diag_name": diag_names.take(pa.array(dcode)),
+        "diag_code": diag_codes.take(dcode),
+        "diag_name": diag_names.take(dcode),
         "adm_cond_type": ac.const("1", nd),
         "vali_flag": ac.const("1", nd),
         "setl_list_sn": pa.array(np.where(main, 1, 2).astype(np.int32)),
@@ -285,16 +284,16 @@ def build(
     odate = v["begin"][sv_] + np.minimum(1, v["days"][sv_] - 1) * DAY + 3 * 3600
     oprn = {
         "setl_list_oprn_id": ac.ids(pre["oprn"], np.arange(no), 9),
-        "setl_id": ids_s.take(pa.array(sv_)),
-        "psn_no": ids_p.take(pa.array(vp[sv_])),
-        "mdtrt_id": ids_v.take(pa.array(sv_)),
+        "setl_id": setl_id(sv_),
+        "psn_no": psn_no(vp[sv_]),
+        "mdtrt_id": mdtrt_id(sv_),
         "main_oprn_flag": ac.const("1", no),
         "oprn_oprt_name": pa.array(city.oprn_names[oc]),
         "oprn_oprt_code": pa.array(city.oprn_codes[oc]),
         "oprn_oprt_date": ac.dates(odate // DAY),
         "anst_way": ac.const("1", no),
-        "oper_dr_code": staff_codes.take(pa.array(v["doc"][sv_])),
-        "oper_dr_name": staff_names.take(pa.array(v["doc"][sv_])),
+        "oper_dr_code": staff_codes.take(v["doc"][sv_]),
+        "oper_dr_name": staff_names.take(v["doc"][sv_]),
         "oprn_oprt_begntime": ac.timestamps(odate),
         "oprn_oprt_endtime": ac.timestamps(odate + 5400),
         "vali_flag": ac.const("1", no),
@@ -306,11 +305,13 @@ def build(
     psn = {
         "psn_no": ids_p,
         "psn_cert_type": ac.const("01", npn),
+        "certno": certnos,
+        "psn_name": names,
         "gend": ac.lookup(["", "1", "2"], p["gend"]),
         "brdy": ac.dates(p["brdy"]),
         "insutype": ac.lookup(INSUTYPES, p["insutype"]),
         "psn_type": ac.lookup(PSN_TYPES, p["psn_type"]),
-        "insu_admdvs": admdvs.take(pa.array(psn_region)),
+        "insu_admdvs": admdvs.take(psn_region),
         "die_date": ac.dates(np.maximum(p["die"], 0), mask=die_mask),
         "psn_insu_stas": ac.lookup(["1", "4"], (~die_mask).astype(int)),
     }
@@ -325,12 +326,9 @@ def build(
         "cnt": cnt,
         "pric": pric,
         "time": time,
-        "ids_l": ids_l,
-        "psn_of_line": ids_p.take(pa.array(v["psn"][visit])),
-        "ids_v": ids_v,
-        "ids_p": ids_p,
+        "psn": v["psn"][visit],
+        "ids": pre,
         "inst_codes": inst_codes,
-        "det": det,
         "hilist": f["hilist_code"],
     }
     return tables, facts

@@ -32,7 +32,6 @@ DEPTS: list[tuple[str, str, bool, str, float, tuple[str, ...]]] = [
     ("A50", "中医科", False, "", 200, ("M54.5", "R51", "G47.0", "M47.8")),
 ]
 DENTAL_DEPT = 6
-SURGICAL_DEPTS = [i for i, d in enumerate(DEPTS) if d[2]]
 
 # ordinary drugs (synthetic codes, real generic names): name, ATC level 4, spec, form, price, level
 DRUGS = [
@@ -66,6 +65,8 @@ DRUGS = [
     ("六味地黄丸", "A11JC", "200丸", "丸剂", 18.35, "01"),
     ("感冒灵颗粒", "N02BE", "10g*9袋", "颗粒剂", 11.55, "01"),
     ("盐酸氨基葡萄糖胶囊", "M01AX", "0.24g*40粒", "胶囊剂", 38.90, "02"),
+    ("阿胶补血颗粒", "B03AE", "4g*20袋", "颗粒剂", 25.00, "02"),
+    ("西洋参含片", "A13AX", "0.5g*60片", "片剂", 50.00, "02"),
 ]
 
 # ordinary service items with real 15-digit national codes: code, name, med_chrgitm_type, price
@@ -261,7 +262,7 @@ def build_catalogue(seed: int) -> Catalogue:
         pool: str = "",
         kp_id: str = "",
     ) -> int:
-        if code in kp or any(r["hilist_code"] == code for r in rows[-1:]):
+        if code in kp:
             return -1
         rows.append(
             {
@@ -362,7 +363,7 @@ def build_catalogue(seed: int) -> Catalogue:
     for kp_id, code, name in freq.select("kp_id", "code", "item_name").iter_rows():
         if code not in kp:
             add(code, name, "201", "07", "01", float(rng.integers(10, 60)), pool="freq", kp_id=kp_id)
-    pools["freq"] = [i for i in pools.get("freq", [])] + [0, 1, 2]  # bed, nursing, 诊查: 1/日 too
+    pools["freq"] = [*pools.get("freq", []), 0, 1, 2]  # bed, nursing, 诊查: 1/日 too
     for code, name in (
         ("FG0000000000001", "医疗美容咨询"),
         ("FG0000000000002", "保健按摩"),

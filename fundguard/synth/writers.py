@@ -6,6 +6,7 @@ Parquet keeps the canonical Arrow schema; CSV/JSONL/XLSX write every value as te
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -17,6 +18,27 @@ import pyarrow.parquet as pq
 
 EXT = {"parquet": "parquet", "csv": "csv", "csv-gbk": "csv", "jsonl": "jsonl", "xlsx": "xlsx"}
 XLSX_MAX_ROWS = 1_000_000
+HIGH_CARDINALITY = frozenset(
+    (
+        "bkkp_sn",
+        "mdtrt_id",
+        "setl_id",
+        "init_feedetl_sn",
+        "init_setl_id",
+        "rx_drord_no",
+        "psn_no",
+        "certno",
+        "ipt_otp_no",
+        "setl_list_diag_id",
+        "setl_list_oprn_id",
+        "invt_sn",
+    )
+)
+"""Id columns written without a Parquet dictionary (it would overflow and fall back to plain anyway)."""
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or (pa.types.is_dictionary(t) and pa.types.is_string(t.value_type))
 
 
 def _as_text(t: pa.Table) -> pa.Table:
@@ -40,6 +62,23 @@ class TableWriter:
         self.rows = 0
         self._in_file = 0
         self._h = None
+        self._file_schema: pa.Schema | None = None
+
+    def _conform(self, t: pa.Table) -> pa.Table:
+        """``t`` in this writer's file schema, fixed by the first table (dictionary or plain per column)."""
+        if self._file_schema is None:
+            self._file_schema = pa.schema(
+                [f.with_type(t.schema.field(f.name).type) for f in self.schema], metadata=self.schema.metadata
+            )
+        if t.schema.equals(self._file_schema):
+            return t
+        cols = []
+        for f, c in zip(self._file_schema, t.columns, strict=True):
+            if c.type != f.type:
+                c = c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+                c = c.dictionary_encode().cast(f.type) if pa.types.is_dictionary(f.type) else c.cast(f.type)
+            cols.append(c)
+        return pa.Table.from_arrays(cols, schema=self._file_schema)
 
     def _open(self) -> None:
         self.close_file()
@@ -47,7 +86,20 @@ class TableWriter:
         self.files.append(path)
         self._in_file = 0
         if self.fmt == "parquet":
-            self._h = pq.ParquetWriter(path, self.schema, compression="zstd")
+            # the file schema may keep dictionary-encoded strings (written directly, without re-hashing);
+            # the canonical schema is stored as ARROW:schema, so readers get plain strings as before
+            fs = self._file_schema or self.schema
+            self._h = pq.ParquetWriter(
+                path,
+                fs,
+                compression="zstd",
+                store_schema=False,
+                use_dictionary=[f.name for f in fs if f.name not in HIGH_CARDINALITY],
+                write_statistics=[f.name for f in fs if not _is_text(f.type)],
+            )
+            self._h.add_key_value_metadata(
+                {b"ARROW:schema": base64.b64encode(self.schema.serialize().to_pybytes())}
+            )
         elif self.fmt == "xlsx":
             import xlsxwriter
 
@@ -62,6 +114,8 @@ class TableWriter:
                 self._h.write(header.encode("gb18030" if self.fmt == "csv-gbk" else "utf-8"))
 
     def write(self, t: pa.Table) -> None:
+        if self.fmt == "parquet":
+            t = self._conform(t)
         if not self.files:
             self._open()
         while t.num_rows:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fundguard.data.store import Store
 from typer.testing import CliRunner
 
 from fundguard.cli import app
+from fundguard.data.store import Store
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})
 
 
 def test_help_is_bilingual() -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
-from fundguard.synth import CityConfig, generate_city
-
 from fundguard.kb import codes
 from fundguard.quality import profile_store
+from fundguard.synth import CityConfig, generate_city
 
 
 @pytest.fixture(scope="module")

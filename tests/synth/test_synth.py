@@ -165,3 +165,110 @@ def test_formats(tmp_path: Path, fmt: str) -> None:
         return
     text = f.read_bytes().decode("gb18030" if fmt == "csv-gbk" else "utf-8")
     assert "示例市" in text and "0011" in text
+
+
+# --- recomputation checks of the stay-based and fraud types --------------------------------------------
+
+
+def _ghost_bed(root: Path) -> int:
+    """Stays billing nursing on fewer days than they last (bed only: 挂床, also the gang's stays)."""
+    return _q(
+        root,
+        """select count(*) from mdtrt_d m where med_type='21' and ipt_days >
+        (select count(distinct cast(fee_ocur_time as date)) from fee_list_d f
+         where f.mdtrt_id=m.mdtrt_id and hilist_code='001201000040000')""",
+    )[0][0]
+
+
+def _gang(root: Path) -> int:
+    """Eight or more persons admitted to one hospital on one day with one main diagnosis."""
+    return _q(
+        root,
+        """select count(*) from (select fixmedins_code, cast(begntime as date) d, dscg_maindiag_code
+           from mdtrt_d where med_type='21' group by all having count(distinct psn_no) >= 8)""",
+    )[0][0]
+
+
+def _concurrent(root: Path) -> int:
+    """An outpatient visit inside the same person's stay at another institution."""
+    return _q(
+        root,
+        """select count(*) from mdtrt_d i join mdtrt_d o using (psn_no)
+        where i.med_type='21' and o.med_type='11' and o.fixmedins_code <> i.fixmedins_code
+          and o.begntime between i.begntime and i.endtime""",
+    )[0][0]
+
+
+@pytest.mark.parametrize("check", [_ghost_bed, _gang, _concurrent])
+def test_stay_checks_present_and_clean_city_free(city: Path, clean: Path, check) -> None:
+    assert check(city) > 0
+    assert check(clean) == 0
+
+
+def test_every_type_in_a_small_city(tmp_path: Path) -> None:
+    s = generate_city(tmp_path, CityConfig(fee_lines=20_000, seed=11), progress=False)
+    assert set(s.violations) == set(VIOLATION_TYPES)
+    assert all(n > 0 for n in s.violations.values())
+
+
+def test_identities(city: Path) -> None:
+    from fundguard.synth.identity import valid_certno
+
+    rows = _q(city, "select certno, psn_name, gend, strftime(brdy, '%Y%m%d') from psn_info_b")
+    assert rows
+    for certno, name, gend, brdy in rows:
+        assert valid_certno(certno) and certno.startswith("89")
+        assert certno[6:14] == brdy
+        assert int(certno[16]) % 2 == (1 if gend == "1" else 0)
+        assert 2 <= len(name) <= 3
+    assert _q(city, "select count(*) from mdtrt_d where certno is null or psn_name is null")[0][0] == 0
+    assert valid_certno("11010519491231002X")  # the standard's own example
+
+
+def test_compliant_restricted_uses(clean: Path) -> None:
+    """Clean data holds restricted codes used compliantly (negatives for the audit engine)."""
+    g = kb.limits.gender()
+    vals = ",".join(f"('{c}','{s}')" for c, s in g.select("code", "allowed_gend").unique().iter_rows())
+    ok = _q(
+        clean,
+        f"""select count(*) from fee_list_d f join mdtrt_d m using (mdtrt_id)
+        join (values {vals}) g(code, allowed) on f.hilist_code = g.code where m.gend = g.allowed""",
+    )[0][0]
+    assert ok > 0
+    child = ",".join(f"('{c}')" for c in kb.limits.age().filter(kb.limits.age()["target"] == "儿童")["code"])
+    assert (
+        _q(
+            clean,
+            f"""select count(*) from fee_list_d f join mdtrt_d m using (mdtrt_id)
+            join (values {child}) a(code) on f.hilist_code = a.code where m.age < 14""",
+        )[0][0]
+        > 0
+    )
+
+
+def test_inventory_consistent(city: Path, clean: Path) -> None:
+    sql = """with t as (select fixmedins_code, hilist_code,
+                 sum(cnt) filter (where inv_chg_type='3503') buy,
+                 sum(cnt) filter (where inv_chg_type='3505') sold,
+                 sum(cnt) filter (where inv_chg_type='3501') stock
+               from read_parquet('{root}/invt_chg_d/*.parquet') group by 1, 2)
+             select count(*) filter (where stock < 0),
+                    count(*) filter (where buy >= sold and stock <> buy - sold),
+                    count(*) filter (where sold > buy and stock <> 0),
+                    count(*) filter (where sold > buy)
+             from t"""
+    neg, bad, bad_short, short = duckdb.connect().execute(sql.format(root=city)).fetchone()
+    assert (neg, bad, bad_short) == (0, 0, 0) and short > 0
+    assert duckdb.connect().execute(sql.format(root=clean)).fetchone() == (0, 0, 0, 0)
+
+
+def test_pharmacy_cashing_round_catalogue_price(city: Path) -> None:
+    rows = list(csv.DictReader((city / "ground_truth.csv").open(encoding="utf-8")))
+    sns = [r["bkkp_sn"] for r in rows if r["violation_type"] == "pharmacy_cashing"]
+    assert sns
+    got = _q(
+        city,
+        f"""select count(*) filter (where pric = pric_uplmt_amt and det_item_fee_sumamt % 100 = 0), count(*)
+        from fee_list_d where bkkp_sn in ({",".join(f"'{s}'" for s in sns)})""",
+    )[0]
+    assert got[0] == got[1] == len(sns)

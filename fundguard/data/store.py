@@ -1,0 +1,160 @@
+"""The workspace store: partitioned Parquet per table, published atomically, read through DuckDB views.
+
+Workspace layout::
+
+    <ws>/store/<table>/ingest=<import_id>/part-0.parquet                 # the rows of one imported file
+    <ws>/store/<table>/ingest=<import_id>/_manifest.json                 # source file, sha256, rows, encoding, time, summary
+    <ws>/store/.staging/<import_id>-pid<pid>/                            # an import in progress (never read)
+    <ws>/quarantine/<ingest_id>/<file name>.bad.csv                      # bad rows, UTF-8 with BOM
+    <ws>/reports/ingest-<ingest_id>.{json,html,xlsx}, ingest-latest.*    # one report per ``ingest()`` call
+
+One import of one file is staged under ``.staging`` and published with a single directory rename to
+``<table>/ingest=<import_id>``; readers only glob ``ingest=*``, so a crash, SIGKILL or Ctrl-C leaves the store as
+it was. Staging directories of dead processes are removed at the next ingest. Parquet files carry the
+canonical columns in order with their types (decimals, dates, timestamps, codes as strings), zstd-compressed.
+
+The store is partitioned by import, not by month: DuckDB's partitioned writer made ingest 3.5× slower, and
+queries on a time range still skip row groups by their min/max statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fundguard.data import schema
+
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_date32(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP_S"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    return "VARCHAR"
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(sql_string(str(p)) for p in paths) + "]"
+
+
+class Store:
+    """The claims store of one workspace."""
+
+    def __init__(self, workspace: Path):
+        self.workspace = Path(workspace)
+        self.root = self.workspace / "store"
+        self.staging = self.root / ".staging"
+
+    # --- reading -------------------------------------------------------------------------------------
+    def import_dirs(self, table_name: str) -> list[Path]:
+        return sorted(p for p in (self.root / table_name).glob("ingest=*") if p.is_dir())
+
+    def data_files(self, table_name: str) -> list[Path]:
+        return sorted(f for d in self.import_dirs(table_name) for f in d.rglob("*.parquet"))
+
+    def connect(self, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+        """In-memory DuckDB with views ``<table>`` (all stored rows) and ``<table>_valid`` (``vali_flag = '1'``).
+
+        Tables without data get empty views with the canonical columns and types, so queries never fail.
+        ``read_only`` is accepted for symmetry: the views only read the Parquet files either way.
+        """
+        con = duckdb_connection(self.workspace)
+        for name, t in schema.tables().items():
+            files = self.data_files(name)
+            cols = ", ".join(f'"{c}"' for c in t.columns)
+            if files:
+                source = f"SELECT {cols} FROM read_parquet({sql_list(files)}, hive_partitioning = false)"
+            else:
+                nulls = ", ".join(
+                    f'CAST(NULL AS {duckdb_type(f.arrow_type)}) AS "{f.name}"' for f in t.fields
+                )
+                source = f"SELECT {nulls} WHERE false"
+            con.execute(f'CREATE VIEW "{name}" AS {source}')
+            valid = " WHERE vali_flag = '1'" if "vali_flag" in t.columns else ""
+            con.execute(f'CREATE VIEW "{name}_valid" AS SELECT * FROM "{name}"{valid}')
+        return con
+
+    def row_counts(self) -> dict[str, int]:
+        """Stored rows per table (from Parquet footers, no scan)."""
+        out: dict[str, int] = {}
+        for name in schema.tables():
+            out[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in self.data_files(name))
+        return out
+
+    def ingests(self) -> list[dict]:
+        """Committed imports (one per file), oldest first, each its manifest plus ``table`` and ``dir``."""
+        out = []
+        for name in schema.tables():
+            for d in self.import_dirs(name):
+                manifest = d / "_manifest.json"
+                if manifest.exists():
+                    m = json.loads(manifest.read_text(encoding="utf-8"))
+                    out.append({**m, "table": name, "dir": str(d)})
+        return sorted(out, key=lambda m: (m.get("time", ""), m.get("import_id", "")))
+
+    def find_sha256(self, sha256: str, table_name: str) -> dict | None:
+        for d in self.import_dirs(table_name):
+            manifest = d / "_manifest.json"
+            if manifest.exists():
+                m = json.loads(manifest.read_text(encoding="utf-8"))
+                if m.get("sha256") == sha256:
+                    return m
+        return None
+
+    # --- writing -------------------------------------------------------------------------------------
+    def new_staging(self, import_id: str) -> Path:
+        d = self.staging / f"{import_id}-pid{os.getpid()}"
+        d.mkdir(parents=True, exist_ok=False)
+        return d
+
+    def clean_stale_staging(self) -> int:
+        """Remove staging directories left by processes that no longer run; returns how many."""
+        removed = 0
+        if not self.staging.exists():
+            return 0
+        for d in self.staging.iterdir():
+            m = re.search(r"-pid(\d+)$", d.name)
+            if m and psutil.pid_exists(int(m.group(1))) and int(m.group(1)) != os.getpid():
+                continue
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+        return removed
+
+    def publish(self, staged: Path, table_name: str, import_id: str) -> Path:
+        """One rename makes the staged import visible."""
+        target = self.root / table_name / f"ingest={import_id}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        return target
+
+
+def duckdb_connection(workspace: Path, *, preserve_order: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with bounded memory that spills under the workspace.
+
+    ``preserve_order`` keeps rows in file order (ingest numbers them as they stream past).
+    """
+    tmp = Path(workspace) / "store" / ".staging" / f"duckdb-pid{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {sql_string(str(tmp))}")
+    con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
+    return con
