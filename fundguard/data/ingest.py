@@ -368,6 +368,8 @@ class _FileLoad:
         self.validator = Validator(
             self.table, self.mapping, self.codes, len(self.source.header), source_types, level_only
         )
+        if isinstance(self.source, ParquetSource) and self._verbatim(con):
+            return
         self.checked = work / "checked.parquet"
         _run_with_progress(
             con,
@@ -400,6 +402,22 @@ class _FileLoad:
             pos = self.validator.position.get(check.column)
             value = raw[pos] if pos is not None else None
             self.quarantine.write(self.line_of(n), check.code, check.column, value, raw)
+
+    def _verbatim(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """A canonical Parquet file that passes every check unchanged is stored as it is (no rewrite)."""
+        if not self.validator.canonical_types():
+            return False
+        fails, changed = con.execute(self.validator.verbatim_sql("raw")).fetchone()
+        if fails or changed:
+            return False
+        self.checked = self.source.path
+        con.execute(
+            "CREATE VIEW checked AS SELECT file_row_number + 1 AS __n, * EXCLUDE (file_row_number), "
+            "NULL::INTEGER AS __fail, NULL::VARCHAR[] AS __raw, vali_flag AS __t_vali_flag "
+            f"FROM read_parquet({lit(str(self.checked))}, file_row_number = true)"
+        )
+        (self.fr.rows_read,) = con.execute("SELECT count(*) FROM checked").fetchone()
+        return True
 
     # --- pass 2: keys; pass 3: the good rows ------------------------------------------------------------
     def _publish_rows(self, con: duckdb.DuckDBPyConnection, staged: Path) -> None:
@@ -436,6 +454,9 @@ class _FileLoad:
                 fr.warnings[w.code] = fr.warnings.get(w.code, 0) + n
                 fr.warning_columns[f"{w.code}:{w.column}"] = n
         (fr.rows_loaded,) = con.execute(f"SELECT count(*) FROM {good}").fetchone()
+        if fr.rows_loaded == fr.rows_read and self.checked == self.source.path:
+            shutil.copyfile(self.checked, staged / "part-0.parquet")  # verbatim: nothing to drop or change
+            return
         cols = ", ".join(q(c) for c in t.columns)
         con.execute(
             f"COPY (SELECT {cols} FROM {good}) TO {lit(str(staged / 'part-0.parquet'))} "

@@ -117,7 +117,9 @@ DATETIME_FORMATS = (
 ID_EXCLUDED = {"crter_id", "opter_id"}
 PLACEHOLDER_DOCTORS = ("0", "-", "--", "/", "无", "null", "NULL", "none", "None", "NA", "N/A", "未知")
 HOSP_LEVEL_ONLY = {"1": "14", "2": "13", "3": "12", "11": "11"}
-HILIST_PATTERN = r"(?:[XZ][0-9A-Z]{22}|C[0-9A-Z]{19}|\d{15}(?:-.+)?|T[0-9A-Z]{9,19})"
+HILIST_PATTERN = r"(?:X[0-9A-Z]{22}|Z[0-9A-Z]{19}|C[0-9A-Z]{19}|\d{15}(?:-.+)?|T[0-9A-Z]{9,19})"
+"""西药 X + 22, 中成药 Z + 19 (the 两库 codes: 11,577 X-codes of 23 chars, 8,425 Z-codes of 20), 耗材 C + 19,
+医疗服务项目 15 digits (optional provincial suffix), 中药饮片/配方颗粒 T + 9–19."""
 DIAG_PATTERN = r"(?i)[A-Z]\d{2}(?:\.[0-9x][0-9]{0,2}(?:x\d{3})?)?"
 ID_FLOAT_PATTERN = r"[+-]?\d+\.\d*|[+-]?\d*\.?\d+[eE][+-]?\d+"
 TIME_ONLY_PATTERN = r"\d{1,2}:\d{2}(:\d{2})?(\.\d+)?"
@@ -203,6 +205,29 @@ class Validator:
         its ordinal in the source: no row-number column is computed here, because a window over a parallel
         scan would serialise the whole query.
         """
+        cols = ", ".join(q(c) for c in self.table.columns)
+        raw_list = ", ".join(f"CAST(c{i} AS VARCHAR)" for i in range(self.width))
+        # The raw values travel only for failing rows: CASE evaluates the list for those alone.
+        return (
+            f"{self._ctes(raw)} SELECT {cols}, __fail, CASE WHEN __fail IS NOT NULL THEN [{raw_list}] END AS __raw"
+            + "".join(f", {q('__t_' + n)}" for n in ("vali_flag",) if n in self.present)
+            + " FROM c"
+        )
+
+    def verbatim_sql(self, raw: str) -> str:
+        """Counts of failing rows and of rows that normalisation would change: (0, 0) means the source can
+        be stored byte for byte. Only meaningful when every typed column already has its canonical type."""
+        changed = " OR ".join(
+            f"{q(f.name)} IS DISTINCT FROM CAST(c{self.position[f.name]} AS VARCHAR)"
+            for f in self.table.fields
+            if f.kind in ("string", "code") and f.name in self.present
+        )
+        return (
+            f"{self._ctes(raw)} SELECT count(*) FILTER (WHERE __fail IS NOT NULL), "
+            f"count(*) FILTER (WHERE {changed or 'false'}) FROM c"
+        )
+
+    def _ctes(self, raw: str) -> str:
         typed = [f"{self._typed(f)} AS {q(f.name)}" for f in self.table.fields]
         texts = [
             f"{self._text(f.name)} AS {q('__t_' + f.name)}"
@@ -210,18 +235,12 @@ class Validator:
             if f.name in self.present and (f.kind in NUMBER_KINDS | TIME_KINDS or f.name == "vali_flag")
         ]
         raw_cols = ", ".join(f"c{i}" for i in range(self.width))
-        raw_list = ", ".join(f"CAST(c{i} AS VARCHAR)" for i in range(self.width))
         fail = " ".join(f"WHEN {c.sql} THEN {i}" for i, c in enumerate(self.checks))
         fail_sql = f"CASE {fail} END" if self.checks else "NULL::INTEGER"
-        cols = ", ".join(q(c) for c in self.table.columns)
         texts_sql = "".join(f", {t}" for t in texts)
-        # The raw values travel only for failing rows: CASE evaluates the list for those alone.
         return (
             f"WITH t AS (SELECT {', '.join(typed)}{texts_sql}, {raw_cols} FROM {raw}), "
-            f"c AS (SELECT *, {fail_sql} AS __fail FROM t) "
-            f"SELECT {cols}, __fail, CASE WHEN __fail IS NOT NULL THEN [{raw_list}] END AS __raw"
-            + "".join(f", {q('__t_' + n)}" for n in ("vali_flag",) if n in self.present)
-            + " FROM c"
+            f"c AS (SELECT *, {fail_sql} AS __fail FROM t)"
         )
 
     def warning_sql(self, relation: str) -> str:
@@ -230,6 +249,23 @@ class Validator:
             return "SELECT NULL WHERE false"
         sums = ", ".join(f"count(*) FILTER (WHERE {w.sql})" for w in self.warnings)
         return f"SELECT {sums} FROM {relation}"
+
+    def canonical_types(self) -> bool:
+        """True when the source's columns are the canonical ones, in order, with the canonical types."""
+        if list(self.mapping.columns.values()) != list(self.table.columns) or self.width != len(
+            self.table.columns
+        ):
+            return False
+        for i, name in self.mapping.columns.items():
+            kind = self.table.field(name).kind
+            have = self.source_types.get(i, "VARCHAR")
+            want = SQL_TYPES[kind]
+            if not (
+                have == want
+                or (kind == "datetime" and have.startswith("TIMESTAMP") and "TIME ZONE" not in have)
+            ):
+                return False
+        return True
 
     def _src(self, name: str) -> str:
         return f"c{self.position[name]}"

@@ -66,7 +66,9 @@ def build(
     det = np.round(pric * cnt, 2)
     own = np.where((lv == "03") & ~override, det, 0.0)
     presp = np.round(np.where(lv == "02", det * 0.1, 0.0), 2)
-    inscp = det - own
+    # The four parts add up to the line total, as the HIS implementations of the split do
+    # (national-schema.md §3): full self-pay + over-cap + 乙类 share paid first + in-scope.
+    inscp = np.round(det - own - presp, 2)
     n_setl = nv + len(ref)
     sv = np.concatenate([np.arange(nv), ref])  # settlement → visit
 
@@ -82,7 +84,7 @@ def build(
     ratio = np.select(
         [kind == INP, kind == PHARM], [np.where(worker, 0.85, 0.70), 0.0], np.where(worker, 0.6, 0.5)
     )
-    base = s_inscp - s_pre - dedc
+    base = s_inscp - dedc
     hifp = np.round(np.where(base * sign_s > 0, base * ratio, 0.0), 2)
     psn_pay = np.round(s_fee - hifp, 2)
     acct = np.round(np.where(worker, np.where(kind == PHARM, psn_pay, psn_pay * 0.5), 0.0), 2)
