@@ -1,7 +1,7 @@
 """``ingest``: load national-format claim files into a workspace store, atomically and idempotently.
 
 Per file: pick the table (``table`` argument, else the file or folder name, else the header), stream the rows
-in batches through ``validate``, write good rows as month-partitioned Parquet under a staging directory and
+through the SQL of ``validate`` inside DuckDB, write good rows as Parquet under a staging directory and
 bad rows to ``<ws>/quarantine``, then check keys with DuckDB (duplicates inside the file; rows already in the
 store: identical → skipped, different → ``key_conflict``) and publish with one rename (see ``store``).
 
@@ -260,7 +260,8 @@ class _FileLoad:
     Three passes, all streaming inside DuckDB with bounded memory: (1) the source through ``Validator``'s
     query into ``_work/checked.parquet`` (typed columns, failure code, raw values of failing rows); (2) key
     checks on that file (duplicates inside it, rows already stored); (3) the good rows into the staged
-    import, partitioned by month. Only failing, duplicate and conflicting rows pass through Python.
+    import. Only failing, duplicate and conflicting rows pass through Python. A canonical Parquet file that
+    passes every check unchanged skips (1) and (3): it is stored as it is.
     """
 
     def __init__(
@@ -322,6 +323,7 @@ class _FileLoad:
                 replaced = src.transcode_to_utf8(path)
                 if replaced:
                     self.fr.warnings["encoding_replaced"] = replaced
+                    self.fr.warning_columns["encoding_replaced:"] = replaced
             columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
             con.execute(
                 f"CREATE VIEW raw AS SELECT {cols} FROM read_csv({lit(str(path))}, "
@@ -435,14 +437,21 @@ class _FileLoad:
             )
         stored = self.store.data_files(t.name)
         if stored:
-            same = " AND ".join(f"c.{q(col)} IS NOT DISTINCT FROM e.{q(col)}" for col in t.columns)
-            on = " AND ".join(f"c.{q(k)} = e.{q(k)}" for k in t.key)
+            # Keys first (one column of the stored files); whole rows only for the few keys already there.
             con.execute(
-                f"INSERT INTO drops SELECT c.__n, CASE WHEN {same} THEN 'identical' ELSE 'key_conflict' END, "
-                f"'key already stored with different values / 库中同主键内容不同' "
-                f"FROM checked c JOIN read_parquet({sql_list(stored)}) e ON {on} "
-                f"WHERE c.__fail IS NULL AND c.__n NOT IN (SELECT __n FROM drops)"
+                f"CREATE TEMP TABLE overlap AS SELECT __n, {keys} FROM checked SEMI JOIN "
+                f"(SELECT {keys} FROM read_parquet({sql_list(stored)})) USING ({keys}) "
+                "WHERE __fail IS NULL AND __n NOT IN (SELECT __n FROM drops)"
             )
+            if con.execute("SELECT count(*) FROM overlap").fetchone()[0]:
+                same = " AND ".join(f"c.{q(col)} IS NOT DISTINCT FROM e.{q(col)}" for col in t.columns)
+                on = " AND ".join(f"c.{q(k)} = e.{q(k)}" for k in t.key)
+                con.execute(
+                    f"INSERT INTO drops SELECT c.__n, CASE WHEN {same} THEN 'identical' ELSE 'key_conflict' END, "
+                    f"'key already stored with different values / 库中同主键内容不同' "
+                    f"FROM (SELECT * FROM checked SEMI JOIN overlap USING (__n)) c "
+                    f"JOIN (SELECT * FROM read_parquet({sql_list(stored)}) SEMI JOIN overlap USING ({keys})) e ON {on}"
+                )
         fr.rows_skipped_existing = con.execute(
             "SELECT count(*) FROM drops WHERE code = 'identical'"
         ).fetchone()[0]

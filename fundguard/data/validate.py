@@ -81,6 +81,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "医院等级为仅级别整数(1/2/3/11)，已映射为无等级代码",
         "hosp_lv given as level-only integers, mapped to 无等 codes",
     ),
+    "encoding_replaced": (
+        "个字节无法按检测到的编码解码，已替换为 �",
+        "bytes could not be decoded in the detected encoding and were replaced by �",
+    ),
     "excel_sheet_skipped": ("Excel 工作表表头不同，已跳过", "Excel sheet with a different header skipped"),
     "unknown_json_key": ("JSON 行含表头以外的键，已忽略", "JSON line has keys outside the header, ignored"),
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -81,8 +82,8 @@ def profile_store(store: Store, *, icd10_codes: list[str] | None = None) -> Qual
     con = store.connect()
     counts = store.row_counts()
     if icd10_codes is not None:
-        con.execute("CREATE TEMP TABLE icd10 (code VARCHAR PRIMARY KEY)")
-        con.executemany("INSERT INTO icd10 VALUES (?)", [(c,) for c in icd10_codes])
+        con.register("icd10_codes", pa.table({"code": pa.array(icd10_codes, pa.string())}))
+        con.execute("CREATE TEMP TABLE icd10 AS SELECT DISTINCT code FROM icd10_codes")
     tables = [_profile_table(con, name) for name, n in counts.items() if n]
     checks = [_run_check(con, c, counts, icd10_codes is not None) for c in CHECKS]
     return QualityReport(
@@ -117,7 +118,7 @@ def _profile_table(con: duckdb.DuckDBPyConnection, name: str) -> TableProfile:
     key = ", ".join(t.key)
     has_vali = "vali_flag" in t.columns
     valid = "count(*) FILTER (WHERE vali_flag = '1')" if has_vali else "count(*)"
-    time_col = t.partition_time
+    time_col = t.time_column
     span = f"min({time_col})::VARCHAR, max({time_col})::VARCHAR" if time_col else "NULL, NULL"
     refunds = (
         "count(*) FILTER (WHERE refd_setl_flag = '1')"
@@ -137,8 +138,10 @@ def _run_check(
     if not all(counts.get(t) for t in check.tables) or (check.code == "diag_not_icd10" and not have_icd):
         return result
     result.checked = True
-    result.count = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchone()[0]
-    cur = con.execute(f"{check.sql} LIMIT {SAMPLE_ROWS}")
+    # One scan: the offending rows land in a temp table (spilled to disk if there are many).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE check_rows AS {check.sql}")
+    result.count = con.execute("SELECT count(*) FROM check_rows").fetchone()[0]
+    cur = con.execute(f"SELECT * FROM check_rows LIMIT {SAMPLE_ROWS}")
     result.columns = [d[0] for d in cur.description]
     result.sample = [["" if v is None else str(v) for v in row] for row in cur.fetchall()]
     return result

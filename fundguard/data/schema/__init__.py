@@ -53,13 +53,13 @@ TABLE_NAMES_ZH = {
     "invt_chg_d": "进销存",
 }
 
-PARTITION_TIME = {
+TIME_COLUMN = {
     "mdtrt_d": "begntime",
     "setl_d": "setl_time",
     "fee_list_d": "fee_ocur_time",
     "invt_chg_d": "chg_time",
 }
-"""The time column whose month partitions each large table in the store."""
+"""The column that dates a row of each large table (what a time range filters on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +98,8 @@ class Table:
         return tuple(f.name for f in self.fields if f.required)
 
     @property
-    def partition_time(self) -> str | None:
-        return PARTITION_TIME.get(self.name)
+    def time_column(self) -> str | None:
+        return TIME_COLUMN.get(self.name)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -198,7 +198,7 @@ def markdown() -> str:
             f"## `{t.name}` {t.name_zh}",
             "",
             f"Key: `{', '.join(t.key)}`. Required: {', '.join(f'`{c}`' for c in t.required)}."
-            + (f" Partitioned by month of `{t.partition_time}`." if t.partition_time else ""),
+            + (f" Dated by `{t.time_column}`." if t.time_column else ""),
             "",
             "| # | field | 中文名 | kind | codes |",
             "|---|---|---|---|---|",
