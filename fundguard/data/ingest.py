@@ -72,6 +72,19 @@ def ingest(
     named = {Path(p) for p in paths}
     workspace = Path(workspace)
     store = Store(workspace)
+    with store.ingest_lock():
+        return _ingest_all(files, named, store, table, dictionary_files, progress)
+
+
+def _ingest_all(
+    files: list[Path],
+    named: set[Path],
+    store: Store,
+    table: str | None,
+    dictionary_files: Sequence[Path],
+    progress: bool,
+) -> IngestReport:
+    workspace = store.workspace
     store.clean_stale_staging()
     codes = merged_dictionary(load_dictionary_files(dictionary_files))
     started = dt.datetime.now()
@@ -97,6 +110,7 @@ def ingest(
             fr.check_counts()
             report.files.append(fr)
     report.seconds = time.perf_counter() - t0
+    store.clean_stale_staging(include_own=True)  # DuckDB's spill folder of this process
     _write_reports(report, workspace)
     return report
 
@@ -413,9 +427,10 @@ class _FileLoad:
         if fails or changed:
             return False
         self.checked = self.source.path
+        vali = ", vali_flag AS __t_vali_flag" if "vali_flag" in self.table.columns else ""
         con.execute(
             "CREATE VIEW checked AS SELECT file_row_number + 1 AS __n, * EXCLUDE (file_row_number), "
-            "NULL::INTEGER AS __fail, NULL::VARCHAR[] AS __raw, vali_flag AS __t_vali_flag "
+            f"NULL::INTEGER AS __fail, NULL::VARCHAR[] AS __raw{vali} "
             f"FROM read_parquet({lit(str(self.checked))}, file_row_number = true)"
         )
         (self.fr.rows_read,) = con.execute("SELECT count(*) FROM checked").fetchone()

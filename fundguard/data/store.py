@@ -19,10 +19,13 @@ queries on a time range still skip row groups by their min/max statistics.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -30,6 +33,7 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fundguard.core.errors import InputError
 from fundguard.data import schema
 
 DUCKDB_MEMORY_LIMIT = "1GB"
@@ -125,18 +129,37 @@ class Store:
         d.mkdir(parents=True, exist_ok=False)
         return d
 
-    def clean_stale_staging(self) -> int:
-        """Remove staging directories left by processes that no longer run; returns how many."""
+    def clean_stale_staging(self, *, include_own: bool = False) -> int:
+        """Remove staging directories left by processes that no longer run (and this process's own, when
+        ``include_own``); returns how many."""
         removed = 0
         if not self.staging.exists():
             return 0
         for d in self.staging.iterdir():
             m = re.search(r"-pid(\d+)$", d.name)
-            if m and psutil.pid_exists(int(m.group(1))) and int(m.group(1)) != os.getpid():
+            pid = int(m.group(1)) if m else None
+            if pid is not None and psutil.pid_exists(pid) and (pid != os.getpid() or not include_own):
                 continue
             shutil.rmtree(d, ignore_errors=True)
             removed += 1
         return removed
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """One import at a time per workspace: the key checks compare against what is stored."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".ingest.lock").open("w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError(
+                    f"工作区 {self.workspace} 正在导入其他文件，请稍后再试",
+                    f"another import is running in workspace {self.workspace}; try again when it ends",
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def publish(self, staged: Path, table_name: str, import_id: str) -> Path:
         """One rename makes the staged import visible."""

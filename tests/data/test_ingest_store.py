@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import FEE_HEADER, fee_row, read_quarantine, write_csv
 
+from fundguard.core.errors import InputError
 from fundguard.data import schema
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
@@ -123,3 +124,10 @@ def test_interrupted_import_leaves_store_unchanged(tmp_path: Path, ws: Path, sig
     f = ingest([big], ws, progress=False).files[0]  # a fresh ingest cleans up and succeeds
     assert f.status == "loaded" and f.rows_loaded == 600_000
     assert not any(p.name.endswith(f"pid{proc.pid}") for p in staging.iterdir())
+
+
+def test_one_import_at_a_time_per_workspace(tmp_path: Path, ws: Path) -> None:
+    src = write_csv(tmp_path / "fee_list_d.csv", [fee_row(1)])
+    with Store(ws).ingest_lock(), pytest.raises(InputError, match="another import is running"):
+        ingest([src], ws, progress=False)
+    assert ingest([src], ws, progress=False).files[0].rows_loaded == 1  # released afterwards
