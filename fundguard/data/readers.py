@@ -244,15 +244,8 @@ class ParquetSource(Source):
 
 
 def _json_value_text(v: object) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, int | float):
-        return excel_cell_text(v)
-    return json.dumps(v, ensure_ascii=False)
+    """A JSON value as text: scalars as an export would write them, nested values as JSON."""
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else excel_cell_text(v)
 
 
 class JsonLinesSource(Source):

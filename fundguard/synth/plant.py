@@ -57,6 +57,23 @@ class Planter:
         self.b.extra_v.append(kw)
         return self.nv0 + len(self.b.extra_v) - 1
 
+    def pharmacy_visit(self, psn: int, inst: int, begin: int) -> int:
+        """A planted five-minute purchase at pharmacy ``inst``, settled by its pharmacist."""
+        return self.visit(
+            psn=psn,
+            kind=PHARM,
+            inst=inst,
+            dept=-1,
+            doc=int(self.city.pharmacist[inst]),
+            begin=begin,
+            end=begin + 300,
+            days=0,
+            diag=0,
+            diag2=-1,
+            med_type=PHARM,
+            surgery=False,
+        )
+
     def stay(
         self, psn: int, inst: int, dept: int, begin: int, days: int, diag: int, *, ghost: bool = False
     ) -> int:
@@ -395,20 +412,7 @@ class Planter:
             day = int(p["die"][psn]) + int(rng.integers(1, 5))
             inst = int(city.pharmacies_by_region[int(p["region"][psn])][0])
             begin = day * DAY + 15 * 3600
-            o = self.visit(
-                psn=psn,
-                kind=PHARM,
-                inst=inst,
-                dept=-1,
-                doc=int(city.pharmacist[inst]),
-                begin=begin,
-                end=begin + 300,
-                days=0,
-                diag=0,
-                diag2=-1,
-                med_type=PHARM,
-                surgery=False,
-            )
+            o = self.pharmacy_visit(psn, inst, begin)
             it = int(self.cat.drugs[4])
             li = self.line(o, it, 3.0, begin + 60)
             self.record(
@@ -436,20 +440,7 @@ class Planter:
             day = int(rng.integers(0, n_days - 30)) + day0
             for k in range(4):
                 begin = (day + 6 * k) * DAY + 19 * 3600 + 120
-                o = self.visit(
-                    psn=psn,
-                    kind=PHARM,
-                    inst=inst,
-                    dept=-1,
-                    doc=int(city.pharmacist[inst]),
-                    begin=begin,
-                    end=begin + 300,
-                    days=0,
-                    diag=0,
-                    diag2=-1,
-                    med_type=PHARM,
-                    surgery=False,
-                )
+                o = self.pharmacy_visit(psn, inst, begin)
                 li = self.line(o, it, float(q), begin + 60)
                 what = (
                     f"实为{goods}等日用品，以{self.name(it)}名义串换结算"
