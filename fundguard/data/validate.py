@@ -124,7 +124,8 @@ HOSP_LEVEL_ONLY = {"1": "14", "2": "13", "3": "12", "11": "11"}
 HILIST_PATTERN = r"(?:X[0-9A-Z]{22}|Z[0-9A-Z]{19}|C[0-9A-Z]{19}|\d{15}(?:-.+)?|T[0-9A-Z]{9,19})"
 """西药 X + 22, 中成药 Z + 19 (the 两库 codes: 11,577 X-codes of 23 chars, 8,425 Z-codes of 20), 耗材 C + 19,
 医疗服务项目 15 digits (optional provincial suffix), 中药饮片/配方颗粒 T + 9–19."""
-DIAG_PATTERN = r"(?i)[A-Z]\d{2}(?:\.[0-9x][0-9]{0,2}(?:x\d{3})?)?"
+DIAG_PATTERN = r"(?i)[A-Z]\d{2}(?:\.[0-9x][0-9x]{0,2}(?:x\d{3})?)?(?:\+[A-Z]\d{2}(?:\.[0-9x]{1,3})?\*)?"
+"""ICD-10 医保版 2.0: ``I10.x00x002``, ``K22.301``, and dagger–asterisk pairs ``A01.002+G01*`` (1,178 of them)."""
 ID_FLOAT_PATTERN = r"[+-]?\d+\.\d*|[+-]?\d*\.?\d+[eE][+-]?\d+"
 TIME_ONLY_PATTERN = r"\d{1,2}:\d{2}(:\d{2})?(\.\d+)?"
 

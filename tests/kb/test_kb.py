@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import re
 import importlib.util
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from fundguard import kb
 from fundguard.core.shared import shared_data_dir
+from fundguard.data.validate import DIAG_PATTERN
 from fundguard.kb._files import DATA_DIR
 
 
@@ -72,3 +74,9 @@ def test_shipped_files_match_fresh_derivation(tmp_path: Path) -> None:
     assert names == sorted(p.name for p in DATA_DIR.glob("*.csv"))
     _, mismatch, errors = filecmp.cmpfiles(tmp_path, DATA_DIR, names, shallow=False)
     assert not mismatch and not errors, f"re-run tools/derive_kb.py: {mismatch}"
+
+
+def test_every_shipped_diagnosis_code_passes_the_ingest_format_check() -> None:
+    pattern = re.compile(DIAG_PATTERN.removeprefix("(?i)"), re.IGNORECASE)
+    bad = [c for c in kb.codes.icd10()["code"].to_list() if not pattern.fullmatch(c)]
+    assert bad == []
