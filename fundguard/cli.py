@@ -72,10 +72,10 @@ def generate(
     ] = None,
     no_progress: NoProgress = False,
 ) -> None:
-    """生成合成城市：机构、医师、参保人、目录、就诊、结算、费用明细、进销存，并植入带标注的违规。
+    """生成合成城市 Generate a synthetic city with labelled violations.
 
-    Generate a deterministic synthetic city in the national tables, with labelled planted violations
-    (ground_truth.csv).
+    机构、医师、参保人、目录、就诊、结算、费用明细、进销存十张国家标准表，按随机种子确定生成，并植入带标注的违规
+    （ground_truth.csv）。Deterministic by seed; writes the ten national tables and ground_truth.csv.
     """
     from fundguard.synth import VIOLATION_TYPES, CityConfig, generate_city
 
@@ -137,10 +137,10 @@ def ingest(
     ] = None,
     no_progress: NoProgress = False,
 ) -> None:
-    """导入数据：校验每一行，错误行隔离并说明原因，导入原子化、可重复执行。
+    """导入数据 Ingest national-format files into a workspace.
 
-    Ingest files into the workspace store. Bad rows go to quarantine with file, line and reason; an import is
-    atomic and idempotent. Reports land in WORKSPACE/reports/.
+    校验每一行，错误行隔离并注明文件、行号和原因；导入是原子的、可重复执行的。报告在 WORKSPACE/reports/。
+    Bad rows go to quarantine with file, line and reason; an import is atomic and idempotent.
     """
     from fundguard.data.ingest import ingest as run_ingest
 
@@ -233,10 +233,9 @@ def demo(
     ] = "csv",
     no_progress: NoProgress = False,
 ) -> None:
-    """一键演示：生成合成城市 → 导入 → 数据质量报告，并打印结果位置。
+    """一键演示 Run the main job: synthetic city → ingest → reports.
 
-    The main job on the embedded default: generate a synthetic city, ingest it, write the reports, and print
-    where to open them.
+    生成合成城市、导入、生成数据质量报告，并打印结果位置（index.html）。Prints where to open the results.
     """
     from fundguard.demo import run_demo
 
