@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 from fundguard.core.errors import InputError
 
 BATCH_ROWS = 131_072
-CSV_BLOCK_BYTES = 32 << 20
 SNIFF_BYTES = 4 << 20
 CSV_EXTENSIONS = {".csv", ".txt"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
