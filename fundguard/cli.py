@@ -175,6 +175,100 @@ def store(workspace: Workspace = Path("workspace")) -> None:
     console.print(f"导入批次 imports: {len(s.ingests())}")
 
 
+RuleFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules",
+        "-r",
+        help="规则文件或目录（默认国家规则）Rule files or folders (default: the national rules).",
+    ),
+]
+
+
+def _load_rules(paths: list[Path] | None):
+    from fundguard.rules import load_rules
+
+    try:
+        return load_rules(paths or None)
+    except FundGuardError as err:
+        raise _fail(err) from err
+
+
+@app.command()
+def audit(
+    workspace: Workspace = Path("workspace"),
+    rules: RuleFiles = None,
+    local: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--local", "-l", help="本地规则/覆盖文件 Local rules or overrides on top of the national ones."
+        ),
+    ] = None,
+    no_progress: NoProgress = False,
+) -> None:
+    """智能审核（事后）Run the rule library over the workspace store.
+
+    每条命中带证据说明、违规金额与政策依据；结果以 Parquet 保存（含运行编号、规则集版本与输入指纹），并导出 Excel。
+    Hits are written with a run id, the rule-set version and an input fingerprint, plus an Excel workbook.
+    """
+    from fundguard.engine import run_batch
+    from fundguard.engine.export import write_hits_excel
+    from fundguard.rules import national_rule_files
+
+    ruleset = _load_rules([*(rules or national_rule_files()), *(local or [])])
+    try:
+        result = run_batch(workspace, ruleset, progress=not no_progress)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    excel = result.run_dir / "hits.xlsx"
+    write_hits_excel(result.hits_path, ruleset, excel)
+    t = RichTable("规则 rule", "名称", "命中 hits", "金额 amount")
+    t.columns[0].no_wrap = True
+    for rule_id, n in sorted(result.hits_by_rule.items(), key=lambda kv: -kv[1]):
+        t.add_row(rule_id, ruleset[rule_id].name_zh, f"{n:,}", result.amount_by_rule[rule_id])
+    console.print(t)
+    console.print(
+        f"{result.rules} 条规则，扫描 {result.lines_scanned:,} 行明细，命中 {result.hits:,} 条，用时 {result.seconds:.1f} 秒"
+        f" / {result.hits:,} hits over {result.lines_scanned:,} lines in {result.seconds:.1f} s"
+    )
+    console.print(f"结果 Results: [bold]{result.hits_path}[/bold]\nExcel: [bold]{excel}[/bold]")
+
+
+rules_app = typer.Typer(help="规则库 The rule library: list and show rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def rules_list(rules: RuleFiles = None) -> None:
+    """列出规则 List the rules: id, name, template, 2025 class, result type, scenes."""
+    ruleset = _load_rules(rules)
+    t = RichTable(
+        "编号 id", "名称 name", "模板 template", "2025分类 class", "结果 result", "场景 scenes", "启用"
+    )
+    t.columns[0].no_wrap = True
+    for r in ruleset.rules.values():
+        t.add_row(r.id, r.name_zh, r.template, r.class_2025, r.result_type, "、".join(r.scenes),
+                  "是" if r.enabled else "否")  # fmt: skip
+    console.print(t)
+    console.print(f"{len(ruleset)} 条规则 rules · 版本 version {ruleset.version}")
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="规则编号 Rule id.")], rules: RuleFiles = None
+) -> None:
+    """查看一条规则及其生成的 SQL Show one rule, its metadata and the SQL it compiles to."""
+    ruleset = _load_rules(rules)
+    if rule_id not in ruleset.rules:
+        console.print(f"[red]未知规则 unknown rule[/red] {rule_id}")
+        raise typer.Exit(2)
+    r = ruleset[rule_id]
+    for key, value in r.normalised().items():
+        console.print(f"[bold]{key}[/bold]: {value}")
+    console.print("[bold]sql[/bold]:")
+    console.print(r.sql(), markup=False, highlight=False)
+
+
 @app.command("schema")
 def show_schema(
     table: Annotated[

@@ -348,9 +348,25 @@ def build_catalogue(seed: int) -> Catalogue:
                     kp_id=kp_id,
                 )
             )
+    lim = kb.limits
+    limited = {  # codes under each attribute restriction: a planted or compliant use touches one only
+        "gender": set(lim.gender()["code"]),
+        "age": set(lim.age()["code"]),
+        "level": set(lim.hospital_level()["code"]),
+        "visit": set(lim.visit_type()["code"]),
+        "insurance": set(lim.insurance_type()["code"]),
+        "indication": set(lim.indication_drugs()["code"]),
+        "course": set(lim.course_days()["code"]),
+        "tcm": set(lim.tcm_herbs_not_paid()["code"]),
+    }
+    any_limited = set().union(*limited.values())
     # pairs used for duplicate-charge planting: the first pairs whose codes are not yet in the catalogue
+    # and carry no attribute restriction (a pair item limited to women would also flag as a sex violation)
+    clean_pairs = pairs.filter(
+        ~pl.col("main_code").is_in(any_limited) & ~pl.col("sub_code").is_in(any_limited)
+    )
     for kp_id, main, mname, sub, sname in (
-        pairs.sort("kp_id")
+        clean_pairs.sort("kp_id")
         .head(30)
         .select("kp_id", "main_code", "main_name", "sub_code", "sub_name")
         .iter_rows()
@@ -383,9 +399,18 @@ def build_catalogue(seed: int) -> Catalogue:
         )
 
     def restricted(
-        df: pl.DataFrame, pool: str, n: int, chrg: str = "09", list_type: str = "101", lmt_col: str = ""
+        df: pl.DataFrame,
+        pool: str,
+        n: int,
+        chrg: str = "09",
+        list_type: str = "101",
+        lmt_col: str = "",
+        *,
+        table: str,
     ) -> None:
-        df = df.unique("code", keep="first").sort("code")
+        """Add ``n`` codes of one restriction ``table`` that no other restriction table names."""
+        others = set().union(*(codes for name, codes in limited.items() if name != table))
+        df = df.filter(~pl.col("code").is_in(others)).unique("code", keep="first").sort("code")
         take = df.gather(np.linspace(0, df.height - 1, min(n, df.height)).astype(int))
         for r in take.iter_rows(named=True):
             lt = "201" if r["code"][0].isdigit() else ("102" if r["code"][0] == "T" else list_type)
@@ -402,21 +427,21 @@ def build_catalogue(seed: int) -> Catalogue:
                 kp_id=r["kp_id"],
             )
 
-    lim = kb.limits
-    restricted(lim.gender().filter(pl.col("allowed_gend") == "1"), "gender:1", 10)
-    restricted(lim.gender().filter(pl.col("allowed_gend") == "2"), "gender:2", 10)
-    restricted(lim.age().filter(pl.col("target") == "儿童"), "child", 10)
-    restricted(lim.hospital_level(), "level", 10, lmt_col="constraint")
-    restricted(lim.visit_type(), "inpatient_only", 10)
-    restricted(lim.insurance_type(), "insurance", 8)
-    restricted(lim.indication_drugs(), "indication", 10, lmt_col="indication")
+    restricted(lim.gender().filter(pl.col("allowed_gend") == "1"), "gender:1", 10, table="gender")
+    restricted(lim.gender().filter(pl.col("allowed_gend") == "2"), "gender:2", 10, table="gender")
+    restricted(lim.age().filter(pl.col("target") == "儿童"), "child", 10, table="age")
+    restricted(lim.hospital_level(), "level", 10, lmt_col="constraint", table="level")
+    restricted(lim.visit_type(), "inpatient_only", 10, table="visit")
+    restricted(lim.insurance_type(), "insurance", 8, table="insurance")
+    restricted(lim.indication_drugs(), "indication", 10, lmt_col="indication", table="indication")
     restricted(
         lim.course_days().filter((pl.col("rule_class") == "药品限支付疗程") & (pl.col("max_days") == 14)),
         "course",
         10,
         lmt_col="constraint",
+        table="course",
     )
-    restricted(lim.tcm_herbs_not_paid(), "tcm", 10)
+    restricted(lim.tcm_herbs_not_paid(), "tcm", 10, table="tcm")
 
     df = pl.DataFrame(rows, infer_schema_length=None).with_columns(
         admdvs=pl.lit(f"{CITY}00"), begndate=pl.date(2020, 1, 1)

@@ -1,0 +1,170 @@
+"""The base view ``claim_lines`` every template reads, the fixed hit schema, and SQL helpers.
+
+``claim_lines`` is one fee line (``fee_list_d_valid``, refunds and fully refunded lines left out) with its
+visit (``mdtrt_d_valid``), the person (``psn_info_b_valid``: sex / birth date when the visit lacks them),
+the institution level (``medins_info_b_valid`` when the visit lacks it) and the catalogue
+(``hilist_b_valid``: level and price cap when the line lacks them). The view reads only those canonical
+table names, so it runs over the store and over a one-claim in-memory DuckDB alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+SCENE_MED_TYPES: dict[str, tuple[str, ...]] = {
+    "住院": ("21", "22", "23", "24", "25", "26", "28", "52"),
+    "门急诊": ("11", "12", "13", "14", "19", "51", "53"),
+    "购药": ("41",),
+}
+"""Scene (应用场景) → 医疗类别 (med_type) codes."""
+
+SCENES = (*SCENE_MED_TYPES, "互联网诊疗", "异地就医", "其他")
+
+HOSP_LEVEL: dict[str, int] = {
+    **dict.fromkeys(("01", "02", "03", "04", "12"), 3),
+    **dict.fromkeys(("05", "06", "07", "13"), 2),
+    **dict.fromkeys(("08", "09", "10", "14"), 1),
+    "11": 0,
+}
+"""HOSP_LV code → level (3 三级, 2 二级, 1 一级, 0 无等级)."""
+
+HIT_COLUMNS: dict[str, str] = {
+    "rule_id": "VARCHAR",
+    "mdtrt_id": "VARCHAR",
+    "setl_id": "VARCHAR",
+    "psn_no": "VARCHAR",
+    "fixmedins_code": "VARCHAR",
+    "bkkp_sn": "VARCHAR[]",
+    "hilist_code": "VARCHAR",
+    "amount": "DECIMAL(16,2)",
+    "evidence_zh": "VARCHAR",
+    "kp_id": "VARCHAR",
+}
+"""The fixed hit schema: column → DuckDB type."""
+
+
+def lit(value: object) -> str:
+    """A SQL literal for a str / number / bool / date / None / list."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(lit(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def in_list(values: list[str] | tuple[str, ...]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
+
+
+def _case(column: str, mapping: dict[str, object], default: object) -> str:
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"CASE {column} {whens} ELSE {lit(default)} END"
+
+
+def _scene_expr(column: str) -> str:
+    whens = " ".join(f"WHEN {column} IN {in_list(c)} THEN {lit(s)}" for s, c in SCENE_MED_TYPES.items())
+    return f"CASE {whens} ELSE '其他' END"
+
+
+CLAIM_LINES_SQL = f"""
+WITH refunded AS (
+    SELECT DISTINCT init_feedetl_sn AS bkkp_sn FROM fee_list_d_valid
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn <> ''
+),
+psn AS (
+    SELECT psn_no, any_value(gend) AS gend, any_value(brdy) AS brdy, any_value(die_date) AS die_date
+    FROM psn_info_b_valid GROUP BY psn_no
+),
+ins AS (SELECT fixmedins_code, any_value(hosp_lv) AS hosp_lv FROM medins_info_b_valid GROUP BY fixmedins_code),
+cat AS (
+    SELECT hilist_code, any_value(chrgitm_lv) AS chrgitm_lv, max(pric_uplmt_amt) AS pric_uplmt_amt
+    FROM hilist_b_valid GROUP BY hilist_code
+),
+lines AS (
+    SELECT
+        l.bkkp_sn, l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, l.rx_drord_no,
+        l.fee_ocur_time, CAST(l.fee_ocur_time AS DATE) AS fee_date,
+        l.hilist_code, l.hilist_name, l.list_type, l.med_chrgitm_type,
+        COALESCE(NULLIF(l.chrgitm_lv, ''), cat.chrgitm_lv) AS chrgitm_lv,
+        cat.hilist_code IS NOT NULL AS in_catalogue,
+        l.cnt, l.pric, COALESCE(l.pric_uplmt_amt, cat.pric_uplmt_amt) AS pric_uplmt_amt,
+        cat.pric_uplmt_amt AS catalogue_pric_uplmt_amt,
+        l.det_item_fee_sumamt, l.inscp_amt, l.fulamt_ownpay_amt, l.tcmdrug_used_way,
+        l.bilg_dept_codg, l.bilg_dept_name,
+        COALESCE(v.med_type, l.med_type) AS med_type,
+        v.begntime, v.endtime, v.adm_dept_codg, v.adm_dept_name, v.insutype, v.dscg_maindiag_code,
+        COALESCE(NULLIF(v.hosp_lv, ''), ins.hosp_lv) AS hosp_lv,
+        COALESCE(NULLIF(v.gend, ''), psn.gend) AS gend,
+        CASE WHEN COALESCE(v.brdy, psn.brdy) IS NOT NULL
+             THEN date_diff('day', COALESCE(v.brdy, psn.brdy),
+                            CAST(COALESCE(v.begntime, l.fee_ocur_time) AS DATE)) / 365.25
+             ELSE CAST(v.age AS DOUBLE) END AS age_years,
+        psn.die_date
+    FROM fee_list_d_valid l
+    LEFT JOIN mdtrt_d_valid v ON v.mdtrt_id = l.mdtrt_id
+    LEFT JOIN psn ON psn.psn_no = l.psn_no
+    LEFT JOIN ins ON ins.fixmedins_code = l.fixmedins_code
+    LEFT JOIN cat ON cat.hilist_code = l.hilist_code
+    WHERE l.det_item_fee_sumamt > 0 AND l.cnt > 0
+      AND NOT EXISTS (SELECT 1 FROM refunded r WHERE r.bkkp_sn = l.bkkp_sn)
+)
+SELECT *,
+    {_case("hosp_lv", HOSP_LEVEL, None)} AS hosp_level,
+    {_scene_expr("med_type")} AS scene
+FROM lines
+"""
+"""The body of ``CREATE VIEW claim_lines`` (one place for every engine)."""
+
+
+def create_claim_lines(con) -> None:
+    """Create the base view ``claim_lines`` in ``con`` (which has the canonical ``*_valid`` views)."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW claim_lines AS {CLAIM_LINES_SQL}")
+
+
+def rule_lines(rule: Rule) -> str:
+    """``claim_lines`` restricted to the rule's scenes and effective dates, as a parenthesised subquery."""
+    cond = []
+    main = set(SCENE_MED_TYPES)
+    scenes = set(rule.scenes)
+    if scenes and not main <= scenes:
+        cond.append(f"scene IN {in_list(sorted(scenes))}")
+    if rule.effective_from:
+        cond.append(f"fee_ocur_time >= {lit(rule.effective_from)}")
+    if rule.effective_to:
+        cond.append(f"fee_ocur_time < {lit(rule.effective_to)} + INTERVAL 1 DAY")
+    where = f" WHERE {' AND '.join(cond)}" if cond else ""
+    return f"(SELECT * FROM claim_lines{where})"
+
+
+def amount_expr(rule: Rule, alias: str = "") -> str:
+    """The per-line money at issue for ``line_amount`` / ``fund_amount``."""
+    p = f"{alias}." if alias else ""
+    if rule.amount_rule == "fund_amount":
+        return f"COALESCE({p}inscp_amt, 0)"
+    return f"{p}det_item_fee_sumamt"
+
+
+def money(expr: str) -> str:
+    """``expr`` as a string with two decimals (for evidence)."""
+    return f"CAST(CAST({expr} AS DECIMAL(16,2)) AS VARCHAR)"
+
+
+def source_note(rule: Rule) -> str:
+    """'（<knowledge_source>）' as a SQL literal ('' when the rule has none)."""
+    return lit(f"（{rule.knowledge_source}）" if rule.knowledge_source else "")
+
+
+def hits(rule: Rule, inner: str) -> str:
+    """Wrap a template's SELECT so its columns have the fixed hit names, order and types."""
+    cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in HIT_COLUMNS.items() if c != "rule_id")
+    return f"SELECT CAST({lit(rule.id)} AS VARCHAR) AS rule_id, {cols} FROM (\n{inner}\n) AS _h"

@@ -1,0 +1,53 @@
+"""Knowledge tables for the rules: ``kb.limits`` / ``kb.knowledge`` frames as Arrow tables, by SQL name.
+
+Rules name a table (``knowledge: kb_gender``); the engine calls ``register(con)`` to create every table in a
+DuckDB connection, so the rule SQL can join them by name. Codes are strings; limits are doubles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from fundguard.kb import knowledge, limits
+
+KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
+    "kb_gender": (limits.gender, "性别限定 / sex-limited drugs and items"),
+    "kb_age": (limits.age, "年龄限定（儿童、新生儿、就业年龄）/ age-limited drugs and items"),
+    "kb_hospital_level": (limits.hospital_level, "医疗机构级别限定 / minimum hospital level"),
+    "kb_visit_type": (limits.visit_type, "就医方式限定 / visit type (住院)"),
+    "kb_insurance_type": (limits.insurance_type, "限工伤/生育保险 / work-injury or maternity only"),
+    "kb_course_days": (limits.course_days, "支付疗程 / payable course days"),
+    "kb_duplicate_pairs": (limits.duplicate_pairs, "重复收费项目对 / duplicate-charge pairs (batch 7)"),
+    "kb_frequency": (limits.frequency, "限定频次 / frequency limits (batch 8)"),
+    "kb_tcm_herbs_not_paid": (limits.tcm_herbs_not_paid, "中药饮片不予支付 / herbal pieces not paid"),
+    "kb_points": (knowledge.points, "两库知识点 / knowledge points in force"),
+}
+"""SQL name → (loader, description)."""
+
+
+def names() -> list[str]:
+    """The knowledge table names a rule may use."""
+    return sorted(KNOWLEDGE)
+
+
+@cache
+def arrow(name: str) -> pa.Table:
+    """The knowledge table ``name`` as an Arrow table (cached per process)."""
+    return KNOWLEDGE[name][0]().to_arrow()
+
+
+def columns(name: str) -> list[str]:
+    return arrow(name).column_names
+
+
+def register(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> None:
+    """Create (or replace) the knowledge tables ``tables`` (default: all) in ``con``."""
+    for name in tables if tables is not None else names():
+        con.register(f"_arrow_{name}", arrow(name))
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "_arrow_{name}"')
+        con.unregister(f"_arrow_{name}")

@@ -1,0 +1,94 @@
+"""What a template is: a name, a params schema, the knowledge tables it accepts, and ``sql(rule)``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+_TYPES = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "str_list": list,
+    "dict": dict,
+    "date": dt.date,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One template parameter: ``doc`` is English then Chinese (``English / 中文``)."""
+
+    name: str
+    type: str
+    doc: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[Any, ...] = ()
+
+    def check(self, value: Any) -> str | None:
+        """None when ``value`` fits, else the reason (English / 中文)."""
+        want = _TYPES[self.type]
+        if self.type in ("int", "float") and isinstance(value, bool):
+            return f"expected {self.type} / 应为{self.type}"
+        if not isinstance(value, want):
+            return f"expected {self.type}, got {type(value).__name__} / 应为 {self.type}"
+        if self.type == "str_list" and not all(isinstance(v, str) for v in value):
+            return "expected a list of strings (quote codes) / 应为字符串列表（编码请加引号）"
+        if self.choices and value not in self.choices:
+            return f"must be one of {list(self.choices)} / 取值须为 {list(self.choices)}"
+        return None
+
+
+class Template:
+    """A rule template: subclasses set the class attributes and implement ``sql``."""
+
+    name: ClassVar[str]
+    title_zh: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    knowledge: ClassVar[tuple[str, ...]] = ()
+    """Knowledge tables a rule of this template may name (empty: none)."""
+    knowledge_required: ClassVar[bool] = False
+    amount_rules: ClassVar[tuple[str, ...]] = ("line_amount", "fund_amount")
+
+    def check(self, rule: Rule) -> list[tuple[str, str]]:
+        """Cross-field problems of ``rule`` beyond the params schema: [(field, 'English / 中文')]."""
+        return []
+
+    def sql(self, rule: Rule) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """The template's documentation as data (for ``fundguard rules`` listings)."""
+        return {
+            "name": self.name,
+            "title_zh": self.title_zh,
+            "doc": (self.__doc__ or "").strip(),
+            "knowledge": list(self.knowledge),
+            "amount_rules": list(self.amount_rules),
+            "params": [
+                {"name": p.name, "type": p.type, "required": p.required, "default": p.default, "doc": p.doc}
+                for p in self.params
+            ],
+        }
+
+
+KP_FILTER = Param(
+    "kp_filter",
+    "dict",
+    "Equality filter on knowledge-table columns, e.g. {rule_class: 药品区分性别使用} / 知识表列的等值筛选",
+    default={},
+)
+
+
+def kp_where(rule: Rule) -> str:
+    """SQL conditions of the rule's ``kp_filter`` ('TRUE' when empty)."""
+    from fundguard.rules.base import lit
+
+    f = rule.params.get("kp_filter") or {}
+    return " AND ".join(f'k."{c}" = {lit(v)}' for c, v in f.items()) or "TRUE"
