@@ -16,8 +16,11 @@ from rich.console import Console
 
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
+from fundguard.engine import run_batch
+from fundguard.engine.export import write_hits_excel
 from fundguard.kb import codes
 from fundguard.quality import profile_store
+from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -27,7 +30,7 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     city_dir = workspace / "city"
     timings: dict[str, float] = {}
 
-    console.rule("1/3 生成合成城市 Generating the synthetic city")
+    console.rule("1/4 生成合成城市 Generating the synthetic city")
     cfg = CityConfig(seed=seed, fee_lines=lines, fmt=fmt)
     started = time.perf_counter()
     if _same_city(city_dir, cfg):
@@ -36,7 +39,7 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
         generate_city(city_dir, cfg, progress=progress)
     timings["generate"] = time.perf_counter() - started
 
-    console.rule("2/3 导入 Ingesting")
+    console.rule("2/4 导入 Ingesting")
     started = time.perf_counter()
     tables = [
         d for d in sorted(city_dir.iterdir()) if d.is_dir()
@@ -45,12 +48,22 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     timings["ingest"] = time.perf_counter() - started
     console.print(ingest_report.summary_zh())
 
-    console.rule("3/3 数据质量 Data quality")
+    console.rule("3/4 数据质量 Data quality")
     started = time.perf_counter()
     quality = profile_store(Store(workspace), icd10_codes=codes.icd10()["code"].to_list())
     quality_paths = quality.write(workspace / "reports")
     timings["quality"] = time.perf_counter() - started
     console.print(quality.summary_zh())
+
+    console.rule("4/4 智能审核 Auditing")
+    started = time.perf_counter()
+    rules = load_rules()
+    audit = run_batch(workspace, rules, progress=progress)
+    write_hits_excel(audit.hits_path, rules, audit.run_dir / "hits.xlsx")
+    timings["audit"] = time.perf_counter() - started
+    console.print(
+        f"{audit.rules} 条规则，命中 {audit.hits:,} 条 / {audit.hits:,} hits from {audit.rules} rules"
+    )
 
     index = workspace / "index.html"
     env = Environment(loader=PackageLoader("fundguard", "templates"), autoescape=select_autoescape())
@@ -62,7 +75,10 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
             ingest=ingest_report,
             quality=quality,
             quality_html=quality_paths["html"].relative_to(workspace),
-            truth=_ground_truth_summary(city_dir / "ground_truth.csv"),
+            truth=_detection_by_type(city_dir / "ground_truth.csv", audit.hits_path),
+            audit=audit,
+            audit_dir=audit.run_dir.relative_to(workspace),
+            outside=_hits_outside_truth(city_dir / "ground_truth.csv", audit.hits_path),
             timings={k: round(v, 1) for k, v in timings.items()},
         ),
         "utf-8",
@@ -79,10 +95,41 @@ def _same_city(city_dir: Path, cfg: CityConfig) -> bool:
     return (done.get("seed"), done.get("fee_lines"), done.get("fmt")) == (cfg.seed, cfg.fee_lines, cfg.fmt)
 
 
-def _ground_truth_summary(path: Path) -> list[tuple[str, str, int, float]]:
-    """Planted violations by type: (type, 中文名, count, money at issue)."""
-    rel = duckdb.sql(
-        "SELECT violation_type, any_value(name_zh), count(*), round(sum(TRY_CAST(amount AS DOUBLE)), 2) "
-        f"FROM read_csv('{path}', all_varchar=true) GROUP BY 1 ORDER BY 3 DESC"
+_TRUTH_LINES = """
+    SELECT violation_id, violation_type, name_zh, mdtrt_id, TRY_CAST(amount AS DOUBLE) AS amount,
+           unnest(CASE WHEN coalesce(bkkp_sn, '') = '' THEN [NULL] ELSE string_split(bkkp_sn, ';') END) AS bkkp_sn
+    FROM read_csv(?, all_varchar = true)"""
+
+
+def _detection_by_type(truth: Path, hits: Path) -> list[tuple[str, str, int, float, int]]:
+    """Planted violations by type and how many the audit flagged: (type, 中文名, planted, money, detected).
+
+    A violation counts as detected when a hit names one of its fee lines, or — for visit-level violations
+    without lines — its visit.
+    """
+    rel = duckdb.execute(
+        f"""WITH t AS ({_TRUTH_LINES}),
+        flagged_lines AS (SELECT DISTINCT unnest(bkkp_sn) AS bkkp_sn FROM read_parquet(?)),
+        flagged_visits AS (SELECT DISTINCT mdtrt_id FROM read_parquet(?)),
+        v AS (SELECT violation_id, any_value(violation_type) AS violation_type, any_value(name_zh) AS name_zh,
+                     any_value(amount) AS amount,
+                     bool_or(CASE WHEN t.bkkp_sn IS NULL THEN fv.mdtrt_id IS NOT NULL ELSE fl.bkkp_sn IS NOT NULL END)
+                       AS detected
+              FROM t LEFT JOIN flagged_lines fl ON fl.bkkp_sn = t.bkkp_sn
+                     LEFT JOIN flagged_visits fv ON t.bkkp_sn IS NULL AND fv.mdtrt_id = t.mdtrt_id
+              GROUP BY violation_id)
+        SELECT violation_type, any_value(name_zh), count(*), round(sum(amount), 2), count(*) FILTER (WHERE detected)
+        FROM v GROUP BY 1 ORDER BY 5 DESC, 3 DESC""",
+        [str(truth), str(hits), str(hits)],
     )
     return [tuple(r) for r in rel.fetchall()]
+
+
+def _hits_outside_truth(truth: Path, hits: Path) -> int:
+    """Hits none of whose lines is a planted violation's line (false flags, or unplanted real ones)."""
+    return duckdb.execute(
+        f"""WITH t AS (SELECT DISTINCT bkkp_sn FROM ({_TRUTH_LINES}) WHERE bkkp_sn IS NOT NULL)
+        SELECT count(*) FROM read_parquet(?) h
+        WHERE NOT EXISTS (SELECT 1 FROM t WHERE list_contains(h.bkkp_sn, t.bkkp_sn))""",
+        [str(truth), str(hits)],
+    ).fetchone()[0]
