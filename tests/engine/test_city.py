@@ -10,25 +10,24 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
 from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
 
-RULES_OF = {
-    "gender_mismatch": {"GZ10000301004000", "GZ10000302004000"},
-    "age_mismatch": {"GZ10000301002000", "GZ10000101007000", "GZ10000302003000", "L-2025-29"},
-    "hospital_level_mismatch": {"GZ10000101012000"},
-    "visit_type_mismatch": {"L-2025-13"},
-    "insurance_type_mismatch": {"GZ10000101001000", "GZ10000101002000"},
-    "duplicate_charge_pair": {"GZ10000102012000"},
-    "duplicate_same_item": {"L-DUP-SAME-ITEM"},
-    "over_standard_price": {"GZ10000102001000", "L-DRUG-OVER-PRICE"},
-    "out_of_scope_fund_paid": {"L-OUT-OF-SCOPE-FUND"},
-    "tcm_herb_not_paid": {"GZ10000101003000", "GZ10000101004000"},
-    "over_frequency": {"GZ10000102014000"},
-}
+
+def _expectations() -> dict[str, set[str]]:
+    """``city_expectations/*.yaml``: violation type → the rules that must flag it (one file per rule family)."""
+    out: dict[str, set[str]] = {}
+    for f in sorted((Path(__file__).parent / "city_expectations").glob("*.yaml")):
+        for vtype, rule_ids in (yaml.safe_load(f.read_text(encoding="utf-8")) or {}).items():
+            out.setdefault(vtype, set()).update(rule_ids)
+    return out
+
+
+RULES_OF = _expectations()
 
 
 def _city(tmp: Path, scale: float) -> tuple[Path, Path]:
