@@ -46,7 +46,11 @@ def _write(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def build_store(tmp: Path, visits: list[dict], lines: list[dict]) -> Path:
+def build_store(
+    tmp: Path, visits: list[dict], lines: list[dict], tables: dict[str, list[dict]] | None = None
+) -> Path:
+    """A real store from fixture rows: visits and lines (with defaults filled in) plus any other canonical
+    table given by name in ``tables`` (e.g. ``psn_info_b``, ``setl_list_diag_d``, ``invt_chg_d``)."""
     vs = [{**VISIT, **v} for v in visits]
     by_id = {v["mdtrt_id"]: v for v in vs}
     ls = []
@@ -71,7 +75,8 @@ def build_store(tmp: Path, visits: list[dict], lines: list[dict]) -> Path:
     src = tmp / "src"
     src.mkdir()
     ws = tmp / "ws"
-    files = [_write(src / "mdtrt_d.csv", vs), _write(src / "fee_list_d.csv", ls)]
+    files = [_write(src / f"{name}.csv", rows) for name, rows in
+             (("mdtrt_d", vs), ("fee_list_d", ls), *(tables or {}).items()) if rows]  # fmt: skip
     report = ingest(files, ws, progress=False)
     assert all(f.rows_loaded > 0 for f in report.files), report
     return ws
@@ -79,7 +84,7 @@ def build_store(tmp: Path, visits: list[dict], lines: list[dict]) -> Path:
 
 @pytest.mark.parametrize("case", _cases())
 def test_fixture_case(case: dict, tmp_path: Path) -> None:
-    ws = build_store(tmp_path, case["visits"], case["lines"])
+    ws = build_store(tmp_path, case.get("visits", []), case.get("lines", []), case.get("tables"))
     res = run_batch(ws, RULES.select([case["rule"]]), progress=False)
     got = duckdb.sql(f"SELECT * FROM read_parquet('{res.hits_path}') ORDER BY bkkp_sn").fetchall()
     cols = [d[0] for d in duckdb.sql(f"SELECT * FROM read_parquet('{res.hits_path}')").description]
