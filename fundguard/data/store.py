@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fundguard.core.errors import InputError
+from fundguard.core.sql import literal
 from fundguard.data import schema
 
 DUCKDB_MEMORY_LIMIT = "1GB"
@@ -51,12 +52,8 @@ def duckdb_type(t: pa.DataType) -> str:
     return "VARCHAR"
 
 
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(sql_string(str(p)) for p in paths) + "]"
+    return literal([str(p) for p in paths])
 
 
 class Store:
@@ -178,6 +175,6 @@ def duckdb_connection(workspace: Path, *, preserve_order: bool = False) -> duckd
     tmp.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = {sql_string(str(tmp))}")
+    con.execute(f"SET temp_directory = {literal(str(tmp))}")
     con.execute(f"SET preserve_insertion_order = {str(preserve_order).lower()}")
     return con

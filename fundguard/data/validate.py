@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fundguard.core.sql import ident as q
+from fundguard.core.sql import literal as lit
 from fundguard.data import schema
 from fundguard.data.headers import HeaderMapping
 
@@ -130,18 +132,8 @@ ID_FLOAT_PATTERN = r"[+-]?\d+\.\d*|[+-]?\d*\.?\d+[eE][+-]?\d+"
 TIME_ONLY_PATTERN = r"\d{1,2}:\d{2}(:\d{2})?(\.\d+)?"
 
 
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def lit_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(lit(v) for v in values) + "]"
+    return lit(list(values))
 
 
 def is_id_field(f: schema.Field) -> bool:

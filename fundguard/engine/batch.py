@@ -20,7 +20,8 @@ import duckdb
 
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
-from fundguard.data.store import Store, sql_string
+from fundguard.core.sql import literal
+from fundguard.data.store import Store
 from fundguard.rules import knowledge
 from fundguard.rules.base import HIT_COLUMNS, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
@@ -95,17 +96,17 @@ def run_batch(
             task = bar.add_task(f"审核 auditing: {len(enabled)} 条规则 rules", total=len(enabled))
             for name, group in sorted(groups.items()):
                 f = parts / f"{name}.parquet"
-                con.execute(f"COPY ({hits_sql(group)}) TO {sql_string(str(f))} (FORMAT parquet)")
+                con.execute(f"COPY ({hits_sql(group)}) TO {literal(str(f))} (FORMAT parquet)")
                 files.append(f)
                 bar.advance(task, len(group))
-        union = " UNION ALL ".join(f"SELECT * FROM read_parquet({sql_string(str(f))})" for f in files)
+        union = " UNION ALL ".join(f"SELECT * FROM read_parquet({literal(str(f))})" for f in files)
         con.execute(
-            f"COPY ({union or hits_sql([])}) TO {sql_string(str(hits_path))} (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY ({union or hits_sql([])}) TO {literal(str(hits_path))} (FORMAT parquet, COMPRESSION zstd)"
         )
         for f in files:
             f.unlink()
         parts.rmdir()
-        src = f"read_parquet({sql_string(str(hits_path))})"
+        src = f"read_parquet({literal(str(hits_path))})"
         counts = dict(con.execute(f"SELECT rule_id, count(*) FROM {src} GROUP BY rule_id").fetchall())
         amounts = dict(
             con.execute(

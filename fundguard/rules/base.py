@@ -9,8 +9,9 @@ table names, so it runs over the store and over a one-claim in-memory DuckDB ali
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
+
+from fundguard.core.sql import literal as lit
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -45,21 +46,6 @@ HIT_COLUMNS: dict[str, str] = {
     "kp_id": "VARCHAR",
 }
 """The fixed hit schema: column → DuckDB type."""
-
-
-def lit(value: object) -> str:
-    """A SQL literal for a str / number / bool / date / None / list."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(lit(v) for v in value) + "]"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def in_list(values: list[str] | tuple[str, ...]) -> str:
