@@ -96,7 +96,8 @@ def _same_city(city_dir: Path, cfg: CityConfig) -> bool:
 
 
 _TRUTH_LINES = """
-    SELECT violation_id, violation_type, name_zh, mdtrt_id, TRY_CAST(amount AS DOUBLE) AS amount,
+    SELECT violation_id, violation_type, name_zh, NULLIF(mdtrt_id, '') AS mdtrt_id, fixmedins_code, hilist_code,
+           TRY_CAST(amount AS DOUBLE) AS amount,
            unnest(CASE WHEN coalesce(bkkp_sn, '') = '' THEN [NULL] ELSE string_split(bkkp_sn, ';') END) AS bkkp_sn
     FROM read_csv(?, all_varchar = true)"""
 
@@ -104,32 +105,43 @@ _TRUTH_LINES = """
 def _detection_by_type(truth: Path, hits: Path) -> list[tuple[str, str, int, float, int]]:
     """Planted violations by type and how many the audit flagged: (type, 中文名, planted, money, detected).
 
-    A violation counts as detected when a hit names one of its fee lines, or — for visit-level violations
-    without lines — its visit.
+    A violation counts as detected when a hit names one of its fee lines; one recorded per visit (no lines)
+    when a hit names the visit; one recorded per institution × item (进销存) when a hit names both.
     """
-    rel = duckdb.execute(
-        f"""WITH t AS ({_TRUTH_LINES}),
+    with duckdb.connect() as con:
+        return _query(con, f"""WITH t AS ({_TRUTH_LINES}),
         flagged_lines AS (SELECT DISTINCT unnest(bkkp_sn) AS bkkp_sn FROM read_parquet(?)),
         flagged_visits AS (SELECT DISTINCT mdtrt_id FROM read_parquet(?)),
+        flagged_items AS (SELECT DISTINCT fixmedins_code, hilist_code FROM read_parquet(?)),
         v AS (SELECT violation_id, any_value(violation_type) AS violation_type, any_value(name_zh) AS name_zh,
                      any_value(amount) AS amount,
-                     bool_or(CASE WHEN t.bkkp_sn IS NULL THEN fv.mdtrt_id IS NOT NULL ELSE fl.bkkp_sn IS NOT NULL END)
-                       AS detected
+                     bool_or(CASE WHEN t.bkkp_sn IS NOT NULL THEN fl.bkkp_sn IS NOT NULL
+                                  WHEN t.mdtrt_id IS NOT NULL THEN fv.mdtrt_id IS NOT NULL
+                                  ELSE fi.hilist_code IS NOT NULL END) AS detected
               FROM t LEFT JOIN flagged_lines fl ON fl.bkkp_sn = t.bkkp_sn
                      LEFT JOIN flagged_visits fv ON t.bkkp_sn IS NULL AND fv.mdtrt_id = t.mdtrt_id
+                     LEFT JOIN flagged_items fi ON t.bkkp_sn IS NULL AND t.mdtrt_id IS NULL
+                          AND fi.fixmedins_code = t.fixmedins_code AND fi.hilist_code = t.hilist_code
               GROUP BY violation_id)
         SELECT violation_type, any_value(name_zh), count(*), round(sum(amount), 2), count(*) FILTER (WHERE detected)
-        FROM v GROUP BY 1 ORDER BY 5 DESC, 3 DESC""",
-        [str(truth), str(hits), str(hits)],
-    )
-    return [tuple(r) for r in rel.fetchall()]
+        FROM v GROUP BY 1 ORDER BY 5 DESC, 3 DESC""", [str(truth), str(hits), str(hits), str(hits)])  # fmt: skip
 
 
 def _hits_outside_truth(truth: Path, hits: Path) -> int:
-    """Hits none of whose lines is a planted violation's line (false flags, or unplanted real ones)."""
-    return duckdb.execute(
-        f"""WITH t AS (SELECT DISTINCT bkkp_sn FROM ({_TRUTH_LINES}) WHERE bkkp_sn IS NOT NULL)
+    """Hits that touch no planted violation (by line, visit or institution × item, as in detection): false
+    flags, or real problems the generator did not label."""
+    with duckdb.connect() as con:
+        return _query(
+            con,
+            f"""WITH t AS ({_TRUTH_LINES})
         SELECT count(*) FROM read_parquet(?) h
-        WHERE NOT EXISTS (SELECT 1 FROM t WHERE list_contains(h.bkkp_sn, t.bkkp_sn))""",
-        [str(truth), str(hits)],
-    ).fetchone()[0]
+        WHERE NOT EXISTS (SELECT 1 FROM t WHERE list_contains(h.bkkp_sn, t.bkkp_sn)
+                             OR (t.bkkp_sn IS NULL AND t.mdtrt_id = h.mdtrt_id)
+                             OR (t.bkkp_sn IS NULL AND t.mdtrt_id IS NULL AND t.fixmedins_code = h.fixmedins_code
+                                 AND t.hilist_code = h.hilist_code))""",
+            [str(truth), str(hits)],
+        )[0][0]
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[str]) -> list[tuple]:
+    return [tuple(r) for r in con.execute(sql, params).fetchall()]

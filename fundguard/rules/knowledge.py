@@ -13,9 +13,20 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from fundguard.kb import knowledge, limits
+from fundguard.kb import indications, knowledge, limits
+
+
+def _indication_icd10() -> pl.DataFrame:
+    """药品限适应症 codes × ICD-10 prefixes at ≥ medium confidence (``icd10`` null: point not mapped)."""
+    ok = pl.col("confidence").is_in(["high", "medium"])
+    icd = indications.mapping().filter(ok).select("kp_id", "icd10").unique()
+    drugs = limits.indication_drugs().select("kp_id", "code", "item_name", "indication")
+    return drugs.join(icd, on="kp_id", how="left").sort("code", "kp_id", "icd10")
+
 
 KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
+    "kb_indication_icd10": (_indication_icd10, "药品限适应症 → ICD-10 前缀 / indication ICD-10 prefixes"),
+    "kb_primary_secondary_ops": (limits.primary_secondary_ops, "主次手术组 / same-incision operation groups"),
     "kb_gender": (limits.gender, "性别限定 / sex-limited drugs and items"),
     "kb_age": (limits.age, "年龄限定（儿童、新生儿、就业年龄）/ age-limited drugs and items"),
     "kb_hospital_level": (limits.hospital_level, "医疗机构级别限定 / minimum hospital level"),

@@ -46,7 +46,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     index = ws / "index.html"
     assert str(index) in result.output.replace("\n", "")
     html = index.read_text("utf-8")
-    assert "演示结果" in html and "植入的违规" in html
+    assert "演示结果" in html and "智能审核与植入违规对照" in html and "100%" in html
     for path in (
         "reports/ingest-latest.html",
         "reports/quality.html",

@@ -42,14 +42,27 @@ def _city(tmp: Path, scale: float) -> tuple[Path, Path]:
 
 def _evaluate(out: Path, ws: Path) -> dict:
     res = run_batch(ws, load_rules(), progress=False)
-    hits = duckdb.sql(f"SELECT rule_id, bkkp_sn, hilist_code FROM read_parquet('{res.hits_path}')").fetchall()
+    with duckdb.connect() as con:
+        hits = con.execute(
+            f"SELECT rule_id, bkkp_sn, hilist_code, mdtrt_id, fixmedins_code FROM read_parquet('{res.hits_path}')"
+        ).fetchall()
     flagged: dict[str, set[str]] = defaultdict(set)
-    for rule, lines, _ in hits:
+    flagged_visit: dict[str, set[str]] = defaultdict(set)  # visit-level ground truth has no lines
+    flagged_item: dict[tuple[str, str], set[str]] = defaultdict(set)  # institution × item (进销存) truth
+    for rule, lines, code, mdtrt_id, inst in hits:
+        flagged_visit[mdtrt_id].add(rule)
+        flagged_item[(inst, code)].add(rule)
         for b in lines:
             flagged[b].add(rule)
     gt = list(csv.DictReader((out / "ground_truth.csv").open(encoding="utf-8")))
     gt_types: dict[str, set[str]] = defaultdict(set)
+    gt_visit_types: dict[str, set[str]] = defaultdict(set)
+    gt_item_types: dict[tuple[str, str], set[str]] = defaultdict(set)
     for g in gt:
+        if not g["bkkp_sn"] and g["mdtrt_id"]:
+            gt_visit_types[g["mdtrt_id"]].add(g["violation_type"])
+        elif not g["bkkp_sn"]:
+            gt_item_types[(g["fixmedins_code"], g["hilist_code"])].add(g["violation_type"])
         for b in filter(None, g["bkkp_sn"].split(";")):
             gt_types[b].add(g["violation_type"])
     missed, planted = {}, {}
@@ -57,12 +70,24 @@ def _evaluate(out: Path, ws: Path) -> dict:
         rows = [g for g in gt if g["violation_type"] == vt]
         planted[vt] = len(rows)
         missed[vt] = [
-            g["violation_id"] for g in rows if any(not flagged[b] & rules for b in g["bkkp_sn"].split(";"))
+            g["violation_id"]
+            for g in rows
+            if (
+                any(not flagged[b] & rules for b in g["bkkp_sn"].split(";"))
+                if g["bkkp_sn"]
+                else not (
+                    flagged_visit[g["mdtrt_id"]]
+                    if g["mdtrt_id"]
+                    else flagged_item[(g["fixmedins_code"], g["hilist_code"])]
+                )
+                & rules
+            )
         ]
     other, outside = defaultdict(list), defaultdict(list)
-    for rule, lines, code in hits:
+    for rule, lines, code, mdtrt_id, inst in hits:
         types = {vt for vt, rs in RULES_OF.items() if rule in rs}
-        on = set().union(*(gt_types.get(b, set()) for b in lines))
+        on = set().union(gt_visit_types.get(mdtrt_id, set()), gt_item_types.get((inst, code), set()),
+                         *(gt_types.get(b, set()) for b in lines))  # fmt: skip
         if not on & types:
             (other if on else outside)[rule].append(code)
     return {"result": res, "planted": planted, "missed": missed, "other_type": other, "outside_gt": outside}

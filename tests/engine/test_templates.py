@@ -86,9 +86,10 @@ def build_store(
 def test_fixture_case(case: dict, tmp_path: Path) -> None:
     ws = build_store(tmp_path, case.get("visits", []), case.get("lines", []), case.get("tables"))
     res = run_batch(ws, RULES.select([case["rule"]]), progress=False)
-    got = duckdb.sql(f"SELECT * FROM read_parquet('{res.hits_path}') ORDER BY bkkp_sn").fetchall()
-    cols = [d[0] for d in duckdb.sql(f"SELECT * FROM read_parquet('{res.hits_path}')").description]
-    got = [dict(zip(cols, r, strict=True)) for r in got]
+    with duckdb.connect() as con:
+        cur = con.execute(f"SELECT * FROM read_parquet('{res.hits_path}') ORDER BY bkkp_sn")
+        cols = [d[0] for d in cur.description]
+        got = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     assert [g["bkkp_sn"] for g in got] == [e["bkkp_sn"] for e in case["expect"]], case["name"]
     for g, e in zip(got, case["expect"], strict=True):
         assert g["rule_id"] == case["rule"]

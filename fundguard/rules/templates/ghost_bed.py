@@ -1,0 +1,82 @@
+"""``ghost_bed``: inpatient days on which only bed / nursing / 诊查 are billed (挂床住院 sign)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fundguard.rules.base import amount_expr, hits, in_list, money, rule_lines, source_note
+from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.templates.stay_common import INPATIENT, fmt_date
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+
+class GhostBed(Template):
+    """An inpatient stay with at least ``min_days`` consecutive calendar days on which every line billed is
+    a routine occupancy charge (``basic_chrgitm_types``: 床位费 01, 诊察费 02, 护理费 07 by default) — no
+    drug, test, treatment, surgery or material. Days with no line at all break a run.
+
+    One hit per stay, with the lines of all such runs; money at issue: those days' charges
+    (``line_amount``) or their fund share (``fund_amount``).
+    """
+
+    name = "ghost_bed"
+    title_zh = "住院期间连续多日仅收床位/护理/诊查费（挂床住院）"
+    params = (
+        Param("min_days", "int", "Consecutive days needed / 连续天数下限", default=3),
+        Param(
+            "basic_chrgitm_types",
+            "str_list",
+            "med_chrgitm_type codes of routine occupancy charges / 视为床位、护理、诊查类的医疗收费项目类别",
+            default=["01", "02", "07"],
+        ),
+    )
+
+    def check(self, rule: Rule) -> list[tuple[str, str]]:
+        if rule.params["min_days"] < 1:
+            return [("params.min_days", "must be ≥ 1 / 须不小于1")]
+        return []
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        amount = amount_expr(rule, "l")
+        inner = f"""
+WITH l AS (
+    SELECT l.*, {amount} AS amt FROM {rule_lines(rule)} l WHERE l.med_type IN {INPATIENT}
+),
+d AS (
+    SELECT mdtrt_id, fee_date, bool_and(COALESCE(med_chrgitm_type IN {in_list(p["basic_chrgitm_types"])}, FALSE)) AS basic
+    FROM l GROUP BY mdtrt_id, fee_date
+),
+runs AS (
+    SELECT mdtrt_id, fee_date, basic,
+           fee_date - CAST(row_number() OVER (PARTITION BY mdtrt_id, basic ORDER BY fee_date) AS INTEGER) AS grp
+    FROM d
+),
+ghost AS (
+    SELECT mdtrt_id, grp, min(fee_date) AS first_day, max(fee_date) AS last_day, count(*) AS n_days
+    FROM runs WHERE basic GROUP BY mdtrt_id, grp HAVING count(*) >= {int(p["min_days"])}
+),
+gl AS (
+    SELECT l.*, g.first_day, g.last_day, g.n_days FROM l JOIN ghost g
+    ON g.mdtrt_id = l.mdtrt_id AND l.fee_date BETWEEN g.first_day AND g.last_day
+),
+periods AS (
+    SELECT mdtrt_id, string_agg({fmt_date("first_day")} || '至' || {fmt_date("last_day")} || '连续'
+                                || CAST(n_days AS VARCHAR) || '日', '、' ORDER BY first_day) AS txt,
+           sum(n_days) AS days
+    FROM ghost GROUP BY mdtrt_id
+)
+SELECT gl.mdtrt_id, any_value(gl.setl_id) AS setl_id, any_value(gl.psn_no) AS psn_no,
+       any_value(gl.fixmedins_code) AS fixmedins_code, list(gl.bkkp_sn ORDER BY gl.bkkp_sn) AS bkkp_sn,
+       NULL AS hilist_code, sum(gl.amt) AS amount,
+       '住院（入院' || {fmt_date("any_value(gl.begntime)")} || '，出院' || COALESCE({fmt_date("any_value(gl.endtime)")}, '未知')
+         || '）期间' || any_value(pr.txt) || '仅收取' || array_to_string(list_sort(list(DISTINCT COALESCE(gl.hilist_name, gl.hilist_code))), '、')
+         || '等床位/护理/诊查类费用（' || CAST(count(*) AS VARCHAR) || '条明细，共' || {money("sum(gl.amt)")}
+         || '元），无药品、检查、治疗等诊疗记录，疑似挂床住院' || {source_note(rule)} AS evidence_zh,
+       NULL AS kp_id
+FROM gl JOIN periods pr ON pr.mdtrt_id = gl.mdtrt_id
+GROUP BY gl.mdtrt_id
+"""
+        return hits(rule, inner)

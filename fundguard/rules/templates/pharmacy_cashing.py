@@ -1,0 +1,124 @@
+"""``pharmacy_cashing``: one person's repeated purchases at retail pharmacies within a short window
+(反复整额购药 → 刷卡套现; 频繁购药)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fundguard.rules.base import amount_expr, hits, in_list, lit, money, rule_lines, source_note
+from fundguard.rules.templates.base import Param, Template
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+
+class PharmacyCashing(Template):
+    """One person's purchases at retail pharmacies (med_type 41, or an institution of
+    ``institution_types``): at least ``min_count`` purchases starting within ``window_days`` days.
+
+    A purchase is one settlement visit (``mdtrt_id``); with ``same_item`` only its lines of one item count
+    and the purchases are grouped per item, with ``same_institution`` per pharmacy. With ``round_unit`` > 0
+    only purchases whose total is a whole multiple of it (and ≥ ``min_amount``) count: repeated round
+    totals of the same drug are the 刷卡套现 / 串换日用品 pattern. With ``round_unit: 0`` and neither grouping
+    it is 频繁购药. One hit per person (× pharmacy × item), listing every purchase line in a qualifying
+    window; the money at issue is those lines' amount (``line_amount``) or fund share (``fund_amount``).
+    """
+
+    name = "pharmacy_cashing"
+    title_zh = "药店反复整额购药（刷卡套现）/ 频繁购药"
+    params = (
+        Param("min_count", "int", "Purchases needed within the window / 时间窗内购药次数阈值", default=3),
+        Param("window_days", "int", "Window length in days / 时间窗（天）", default=30),
+        Param("same_item", "bool", "Count purchases of one item only / 仅计同一药品", default=True),
+        Param(
+            "same_institution", "bool", "Count purchases at one pharmacy only / 仅计同一药店", default=True
+        ),
+        Param(
+            "round_unit",
+            "float",
+            "Only purchases whose total is a multiple of this (0: any) / 仅计金额为其整数倍的购药（0为不限）",
+            default=100,
+        ),
+        Param("min_amount", "float", "Only purchases of at least this total / 单次金额下限", default=100),
+        Param(
+            "institution_types",
+            "str_list",
+            "fixmedins_type codes counted as retail pharmacies / 视为零售药店的机构类型",
+            default=["2"],
+        ),
+    )
+
+    def check(self, rule: Rule) -> list[tuple[str, str]]:
+        p = rule.params
+        out = []
+        if p["min_count"] < 2:
+            out.append(("params.min_count", "must be ≥ 2 / 须≥2"))
+        if p["window_days"] < 1:
+            out.append(("params.window_days", "must be ≥ 1 / 须≥1"))
+        if p["round_unit"] < 0 or p["min_amount"] < 0:
+            out.append(("params.round_unit", "must be ≥ 0 / 不得为负"))
+        return out
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        key = (
+            ["psn_no"]
+            + (["fixmedins_code"] if p["same_institution"] else [])
+            + (["hilist_code"] if p["same_item"] else [])
+        )
+        kcols = ", ".join(key)
+        join = " AND ".join(f"b.{k} = a.{k}" for k in key)
+        unit = float(p["round_unit"])
+        cond = [f"total >= {float(p['min_amount'])}"]
+        if unit > 0:
+            cond.append(f"CAST(round(total * 100) AS BIGINT) % {round(unit * 100)} = 0")
+        pharm = "l.med_type = '41'"
+        if p["institution_types"]:
+            pharm += f""" OR l.fixmedins_code IN (SELECT fixmedins_code FROM medins_info_b_valid
+                            WHERE fixmedins_type IN {in_list(p["institution_types"])})"""
+        days = int(p["window_days"])
+        item = "'“' || any_value(f.hilist_name) || '”'" if p["same_item"] else "'药品'"
+        where = "在同一药店" if p["same_institution"] else "在定点零售药店"
+        round_zh = (
+            f"，每次金额均为{unit:g}元整数倍（疑似刷卡套现或以药品名义串换日用品）"
+            if unit > 0
+            else "（频繁购药）"
+        )
+        ev = (
+            f"'同一参保人{days}日内{where}' || CAST(count(DISTINCT f.mdtrt_id) AS VARCHAR) || '次购买' || {item}"
+            f" || '（阈值{int(p['min_count'])}次，' || strftime(min(f.t), '%Y-%m-%d') || '至'"
+            f" || strftime(max(f.t), '%Y-%m-%d') || '，合计' || {money('sum(f.line_total)')} || '元）'"
+            f" || {lit(round_zh)} || '，涉及金额' || {money('sum(f.amount)')} || '元'"
+        )
+        inner = f"""
+WITH l AS (
+    SELECT l.*, {amount_expr(rule, "l")} AS amount FROM {rule_lines(rule)} l WHERE {pharm}
+),
+buy AS (
+    SELECT {kcols}, mdtrt_id, min(fee_ocur_time) AS t, sum(det_item_fee_sumamt) AS total
+    FROM l GROUP BY {kcols}, mdtrt_id
+),
+buy_ok AS (SELECT * FROM buy WHERE {" AND ".join(cond)}),
+start AS (
+    SELECT a.{", a.".join(key)}, a.mdtrt_id, a.t
+    FROM buy_ok a JOIN buy_ok b ON {join}
+      AND b.t >= a.t AND b.t < a.t + INTERVAL ({days}) DAY
+    GROUP BY ALL HAVING count(DISTINCT b.mdtrt_id) >= {int(p["min_count"])}
+),
+flagged AS (
+    SELECT DISTINCT b.{", b.".join(key)}, b.mdtrt_id
+    FROM start a JOIN buy_ok b ON {join}
+      AND b.t >= a.t AND b.t < a.t + INTERVAL ({days}) DAY
+),
+f AS (
+    SELECT l.*, l.fee_ocur_time AS t, l.det_item_fee_sumamt AS line_total
+    FROM l SEMI JOIN flagged x USING ({kcols}, mdtrt_id)
+)
+SELECT arg_min(f.mdtrt_id, f.t) AS mdtrt_id, arg_min(f.setl_id, f.t) AS setl_id, f.psn_no,
+       {"f.fixmedins_code" if p["same_institution"] else "arg_min(f.fixmedins_code, f.t)"} AS fixmedins_code,
+       list(f.bkkp_sn ORDER BY f.t, f.bkkp_sn) AS bkkp_sn,
+       {"f.hilist_code" if p["same_item"] else "CAST(NULL AS VARCHAR)"} AS hilist_code,
+       sum(f.amount) AS amount, {ev} || {source_note(rule)} AS evidence_zh, CAST(NULL AS VARCHAR) AS kp_id
+FROM f GROUP BY {", ".join("f." + k for k in key)}
+"""
+        return hits(rule, inner)

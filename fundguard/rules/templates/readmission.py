@@ -1,0 +1,97 @@
+"""``readmission``: discharge then re-admission of the same person within N days with the same main
+diagnosis category (分解住院)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fundguard.rules.base import hits, lit, money, source_note
+from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.templates.stay_common import INPATIENT, fmt_date, scene_cond, visit_fund, visits
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+
+class Readmission(Template):
+    """An inpatient stay admitted ``max_gap_days`` or fewer days after the same person's previous
+    discharge (admission date − discharge date, 0 … N), with the same 3-character ICD-10 main diagnosis
+    category (出院主诊断), at the same institution (``same_institution``) and, optionally, the same
+    admission department. Main diagnoses starting with one of ``exclude_diag_prefixes`` (planned
+    courses such as Z51 化疗/放疗) are not judged. Only the adjacent previous stay is compared.
+
+    One hit per re-admission (the second stay, ``bkkp_sn`` empty: the whole stay is at issue); money at
+    issue: the second stay's fund payment (``fund_amount``: setl_d fund_pay_sumamt, else hifp_pay) or its
+    total medical fee (``line_amount``: setl_d medfee_sumamt); without a settlement, its lines.
+    """
+
+    name = "readmission"
+    title_zh = "短期内同病种再次住院（分解住院）"
+    params = (
+        Param(
+            "max_gap_days",
+            "int",
+            "Most days from discharge to re-admission / 出院至再入院最大间隔天数",
+            default=15,
+        ),
+        Param(
+            "same_institution", "bool", "Only re-admission to the same institution / 限同一机构", default=True
+        ),
+        Param(
+            "same_department", "bool", "Only the same admission department / 限同一入院科室", default=False
+        ),
+        Param(
+            "exclude_diag_prefixes",
+            "str_list",
+            "Main-diagnosis prefixes not judged (planned courses) / 不判断的主诊断编码前缀（计划性治疗）",
+            default=["Z51"],
+        ),
+    )
+
+    def check(self, rule: Rule) -> list[tuple[str, str]]:
+        if rule.params["max_gap_days"] < 0:
+            return [("params.max_gap_days", "must be ≥ 0 / 须不小于0")]
+        return []
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        part = "psn_no" + (", fixmedins_code" if p["same_institution"] else "")
+        excl = " OR ".join(
+            f"starts_with(upper(replace(s.maindiag, '.', '')), {lit(x)})" for x in p["exclude_diag_prefixes"]
+        )
+        excl = f"AND NOT ({excl})" if excl else ""
+        dept = "AND s.prev_dept IS NOT DISTINCT FROM s.adm_dept_codg" if p["same_department"] else ""
+        total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"
+        line = "COALESCE(l.inscp_amt, 0)" if rule.amount_rule == "fund_amount" else "l.det_item_fee_sumamt"
+        inner = f"""
+WITH s AS (
+    SELECT v.*,
+        lag(v.mdtrt_id) OVER w AS prev_id, lag(v.end_date) OVER w AS prev_end,
+        lag(v.begin_date) OVER w AS prev_begin, lag(v.dx3) OVER w AS prev_dx3,
+        lag(v.maindiag) OVER w AS prev_maindiag, lag(v.adm_dept_codg) OVER w AS prev_dept
+    FROM {visits(rule)} v WHERE v.med_type IN {INPATIENT}
+    WINDOW w AS (PARTITION BY {part} ORDER BY v.begntime, v.mdtrt_id)
+),
+r AS (
+    SELECT s.*, date_diff('day', s.prev_end, s.begin_date) AS gap FROM s
+    WHERE s.prev_id IS NOT NULL AND s.dx3 IS NOT NULL AND s.dx3 <> '' AND s.dx3 = s.prev_dx3
+      AND date_diff('day', s.prev_end, s.begin_date) BETWEEN 0 AND {int(p["max_gap_days"])}
+      AND {scene_cond(rule, "s")} {excl} {dept}
+),
+lines AS (
+    SELECT l.mdtrt_id, any_value(l.setl_id) AS setl_id, sum({line}) AS amt FROM claim_lines l
+    WHERE l.mdtrt_id IN (SELECT mdtrt_id FROM r) GROUP BY l.mdtrt_id
+)
+SELECT r.mdtrt_id, COALESCE(f.setl_id, ln.setl_id) AS setl_id, r.psn_no, r.fixmedins_code,
+       CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
+       COALESCE({total}, ln.amt, 0) AS amount,
+       '参保人于' || {fmt_date("r.prev_end")} || '自' || COALESCE(r.fixmedins_name, r.fixmedins_code)
+         || '出院（主诊断' || r.prev_maindiag || '，入院' || {fmt_date("r.prev_begin")} || '，就诊ID ' || r.prev_id
+         || '），' || CAST(r.gap AS VARCHAR) || '日后即' || {fmt_date("r.begin_date")} || '以同类主诊断（'
+         || r.maindiag || '，类目' || r.dx3 || '）再次入院，间隔不超过' || {lit(str(p["max_gap_days"]))}
+         || '日，疑似分解住院，再次住院' || {"'基金支付'" if rule.amount_rule == "fund_amount" else "'医疗费用'"}
+         || {money(f"COALESCE({total}, ln.amt, 0)")} || '元' || {source_note(rule)} AS evidence_zh,
+       NULL AS kp_id
+FROM r LEFT JOIN {visit_fund()} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
+"""
+        return hits(rule, inner)

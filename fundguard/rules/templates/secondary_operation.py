@@ -1,0 +1,70 @@
+"""``secondary_operation``: the second and later operations of one group not discounted (手术未按规定折价)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fundguard.rules.base import hits, money, rule_lines, source_note
+from fundguard.rules.templates.base import Param, Template
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+WINDOWS = {"same_day": "l.fee_date", "same_visit": "NULL"}
+
+
+class SecondaryOperation(Template):
+    """Two or more operations of one ``kb_primary_secondary_ops`` group (same incision) in one visit and
+    window: the one with the highest full price is the primary; each other one may be charged at most
+    ``rate`` × its full price (``pric_uplmt_amt`` of the line or the catalogue) × max(cnt, 1). One hit per
+    secondary line above that, with the primary line; the money at issue is the amount above it.
+
+    Lines without a full price are not judged (the discount cannot be told from the billed price).
+    The incision itself is not in the data: the group and window stand for it, so rules are 可疑 by default.
+    """
+
+    name = "secondary_operation"
+    title_zh = "手术项目未按规定折价收费"
+    knowledge = ("kb_primary_secondary_ops",)
+    knowledge_required = True
+    amount_rules = ("excess_over_limit",)
+    params = (
+        Param("rate", "float", "Share of the full price payable for a secondary operation / 次要手术收费比例", default=0.5),
+        Param("window", "str", "Operations in one visit on one day or in the whole visit / 同日或同次就诊", default="same_day", choices=tuple(WINDOWS)),
+        Param("tolerance", "float", "Amount (yuan) ignored as rounding / 容差（元）", default=0.01),
+    )  # fmt: skip
+
+    def check(self, rule: Rule) -> list[tuple[str, str]]:
+        if not 0 <= rule.params["rate"] < 1:
+            return [("params.rate", "must be in [0, 1) / 须在 0 与 1 之间")]
+        return []
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        rate, tol = float(p["rate"]), float(p["tolerance"])
+        allowed = f"{rate} * o.full_price * greatest(o.cnt, 1)"
+        excess = f"o.det_item_fee_sumamt - {allowed}"
+        inner = f"""
+WITH k AS (SELECT code, min(kp_id) AS kp_id, min("group") AS grp FROM kb_primary_secondary_ops GROUP BY code),
+o AS (
+    SELECT l.*, k.kp_id, k.grp, CAST(l.pric_uplmt_amt AS DOUBLE) AS full_price,
+           row_number() OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
+                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS rk,
+           first_value(l.bkkp_sn) OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
+                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS primary_sn,
+           first_value(l.hilist_name) OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
+                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS primary_name
+    FROM {rule_lines(rule)} l JOIN k ON k.code = l.hilist_code
+    WHERE l.pric_uplmt_amt > 0
+)
+SELECT o.mdtrt_id, o.setl_id, o.psn_no, o.fixmedins_code, [o.primary_sn, o.bkkp_sn] AS bkkp_sn, o.hilist_code,
+       {excess} AS amount,
+       '同次就诊经同一切口组（' || o.grp || '）的“' || o.primary_name || '”与“' || o.hilist_name
+         || '”，后者为第' || CAST(o.rk AS VARCHAR) || '项手术，应按' || CAST(round({rate} * 100) AS INTEGER)
+         || '%收费（限' || {money(allowed)} || '元），实收' || {money("o.det_item_fee_sumamt")}
+         || '元，未折价部分' || {money(excess)} || '元' || {source_note(rule)} AS evidence_zh,
+       o.kp_id
+FROM o
+WHERE o.rk > 1 AND {excess} > {tol}
+"""
+        return hits(rule, inner)
