@@ -253,6 +253,25 @@ def rules_list(rules: RuleFiles = None) -> None:
     console.print(f"{len(ruleset)} 条规则 rules · 版本 version {ruleset.version}")
 
 
+@rules_app.command("coverage")
+def rules_coverage(rules: RuleFiles = None) -> None:
+    """2025 版 88 类规则的覆盖情况 Coverage of the 2025 edition's 88 rule classes: implemented / knowledge
+    loaded / not yet, with the reason."""
+    from fundguard.rules.coverage import STATUS_ZH, coverage
+
+    rows = coverage(_load_rules(rules))
+    t = RichTable("#", "一级", "二级", "规则类 class", "状态 status", "规则 rules", "说明 reason")
+    for c in rows:
+        colour = {"implemented": "green", "knowledge_loaded": "yellow"}.get(c.status, "red")
+        t.add_row(str(c.seq), c.tier1, c.tier2, c.name, f"[{colour}]{STATUS_ZH[c.status]}[/{colour}]",
+                  " ".join(c.rules), c.reason_zh)  # fmt: skip
+    console.print(t)
+    counts = {s: sum(c.status == s for c in rows) for s in STATUS_ZH}
+    console.print(
+        " · ".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items()) + f"（共 {len(rows)} 类 classes）"
+    )
+
+
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="规则编号 Rule id.")], rules: RuleFiles = None

@@ -225,6 +225,18 @@ def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
     _write(out, "tcm_herbs_not_paid.csv", ["kp_id", "code", "item_name", "not_paid_when"], rows)
 
 
+def derive_catalog(two: Path, out: Path) -> None:
+    """The 2025 edition's 88 rule classes (智能监管规则库 2025 版): seq, tiers, name, GZ code of framework 1.0."""
+    data = json.loads((two / "rule_catalog_2025_88.json").read_text(encoding="utf-8"))
+    rows = [
+        [r["seq"], r["tier1"], r["tier2"], r["name"], int(bool(r.get("has_kp_detail"))), r.get("gz_code_1_0") or "",
+         int(bool(r.get("new_in_2025")))]
+        for r in sorted(data["rules"], key=lambda r: r["seq"])
+    ]  # fmt: skip
+    _write(out, "rule_catalog_2025.csv",
+           ["seq", "tier1", "tier2", "name", "has_kp_detail", "gz_code_1_0", "new_in_2025"], rows)  # fmt: skip
+
+
 def derive(shared: Path, out: Path) -> None:
     """Write every derived file of ``fundguard/kb/data`` (except SOURCES.md) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -233,6 +245,7 @@ def derive(shared: Path, out: Path) -> None:
     derive_codes(shared / "codes" / "chs_drg_11", out)
     derive_points(cur, out)
     derive_limits(cur, two / "batches-1-8", out)
+    derive_catalog(two, out)
 
 
 def main() -> None:

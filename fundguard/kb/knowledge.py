@@ -15,3 +15,8 @@ def points() -> pl.DataFrame:
 def point_codes() -> pl.DataFrame:
     """Drug / item codes of each current knowledge point: [kp_id, rule_class, code]."""
     return read("knowledge_point_codes")
+
+
+def catalog() -> pl.DataFrame:
+    """The 88 rule classes of the 2025 edition: seq (int), tier1, tier2, name, has_kp_detail, gz_code_1_0."""
+    return read("rule_catalog_2025").with_columns(pl.col("seq").cast(pl.Int32)).sort("seq")

@@ -16,6 +16,12 @@ import pyarrow as pa
 from fundguard.kb import indications, knowledge, limits
 
 
+def _point_codes() -> pl.DataFrame:
+    """Every code of every current knowledge point, with the point's item name and constraint text."""
+    pts = knowledge.points().select("kp_id", "item_name", "constraint")
+    return knowledge.point_codes().join(pts, on="kp_id", how="left").sort("rule_class", "code", "kp_id")
+
+
 def _indication_icd10() -> pl.DataFrame:
     """药品限适应症 codes × ICD-10 prefixes at ≥ medium confidence (``icd10`` null: point not mapped)."""
     ok = pl.col("confidence").is_in(["high", "medium"])
@@ -37,6 +43,10 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
     "kb_frequency": (limits.frequency, "限定频次 / frequency limits (batch 8)"),
     "kb_tcm_herbs_not_paid": (limits.tcm_herbs_not_paid, "中药饮片不予支付 / herbal pieces not paid"),
     "kb_points": (knowledge.points, "两库知识点 / knowledge points in force"),
+    "kb_point_codes": (
+        _point_codes,
+        "两库知识点编码（含约束文本）/ codes of the points, with their constraint",
+    ),
 }
 """SQL name → (loader, description)."""
 

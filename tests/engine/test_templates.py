@@ -12,7 +12,7 @@ import yaml
 
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
-from fundguard.rules import load_rules
+from fundguard.rules import load_rules, national_rule_files
 from fundguard.rules.templates import TEMPLATES
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -106,3 +106,23 @@ def test_fixture_case(case: dict, tmp_path: Path) -> None:
 
 def test_every_template_has_fixtures() -> None:
     assert {p.stem for p in FIXTURES.glob("*.yaml")} >= set(TEMPLATES)
+
+
+def test_internet_hospital_rule_needs_local_scope(tmp_path: Path) -> None:
+    """L-2025-47 ships disabled; a bureau's override naming its internet hospitals switches it on for them."""
+    code = "XN01AHS091B002010101435"  # 枸橼酸舒芬太尼注射液: not for internet prescriptions (batch 10)
+    visits = [{"mdtrt_id": "V1", "psn_no": "P1", "med_type": "11", "fixmedins_code": "H1"},
+              {"mdtrt_id": "V2", "psn_no": "P2", "med_type": "11", "fixmedins_code": "H2"}]  # fmt: skip
+    lines = [{"bkkp_sn": "B1", "mdtrt_id": "V1", "hilist_code": code, "det_item_fee_sumamt": "50.00"},
+             {"bkkp_sn": "B2", "mdtrt_id": "V2", "hilist_code": code, "det_item_fee_sumamt": "50.00"}]  # fmt: skip
+    ws = build_store(tmp_path, visits, lines)
+    assert not RULES["L-2025-47"].enabled
+    local = tmp_path / "local.yaml"
+    local.write_text(
+        "- override: L-2025-47\n  enabled: true\n  params: {fixmedins_codes: [H1]}\n", encoding="utf-8"
+    )
+    rules = load_rules([*national_rule_files(), local]).select(["L-2025-47"])
+    res = run_batch(ws, rules, progress=False)
+    with duckdb.connect() as con:
+        got = con.execute(f"SELECT bkkp_sn FROM read_parquet('{res.hits_path}')").fetchall()
+    assert got == [(["B1"],)]

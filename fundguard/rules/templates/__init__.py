@@ -9,6 +9,7 @@ from fundguard.rules.templates.group_admission import GroupAdmission
 from fundguard.rules.templates.indication import Indication
 from fundguard.rules.templates.inventory_balance import InventoryBalance
 from fundguard.rules.templates.item_pair import ItemPair
+from fundguard.rules.templates.knowledge_review import KnowledgeReview
 from fundguard.rules.templates.pharmacy_cashing import PharmacyCashing
 from fundguard.rules.templates.price_limit import PriceLimit
 from fundguard.rules.templates.readmission import Readmission
@@ -35,6 +36,7 @@ TEMPLATES: dict[str, Template] = {
         Indication(),
         DepartmentRestriction(),
         SecondaryOperation(),
+        KnowledgeReview(),
     )
 }
 

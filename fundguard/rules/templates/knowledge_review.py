@@ -1,0 +1,70 @@
+"""``knowledge_review``: a drug of a knowledge class that the claims alone cannot decide, sent for review."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fundguard.rules.base import amount_expr, hits, in_list, money, rule_lines, source_note
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_where
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+
+class KnowledgeReview(Template):
+    """A line billed with a code of the rule's knowledge points, where deciding needs more than the claim
+    (药品限二线使用: proof that first-line treatment failed; 超互联网医院药品支付范围: that the prescription
+    came from an internet consultation). Always 可疑: the evidence quotes the point's constraint so a reviewer
+    can ask for the record.
+
+    ``med_types`` / ``fixmedins_codes`` narrow the rule to visits of those 医疗类别 or institutions (a
+    region's internet-hospital codes); with ``require_scope`` the rule flags nothing until one is configured.
+    """
+
+    name = "knowledge_review"
+    title_zh = "需人工核实的限定用药（知识点约束无法仅凭结算数据判定）"
+    knowledge = ("kb_point_codes",)
+    knowledge_required = True
+    params = (
+        KP_FILTER,
+        Param(
+            "med_types",
+            "str_list",
+            "Only visits of these med_type codes / 仅限这些医疗类别的就诊",
+            default=[],
+        ),
+        Param(
+            "fixmedins_codes",
+            "str_list",
+            "Only these institutions / 仅限这些定点医药机构（如互联网医院）",
+            default=[],
+        ),
+        Param(
+            "require_scope",
+            "bool",
+            "Flag nothing until med_types or fixmedins_codes is set / 未配置范围时不判定",
+            default=False,
+        ),
+    )
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        scope = []
+        if p["med_types"]:
+            scope.append(f"l.med_type IN {in_list(p['med_types'])}")
+        if p["fixmedins_codes"]:
+            scope.append(f"l.fixmedins_code IN {in_list(p['fixmedins_codes'])}")
+        where = " OR ".join(scope) if scope else ("FALSE" if p["require_scope"] else "TRUE")
+        inner = f"""
+WITH k AS (SELECT code, min(kp_id) AS kp_id, any_value(item_name) AS item_name, any_value("constraint") AS note
+           FROM kb_point_codes k WHERE {kp_where(rule)} GROUP BY code)
+SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
+       {amount_expr(rule, "l")} AS amount,
+       '“' || k.item_name || '”（' || l.hilist_code || '）' || {money("l.det_item_fee_sumamt")} || '元，'
+         || '知识点约束：' || COALESCE(k.note, '') || '——结算数据无法判定，请调阅病历核实'
+         || {source_note(rule)} AS evidence_zh,
+       k.kp_id
+FROM {rule_lines(rule)} l JOIN k ON k.code = l.hilist_code
+WHERE ({where})
+"""
+        return hits(rule, inner)
