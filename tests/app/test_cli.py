@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -63,3 +64,32 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     assert Store(ws).row_counts() == before
     assert "跳过生成" in again.output or "Reusing" in again.output
+
+
+def test_rules_commands(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert (
+        runner.invoke(app, ["generate", str(tmp_path / "city"), "-n", "20000", "--no-progress"]).exit_code
+        == 0
+    )
+    tables = [str(p) for p in sorted((tmp_path / "city").iterdir()) if p.is_dir()]
+    assert runner.invoke(app, ["ingest", *tables, "-w", str(ws), "--no-progress"]).exit_code == 0
+
+    listed = runner.invoke(app, ["rules", "list"])
+    assert listed.exit_code == 0 and "GZ10000301004000" in listed.output
+    shown = runner.invoke(app, ["rules", "show", "GZ10000301004000"])
+    assert shown.exit_code == 0 and "SELECT" in shown.output and "kb_gender" in shown.output
+    coverage = runner.invoke(app, ["rules", "coverage"])
+    assert coverage.exit_code == 0 and "共 88 类" in coverage.output
+
+    wider = runner.invoke(app, ["rules", "backtest", "L-REPEAT-TEST", "-w", str(ws),
+                                "--set", "L-REPEAT-TEST.window_days=30"])  # fmt: skip
+    assert wider.exit_code == 0, wider.output
+    row = next(line for line in wider.output.splitlines() if "命中 hits" in line)
+    current, changed = (int(x) for x in re.findall(r"\d+", row))
+    assert changed >= current  # a longer window can only find more repeats
+    bad = runner.invoke(app, ["rules", "backtest", "L-REPEAT-TEST", "-w", str(ws), "--set", "window_days=30"])
+    assert bad.exit_code == 2
+
+    audit = runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"])
+    assert audit.exit_code == 0 and "hits.xlsx" in audit.output
