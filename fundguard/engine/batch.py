@@ -49,10 +49,10 @@ def input_fingerprint(store: Store) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> None:
-    """Register the knowledge tables the rules need and the base view ``claim_lines``."""
+    """Register the knowledge tables the rules need and build ``claim_lines`` once for all of them."""
     needed = sorted({r.knowledge for r in rules if r.knowledge})
     knowledge.register(con, needed)
-    create_claim_lines(con)
+    create_claim_lines(con, materialize=True)
 
 
 def hits_sql(rules: list[Rule]) -> str:
