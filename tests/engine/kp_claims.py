@@ -157,7 +157,11 @@ def generate() -> _Builder:
 
     gender, age, level = rows(limits.gender()), rows(limits.age()), rows(limits.hospital_level())
     visit, ins, course = rows(limits.visit_type()), rows(limits.insurance_type()), rows(limits.course_days())
-    dup, freq, ops = rows(limits.duplicate_pairs()), rows(limits.frequency()), rows(limits.primary_secondary_ops())
+    dup, freq, ops = (
+        rows(limits.duplicate_pairs()),
+        rows(limits.frequency()),
+        rows(limits.primary_secondary_ops()),
+    )
     herbs = rows(limits.tcm_herbs_not_paid())
     ind = KNOWLEDGE["kb_indication_icd10"][0]()
     age_by_code: dict[tuple[str, str], list[dict]] = {}
@@ -170,7 +174,6 @@ def generate() -> _Builder:
             k = (r["rule_class"], r["code"])
             course_by_code[k] = min(course_by_code.get(k, 1e9), r["max_days"])
     ops_all = limits.primary_secondary_ops()
-    ops_group = {c: min(g["group"].to_list()) for (c,), g in ops_all.group_by("code")}
     ops_kps = {c: set(g["kp_id"].to_list()) for (c,), g in ops_all.group_by("code")}
     ind_code = {}
     for (c,), g in ind.group_by("code"):
@@ -190,7 +193,7 @@ def generate() -> _Builder:
             continue
         text_only = TEXT_ONLY.get(kp)
 
-        def acc(code: str) -> set[str]:
+        def acc(code: str, sh: dict[str, set[str]] = sh, kp: str = kp) -> set[str]:
             return sh.get(code, {kp}) | {kp}
 
         if cls in ("药品区分性别使用", "医疗服务项目区分性别使用"):
@@ -277,9 +280,11 @@ def generate() -> _Builder:
             b.claim(kp, cls, "compliant", acc(code),
                     [[{"code": code, "cnt": m, "days": 0}], [{"code": code, "cnt": m, "days": d}]])  # fmt: skip
         elif cls == "手术项目未按规定折价收费":
-            code = ops[kp][0]["code"]
-            grp = ops_group[code]
-            mates = sorted(c for c, g in ops_group.items() if g == grp and c != code)
+            code, grp = ops[kp][0]["code"], ops[kp][0]["group"]  # the point's own group
+            groups_of = ops_all.group_by("code").agg(pl.col("group")).rows()
+            # partner: another operation of the same group, preferably in no other group
+            mates = sorted((len(gs), c) for c, gs in groups_of if grp in gs and c != code)
+            mates = [c for _, c in mates]
             if not mates:
                 b.skip(kp, cls, item, "both", f"手术组 {grp} 仅此一项，无第二项手术可组合")
                 continue
@@ -319,7 +324,9 @@ def generate() -> _Builder:
         elif cls == "药品限二线使用":
             code = _pick(codes, sh, kp)
             b.claim(kp, cls, "violating", acc(code), [[{"code": code}]])
-            b.skip(kp, cls, item, "compliant", "是否一线治疗失败/不能耐受须查病历，结算数据无从判定，一律可疑")
+            b.skip(
+                kp, cls, item, "compliant", "是否一线治疗失败/不能耐受须查病历，结算数据无从判定，一律可疑"
+            )
         elif cls == "超互联网医院药品支付范围":
             code = _pick(codes, sh, kp)
             b.claim(kp, cls, "violating", acc(code), [[{"code": code}]], fixmedins_code=INTERNET_HOSPITAL)

@@ -45,7 +45,7 @@ class SecondaryOperation(Template):
         allowed = f"{rate} * o.full_price * greatest(o.cnt, 1)"
         excess = f"o.det_item_fee_sumamt - {allowed}"
         inner = f"""
-WITH k AS (SELECT code, min(kp_id) AS kp_id, min("group") AS grp FROM kb_primary_secondary_ops GROUP BY code),
+WITH k AS (SELECT code, min(kp_id) AS kp_id, "group" AS grp FROM kb_primary_secondary_ops GROUP BY code, "group"),
 o AS (
     SELECT l.*, k.kp_id, k.grp, CAST(l.pric_uplmt_amt AS DOUBLE) AS full_price,
            row_number() OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
@@ -66,5 +66,7 @@ SELECT o.mdtrt_id, o.setl_id, o.psn_no, o.fixmedins_code, [o.primary_sn, o.bkkp_
        o.kp_id
 FROM o
 WHERE o.rk > 1 AND {excess} > {tol}
+-- an operation in several groups (肠粘连松解术: 胃肠 / 经腹直肠 / 肝胆 …) is judged in each: report it once
+QUALIFY row_number() OVER (PARTITION BY o.bkkp_sn ORDER BY o.grp) = 1
 """
         return hits(rule, inner)
