@@ -12,11 +12,9 @@ import time
 from collections import defaultdict
 
 import duckdb
-import polars as pl
 import pytest
 
 from fundguard.engine import run_batch
-from fundguard.kb import limits
 from fundguard.rules import load_rules, national_rule_files
 from tests.engine.kp_claims import (
     CLASS_RULES,
@@ -29,8 +27,7 @@ from tests.engine.kp_claims import (
 from tests.engine.test_templates import build_store
 
 # Known failures, by point group: the violating claim is not flagged because the point is missing from the
-# class's knowledge table (claim built from the point's text) or the template drops it (手术组). Checked strictly: each must still fail, nothing else may.
-_OPS = limits.primary_secondary_ops()
+# class's knowledge table (claim built from the point's text). Checked strictly: each must still fail, nothing else may.
 KNOWN_GAPS: dict[str, tuple[set[str], str]] = {
     "药品区分性别使用": (
         {k for k in TEXT_ONLY if "allowed_gend" in TEXT_ONLY[k]},
@@ -41,15 +38,6 @@ KNOWN_GAPS: dict[str, tuple[set[str], str]] = {
         {k for k in TEXT_ONLY if "week_max" in TEXT_ONLY[k]},
         "KP-d96b221f3dc81fce 儿童听力障碍语言训练“支付不超过一年，每周最多支付一次”未收入 "
         "course_days_limits.csv / frequency_limits.csv，同周两次不被 GZ10000102010000 识别",
-    ),
-    "手术项目未按规定折价收费": (
-        {
-            r["kp_id"]
-            for r in _OPS.iter_rows(named=True)
-            if r["group"] != _OPS.filter(pl.col("code") == r["code"])["group"].min()
-        },
-        "同一手术编码属多个主次手术组时（如 003310030080000 肠粘连松解术属4组），secondary_operation 模板 "
-        'k CTE 以 min("group") 只保留字典序最小的组；该编码与其他组手术同日同切口全价收费不被识别（10个知识点）',
     ),
 }
 
