@@ -102,6 +102,19 @@ def _expand(recs: list[dict]) -> list[tuple[dict, str]]:
     return [(r, c) for r in recs for c in dict.fromkeys(r.get("med_codes") or [])]
 
 
+SEX_TERMS = {
+    "男": ("前列腺", "睾丸", "阴茎", "阴囊", "精囊", "输精管", "男性"),
+    "女": ("子宫", "卵巢", "阴道", "宫颈", "输卵管", "外阴", "妊娠", "孕妇", "产后", "分娩", "哺乳", "月经", "绝经", "女性"),
+}
+"""Anatomy and life-stage words that fix the allowed sex of a 区分性别使用 point published without a
+structured target (batches after 1 carry only the text); a point naming words of both sexes is left out."""
+
+
+def _sex_from_text(text: str) -> str | None:
+    found = [sex for sex, terms in SEX_TERMS.items() if any(t in text for t in terms)]
+    return found[0] if len(found) == 1 else None
+
+
 def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
     gend_code = {"男": "1", "女": "2"}
     # allowed sex: drugs by generic name (b1 drug sheet1), also by code (sheet2); items by code
@@ -110,7 +123,12 @@ def derive_limits(cur: list[dict], b18: Path, out: Path) -> None:
     item_sex = {r["国标代码"]: r["限定性别"] for r in _rows(b18 / "b1_item_limit_gender_rules.csv")}
     rows = []
     for r, c in _expand(_by_class(cur, "药品区分性别使用", "医疗服务项目区分性别使用")):
-        sex = item_sex.get(c) or drug_sex.get(r["item_name"]) or drug_sex.get(code_name.get(c, ""))
+        sex = (
+            item_sex.get(c)
+            or drug_sex.get(r["item_name"])
+            or drug_sex.get(code_name.get(c, ""))
+            or _sex_from_text(f"{r['item_name']}{r.get('constraint') or ''}")
+        )
         if sex in gend_code:
             rows.append([r["kp_id"], r["rule_class"], c, r["item_name"], gend_code[sex]])
     _write(out, "gender_limits.csv", ["kp_id", "rule_class", "code", "item_name", "allowed_gend"], rows)

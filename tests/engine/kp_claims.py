@@ -51,9 +51,6 @@ CLASS_RULES: dict[str, tuple[str, ...]] = {
 # Points the knowledge tables leave out although their text states the constraint: the violating claim is
 # built from the text (stated here) and is expected to be flagged; the test marks these as known gaps.
 TEXT_ONLY: dict[str, dict] = {
-    "KP-603ae2847ca048fd": {"allowed_gend": "1", "why": "前列腺癌（mCRPC）用药，限男性"},
-    "KP-adc3165ab4476a55": {"allowed_gend": "1", "why": "前列腺癌（mCRPC/mHSPC）用药，限男性"},
-    "KP-f4d33dbf706c1c5e": {"allowed_gend": "1", "why": "前列腺癌（mCRPC）用药，限男性"},
     "KP-d96b221f3dc81fce": {"week_max": 1, "why": "支付不超过一年，每周最多支付一次"},
 }
 

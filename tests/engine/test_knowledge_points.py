@@ -29,11 +29,6 @@ from tests.engine.test_templates import build_store
 # Known failures, by point group: the violating claim is not flagged because the point is missing from the
 # class's knowledge table (claim built from the point's text). Checked strictly: each must still fail, nothing else may.
 KNOWN_GAPS: dict[str, tuple[set[str], str]] = {
-    "药品区分性别使用": (
-        {k for k in TEXT_ONLY if "allowed_gend" in TEXT_ONLY[k]},
-        "3 个前列腺癌用药知识点（尼拉帕利阿比特龙片、醋酸阿比特龙片(Ⅱ)、氘恩扎鲁胺软胶囊）未收入 "
-        "gender_limits.csv（kb_gender），女性使用不被 GZ10000301004000 识别",
-    ),
     "医疗服务项目限支付疗程": (
         {k for k in TEXT_ONLY if "week_max" in TEXT_ONLY[k]},
         "KP-d96b221f3dc81fce 儿童听力障碍语言训练“支付不超过一年，每周最多支付一次”未收入 "
