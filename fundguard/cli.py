@@ -185,6 +185,14 @@ RuleFiles = Annotated[
 ]
 
 
+LocalFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--local", "-l", help="本地规则/覆盖文件 Local rules or overrides on top of the national ones."
+    ),
+]
+
+
 def _load_rules(paths: list[Path] | None):
     from fundguard.rules import load_rules
 
@@ -198,12 +206,7 @@ def _load_rules(paths: list[Path] | None):
 def audit(
     workspace: Workspace = Path("workspace"),
     rules: RuleFiles = None,
-    local: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--local", "-l", help="本地规则/覆盖文件 Local rules or overrides on top of the national ones."
-        ),
-    ] = None,
+    local: LocalFiles = None,
     no_progress: NoProgress = False,
 ) -> None:
     """智能审核（事后）Run the rule library over the workspace store.
