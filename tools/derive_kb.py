@@ -103,8 +103,23 @@ def _expand(recs: list[dict]) -> list[tuple[dict, str]]:
 
 
 SEX_TERMS = {
-    "男": ("前列腺", "睾丸", "阴茎", "阴囊", "精囊", "输精管", "男性"),
-    "女": ("子宫", "卵巢", "阴道", "宫颈", "输卵管", "外阴", "妊娠", "孕妇", "产后", "分娩", "哺乳", "月经", "绝经", "女性"),
+    "男": ["前列腺", "睾丸", "阴茎", "阴囊", "精囊", "输精管", "男性"],
+    "女": [
+        "子宫",
+        "卵巢",
+        "阴道",
+        "宫颈",
+        "输卵管",
+        "外阴",
+        "妊娠",
+        "孕妇",
+        "产后",
+        "分娩",
+        "哺乳",
+        "月经",
+        "绝经",
+        "女性",
+    ],
 }
 """Anatomy and life-stage words that fix the allowed sex of a 区分性别使用 point published without a
 structured target (batches after 1 carry only the text); a point naming words of both sexes is left out."""
