@@ -242,9 +242,19 @@ app.add_typer(rules_app, name="rules")
 
 
 @rules_app.command("list")
-def rules_list(rules: RuleFiles = None) -> None:
+def rules_list(
+    rules: RuleFiles = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="输出 Markdown 文档 Print as Markdown (docs/rules.md).")
+    ] = False,
+) -> None:
     """列出规则 List the rules: id, name, template, 2025 class, result type, scenes."""
     ruleset = _load_rules(rules)
+    if markdown:
+        from fundguard.rules.spec import rules_markdown
+
+        typer.echo(rules_markdown(ruleset))
+        return
     t = RichTable(
         "编号 id", "名称 name", "模板 template", "2025分类 class", "结果 result", "场景 scenes", "启用"
     )

@@ -27,3 +27,14 @@ def test_every_published_class_is_applied() -> None:
     implemented = [c for c in rows.values() if c.status == "implemented"]
     ids = set(load_rules().rules)
     assert all(set(c.rules) <= ids for c in implemented)
+
+
+def test_rules_doc_is_generated_from_the_rules() -> None:
+    from pathlib import Path
+
+    from fundguard.rules.spec import rules_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+    assert doc.read_text("utf-8") == rules_markdown(load_rules()) + "\n", (
+        "docs/rules.md is stale: run `fundguard rules list --markdown > docs/rules.md`"
+    )
