@@ -10,42 +10,22 @@ validation/cast, history query on the store and rule SQL. Prints p50/p99 in ms. 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
-from fundguard.engine.realtime import CLAIM_TABLES, RealtimeAuditor, claim_tables
+from fundguard.engine.realtime import RealtimeAuditor, claim_from_store, claim_tables
 from fundguard.rules import load_rules
 from fundguard.rules.base import CLAIM_LINES_SQL
 from fundguard.synth import CityConfig, generate_city
 
 
-def _text(v: object) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
-
-
 def _claim(con, mdtrt_id: str, n_lines: int) -> dict:
-    claim = {}
-    for name in CLAIM_TABLES:
-        cur = con.execute(f'SELECT * FROM "{name}" WHERE mdtrt_id = ?', [mdtrt_id])
-        cols = [d[0] for d in cur.description]
-        claim[name] = [
-            {c: _text(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
-        ]
+    claim = claim_from_store(con, mdtrt_id)
     lines = claim["fee_list_d"]
     base = list(lines)
     i = 0

@@ -21,6 +21,7 @@ already in the store is audited exactly as the batch audits it. Person-level hit
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,23 @@ def _py_value(v: Any) -> str | None:
         return v.isoformat()
     if isinstance(v, bool):
         return "1" if v else "0"
+    if isinstance(v, Decimal):
+        return format(v, "f")
     s = str(v).strip()
     return s or None
+
+
+def claim_from_store(con: duckdb.DuckDBPyConnection, mdtrt_id: str) -> dict[str, list[dict[str, str]]]:
+    """The stored rows of one visit as a claim (national field codes → strings), from a ``Store.connect()``
+    connection: what a HIS would send for that visit; used to replay stored visits through real time."""
+    claim = {}
+    for name in CLAIM_TABLES:
+        cur = con.execute(f'SELECT * FROM "{name}" WHERE mdtrt_id = ?', [mdtrt_id])
+        cols = [d[0] for d in cur.description]
+        claim[name] = [
+            {c: _py_value(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
+        ]
+    return claim
 
 
 def _cast_vector(values: list[str | None], target: pa.DataType) -> pa.Array:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -15,33 +13,9 @@ from fundguard.core.errors import InputError
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine import run_batch
-from fundguard.engine.realtime import CLAIM_TABLES, POPULATION_TEMPLATES, RealtimeAuditor, realtime_rules
+from fundguard.engine.realtime import POPULATION_TEMPLATES, RealtimeAuditor, claim_from_store, realtime_rules
 from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
-
-
-def _text(v: object) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
-
-
-def claim_of(con: duckdb.DuckDBPyConnection, mdtrt_id: str) -> dict:
-    """The stored rows of one visit as a claim: national field codes → strings."""
-    claim = {}
-    for name in CLAIM_TABLES:
-        cur = con.execute(f'SELECT * FROM "{name}" WHERE mdtrt_id = ?', [mdtrt_id])
-        cols = [d[0] for d in cur.description]
-        claim[name] = [
-            {c: _text(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
-        ]
-    return claim
 
 
 def _key(h: dict) -> tuple:
@@ -97,7 +71,7 @@ def test_realtime_equals_batch(city: tuple) -> None:
         with RealtimeAuditor(ws, rules) as auditor:
             assert {r.id for r in auditor.rules} == {r.id for r in rt}
             for v in sample:
-                got = sorted(_key(h) for h in auditor.audit(claim_of(store, v)))
+                got = sorted(_key(h) for h in auditor.audit(claim_from_store(store, v)))
                 want = sorted(by_visit.get(v, []))
                 if got != want:
                     mismatches[v] = {"realtime": got, "batch": want}
@@ -111,7 +85,7 @@ def _small_claim(ws: Path) -> dict:
     store = Store(ws).connect()
     try:
         (v,) = store.execute("SELECT min(mdtrt_id) FROM fee_list_d").fetchone()
-        return claim_of(store, v)
+        return claim_from_store(store, v)
     finally:
         store.close()
 
