@@ -197,7 +197,7 @@ def _ingest_file(path, store: Store, table, codes, ingest_id: str, import_id: st
         if store.find_sha256(fr.sha256, fr.table):  # re-import of a file whose size we had not seen
             shutil.rmtree(staged, ignore_errors=True)
             loader.quarantine.discard()
-            rejected = FileReport(
+            return FileReport(
                 path=fr.path,
                 table=fr.table,
                 format=fr.format,
@@ -206,7 +206,6 @@ def _ingest_file(path, store: Store, table, codes, ingest_id: str, import_id: st
                 status="already_imported",
                 import_id=import_id,
             )
-            return rejected
         fr.seconds = time.perf_counter() - t0
         _write_manifest(staged, fr, source, ingest_id)
         store.publish(staged, fr.table, import_id)

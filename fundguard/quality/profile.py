@@ -148,10 +148,10 @@ def _run_check(
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    rel = con.sql(sql)
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
     return [
-        dict(zip(rel.columns, (str(v) if v is not None else "" for v in row), strict=True))
-        for row in rel.fetchall()
+        dict(zip(names, ("" if v is None else str(v) for v in row), strict=True)) for row in cur.fetchall()
     ]
 
 
