@@ -1,0 +1,73 @@
+"""Errors raised by the supervision service; each is a ``FundGuardError`` (Chinese and English message).
+
+``code`` is a stable machine name and ``http_status`` the status the REST layer should answer with.
+"""
+
+from __future__ import annotations
+
+from fundguard.core.errors import FundGuardError, InputError
+
+
+class ServiceError(FundGuardError):
+    """Base of the service errors."""
+
+    code = "error"
+    http_status = 400
+
+
+class NotAuthenticated(ServiceError):
+    code = "not_authenticated"
+    http_status = 401
+
+
+class PermissionDenied(ServiceError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidTransition(ServiceError):
+    code = "invalid_transition"
+    http_status = 409
+
+
+class StaleVersion(ServiceError):
+    code = "stale_version"
+    http_status = 409
+
+
+class AccountLocked(ServiceError):
+    code = "account_locked"
+    http_status = 423
+
+
+class BadUpload(ServiceError):
+    """An upload of a type we do not accept (415) or too large (``too_large``: 413)."""
+
+    code = "bad_upload"
+    http_status = 415
+
+    def __init__(self, zh: str, en: str, *, too_large: bool = False) -> None:
+        super().__init__(zh, en)
+        if too_large:
+            self.code = "upload_too_large"
+            self.http_status = 413
+
+
+class ValidationFailed(ServiceError, InputError):
+    """A field of a request is missing or invalid (422)."""
+
+    code = "validation"
+    http_status = 422
+
+
+def not_found(what_zh: str, what_en: str, key: object) -> NotFound:
+    return NotFound(f"{what_zh} {key} 不存在", f"{what_en} {key} not found")
+
+
+def forbidden(zh: str = "无权执行此操作", en: str = "not allowed") -> PermissionDenied:
+    return PermissionDenied(zh, en)

@@ -1,0 +1,423 @@
+"""ORM tables of the service database (SQLAlchemy 2): regions, institutions, users, sessions, grants, clues and
+their hits, events and appeals, cases with their steps, measures, penalties and the two money ledgers,
+referrals, clue transfers, rule pauses and the hash-chained enforcement record.
+
+Money is kept as integer fen (``Money``) so SQLite and PostgreSQL sum it exactly; times are UTC
+(``UTCDateTime``: naive UTC in the database, aware on the way out). Mutable workflow rows carry a
+``version`` column for optimistic locking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+CENT = Decimal("0.01")
+
+
+def money(value: Any) -> Decimal:
+    """Any number → Decimal with 2 places (yuan)."""
+    return Decimal(str(value if value is not None else 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Money(TypeDecorator):
+    """Decimal yuan stored as integer fen."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        return None if value is None else int(money(value) * 100)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else (Decimal(int(value)) / 100).quantize(CENT)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes stored naive (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Region(Base):
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10))  # province / city / county
+    parent_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+    fixmedins_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_type: Mapped[str] = mapped_column(String(10), default="")
+    hosp_lv: Mapped[str] = mapped_column(String(10), default="")
+    agrm_stas: Mapped[str] = mapped_column(String(10), default="")  # 协议状态 as in medins_info_b
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(40))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    department: Mapped[str] = mapped_column(String(40), default="医保局")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuthSession(Base):
+    __tablename__ = "auth_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the bearer token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Grant(Base):
+    """A cross-check assignment (交叉检查): a user may see another region or institution until ``valid_to``."""
+
+    __tablename__ = "grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6))
+    fixmedins_code: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    granted_by: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRun(Base):
+    __tablename__ = "audit_runs"
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ruleset_version: Mapped[str] = mapped_column(String(32), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    clues_created: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Clue(Base):
+    __tablename__ = "clues"
+    __table_args__ = (
+        UniqueConstraint("source", "rule_id", "fixmedins_code", "period", name="uq_clue_group"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), default="rule")  # rule / transfer / model / complaint
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rule_id: Mapped[str] = mapped_column(String(64), index=True, default="")
+    rule_version: Mapped[str] = mapped_column(String(32), default="")
+    rule_name: Mapped[str] = mapped_column(String(200), default="")
+    result_type: Mapped[str] = mapped_column(String(20), default="")
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    fixmedins_name: Mapped[str] = mapped_column(String(200), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    confirmed_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    overturned: Mapped[bool] = mapped_column(Boolean, default=False)  # dismissed on the institution's appeal
+    department: Mapped[str] = mapped_column(String(40), default="医保局")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClueHit(Base):
+    __tablename__ = "clue_hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"), index=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    mdtrt_id: Mapped[str] = mapped_column(String(64), default="")
+    setl_id: Mapped[str] = mapped_column(String(64), default="")
+    psn_no: Mapped[str] = mapped_column(String(64), default="")
+    bkkp_sn: Mapped[str] = mapped_column(Text, default="")  # ';'-joined fee line numbers
+    hilist_code: Mapped[str] = mapped_column(String(64), default="")
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    evidence_zh: Mapped[str] = mapped_column(Text, default="")
+    kp_id: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ClueEvent(Base):
+    __tablename__ = "clue_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AppealFile(Base):
+    __tablename__ = "appeal_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    party_name: Mapped[str] = mapped_column(String(200))
+    party_type: Mapped[str] = mapped_column(String(20), default="organisation")  # organisation / individual
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    opened_at: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    amount_at_issue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    loss_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    behaviour_code: Mapped[str] = mapped_column(String(20), default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    intent: Mapped[str] = mapped_column(String(20), default="")  # 主观故意, kept apart from the behaviour
+    intent_evidence: Mapped[str] = mapped_column(Text, default="")
+    officers_json: Mapped[str] = mapped_column(Text, default="[]")
+    proposal_json: Mapped[str] = mapped_column(Text, default="{}")  # proposed penalty and measures
+    decision_json: Mapped[str] = mapped_column(Text, default="{}")
+    needs_legal_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    hearing_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    collective_discussed: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    hearing_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    closed_at: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseStep(Base):
+    __tablename__ = "case_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    step: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class CaseExtension(Base):
+    __tablename__ = "case_extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    collective: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    new_deadline: Mapped[dt.date] = mapped_column(Date)
+
+
+class Measure(Base):
+    """A 协议处理 measure by the handling agency (on a case or directly on a clue)."""
+
+    __tablename__ = "measures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True, index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+
+
+class Penalty(Base):
+    """A 行政处罚 decided on a case (per 条例 article, inside the discretion table's range)."""
+
+    __tablename__ = "penalties"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    article: Mapped[str] = mapped_column(String(20))
+    circumstance: Mapped[str] = mapped_column(String(20), default="一般")
+    loss_amount: Mapped[Decimal] = mapped_column(Money)
+    refund_amount: Mapped[Decimal] = mapped_column(Money)
+    fine_amount: Mapped[Decimal] = mapped_column(Money)
+    suspension_months: Mapped[int] = mapped_column(Integer, default=0)
+    basis_zh: Mapped[str] = mapped_column(Text, default="")
+    intent: Mapped[str] = mapped_column(String(20), default="")
+    decided_at: Mapped[dt.date] = mapped_column(Date)
+
+
+class FundRefund(Base):
+    """退回基金: money recovered to the fund's fiscal special account (条例 Art. 45) — its own ledger."""
+
+    __tablename__ = "fund_refunds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    account: Mapped[str] = mapped_column(String(100), default="医保基金财政专户")
+    voucher_no: Mapped[str] = mapped_column(String(100), default="")
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class TreasuryFine(Base):
+    """罚没收入上缴国库: fines paid to the treasury (条例 Art. 45) — kept apart from refunds."""
+
+    __tablename__ = "treasury_fines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    late_fee: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    voucher_no: Mapped[str] = mapped_column(String(100), default="")
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class Referral(Base):
+    """移送: a case or clue sent to 公安 / 纪检监察 / 卫生健康 / 市场监管, with its receipt and time limits."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True, index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30))
+    admdvs: Mapped[str] = mapped_column(String(6))
+    target: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(
+        String(20)
+    )  # pending_approval / sent / received / accepted / declined
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    receipt_no: Mapped[str] = mapped_column(String(100), default="")
+    receipt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    receipt_by: Mapped[str] = mapped_column(String(100), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ClueTransfer(Base):
+    """A clue handed between departments or regions (移交/转办), accepted or returned by the receiver."""
+
+    __tablename__ = "clue_transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"), index=True)
+    from_admdvs: Mapped[str] = mapped_column(String(6))
+    to_admdvs: Mapped[str] = mapped_column(String(6))
+    from_department: Mapped[str] = mapped_column(String(40))
+    to_department: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # sent / accepted / returned
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_by: Mapped[str] = mapped_column(String(64))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RulePause(Base):
+    __tablename__ = "rule_pauses"
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmation_rate: Mapped[str] = mapped_column(String(20), default="")
+
+
+class RecordEntry(Base):
+    """执法全过程记录: append-only; ``hash = sha256(prev_hash + canonical JSON of the entry)``."""
+
+    __tablename__ = "record_entries"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO text, hashed exactly as stored
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class RecordHead(Base):
+    """One row: the chain's last seq and hash; locked while appending so concurrent writers queue up."""
+
+    __tablename__ = "record_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
