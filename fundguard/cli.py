@@ -237,7 +237,9 @@ def audit(
     console.print(f"结果 Results: [bold]{result.hits_path}[/bold]\nExcel: [bold]{excel}[/bold]")
 
 
-rules_app = typer.Typer(help="规则库 The rule library: list and show rules.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="规则库 The rule library: list, show, test, coverage and backtest.", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 
 
@@ -346,6 +348,60 @@ def rules_backtest(
     for code, n, amount in after.top_institutions:
         top.add_row(code, f"{n:,}", amount)
     console.print(top)
+
+
+@rules_app.command("test")
+def rules_test(
+    rules: RuleFiles = None,
+    local: LocalFiles = None,
+    rule_id: Annotated[
+        list[str] | None, typer.Option("--rule", help="只测这些规则 Only these rule ids.")
+    ] = None,
+    no_progress: NoProgress = False,
+) -> None:
+    """运行规则的正例与反例 Run the rules' positive and negative examples through the real engine.
+
+    每个模板随包附带示例（rules/examples/），本地规则须在规则文件的 examples 中自带至少一个正例和一个反例；
+    每个示例写入临时数据仓并以批量引擎审核，命中必须与期望完全一致，未列出的明细不得命中。
+    Every template ships examples; a local rule must carry a positive and a negative example in its own
+    ``examples:``. Each example is ingested into a throw-away store and audited by the batch engine: the hits
+    must equal the expected ones, and no other line may be flagged. Exit code 1 when any fails.
+    """
+    from fundguard.core.progress import progress_bar
+    from fundguard.engine.examples import missing_examples, rule_examples, run_example, template_examples
+    from fundguard.rules import national_rule_files
+
+    ruleset = _load_rules([*(rules or national_rule_files()), *(local or [])])
+    if rule_id:
+        try:
+            ruleset = ruleset.select(rule_id)
+        except FundGuardError as err:
+            raise _fail(err) from err
+    templates = {r.template for r in ruleset.rules.values()}
+    examples = [e for e in template_examples(templates) if e.rule_id in ruleset.rules]
+    examples += rule_examples(ruleset)
+    results = []
+    with progress_bar(not no_progress) as bar:
+        task = bar.add_task(f"示例 examples: {len(examples)}", total=len(examples))
+        for e in examples:
+            results.append(run_example(ruleset, e))
+            bar.advance(task)
+    t = RichTable("规则 rule", "示例 example", "来源 source", "命中 hits", "结果 result")
+    t.columns[0].no_wrap = True
+    for r in results:
+        t.add_row(r.rule_id, r.name, Path(r.source).name, str(r.hits),
+                  "[green]通过 ok[/green]" if r.ok else "[red]失败 FAIL[/red]\n" + "\n".join(r.problems))  # fmt: skip
+    console.print(t)
+    missing = missing_examples(ruleset)
+    for m in missing:
+        console.print(f"[red]{m}[/red]")
+    failed = sum(not r.ok for r in results)
+    console.print(
+        f"{len(results)} 个示例，{failed} 个失败；{len(missing)} 条本地规则缺示例 / "
+        f"{len(results)} examples, {failed} failed; {len(missing)} local rules lack examples"
+    )
+    if failed or missing:
+        raise typer.Exit(1)
 
 
 @rules_app.command("show")

@@ -3,7 +3,9 @@
 A file holds one rule mapping or a list of them. An entry with ``override: <rule id>`` instead of ``id``
 changes an earlier rule (local tuning allowed by 医保发〔2023〕25号): ``params`` are merged, and ``scenes``,
 ``stages``, ``effective_from`` / ``effective_to``, ``severity``, ``suggested_handling``, ``result_type``
-and ``enabled`` replaced. Files are read in the order given; overrides apply after all definitions.
+and ``enabled`` replaced. Files are read in the order given; overrides apply after all definitions. A rule
+may carry ``examples:`` (positive and negative claims, run by ``engine.examples`` / ``fundguard rules test``);
+a bureau's own rules must.
 Every error names the file, the rule and the field, in Chinese and English.
 """
 
@@ -28,16 +30,18 @@ STAGES = ("事前", "事中", "事后")
 SEVERITIES = ("low", "medium", "high")
 AMOUNT_RULES = ("line_amount", "fund_amount", "excess_over_limit", "duplicate_line")
 NATIONAL_DIR = Path(__file__).parent / "national"
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+"""Each template's shipped positive/negative examples (``<template>.yaml``, run by ``engine.examples``)."""
 
 _FIELDS = {
     "id", "name_zh", "template", "params", "knowledge", "class_2025", "result_type", "scenes", "stages",
     "legal_basis", "knowledge_source", "effective_from", "effective_to", "severity", "suggested_handling",
-    "amount_rule", "version", "enabled", "description_zh",
+    "amount_rule", "version", "enabled", "description_zh", "examples",
 }  # fmt: skip
 _REQUIRED = ("id", "name_zh", "template", "result_type", "legal_basis", "amount_rule")
 _OVERRIDABLE = {
     "params", "scenes", "stages", "effective_from", "effective_to", "severity", "suggested_handling",
-    "result_type", "enabled",
+    "result_type", "enabled", "examples",
 }  # fmt: skip
 
 
@@ -68,6 +72,8 @@ class Rule:
     version: str = "1"
     enabled: bool = True
     description_zh: str = ""
+    examples: tuple[dict, ...] = field(default=(), compare=False)
+    """Positive/negative example claims (see ``engine.examples``); not part of the rule-set version."""
     source_file: str = field(default="", compare=False)
 
     def sql(self) -> str:
@@ -79,6 +85,7 @@ class Rule:
     def normalised(self) -> dict:
         d = asdict(self)
         d.pop("source_file")
+        d.pop("examples")
         return json.loads(json.dumps(d, ensure_ascii=False, sort_keys=True, default=str))
 
 
@@ -176,6 +183,32 @@ def _strings(value: Any, file: str, rid: str, fld: str, allowed: tuple[str, ...]
             f"unknown values {bad}; allowed {list(allowed)}",
         )
     return tuple(value)
+
+
+def _examples(raw: Any, file: str, rid: str) -> tuple[dict, ...]:
+    """Check the shape of a rule's ``examples`` (rows are checked when they are ingested)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _err(file, rid, "examples", "应为示例列表", "expected a list of examples")
+    for i, case in enumerate(raw):
+        fld = f"examples[{i}]"
+        if not isinstance(case, dict) or not isinstance(case.get("lines"), list) or not case["lines"]:
+            raise _err(file, rid, fld, "示例须含 lines（费用明细列表）", "an example needs lines (fee rows)")
+        unknown = sorted(set(case) - {"name", "visits", "lines", "tables", "expect"})
+        if unknown:
+            raise _err(file, rid, f"{fld}.{unknown[0]}", "未知键", "unknown key")
+        for ln in case["lines"]:
+            missing = [
+                k for k in ("bkkp_sn", "mdtrt_id", "hilist_code", "det_item_fee_sumamt") if k not in ln
+            ]
+            if missing:
+                raise _err(file, rid, f"{fld}.lines", f"明细缺少 {missing}", f"a line lacks {missing}")
+        for e in case.get("expect") or []:
+            if not isinstance(e, dict) or not isinstance(e.get("bkkp_sn"), list) or "amount" not in e:
+                raise _err(file, rid, f"{fld}.expect", "每个期望命中须含 bkkp_sn 列表与 amount",
+                           "each expected hit needs a bkkp_sn list and an amount")  # fmt: skip
+    return tuple(raw)
 
 
 def _params(template, raw: Any, file: str, rid: str) -> dict[str, Any]:
@@ -296,6 +329,7 @@ def build_rule(raw: Any, file: str = "<memory>") -> Rule:
         version=str(raw.get("version") or "1"),
         enabled=bool(raw.get("enabled", True)),
         description_zh=str(raw.get("description_zh") or ""),
+        examples=_examples(raw.get("examples"), file, rid),
         source_file=file,
     )
     if rule.effective_from and rule.effective_to and rule.effective_to < rule.effective_from:
@@ -365,5 +399,6 @@ def load_rules(paths: list[Path] | list[str] | None = None) -> RuleSet:
             if k in raw:
                 merged[k] = raw[k]
         merged["scenes"], merged["stages"] = list(merged["scenes"]), list(merged["stages"])
+        merged["examples"] = list(merged["examples"])
         rules[rid] = build_rule(merged, file)
     return _ruleset(rules, tuple(str(p) for p in expanded))

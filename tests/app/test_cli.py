@@ -93,3 +93,20 @@ def test_rules_commands(tmp_path: Path) -> None:
 
     audit = runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"])
     assert audit.exit_code == 0 and "hits.xlsx" in audit.output
+
+
+def test_rules_test_runs_local_examples(tmp_path: Path) -> None:
+    from tests.engine.test_templates import LOCAL_RULE
+
+    local = tmp_path / "local.yaml"
+    local.write_text(LOCAL_RULE, encoding="utf-8")
+    args = ["rules", "test", "--local", str(local), "--rule", "L-8901-001", "--no-progress"]
+    ok = runner.invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    assert "1 examples, 0 failed" in ok.output
+    local.write_text(LOCAL_RULE.replace('amount: "120.00"', 'amount: "240.00"'), encoding="utf-8")
+    failed = runner.invoke(app, args)
+    assert failed.exit_code == 1 and "金额 amount 120.00 ≠ 240.00" in failed.output, failed.output
+    local.write_text(LOCAL_RULE.split("  examples:")[0], encoding="utf-8")
+    bare = runner.invoke(app, args)
+    assert bare.exit_code == 1 and "lacks a positive and a negative example" in bare.output, bare.output

@@ -24,7 +24,7 @@ from tests.engine.kp_claims import (
     generate,
     undecidable_yaml,
 )
-from tests.engine.test_templates import build_store
+from fundguard.engine.examples import build_store
 
 # Known failures, by point group: the violating claim is not flagged because the point is missing from the
 # class's knowledge table (claim built from the point's text). Checked strictly: each must still fail, nothing else may.

@@ -1,111 +1,44 @@
-"""Each template's fixture cases (tests/engine/fixtures/<template>.yaml) through the real engine and store."""
+"""Each template's shipped examples (fundguard/rules/examples/<template>.yaml) through the real engine and store,
+and rules' own examples (``fundguard rules test``)."""
 
 from __future__ import annotations
 
-import csv
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
+from fundguard.engine.examples import (
+    Example,
+    _has_negative,
+    build_store,
+    missing_examples,
+    rule_examples,
+    run_example,
+    template_examples,
+)
 from fundguard.rules import load_rules, national_rule_files
+from fundguard.rules.spec import EXAMPLES_DIR, RuleError
 from fundguard.rules.templates import TEMPLATES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 RULES = load_rules()
 
-VISIT = {
-    "fixmedins_code": "H1",
-    "begntime": "2025-03-01 08:00:00",
-    "gend": "1",
-    "brdy": "1970-01-01",
-    "hosp_lv": "02",
-    "insutype": "310",
-    "vali_flag": "1",
-}
+
+@pytest.mark.parametrize("example", [pytest.param(e, id=f"{e.source}-{e.name}") for e in template_examples()])
+def test_template_example(example: Example, tmp_path: Path) -> None:
+    result = run_example(RULES, example, tmp_path)
+    assert result.ok, "\n".join(result.problems)
+    assert result.hits == len(example.case.get("expect") or [])
 
 
-def _cases() -> list:
-    out = []
-    for f in sorted(FIXTURES.glob("*.yaml")):
-        for i, case in enumerate(yaml.safe_load(f.read_text(encoding="utf-8"))):
-            out.append(pytest.param(case, id=f"{f.stem}-{i}-{case['rule']}"))
-    return out
-
-
-def _write(path: Path, rows: list[dict]) -> Path:
-    header = list(dict.fromkeys(k for r in rows for k in r))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, header)
-        w.writeheader()
-        w.writerows(rows)
-    return path
-
-
-def build_store(
-    tmp: Path, visits: list[dict], lines: list[dict], tables: dict[str, list[dict]] | None = None
-) -> Path:
-    """A real store from fixture rows: visits and lines (with defaults filled in) plus any other canonical
-    table given by name in ``tables`` (e.g. ``psn_info_b``, ``setl_list_diag_d``, ``invt_chg_d``)."""
-    vs = [{**VISIT, **v} for v in visits]
-    by_id = {v["mdtrt_id"]: v for v in vs}
-    ls = []
-    for raw in lines:
-        v = by_id[raw["mdtrt_id"]]
-        cnt = Decimal(raw.get("cnt", "1"))
-        det = Decimal(raw["det_item_fee_sumamt"])
-        row = {
-            "setl_id": "S" + raw["mdtrt_id"],
-            "fixmedins_code": v["fixmedins_code"],
-            "psn_no": v["psn_no"],
-            "fee_ocur_time": v["begntime"].replace("08:00", "09:00"),
-            "cnt": str(cnt),
-            "pric": str(det / cnt),
-            "inscp_amt": str(det),
-            "chrgitm_lv": "02",
-            "hilist_name": raw["hilist_code"],
-            "vali_flag": "1",
-            **raw,
-        }
-        ls.append(row)
-    src = tmp / "src"
-    src.mkdir()
-    ws = tmp / "ws"
-    files = [_write(src / f"{name}.csv", rows) for name, rows in
-             (("mdtrt_d", vs), ("fee_list_d", ls), *(tables or {}).items()) if rows]  # fmt: skip
-    report = ingest(files, ws, progress=False)
-    assert all(f.rows_loaded > 0 for f in report.files), report
-    return ws
-
-
-@pytest.mark.parametrize("case", _cases())
-def test_fixture_case(case: dict, tmp_path: Path) -> None:
-    ws = build_store(tmp_path, case.get("visits", []), case.get("lines", []), case.get("tables"))
-    res = run_batch(ws, RULES.select([case["rule"]]), progress=False)
-    with duckdb.connect() as con:
-        cur = con.execute(f"SELECT * FROM read_parquet('{res.hits_path}') ORDER BY bkkp_sn")
-        cols = [d[0] for d in cur.description]
-        got = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    assert [g["bkkp_sn"] for g in got] == [e["bkkp_sn"] for e in case["expect"]], case["name"]
-    for g, e in zip(got, case["expect"], strict=True):
-        assert g["rule_id"] == case["rule"]
-        assert g["amount"] == Decimal(e["amount"]), (g, e)
-        assert g["evidence_zh"] and g["psn_no"] and g["mdtrt_id"]
-        if "evidence_contains" in e:
-            assert e["evidence_contains"] in g["evidence_zh"], g["evidence_zh"]
-        if "kp_id" in e:
-            assert g["kp_id"] == e["kp_id"]
-        if "kp_id_prefix" in e:
-            assert g["kp_id"].startswith(e["kp_id_prefix"])
-    assert res.hits_by_rule == {case["rule"]: len(case["expect"])}
-
-
-def test_every_template_has_fixtures() -> None:
-    assert {p.stem for p in FIXTURES.glob("*.yaml")} >= set(TEMPLATES)
+def test_every_template_has_examples() -> None:
+    assert {p.stem for p in EXAMPLES_DIR.glob("*.yaml")} >= set(TEMPLATES)
+    examples = template_examples()
+    for name in TEMPLATES:  # each template: a rule flagged somewhere and a line left alone somewhere
+        cases = [e.case for e in examples if RULES[e.rule_id].template == name]
+        assert any(c.get("expect") for c in cases), name
+        assert any(_has_negative(c) for c in cases), name
 
 
 def test_internet_hospital_rule_needs_local_scope(tmp_path: Path) -> None:
@@ -126,3 +59,66 @@ def test_internet_hospital_rule_needs_local_scope(tmp_path: Path) -> None:
     with duckdb.connect() as con:
         got = con.execute(f"SELECT bkkp_sn FROM read_parquet('{res.hits_path}')").fetchall()
     assert got == [(["B1"],)]
+
+
+LOCAL_RULE = """
+- id: L-8901-001
+  name_zh: 本地：彩超单次就诊限 1 次
+  template: same_item_repeat
+  params: {window: same_day, count_by: lines, max_count: 1, codes: ["002202000010000"]}
+  result_type: 可疑
+  legal_basis: 《医疗保障基金使用监督管理条例》第三十八条
+  amount_rule: excess_over_limit
+  examples:
+    - name: 同次就诊两次彩超违规，一次合规
+      visits:
+        - {mdtrt_id: V1, psn_no: P1, med_type: "11"}
+        - {mdtrt_id: V2, psn_no: P2, med_type: "11"}
+      lines:
+        - {bkkp_sn: B1, mdtrt_id: V1, hilist_code: "002202000010000", det_item_fee_sumamt: "120.00"}
+        - {bkkp_sn: B2, mdtrt_id: V1, hilist_code: "002202000010000", det_item_fee_sumamt: "120.00"}
+        - {bkkp_sn: B3, mdtrt_id: V2, hilist_code: "002202000010000", det_item_fee_sumamt: "120.00"}
+      expect:
+        - {bkkp_sn: [B1, B2], amount: "120.00"}
+"""
+
+
+def test_local_rule_examples_run(tmp_path: Path) -> None:
+    f = tmp_path / "local.yaml"
+    f.write_text(LOCAL_RULE, encoding="utf-8")
+    rules = load_rules([*national_rule_files(), f])
+    (example,) = rule_examples(rules)
+    assert example.rule_id == "L-8901-001"
+    assert run_example(rules, example, tmp_path).ok
+    assert "L-8901-001" not in " ".join(missing_examples(rules))
+    # a wrong expectation is reported, not passed
+    wrong = f.read_text(encoding="utf-8").replace('[B1, B2], amount: "120.00"', '[B1], amount: "120.00"')
+    f.write_text(wrong, encoding="utf-8")
+    rules = load_rules([*national_rule_files(), f])
+    (res,) = [run_example(rules, e, tmp_path) for e in rule_examples(rules)]
+    assert not res.ok and "命中明细不符" in res.problems[0]
+
+
+def test_local_rule_without_examples_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "local.yaml"
+    f.write_text(LOCAL_RULE.split("  examples:")[0], encoding="utf-8")
+    msgs = missing_examples(load_rules([*national_rule_files(), f]))
+    assert any(m.startswith("L-8901-001") and "正例" in m and "反例" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize(
+    ("examples", "field"),
+    [
+        ("examples: {a: 1}", "examples"),
+        ("examples: [{name: x}]", "examples[0]"),
+        ("examples: [{lines: [{bkkp_sn: B1}]}]", "examples[0].lines"),
+        ("examples: [{lines: [{bkkp_sn: B1, mdtrt_id: V1, hilist_code: X, det_item_fee_sumamt: 1}], "
+         "expect: [{bkkp_sn: B1}]}]", "examples[0].expect"),
+    ],
+)  # fmt: skip
+def test_bad_examples_rejected(tmp_path: Path, examples: str, field: str) -> None:
+    f = tmp_path / "local.yaml"
+    f.write_text(LOCAL_RULE.split("  examples:")[0] + "  " + examples + "\n", encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_rules([*national_rule_files(), f])
+    assert f"字段 {field}" in err.value.zh
