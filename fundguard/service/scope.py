@@ -1,0 +1,156 @@
+"""Who is acting and what they may see: ``Actor``, region scoping applied in every query, cross-check grants,
+and masking of patient identities for actors without ``patient.unmasked`` (third-party inspectors).
+
+医保区划 admdvs codes have 6 digits: province ``PP0000``, city ``PPCC00``, county ``PPCCXX``. A user's home
+scope is the prefix of their own code at its level, so upper levels see every lower level beneath them; a
+hospital user sees only their institution; active grants (交叉检查) add a region or one institution until
+they expire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from fundguard.service.errors import PermissionDenied
+from fundguard.supervision.roles import ROLES, UNMASKED
+
+
+def region_prefix(admdvs: str) -> str:
+    """The code prefix covering a region and everything under it."""
+    code = (admdvs or "").strip()
+    if len(code) != 6:
+        return code
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def region_level(admdvs: str) -> str:
+    code = (admdvs or "").strip()
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def parents(admdvs: str) -> list[str]:
+    """Province and city codes above a county code (self excluded)."""
+    out = []
+    if not admdvs.endswith("0000"):
+        out.append(admdvs[:2] + "0000")
+    if region_level(admdvs) == "county":
+        out.append(admdvs[:4] + "00")
+    return out
+
+
+@dataclass(frozen=True)
+class ActiveGrant:
+    admdvs: str
+    fixmedins_code: str | None
+    valid_to: dt.datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The logged-in user as the services see them."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    admdvs: str
+    fixmedins_code: str | None = None
+    department: str = "医保局"
+    grants: tuple[ActiveGrant, ...] = field(default_factory=tuple)
+
+    @property
+    def role_zh(self) -> str:
+        return ROLES[self.role].name_zh
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ROLES[self.role].permissions
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"角色「{self.role_zh}」无权执行此操作（需要 {permission}）",
+                f"role {self.role} lacks permission {permission}",
+            )
+
+    @property
+    def masked(self) -> bool:
+        return UNMASKED not in self.permissions
+
+    def as_dict(self) -> dict:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "role_zh": self.role_zh,
+            "admdvs": self.admdvs,
+            "fixmedins_code": self.fixmedins_code,
+            "department": self.department,
+            "grants": [
+                {"admdvs": g.admdvs, "fixmedins_code": g.fixmedins_code, "valid_to": g.valid_to.isoformat()}
+                for g in self.grants
+            ],
+        }
+
+
+def sees(actor: Actor, admdvs: str, fixmedins_code: str | None) -> bool:
+    """Whether ``actor`` may see an object of region ``admdvs`` and institution ``fixmedins_code``."""
+    if actor.role == "hospital":
+        return bool(actor.fixmedins_code) and fixmedins_code == actor.fixmedins_code
+    if (admdvs or "").startswith(region_prefix(actor.admdvs)):
+        return True
+    return any(
+        (g.fixmedins_code is None and (admdvs or "").startswith(region_prefix(g.admdvs)))
+        or (g.fixmedins_code is not None and g.fixmedins_code == fixmedins_code)
+        for g in actor.grants
+    )
+
+
+def scope_filter(actor: Actor, admdvs_col: ColumnElement, inst_col: ColumnElement) -> ColumnElement[bool]:
+    """The WHERE condition restricting a query to what ``actor`` may see (same logic as ``sees``)."""
+    if actor.role == "hospital":
+        return inst_col == actor.fixmedins_code if actor.fixmedins_code else false()
+    conds = [admdvs_col.startswith(region_prefix(actor.admdvs), autoescape=True)]
+    for g in actor.grants:
+        if g.fixmedins_code is None:
+            conds.append(admdvs_col.startswith(region_prefix(g.admdvs), autoescape=True))
+        else:
+            conds.append(and_(inst_col == g.fixmedins_code))
+    return or_(*conds)
+
+
+def require_sees(actor: Actor, admdvs: str, fixmedins_code: str | None, what_zh: str, what_en: str) -> None:
+    if not sees(actor, admdvs, fixmedins_code):
+        raise PermissionDenied(
+            f"{what_zh}不在您的管辖范围内", f"{what_en} is outside your region or institution scope"
+        )
+
+
+def mask_name(name: str | None) -> str:
+    """张三丰 → 张**: the family name only."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_id(value: str | None) -> str:
+    """Keep the first 4 and last 2 characters of an identifier."""
+    if not value:
+        return ""
+    if len(value) <= 6:
+        return value[0] + "*" * (len(value) - 1)
+    return value[:4] + "*" * (len(value) - 6) + value[-2:]
