@@ -216,9 +216,14 @@ def audit(
     """
     from fundguard.engine import run_batch
     from fundguard.engine.export import write_hits_excel
-    from fundguard.rules import national_rule_files
+    from fundguard.rules import national_rule_files, workspace_rule_files
 
-    ruleset = _load_rules([*(rules or national_rule_files()), *(local or [])])
+    own = workspace_rule_files(workspace)
+    if own:
+        console.print(
+            f"工作区规则 Workspace rule files (e.g. rules paused by a maintainer): {[str(p) for p in own]}"
+        )
+    ruleset = _load_rules([*(rules or national_rule_files()), *(local or []), *own])
     try:
         result = run_batch(workspace, ruleset, progress=not no_progress)
     except FundGuardError as err:

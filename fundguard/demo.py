@@ -20,7 +20,7 @@ from fundguard.engine import run_batch
 from fundguard.engine.export import write_hits_excel
 from fundguard.kb import codes
 from fundguard.quality import profile_store
-from fundguard.rules import load_rules
+from fundguard.rules import load_rules, national_rule_files, workspace_rule_files
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -57,7 +57,7 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
 
     console.rule("4/4 智能审核 Auditing")
     started = time.perf_counter()
-    rules = load_rules()
+    rules = load_rules([*national_rule_files(), *workspace_rule_files(workspace)])
     audit = run_batch(workspace, rules, progress=progress)
     write_hits_excel(audit.hits_path, rules, audit.run_dir / "hits.xlsx")
     timings["audit"] = time.perf_counter() - started

@@ -10,6 +10,6 @@ one-claim in-memory DuckDB (事前/事中), so engines agree by construction.
 May import: ``core``, ``data.schema``, ``kb``. Knows nothing of the store's files, the engine or the web.
 """
 
-from fundguard.rules.spec import Rule, RuleSet, load_rules, national_rule_files
+from fundguard.rules.spec import Rule, RuleSet, load_rules, national_rule_files, workspace_rule_files
 
-__all__ = ["Rule", "RuleSet", "load_rules", "national_rule_files"]
+__all__ = ["Rule", "RuleSet", "load_rules", "national_rule_files", "workspace_rule_files"]

@@ -147,6 +147,12 @@ def national_rule_files() -> list[Path]:
     return sorted(NATIONAL_DIR.glob("*.yaml"))
 
 
+def workspace_rule_files(workspace: Path) -> list[Path]:
+    """A workspace's own rule files (``<ws>/rules/*.yaml``), applied after the national and local ones:
+    where the supervision service records rules paused by a maintainer (``paused.yaml``)."""
+    return sorted((Path(workspace) / "rules").glob("*.yaml"))
+
+
 def _err(file: str, rule: str, fld: str, zh: str, en: str) -> RuleError:
     return RuleError(
         f"{file}：规则 {rule or '?'} 字段 {fld}：{zh}", f"{file}: rule {rule or '?'} field {fld}: {en}"
