@@ -58,6 +58,7 @@ class GroupAdmission(Template):
         p = rule.params
         total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"
         line = "COALESCE(l.inscp_amt, 0)" if rule.amount_rule == "fund_amount" else "l.det_item_fee_sumamt"
+        window = max(int(p["window_days"]), 1)
         inner = f"""
 WITH v AS (
     SELECT v.* FROM {visits(rule)} v
@@ -69,18 +70,23 @@ ln AS (
     FROM claim_lines l WHERE l.mdtrt_id IN (SELECT mdtrt_id FROM v) GROUP BY l.mdtrt_id
 ),
 s AS (
-    SELECT v.*, ln.setl_id, ln.items, ln.amt,
-           ln.fee / greatest(date_diff('day', v.begin_date, COALESCE(v.end_date, v.begin_date)), 1) AS per_day
+    SELECT v.*, ln.setl_id, ln.items, len(list_distinct(ln.items)) AS n_items, ln.amt,
+           ln.fee / greatest(date_diff('day', v.begin_date, COALESCE(v.end_date, v.begin_date)), 1) AS per_day,
+           -- admission-date bucket as wide as the window: a partner lies in the same or a neighbouring
+           -- bucket, so the self-join is an equi-join instead of all pairs of an institution and category
+           CAST(floor(date_diff('day', DATE '1970-01-01', v.begin_date) / {window}) AS BIGINT) AS bucket
     FROM v JOIN ln ON ln.mdtrt_id = v.mdtrt_id
 ),
 g AS (
     SELECT a.mdtrt_id, count(DISTINCT b.psn_no) AS n_persons, min(b.begin_date) AS first_day,
            max(b.begin_date) AS last_day
-    FROM s a JOIN s b ON b.fixmedins_code = a.fixmedins_code AND b.dx3 = a.dx3
+    FROM (SELECT *, unnest([bucket - 1, bucket, bucket + 1]) AS near FROM s) a
+    JOIN s b ON b.fixmedins_code = a.fixmedins_code AND b.dx3 = a.dx3 AND b.bucket = a.near
         AND abs(date_diff('day', a.begin_date, b.begin_date)) <= {int(p["window_days"])}
-        AND len(list_intersect(a.items, b.items)) >= {float(p["min_item_similarity"])}
-            * len(list_distinct(list_concat(a.items, b.items)))
         AND greatest(a.per_day, b.per_day) <= {float(p["max_cost_ratio"])} * least(a.per_day, b.per_day)
+        -- Jaccard with |A ∪ B| = |A| + |B| - |A ∩ B| (list_intersect and list_distinct skip NULLs)
+        AND len(list_intersect(a.items, b.items)) >= {float(p["min_item_similarity"])}
+            * (a.n_items + b.n_items - len(list_intersect(a.items, b.items)))
     WHERE {scene_cond(rule, "a")}
     GROUP BY a.mdtrt_id HAVING count(DISTINCT b.psn_no) >= {int(p["min_persons"])}
 )
