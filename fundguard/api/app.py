@@ -1,0 +1,154 @@
+"""The FastAPI application: ``create_app(workspace, database_url)`` wires the routes, errors, docs and workbench.
+
+Owns the app factory, the mapping of service errors (and request-validation errors) to HTTP answers of the
+form ``{"detail": {"code", "zh", "en"}}``, the offline API docs (Swagger UI served from the vendored copy,
+no CDN) and the static web workbench mounted at ``/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fundguard.core.errors import FundGuardError, InputError
+from fundguard.service.db import Database, migrate
+from fundguard.service.db import database_url as default_database_url
+from fundguard.service.errors import ServiceError
+from fundguard.web import STATIC_DIR
+
+from . import routes_admin, routes_auth, routes_cases, routes_clues
+
+_HTTP_ZH = {
+    400: ("bad_request", "请求无效"),
+    401: ("not_authenticated", "请先登录"),
+    403: ("forbidden", "无权访问"),
+    404: ("not_found", "资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+}
+
+
+def error_body(code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": {"code": code, "zh": zh, "en": en, **extra}}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "请求体"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    def _service(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status)
+
+    @app.exception_handler(InputError)
+    def _input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse(error_body("validation", exc.zh, exc.en), status_code=422)
+
+    @app.exception_handler(FundGuardError)
+    def _other(_: Request, exc: FundGuardError) -> JSONResponse:
+        return JSONResponse(error_body("error", exc.zh, exc.en), status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        names = "、".join(dict.fromkeys(_field_name(tuple(e.get("loc", ()))) for e in errors)) or "请求"
+        simple = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "type": e.get("type"), "msg": e.get("msg")}
+            for e in errors
+        ]
+        return JSONResponse(
+            error_body(
+                "validation",
+                f"请求参数无效：{names}",
+                f"invalid request parameters: {names}",
+                errors=simple,
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict) and {"code", "zh", "en"} <= exc.detail.keys():
+            body = {"detail": exc.detail}
+        else:
+            code, zh = _HTTP_ZH.get(exc.status_code, ("error", "请求失败"))
+            body = error_body(code, zh, str(exc.detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _optional_router(module: str) -> Any | None:
+    """H1's real-time audit router (``fundguard.api.audit``), included when that module is present."""
+    try:
+        return importlib.import_module(module).router
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
+    """The app over ``workspace`` (audit results, uploads) and the service database (migrated on start).
+
+    ``database_url`` defaults to ``$FUNDGUARD_DATABASE_URL`` or SQLite at ``<workspace>/service.db``.
+    """
+    workspace = Path(workspace)
+    url = database_url or default_database_url(workspace)
+    migrate(url)
+    db = Database(url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="FundGuard 医保基金智能监管平台 API",
+        version="1",
+        description="线索 → 案件 → 处理的监管服务接口。认证：`POST /api/auth/login` 后使用 Cookie `fg_session` "
+        "或 `Authorization: Bearer <token>`。错误：`{detail: {code, zh, en}}`。",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.workspace = workspace
+    app.state.db = db
+    _install_error_handlers(app)
+
+    for module in (routes_auth, routes_clues, routes_cases, routes_admin):
+        app.include_router(module.router)
+    audit_router = _optional_router("fundguard.api.audit")
+    if audit_router is not None:
+        app.include_router(audit_router)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        # FastAPI's default page loads Swagger UI from a CDN; bureau networks are offline, so use our copy.
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="FundGuard API 文档",
+            swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+    @app.get("/api/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Last, so every /api route above wins over the static files.
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="web")
+    return app

@@ -1,0 +1,62 @@
+"""Case routes (案件): open a case from a clue, list, detail, procedure actions and the case documents (.docx)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from fundguard.service import cases as case_service
+
+from .deps import CtxDep, PageQ, SizeQ
+from .routes_clues import ActionIn, IdPath, attachment
+
+router = APIRouter(prefix="/api", tags=["案件 cases"])
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class OpenCaseIn(BaseModel):
+    clue_id: int = Field(ge=1, le=2**31 - 1)
+    clue_version: int = Field(ge=1, le=2**31 - 1)
+
+
+@router.post("/cases", summary="立案 / open a case from a clue")
+def open_case(body: OpenCaseIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return case_service.open_case(s, actor, body.clue_id, body.clue_version)
+
+
+@router.get("/cases", summary="案件列表 / list cases")
+def list_cases(
+    ctx: CtxDep,
+    status: Annotated[str | None, Query(max_length=64)] = None,
+    page: PageQ = 1,
+    size: SizeQ = 20,
+) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return case_service.list_cases(s, actor, status=status or None, page=page, size=size)
+
+
+@router.get("/cases/{case_id}", summary="案件详情 / case detail")
+def get_case(case_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return case_service.get_case(s, actor, case_id)
+
+
+@router.post("/cases/{case_id}/actions", summary="案件办理 / act on a case")
+def act_on_case(case_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return case_service.act_on_case(
+            s, actor, case_id, body.action, body.version, comment=body.comment, **body.fields()
+        )
+
+
+@router.get("/cases/{case_id}/documents/{kind}", summary="案件文书 / a case document (.docx)")
+def case_document(
+    case_id: IdPath, kind: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")], ctx: CtxDep
+) -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = case_service.case_document(s, actor, case_id, kind)
+    return Response(data, media_type=DOCX, headers=attachment(filename))
