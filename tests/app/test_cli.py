@@ -93,6 +93,16 @@ def test_rules_commands(tmp_path: Path) -> None:
 
     audit = runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"])
     assert audit.exit_code == 0 and "hits.xlsx" in audit.output
+    # a rule paused by a maintainer (the service writes <ws>/rules/paused.yaml) is not run
+    (ws / "rules").mkdir()
+    (ws / "rules" / "paused.yaml").write_text(
+        "- override: GZ10000301004000\n  enabled: false\n", encoding="utf-8"
+    )
+    paused = runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"])
+    assert paused.exit_code == 0 and "paused.yaml" in paused.output
+    runs = sorted((ws / "results").glob("run=*/run.json"), key=lambda p: json.loads(p.read_text())["started"])
+    first, last = (json.loads(p.read_text(encoding="utf-8"))["rule_ids"] for p in (runs[0], runs[-1]))
+    assert "GZ10000301004000" in first and "GZ10000301004000" not in last
 
 
 def test_rules_test_runs_local_examples(tmp_path: Path) -> None:
