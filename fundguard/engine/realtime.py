@@ -1,26 +1,38 @@
 """事前/事中 real-time audit of ONE claim with the same rule SQL as the batch engine.
 
-``RealtimeAuditor`` keeps one in-memory DuckDB holding the knowledge tables. Per claim it fills tables named
-like the store's (``fee_list_d``, ``mdtrt_d``, ``setl_d``, ``setl_list_diag_d``, ``psn_info_b``,
-``medins_info_b``, ``hilist_b`` … with ``*_valid`` views over them) with the claim's rows plus the patient's
-history from the store (that person's other visits, lines, settlements and diagnoses; the person, the
-institutions and the catalogue entries those rows name), builds ``claim_lines`` exactly as ``prepare`` does,
-runs the SAME ``hits_sql(rules)`` and returns the hits whose ``mdtrt_id`` is the claim's visit.
+``RealtimeAuditor`` keeps one in-memory DuckDB with persistent tables named like the store's (``fee_list_d``,
+``mdtrt_d``, ``setl_d``, ``setl_list_diag_d``, ``psn_info_b``, ``medins_info_b``, ``hilist_b`` … with
+``*_valid`` views over them), the knowledge tables and ``claim_lines``. Per claim it refills those tables
+(DELETE + INSERT, so the prepared plans stay valid) with the claim's rows plus the patient's history,
+rebuilds ``claim_lines`` exactly as ``prepare`` does, and runs the SAME rule SQL as the batch
+(``hits_sql``), prepared once at start, keeping the hits whose ``mdtrt_id`` is the claim's visit.
+
+History comes from an in-memory copy of the store taken at start (``refresh()`` re-reads it): each table
+holds only the columns the rule SQL reads, sorted by its lookup key (person, visit, institution, catalogue
+code) with an index key → row range, so a lookup is a slice, not a Parquet scan. It is every stored row of
+the person except the claim's own visit (the claim replaces it), so a claim already in the store is audited
+exactly as the batch audits it; ``memory_bytes`` reports its size.
+
+Knowledge tables are filled per claim with only the rows of the codes billed on the claim or the person's
+history (the templates join knowledge to lines by code, so other rows cannot match); a rule whose knowledge
+table is then empty cannot hit and is not run (``tests/engine/test_realtime.py`` checks over a generated
+city that every real-time rule yields nothing with its knowledge table empty).
 
 Rules run in real time when their ``stages`` include the auditor's stage and their template is not in
 ``POPULATION_TEMPLATES``: those compare an institution or a group of people against the whole population
 (``inventory_balance``: an institution's purchases against everything it billed; ``group_admission``: many
 people admitted together), which one patient's history cannot decide. Every other template looks at one
-line, one visit or one person's visits, so the patient's history is all it needs.
-
-History is every stored row of the person except the claim's own visit (the claim replaces it), so a claim
-already in the store is audited exactly as the batch audits it. Person-level hits (one hit per person, e.g.
-``pharmacy_cashing``) are returned only when their ``mdtrt_id`` is the claim's visit — as in the batch.
+line, one visit or one person's visits, so the patient's history is all it needs. Person-level hits (one
+hit per person, e.g. ``pharmacy_cashing``) are returned only when their ``mdtrt_id`` is the claim's visit —
+as in the batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +40,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
 
 from fundguard.core.errors import InputError
+from fundguard.core.sql import literal
 from fundguard.data import schema
-from fundguard.data.store import Store
+from fundguard.data.store import Store, duckdb_type
 from fundguard.engine.batch import hits_sql
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
@@ -60,7 +75,20 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 """Fields a real-time claim must fill (the rules' join keys and what every line rule reads)."""
 
-_ALL_TABLES = tuple(schema.tables())
+HISTORY_KEYS: dict[str, str] = {
+    "mdtrt_d": "psn_no",
+    "fee_list_d": "psn_no",
+    "setl_d": "psn_no",
+    "psn_info_b": "psn_no",
+    "setl_list_diag_d": "mdtrt_id",
+    "setl_list_oprn_d": "mdtrt_id",
+    "medins_info_b": "fixmedins_code",
+    "hilist_b": "hilist_code",
+}
+"""Store tables the history is drawn from → the key a lookup slices by."""
+
+KB_KEYS: dict[str, tuple[str, ...]] = {"kb_duplicate_pairs": ("main_code", "sub_code")}
+"""Knowledge table → the code columns every one of its rows needs among the billed codes (default ``code``)."""
 
 
 def realtime_rules(rules: RuleSet, stage: str = "事中") -> list[Rule]:
@@ -76,6 +104,8 @@ def _py_value(v: Any) -> str | None:
     """A claim value as the string the canonical cast reads (None/'' → null)."""
     if v is None:
         return None
+    if isinstance(v, str):
+        return v.strip() or None
     if isinstance(v, dt.datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, dt.date):
@@ -147,31 +177,39 @@ def claim_tables(claim: dict) -> dict[str, pa.Table]:
     if unknown:
         raise _err(f"未知表 {unknown}", f"unknown tables {unknown}")
     visits = claim.get("mdtrt_d") or []
-    if len(visits) != 1:
+    if not isinstance(visits, list) or len(visits) != 1:
         raise _err(
-            f"mdtrt_d 必须恰好一行就诊记录（收到 {len(visits)} 行）",
-            f"mdtrt_d must hold exactly one visit row (got {len(visits)})",
+            f"mdtrt_d 必须恰好一行就诊记录（收到 {len(visits) if isinstance(visits, list) else 0} 行）",
+            f"mdtrt_d must hold exactly one visit row (got {len(visits) if isinstance(visits, list) else 0})",
         )
     if not claim.get("fee_list_d"):
         raise _err("fee_list_d 至少需要一行费用明细", "fee_list_d needs at least one fee line")
     out: dict[str, pa.Table] = {}
     for name in CLAIM_TABLES:
         rows = claim.get(name) or []
+        if not isinstance(rows, list):
+            raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
         t = schema.table(name)
         cols = set(t.columns)
+        present: set[str] = set()
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
                 raise _err(f"{name} 第 {i + 1} 行不是字典", f"{name} row {i + 1} is not a dict")
-            extra = sorted(set(row) - cols)
-            if extra:
-                raise _err(
-                    f"{name} 第 {i + 1} 行有未知字段 {extra}",
-                    f"{name} row {i + 1} has unknown fields {extra}",
-                )
+            present.update(row)
+        extra = sorted(present - cols)
+        if extra:
+            i = next(i for i, r in enumerate(rows) if set(r) - cols)
+            raise _err(
+                f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
+            )
+        required = REQUIRED[name]
         arrays = []
         for f in t.fields:
+            if f.name not in present and not (rows and f.name in required):
+                arrays.append(pa.nulls(len(rows), f.arrow_type))  # absent everywhere: no parsing
+                continue
             values = [_py_value(r.get(f.name)) for r in rows]
-            if f.name in REQUIRED[name]:
+            if f.name in required:
                 for i, v in enumerate(values):
                     if v is None:
                         raise _err(
@@ -180,85 +218,176 @@ def claim_tables(claim: dict) -> dict[str, pa.Table]:
                         )
             arrays.append(_cast(values, f, name))
         out[name] = pa.Table.from_arrays(arrays, schema=t.arrow_schema)
-    visit = out["mdtrt_d"].slice(0, 1).to_pylist()[0]
+    mdtrt_id = out["mdtrt_d"].column("mdtrt_id")[0].as_py()
+    psn_no = out["mdtrt_d"].column("psn_no")[0].as_py()
     for name in CLAIM_TABLES[1:]:
         tbl = out[name]
         if not tbl.num_rows:
             continue
-        bad = [v for v in set(tbl.column("mdtrt_id").to_pylist()) if v != visit["mdtrt_id"]]
+        bad = sorted(v for v in set(tbl.column("mdtrt_id").to_pylist()) if v != mdtrt_id)
         if bad:
             raise _err(
-                f"{name} 的 mdtrt_id {bad} 与就诊 {visit['mdtrt_id']} 不符",
-                f"{name} mdtrt_id {bad} differs from the visit {visit['mdtrt_id']}",
+                f"{name} 的 mdtrt_id {bad} 与就诊 {mdtrt_id} 不符",
+                f"{name} mdtrt_id {bad} differs from the visit {mdtrt_id}",
             )
         if "psn_no" in tbl.column_names:
-            bad = [v for v in set(tbl.column("psn_no").to_pylist()) if v not in (None, visit["psn_no"])]
+            bad = sorted(v for v in set(tbl.column("psn_no").to_pylist()) if v not in (None, psn_no))
             if bad:
                 raise _err(
-                    f"{name} 的 psn_no {bad} 与就诊人员 {visit['psn_no']} 不符",
-                    f"{name} psn_no {bad} differs from the visit's person {visit['psn_no']}",
+                    f"{name} 的 psn_no {bad} 与就诊人员 {psn_no} 不符",
+                    f"{name} psn_no {bad} differs from the visit's person {psn_no}",
                 )
     return out
+
+
+def _sql_columns(sqls: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Canonical table → the columns ``sqls`` can read from it (every name the SQL mentions; all columns
+    where a ``*`` reads the table directly), for the tables the SQL reads."""
+    names: set[str] = set()
+    star: set[str] = set()
+    tabs: set[str] = set()
+    canon = schema.tables()
+
+    def base(t: exp.Table) -> str | None:
+        n = t.name[: -len("_valid")] if t.name.endswith("_valid") else t.name
+        return n if n in canon else None
+
+    for sql in sqls:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        names |= {c.name for c in tree.find_all(exp.Column)}
+        tabs |= {n for t in tree.find_all(exp.Table) if (n := base(t))}
+        for sel in tree.find_all(exp.Select):
+            if any(isinstance(e, exp.Star) or e.find(exp.Star) for e in sel.expressions):
+                srcs = [sel.args.get("from"), *(sel.args.get("joins") or [])]
+                star |= {n for s in srcs if s for t in s.find_all(exp.Table) if (n := base(t))}
+    out = {}
+    for n in sorted(tabs):
+        cols = canon[n].columns
+        out[n] = tuple(cols) if n in star else tuple(c for c in cols if c in names or c == "vali_flag")
+    return out
+
+
+class _Keyed:
+    """Rows sorted by ``key`` with key → (offset, length): the rows of a key are one zero-copy slice."""
+
+    def __init__(self, table: pa.Table, key: str):
+        self.key = key
+        self.table = table.sort_by(key).combine_chunks() if table.num_rows else table
+        self.ranges: dict[Any, tuple[int, int]] = {}
+        if self.table.num_rows:
+            runs = pc.run_end_encode(self.table.column(key).combine_chunks())
+            start = 0
+            for value, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+                self.ranges[value] = (start, end - start)
+                start = end
+
+    def rows(self, keys: Iterable[Any]) -> pa.Table:
+        """The rows of ``keys`` (in key order of the argument; unknown keys give nothing)."""
+        parts = [self.table.slice(*r) for k in keys if (r := self.ranges.get(k))]
+        if not parts:
+            return self.table.slice(0, 0)
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+    def take_rows(self, keys: Iterable[Any]) -> pa.Table:
+        """Like ``rows`` but one contiguous copy (for many small ranges)."""
+        idx = [i for k in keys if (r := self.ranges.get(k)) for i in range(r[0], r[0] + r[1])]
+        return self.table.take(pa.array(idx, pa.int64())) if idx else self.table.slice(0, 0)
 
 
 class RealtimeAuditor:
     """Audit one claim at a time with the batch rule SQL over the claim plus the patient's history."""
 
-    def __init__(self, workspace: Path, rules: RuleSet, *, stage: str = "事中"):
+    def __init__(self, workspace: Path, rules: RuleSet, *, stage: str = "事中", threads: int = 1):
         self.workspace = Path(workspace)
         self.stage = stage
         self.rules = realtime_rules(rules, stage)
         self.skipped = sorted(
             r.id for r in rules.enabled() if stage in r.stages and r.template in POPULATION_TEMPLATES
         )
-        store = Store(self.workspace)
-        if not store.root.exists():
+        if not Store(self.workspace).root.exists():
             raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
-        self._store = store.connect()  # history source: views over the stored Parquet
-        self._sql = hits_sql(self.rules)
-        self._con = duckdb.connect(":memory:")
-        knowledge.register(self._con, sorted({r.knowledge for r in self.rules if r.knowledge}))
-        self._empty = {n: t.arrow_schema.empty_table() for n, t in schema.tables().items()}
+        self._columns = _sql_columns([CLAIM_LINES_SQL, hits_sql(self.rules)])
+        for name in HISTORY_KEYS:  # the lookups read these keys even where no rule does
+            cols = schema.table(name).columns
+            keys = {"psn_no", "mdtrt_id", "fixmedins_code", "hilist_code", *self._columns.get(name, ())}
+            self._columns[name] = tuple(c for c in cols if c in keys)
+        self._schemas = {
+            n: pa.schema([schema.table(n).arrow_schema.field(c) for c in cols])
+            for n, cols in self._columns.items()
+        }
+        con = duckdb.connect(":memory:", config={"threads": threads})
+        # tiny queries: per-operator start-up, not data, is the cost; one thread avoids scheduling overhead
+        con.execute("SET preserve_insertion_order = false")
+        self._con = con
+        for name, sch in self._schemas.items():
+            cols = ", ".join(f'"{f.name}" {duckdb_type(f.type)}' for f in sch)
+            con.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
+            valid = " WHERE vali_flag = '1'" if "vali_flag" in sch.names else ""
+            con.execute(f'CREATE VIEW "{name}_valid" AS SELECT * FROM "{name}"{valid}')
         self._filled: set[str] = set()  # tables holding rows of the previous claim
-        for name, t in schema.tables().items():
-            self._load(name, self._empty[name])
-            valid = " WHERE vali_flag = '1'" if "vali_flag" in t.columns else ""
-            self._con.execute(f'CREATE VIEW "{name}_valid" AS SELECT * FROM "{name}"{valid}')
-        self._cols = {n: ", ".join(f'"{c}"' for c in t.columns) for n, t in schema.tables().items()}
+        self.last_timings: dict[str, float] = {}
+        # knowledge: full tables in memory, indexed by code; the DuckDB tables get one claim's rows
+        self._kb: dict[str, tuple[pa.Table, dict[str, list[int]] | None]] = {}
+        for name in sorted({r.knowledge for r in self.rules if r.knowledge}):
+            full = knowledge.arrow(name)
+            keys = KB_KEYS.get(name, ("code",))
+            index: dict[str, list[int]] | None = None
+            if all(k in full.column_names for k in keys):
+                index = defaultdict(list)
+                rows = zip(*(full.column(k).to_pylist() for k in keys), strict=True)
+                for i, codes in enumerate(rows):
+                    index[codes if len(keys) > 1 else codes[0]].append(i)  # type: ignore[index]
+            self._kb[name] = (full, index)
+            knowledge.register(con, [name])
+            if index is not None:  # filled per claim
+                con.execute(f'DELETE FROM "{name}"')
+        con.execute(f"CREATE TEMP TABLE claim_lines AS SELECT * FROM ({CLAIM_LINES_SQL}) WHERE false")
+        con.execute(f"PREPARE fg_claim_lines AS INSERT INTO claim_lines {CLAIM_LINES_SQL}")
+        # one prepared statement per knowledge table (None: rules without one), run only when it can hit
+        groups: dict[str | None, list[Rule]] = defaultdict(list)
+        for r in self.rules:
+            groups[r.knowledge].append(r)
+        self._groups: list[tuple[str, str | None, int]] = []
+        for i, (kb, group) in enumerate(sorted(groups.items(), key=lambda g: g[0] or "")):
+            con.execute(f"PREPARE fg_hits_{i} AS SELECT * FROM ({hits_sql(group)}) WHERE mdtrt_id = $1")
+            self._groups.append((f"fg_hits_{i}", kb, len(group)))
+        self.refresh()
 
-    def _load(self, name: str, data: pa.Table) -> None:
-        """Replace the native temp table ``name`` with ``data`` (native tables scan faster than Arrow ones)."""
-        self._con.register("_arrow_claim", data)
-        self._con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _arrow_claim')
-        self._con.unregister("_arrow_claim")
-        (self._filled.add if data.num_rows else self._filled.discard)(name)
+    # --- history --------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """(Re)load the in-memory history from the store (call after new data is imported)."""
+        t0 = time.perf_counter()
+        store = Store(self.workspace).connect()
+        try:
+            hist: dict[str, _Keyed] = {}
+            for name, key in HISTORY_KEYS.items():
+                sch = self._schemas[name]
+                cols = ", ".join(f'"{c}"' for c in sch.names)
+                tbl = store.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table().cast(sch)
+                hist[name] = _Keyed(tbl, key)
+        finally:
+            store.close()
+        self._hist = hist
+        self.refresh_seconds = time.perf_counter() - t0
 
-    def close(self) -> None:
-        self._con.close()
-        self._store.close()
-
-    def __enter__(self) -> RealtimeAuditor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _query(self, name: str, where: str, params: list) -> pa.Table:
-        """Stored rows of ``name`` matching ``where``, in the canonical Arrow schema."""
-        sql = f'SELECT {self._cols[name]} FROM "{name}" WHERE {where}'
-        return self._store.sql(sql, params=params).to_arrow_table().cast(self._empty[name].schema)
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the in-memory history and knowledge tables."""
+        return sum(k.table.nbytes for k in self._hist.values()) + sum(t.nbytes for t, _ in self._kb.values())
 
     def _history(self, psn_no: str, mdtrt_id: str, claim: dict[str, pa.Table]) -> dict[str, pa.Table]:
         """The person's stored rows (other visits) and the reference rows they and the claim name."""
+        h = self._hist
         out: dict[str, pa.Table] = {}
         for name in ("mdtrt_d", "fee_list_d", "setl_d"):
-            out[name] = self._query(name, "psn_no = ? AND mdtrt_id <> ?", [psn_no, mdtrt_id])
+            rows = h[name].rows([psn_no])
+            out[name] = (
+                rows.filter(pc.not_equal(rows.column("mdtrt_id"), mdtrt_id)) if rows.num_rows else rows
+            )
         visits = out["mdtrt_d"].column("mdtrt_id").to_pylist()
         for name in ("setl_list_diag_d", "setl_list_oprn_d"):
-            out[name] = (
-                self._query(name, "list_contains(?, mdtrt_id)", [visits]) if visits else self._empty[name]
-            )
-        out["psn_info_b"] = self._query("psn_info_b", "psn_no = ?", [psn_no])
+            out[name] = h[name].take_rows(dict.fromkeys(visits))
+        out["psn_info_b"] = h["psn_info_b"].rows([psn_no])
         insts = {
             v
             for n in ("mdtrt_d", "fee_list_d", "setl_d")
@@ -270,31 +399,95 @@ class RealtimeAuditor:
             v
             for tbl in (out["fee_list_d"], claim["fee_list_d"])
             for v in tbl.column("hilist_code").to_pylist()
-            if v
         }
-        for name, col, keys in (
-            ("medins_info_b", "fixmedins_code", insts),
-            ("hilist_b", "hilist_code", codes),
-        ):
-            out[name] = self._query(name, f"list_contains(?, {col})", [sorted(keys)])
+        out["medins_info_b"] = h["medins_info_b"].take_rows(sorted(insts))
+        out["hilist_b"] = h["hilist_b"].take_rows(sorted(c for c in codes if c))
         return out
 
-    def audit(self, claim: dict) -> list[dict]:
-        """The hits (``HIT_COLUMNS`` dicts) of the real-time rules on the claim's visit."""
-        tables = claim_tables(claim)
-        visit = tables["mdtrt_d"].slice(0, 1).to_pylist()[0]
-        mdtrt_id, psn_no = visit["mdtrt_id"], visit["psn_no"]
-        hist = self._history(psn_no, mdtrt_id, tables)
+    # --- one claim ------------------------------------------------------------------------------------
+    def _fill(self, name: str, data: pa.Table) -> None:
+        """Make the persistent table ``name`` hold exactly ``data`` (DELETE + INSERT keeps plans valid)."""
         con = self._con
-        for name in _ALL_TABLES:
-            parts = [t for t in (tables.get(name), hist.get(name)) if t is not None and t.num_rows]
-            data = pa.concat_tables(parts) if len(parts) > 1 else (parts[0] if parts else self._empty[name])
-            if data.num_rows or name in self._filled:
-                self._load(name, data)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE claim_lines AS {CLAIM_LINES_SQL}")
-        rows = con.execute(f"SELECT * FROM ({self._sql}) WHERE mdtrt_id = ?", [mdtrt_id]).fetchall()
+        if name in self._filled:
+            con.execute(f'DELETE FROM "{name}"')
+            self._filled.discard(name)
+        if data.num_rows:
+            con.register("_fg_rows", data)
+            con.execute(f'INSERT INTO "{name}" SELECT * FROM _fg_rows')
+            con.unregister("_fg_rows")
+            self._filled.add(name)
+
+    def _knowledge(self, codes: set[str]) -> set[str]:
+        """Fill the knowledge tables with the rows of ``codes``; the names of those left empty."""
+        empty = set()
+        for name, (full, index) in self._kb.items():
+            if index is None:
+                continue
+            keys = KB_KEYS.get(name, ("code",))
+            if len(keys) == 1:
+                idx = sorted(i for c in codes for i in index.get(c, ()))
+            else:
+                idx = sorted(i for k, rows in index.items() if all(c in codes for c in k) for i in rows)
+            self._fill(name, full.take(pa.array(idx, pa.int64())) if idx else full.slice(0, 0))
+            if not idx:
+                empty.add(name)
+        return empty
+
+    def audit(self, claim: dict) -> list[dict]:
+        """The hits (``HIT_COLUMNS`` dicts) of the real-time rules on the claim's visit.
+
+        ``last_timings`` then holds the milliseconds of each step (validate, history, load, claim_lines,
+        rules) and the rules run and skipped."""
+        t0 = time.perf_counter()
+        tables = claim_tables(claim)
+        mdtrt_id = tables["mdtrt_d"].column("mdtrt_id")[0].as_py()
+        psn_no = tables["mdtrt_d"].column("psn_no")[0].as_py()
+        t1 = time.perf_counter()
+        hist = self._history(psn_no, mdtrt_id, tables)
+        t2 = time.perf_counter()
+        codes: set[str] = set()
+        for name, sch in self._schemas.items():
+            parts = [
+                t.select(sch.names)
+                for t in (tables.get(name), hist.get(name))
+                if t is not None and t.num_rows
+            ]
+            data = pa.concat_tables(parts) if len(parts) > 1 else (parts[0] if parts else sch.empty_table())
+            if name == "fee_list_d":
+                codes = {c for c in data.column("hilist_code").to_pylist() if c}
+            self._fill(name, data)
+        empty = self._knowledge(codes)
+        t3 = time.perf_counter()
+        con = self._con
+        con.execute("DELETE FROM claim_lines")
+        con.execute("EXECUTE fg_claim_lines")
+        t4 = time.perf_counter()
         cols = list(HIT_COLUMNS)
-        return [dict(zip(cols, r, strict=True)) for r in rows]
+        arg = literal(mdtrt_id)
+        out = []
+        ran = 0
+        for stmt, kb, n in self._groups:
+            if kb in empty:
+                continue
+            ran += n
+            out += [dict(zip(cols, r, strict=True)) for r in con.execute(f"EXECUTE {stmt}({arg})").fetchall()]
+        t5 = time.perf_counter()
+        ms = [
+            round(1000 * (b - a), 3) for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t0, t5))
+        ]
+        self.last_timings = dict(
+            zip(("validate", "history", "load", "claim_lines", "rules", "total"), ms, strict=True)
+        ) | {"rules_run": ran, "rules_skipped": len(self.rules) - ran}
+        return out
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> RealtimeAuditor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-__all__ = ["POPULATION_TEMPLATES", "RealtimeAuditor", "claim_tables", "realtime_rules"]
+__all__ = ["POPULATION_TEMPLATES", "RealtimeAuditor", "claim_from_store", "claim_tables", "realtime_rules"]
