@@ -148,30 +148,36 @@ HAVING max(l.day_no) > any_value(l.lim)
         q = "1.0" if p["count_by"] == "lines" else "CAST(l.cnt AS DOUBLE)"
         unit = "次" if p["count_by"] == "lines" else ""
         scope = "同一参保人" if p["group_by"] == "person" else "同次就诊"
-        excess = "least(x.q, r.total - x.lim) * x.det_item_fee_sumamt / x.q"
+        excess = "least(x.q, x.total - x.lim) * x.det_item_fee_sumamt / x.q"
+        # y: the lines of x's group and item in its window, up to and including x (by time, then sn)
+        window = f"""y.{grp} = x.{grp} AND y.hilist_code = x.hilist_code
+     AND y.fee_date BETWEEN x.fee_date - (x.win - 1) AND x.fee_date
+     AND (y.fee_ocur_time < x.fee_ocur_time OR (y.fee_ocur_time = x.fee_ocur_time AND y.bkkp_sn <= x.bkkp_sn))"""
         inner = f"""
 WITH x AS (SELECT l.*, {q} AS q FROM {src} l WHERE {self._filter(rule)}),
 run AS (
-    SELECT x.bkkp_sn AS sn, sum(y.q) AS total,
-           list(y.bkkp_sn ORDER BY y.fee_ocur_time, y.bkkp_sn) AS window_sns,
+    SELECT x.bkkp_sn AS sn, sum(y.q) AS total
+    FROM x JOIN x AS y ON {window}
+    GROUP BY x.bkkp_sn
+),
+over AS (SELECT x.*, r.total FROM run r JOIN x ON x.bkkp_sn = r.sn WHERE r.total > x.lim),
+-- the window's line list only for the few lines over the limit (building it for every line cost most)
+detail AS (
+    SELECT x.bkkp_sn AS sn, list(y.bkkp_sn ORDER BY y.fee_ocur_time, y.bkkp_sn) AS window_sns,
            count(DISTINCT y.mdtrt_id) AS visits, min(y.fee_date) AS first_date
-    FROM x JOIN x AS y
-      ON y.{grp} = x.{grp} AND y.hilist_code = x.hilist_code
-     AND y.fee_date BETWEEN x.fee_date - (x.win - 1) * INTERVAL 1 DAY AND x.fee_date
-     AND (y.fee_ocur_time < x.fee_ocur_time OR (y.fee_ocur_time = x.fee_ocur_time AND y.bkkp_sn <= x.bkkp_sn))
+    FROM over x JOIN x AS y ON {window}
     GROUP BY x.bkkp_sn
 )
 SELECT x.mdtrt_id AS mdtrt_id, x.setl_id AS setl_id, x.psn_no AS psn_no,
-       x.fixmedins_code AS fixmedins_code, r.window_sns AS bkkp_sn, x.hilist_code AS hilist_code,
+       x.fixmedins_code AS fixmedins_code, d.window_sns AS bkkp_sn, x.hilist_code AS hilist_code,
        {excess} AS amount,
        {lit(scope)} || '“' || x.hilist_name || '”在' || CAST(x.win AS VARCHAR) || '天内（'
-         || strftime(r.first_date, '%Y-%m-%d') || '至' || strftime(x.fee_date, '%Y-%m-%d') || '，'
-         || CAST(r.visits AS VARCHAR) || '次就诊）累计' || CAST(r.total AS VARCHAR) || {lit(unit)}
+         || strftime(d.first_date, '%Y-%m-%d') || '至' || strftime(x.fee_date, '%Y-%m-%d') || '，'
+         || CAST(d.visits AS VARCHAR) || '次就诊）累计' || CAST(x.total AS VARCHAR) || {lit(unit)}
          || '，限' || CAST(x.lim AS VARCHAR) || {lit(unit)} || '，超出部分' || {money(excess)} || '元'
          || {source_note(rule)} AS evidence_zh,
        x.kp_id AS kp_id
-FROM run r JOIN x ON x.bkkp_sn = r.sn
-WHERE r.total > x.lim
+FROM over x JOIN detail d ON d.sn = x.bkkp_sn
 """
         return hits(rule, inner)
 
