@@ -253,7 +253,7 @@ def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
     src = Path(path) if path is not None else DEFAULT_DISCRETION
     try:
         raw = yaml.safe_load(src.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise InputError(
             f"无法读取裁量基准文件 {src}：{exc}", f"cannot read discretion table {src}: {exc}"
         ) from exc
