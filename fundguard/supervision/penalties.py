@@ -156,6 +156,18 @@ class FirstOffence:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """An amount per party type and a set of measures, any of which triggers a procedure (听证, 法制审核)."""
+
+    amount: Mapping[str, Decimal]
+    measures: frozenset[str]
+    source: str = ""
+
+
+PARTY_TYPES: dict[str, str] = {"organisation": "单位", "individual": "个人"}
+
+
+@dataclass(frozen=True)
 class DiscretionTable:
     """A provincial 裁量基准: per article and circumstance level, sub-ranges of the statutory range."""
 
@@ -169,6 +181,8 @@ class DiscretionTable:
     mitigating: Mapping[str, str]
     aggravating: Mapping[str, str]
     first_offence: FirstOffence
+    hearing: Threshold = Threshold({}, frozenset())
+    legal_review: Threshold = Threshold({}, frozenset())
     path: str = ""
 
 
@@ -248,6 +262,23 @@ def _inside(sub: tuple[Any, Any], outer: tuple[Any, Any] | None, where: str) -> 
         )
 
 
+def _threshold(raw: Any, amount_key: str, where: str) -> Threshold:
+    if not raw:
+        return Threshold({}, frozenset())
+    amounts = raw.get(amount_key) or {}
+    for party in amounts:
+        if party not in PARTY_TYPES:
+            raise InputError(
+                f"裁量基准 {where}：未知当事人类型 {party}",
+                f"discretion table {where}: unknown party {party}",
+            )
+    return Threshold(
+        amount={str(k): _money(v, f"{where} 金额", f"{where} amount") for k, v in amounts.items()},
+        measures=frozenset(str(m) for m in raw.get("measures") or ()),
+        source=str(raw.get("source") or ""),
+    )
+
+
 def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
     """Load and validate a 裁量基准 YAML (the shipped default when ``path`` is None)."""
     src = Path(path) if path is not None else DEFAULT_DISCRETION
@@ -301,6 +332,8 @@ def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
         articles=frozenset(str(a) for a in fo.get("articles") or ()),
         basis_zh=str(fo.get("basis_zh") or ""),
     )
+    hearing = _threshold(raw.get("hearing_thresholds"), "fine_cny", "hearing_thresholds")
+    review = _threshold(raw.get("legal_review_thresholds"), "amount_cny", "legal_review_thresholds")
     return DiscretionTable(
         name=str(raw.get("name") or src.stem),
         source=str(raw.get("source") or ""),
@@ -312,6 +345,8 @@ def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
         mitigating={str(k): str(v) for k, v in (factors.get("mitigating") or {}).items()},
         aggravating={str(k): str(v) for k, v in (factors.get("aggravating") or {}).items()},
         first_offence=first,
+        hearing=hearing,
+        legal_review=review,
         path=str(src),
     )
 
@@ -547,3 +582,45 @@ def check_suspension(
         f"{st.clause_zh}：暂停期限应为{allowed[0]}至{allowed[1]}个月（拟暂停{months}个月）",
         f"Art. {st.article}: suspension must be {allowed[0]}–{allowed[1]} months (proposed {months})",
     )
+
+
+def _party(party_type: str) -> str:
+    if party_type not in PARTY_TYPES:
+        raise InputError(
+            f"未知的当事人类型：{party_type}（可选：organisation 单位、individual 个人）",
+            f"unknown party type: {party_type} (organisation or individual)",
+        )
+    return party_type
+
+
+def _triggers(threshold: Threshold, amount: Decimal, party_type: str, measures: Iterable[str]) -> bool:
+    limit = threshold.amount.get(_party(party_type))
+    return (limit is not None and amount >= limit) or bool(threshold.measures & set(measures))
+
+
+def hearing_required(
+    fine: Decimal | int | str,
+    *,
+    party_type: str = "organisation",
+    measures: Iterable[str] = (),
+    table: DiscretionTable | None = None,
+) -> bool:
+    """Whether the party has the right to a 听证: the fine reaches the configured 较大数额 for its type, or a
+    listed measure (suspension, termination, licence) is proposed."""
+    tbl = table or default_table()
+    return _triggers(tbl.hearing, _money(fine, "罚款金额", "fine"), party_type, measures)
+
+
+def legal_review_required(
+    recovery: Decimal | int | str,
+    fine: Decimal | int | str,
+    *,
+    party_type: str = "organisation",
+    measures: Iterable[str] = (),
+    table: DiscretionTable | None = None,
+) -> bool:
+    """Whether 法制审核 is required before the decision: recovery + fine reach the configured amount, or a
+    listed measure (e.g. 解除协议) is proposed."""
+    tbl = table or default_table()
+    total = _money(recovery, "追回金额", "recovery") + _money(fine, "罚款金额", "fine")
+    return _triggers(tbl.legal_review, total, party_type, measures)

@@ -15,6 +15,8 @@ from fundguard.supervision.penalties import (
     check_fine,
     check_suspension,
     first_offence_exempt,
+    hearing_required,
+    legal_review_required,
     load_discretion_table,
     penalty_range,
 )
@@ -183,3 +185,18 @@ def test_custom_table_overrides_and_validation(tmp_path: Path) -> None:
             load_discretion_table(bad)
     with pytest.raises(InputError, match="无法读取"):
         load_discretion_table(tmp_path / "missing.yaml")
+
+
+def test_hearing_and_legal_review_thresholds() -> None:
+    assert hearing_required(D("100000"))
+    assert not hearing_required(D("99999.99"))
+    assert hearing_required(5000, party_type="individual")
+    assert not hearing_required(4999, party_type="individual")
+    assert hearing_required(0, party_type="individual", measures=["suspend_network_settlement"])
+    assert hearing_required(10, measures=["terminate_agreement"])
+    assert not hearing_required(10, measures=["interview"])
+    assert legal_review_required(D("60000"), D("40000"))
+    assert not legal_review_required(D("60000"), D("39999.99"))
+    assert legal_review_required(0, 0, measures=["terminate_agreement"])
+    with pytest.raises(InputError, match="当事人类型"):
+        hearing_required(1, party_type="company")
