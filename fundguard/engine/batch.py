@@ -40,6 +40,8 @@ class BatchResult:
     hits_by_rule: dict[str, int] = field(default_factory=dict)
     amount_by_rule: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase: ``claim_lines`` (the base table), one per template, ``gather`` (hits file, counts)."""
 
 
 def input_fingerprint(store: Store) -> str:
@@ -82,9 +84,12 @@ def run_batch(
     run_dir.mkdir(parents=True, exist_ok=True)
     hits_path = run_dir / "hits.parquet"
     enabled = rules.enabled()
+    phases: dict[str, float] = {}
     con = store.connect()
     try:
+        t = time.perf_counter()
         prepare(con, enabled)
+        phases["claim_lines"] = round(time.perf_counter() - t, 3)
         # one COPY per template keeps a 1 GB memory limit on million-line stores; then one file
         parts = run_dir / "_parts"
         parts.mkdir(exist_ok=True)
@@ -95,10 +100,13 @@ def run_batch(
         with progress_bar(progress) as bar:
             task = bar.add_task(f"审核 auditing: {len(enabled)} 条规则 rules", total=len(enabled))
             for name, group in sorted(groups.items()):
+                t = time.perf_counter()
                 f = parts / f"{name}.parquet"
                 con.execute(f"COPY ({hits_sql(group)}) TO {literal(str(f))} (FORMAT parquet)")
                 files.append(f)
+                phases[name] = round(time.perf_counter() - t, 3)
                 bar.advance(task, len(group))
+        t = time.perf_counter()
         union = " UNION ALL ".join(f"SELECT * FROM read_parquet({literal(str(f))})" for f in files)
         con.execute(
             f"COPY ({union or hits_sql([])}) TO {literal(str(hits_path))} (FORMAT parquet, COMPRESSION zstd)"
@@ -107,13 +115,13 @@ def run_batch(
             f.unlink()
         parts.rmdir()
         src = f"read_parquet({literal(str(hits_path))})"
-        counts = dict(con.execute(f"SELECT rule_id, count(*) FROM {src} GROUP BY rule_id").fetchall())
-        amounts = dict(
-            con.execute(
-                f"SELECT rule_id, CAST(sum(amount) AS VARCHAR) FROM {src} GROUP BY rule_id"
-            ).fetchall()
-        )
+        per_rule = con.execute(
+            f"SELECT rule_id, count(*), CAST(sum(amount) AS VARCHAR) FROM {src} GROUP BY rule_id"
+        ).fetchall()
+        counts = {rid: n for rid, n, _ in per_rule}
+        amounts = {rid: a for rid, _, a in per_rule}
         lines = con.execute("SELECT count(*) FROM fee_list_d_valid").fetchone()[0]
+        phases["gather"] = round(time.perf_counter() - t, 3)
     finally:
         con.close()
     hits_by_rule = {r.id: int(counts.get(r.id, 0)) for r in enabled}
@@ -129,6 +137,7 @@ def run_batch(
         hits_by_rule=hits_by_rule,
         amount_by_rule={r.id: amounts.get(r.id) or "0.00" for r in enabled},
         seconds=round(time.perf_counter() - t0, 3),
+        phase_seconds=phases,
     )
     record = {
         "run_id": run_id,
@@ -143,6 +152,7 @@ def run_batch(
         "hits_by_rule": hits_by_rule,
         "amount_by_rule": result.amount_by_rule,
         "seconds": result.seconds,
+        "phase_seconds": phases,
     }
     (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return result
