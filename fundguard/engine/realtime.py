@@ -91,9 +91,12 @@ KB_KEYS: dict[str, tuple[str, ...]] = {"kb_duplicate_pairs": ("main_code", "sub_
 """Knowledge table → the code columns every one of its rows needs among the billed codes (default ``code``)."""
 
 
-def realtime_rules(rules: RuleSet, stage: str = "事中") -> list[Rule]:
-    """The enabled rules of ``rules`` that run at ``stage`` and are decidable per claim."""
-    return [r for r in rules.enabled() if stage in r.stages and r.template not in POPULATION_TEMPLATES]
+def realtime_rules(rules: RuleSet, stage: str | tuple[str, ...] = "事中") -> list[Rule]:
+    """The enabled rules of ``rules`` that run at ``stage`` (or any of several) and are decidable per claim."""
+    stages = (stage,) if isinstance(stage, str) else stage
+    return [
+        r for r in rules.enabled() if set(stages) & set(r.stages) and r.template not in POPULATION_TEMPLATES
+    ]
 
 
 def _err(zh: str, en: str) -> InputError:
@@ -297,12 +300,19 @@ class _Keyed:
 class RealtimeAuditor:
     """Audit one claim at a time with the batch rule SQL over the claim plus the patient's history."""
 
-    def __init__(self, workspace: Path, rules: RuleSet, *, stage: str = "事中", threads: int = 1):
+    def __init__(
+        self, workspace: Path, rules: RuleSet, *, stage: str | tuple[str, ...] = "事中", threads: int = 1
+    ):
+        """``stage``: the stage (or stages: one auditor for 事前 and 事中, chosen per ``audit`` call) whose
+        rules run; ``threads``: DuckDB threads (one is fastest for one claim)."""
         self.workspace = Path(workspace)
-        self.stage = stage
-        self.rules = realtime_rules(rules, stage)
+        self.stages = (stage,) if isinstance(stage, str) else tuple(stage)
+        self.rules = realtime_rules(rules, self.stages)
+        self.rule_by_id = {r.id: r for r in self.rules}
         self.skipped = sorted(
-            r.id for r in rules.enabled() if stage in r.stages and r.template in POPULATION_TEMPLATES
+            r.id
+            for r in rules.enabled()
+            if set(self.stages) & set(r.stages) and r.template in POPULATION_TEMPLATES
         )
         if not Store(self.workspace).root.exists():
             raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
@@ -433,12 +443,18 @@ class RealtimeAuditor:
                 empty.add(name)
         return empty
 
-    def audit(self, claim: dict) -> list[dict]:
-        """The hits (``HIT_COLUMNS`` dicts) of the real-time rules on the claim's visit.
+    def audit(self, claim: dict, stage: str | None = None) -> list[dict]:
+        """The hits (``HIT_COLUMNS`` dicts) of the real-time rules (of ``stage`` when given) on the claim's
+        visit.
 
         ``last_timings`` then holds the milliseconds of each step (validate, history, load, claim_lines,
         rules) and the rules run and skipped."""
         t0 = time.perf_counter()
+        if stage is not None and stage not in self.stages:
+            raise InputError(
+                f"本审核器不审核{stage}阶段（可用：{'、'.join(self.stages)}）",
+                f"this auditor does not run stage {stage} (has: {', '.join(self.stages)})",
+            )
         tables = claim_tables(claim)
         mdtrt_id = tables["mdtrt_d"].column("mdtrt_id")[0].as_py()
         psn_no = tables["mdtrt_d"].column("psn_no")[0].as_py()
@@ -471,6 +487,8 @@ class RealtimeAuditor:
                 continue
             ran += n
             out += [dict(zip(cols, r, strict=True)) for r in con.execute(f"EXECUTE {stmt}({arg})").fetchall()]
+        if stage is not None:
+            out = [h for h in out if stage in self.rule_by_id[h["rule_id"]].stages]
         t5 = time.perf_counter()
         ms = [
             round(1000 * (b - a), 3) for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t0, t5))
