@@ -134,6 +134,7 @@ class Grant(Base):
 class AuditRun(Base):
     __tablename__ = "audit_runs"
     run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace: Mapped[str] = mapped_column(Text, default="")  # where the store with the evidence lines is
     ruleset_version: Mapped[str] = mapped_column(String(32), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     hits: Mapped[int] = mapped_column(Integer, default=0)
@@ -163,11 +164,13 @@ class Clue(Base):
     step_started: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     overturned: Mapped[bool] = mapped_column(Boolean, default=False)  # dismissed on the institution's appeal
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)  # shown to the institution (after 复审)
     department: Mapped[str] = mapped_column(String(40), default="医保局")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
 
 
 class ClueHit(Base):
@@ -250,6 +253,7 @@ class Case(Base):
     closed_at: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
 
 
 class CaseStep(Base):
@@ -369,6 +373,7 @@ class Referral(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
 
 
 class ClueTransfer(Base):

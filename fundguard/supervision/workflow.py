@@ -242,6 +242,7 @@ FLAG_FLOW = Machine(
         ),
         Transition("case_closed", "案件结案，线索办结", ("case_opened",), "closed", ("system",), ()),
         Transition("transfer_returned", "移交被退回", ("transferred",), "pending_initial", ("system",), ()),
+        Transition("transfer_accepted", "接收移交", ("transferred",), "pending_initial", ("system",), ()),
     ),
 )
 
@@ -366,10 +367,8 @@ CASE_FLOW = Machine(
             _after_review,
             HANDLERS,
             (
-                Field("article", "处罚依据条款", "choice", choices=("38", "39", "40", "41")),
-                Field(
-                    "circumstance", "情节", "choice", required=False, choices=("轻微", "一般", "较重", "严重")
-                ),
+                Field("article", "处罚依据条款（37–41、41_fraud）"),
+                Field("circumstance", "情节（裁量基准等级：轻微、一般、严重）", required=False),
                 Field("fine_amount", "拟罚款金额（元）", "money", required=False),
                 Field("refund_amount", "拟责令退回金额（元）", "money", required=False),
                 Field("suspension_months", "暂停服务月数", "int", required=False),
@@ -526,13 +525,103 @@ CASE_FLOW = Machine(
             OPEN_CASE_STATES,
             "",
             HANDLERS,
-            (Field("days", "延长天数", "int"), Field("approved_by", "批准人"), REASON),
+            (
+                Field("days", "延长天数", "int"),
+                Field("approved_by", "批准人"),
+                Field("collective", "经集体讨论决定", "bool", required=False),
+                REASON,
+            ),
             step_zh="延期",
         ),
     ),
 )
 
-MACHINES = {"flag": FLAG_FLOW, "case": CASE_FLOW}
+# ---------------------------------------------------------------- referral (移送, 两法衔接)
+
+REFERRAL_TARGETS = ("公安", "纪检监察", "卫生健康", "市场监管")
+REFERRAL_STATES = {
+    "pending_approval": "待负责人审批",
+    "approved": "已批准待移送",
+    "sent": "已移送",
+    "received": "已签收",
+    "accepted": "已立案/已受理",
+    "declined": "不予立案/不予受理",
+    "reconsidering": "提请复议中",
+    "rejected": "不予移送",
+}
+REFERRAL_FLOW = Machine(
+    name="referral",
+    states=REFERRAL_STATES,
+    final=("accepted", "rejected"),
+    steps={"pending_approval": "referral_head_decision", "sent": "police_review"},
+    transitions=(
+        Transition(
+            "approve",
+            "负责人批准移送",
+            ("pending_approval",),
+            "approved",
+            SUPERVISORS,
+            (Field("approved_by", "批准人"), COMMENT),
+            step_zh="移送审批",
+        ),
+        Transition(
+            "reject",
+            "不予移送",
+            ("pending_approval",),
+            "rejected",
+            SUPERVISORS,
+            (REASON,),
+            step_zh="移送审批",
+        ),
+        Transition(
+            "send",
+            "移送并送达案卷",
+            ("approved",),
+            "sent",
+            SUPERVISORS,
+            (Field("receiver", "接收机关"), COMMENT),
+            step_zh="移送",
+        ),
+        Transition(
+            "receipt",
+            "登记接收回执",
+            ("sent",),
+            "received",
+            SUPERVISORS,
+            (Field("receipt_no", "回执编号"), Field("receipt_by", "签收人"), COMMENT),
+            step_zh="回执",
+        ),
+        Transition(
+            "accept",
+            "接收机关立案/受理",
+            ("received", "reconsidering"),
+            "accepted",
+            SUPERVISORS,
+            (Field("outcome", "结果说明", "textarea"),),
+            step_zh="结果",
+        ),
+        Transition(
+            "decline",
+            "接收机关不予立案/受理",
+            ("received", "reconsidering"),
+            "declined",
+            SUPERVISORS,
+            (Field("outcome", "结果说明", "textarea"),),
+            step_zh="结果",
+        ),
+        Transition(
+            "request_reconsideration",
+            "提请复议",
+            ("declined",),
+            "reconsidering",
+            SUPERVISORS,
+            (REASON,),
+            step_zh="复议",
+        ),
+    ),
+)
+
+MACHINES = {"flag": FLAG_FLOW, "case": CASE_FLOW, "referral": REFERRAL_FLOW}
 
 
 def _empty(v: Any) -> bool:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 04:54:54.910456
+Create Date: 2026-11-24 04:57:43.917713
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_runs",
         sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.Column("workspace", sa.Text(), nullable=False),
         sa.Column("ruleset_version", sa.String(length=32), nullable=False),
         sa.Column("imported_at", sa.DateTime(), nullable=False),
         sa.Column("hits", sa.Integer(), nullable=False),
@@ -47,6 +48,7 @@ def upgrade() -> None:
         sa.Column("step_started", sa.Date(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("overturned", sa.Boolean(), nullable=False),
+        sa.Column("notified", sa.Boolean(), nullable=False),
         sa.Column("department", sa.String(length=40), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),

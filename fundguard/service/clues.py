@@ -1,0 +1,670 @@
+"""Clues (线索): import from audit runs, the flagged-item flow (初审 → 复审 → 申诉 → 调查核实 → 处理),
+appeals with evidence uploads, lists, detail with evidence lines from the store, and the dashboard.
+
+An audit run's hits are grouped per institution × rule × month (the visit's month) into one clue each;
+importing the same run twice adds nothing, and a later run only adds hits not seen before to clues still
+waiting for 初审. Evidence lines are read from the workspace store through DuckDB when a clue is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from fundguard.core.errors import InputError
+from fundguard.core.sql import literal
+from fundguard.data.store import Store
+from fundguard.service import record
+from fundguard.service.errors import BadUpload, InvalidTransition, StaleVersion, ValidationFailed, not_found
+from fundguard.service.models import (
+    Appeal,
+    AppealFile,
+    AuditRun,
+    Case,
+    Clue,
+    ClueEvent,
+    ClueHit,
+    ClueTransfer,
+    FundRefund,
+    Institution,
+    Measure,
+    Region,
+    TreasuryFine,
+    money,
+    utcnow,
+)
+from fundguard.service.scope import Actor, mask_id, mask_name, require_sees, scope_filter
+from fundguard.service.timing import due_date_for, flag_warning, today
+from fundguard.supervision import workflow as wf
+from fundguard.supervision.roles import (
+    AGREEMENT,
+    CLUE_APPEAL,
+    CLUE_IMPORT,
+    CLUE_REVIEW,
+    CLUE_TRANSFER,
+    CLUE_VIEW,
+)
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10
+UPLOAD_TYPES = {  # extension → (content type, magic prefixes)
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+HOSPITAL_HIDDEN = ("pending_initial", "pending_review")  # internal steps before the institution is told
+MAX_EVIDENCE = 500
+
+
+# ---------------------------------------------------------------- import
+
+
+def latest_run(workspace: Path) -> str:
+    runs = sorted(
+        p.name.split("=", 1)[1]
+        for p in (Path(workspace) / "results").glob("run=*")
+        if (p / "hits.parquet").exists()
+    )
+    if not runs:
+        raise InputError(f"工作区 {workspace} 还没有审核结果，请先运行 fundguard audit",
+                         f"workspace {workspace} has no audit run yet; run fundguard audit first")  # fmt: skip
+    return runs[-1]
+
+
+def import_run(
+    session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
+) -> dict:
+    """Turn an audit run's hits into clues (institution × rule × month). Idempotent per run."""
+    from fundguard.rules import load_rules
+    from fundguard.service.seed import sync_institutions
+
+    if actor is not None:
+        actor.require(CLUE_IMPORT)
+    workspace = Path(workspace)
+    run_id = run_id or latest_run(workspace)
+    run_dir = workspace / "results" / f"run={run_id}"
+    hits_path = run_dir / "hits.parquet"
+    if not hits_path.exists():
+        raise InputError(f"审核结果 {run_id} 不存在", f"audit run {run_id} not found")
+    if session.get(AuditRun, run_id) is not None:
+        return {"run_id": run_id, "already_imported": True, "clues_created": 0, "clues_updated": 0, "hits": 0}
+    meta = json.loads((run_dir / "run.json").read_text("utf-8")) if (run_dir / "run.json").exists() else {}
+    sync_institutions(session, workspace)
+    rows = _grouped_hits(workspace, hits_path, meta)
+    rules = load_rules()
+    insts = {i.fixmedins_code: i for i in session.execute(select(Institution)).scalars()}
+    existing = {
+        (c.rule_id, c.fixmedins_code, c.period): c
+        for c in session.execute(select(Clue).where(Clue.source == "rule")).scalars()
+    }
+    seen = {
+        (h.clue_id, h.mdtrt_id, h.bkkp_sn, h.hilist_code)
+        for h in session.execute(
+            select(ClueHit.clue_id, ClueHit.mdtrt_id, ClueHit.bkkp_sn, ClueHit.hilist_code)
+        ).all()
+    }
+    created, updated, n_hits = [], 0, 0
+    now, day = utcnow(), today()
+    for (rule_id, inst_code, period), hits in rows.items():
+        rule = rules.rules.get(rule_id)
+        inst = insts.get(inst_code)
+        clue = existing.get((rule_id, inst_code, period))
+        if clue is not None and clue.status != "pending_initial":
+            continue  # already in work: a new run does not change what officers are looking at
+        if clue is None:
+            clue = Clue(
+                source="rule", run_id=run_id, rule_id=rule_id, rule_version=rule.version if rule else "",
+                rule_name=rule.name_zh if rule else rule_id, result_type=rule.result_type if rule else "",
+                fixmedins_code=inst_code, fixmedins_name=inst.name if inst else inst_code,
+                admdvs=inst.admdvs if inst else "", period=period, hits=0, amount=Decimal("0"),
+                status="pending_initial", step_started=day, due_date=due_date_for("flag", "pending_initial", day),
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            session.add(clue)
+            session.flush()
+            created.append(clue)
+        else:
+            updated += 1
+        for h in hits:
+            key = (clue.id, h["mdtrt_id"], h["bkkp_sn"], h["hilist_code"])
+            if key in seen:
+                continue
+            seen.add(key)
+            session.add(ClueHit(clue_id=clue.id, run_id=run_id, **h))
+            clue.hits += 1
+            clue.amount = money(clue.amount) + money(h["amount"])
+            n_hits += 1
+    session.add(AuditRun(run_id=run_id, workspace=str(workspace.resolve()), ruleset_version=meta.get("ruleset_version", ""),
+                         imported_at=now, hits=n_hits, clues_created=len(created)))  # fmt: skip
+    session.flush()
+    record.append(session, actor.username if actor else "system", "clue.import", "run", run_id,
+                  {"clues_created": [c.id for c in created], "clues_updated": updated, "hits": n_hits})  # fmt: skip
+    return {"run_id": run_id, "already_imported": False, "clues_created": len(created), "clues_updated": updated,
+            "hits": n_hits}  # fmt: skip
+
+
+def _grouped_hits(workspace: Path, hits_path: Path, meta: dict) -> dict[tuple[str, str, str], list[dict]]:
+    """Hits with their period (visit month; else the first fee line's month; else the run's month)."""
+    run_month = str(meta.get("started", ""))[:7] or dt.date.today().strftime("%Y-%m")
+    store = Store(workspace)
+    con = store.connect() if store.root.exists() else duckdb.connect()
+    try:
+        has_visits = bool(store.data_files("mdtrt_d")) if store.root.exists() else False
+        has_fees = bool(store.data_files("fee_list_d")) if store.root.exists() else False
+        visit = (
+            "LEFT JOIN (SELECT mdtrt_id, min(begntime) AS t FROM mdtrt_d GROUP BY 1) v ON v.mdtrt_id = h.mdtrt_id"
+            if has_visits
+            else "LEFT JOIN (SELECT NULL AS mdtrt_id, NULL::TIMESTAMP AS t) v ON false"
+        )
+        fee = (
+            "LEFT JOIN (SELECT bkkp_sn, min(fee_ocur_time) AS t FROM fee_list_d GROUP BY 1) f "
+            "ON f.bkkp_sn = h.bkkp_sn[1]"
+            if has_fees
+            else "LEFT JOIN (SELECT NULL AS bkkp_sn, NULL::TIMESTAMP AS t) f ON false"
+        )
+        sql = f"""
+            SELECT h.rule_id, h.fixmedins_code,
+                   coalesce(strftime(CAST(v.t AS TIMESTAMP), '%Y-%m'), strftime(CAST(f.t AS TIMESTAMP), '%Y-%m'),
+                            {literal(run_month)}) AS period,
+                   coalesce(h.mdtrt_id, ''), coalesce(h.setl_id, ''), coalesce(h.psn_no, ''),
+                   coalesce(array_to_string(h.bkkp_sn, ';'), ''), coalesce(h.hilist_code, ''),
+                   coalesce(h.amount, 0), coalesce(h.evidence_zh, ''), coalesce(h.kp_id, '')
+            FROM read_parquet({literal(str(hits_path))}) h {visit} {fee}
+            ORDER BY 1, 2, 3, 4, 7
+        """
+        out: dict[tuple[str, str, str], list[dict]] = {}
+        for r in con.execute(sql).fetchall():
+            out.setdefault((r[0], r[1] or "", r[2]), []).append(
+                {
+                    "mdtrt_id": r[3],
+                    "setl_id": r[4],
+                    "psn_no": r[5],
+                    "bkkp_sn": r[6],
+                    "hilist_code": r[7],
+                    "amount": money(r[8]),
+                    "evidence_zh": r[9],
+                    "kp_id": r[10],
+                }
+            )
+        return out
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    cond = scope_filter(actor, Clue.admdvs, Clue.fixmedins_code)
+    if actor.role == "hospital":
+        cond = and_(cond, Clue.notified.is_(True))
+    return cond
+
+
+def _load(session: Session, actor: Actor, clue_id: int, *, for_update: bool = False) -> Clue:
+    actor.require(CLUE_VIEW)
+    stmt = select(Clue).where(Clue.id == int(clue_id))
+    if for_update:
+        stmt = stmt.with_for_update()
+    clue = session.execute(stmt).scalar_one_or_none()
+    if clue is None:
+        raise not_found("线索", "clue", clue_id)
+    require_sees(actor, clue.admdvs, clue.fixmedins_code, "该线索", "this clue")
+    if actor.role == "hospital" and not clue.notified:
+        raise not_found(
+            "线索", "clue", clue_id
+        )  # not yet told to the institution: it does not exist for them
+    return clue
+
+
+def _item(clue: Clue, day: dt.date | None = None) -> dict:
+    day = day or today()
+    final = clue.status in wf.FLAG_FLOW.final
+    return {
+        "id": clue.id,
+        "source": clue.source,
+        "rule_id": clue.rule_id,
+        "rule_name": clue.rule_name,
+        "rule_version": clue.rule_version,
+        "fixmedins_code": clue.fixmedins_code,
+        "fixmedins_name": clue.fixmedins_name,
+        "admdvs": clue.admdvs,
+        "period": clue.period,
+        "hits": clue.hits,
+        "amount": str(money(clue.amount)),
+        "confirmed_amount": None if clue.confirmed_amount is None else str(money(clue.confirmed_amount)),
+        "status": clue.status,
+        "status_zh": wf.FLAG_STATES.get(clue.status, clue.status),
+        "result_type": clue.result_type,
+        "due_date": None if final or clue.due_date is None else clue.due_date.isoformat(),
+        "overdue": bool(not final and clue.due_date and clue.due_date < day),
+        "warning": "" if final else flag_warning(clue.due_date, day),
+        "version": clue.version,
+    }
+
+
+def list_clues(session: Session, actor: Actor, *, status: str | None = None, rule_id: str | None = None,
+               fixmedins_code: str | None = None, admdvs: str | None = None, month: str | None = None,
+               q: str | None = None, overdue: bool | None = None, page: int = 1, size: int = 20) -> dict:  # fmt: skip
+    actor.require(CLUE_VIEW)
+    page, size = max(int(page), 1), min(max(int(size), 1), 500)
+    conds = [_visible(actor)]
+    if status:
+        conds.append(Clue.status == status)
+    if rule_id:
+        conds.append(Clue.rule_id == rule_id)
+    if fixmedins_code:
+        conds.append(Clue.fixmedins_code == fixmedins_code)
+    if admdvs:
+        conds.append(Clue.admdvs.startswith(admdvs, autoescape=True))
+    if month:
+        conds.append(Clue.period == month)
+    if q:
+        like = f"%{q.strip()}%"
+        conds.append(or_(Clue.rule_name.like(like), Clue.fixmedins_name.like(like), Clue.rule_id.like(like),
+                         Clue.fixmedins_code.like(like)))  # fmt: skip
+    if overdue:
+        conds.append(and_(Clue.due_date < today(), Clue.status.not_in(wf.FLAG_FLOW.final)))
+    where = and_(*conds)
+    total = session.execute(select(func.count()).select_from(Clue).where(where)).scalar_one()
+    rows = session.execute(
+        select(Clue).where(where).order_by(Clue.amount.desc(), Clue.id).offset((page - 1) * size).limit(size)
+    ).scalars()
+    day = today()
+    return {"items": [_item(c, day) for c in rows], "total": total, "page": page, "size": size}
+
+
+def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | None = None) -> dict:
+    from fundguard.rules import load_rules
+
+    clue = _load(session, actor, clue_id)
+    out = _item(clue)
+    rule = load_rules().rules.get(clue.rule_id)
+    out.update(
+        legal_basis=rule.legal_basis if rule else "",
+        knowledge_source=rule.knowledge_source if rule else "",
+        suggested_handling=rule.suggested_handling if rule else "",
+        description=clue.description,
+        department=clue.department,
+        evidence=_evidence(session, actor, clue, workspace),
+        events=[
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "action_zh": _action_zh(e.action),
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "comment": e.comment,
+                "fields": json.loads(e.fields_json or "{}"),
+            }
+            for e in session.execute(
+                select(ClueEvent).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
+            ).scalars()
+        ],
+        appeals=_appeals(session, clue.id),
+        case_id=session.execute(select(Case.id).where(Case.clue_id == clue.id)).scalars().first(),
+        measures=[
+            {
+                "code": m.code,
+                "name_zh": m.name_zh,
+                "amount": None if m.amount is None else str(m.amount),
+                "at": m.at.isoformat(),
+                "by": m.by,
+            }
+            for m in session.execute(select(Measure).where(Measure.clue_id == clue.id)).scalars()
+        ],
+        actions=_actions(clue, actor),
+    )
+    return out
+
+
+def _action_zh(action: str) -> str:
+    ts = wf.FLAG_FLOW.by_action(action)
+    return ts[0].label_zh if ts else {"import": "导入", "transfer_accepted": "接收移交"}.get(action, action)
+
+
+def _actions(clue: Clue, actor: Actor) -> list[dict]:
+    if actor.role == "hospital":
+        if not actor.can(CLUE_APPEAL):
+            return []
+    elif not actor.can(CLUE_REVIEW):
+        return []
+    acts = wf.allowed_actions(wf.FLAG_FLOW, clue.status, actor.role)
+    if not actor.can(CLUE_TRANSFER):
+        acts = [a for a in acts if a["action"] != "transfer"]
+    if not actor.can(AGREEMENT):
+        acts = [a for a in acts if a["action"] != "agreement"]
+    return acts
+
+
+def _appeals(session: Session, clue_id: int) -> list[dict]:
+    out = []
+    for a in session.execute(select(Appeal).where(Appeal.clue_id == clue_id).order_by(Appeal.id)).scalars():
+        files = session.execute(
+            select(AppealFile.id, AppealFile.filename, AppealFile.size).where(AppealFile.appeal_id == a.id)
+        ).all()
+        out.append({"id": a.id, "at": a.at.isoformat(), "by": a.by, "reason": a.reason,
+                    "files": [{"id": f.id, "filename": f.filename, "size": f.size} for f in files]})  # fmt: skip
+    return out
+
+
+def _workspace_of(session: Session, clue: Clue, workspace: Path | None) -> Path | None:
+    if workspace is not None:
+        return Path(workspace)
+    if clue.run_id:
+        run = session.get(AuditRun, clue.run_id)
+        if run and run.workspace:
+            return Path(run.workspace)
+    return None
+
+
+def _evidence(session: Session, actor: Actor, clue: Clue, workspace: Path | None) -> list[dict]:
+    hits = (
+        session.execute(
+            select(ClueHit)
+            .where(ClueHit.clue_id == clue.id)
+            .order_by(ClueHit.amount.desc(), ClueHit.id)
+            .limit(MAX_EVIDENCE)
+        )
+        .scalars()
+        .all()
+    )
+    if not hits:
+        return []
+    lines: dict[str, tuple] = {}
+    names: dict[str, str] = {}
+    ws = _workspace_of(session, clue, workspace)
+    store = Store(ws) if ws else None
+    if store is not None and store.root.exists():
+        sns = sorted({sn for h in hits for sn in h.bkkp_sn.split(";") if sn})
+        psns = sorted({h.psn_no for h in hits if h.psn_no})
+        con = store.connect()
+        try:
+            if sns and store.data_files("fee_list_d"):
+                lines = {
+                    r[0]: r[1:]
+                    for r in con.execute(
+                        "SELECT bkkp_sn, hilist_name, CAST(fee_ocur_time AS VARCHAR), det_item_fee_sumamt "
+                        "FROM fee_list_d WHERE bkkp_sn IN (SELECT unnest(?))",
+                        [sns],
+                    ).fetchall()
+                }
+            if psns and store.data_files("psn_info_b"):
+                names = dict(
+                    con.execute(
+                        "SELECT psn_no, any_value(psn_name) FROM psn_info_b WHERE psn_no IN (SELECT unnest(?)) GROUP BY 1",
+                        [psns],
+                    ).fetchall()
+                )
+        finally:
+            con.close()
+    out = []
+    for h in hits:
+        sns = [s for s in h.bkkp_sn.split(";") if s]
+        first = next((lines[s] for s in sns if s in lines), None)
+        times = sorted(lines[s][1] for s in sns if s in lines and lines[s][1])
+        psn_no, psn_name = h.psn_no, names.get(h.psn_no, "")
+        if actor.masked:
+            psn_no, psn_name = mask_id(psn_no), mask_name(psn_name)
+        out.append({"mdtrt_id": h.mdtrt_id, "setl_id": h.setl_id, "bkkp_sn": sns, "psn_no": psn_no,
+                    "psn_name": psn_name, "hilist_code": h.hilist_code, "item_name": first[0] if first else "",
+                    "fee_ocur_time": times[0] if times else "", "amount": str(h.amount),
+                    "evidence_zh": h.evidence_zh, "kp_id": h.kp_id})  # fmt: skip
+    return out
+
+
+# ---------------------------------------------------------------- acting
+
+
+def _check_version(clue: Clue, version: int) -> None:
+    if int(version) != clue.version:
+        raise StaleVersion(
+            f"线索已被他人修改（当前版本 {clue.version}，您提交的是 {version}），请刷新后重试",
+            f"clue changed meanwhile (version {clue.version}, you sent {version}); reload and retry",
+        )
+
+
+def transition(session: Session, actor: Actor, clue: Clue, action: str, fields: dict[str, Any], *,
+               role: str | None = None, ctx: dict | None = None) -> tuple[str, dict]:  # fmt: skip
+    """Apply one flag-flow action to ``clue`` (event + record entry, version bumped on flush)."""
+    try:
+        target, values, _t = wf.apply(
+            wf.FLAG_FLOW, clue.status, action, role or actor.role, fields, ctx or {}
+        )
+    except wf.InvalidTransition as e:
+        raise InvalidTransition(e.zh, e.en) from None
+    before = clue.status
+    day = today()
+    if target != before:
+        clue.status = target
+        clue.step_started = day
+        clue.due_date = due_date_for("flag", target, day)
+    clue.updated_at = utcnow()
+    comment = str(values.get("comment", "") or fields.get("comment", "") or "")
+    stored = {
+        k: (str(v) if isinstance(v, Decimal | dt.date) else v) for k, v in values.items() if k != "comment"
+    }
+    session.add(ClueEvent(clue_id=clue.id, actor=actor.username, action=action, from_status=before,
+                          to_status=target, comment=comment, fields_json=json.dumps(stored, ensure_ascii=False)))  # fmt: skip
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(
+            "线索已被他人修改，请刷新后重试", "clue changed meanwhile; reload and retry"
+        ) from None
+    record.append(session, actor.username, "clue.action", "clue", clue.id,
+                  {"action": action, "from": before, "to": target, "comment": comment, "fields": stored,
+                   "version": clue.version})  # fmt: skip
+    return target, values
+
+
+def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, version: int, comment: str = "",
+                **fields: Any) -> dict:  # fmt: skip
+    """One step of the flagged-item flow; returns the updated clue (as ``get_clue``)."""
+    if action == "appeal":
+        return submit_appeal(session, actor, clue_id, version, str(fields.get("reason") or comment), [])
+    if action == "open_case":
+        from fundguard.service import cases
+
+        cases.open_case(session, actor, clue_id, version)
+        return get_clue(session, actor, clue_id)
+    clue = _load(session, actor, clue_id, for_update=True)
+    actor.require(CLUE_APPEAL if actor.role == "hospital" else CLUE_REVIEW)
+    if action == "transfer":
+        actor.require(CLUE_TRANSFER)
+    if action == "agreement":
+        actor.require(AGREEMENT)
+    _check_version(clue, version)
+    fields = {**fields, "comment": comment}
+    ctx = {"appeal_overdue": bool(clue.due_date and clue.due_date < today())}
+    _target, values = transition(session, actor, clue, action, fields, ctx=ctx)
+    if action == "verify_confirm":
+        clue.confirmed_amount = money(values["confirmed_amount"])
+    elif action == "review_confirm":
+        clue.notified = True
+    elif action == "appeal_uphold":
+        clue.overturned = True
+    elif action == "agreement":
+        _agreement(session, actor, clue, values)
+    elif action == "transfer":
+        _transfer(session, actor, clue, values)
+    session.flush()
+    return get_clue(session, actor, clue.id)
+
+
+def _agreement(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
+    """协议处理 on a confirmed clue: the measures, and money recovered into the fund's account."""
+    from fundguard.supervision.penalties import MEASURES
+
+    by_zh = {v: k for k, v in MEASURES.items()}
+    codes = []
+    for m in values.get("measures") or []:
+        code = m if m in MEASURES else by_zh.get(m)
+        if code is None:
+            raise ValidationFailed(f"未知的协议处理措施：{m}（可用：{'、'.join(MEASURES.values())}）",
+                                   f"unknown agreement measure {m} (known: {', '.join(MEASURES)})")  # fmt: skip
+        codes.append(code)
+    recovered = values.get("recovered_amount")
+    for code in codes:
+        session.add(Measure(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs, code=code,
+                            name_zh=MEASURES[code], amount=recovered if recovered and "追回" in MEASURES[code] else None,
+                            detail=str(values.get("comment") or ""), by=actor.username))  # fmt: skip
+    if recovered:
+        session.add(FundRefund(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs,
+                               amount=money(recovered), paid_on=today(), recorded_by=actor.username))  # fmt: skip
+
+
+def _transfer(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
+    to_admdvs = str(values["to_admdvs"]).strip()
+    if len(to_admdvs) != 6 or not to_admdvs.isdigit():
+        raise ValidationFailed(
+            f"接收区划 {to_admdvs} 应为 6 位数字", f"to_admdvs {to_admdvs} must be 6 digits"
+        )
+    session.add(ClueTransfer(clue_id=clue.id, from_admdvs=clue.admdvs, to_admdvs=to_admdvs,
+                             from_department=clue.department, to_department=str(values["to_department"]),
+                             reason=str(values.get("comment") or ""), status="sent", sent_by=actor.username))  # fmt: skip
+
+
+def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, str]:
+    """Accept PDF/JPG/PNG up to 10 MB whose content matches the extension; returns (safe name, content type)."""
+    name = Path(filename or "").name.replace("\x00", "")[:200]
+    ext = Path(name).suffix.lower()
+    if ext not in UPLOAD_TYPES:
+        raise BadUpload(f"不支持的文件类型：{name or '（无文件名）'}，仅接受 PDF、JPG、PNG",
+                        f"unsupported file type: {name or '(no name)'}; only PDF, JPG, PNG")  # fmt: skip
+    if len(data) > MAX_FILE_BYTES:
+        raise BadUpload(f"文件 {name} 超过 10 MB", f"file {name} is larger than 10 MB", too_large=True)
+    declared, magics = UPLOAD_TYPES[ext]
+    ct = (content_type or "").split(";")[0].strip().lower()
+    if ct not in ("", "application/octet-stream", declared) or not any(data.startswith(m) for m in magics):
+        raise BadUpload(f"文件 {name} 的内容不是有效的 {ext[1:].upper()} 文件",
+                        f"file {name} is not a valid {ext[1:].upper()} file")  # fmt: skip
+    return name, declared
+
+
+def submit_appeal(session: Session, actor: Actor, clue_id: int, version: int, reason: str,
+                  files: list[tuple[str, str, bytes]]) -> dict:  # fmt: skip
+    """The institution's 申诉 with evidence files (PDF/JPG/PNG ≤ 10 MB each, at most 10)."""
+    clue = _load(session, actor, clue_id, for_update=True)
+    actor.require(CLUE_APPEAL)
+    _check_version(clue, version)
+    if len(files) > MAX_FILES:
+        raise BadUpload(f"一次最多上传 {MAX_FILES} 个文件", f"at most {MAX_FILES} files", too_large=True)
+    checked = [(*check_upload(n, ct, data), data) for n, ct, data in files]
+    if not (reason or "").strip():
+        raise ValidationFailed("申诉理由不能为空", "the appeal needs a reason")
+    transition(session, actor, clue, "appeal", {"reason": reason, "comment": reason})
+    appeal = Appeal(clue_id=clue.id, by=actor.username, reason=reason.strip())
+    session.add(appeal)
+    session.flush()
+    for name, ct, data in checked:
+        session.add(AppealFile(appeal_id=appeal.id, filename=name, content_type=ct, size=len(data),
+                               sha256=hashlib.sha256(data).hexdigest(), data=data))  # fmt: skip
+    session.flush()
+    record.append(session, actor.username, "clue.appeal", "clue", clue.id,
+                  {"appeal_id": appeal.id, "files": [{"name": n, "sha256": hashlib.sha256(d).hexdigest()}
+                                                     for n, _c, d in checked]})  # fmt: skip
+    return get_clue(session, actor, clue.id)
+
+
+def appeal_file(session: Session, actor: Actor, file_id: int) -> tuple[str, str, bytes]:
+    f = session.get(AppealFile, int(file_id))
+    if f is None:
+        raise not_found("申诉材料", "appeal file", file_id)
+    appeal = session.get(Appeal, f.appeal_id)
+    _load(session, actor, appeal.clue_id)  # scope check
+    return f.filename, f.content_type, f.data
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def dashboard(session: Session, actor: Actor) -> dict:
+    actor.require(CLUE_VIEW)
+    vis = _visible(actor)
+    day = today()
+    open_clue = and_(Clue.status.not_in(wf.FLAG_FLOW.final), Clue.due_date < day)
+    n, amount, confirmed, overdue = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Clue.amount), 0),
+            func.coalesce(func.sum(Clue.confirmed_amount), 0),
+            func.coalesce(func.sum(case((open_clue, 1), else_=0)), 0),
+        ).where(vis)
+    ).one()
+    case_scope = scope_filter(actor, Case.admdvs, Case.fixmedins_code)
+    cases_open, cases_overdue = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Case.deadline < day, 1), else_=0)), 0)).where(
+            case_scope, Case.status != "closed"
+        )
+    ).one()
+    recovered = session.execute(
+        select(func.coalesce(func.sum(FundRefund.amount), 0)).where(
+            scope_filter(actor, FundRefund.admdvs, FundRefund.fixmedins_code)
+        )
+    ).scalar_one()
+    fines = session.execute(
+        select(func.coalesce(func.sum(TreasuryFine.amount), 0)).where(
+            scope_filter(actor, TreasuryFine.admdvs, TreasuryFine.fixmedins_code)
+        )
+    ).scalar_one()
+    if actor.role == "hospital":
+        cases_open = cases_overdue = 0
+        fines = 0
+    fen = lambda v: str(money(v or 0))  # noqa: E731 — sum/coalesce of a Money column are typed Money (yuan)
+    by_rule = session.execute(
+        select(Clue.rule_id, func.max(Clue.rule_name), func.count(), func.sum(Clue.amount))
+        .where(vis).group_by(Clue.rule_id).order_by(func.sum(Clue.amount).desc())
+    ).all()  # fmt: skip
+    by_region = session.execute(
+        select(Clue.admdvs, func.count(), func.sum(Clue.amount))
+        .where(vis)
+        .group_by(Clue.admdvs)
+        .order_by(Clue.admdvs)
+    ).all()
+    names = dict(session.execute(select(Region.code, Region.name)).all())
+    refunds_by_month = dict(
+        session.execute(
+            select(Clue.period, func.sum(FundRefund.amount))
+            .join(Case, Case.id == FundRefund.case_id, isouter=True)
+            .join(Clue, Clue.id == func.coalesce(FundRefund.clue_id, Case.clue_id))
+            .where(vis)
+            .group_by(Clue.period)
+        ).all()
+    )
+    by_month = session.execute(
+        select(Clue.period, func.count(), func.sum(Clue.amount))
+        .where(vis)
+        .group_by(Clue.period)
+        .order_by(Clue.period)
+    ).all()
+    return {
+        "totals": {
+            "clues": n,
+            "amount_at_issue": fen(amount),
+            "confirmed_amount": fen(confirmed),
+            "recovered": fen(recovered),
+            "fines": fen(fines),
+            "cases_open": cases_open,
+            "overdue": int(overdue) + int(cases_overdue),
+        },
+        "by_rule": [{"rule_id": r, "rule_name": nm, "count": c, "amount": fen(a)} for r, nm, c, a in by_rule],
+        "by_region": [
+            {"admdvs": r, "name": names.get(r, r), "count": c, "amount": fen(a)} for r, c, a in by_region
+        ],
+        "by_month": [
+            {"month": m, "count": c, "amount": fen(a), "recovered": fen(refunds_by_month.get(m))}
+            for m, c, a in by_month
+        ],
+    }

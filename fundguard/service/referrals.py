@@ -1,0 +1,222 @@
+"""Referrals (移送) to 公安 / 纪检监察 / 卫生健康 / 市场监管 with approval, receipts and time limits, and clue
+transfers (移交/转办) in and out between departments and regions.
+
+Police referrals follow 《行政执法机关移送涉嫌犯罪案件的规定》: the head decides within 3 days, the file goes
+within 24 hours of approval, the police decide within 3 days (limits from ``supervision.deadlines``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from fundguard.service import record
+from fundguard.service.errors import InvalidTransition, StaleVersion, ValidationFailed, not_found
+from fundguard.service.models import Case, Clue, ClueTransfer, Referral, utcnow
+from fundguard.service.scope import Actor, region_prefix, require_sees, scope_filter, sees
+from fundguard.service.timing import limits, step_due
+from fundguard.supervision import workflow as wf
+from fundguard.supervision.roles import CLUE_TRANSFER, CLUE_VIEW, REFERRAL
+
+
+def _datetime_due(start: dt.datetime, step: str) -> dt.datetime:
+    st = limits().step(step)
+    if st.unit == "hour":
+        return start + dt.timedelta(hours=st.amount)
+    d = step_due(start.date(), step)
+    return dt.datetime.combine(d, dt.time(23, 59, 59), tzinfo=dt.UTC)
+
+
+def _item(r: Referral) -> dict:
+    now = utcnow()
+    final = r.status in wf.REFERRAL_FLOW.final
+    return {
+        "id": r.id, "case_id": r.case_id, "clue_id": r.clue_id, "fixmedins_code": r.fixmedins_code,
+        "admdvs": r.admdvs, "target": r.target, "reason": r.reason, "status": r.status,
+        "status_zh": wf.REFERRAL_STATES.get(r.status, r.status), "created_at": r.created_at.isoformat(),
+        "approved_at": r.approved_at.isoformat() if r.approved_at else None,
+        "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        "due_at": None if final or not r.due_at else r.due_at.isoformat(),
+        "overdue": bool(not final and r.due_at and r.due_at < now),
+        "receipt_no": r.receipt_no, "receipt_by": r.receipt_by,
+        "receipt_at": r.receipt_at.isoformat() if r.receipt_at else None, "outcome": r.outcome,
+        "version": r.version,
+        "actions": [],
+    }  # fmt: skip
+
+
+def create_referral(session: Session, actor: Actor, *, target: str, reason: str, case_id: int | None = None,
+                    clue_id: int | None = None) -> dict:  # fmt: skip
+    """A referral awaiting the head's approval (3 days), from a case or a clue the actor can see."""
+    actor.require(REFERRAL)
+    if target not in wf.REFERRAL_TARGETS:
+        raise ValidationFailed(
+            f"移送对象应为 {'、'.join(wf.REFERRAL_TARGETS)} 之一",
+            f"target must be one of {wf.REFERRAL_TARGETS}",
+        )
+    if not (reason or "").strip():
+        raise ValidationFailed("移送理由不能为空", "a referral needs a reason")
+    if case_id is not None:
+        owner = session.get(Case, int(case_id))
+        if owner is None:
+            raise not_found("案件", "case", case_id)
+        clue_id = owner.clue_id
+    elif clue_id is not None:
+        owner = session.get(Clue, int(clue_id))
+        if owner is None:
+            raise not_found("线索", "clue", clue_id)
+    else:
+        raise ValidationFailed("须指定案件或线索", "give a case or a clue")
+    require_sees(actor, owner.admdvs, owner.fixmedins_code, "该案件或线索", "this case or clue")
+    now = utcnow()
+    r = Referral(case_id=case_id, clue_id=clue_id, fixmedins_code=owner.fixmedins_code, admdvs=owner.admdvs,
+                 target=target, reason=reason.strip(), status="pending_approval", created_at=now,
+                 due_at=_datetime_due(now, "referral_head_decision"), created_by=actor.username)  # fmt: skip
+    session.add(r)
+    session.flush()
+    record.append(session, actor.username, "referral.create", "referral", r.id,
+                  {"target": target, "case_id": case_id, "clue_id": clue_id, "reason": r.reason})  # fmt: skip
+    return get_referral(session, actor, r.id)
+
+
+def get_referral(session: Session, actor: Actor, referral_id: int) -> dict:
+    actor.require(REFERRAL)
+    r = session.get(Referral, int(referral_id))
+    if r is None:
+        raise not_found("移送", "referral", referral_id)
+    require_sees(actor, r.admdvs, r.fixmedins_code, "该移送", "this referral")
+    out = _item(r)
+    out["actions"] = wf.allowed_actions(wf.REFERRAL_FLOW, r.status, actor.role)
+    return out
+
+
+def list_referrals(
+    session: Session, actor: Actor, *, status: str | None = None, page: int = 1, size: int = 20
+) -> dict:
+    actor.require(REFERRAL)
+    page, size = max(int(page), 1), min(max(int(size), 1), 500)
+    conds = [scope_filter(actor, Referral.admdvs, Referral.fixmedins_code)]
+    if status:
+        conds.append(Referral.status == status)
+    where = and_(*conds)
+    total = session.execute(select(func.count()).select_from(Referral).where(where)).scalar_one()
+    rows = session.execute(
+        select(Referral).where(where).order_by(Referral.id.desc()).offset((page - 1) * size).limit(size)
+    ).scalars()
+    return {"items": [_item(r) for r in rows], "total": total, "page": page, "size": size}
+
+
+def act_on_referral(
+    session: Session, actor: Actor, referral_id: int, action: str, version: int, **fields: Any
+) -> dict:
+    """approve / reject / send / receipt / accept / decline / request_reconsideration."""
+    actor.require(REFERRAL)
+    r = session.execute(
+        select(Referral).where(Referral.id == int(referral_id)).with_for_update()
+    ).scalar_one_or_none()
+    if r is None:
+        raise not_found("移送", "referral", referral_id)
+    require_sees(actor, r.admdvs, r.fixmedins_code, "该移送", "this referral")
+    if int(version) != r.version:
+        raise StaleVersion(
+            "移送记录已被他人修改，请刷新后重试", "referral changed meanwhile; reload and retry"
+        )
+    try:
+        target, values, _t = wf.apply(wf.REFERRAL_FLOW, r.status, action, actor.role, fields)
+    except wf.InvalidTransition as e:
+        raise InvalidTransition(e.zh, e.en) from None
+    now = utcnow()
+    before = r.status
+    r.status = target
+    if action == "approve":
+        r.approved_at = now
+        r.due_at = (
+            now + dt.timedelta(hours=limits().step("referral_transfer").amount)
+            if r.target == "公安"
+            else None
+        )
+    elif action == "send":
+        r.sent_at = now
+        r.due_at = _datetime_due(now, "police_review") if r.target == "公安" else None
+    elif action == "receipt":
+        r.receipt_no, r.receipt_by, r.receipt_at = values["receipt_no"], values["receipt_by"], now
+    elif action in ("accept", "decline"):
+        r.outcome = values["outcome"]
+        r.due_at = _datetime_due(now, "referral_reconsideration_request") if action == "decline" else None
+    elif action == "request_reconsideration":
+        r.due_at = _datetime_due(now, "police_reconsideration_answer")
+    elif action == "reject":
+        r.outcome, r.due_at = values["comment"], None
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(
+            "移送记录已被他人修改，请刷新后重试", "referral changed meanwhile; reload and retry"
+        ) from None
+    record.append(session, actor.username, "referral.update", "referral", r.id,
+                  {"action": action, "from": before, "to": target,
+                   "fields": {k: str(v) for k, v in values.items()}})  # fmt: skip
+    return get_referral(session, actor, r.id)
+
+
+# ---------------------------------------------------------------- clue transfers
+
+
+def _transfer_item(t: ClueTransfer, clue: Clue | None) -> dict:
+    return {
+        "id": t.id, "clue_id": t.clue_id, "from_admdvs": t.from_admdvs, "to_admdvs": t.to_admdvs,
+        "from_department": t.from_department, "to_department": t.to_department, "reason": t.reason,
+        "status": t.status, "sent_at": t.sent_at.isoformat(), "sent_by": t.sent_by,
+        "answered_at": t.answered_at.isoformat() if t.answered_at else None, "answered_by": t.answered_by,
+        "clue": None if clue is None else {"rule_name": clue.rule_name, "fixmedins_name": clue.fixmedins_name,
+                                           "period": clue.period, "amount": str(clue.amount)},
+    }  # fmt: skip
+
+
+def list_transfers(session: Session, actor: Actor, direction: str = "in") -> list[dict]:
+    """Transfers into the actor's region (``in``) or out of it (``out``)."""
+    actor.require(CLUE_VIEW)
+    if actor.role == "hospital":
+        return []
+    col = ClueTransfer.to_admdvs if direction == "in" else ClueTransfer.from_admdvs
+    rows = session.execute(
+        select(ClueTransfer, Clue)
+        .join(Clue, Clue.id == ClueTransfer.clue_id)
+        .where(or_(col.startswith(region_prefix(actor.admdvs), autoescape=True)))
+        .order_by(ClueTransfer.id.desc())
+    ).all()
+    return [_transfer_item(t, c) for t, c in rows]
+
+
+def answer_transfer(
+    session: Session, actor: Actor, transfer_id: int, accept: bool, comment: str = ""
+) -> dict:
+    """The receiver accepts (the clue moves to its region and department, back to 待初审) or returns it."""
+    from fundguard.service import clues
+
+    actor.require(CLUE_TRANSFER)
+    t = session.get(ClueTransfer, int(transfer_id))
+    if t is None:
+        raise not_found("移交", "transfer", transfer_id)
+    if not t.to_admdvs.startswith(region_prefix(actor.admdvs)):
+        raise InvalidTransition(
+            "只有接收地区的监管员可以答复移交", "only the receiving region can answer a transfer"
+        )
+    if t.status != "sent":
+        raise InvalidTransition("该移交已答复", "this transfer was already answered")
+    clue = session.get(Clue, t.clue_id)
+    t.status = "accepted" if accept else "returned"
+    t.answered_at, t.answered_by = utcnow(), actor.username
+    if accept:
+        clue.admdvs, clue.department = t.to_admdvs, t.to_department
+    clues.transition(session, actor, clue, "transfer_accepted" if accept else "transfer_returned",
+                     {"comment": comment}, role="system")  # fmt: skip
+    record.append(session, actor.username, "clue.transfer_answer", "transfer", t.id,
+                  {"clue_id": clue.id, "accepted": accept, "comment": comment})  # fmt: skip
+    out = _transfer_item(t, clue)
+    out["clue_visible"] = sees(actor, clue.admdvs, clue.fixmedins_code)
+    return out
