@@ -83,7 +83,7 @@ lines AS (
         l.hilist_code, l.hilist_name, l.list_type, l.med_chrgitm_type,
         COALESCE(NULLIF(l.chrgitm_lv, ''), cat.chrgitm_lv) AS chrgitm_lv,
         cat.hilist_code IS NOT NULL AS in_catalogue,
-        l.cnt, l.pric, COALESCE(l.pric_uplmt_amt, cat.pric_uplmt_amt) AS pric_uplmt_amt,
+        l.cnt, l.pric, l.prd_days, COALESCE(l.pric_uplmt_amt, cat.pric_uplmt_amt) AS pric_uplmt_amt,
         cat.pric_uplmt_amt AS catalogue_pric_uplmt_amt,
         l.det_item_fee_sumamt, l.inscp_amt, l.fulamt_ownpay_amt, l.tcmdrug_used_way,
         l.bilg_dept_codg, l.bilg_dept_name,

@@ -184,9 +184,17 @@ FROM over x JOIN detail d ON d.sn = x.bkkp_sn
     def _supply(self, rule: Rule) -> str:
         p = rule.params
         lim = float(p["max_value"])
-        days = "sum(COALESCE(f.prd_days, 0))"
+        days = "sum(COALESCE(l.prd_days, 0))"
         amount = f"sum(l.det_item_fee_sumamt) * ({days} - {lim}) / {days}"
+        group = "l.mdtrt_id, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn), l.hilist_code"
+        # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
+        lines = f"(SELECT l.* FROM {rule_lines(rule)} l WHERE {self._filter(rule)})"
         inner = f"""
+-- the prescriptions over the limit first, by sums alone: ordered line lists for all cost most
+WITH over AS (
+    SELECT l.mdtrt_id AS k1, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn) AS k2, l.hilist_code AS k3
+    FROM {lines} l GROUP BY {group} HAVING {days} > {lim}
+)
 SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, l.hilist_code AS hilist_code,
@@ -196,10 +204,10 @@ SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_
          || '条明细），用药周期' || CAST(CAST({days} AS DOUBLE) AS VARCHAR) || '天，超过限定的'
          || CAST({lim} AS VARCHAR) || '天，超量部分' || {money(amount)} || '元' || {source_note(rule)} AS evidence_zh,
        CAST(NULL AS VARCHAR) AS kp_id
-FROM {rule_lines(rule)} l
-JOIN (SELECT bkkp_sn, max(prd_days) AS prd_days FROM fee_list_d_valid GROUP BY bkkp_sn) f ON f.bkkp_sn = l.bkkp_sn
-WHERE {self._filter(rule)}
-GROUP BY l.mdtrt_id, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn), l.hilist_code
+FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
+    AND over.k2 IS NOT DISTINCT FROM COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn)
+    AND over.k3 IS NOT DISTINCT FROM l.hilist_code
+GROUP BY {group}
 HAVING {days} > {lim}
 """
         return hits(rule, inner)
