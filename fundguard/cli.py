@@ -5,6 +5,7 @@ This is the application layer: it may import every package of ``fundguard``; not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -496,6 +497,123 @@ def demo(
     except FundGuardError as err:
         raise _fail(err) from err
     console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="FUNDGUARD_DATABASE_URL",
+        help="监管服务数据库（默认工作区内 SQLite）Service database URL (default: SQLite in the workspace), "
+        "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/fundguard",
+    ),
+]
+
+service_app = typer.Typer(
+    help="监管服务数据库 The supervision service database: migrate, demo users, clues from audits.",
+    no_args_is_help=True,
+)
+app.add_typer(service_app, name="service")
+
+
+def _service_db(workspace: Path, database_url: str | None):
+    from fundguard.service.db import Database, migrate
+    from fundguard.service.db import database_url as default_url
+
+    url = database_url or default_url(workspace)
+    migrate(url)
+    return Database(url)
+
+
+def _print_users(users: list[dict]) -> None:
+    t = RichTable("用户名 username", "密码 password", "角色 role", "范围 scope")
+    for u in users:
+        t.add_row(u["username"], u["password"], u["role_zh"], u["scope"])
+    console.print(t)
+
+
+@service_app.command("init")
+def service_init(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
+    """建库/升级到最新结构 Create or migrate the service database to the latest schema."""
+    db = _service_db(workspace, database_url)
+    console.print(f"数据库已就绪 Database ready: {db.url.split('@')[-1]}")
+    db.dispose()
+
+
+@service_app.command("seed")
+def service_seed(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
+    """演示数据：区划、机构（取自数据仓）与各角色演示用户（打印密码）Demo regions, institutions and one user per role."""
+    from fundguard.service.seed import seed_demo
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            users = seed_demo(s, workspace)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    _print_users(users)
+
+
+@service_app.command("import")
+def service_import(
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="审核运行编号（默认最新）Audit run id (default: latest).")
+    ] = None,
+) -> None:
+    """把审核命中转为线索（机构×规则×月），可重复执行 Turn an audit run's hits into clues (idempotent)."""
+    from fundguard.service.clues import import_run
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            summary = import_run(s, workspace, run_id)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command("verify-log")
+def verify_log(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
+    """校验执法全过程记录的哈希链 Verify the hash chain of the enforcement record; exit 1 if tampered."""
+    from fundguard.service.db import database_url as default_url
+    from fundguard.service.record import verify_database
+
+    result = verify_database(database_url or default_url(workspace))
+    if result.get("ok"):
+        console.print(f"[green]记录完整 Record intact[/green]: {result.get('entries')} 条 entries")
+        return
+    console.print(
+        f"[red]记录被篡改 Record TAMPERED[/red]: {json.dumps(result, ensure_ascii=False, default=str)}"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="监听地址 Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 Port.")] = 8000,
+) -> None:
+    """启动监管工作台与接口 Serve the web workbench and the API (OpenAPI docs at /api/docs)."""
+    import uvicorn
+
+    from fundguard.api.app import create_app
+
+    try:
+        web = create_app(workspace, database_url)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    console.print(
+        f"工作台 Workbench: [bold]http://{host}:{port}/[/bold]  接口文档 API docs: http://{host}:{port}/api/docs"
+    )
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 def _quality(workspace: Path) -> dict[str, Path]:
