@@ -24,9 +24,10 @@ from fundguard.core.errors import FundGuardError, InputError
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
+from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
-from . import routes_admin, routes_auth, routes_cases, routes_clues
+from . import routes_admin, routes_auth, routes_cases, routes_clues, routes_referrals
 
 _HTTP_ZH = {
     400: ("bad_request", "请求无效"),
@@ -52,6 +53,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     def _service(_: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status)
+
+    @app.exception_handler(WorkflowInvalidTransition)
+    def _transition(_: Request, exc: WorkflowInvalidTransition) -> JSONResponse:
+        return JSONResponse(error_body("invalid_transition", exc.zh, exc.en), status_code=409)
 
     @app.exception_handler(InputError)
     def _input(_: Request, exc: InputError) -> JSONResponse:
@@ -128,7 +133,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.state.db = db
     _install_error_handlers(app)
 
-    for module in (routes_auth, routes_clues, routes_cases, routes_admin):
+    for module in (routes_auth, routes_clues, routes_cases, routes_referrals, routes_admin):
         app.include_router(module.router)
     audit_router = _optional_router("fundguard.api.audit")
     if audit_router is not None:

@@ -64,6 +64,7 @@ def list_clues(
     admdvs: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
     month: Month = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: Annotated[bool | None, Query(description="只看超期 / overdue only")] = None,
     page: PageQ = 1,
     size: SizeQ = 20,
 ) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def list_clues(
             admdvs=admdvs or None,
             month=month or None,
             q=q or None,
+            overdue=overdue,
             page=page,
             size=size,
         )
@@ -85,7 +87,7 @@ def list_clues(
 @router.get("/clues/{clue_id}", summary="线索详情 / clue detail")
 def get_clue(clue_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return clue_service.get_clue(s, actor, clue_id)
+        return clue_service.get_clue(s, actor, clue_id, workspace=ctx.workspace)
 
 
 @router.post("/clues/{clue_id}/actions", summary="线索办理 / act on a clue")

@@ -499,7 +499,7 @@ async function rulesPage() {
   page("规则成效", panel(null, table([
     { label: "规则编码", key: "rule_id" },
     { label: "规则名称", key: "rule_name" },
-    { label: "版本", key: "version" },
+    { label: "版本", key: "rule_version" },
     { label: "线索数", num: true, render: (r) => num(r.flags) },
     { label: "确认", num: true, render: (r) => num(r.confirmed) },
     { label: "申诉推翻", num: true, render: (r) => num(r.overturned) },

@@ -1,0 +1,422 @@
+"""The supervision API through HTTP, per role: what each can and cannot see or do; the full journey from a
+clue to a served decision with its documents; the institution's appeal with an upload; bad input → 4xx.
+
+Real app (``create_app``) over a real audited workspace and a migrated, seeded SQLite database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+
+from service_ws import ServiceWorkspace, build_service_workspace
+
+from fundguard.api.app import create_app
+from fundguard.service import auth as auth_service
+from fundguard.service.db import Database
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(scope="module")
+def sw(tmp_path_factory: pytest.TempPathFactory) -> ServiceWorkspace:
+    return build_service_workspace(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="module")
+def client(sw: ServiceWorkspace) -> Iterator[TestClient]:
+    with TestClient(create_app(sw.workspace, sw.database_url)) as c:
+        yield c
+
+
+def login(client: TestClient, username: str, password: str) -> dict[str, str]:
+    r = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture(scope="module")
+def as_role(client: TestClient, sw: ServiceWorkspace) -> Any:
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(role: str) -> dict[str, str]:
+        if role not in cache:
+            u = sw.user(role)
+            cache[role] = login(client, u["username"], u["password"])
+        return cache[role]
+
+    return headers
+
+
+def all_items(
+    client: TestClient, headers: dict[str, str], path: str = "/api/clues", **params: Any
+) -> list[dict]:
+    items: list[dict] = []
+    page = 1
+    while True:
+        r = client.get(path, headers=headers, params={**params, "page": page, "size": 200})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        items += body["items"]
+        if page * body["size"] >= body["total"]:
+            return items
+        page += 1
+
+
+def assert_error(r: Any, status: int, code: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    detail = r.json()["detail"]
+    assert detail["zh"] and detail["en"], detail
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in detail["zh"]), detail  # Chinese first
+    if code:
+        assert detail["code"] == code, detail
+    return detail
+
+
+# ---------------------------------------------------------------- authentication
+
+
+def test_login_sets_cookie_and_me_works_with_cookie_or_bearer(
+    client: TestClient, sw: ServiceWorkspace
+) -> None:
+    u = sw.user("city_supervisor")
+    with TestClient(client.app) as browser:
+        r = browser.post("/api/auth/login", json={"username": u["username"], "password": u["password"]})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["user"]["role"] == "city_supervisor" and body["user"]["role_zh"] == "市级监管员"
+        assert "httponly" in r.headers["set-cookie"].lower()
+        me = browser.get("/api/me")  # the cookie alone
+        assert me.status_code == 200 and me.json()["username"] == u["username"]
+        assert browser.post("/api/auth/logout").status_code == 200
+        assert_error(browser.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"}), 401)
+
+
+def test_wrong_password_and_no_token_are_401_in_chinese(client: TestClient, sw: ServiceWorkspace) -> None:
+    u = sw.user("county_supervisor")
+    d = assert_error(
+        client.post("/api/auth/login", json={"username": u["username"], "password": "wrong"}), 401
+    )
+    assert "密码" in d["zh"]
+    assert_error(client.get("/api/clues"), 401, "not_authenticated")
+    assert_error(client.get("/api/clues", headers={"Authorization": "Bearer nonsense"}), 401)
+
+
+def test_lockout_after_repeated_failures_is_423(client: TestClient, sw: ServiceWorkspace) -> None:
+    db = Database(sw.database_url)
+    with db.session() as s:
+        auth_service.create_user(
+            s, "locktest", "right-password-1", "city_supervisor", sw.user("city_supervisor")["admdvs"]
+        )
+    db.dispose()
+    statuses = [
+        client.post("/api/auth/login", json={"username": "locktest", "password": "bad"}).status_code
+        for _ in range(auth_service.MAX_FAILURES)
+    ]
+    assert statuses[:-1] == [401] * (auth_service.MAX_FAILURES - 1)
+    assert statuses[-1] == 423
+    # locked even with the right password
+    assert_error(
+        client.post("/api/auth/login", json={"username": "locktest", "password": "right-password-1"}), 423
+    )
+
+
+# ---------------------------------------------------------------- region scope and masking
+
+
+def test_each_level_sees_its_region_only(client: TestClient, as_role: Any, sw: ServiceWorkspace) -> None:
+    province = all_items(client, as_role("province_supervisor"))
+    city = all_items(client, as_role("city_supervisor"))
+    county = all_items(client, as_role("county_supervisor"))
+    assert sw.imported["clues_created"] > 0
+    assert len(province) == sw.imported["clues_created"]
+    county_code = sw.user("county_supervisor")["admdvs"]
+    city_code = sw.user("city_supervisor")["admdvs"]
+    assert county and all(c["admdvs"] == county_code for c in county)
+    assert all(c["admdvs"].startswith(city_code[:4]) for c in city)
+    assert {c["id"] for c in county} <= {c["id"] for c in city} <= {c["id"] for c in province}
+    outside = [c for c in province if c["admdvs"] != county_code]
+    assert outside, "the seeded city needs clues outside the county for this test"
+    assert_error(
+        client.get(f"/api/clues/{outside[0]['id']}", headers=as_role("county_supervisor")), 403, "forbidden"
+    )
+
+
+def test_third_party_inspector_sees_patients_masked(client: TestClient, as_role: Any) -> None:
+    clue = all_items(client, as_role("city_supervisor"))[0]
+    plain = client.get(f"/api/clues/{clue['id']}", headers=as_role("city_supervisor")).json()
+    masked = client.get(f"/api/clues/{clue['id']}", headers=as_role("third_party_inspector")).json()
+    assert plain["evidence"] and len(plain["evidence"]) == len(masked["evidence"])
+    for p, m in zip(plain["evidence"], masked["evidence"], strict=True):
+        assert m["psn_no"] != p["psn_no"] and "*" in m["psn_no"]
+        if p.get("psn_name"):
+            assert m["psn_name"] != p["psn_name"]
+        assert m["amount"] == p["amount"] and m["hilist_code"] == p["hilist_code"]
+    assert masked["actions"] == []  # looks, never acts
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "body"),
+    [
+        ("third_party_inspector", "get", "/api/ledgers/clues", None),
+        ("third_party_inspector", "get", "/api/record", None),
+        ("hospital", "get", "/api/record", None),
+        ("hospital", "get", "/api/ledgers/cases", None),
+        ("city_supervisor", "post", "/api/rules/GZ10000101009000/pause", {"reason": "测试"}),
+        ("agency_reviewer", "get", "/api/record/verify", None),
+    ],
+)
+def test_forbidden_per_role(
+    client: TestClient, as_role: Any, role: str, method: str, path: str, body: Any
+) -> None:
+    r = getattr(client, method)(path, headers=as_role(role), **({"json": body} if body else {}))
+    assert_error(r, 403, "forbidden")
+
+
+def test_hospital_sees_only_its_notified_clues(client: TestClient, as_role: Any) -> None:
+    sup, hosp = as_role("city_supervisor"), as_role("hospital")
+    me = client.get("/api/me", headers=hosp).json()
+    own = all_items(client, sup, fixmedins_code=me["fixmedins_code"], status="pending_initial")
+    assert len(own) >= 3, "the test hospital needs clues"
+    told, untold = own[1], own[2]
+    act(client, sup, "clues", told["id"], "initial_confirm", comment="初审")
+    act(client, sup, "clues", told["id"], "review_confirm", comment="复审告知")
+    items = all_items(client, hosp)
+    assert told["id"] in {c["id"] for c in items}
+    assert all(c["fixmedins_code"] == me["fixmedins_code"] for c in items)
+    # clues still in 初审/复审 are internal: the institution has not been told of them
+    assert all(c["status"] not in ("pending_initial", "pending_review") for c in items)
+    assert_error(client.get(f"/api/clues/{untold['id']}", headers=hosp), 404)
+    other = next(
+        c
+        for c in all_items(client, as_role("province_supervisor"))
+        if c["fixmedins_code"] != me["fixmedins_code"]
+    )
+    assert_error(client.get(f"/api/clues/{other['id']}", headers=hosp), 403, "forbidden")
+    assert_error(client.get("/api/cases", headers=hosp), 403)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/clues", {"page": 0}),
+        ("/api/clues", {"size": 201}),
+        ("/api/clues", {"size": 0}),
+        ("/api/clues", {"month": "2024-13"}),
+        ("/api/clues", {"page": "abc"}),
+        ("/api/cases", {"size": 1000}),
+        ("/api/clues/0", {}),
+        ("/api/clues/abc", {}),
+    ],
+)
+def test_bad_query_is_422_bilingual(client: TestClient, as_role: Any, path: str, params: dict) -> None:
+    d = assert_error(client.get(path, headers=as_role("city_supervisor"), params=params), 422, "validation")
+    assert "无效" in d["zh"]
+
+
+def test_bad_bodies_are_4xx_not_500(client: TestClient, as_role: Any) -> None:
+    h = as_role("city_supervisor")
+    clue = all_items(client, h, status="pending_initial")[0]
+    url = f"/api/clues/{clue['id']}/actions"
+    assert_error(client.post(url, headers=h, content=b"not json", params={}), 422)
+    assert_error(client.post(url, headers=h, json={"action": "initial_confirm"}), 422)  # no version
+    assert_error(client.post(url, headers=h, json={"action": "fly", "version": clue["version"]}), 409)
+    assert_error(
+        client.post(url, headers=h, json={"action": "verify_confirm", "version": clue["version"]}), 409
+    )
+    assert_error(client.post("/api/cases", headers=h, json={"clue_id": "x"}), 422)
+    assert_error(client.get("/api/ledgers/nonsense", headers=h), 404)
+    assert_error(client.get("/api/nothing-here", headers=h), 404)
+
+
+def test_stale_version_is_409(client: TestClient, as_role: Any) -> None:
+    h = as_role("city_supervisor")
+    clue = all_items(client, h, status="pending_initial")[-1]
+    ok = client.post(f"/api/clues/{clue['id']}/actions", headers=h,
+                     json={"action": "initial_confirm", "version": clue["version"], "comment": "疑点成立"})  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["version"] > clue["version"]
+    stale = client.post(f"/api/clues/{clue['id']}/actions", headers=h,
+                        json={"action": "review_return", "version": clue["version"], "comment": "退回"})  # fmt: skip
+    assert_error(stale, 409, "stale_version")
+
+
+# ---------------------------------------------------------------- the journeys
+
+
+def act(client: TestClient, headers: dict, kind: str, id_: int, action: str, **fields: Any) -> dict:
+    current = client.get(f"/api/{kind}/{id_}", headers=headers).json()
+    offered = {a["action"] for a in current["actions"]}
+    assert action in offered, f"{action} not offered in {current['status']}: {sorted(offered)}"
+    r = client.post(f"/api/{kind}/{id_}/actions", headers=headers,
+                    json={"action": action, "version": current["version"], **fields})  # fmt: skip
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def hospital_clue(client: TestClient, as_role: Any, *, largest: bool = False) -> dict:
+    """A clue of the test hospital still at 待初审 (the first, or the one with the most money)."""
+    me = client.get("/api/me", headers=as_role("hospital")).json()
+    candidates = all_items(client, as_role("city_supervisor"), fixmedins_code=me["fixmedins_code"],
+                           status="pending_initial")  # fmt: skip
+    assert candidates, "the test hospital needs clues at 待初审"
+    return max(candidates, key=lambda c: float(c["amount"])) if largest else candidates[-1]
+
+
+def test_hospital_appeals_with_upload_and_bad_uploads_are_rejected(client: TestClient, as_role: Any) -> None:
+    sup, hosp = as_role("city_supervisor"), as_role("hospital")
+    clue = hospital_clue(client, as_role)
+    act(client, sup, "clues", clue["id"], "initial_confirm", comment="初审：疑点成立")
+    notified = act(client, sup, "clues", clue["id"], "review_confirm", comment="复审：告知机构")
+    assert notified["status"] == "pending_appeal"
+
+    seen = client.get(f"/api/clues/{clue['id']}", headers=hosp).json()
+    assert "appeal" in {a["action"] for a in seen["actions"]}
+    url = f"/api/clues/{clue['id']}/appeal"
+    v = {"version": str(seen["version"]), "reason": "该项目有医嘱及检查报告支持"}
+    assert_error(
+        client.post(
+            url, headers=hosp, data=v, files={"files": ("a.exe", b"MZ...", "application/x-msdownload")}
+        ),
+        415,
+    )
+    assert_error(
+        client.post(
+            url, headers=hosp, data=v, files={"files": ("fake.pdf", b"not a pdf", "application/pdf")}
+        ),
+        415,
+    )
+    big = b"%PDF-" + b"0" * (10 * 1024 * 1024)
+    assert_error(
+        client.post(url, headers=hosp, data=v, files={"files": ("big.pdf", big, "application/pdf")}), 413
+    )
+    assert_error(
+        client.post(url, headers=sup, data=v, files={"files": ("a.pdf", PDF, "application/pdf")}), 403
+    )
+    assert_error(client.post(url, headers=hosp, data={"version": v["version"]}), 422)  # no reason
+
+    r = client.post(url, headers=hosp, data=v,
+                    files=[("files", ("医嘱单.pdf", PDF, "application/pdf")), ("files", ("报告.png", PNG, "image/png"))])  # fmt: skip
+    assert r.status_code == 200, r.text
+    appealed = r.json()
+    assert appealed["status"] == "appealing"
+    files = appealed["appeals"][-1]["files"]
+    assert sorted(f["filename"] for f in files) == ["医嘱单.pdf", "报告.png"]
+    pdf = next(f for f in files if f["filename"].endswith(".pdf"))
+    got = client.get(f"/api/appeal-files/{pdf['id']}", headers=sup)
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"].startswith("application/pdf")
+    assert_error(client.get("/api/appeal-files/999999", headers=sup), 404)
+    assert_error(client.get(f"/api/appeal-files/{pdf['id']}", headers=as_role("county_supervisor")), 403)
+
+
+def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
+    client: TestClient, as_role: Any
+) -> None:
+    sup = as_role("city_supervisor")
+    clue = hospital_clue(client, as_role, largest=True)
+    detail = client.get(f"/api/clues/{clue['id']}", headers=sup).json()
+    assert detail["legal_basis"] and detail["evidence"], "why it was flagged"
+    assert all(e["evidence_zh"] for e in detail["evidence"])
+
+    act(client, sup, "clues", clue["id"], "initial_confirm", comment="初审确认")
+    act(client, sup, "clues", clue["id"], "review_confirm", comment="复审确认")
+    # the institution is told and does not contest (the appeal period cannot be waited out in a test)
+    assert_error(client.post(f"/api/clues/{clue['id']}/actions", headers=sup,
+                             json={"action": "appeal_expired", "version": clue["version"] + 2}), 409)  # fmt: skip
+    act(client, as_role("hospital"), "clues", clue["id"], "accept", comment="无异议")
+    act(
+        client,
+        sup,
+        "clues",
+        clue["id"],
+        "verify_confirm",
+        confirmed_amount=clue["amount"],
+        comment="核实确认",
+    )
+    current = client.get(f"/api/clues/{clue['id']}", headers=sup).json()
+    r = client.post(
+        "/api/cases", headers=sup, json={"clue_id": clue["id"], "clue_version": current["version"]}
+    )
+    assert r.status_code == 200, r.text
+    case = r.json()
+    cid = case["id"]
+    assert case["status"] == "filed"
+    assert client.get(f"/api/clues/{clue['id']}", headers=sup).json()["case_id"] == cid
+
+    assert_error(client.post(f"/api/cases/{cid}/actions", headers=sup,
+                             json={"action": "start_investigation", "version": case["version"], "officers": ["张三"]}), 409)  # fmt: skip
+    act(client, sup, "cases", cid, "start_investigation", officers=["张三", "李四"], comment="指派")
+    act(
+        client,
+        sup,
+        "cases",
+        cid,
+        "finish_investigation",
+        findings="超标准收费",
+        behaviour_code="A38_1",
+        loss_amount=clue["amount"],
+        intent="none",
+    )
+    state = act(
+        client,
+        sup,
+        "cases",
+        cid,
+        "propose",
+        article="38",
+        circumstance="一般",
+        fine_amount=str(round(float(clue["amount"]) * 1.5, 2)),
+        refund_amount=clue["amount"],
+        comment="拟处罚",
+    )
+    if state["status"] == "legal_review":
+        state = act(
+            client, as_role("legal_reviewer"), "cases", cid, "legal_review_pass", comment="法制审核通过"
+        )
+    assert state["status"] == "prior_notice", state["status"]
+    notice = next(a["action"] for a in client.get(f"/api/cases/{cid}", headers=sup).json()["actions"]
+                  if a["action"] not in ("extend", "return_investigation", "terminate"))  # fmt: skip
+    act(client, sup, "cases", cid, notice, notice_date=(dt.date.today() - dt.timedelta(days=15)).isoformat())
+    act(client, sup, "cases", cid, "statement_done", comment="陈述申辩期满，当事人未提出")
+    state = client.get(f"/api/cases/{cid}", headers=sup).json()
+    if state.get("major") or "collective_discussion" in {a["action"] for a in state["actions"]}:
+        act(
+            client,
+            sup,
+            "cases",
+            cid,
+            "collective_discussion",
+            participants=["局长", "副局长", "监管处处长"],
+            comment="同意",
+        )
+    act(client, sup, "cases", cid, "decide", decision_type="处罚", comment="决定处罚")
+    served = act(client, sup, "cases", cid, "serve", served_on=dt.date.today().isoformat(), method="直接送达")
+    assert served["status"] == "executing"
+    assert [s["step_zh"] for s in served["timeline"]][:2] == ["立案", "调查取证"] or len(
+        served["timeline"]
+    ) >= 6
+    kinds = {d["kind"] for d in served["documents"]}
+    assert {"case_filing", "prior_notice", "penalty_decision"} <= kinds
+    for d in served["documents"]:
+        r = client.get(d["url"], headers=sup)
+        assert r.status_code == 200, (d, r.text)
+        assert zipfile.ZipFile(io.BytesIO(r.content)).testzip() is None  # a real .docx
+        assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    # the chain is intact and holds every step
+    v = client.get("/api/record/verify", headers=sup).json()
+    assert v["ok"] is True and v["entries"] > 10
