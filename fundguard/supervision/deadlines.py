@@ -90,6 +90,10 @@ class TimeLimits:
             raise InputError(f"未配置时限的环节：{name}", f"no time limit configured for step: {name}")
         return self.steps[key]
 
+    def covers(self, day: date) -> bool:
+        """Whether the holiday list includes ``day``'s year; outside it working days skip weekends only."""
+        return any(h.year == day.year for h in self.holidays)
+
     def is_working_day(self, day: date) -> bool:
         if day in self.workdays:
             return True

@@ -133,3 +133,18 @@ def test_bad_config_and_input(tmp_path: Path) -> None:
     lim = load_time_limits(custom)
     assert due(date(2026, 10, 30), "申诉", lim) == date(2026, 11, 5)  # Fri → skip weekend + 2 holidays
     assert warning(date(2026, 11, 5), date(2026, 11, 4), lim) == ON_TRACK
+
+
+def test_holiday_coverage_is_visible() -> None:
+    assert LIMITS.covers(date(2026, 5, 1)) and LIMITS.covers(date(2025, 10, 8))
+    assert not LIMITS.covers(date(2031, 1, 1))
+    assert not LIMITS.is_working_day(date(2026, 2, 23)) and LIMITS.is_working_day(date(2026, 2, 28))
+
+
+def test_workflow_steps_all_have_time_limits() -> None:
+    # The service's state machines name their step limits; each must resolve in the shipped configuration.
+    from fundguard.supervision import workflow
+
+    for machine in workflow.MACHINES.values():
+        for state, step in machine.steps.items():
+            assert LIMITS.step(step).amount > 0, (machine.name, state, step)
