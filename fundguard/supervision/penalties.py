@@ -593,9 +593,21 @@ def _party(party_type: str) -> str:
     return party_type
 
 
+def measure_code(name: str) -> str:
+    """The code of a measure given as code or Chinese name (协议处理 or 行政处罚); unknown names pass through."""
+    if name in MEASURES or name in ADMIN_MEASURES:
+        return name
+    for table in (MEASURES, ADMIN_MEASURES):
+        for code, zh in table.items():
+            if zh == name:
+                return code
+    return name
+
+
 def _triggers(threshold: Threshold, amount: Decimal, party_type: str, measures: Iterable[str]) -> bool:
     limit = threshold.amount.get(_party(party_type))
-    return (limit is not None and amount >= limit) or bool(threshold.measures & set(measures))
+    codes = {measure_code(str(m)) for m in measures}
+    return (limit is not None and amount >= limit) or bool(threshold.measures & codes)
 
 
 def hearing_required(

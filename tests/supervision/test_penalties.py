@@ -194,6 +194,7 @@ def test_hearing_and_legal_review_thresholds() -> None:
     assert not hearing_required(4999, party_type="individual")
     assert hearing_required(0, party_type="individual", measures=["suspend_network_settlement"])
     assert hearing_required(10, measures=["terminate_agreement"])
+    assert hearing_required(10, measures=["解除协议"])  # Chinese names count as their codes
     assert not hearing_required(10, measures=["interview"])
     assert legal_review_required(D("60000"), D("40000"))
     assert not legal_review_required(D("60000"), D("39999.99"))
