@@ -482,21 +482,44 @@ def demo(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="生成文件格式 Format of the generated files.")
     ] = "csv",
+    serve_after: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="结束后启动监管工作台 Serve the workbench at the end."),
+    ] = True,
+    port: Annotated[int, typer.Option(help="工作台端口 Workbench port.")] = 8000,
     no_progress: NoProgress = False,
 ) -> None:
-    """一键演示 Run the main job: synthetic city → ingest → reports.
+    """一键演示 Run the main job: synthetic city → ingest → reports → audit → clues → workbench.
 
-    生成合成城市、导入、生成数据质量报告，并打印结果位置（index.html）。Prints where to open the results.
+    生成合成城市、导入、生成数据质量报告、智能审核，把命中转为线索，建立各角色演示用户（打印密码），最后启动监管工作台。
+    Generates the city, ingests it, writes the reports, audits it, turns the hits into clues, creates one demo
+    user per role (passwords printed) and serves the web workbench (``--no-serve`` to stop before).
     """
     from fundguard.demo import run_demo
+    from fundguard.service.clues import import_run
+    from fundguard.service.seed import seed_demo
 
     try:
         index = run_demo(
             workspace, lines=lines, seed=seed, fmt=fmt, progress=not no_progress, console=console
         )
+        db = _service_db(workspace, None)
+        try:
+            with db.session() as s:
+                summary = import_run(s, workspace)
+                users = seed_demo(s, workspace)
+        finally:
+            db.dispose()
     except FundGuardError as err:
         raise _fail(err) from err
+    console.print(
+        f"线索 Clues: 本次审核新增 {summary['clues_created']} 条 / {summary['clues_created']} new from the audit"
+    )
     console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")
+    console.print("演示用户 Demo users (每次运行重新生成密码 new passwords on every run):")
+    _print_users(users)
+    if serve_after:
+        serve(workspace, None, "127.0.0.1", port)
 
 
 DatabaseUrl = Annotated[

@@ -41,7 +41,7 @@ def test_ingest_bad_path_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
     ws = tmp_path / "demo"
-    args = ["demo", "-w", str(ws), "--lines", "20000", "--no-progress"]
+    args = ["demo", "-w", str(ws), "--lines", "20000", "--no-progress", "--no-serve"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     index = ws / "index.html"
@@ -53,8 +53,10 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         "reports/quality.html",
         "reports/quality.xlsx",
         "city/ground_truth.csv",
+        "service.db",
     ):
         assert (ws / path).exists(), path
+    assert "Clues:" in result.output and "yiyuan" in result.output and "第三方检查员" in result.output
     latest = json.loads((ws / "reports" / "ingest-latest.json").read_text("utf-8"))
     assert latest  # the ingest report is machine-readable too
 
