@@ -9,6 +9,7 @@ discretion table that splits each range into circumstance levels (configuration,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -362,9 +363,16 @@ def default_table() -> DiscretionTable:
     return _DEFAULT_TABLE
 
 
+_BEHAVIOUR = re.compile(r"^A?(3[7-9]|4[01])(?:_(\w+))?$")
+
+
 def statute(article: str | int) -> Statute:
-    """The statute for an article key ('37', '38', '39', '40', '41', '41_fraud')."""
-    key = str(article)
+    """The statute for an article key ('37', '38', '39', '40', '41', '41_fraud') or a behaviour code of
+    regulation.md §1 ('A38_3' → 38, 'A41_F' → 41_fraud)."""
+    key = str(article).strip().upper().replace("_FRAUD", "_fraud")
+    match = _BEHAVIOUR.match(key)
+    if key not in STATUTES and match:
+        key = "41_fraud" if match.group(1) == "41" and match.group(2) in ("F", "fraud") else match.group(1)
     if key not in STATUTES:
         known = "、".join(STATUTES)
         raise InputError(

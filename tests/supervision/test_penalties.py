@@ -19,6 +19,7 @@ from fundguard.supervision.penalties import (
     legal_review_required,
     load_discretion_table,
     penalty_range,
+    statute,
 )
 
 D = Decimal
@@ -113,6 +114,14 @@ def test_suspension_checks() -> None:
     assert check_suspension("38", 12, "严重").suspension_months == (6, 12)
     with pytest.raises(InputError):
         check_suspension("39", 1, "严重")
+
+
+def test_behaviour_codes_map_to_articles() -> None:
+    assert statute("A38_3").article == "38" and statute("A40_2").article == "40"
+    assert statute("A41_1").article == "41" and statute("A41_F").article == "41_fraud"
+    assert statute(39).article == "39" and statute("41_fraud").article == "41_fraud"
+    with pytest.raises(InputError):
+        statute("A45")
 
 
 def test_bad_inputs() -> None:
