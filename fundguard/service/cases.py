@@ -31,6 +31,7 @@ from fundguard.service.errors import (
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
+    from_workflow,
     not_found,
 )
 from fundguard.service.models import (
@@ -329,7 +330,7 @@ def act_on_case(
     try:
         target, values, t = wf.apply(wf.CASE_FLOW, c.status, action, actor.role, fields, ctx)
     except wf.InvalidTransition as e:
-        raise InvalidTransition(e.zh, e.en) from None
+        raise from_workflow(e) from None
     before = c.status
     effect = _EFFECTS.get(action)
     extra: dict[str, Any] = {}
@@ -540,7 +541,7 @@ def _extend(session: Session, actor: Actor, c: Case, v: dict) -> dict:
     try:
         c.deadline = case_deadline(c.opened_at, exts)
     except InputError as e:
-        raise InvalidTransition(e.zh, e.en) from None
+        raise from_workflow(e) from None
     session.add(CaseExtension(case_id=c.id, days=int(v["days"]), reason=v["comment"], approved_by=v["approved_by"],
                               collective=collective, new_deadline=c.deadline))  # fmt: skip
     return {"new_deadline": c.deadline.isoformat()}

@@ -9,6 +9,7 @@ waiting for 初审. Evidence lines are read from the workspace store through Duc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from decimal import Decimal
@@ -24,7 +25,13 @@ from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.data.store import Store
 from fundguard.service import record
-from fundguard.service.errors import BadUpload, InvalidTransition, StaleVersion, ValidationFailed, not_found
+from fundguard.service.errors import (
+    BadUpload,
+    StaleVersion,
+    ValidationFailed,
+    from_workflow,
+    not_found,
+)
 from fundguard.service.models import (
     Appeal,
     AppealFile,
@@ -69,6 +76,14 @@ MAX_EVIDENCE = 500
 # ---------------------------------------------------------------- import
 
 
+@functools.cache
+def rule_set() -> Any:
+    """The national rule library's metadata (names, basis, versions), read once per process."""
+    from fundguard.rules import load_rules
+
+    return load_rules()
+
+
 def latest_run(workspace: Path) -> str:
     runs = sorted(
         p.name.split("=", 1)[1]
@@ -85,7 +100,6 @@ def import_run(
     session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
 ) -> dict:
     """Turn an audit run's hits into clues (institution × rule × month). Idempotent per run."""
-    from fundguard.rules import load_rules
     from fundguard.service.seed import sync_institutions
 
     if actor is not None:
@@ -101,7 +115,7 @@ def import_run(
     meta = json.loads((run_dir / "run.json").read_text("utf-8")) if (run_dir / "run.json").exists() else {}
     sync_institutions(session, workspace)
     rows = _grouped_hits(workspace, hits_path, meta)
-    rules = load_rules()
+    rules = rule_set()
     insts = {i.fixmedins_code: i for i in session.execute(select(Institution)).scalars()}
     existing = {
         (c.rule_id, c.fixmedins_code, c.period): c
@@ -285,11 +299,9 @@ def list_clues(session: Session, actor: Actor, *, status: str | None = None, rul
 
 
 def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | None = None) -> dict:
-    from fundguard.rules import load_rules
-
     clue = _load(session, actor, clue_id)
     out = _item(clue)
-    rule = load_rules().rules.get(clue.rule_id)
+    rule = rule_set().rules.get(clue.rule_id)
     out.update(
         legal_basis=rule.legal_basis if rule else "",
         knowledge_source=rule.knowledge_source if rule else "",
@@ -443,7 +455,7 @@ def transition(session: Session, actor: Actor, clue: Clue, action: str, fields: 
             wf.FLAG_FLOW, clue.status, action, role or actor.role, fields, ctx or {}
         )
     except wf.InvalidTransition as e:
-        raise InvalidTransition(e.zh, e.en) from None
+        raise from_workflow(e) from None
     before = clue.status
     day = today()
     if target != before:

@@ -71,3 +71,11 @@ def not_found(what_zh: str, what_en: str, key: object) -> NotFound:
 
 def forbidden(zh: str = "无权执行此操作", en: str = "not allowed") -> PermissionDenied:
     return PermissionDenied(zh, en)
+
+
+def from_workflow(exc: Exception) -> ServiceError:
+    """A ``supervision.workflow`` refusal as a service error: a role not allowed is 403, the rest 409."""
+    from fundguard.supervision.workflow import RoleNotAllowed
+
+    zh, en = getattr(exc, "zh", str(exc)), getattr(exc, "en", str(exc))
+    return PermissionDenied(zh, en) if isinstance(exc, RoleNotAllowed) else InvalidTransition(zh, en)

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from fundguard.service import record
-from fundguard.service.errors import InvalidTransition, StaleVersion, ValidationFailed, not_found
+from fundguard.service.errors import (
+    InvalidTransition,
+    StaleVersion,
+    ValidationFailed,
+    from_workflow,
+    not_found,
+)
 from fundguard.service.models import Case, Clue, ClueTransfer, Referral, utcnow
 from fundguard.service.scope import Actor, region_prefix, require_sees, scope_filter, sees
 from fundguard.service.timing import limits, step_due
@@ -128,7 +134,7 @@ def act_on_referral(
     try:
         target, values, _t = wf.apply(wf.REFERRAL_FLOW, r.status, action, actor.role, fields)
     except wf.InvalidTransition as e:
-        raise InvalidTransition(e.zh, e.en) from None
+        raise from_workflow(e) from None
     now = utcnow()
     before = r.status
     r.status = target

@@ -26,6 +26,10 @@ class InvalidTransition(FundGuardError):
     """An action that the current state, the role or the supplied fields do not allow."""
 
 
+class RoleNotAllowed(InvalidTransition):
+    """The action exists in this state but the role may not take it."""
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -697,7 +701,7 @@ def apply(machine: Machine, state: str, action: str, role: str, fields: Mapping[
             f"action {action} is not allowed in state {state} (allowed in: {', '.join(candidates[0].sources)})",
         )
     if role not in t.roles:
-        raise InvalidTransition(
+        raise RoleNotAllowed(
             f"您的角色不能在「{state_zh}」执行「{t.label_zh}」",
             f"role {role} cannot {action} in state {state}",
         )
