@@ -123,3 +123,29 @@ def test_rules_test_runs_local_examples(tmp_path: Path) -> None:
     local.write_text(LOCAL_RULE.split("  examples:")[0], encoding="utf-8")
     bare = runner.invoke(app, args)
     assert bare.exit_code == 1 and "lacks a positive and a negative example" in bare.output, bare.output
+
+
+def test_service_commands_and_verify_log(tmp_path: Path) -> None:
+    import sqlite3
+
+    ws = tmp_path / "ws"
+    assert (
+        runner.invoke(app, ["generate", str(tmp_path / "city"), "-n", "20000", "--no-progress"]).exit_code
+        == 0
+    )
+    tables = [str(p) for p in sorted((tmp_path / "city").iterdir()) if p.is_dir()]
+    assert runner.invoke(app, ["ingest", *tables, "-w", str(ws), "--no-progress"]).exit_code == 0
+    no_run = runner.invoke(app, ["service", "import", "-w", str(ws)])
+    assert no_run.exit_code == 2 and "fundguard audit" in no_run.output
+    assert runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"]).exit_code == 0
+    seeded = runner.invoke(app, ["service", "seed", "-w", str(ws)])
+    assert seeded.exit_code == 0 and "sheng" in seeded.output and "医院医保办" in seeded.output
+    first = json.loads(runner.invoke(app, ["service", "import", "-w", str(ws)]).output)
+    again = json.loads(runner.invoke(app, ["service", "import", "-w", str(ws)]).output)
+    assert first["clues_created"] > 0 and again["already_imported"] and again["clues_created"] == 0
+    intact = runner.invoke(app, ["verify-log", "-w", str(ws)])
+    assert intact.exit_code == 0 and "Record intact" in intact.output
+    with sqlite3.connect(ws / "service.db") as con:  # tamper with one recorded step
+        con.execute("UPDATE record_entries SET actor = 'someone-else' WHERE seq = 1")
+    tampered = runner.invoke(app, ["verify-log", "-w", str(ws)])
+    assert tampered.exit_code == 1 and "TAMPERED" in tampered.output
