@@ -455,7 +455,10 @@ def penalty_range(
         )
     amount = _money(loss, "损失金额", "loss")
     parts: list[str] = []
-    measures = [ADMIN_MEASURES[m] for m in st.measures if m != "fine"]
+    # 约谈 is discretionary under Arts 38–39 ("可以"), the other orders are not.
+    measures = [
+        ("可以" if m == "interview_head" else "") + ADMIN_MEASURES[m] for m in st.measures if m != "fine"
+    ]
     if "order_refund" in st.measures and amount > 0:
         measures = [f"责令退回{st.refund_zh}{_fmt_money(amount)}" if m == "责令退回" else m for m in measures]
     else:
@@ -494,7 +497,7 @@ def penalty_range(
         else:
             parts.append(
                 f"{st.suspension_condition_zh}可{st.suspension_zh}{st.suspension_months[0]}个月以上"
-                f"{st.suspension_months[1]}个月以下（“{level}”情形不适用）"
+                f"{st.suspension_months[1]}个月以下（裁量基准“{level}”情形不予暂停）"
             )
     if st.article == "40":
         parts.append("情节严重的，由经办机构解除服务协议，由有关主管部门依法吊销执业资格")
