@@ -10,6 +10,7 @@ source and its confidence. A holiday list and 调休 working weekends decide wor
 from __future__ import annotations
 
 import calendar as _calendar
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -202,15 +203,17 @@ def load_time_limits(path: str | Path | None = None) -> TimeLimits:
     )
 
 
-_DEFAULT: TimeLimits | None = None
+TIME_LIMITS_ENV = "FUNDGUARD_TIME_LIMITS"
+_LOADED: dict[str, TimeLimits] = {}
 
 
 def default_limits() -> TimeLimits:
-    """The shipped configuration, loaded once."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = load_time_limits()
-    return _DEFAULT
+    """The limits in force: the file named by ``FUNDGUARD_TIME_LIMITS`` if set, else the shipped default;
+    loaded once per path."""
+    path = os.environ.get(TIME_LIMITS_ENV, "").strip() or str(DEFAULT_TIME_LIMITS)
+    if path not in _LOADED:
+        _LOADED[path] = load_time_limits(path)
+    return _LOADED[path]
 
 
 def _add_months(start: date, months: int) -> date:

@@ -9,6 +9,7 @@ discretion table that splits each range into circumstance levels (configuration,
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -352,15 +353,17 @@ def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
     )
 
 
-_DEFAULT_TABLE: DiscretionTable | None = None
+DISCRETION_ENV = "FUNDGUARD_DISCRETION_TABLE"
+_TABLES: dict[str, DiscretionTable] = {}
 
 
 def default_table() -> DiscretionTable:
-    """The shipped default table, loaded once."""
-    global _DEFAULT_TABLE
-    if _DEFAULT_TABLE is None:
-        _DEFAULT_TABLE = load_discretion_table()
-    return _DEFAULT_TABLE
+    """The table in force: the file named by ``FUNDGUARD_DISCRETION_TABLE`` if set, else the shipped default;
+    loaded once per path."""
+    path = os.environ.get(DISCRETION_ENV, "").strip() or str(DEFAULT_DISCRETION)
+    if path not in _TABLES:
+        _TABLES[path] = load_discretion_table(path)
+    return _TABLES[path]
 
 
 _BEHAVIOUR = re.compile(r"^A?(3[7-9]|4[01])(?:_(\w+))?$")
