@@ -70,7 +70,7 @@ ln AS (
     FROM claim_lines l WHERE l.mdtrt_id IN (SELECT mdtrt_id FROM v) GROUP BY l.mdtrt_id
 ),
 s AS (
-    SELECT v.*, ln.setl_id, ln.items, len(list_distinct(ln.items)) AS n_items, ln.amt,
+    SELECT v.*, ln.setl_id, ln.items, array_length(list_distinct(ln.items)) AS n_items, ln.amt,
            ln.fee / greatest(date_diff('day', v.begin_date, COALESCE(v.end_date, v.begin_date)), 1) AS per_day,
            -- admission-date bucket as wide as the window: a partner lies in the same or a neighbouring
            -- bucket, so the self-join is an equi-join instead of all pairs of an institution and category
@@ -85,8 +85,8 @@ g AS (
         AND abs(date_diff('day', a.begin_date, b.begin_date)) <= {int(p["window_days"])}
         AND greatest(a.per_day, b.per_day) <= {float(p["max_cost_ratio"])} * least(a.per_day, b.per_day)
         -- Jaccard with |A ∪ B| = |A| + |B| - |A ∩ B| (list_intersect and list_distinct skip NULLs)
-        AND len(list_intersect(a.items, b.items)) >= {float(p["min_item_similarity"])}
-            * (a.n_items + b.n_items - len(list_intersect(a.items, b.items)))
+        AND array_length(list_intersect(a.items, b.items)) >= {float(p["min_item_similarity"])}
+            * (a.n_items + b.n_items - array_length(list_intersect(a.items, b.items)))
     WHERE {scene_cond(rule, "a")}
     GROUP BY a.mdtrt_id HAVING count(DISTINCT b.psn_no) >= {int(p["min_persons"])}
 )

@@ -51,19 +51,19 @@ class Indication(Template):
         p = rule.params
         fund = "l.inscp_amt > 0" if p["require_fund"] else "TRUE"
         if p["judge"] == "mapped":
-            keep = "NOT k.any_unmapped AND len(d.codes) > 0"
+            keep = "NOT k.any_unmapped AND array_length(d.codes) > 0"
             verdict = "'，诊断均不符合适应症'"
         else:
-            keep = "(k.any_unmapped OR len(d.codes) = 0)"
+            keep = "(k.any_unmapped OR array_length(d.codes) = 0)"
             verdict = (
-                "CASE WHEN len(d.codes) = 0 THEN '，就诊无诊断编码，无法判断' "
+                "CASE WHEN array_length(d.codes) = 0 THEN '，就诊无诊断编码，无法判断' "
                 "ELSE '，部分适应症未映射ICD-10，需人工审核' END"
             )
         lines = rule_lines(rule)
         inner = f"""
 WITH k AS (
     SELECT code, min(kp_id) AS kp_id, any_value(item_name) AS item_name,
-           string_agg(DISTINCT indication, '；') AS indication,
+           string_agg(DISTINCT indication, '；' ORDER BY indication) AS indication,
            list(DISTINCT upper(icd10)) FILTER (WHERE icd10 IS NOT NULL) AS prefixes,
            bool_or(icd10 IS NULL) AS any_unmapped
     FROM kb_indication_icd10 GROUP BY code
@@ -82,8 +82,8 @@ d AS (
 SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
        {amount_expr(rule, "l")} AS amount,
        '“' || l.hilist_name || '”限适应症：' || COALESCE(k.indication, '') || '；本次就诊诊断：'
-         || CASE WHEN len(d.codes) = 0 THEN '无' ELSE array_to_string(d.codes, '、') END
-         || CASE WHEN len(k.prefixes) > 0 THEN '（适应症对应ICD-10：' || array_to_string(list_sort(k.prefixes), '、')
+         || CASE WHEN array_length(d.codes) = 0 THEN '无' ELSE array_to_string(d.codes, '、') END
+         || CASE WHEN array_length(k.prefixes) > 0 THEN '（适应症对应ICD-10：' || array_to_string(list_sort(k.prefixes), '、')
                  || '）' ELSE '' END
          || {verdict} || {source_note(rule)} AS evidence_zh,
        k.kp_id

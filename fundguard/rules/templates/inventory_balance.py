@@ -15,8 +15,9 @@ SOURCES = {"fee": "医保结算", "invt": "进销存销售", "max": "两者较�
 
 
 def _q(expr: str) -> str:
-    """A quantity as short text (``12``, ``2.5``) for evidence."""
-    return f"format('{{:g}}', CAST({expr} AS DOUBLE))"
+    """A quantity as short text (``12``, ``2.5``) for evidence: four decimals, trailing zeros dropped
+    (plain SQL that DuckDB and Spark evaluate alike)."""
+    return rf"regexp_replace(CAST(CAST({expr} AS DECIMAL(18,4)) AS VARCHAR), '\.?0+$', '')"
 
 
 class InventoryBalance(Template):
