@@ -1,6 +1,6 @@
 """Fixtures for the workbench tests: the real app under uvicorn over a seeded workspace, and Debian's Chromium
 driven by Playwright, with every request that would leave localhost blocked and recorded (the workbench must
-work on an isolated bureau network). Screenshots go to ``test-artifacts/screenshots/``.
+work on an isolated bureau network).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from service_ws import LiveServer, ServiceWorkspace, build_service_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -93,11 +92,3 @@ def page(browser: object, server: LiveServer, offsite: Offsite) -> Iterator[obje
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
     assert not offsite.urls, f"the workbench tried to reach outside the server: {offsite.urls}"
-
-
-def shot(page: object, name: str) -> Path:
-    """Save a full-page screenshot as a test artefact."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    return path

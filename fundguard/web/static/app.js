@@ -2,7 +2,7 @@
 // Every text shown to users is Chinese; DOM is built with textContent (never innerHTML) so data cannot inject markup.
 "use strict";
 
-const state = { user: null, charts: [] };
+const state = { user: null, charts: [], renders: 0 };
 
 // ---------- DOM and formatting helpers ----------
 function h(tag, attrs, ...children) {
@@ -13,7 +13,7 @@ function h(tag, attrs, ...children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -109,7 +109,7 @@ async function logout() {
 
 function page(title, ...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(h("h1", {}, title), ...children);
+  main.replaceChildren(h("h1", {}, title), ...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return main;
 }
 
@@ -142,7 +142,7 @@ function statusTag(text, overdue) {
 function dueCell(due, overdue, warning) {
   if (!due) return "—";
   if (overdue) return h("span", { class: "tag red" }, `${due} 已超期`);
-  if (warning) return h("span", { class: "tag orange" }, `${due} ${warning}`);
+  if (warning && warning !== "正常") return h("span", { class: "tag orange" }, `${due} ${warning}`);
   return due;
 }
 
@@ -334,15 +334,20 @@ async function cluesPage(params) {
     panel(null, form, table(cols, data.items, () => ({ class: "clue-row" })), pager(data, (p) => go(p))));
 }
 
+const SOURCE_ZH = { rule: "规则命中", transfer: "部门/地区移交", model: "模型预警", complaint: "投诉举报", inspection: "检查发现" };
+
 function evidenceTable(rows) {
   return table([
     { label: "就诊ID", key: "mdtrt_id" },
-    { label: "记账流水号", render: (r) => (Array.isArray(r.bkkp_sn) ? r.bkkp_sn.join("、") : txt(r.bkkp_sn)) },
+    { label: "记账流水号", render: (r) => {
+      const all = Array.isArray(r.bkkp_sn) ? r.bkkp_sn : [r.bkkp_sn].filter(Boolean);
+      return h("span", { title: all.join("、") }, all.length > 1 ? `${all[0]} 等 ${all.length} 条` : txt(all[0]));
+    } },
     { label: "参保人", render: (r) => `${txt(r.psn_name)}（${txt(r.psn_no)}）` },
     { label: "项目", render: (r) => `${txt(r.item_name)}（${txt(r.hilist_code)}）` },
-    { label: "发生时间", render: (r) => when(r.fee_ocur_time) },
+    { label: "发生时间", render: (r) => h("span", { class: "nowrap" }, when(r.fee_ocur_time)) },
     { label: "金额（元）", num: true, render: (r) => money(r.amount) },
-    { label: "违规说明", key: "evidence_zh" },
+    { label: "违规说明", render: (r) => h("div", { class: "evidence-text" }, txt(r.evidence_zh)) },
     { label: "知识点", key: "kp_id" },
   ], rows || [], () => ({ class: "evidence-row" }));
 }
@@ -380,7 +385,7 @@ async function clueDetailPage(id) {
     h("div", { class: "grid" },
       panel("基本情况", h("dl", { class: "kv", id: "clue-summary" },
         h("dt", {}, "状态"), h("dd", { id: "clue-status" }, statusTag(c.status_zh || c.status, c.overdue)),
-        h("dt", {}, "来源"), h("dd", {}, txt(c.source_zh || c.source)),
+        h("dt", {}, "来源"), h("dd", {}, txt(SOURCE_ZH[c.source] || c.source)),
         h("dt", {}, "规则"), h("dd", {}, `${txt(c.rule_name)}（${txt(c.rule_id)}）`),
         h("dt", {}, "定性"), h("dd", {}, txt(c.result_type)),
         h("dt", {}, "机构"), h("dd", {}, `${txt(c.fixmedins_name)}（${txt(c.fixmedins_code)}）`),
@@ -431,16 +436,39 @@ async function casesPage(params) {
   ], data.items), pager(data, go)));
 }
 
-function kvList(obj) {
-  const entries = Object.entries(obj || {}).filter(([, v]) => v !== null && v !== undefined && typeof v !== "object");
-  if (!entries.length) return h("p", { class: "muted" }, "暂无");
-  return h("dl", { class: "kv" }, entries.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+const INTENT_ZH = { none: "无主观故意", undetermined: "未认定", "以骗取为目的": "以骗取医保基金为目的" };
+const PENALTY_LABELS = [
+  ["article", "处罚依据条款", (v) => `第 ${v} 条`], ["circumstance", "情节"], ["loss_amount", "基金损失（元）", money],
+  ["refund_amount", "责令退回（元）", money], ["fine_amount", "罚款（元）", money], ["suspension_months", "暂停服务（月）"],
+  ["intent", "主观故意", (v) => INTENT_ZH[v] || v], ["basis_zh", "裁量依据"], ["decided_at", "决定时间", when],
+];
+const REFERRAL_STATUS_ZH = {
+  pending_approval: "待负责人审批", approved: "已批准待移送", sent: "已移送", received: "已接收（回执）",
+  accepted: "已受理", declined: "不予受理", rejected: "未批准",
+};
+
+function labelled(obj, labels) {
+  if (!obj) return h("p", { class: "muted" }, "暂无");
+  return h("dl", { class: "kv" }, labels.filter(([k]) => obj[k] !== null && obj[k] !== undefined && obj[k] !== "")
+    .map(([k, label, fmt]) => [h("dt", {}, label), h("dd", { "data-key": k }, fmt ? fmt(obj[k]) : String(obj[k]))]));
 }
 
-function objectTable(rows) {
-  if (!rows || !rows.length) return h("p", { class: "muted" }, "暂无");
-  const keys = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== "object" || rows[0][k] === null);
-  return table(keys.map((k) => ({ label: k, key: k })), rows);
+function referralForm(caseId, reload) {
+  const form = h("form", { class: "stack", id: "referral-form" },
+    h("label", {}, "移送机关 *", h("select", { name: "target", required: true },
+      ["公安", "纪检监察", "卫生健康", "市场监管"].map((t) => h("option", { value: t }, t)))),
+    h("label", {}, "移送理由 *", h("textarea", { name: "reason", required: true })),
+    h("div", {}, h("button", { type: "submit" }, "发起移送（报负责人审批）")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("/api/referrals", { method: "POST", json: { case_id: Number(caseId),
+        target: form.elements.target.value, reason: form.elements.reason.value.trim() } });
+      toast("已发起移送", true);
+      reload();
+    } catch (e) { toast(e.message); }
+  });
+  return form;
 }
 
 async function caseDetailPage(id) {
@@ -457,10 +485,11 @@ async function caseDetailPage(id) {
         h("dt", {}, "当事人"), h("dd", {}, c.party ? `${txt(c.party.name)}（${txt(c.party.fixmedins_code)}）` : "—"),
         h("dt", {}, "立案时间"), h("dd", {}, when(c.opened_at)),
         h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left !== undefined && c.days_left !== null ? `（剩余 ${c.days_left} 天）` : ""}`),
-        h("dt", {}, "延期"), h("dd", {}, (c.extensions || []).length ? (c.extensions || []).map((e) => (typeof e === "object" ? `${txt(e.days)} 天 ${txt(e.reason)}` : e)).join("；") : "无"),
+        h("dt", {}, "延期"), h("dd", { id: "case-extensions" }, (c.extensions || []).length
+          ? c.extensions.map((e) => `延长 ${e.days} 天至 ${e.new_deadline}（${txt(e.reason)}，${txt(e.approved_by)} 批准）`).join("；") : "无"),
         h("dt", {}, "办案人员"), h("dd", {}, (c.officers || []).map((o) => (typeof o === "object" ? o.name || o.username : o)).join("、") || "—"),
         h("dt", {}, "涉及金额"), h("dd", {}, `${money(c.amount_at_issue)} 元`),
-        h("dt", {}, "主观故意"), h("dd", {}, txt(c.intent_zh || c.intent)),
+        h("dt", {}, "主观故意"), h("dd", {}, txt(INTENT_ZH[c.intent] || c.intent)),
         h("dt", {}, "来源线索"), h("dd", {}, c.clue_id ? h("a", { href: `#/clues/${c.clue_id}` }, `线索 #${c.clue_id}`) : "—"))),
       panel("文书", h("ul", { id: "case-documents" }, (c.documents || []).length
         ? c.documents.map((d) => h("li", {}, h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh)))
@@ -473,9 +502,27 @@ async function caseDetailPage(id) {
       reload();
     }))),
     h("div", { class: "grid" },
-      panel("协议处理措施", objectTable(c.measures)),
-      panel("行政处罚", c.penalty ? kvList(c.penalty) : h("p", { class: "muted" }, "暂无"))),
-    panel("移送", objectTable(c.referrals)));
+      panel("调查结论", labelled(c, [
+        ["findings", "违法事实"], ["behaviour_code", "违法行为类别"], ["loss_amount", "基金损失（元）", money],
+        ["intent", "主观故意认定", (v) => INTENT_ZH[v] || v], ["intent_evidence", "故意认定依据"],
+      ])),
+      panel("行政处罚", h("div", { id: "case-penalty" }, labelled(c.penalty, PENALTY_LABELS)))),
+    h("div", { class: "grid" },
+      panel("退回医保基金（基金账户）", table([
+        { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "到账日期", key: "paid_on" },
+        { label: "凭证号", key: "voucher_no" }], c.refunds || [])),
+      panel("罚款上缴国库", table([
+        { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "缴款日期", key: "paid_on" },
+        { label: "缴款书号", key: "voucher_no" }], c.fines || []))),
+    h("div", { class: "grid" },
+      panel("协议处理措施", table([
+        { label: "措施", render: (r) => txt(r.name_zh || r.code) }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
+        { label: "时间", render: (r) => when(r.at) }, { label: "经办人", key: "by" }], c.measures || [])),
+      panel("移送", table([
+        { label: "编号", key: "id" }, { label: "移送机关", key: "target" },
+        { label: "状态", render: (r) => REFERRAL_STATUS_ZH[r.status] || r.status }, { label: "回执号", key: "receipt_no" }],
+      c.referrals || []), c.status === "closed" ? null : h("details", { class: "action" },
+        h("summary", {}, "发起移送"), referralForm(c.id, reload)))));
 }
 
 async function rulesPage() {
@@ -502,14 +549,18 @@ async function rulesPage() {
     { label: "版本", key: "rule_version" },
     { label: "线索数", num: true, render: (r) => num(r.flags) },
     { label: "确认", num: true, render: (r) => num(r.confirmed) },
+    { label: "排除", num: true, render: (r) => num(r.dismissed) },
     { label: "申诉推翻", num: true, render: (r) => num(r.overturned) },
     { label: "确认率", num: true, render: (r) => h("span", { class: r.below_floor ? "tag red" : "" }, rate(r)) },
+    { label: "涉及金额（元）", num: true, render: (r) => money(r.money_at_issue) },
     { label: "确认金额（元）", num: true, render: (r) => money(r.money_confirmed) },
     { label: "状态", render: (r) => (r.paused ? h("span", { class: "tag red" }, "已暂停") : h("span", { class: "tag green" }, "启用")) },
-    admin ? { label: "操作", render: (r) => h("button", { class: r.paused ? "secondary" : "danger", "data-rule": r.rule_id,
-      onclick: () => toggle(r) }, r.paused ? "恢复" : "暂停") } : null,
+    admin ? { label: "操作", render: (r) => (r.paused || r.below_floor
+      ? h("button", { class: r.paused ? "secondary" : "danger", "data-rule": r.rule_id, onclick: () => toggle(r) },
+        r.paused ? "恢复" : "暂停")
+      : h("span", { class: "muted" }, "—")) } : null,
   ].filter(Boolean), items, (r) => ({ "data-rule-row": r.rule_id })),
-  h("p", { class: "muted" }, "确认率低于下限的规则以红色标出；管理员可暂停规则，审核引擎下次运行时不再执行。")));
+  h("p", { class: "muted" }, "确认率 = 确认 ÷（确认 + 排除）。确认率低于下限的规则以红色标出，管理员可暂停；暂停的规则在审核引擎下次运行时不再执行。")));
 }
 
 const LEDGERS = [
@@ -572,7 +623,9 @@ async function route() {
     if (e instanceof ApiError && e.status === 401) return;
     page("出错了", h("div", { class: "alert red", id: "page-error" }, e.message));
   }
-  document.getElementById("main").setAttribute("data-ready", raw);
+  const main = document.getElementById("main");
+  main.setAttribute("data-ready", raw);
+  main.setAttribute("data-render", String(++state.renders));  // lets tests wait for a re-render
 }
 
 window.addEventListener("hashchange", route);

@@ -1,0 +1,341 @@
+"""The Chinese workbench in real headless Chromium: login, dashboard charts, clue list → detail (why it was
+flagged), a supervisor taking a clue through the case procedure to a served decision with documents, the
+hospital's appeal with a file, the scorecard pause, ledgers, the record and the offline API docs.
+
+Every page is screenshotted to ``test-artifacts/screenshots/``; the ``page`` fixture fails a test when the
+page tried to reach anything but the test server or threw a JavaScript error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from service_ws import LiveServer, ServiceWorkspace
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot kept as a test artefact."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def render_count(page: Any) -> int:
+    return int(page.get_attribute("#main", "data-render") or 0)
+
+
+def wait_render(page: Any, before: int) -> None:
+    page.wait_for_function(
+        f"Number(document.getElementById('main').getAttribute('data-render') || 0) > {before}"
+    )
+
+
+def goto(page: Any, hash_: str) -> None:
+    """Show a workbench route (``#/clues/3``) in the loaded app and wait until it has rendered."""
+    before = render_count(page)
+    if page.evaluate("() => location.hash") == hash_:
+        page.evaluate("() => route()")  # same route: render it again (fresh data)
+    else:
+        page.evaluate("h => { location.hash = h; }", hash_)
+    wait_render(page, before)
+
+
+def current_route(page: Any) -> str:
+    return "#" + page.url.split("#", 1)[1]
+
+
+def login(page: Any, user: dict[str, Any]) -> None:
+    page.goto("/#/login")
+    page.wait_for_selector("#login-form")
+    page.fill("#username", user["username"])
+    page.fill("#password", user["password"])
+    page.click("#login-submit")
+    page.wait_for_selector("#user-role")
+    page.wait_for_function("document.getElementById('main').getAttribute('data-ready') !== '/login'")
+
+
+def api_headers(server: LiveServer, user: dict[str, Any]) -> dict[str, str]:
+    r = httpx.post(
+        f"{server.url}/api/auth/login", json={"username": user["username"], "password": user["password"]}
+    )
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def do_action(page: Any, action: str, values: dict[str, Any] | None = None, *, refused: bool = False) -> str:
+    """Open the action's form (rendered from ``actions[].fields``), fill it like a user, submit, and wait for
+    the page to show the new state — or, with ``refused``, for the error message, which is returned."""
+    box = page.locator(f"details.action[data-action='{action}']")
+    if not box.evaluate("el => el.open"):
+        box.locator("summary").click()
+    form = box.locator("form")
+    for name, value in (values or {}).items():
+        field = form.locator(f"[name='{name}']")
+        tag = field.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
+        if tag.startswith("select"):
+            field.select_option(str(value))
+        elif tag.endswith(":checkbox"):
+            field.set_checked(bool(value))
+        else:
+            field.fill(str(value))
+    before = render_count(page)
+    form.locator("button[type=submit]").click()
+    if refused:
+        page.wait_for_selector("#toast:visible")
+        message = page.inner_text("#toast")
+        page.evaluate("() => { document.getElementById('toast').style.display = 'none'; }")
+        return message
+    wait_render(page, before)
+    error = page.locator("#page-error")
+    assert not error.count(), error.inner_text()
+    return ""
+
+
+def api_act(server: LiveServer, user: dict[str, Any], clue_id: int, action: str, **fields: Any) -> None:
+    """Act on a clue through the API as ``user`` (the other party of a browser journey)."""
+    h = api_headers(server, user)
+    version = httpx.get(f"{server.url}/api/clues/{clue_id}", headers=h).json()["version"]
+    r = httpx.post(f"{server.url}/api/clues/{clue_id}/actions", headers=h,
+                   json={"action": action, "version": version, **fields})  # fmt: skip
+    assert r.status_code == 200, r.text
+
+
+def status_text(page: Any, selector: str) -> str:
+    return page.locator(selector).inner_text().strip()
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_login_wrong_password_is_told_in_chinese(page: Any, service_ws: ServiceWorkspace) -> None:
+    page.goto("/")
+    page.wait_for_selector("#login-form")
+    shot(page, "01-login")
+    page.fill("#username", service_ws.user("city_supervisor")["username"])
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    page.wait_for_selector("#login-error:visible")
+    assert "用户名或密码错误" in page.inner_text("#login-error")
+    shot(page, "02-login-wrong-password")
+
+
+def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    page.wait_for_selector("#chart-month canvas")
+    for chart in ("#chart-rule", "#chart-region", "#chart-month"):
+        assert page.locator(f"{chart} canvas").count() >= 1, chart
+    assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
+    assert "市级监管员" in page.inner_text("#user-role")
+    assert [a.inner_text() for a in page.locator("#nav a").all()] == [
+        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录",
+    ]  # fmt: skip
+    shot(page, "03-dashboard")
+
+
+def test_clue_list_to_detail_shows_why_it_was_flagged(page: Any, service_ws: ServiceWorkspace) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    before = render_count(page)
+    page.click("#nav a[href='#/clues']")
+    wait_render(page, before)
+    rows = page.locator("tr.clue-row")
+    assert rows.count() == 20
+    assert "共" in page.inner_text("#page-info")
+    shot(page, "04-clue-list")
+    # filter by a month in the data, then page
+    before = render_count(page)
+    page.click("#next-page")
+    wait_render(page, before)
+    assert "第 2 /" in page.inner_text("#page-info")
+    before = render_count(page)
+    page.fill("#clue-filters [name='q']", "挂床")
+    page.click("#clue-filters button[type=submit]")
+    wait_render(page, before)
+    assert page.locator("tr.clue-row").count() >= 1
+    assert all("挂床" in r.inner_text() for r in page.locator("tr.clue-row").all())
+    before = render_count(page)
+    page.locator("tr.clue-row a.clue-link").first.click()
+    wait_render(page, before)
+    assert "条例" in page.inner_text("#legal-basis")
+    assert page.inner_text("#knowledge-source").strip() not in ("", "—")
+    assert page.locator("tr.evidence-row").count() >= 1
+    assert "涉及金额" in page.inner_text("#evidence") or "元" in page.inner_text("#evidence")
+    assert page.locator("details.action[data-action='initial_confirm']").count() == 1
+    shot(page, "05-clue-detail")
+
+
+def _hospital_clues(server: LiveServer, service_ws: ServiceWorkspace) -> list[dict[str, Any]]:
+    sup = api_headers(server, service_ws.user("city_supervisor"))
+    code = service_ws.user("hospital")["fixmedins_code"]
+    r = httpx.get(f"{server.url}/api/clues", headers=sup,
+                  params={"fixmedins_code": code, "status": "pending_initial", "size": 200})  # fmt: skip
+    r.raise_for_status()
+    items = r.json()["items"]
+    assert len(items) >= 2, "the test hospital needs two clues at 待初审"
+    return items
+
+
+def test_supervisor_takes_a_clue_through_the_case_procedure(
+    page: Any, browser: Any, server: LiveServer, service_ws: ServiceWorkspace, tmp_path: Path
+) -> None:
+    clue = _hospital_clues(server, service_ws)[0]  # the largest amount
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, f"#/clues/{clue['id']}")
+    assert "调查核实" not in status_text(page, "#clue-status")
+    do_action(page, "initial_confirm", {"comment": "初审：疑点成立"})
+    assert "待复审" in status_text(page, "#clue-status")
+    do_action(page, "review_confirm", {"comment": "复审：告知机构"})
+    assert "待申诉" in status_text(page, "#clue-status")
+
+    # the hospital, in its own browser session, does not contest the flag
+    hospital = browser.new_context(base_url=server.url, locale="zh-CN")
+    hp = hospital.new_page()
+    login(hp, service_ws.user("hospital"))
+    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点"]
+    goto(hp, f"#/clues/{clue['id']}")
+    assert hp.locator("#appeal-form").count() == 1
+    shot(hp, "06-hospital-clue")
+    hospital.close()
+    api_act(server, service_ws.user("hospital"), clue["id"], "accept", comment="无异议")
+
+    goto(page, f"#/clues/{clue['id']}")
+    assert "调查核实" in status_text(page, "#clue-status")
+    do_action(page, "verify_confirm", {"confirmed_amount": clue["amount"], "comment": "核实确认"})
+    assert "待处理" in status_text(page, "#clue-status")
+    page.locator("details.action[data-action='open_case'] summary").click()
+    page.locator("details.action[data-action='open_case'] button[type=submit]").click()
+    page.wait_for_selector("#case-summary")
+    assert "立案" in status_text(page, "#case-status")
+
+    # one officer is refused with the reason, in Chinese
+    refused = do_action(page, "start_investigation", {"officers": "张三", "comment": "指派"}, refused=True)
+    assert "2 名以上执法人员" in refused
+    assert "立案" in status_text(page, "#case-status")
+    do_action(page, "start_investigation", {"officers": "张三，李四", "comment": "指派"})
+    assert "调查取证" in status_text(page, "#case-status")
+    amount = clue["amount"]
+    do_action(page, "finish_investigation", {"findings": "挂床住院，虚计床位费", "behaviour_code": "A38_1",
+                                             "loss_amount": amount, "intent": "none"})  # fmt: skip
+    do_action(page, "propose", {"article": "38", "circumstance": "一般",
+                                "fine_amount": f"{float(amount) * 1.5:.2f}", "refund_amount": amount})  # fmt: skip
+    if "法制审核" in status_text(page, "#case-status"):
+        legal = browser.new_context(base_url=server.url, locale="zh-CN")
+        lp = legal.new_page()
+        login(lp, service_ws.user("legal_reviewer"))
+        goto(lp, current_route(page))
+        do_action(lp, "legal_review_pass", {"comment": "法制审核通过"})
+        legal.close()
+        goto(page, current_route(page))
+    assert "事先告知" in status_text(page, "#case-status")
+    notice = page.locator("details.action").first.get_attribute("data-action")
+    do_action(page, notice or "", {"notice_date": (dt.date.today() - dt.timedelta(days=15)).isoformat()})
+    do_action(page, "statement_done", {"comment": "陈述申辩期满"})
+    if page.locator("details.action[data-action='collective_discussion']").count():
+        do_action(
+            page, "collective_discussion", {"participants": "局长、副局长、监管处处长", "comment": "同意处罚"}
+        )
+    do_action(page, "decide", {"decision_type": "处罚", "comment": "决定处罚"})
+    do_action(page, "serve", {"served_on": dt.date.today().isoformat(), "method": "直接送达"})
+    assert "执行" in status_text(page, "#case-status")
+    assert page.locator("#case-timeline li").count() >= 8
+    assert "剩余" in page.inner_text("#case-deadline")
+    shot(page, "07-case-detail")
+
+    kinds = [a.get_attribute("data-kind") for a in page.locator("#case-documents a.doc-link").all()]
+    assert {"case_filing", "prior_notice", "penalty_decision"} <= set(kinds)
+    with page.expect_download() as info:
+        page.click("#case-documents a.doc-link[data-kind='penalty_decision']")
+    target = tmp_path / "decision.docx"
+    info.value.save_as(target)
+    assert zipfile.ZipFile(io.BytesIO(target.read_bytes())).testzip() is None
+
+    before = render_count(page)
+    page.click("#nav a[href='#/cases']")
+    wait_render(page, before)
+    assert page.locator("a.case-link").count() >= 1
+    shot(page, "08-case-list")
+
+
+def test_hospital_appeals_with_a_file(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, tmp_path: Path
+) -> None:
+    clue = _hospital_clues(server, service_ws)[-1]
+    for action in ("initial_confirm", "review_confirm"):
+        api_act(server, service_ws.user("city_supervisor"), clue["id"], action, comment="告知机构")
+    login(page, service_ws.user("hospital"))
+    page.wait_for_selector("tr.clue-row")
+    assert "本院疑点" in page.inner_text("h1")
+    shot(page, "09-hospital-list")
+    before = render_count(page)
+    page.click(f"a.clue-link[href='#/clues/{clue['id']}']")
+    wait_render(page, before)
+    proof = tmp_path / "病历摘要.pdf"
+    proof.write_bytes(PDF)
+    page.fill("#appeal-form [name='reason']", "患者确有住院治疗记录，附病历摘要")
+    page.set_input_files("#appeal-form [name='files']", str(proof))
+    before = render_count(page)
+    page.click("#appeal-submit")
+    wait_render(page, before)
+    assert "申诉中" in status_text(page, "#clue-status")
+    assert "病历摘要.pdf" in page.inner_text("#appeals")
+    shot(page, "10-hospital-appealed")
+    sup = api_headers(server, service_ws.user("city_supervisor"))
+    stored = httpx.get(f"{server.url}/api/clues/{clue['id']}", headers=sup).json()["appeals"][-1]["files"][0]
+    assert stored["filename"] == "病历摘要.pdf"
+    assert httpx.get(f"{server.url}/api/appeal-files/{stored['id']}", headers=sup).content == PDF
+
+
+def test_admin_pauses_and_resumes_a_rule(page: Any, server: LiveServer, service_ws: ServiceWorkspace) -> None:
+    # reviewers dismiss five flags of one rule: its confirmation rate (0 %) falls below the floor
+    sup = service_ws.user("city_supervisor")
+    pending = httpx.get(f"{server.url}/api/clues", headers=api_headers(server, sup),
+                        params={"status": "pending_initial", "size": 200}).json()["items"]  # fmt: skip
+    by_rule: dict[str, list[int]] = {}
+    for c in pending:
+        by_rule.setdefault(c["rule_id"], []).append(c["id"])
+    rule_id, ids = max(by_rule.items(), key=lambda kv: len(kv[1]))
+    assert len(ids) >= 5, "a rule with five clues at 待初审 is needed"
+    for clue_id in ids[:5]:
+        api_act(server, sup, clue_id, "initial_dismiss", comment="经核查为正常诊疗")
+
+    login(page, service_ws.user("admin"))
+    goto(page, "#/rules")
+    row = page.locator(f"tr[data-rule-row='{rule_id}']")
+    assert "0.0%" in row.inner_text()
+    page.once("dialog", lambda d: d.accept("确认率过低，暂停复核"))
+    before = render_count(page)
+    row.locator("button").click()
+    wait_render(page, before)
+    assert "已暂停" in page.locator(f"tr[data-rule-row='{rule_id}']").inner_text()
+    paused = (service_ws.workspace / "rules" / "paused.yaml").read_text("utf-8")
+    assert rule_id in paused
+    shot(page, "11-scorecard-paused")
+    before = render_count(page)
+    page.locator(f"tr[data-rule-row='{rule_id}'] button").click()
+    wait_render(page, before)
+    assert "启用" in page.locator(f"tr[data-rule-row='{rule_id}']").inner_text()
+
+
+def test_ledgers_record_and_offline_api_docs(page: Any, service_ws: ServiceWorkspace, tmp_path: Path) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/ledgers")
+    shot(page, "12-ledgers")
+    with page.expect_download() as info:
+        page.click("a[data-ledger='clues']")
+    target = tmp_path / "clues.xlsx"
+    info.value.save_as(target)
+    assert zipfile.ZipFile(target).testzip() is None
+    goto(page, "#/record")
+    page.click("#verify")
+    page.wait_for_selector("#verify-result .alert")
+    assert "校验通过" in page.inner_text("#verify-result")
+    shot(page, "13-record")
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    shot(page, "14-api-docs")
