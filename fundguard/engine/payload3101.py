@@ -405,6 +405,28 @@ def parse_3101(payload: Any, known_rule_ids: set[str] | None = None) -> Request3
     )
 
 
+_DTO_TABLE = {"diagnose": "setl_list_diag_d", "order": "fee_list_d", "operation": "setl_list_oprn_d"}
+
+
+def _inverse(dto: str, row: dict) -> dict:
+    return {
+        name: row[canon]
+        for name, (canon, _) in FIELD_MAP[dto].items()
+        if canon and row.get(canon) is not None
+    }
+
+
+def to_3101(claim: dict, trig_scen: str = "8", task_id: str | None = None) -> dict:
+    """A national-form claim as a 3101 request (``input.data`` part) — the inverse of ``parse_3101`` over the
+    fields 3101 carries; used to replay stored visits through the 3101 route."""
+    visit = claim["mdtrt_d"][0]
+    enc = _inverse("encounter", visit)
+    for dto, table in _DTO_TABLE.items():
+        enc[f"fsi_{dto}_dtos"] = [_inverse(dto, r) for r in claim.get(table) or []]
+    patient = _inverse("patient", visit) | {"curr_mdtrt_id": visit["mdtrt_id"], "fsi_encounter_dtos": [enc]}
+    return {"trig_scen": trig_scen, "rule_ids": [], "task_id": task_id, "patient_dtos": [patient]}
+
+
 def result_entry(hit: dict, rule: Rule, patn_id: str, task_id: str | None, n: int) -> dict:
     """One hit as an entry of the 3101 answer's ``result`` list."""
     amount = hit["amount"] if hit["amount"] is not None else Decimal(0)

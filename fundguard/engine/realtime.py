@@ -173,7 +173,9 @@ def _cast(values: list[str | None], field: schema.Field, table: str) -> pa.Array
 
 
 def claim_tables(claim: dict) -> dict[str, pa.Table]:
-    """Validate ``claim`` and cast its rows to the canonical Arrow schemas (one table per claim table)."""
+    """Validate ``claim`` and cast its rows to the canonical Arrow schemas (one table per claim table).
+
+    Rows without ``vali_flag`` are in force (``'1'``): what a HIS sends for audit is the current record."""
     if not isinstance(claim, dict):
         raise _err("claim 必须是字典", "claim must be a dict")
     unknown = sorted(set(claim) - set(CLAIM_TABLES))
@@ -208,10 +210,12 @@ def claim_tables(claim: dict) -> dict[str, pa.Table]:
         required = REQUIRED[name]
         arrays = []
         for f in t.fields:
-            if f.name not in present and not (rows and f.name in required):
+            if f.name not in present and not (rows and f.name in (*required, "vali_flag")):
                 arrays.append(pa.nulls(len(rows), f.arrow_type))  # absent everywhere: no parsing
                 continue
             values = [_py_value(r.get(f.name)) for r in rows]
+            if f.name == "vali_flag":  # a row sent for audit is in force unless it says otherwise
+                values = ["1" if v is None else v for v in values]
             if f.name in required:
                 for i, v in enumerate(values):
                     if v is None:
