@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -51,10 +52,11 @@ def input_fingerprint(store: Store) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> None:
-    """Register the knowledge tables the rules need and build ``claim_lines`` once for all of them."""
+    """Register the knowledge tables the rules need and build ``claim_lines`` once for all of them, with
+    only the columns their SQL names (a word-level superset: a name in a string literal keeps a column)."""
     needed = sorted({r.knowledge for r in rules if r.knowledge})
     knowledge.register(con, needed)
-    create_claim_lines(con, materialize=True)
+    create_claim_lines(con, materialize=True, columns=set(re.findall(r"\w+", hits_sql(rules))))
 
 
 def hits_sql(rules: list[Rule]) -> str:

@@ -9,6 +9,7 @@ table names, so it runs over the store and over a one-claim in-memory DuckDB ali
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fundguard.core.sql import literal as lit
@@ -112,14 +113,26 @@ FROM lines
 """The body of ``CREATE VIEW claim_lines`` (one place for every engine)."""
 
 
-def create_claim_lines(con, *, materialize: bool = False) -> None:
+def create_claim_lines(con, *, materialize: bool = False, columns: Iterable[str] | None = None) -> None:
     """Create ``claim_lines`` in ``con`` (which has the canonical ``*_valid`` views).
 
     ``materialize`` builds it once as a temp table (DuckDB spills it to disk past its memory limit): a batch
     run over many rules then joins the store once instead of once per rule family — 5× faster at 1M lines.
+    ``columns`` keeps only those of its columns (in its order; unknown names ignored): a run whose rules
+    read few of them builds a narrower table, and DuckDB drops the joins no kept column needs.
     """
     kind = "TABLE" if materialize else "VIEW"
-    con.execute(f"CREATE OR REPLACE TEMP {kind} claim_lines AS {CLAIM_LINES_SQL}")
+    body = CLAIM_LINES_SQL
+    if columns is not None:
+        keep = set(columns)
+        cols = [c for c in claim_lines_columns(con) if c in keep] or ["bkkp_sn"]
+        body = f"SELECT {', '.join(cols)} FROM ({CLAIM_LINES_SQL})"
+    con.execute(f"CREATE OR REPLACE TEMP {kind} claim_lines AS {body}")
+
+
+def claim_lines_columns(con) -> list[str]:
+    """The column names of ``claim_lines`` (from the plan of ``CLAIM_LINES_SQL`` over ``con``'s views)."""
+    return [d[0] for d in con.execute(f"SELECT * FROM ({CLAIM_LINES_SQL}) WHERE false").description]
 
 
 def rule_lines(rule: Rule) -> str:
