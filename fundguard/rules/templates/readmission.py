@@ -69,7 +69,7 @@ WITH s AS (
         lag(v.mdtrt_id) OVER w AS prev_id, lag(v.end_date) OVER w AS prev_end,
         lag(v.begin_date) OVER w AS prev_begin, lag(v.dx3) OVER w AS prev_dx3,
         lag(v.maindiag) OVER w AS prev_maindiag, lag(v.adm_dept_codg) OVER w AS prev_dept
-    FROM {visits(rule)} v WHERE v.med_type IN {INPATIENT}
+    FROM {visits(rule, f"med_type IN {INPATIENT}")} v WHERE v.med_type IN {INPATIENT}
     WINDOW w AS (PARTITION BY {part} ORDER BY v.begntime, v.mdtrt_id)
 ),
 r AS (
@@ -92,6 +92,6 @@ SELECT r.mdtrt_id, COALESCE(f.setl_id, ln.setl_id) AS setl_id, r.psn_no, r.fixme
          || '日，疑似分解住院，再次住院' || {"'基金支付'" if rule.amount_rule == "fund_amount" else "'医疗费用'"}
          || {money(f"COALESCE({total}, ln.amt, 0)")} || '元' || {source_note(rule)} AS evidence_zh,
        NULL AS kp_id
-FROM r LEFT JOIN {visit_fund()} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
+FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
 """
         return hits(rule, inner)

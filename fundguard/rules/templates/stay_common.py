@@ -17,12 +17,13 @@ INPATIENT = in_list(SCENE_MED_TYPES["住院"])
 """SQL list of the inpatient med_type codes."""
 
 
-def visits(rule: Rule) -> str:
+def visits(rule: Rule, where: str = "") -> str:
     """``mdtrt_d_valid`` (one row per mdtrt_id) with ``scene``, ``begin_date`` / ``end_date`` and the
     3-character main diagnosis category ``dx3``, restricted to the rule's effective dates (by begntime),
     as a parenthesised subquery. Scenes are not applied here: each template decides which visit they
-    restrict."""
-    cond = ["begntime IS NOT NULL"]
+    restrict. ``where`` (a condition on ``mdtrt_d_valid`` columns) keeps only those rows before the
+    per-visit grouping, which is the cost here: a template judging inpatient stays groups those alone."""
+    cond = ["begntime IS NOT NULL", *([f"({where})"] if where else [])]
     if rule.effective_from:
         cond.append(f"begntime >= {lit(rule.effective_from)}")
     if rule.effective_to:
@@ -46,13 +47,15 @@ def scene_cond(rule: Rule, alias: str) -> str:
     return f"{alias}.scene IN {in_list(sorted(scenes))}"
 
 
-def visit_fund() -> str:
+def visit_fund(ids: str | None = None) -> str:
     """Per mdtrt_id: ``fund`` (统筹等基金支付, fund_pay_sumamt else hifp_pay) and ``medfee`` (总费用) over the
-    valid, not reversed settlements, as a parenthesised subquery."""
-    return """(SELECT mdtrt_id, any_value(setl_id) AS setl_id,
+    valid, not reversed settlements, as a parenthesised subquery; with ``ids`` (a query of mdtrt_id) only
+    for those visits, so a rule with few hits does not sum every settlement of the store."""
+    only = f" AND mdtrt_id IN ({ids})" if ids else ""
+    return f"""(SELECT mdtrt_id, any_value(setl_id) AS setl_id,
         sum(COALESCE(fund_pay_sumamt, hifp_pay, 0)) AS fund, sum(COALESCE(medfee_sumamt, 0)) AS medfee
     FROM setl_d_valid
-    WHERE (init_setl_id IS NULL OR init_setl_id = '') AND COALESCE(refd_setl_flag, '0') <> '1'
+    WHERE (init_setl_id IS NULL OR init_setl_id = '') AND COALESCE(refd_setl_flag, '0') <> '1'{only}
     GROUP BY mdtrt_id)"""
 
 

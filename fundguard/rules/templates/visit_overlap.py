@@ -55,13 +55,15 @@ class VisitOverlap(Template):
             else ""
         )
         return f"""
-WITH v AS {visits(rule)},
+WITH s AS {visits(rule, f"med_type IN {INPATIENT}")},
+-- only persons with a stay can be in two places at once: group those persons' visits alone
+o AS {visits(rule, f"psn_no IN (SELECT psn_no FROM mdtrt_d_valid WHERE med_type IN {INPATIENT})")},
 pair AS (
     SELECT o.mdtrt_id, o.psn_no, o.fixmedins_code, o.fixmedins_name, o.begntime, o.scene,
            arg_min(s.mdtrt_id, s.begntime) AS stay_id, arg_min(s.fixmedins_name, s.begntime) AS stay_name,
            arg_min(s.fixmedins_code, s.begntime) AS stay_code,
            min(s.begntime) AS stay_begin, arg_min(s.endtime, s.begntime) AS stay_end
-    FROM v o JOIN v s ON s.psn_no = o.psn_no AND s.mdtrt_id <> o.mdtrt_id
+    FROM o JOIN s ON s.psn_no = o.psn_no AND s.mdtrt_id <> o.mdtrt_id
         AND s.fixmedins_code <> o.fixmedins_code AND s.med_type IN {INPATIENT}
         AND s.endtime IS NOT NULL AND o.begntime > s.begntime AND o.begntime < s.endtime {whole}
     WHERE {scene_cond(rule, "o")}
@@ -89,7 +91,7 @@ WITH psn AS (
     SELECT psn_no, min(CAST(die_date AS DATE)) AS die_date FROM psn_info_b_valid
     WHERE die_date IS NOT NULL GROUP BY psn_no
 ),
-v AS (SELECT v.*, p.die_date FROM {visits(rule)} v JOIN psn p ON p.psn_no = v.psn_no WHERE {scene_cond(rule, "v")}),
+v AS (SELECT v.*, p.die_date FROM {visits(rule, "psn_no IN (SELECT psn_no FROM psn)")} v JOIN psn p ON p.psn_no = v.psn_no WHERE {scene_cond(rule, "v")}),
 l AS (
     SELECT l.*, {amount} AS amt FROM {rule_lines(rule)} l JOIN v ON v.mdtrt_id = l.mdtrt_id
     WHERE l.fee_date > v.die_date
@@ -111,7 +113,10 @@ GROUP BY v.mdtrt_id, v.psn_no, v.fixmedins_code, v.fixmedins_name, v.scene, v.be
     def _fee_outside_stay(self, rule: Rule) -> str:
         amount = amount_expr(rule, "l")
         return f"""
-WITH v AS (SELECT * FROM {visits(rule)} v WHERE v.med_type IN {INPATIENT} AND v.end_date IS NOT NULL),
+WITH v AS (
+    SELECT * FROM {visits(rule, f"med_type IN {INPATIENT}")} v
+    WHERE v.med_type IN {INPATIENT} AND v.end_date IS NOT NULL
+),
 l AS (
     SELECT l.*, {amount} AS amt, v.begin_date, v.end_date, v.fixmedins_name
     FROM {rule_lines(rule)} l JOIN v ON v.mdtrt_id = l.mdtrt_id
