@@ -39,18 +39,20 @@ from fundguard.service.models import (
     CaseExtension,
     CaseStep,
     Clue,
+    ClueHit,
     FundRefund,
     Institution,
     Measure,
     Penalty,
     Referral,
+    Region,
     TreasuryFine,
     money,
 )
 from fundguard.service.scope import Actor, require_sees, scope_filter
 from fundguard.service.timing import case_deadline, step_due, today
 from fundguard.supervision import workflow as wf
-from fundguard.supervision.roles import CASE_HANDLE, CASE_LEGAL_REVIEW, CASE_VIEW
+from fundguard.supervision.roles import AGREEMENT, CASE_HANDLE, CASE_LEGAL_REVIEW, CASE_VIEW
 
 DOCUMENT_KINDS = {
     "case_filing": "立案审批表",
@@ -59,19 +61,16 @@ DOCUMENT_KINDS = {
     "agreement_notice": "协议处理通知书",
 }
 # which documents exist once the case has reached a state
-_DOC_FROM = {"case_filing": "filed", "prior_notice": "statement", "penalty_decision": "serving",
+_DOC_FROM = {"case_filing": "investigating", "prior_notice": "statement", "penalty_decision": "serving",
              "agreement_notice": "serving"}  # fmt: skip
 _ORDER = list(wf.CASE_STATES)
 
 
 @dataclasses.dataclass(frozen=True)
 class CaseThresholds:
-    """When 法制审核, 听证 and 集体讨论 apply (汕尾 2022 figures as defaults; regulation.md §4)."""
+    """When a case is major (集体讨论 before the decision). 法制审核 and 听证 thresholds are the discretion
+    table's (``supervision.penalties``)."""
 
-    legal_review_org: Decimal = Decimal("100000")  # recovery + fine, organisation
-    legal_review_individual: Decimal = Decimal("5000")
-    hearing_fine_org: Decimal = Decimal("100000")
-    hearing_fine_individual: Decimal = Decimal("5000")
     major_amount: Decimal = Decimal("500000")  # recovery + fine from which the heads decide collectively
 
 
@@ -309,6 +308,8 @@ def _may(actor: Actor, action: str) -> bool:
         return actor.can(CASE_LEGAL_REVIEW)
     if action == "return_investigation":
         return actor.can(CASE_LEGAL_REVIEW) or actor.can(CASE_HANDLE)
+    if action == "record_refund":  # the handling agency collects recovered money too
+        return actor.can(CASE_HANDLE) or actor.can(AGREEMENT)
     return actor.can(CASE_HANDLE)
 
 
@@ -336,6 +337,8 @@ def act_on_case(
     extra: dict[str, Any] = {}
     if effect:
         extra = effect(session, actor, c, values) or {}
+        if callable(t.target):  # the route depends on what the effect decided (e.g. 法制审核 needed)
+            target = t.target(values, _ctx(c))
         target = extra.pop("_target", target)
     day = today()
     due = None
@@ -412,14 +415,15 @@ def _propose(session: Session, actor: Actor, c: Case, v: dict) -> dict:
             raise ValidationFailed(f"未知的协议处理措施：{m}", f"unknown agreement measure {m}")
         codes.append(code)
     th = thresholds()
-    individual = c.party_type == "individual"
+    party = c.party_type
+    listed = list(codes)
+    if months:
+        listed.append("suspend_network_settlement" if article.startswith("41") else "suspend_dept_services")
     total = (fine if not no_penalty else Decimal(0)) + refund
-    severe = months > 0 or "terminate_agreement" in codes
-    c.needs_legal_review = severe or total >= (
-        th.legal_review_individual if individual else th.legal_review_org
-    )
-    c.hearing_eligible = not no_penalty and (
-        severe or fine >= (th.hearing_fine_individual if individual else th.hearing_fine_org)
+    c.needs_legal_review = penalties.legal_review_required(refund, fine if not no_penalty else 0, party_type=party,
+                                                           measures=listed)  # fmt: skip
+    c.hearing_eligible = not no_penalty and penalties.hearing_required(
+        fine, party_type=party, measures=listed
     )
     c.major = total >= th.major_amount or "terminate_agreement" in codes or article in ("40", "41_fraud")
     proposal = {"article": article, "circumstance": rng.circumstance, "loss_amount": str(loss),
@@ -588,46 +592,72 @@ def case_document(session: Session, actor: Actor, case_id: int, kind: str) -> tu
 
 
 def document_data(session: Session, c: Case, kind: str) -> dict[str, Any]:
-    """The fields a document needs, from the case (names follow ``supervision.documents.DOCUMENT_FIELDS``)."""
+    """The fields ``supervision.documents.render_document`` needs for ``kind``, from the case and its clue."""
+    from fundguard.supervision.penalties import MEASURES
+
     proposal = json.loads(c.proposal_json or "{}")
     decision = json.loads(c.decision_json or "{}")
     clue = session.get(Clue, c.clue_id) if c.clue_id else None
-    inst = session.get(Institution, c.fixmedins_code)
-    from fundguard.supervision.penalties import MEASURES
-
-    return {
-        "number": c.number,
-        "case_number": c.number,
-        "title": c.title,
-        "party_name": c.party_name,
-        "party_code": c.fixmedins_code,
-        "party_address": "",
-        "admdvs": c.admdvs,
-        "opened_at": c.opened_at,
-        "deadline": c.deadline,
-        "source": f"智能审核线索 {clue.id}：{clue.rule_name}（{clue.period}，{clue.hits} 条）"
+    region = session.get(Region, c.admdvs)
+    place = region.name if region else ""
+    officers = json.loads(c.officers_json or "[]") or [c.created_by]
+    clue_facts = (
+        f"经智能审核，{c.party_name}在{clue.period}期间有 {clue.hits} 条费用记录命中规则“{clue.rule_name}”"
+        f"（{clue.rule_id}），涉及医保基金 {clue.amount} 元。"
         if clue
-        else "",
-        "rule_name": clue.rule_name if clue else "",
-        "period": clue.period if clue else "",
-        "amount_at_issue": c.amount_at_issue,
-        "loss_amount": c.loss_amount or Decimal(0),
-        "findings": c.findings or (clue.description if clue else ""),
-        "behaviour_code": c.behaviour_code,
-        "intent": c.intent,
-        "officers": json.loads(c.officers_json or "[]"),
-        "article": proposal.get("article", ""),
-        "circumstance": proposal.get("circumstance", ""),
-        "basis_zh": proposal.get("basis_zh", ""),
-        "fine_amount": Decimal(proposal.get("fine_amount") or 0),
-        "refund_amount": Decimal(proposal.get("refund_amount") or 0),
-        "suspension_months": proposal.get("suspension_months") or 0,
-        "measures": [MEASURES[m] for m in proposal.get("measures") or []],
-        "hearing_eligible": c.hearing_eligible,
-        "notice_date": c.notice_date or today(),
-        "decision_type": decision.get("type", ""),
-        "decided_on": decision.get("decided_on", ""),
+        else c.title
+    )
+    evidence = [f"智能审核疑点明细 {clue.hits} 条（线索编号 {clue.id}）"] if clue else []
+    hits = session.execute(select(ClueHit.evidence_zh).where(ClueHit.clue_id == c.clue_id).limit(3)).scalars()
+    evidence += [e for e in hits if e]
+    evidence += ["现场检查笔录、询问笔录", "医疗费用结算单据及病历资料"]
+    fine = Decimal(proposal.get("fine_amount") or 0)
+    refund = Decimal(proposal.get("refund_amount") or 0)
+    penalty_lines = []
+    if refund > 0:
+        penalty_lines.append(f"责令退回医保基金 {refund} 元")
+    if fine > 0:
+        penalty_lines.append(f"处罚款 {fine} 元")
+    if proposal.get("suspension_months"):
+        penalty_lines.append(
+            f"暂停相关责任部门涉及医保基金使用的医药服务 {proposal['suspension_months']} 个月"
+        )
+    defence = [s.comment for s in session.execute(
+        select(CaseStep).where(CaseStep.case_id == c.id, CaseStep.step.in_(("陈述申辩", "听证"))).order_by(CaseStep.id)
+    ).scalars() if s.comment]  # fmt: skip
+    common = {
+        "authority": f"{place}医疗保障局",
         "date": today(),
-        "institution_level": inst.hosp_lv if inst else "",
-        "bureau": "医疗保障局",
+        "party_name": c.party_name,
+        "party_type": c.party_type,
+        "facts": c.findings or clue_facts,
+        "evidence": evidence,
+        "basis": proposal.get("basis_zh") or "《医疗保障基金使用监督管理条例》",
+        "fine": fine,
     }
+    if kind == "case_filing":
+        return {
+            **common, "case_number": c.number, "case_title": c.title, "source": "智能监管系统疑点线索",
+            "facts": clue_facts, "amount": c.amount_at_issue, "handlers": officers, "party_code": c.fixmedins_code,
+            "handler_opinion": "经初步核查，当事人涉嫌违法违规使用医保基金，符合立案条件，建议立案调查。",
+            "legal_basis": (clue and rule_basis(clue.rule_id)) or "",
+        }  # fmt: skip
+    number = c.number.replace("立", "罚")
+    if kind == "prior_notice":
+        return {**common, "doc_number": number.replace("罚", "罚告"), "proposed_penalty": penalty_lines or ["不予罚款"],
+                "measures": proposal.get("measures") or [], "hearing": c.hearing_eligible}  # fmt: skip
+    if kind == "penalty_decision":
+        return {**common, "doc_number": number, "decision": penalty_lines or ["不予行政处罚"], "refund": refund,
+                "party_code": c.fixmedins_code, "case_opened": c.opened_at, "notice_date": c.notice_date,
+                "defence_result": "；".join(defence) or "当事人在规定期限内未提出陈述、申辩。",
+                "decided_on": decision.get("decided_on", "")}  # fmt: skip
+    return {**common, "authority": f"{place}医疗保障事业管理中心", "doc_number": number.replace("罚", "协处"),
+            "measures": [MEASURES.get(m, m) for m in proposal.get("measures") or []],
+            "amount": refund if refund > 0 else None}  # fmt: skip
+
+
+def rule_basis(rule_id: str) -> str:
+    from fundguard.service.clues import rule_set
+
+    rule = rule_set().rules.get(rule_id)
+    return rule.legal_basis if rule else ""

@@ -308,8 +308,6 @@ def _hearing_date_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tu
 def _decide_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
     if ctx.get("major") and not ctx.get("collective_discussed"):
         return ("重大案件须经集体讨论后决定", "a major case must be discussed collectively before deciding")
-    if ctx.get("statement_open"):
-        return ("陈述申辩期尚未届满", "the period for statements has not ended")
     return None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -94,10 +94,15 @@ class World:
     workspace: Path
     passwords: dict[str, str]
 
+    actors: dict[str, Actor] = field(default_factory=dict)
+
     def actor(self, username: str) -> Actor:
-        with self.db.session() as s:
-            token, _ = auth.login(s, username, self.passwords[username])
-            return auth.actor_for_token(s, token)
+        """The user as a real login gives it (logged in once per test: a login writes, and hashes)."""
+        if username not in self.actors:
+            with self.db.session() as s:
+                token, _ = auth.login(s, username, self.passwords[username])
+                self.actors[username] = auth.actor_for_token(s, token)
+        return self.actors[username]
 
 
 def _seed(db: Database, workspace: Path) -> dict[str, str]:
