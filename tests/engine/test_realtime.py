@@ -1,4 +1,6 @@
-"""Real-time (事中) audit of one claim gives the batch's hits for that visit, with the same rule SQL."""
+"""Real-time (事前/事中) audit of one claim gives the batch's hits for that visit, with the same rule SQL;
+the shortcuts it takes (knowledge filtered to the claim's codes, rules with no knowledge left not run, the
+in-memory history) are checked against the batch over a generated city."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from fundguard.core.errors import InputError
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine import run_batch
+from fundguard.engine.batch import hits_sql
+from fundguard.engine.payload3101 import parse_3101, to_3101
 from fundguard.engine.realtime import POPULATION_TEMPLATES, RealtimeAuditor, claim_from_store, realtime_rules
-from fundguard.rules import load_rules
+from fundguard.rules import knowledge, load_rules
+from fundguard.rules.base import create_claim_lines
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -43,14 +48,18 @@ def test_rule_selection(city: tuple) -> None:
     assert auditor_skipped == POPULATION_TEMPLATES  # the national set has both: they really are left out
 
 
-def test_realtime_equals_batch(city: tuple) -> None:
-    ws, rules, rt = city
+@pytest.fixture(scope="module")
+def batch(city: tuple) -> tuple[dict[str, list[tuple]], list[str]]:
+    """The batch's hits of the 事前/事中 real-time rules by visit, and a sample of visits: three hit visits
+    per rule plus 20 visits without hits (~0.15 s per claim, see bench/bench_realtime.py)."""
+    ws, rules, _ = city
+    rt = realtime_rules(rules, ("事前", "事中"))
     res = run_batch(ws, rules.select([r.id for r in rt]), progress=False)
     with duckdb.connect() as con:
-        batch = con.execute(f"SELECT * FROM read_parquet('{res.hits_path}')").fetchall()
+        rows = con.execute(f"SELECT * FROM read_parquet('{res.hits_path}')").fetchall()
         cols = [d[0] for d in con.description]
     by_visit: dict[str, list[tuple]] = defaultdict(list)
-    for row in batch:
+    for row in rows:
         h = dict(zip(cols, row, strict=True))
         by_visit[h["mdtrt_id"]].append(_key(h))
     assert len({k[0] for ks in by_visit.values() for k in ks}) >= 10, "the city should trip many rules"
@@ -59,25 +68,102 @@ def test_realtime_equals_batch(city: tuple) -> None:
         visits = [
             v for (v,) in store.execute("SELECT DISTINCT mdtrt_id FROM fee_list_d ORDER BY 1").fetchall()
         ]
-        # ~0.5 s per claim (see bench/bench_realtime.py): two hit visits per rule plus 12 visits without hits
-        per_rule: dict[str, list[str]] = defaultdict(list)
-        for v in sorted(by_visit):
-            for rule in sorted({k[0] for k in by_visit[v]}):
-                per_rule[rule].append(v)
-        hit_visits = sorted({v for vs in per_rule.values() for v in vs[:2]})
-        rng = random.Random(7)
-        sample = hit_visits + rng.sample(sorted(set(visits) - set(by_visit)), 12)
-        mismatches = {}
-        with RealtimeAuditor(ws, rules) as auditor:
-            assert {r.id for r in auditor.rules} == {r.id for r in rt}
-            for v in sample:
-                got = sorted(_key(h) for h in auditor.audit(claim_from_store(store, v)))
-                want = sorted(by_visit.get(v, []))
-                if got != want:
-                    mismatches[v] = {"realtime": got, "batch": want}
     finally:
         store.close()
+    per_rule: dict[str, list[str]] = defaultdict(list)
+    for v in sorted(by_visit):
+        for rule in sorted({k[0] for k in by_visit[v]}):
+            per_rule[rule].append(v)
+    hit_visits = sorted({v for vs in per_rule.values() for v in vs[:3]})
     assert len(hit_visits) >= 10
+    rng = random.Random(7)
+    return by_visit, hit_visits + rng.sample(sorted(set(visits) - set(by_visit)), 20)
+
+
+def _compare(
+    auditor: RealtimeAuditor, ws: Path, sample: list[str], want_of, stage: str | None = None
+) -> dict:
+    mismatches = {}
+    store = Store(ws).connect()
+    try:
+        for i, v in enumerate(sample):
+            if i == len(sample) // 2:
+                auditor.refresh()  # re-reading the store mid-way changes nothing
+            got = sorted(_key(h) for h in auditor.audit(claim_from_store(store, v), stage=stage))
+            want = sorted(want_of(v))
+            if got != want:
+                mismatches[v] = {"realtime": got, "batch": want}
+    finally:
+        store.close()
+    return mismatches
+
+
+def test_realtime_equals_batch(city: tuple, batch: tuple) -> None:
+    ws, rules, rt = city
+    by_visit, sample = batch
+    ids = {r.id for r in rt}
+    with RealtimeAuditor(ws, rules) as auditor:
+        assert {r.id for r in auditor.rules} == ids
+        assert auditor.memory_bytes > 0
+        mismatches = _compare(auditor, ws, sample, lambda v: [k for k in by_visit.get(v, []) if k[0] in ids])
+        assert auditor.last_timings["rules_run"] + auditor.last_timings["rules_skipped"] == len(rt)
+    assert not mismatches, {k: mismatches[k] for k in list(mismatches)[:5]}
+
+
+def test_stage_filter_equals_batch(city: tuple, batch: tuple) -> None:
+    """One auditor for 事前 and 事中; asked for 事前 it gives the batch hits of the rules with 事前 only."""
+    ws, rules, _ = city
+    by_visit, sample = batch
+    pre = {r.id for r in realtime_rules(rules, "事前")}
+    assert pre < {r.id for r in realtime_rules(rules, ("事前", "事中"))}  # stay rules are 事中 only
+    with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+        mismatches = _compare(
+            auditor, ws, sample[::4], lambda v: [k for k in by_visit.get(v, []) if k[0] in pre], stage="事前"
+        )
+        with pytest.raises(InputError, match="事后"):
+            auditor.audit(_small_claim(ws), stage="事后")
+    assert not mismatches, {k: mismatches[k] for k in list(mismatches)[:5]}
+
+
+def test_empty_knowledge_no_hits(city: tuple) -> None:
+    """Why the auditor may leave out a rule whose knowledge table has no row for the claim's codes: over the
+    whole city, every real-time rule with a knowledge table hits, if at all, only through its rows."""
+    ws, rules, _ = city
+    rt = realtime_rules(rules, ("事前", "事中"))
+    by_kb: dict[str, list] = defaultdict(list)
+    for r in rt:
+        if r.knowledge:
+            by_kb[r.knowledge].append(r)
+    con = Store(ws).connect()
+    try:
+        knowledge.register(con, sorted(by_kb))
+        create_claim_lines(con, materialize=True)
+        full = {kb: len(con.execute(hits_sql(group)).fetchall()) for kb, group in by_kb.items()}
+        assert sum(full.values()) > 0, "the city should trip knowledge rules"
+        for kb, group in by_kb.items():
+            con.execute(f'DELETE FROM "{kb}"')
+            assert con.execute(hits_sql(group)).fetchall() == [], kb
+    finally:
+        con.close()
+
+
+def test_3101_replay_equals_national_form(city: tuple, batch: tuple) -> None:
+    """A stored visit sent as a 3101 request (the fields 3101 carries) gets the hits of its national form."""
+    ws, rules, _ = city
+    by_visit, sample = batch
+    store = Store(ws).connect()
+    mismatches = {}
+    try:
+        with RealtimeAuditor(ws, rules) as auditor:
+            for v in [v for v in sample if v in by_visit][::6]:
+                claim = claim_from_store(store, v)
+                want = sorted(_key(h) for h in auditor.audit(claim))
+                (c,) = parse_3101(to_3101(claim)).claims
+                got = sorted(_key(h) for h in auditor.audit(c.claim))
+                if got != want:
+                    mismatches[v] = {"3101": got, "national": want}
+    finally:
+        store.close()
     assert not mismatches, {k: mismatches[k] for k in list(mismatches)[:5]}
 
 
