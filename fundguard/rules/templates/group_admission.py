@@ -61,7 +61,7 @@ class GroupAdmission(Template):
         window = max(int(p["window_days"]), 1)
         inner = f"""
 WITH v AS (
-    SELECT v.* FROM {visits(rule)} v
+    SELECT v.* FROM {visits(rule, f"med_type IN {INPATIENT}")} v
     WHERE v.med_type IN {INPATIENT} AND v.dx3 IS NOT NULL AND v.dx3 <> ''
 ),
 ln AS (
@@ -99,6 +99,7 @@ SELECT s.mdtrt_id, COALESCE(f.setl_id, s.setl_id) AS setl_id, s.psn_no, s.fixmed
          || {"'基金支付'" if rule.amount_rule == "fund_amount" else "'医疗费用'"}
          || {money(f"COALESCE({total}, s.amt, 0)")} || '元' || {source_note(rule)} AS evidence_zh,
        NULL AS kp_id
-FROM g JOIN s ON s.mdtrt_id = g.mdtrt_id LEFT JOIN {visit_fund()} f ON f.mdtrt_id = s.mdtrt_id
+FROM g JOIN s ON s.mdtrt_id = g.mdtrt_id LEFT JOIN {visit_fund("SELECT mdtrt_id FROM g")} f
+    ON f.mdtrt_id = s.mdtrt_id
 """
         return hits(rule, inner)
