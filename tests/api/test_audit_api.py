@@ -1,0 +1,172 @@
+"""The real-time audit routes over HTTP: a real uvicorn server for the claims of a generated city, the
+batch's hits back for each, 3101 requests and answers, bad claims → 422 with a bilingual message."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from fundguard.api.audit import create_audit_app
+from fundguard.data.ingest import ingest
+from fundguard.data.store import Store
+from fundguard.engine import run_batch
+from fundguard.engine.payload3101 import to_3101
+from fundguard.engine.realtime import claim_from_store, realtime_rules
+from fundguard.rules import load_rules
+from fundguard.synth import CityConfig, generate_city
+
+
+def _key(rule_id: str, sns: list, amount: object) -> tuple:
+    return (rule_id, tuple(sorted(sns or [])), f"{float(amount):.2f}")
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[tuple]], dict]:
+    """A small city's workspace, the batch's 事中 real-time hits by visit, and some claims (hit visits first)."""
+    tmp = tmp_path_factory.mktemp("audit_api_city")
+    generate_city(
+        tmp / "city", CityConfig(seed=5, fee_lines=8_000, fmt="parquet", violation_scale=1.0), progress=False
+    )
+    ws = tmp / "ws"
+    ingest([p for p in sorted((tmp / "city").iterdir()) if p.is_dir()], ws, progress=False)
+    rules = load_rules()
+    res = run_batch(ws, rules.select([r.id for r in realtime_rules(rules)]), progress=False)
+    by_visit: dict[str, list[tuple]] = defaultdict(list)
+    with duckdb.connect() as con:
+        for rule_id, mdtrt_id, sns, amount in con.execute(
+            f"SELECT rule_id, mdtrt_id, bkkp_sn, amount FROM read_parquet('{res.hits_path}')"
+        ).fetchall():
+            by_visit[mdtrt_id].append(_key(rule_id, sns, amount))
+    assert len(by_visit) >= 5
+    store = Store(ws).connect()
+    try:
+        clean = store.execute(
+            "SELECT min(mdtrt_id) FROM fee_list_d WHERE NOT list_contains(?, mdtrt_id)", [sorted(by_visit)]
+        ).fetchone()[0]
+        claims = {v: claim_from_store(store, v) for v in [*sorted(by_visit)[:8], clean]}
+    finally:
+        store.close()
+    return ws, by_visit, claims
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(city: tuple) -> Iterator[str]:
+    """A real uvicorn server over ``create_audit_app`` in a background thread; yields its base URL."""
+    ws, _, _ = city
+    port = _free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(create_audit_app(ws), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_claims_get_the_batch_hits(city: tuple, server: str) -> None:
+    _, by_visit, claims = city
+    with httpx.Client(base_url=server, timeout=60) as client:
+        for v, claim in claims.items():
+            r = client.post("/api/audit/claim", json=claim)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            got = sorted(_key(h["rule_id"], h["bkkp_sn"], h["amount"]) for h in body["hits"])
+            assert got == sorted(by_visit.get(v, [])), v
+            assert body["mdtrt_id"] == v and body["stage"] == "事中" and body["hit_count"] == len(got)
+            assert body["elapsed_ms"] >= body["audit_ms"]["total"] > 0
+            for h in body["hits"]:
+                assert h["evidence_zh"] and h["rule_name"] and h["legal_basis"] and h["severity"]
+                assert h["result_type"] in ("可疑", "明确违规")
+
+
+def test_3101_request_and_answer(city: tuple, server: str) -> None:
+    _, by_visit, claims = city
+    v = next(v for v in claims if v in by_visit)
+    data = to_3101(claims[v], trig_scen="8", task_id="T-1")
+    message = {"infno": "3101", "input": {"data": data}}
+    with httpx.Client(base_url=server, timeout=60) as client:
+        r = client.post("/api/audit/3101", json=message)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["infcode"] == "0" and out["stage"] == "事中" and out["trig_scen_name"] == "住院结算"
+        result = out["output"]["result"]
+        got = sorted(
+            _key(e["rule_id"], [d["rx_id"] for d in e["judge_result_detail_dtos"]], e["vola_amt"])
+            for e in result
+        )
+        assert got == sorted(by_visit[v])
+        assert all(e["vola_cont"] and e["rule_name"] and e["task_id"] == "T-1" for e in result)
+        one = result[0]["rule_id"]
+        r = client.post("/api/audit/3101", json={**data, "rule_ids": [one]})  # the data part alone
+        assert r.status_code == 200 and {e["rule_id"] for e in r.json()["output"]["result"]} == {one}
+
+
+def _bad(client: httpx.Client, path: str, **kw: object) -> dict:
+    r = client.post(path, **kw)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert set(detail) == {"code", "zh", "en"} and detail["zh"] and detail["en"]
+    return detail
+
+
+def test_bad_payloads_get_422(city: tuple, server: str) -> None:
+    _, _, claims = city
+    claim = next(iter(claims.values()))
+    line = claim["fee_list_d"][0]
+    with httpx.Client(base_url=server, timeout=60) as client:
+        d = _bad(
+            client, "/api/audit/claim", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert "JSON" in d["zh"] and d["code"] == "invalid_claim"
+        d = _bad(client, "/api/audit/claim", json={**claim, "fee_list_d": []})
+        assert "fee_list_d" in d["zh"] and "fee line" in d["en"]
+        d = _bad(client, "/api/audit/claim", json={**claim, "fee_list_d": [{**line, "cnt": "两盒"}]})
+        assert "cnt" in d["zh"] and "无法解析" in d["zh"] and "cannot be parsed" in d["en"]
+        d = _bad(client, "/api/audit/claim", json=[claim])
+        assert "字典" in d["zh"]
+        d = _bad(client, "/api/audit/claim", params={"stage": "事后"}, json=claim)
+        assert d["code"] == "invalid_stage"
+        data = to_3101(claim)
+        d = _bad(client, "/api/audit/3101", json={**data, "trig_scen": "0"})
+        assert d["code"] == "invalid_3101" and "trig_scen" in d["en"]
+        d = _bad(client, "/api/audit/3101", json={**data, "rule_ids": ["NO-SUCH-RULE"]})
+        assert "NO-SUCH-RULE" in d["zh"]
+        # still serving after the errors
+        assert client.post("/api/audit/claim", json=claim).status_code == 200
+
+
+def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path) -> None:
+    ws, by_visit, claims = city
+    v = next(v for v in claims if v in by_visit)
+    off = sorted({k[0] for k in by_visit[v]})[0]
+    local = tmp_path / "local.yaml"
+    local.write_text(f"- override: {off}\n  enabled: false\n", encoding="utf-8")
+    with TestClient(create_audit_app(ws, [local])) as client:
+        r = client.post("/api/audit/claim", json=claims[v])
+        assert r.status_code == 200
+        got = sorted(_key(h["rule_id"], h["bkkp_sn"], h["amount"]) for h in r.json()["hits"])
+        assert got == sorted(k for k in by_visit[v] if k[0] != off)
+    with TestClient(create_audit_app(tmp_path / "empty")) as client:
+        r = client.post("/api/audit/claim", json=claims[v])
+        assert r.status_code == 503 and r.json()["detail"]["code"] == "auditor_unavailable"
