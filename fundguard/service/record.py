@@ -153,10 +153,15 @@ def list_record(session: Session, actor: Any, page: int = 1, size: int = 50) -> 
 
 def verify_database(url: str) -> dict:
     """``fundguard verify-log``: verify the record of the database at ``url`` (no migration, read only)."""
+    from sqlalchemy import inspect
+
     from fundguard.service.db import Database
 
     db = Database(url)
     try:
+        if not inspect(db.engine).has_table(RecordEntry.__tablename__):
+            return {"ok": False, "entries": 0, "first_bad": None, "reason_zh": "数据库尚未初始化（无执法记录表）",
+                    "reason_en": "database not initialised (no record table)"}  # fmt: skip
         with db.session() as s:
             return verify(s)
     finally:

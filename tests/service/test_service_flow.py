@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,6 +28,7 @@ from fundguard.service.errors import (
     ValidationFailed,
 )
 from fundguard.service.models import Clue, RecordEntry
+from fundguard.service.scope import Actor
 
 if TYPE_CHECKING:
     from conftest import World
@@ -447,3 +450,41 @@ def test_record_chain_survives_many_writers(world: World) -> None:
         out = record.verify(s)
         seqs = s.execute(sa.select(RecordEntry.seq).order_by(RecordEntry.seq)).scalars().all()
     assert out["ok"] and out["entries"] == start + 5 and seqs == list(range(1, start + 6))
+
+
+def test_verify_log_on_an_empty_database(tmp_path: Path) -> None:
+    out = record.verify_database(f"sqlite:///{tmp_path / 'none.db'}")
+    assert not out["ok"] and "未初始化" in out["reason_zh"]
+
+
+def test_concurrent_edits_one_wins(world: World) -> None:
+    """Two officers submit different actions on the same clue version at the same time: one succeeds, the
+    other gets StaleVersion (row lock + version check on PostgreSQL; one writer at a time on SQLite)."""
+    cid = _hospital_clue(world)
+    a, b = world.actor("xian"), world.actor("shi")
+    with world.db.session() as s:
+        version = clues.get_clue(s, a, cid)["version"]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def act(actor: Actor, action: str, comment: str) -> None:
+        barrier.wait()
+        try:
+            with world.db.session() as s:
+                clues.act_on_clue(s, actor, cid, action, version, comment=comment)
+            results.append("ok")
+        except StaleVersion:
+            results.append("stale")
+
+    threads = [
+        threading.Thread(target=act, args=(a, "initial_confirm", "确认")),
+        threading.Thread(target=act, args=(b, "initial_dismiss", "排除")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["ok", "stale"]
+    with world.db.session() as s:
+        events = clues.get_clue(s, a, cid)["events"]
+        assert len(events) == 1 and record.verify(s)["ok"]
