@@ -94,6 +94,30 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+# The workbench loads only its own files; ECharts and the SPA set inline styles, never inline scripts.
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _install_security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        path = request.url.path
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if path.startswith("/api/"):
+            response.headers.setdefault(
+                "Cache-Control", "no-store"
+            )  # patients' data: never in a shared cache
+        if path != "/api/docs":  # Swagger UI's page starts itself with an inline script
+            response.headers.setdefault("Content-Security-Policy", _CSP)
+        return response
+
+
 def _optional_router(module: str) -> Any | None:
     """H1's real-time audit router (``fundguard.api.audit``), included when that module is present."""
     try:
@@ -132,6 +156,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.state.workspace = workspace
     app.state.db = db
     _install_error_handlers(app)
+    _install_security_headers(app)
 
     for module in (routes_auth, routes_clues, routes_cases, routes_referrals, routes_admin):
         app.include_router(module.router)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,17 @@ def render_count(page: Any) -> int:
     return int(page.get_attribute("#main", "data-render") or 0)
 
 
+def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
+    """Poll ``check()`` from Python: the workbench's CSP forbids the string evaluation ``wait_for_function`` uses."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 def wait_render(page: Any, before: int) -> None:
-    page.wait_for_function(
-        f"Number(document.getElementById('main').getAttribute('data-render') || 0) > {before}"
-    )
+    wait_until(lambda: render_count(page) > before, "the page to render again")
 
 
 def goto(page: Any, hash_: str) -> None:
@@ -58,7 +66,10 @@ def login(page: Any, user: dict[str, Any]) -> None:
     page.fill("#password", user["password"])
     page.click("#login-submit")
     page.wait_for_selector("#user-role")
-    page.wait_for_function("document.getElementById('main').getAttribute('data-ready') !== '/login'")
+    wait_until(
+        lambda: page.get_attribute("#main", "data-ready") not in (None, "/login"),
+        "the first page after login",
+    )
 
 
 def api_headers(server: LiveServer, user: dict[str, Any]) -> dict[str, str]:
