@@ -137,7 +137,8 @@ def import_run(
             continue  # already in work: a new run does not change what officers are looking at
         if clue is None:
             clue = Clue(
-                source="rule", run_id=run_id, rule_id=rule_id, rule_version=rule.version if rule else "",
+                source="rule",
+                group_key=f"rule|{rule_id}|{inst_code}|{period}", run_id=run_id, rule_id=rule_id, rule_version=rule.version if rule else "",
                 rule_name=rule.name_zh if rule else rule_id, result_type=rule.result_type if rule else "",
                 fixmedins_code=inst_code, fixmedins_name=inst.name if inst else inst_code,
                 admdvs=inst.admdvs if inst else "", period=period, hits=0, amount=Decimal("0"),
@@ -213,6 +214,45 @@ def _grouped_hits(workspace: Path, hits_path: Path, meta: dict) -> dict[tuple[st
         return out
     finally:
         con.close()
+
+
+SOURCES = {
+    "rule": "智能审核",
+    "transfer": "部门移送",
+    "complaint": "举报投诉",
+    "inspection": "检查发现",
+    "model": "模型筛查",
+}
+
+
+def register_clue(session: Session, actor: Actor, *, fixmedins_code: str, source: str, description: str,
+                  amount: Any = 0, period: str | None = None, department: str = "医保局") -> dict:  # fmt: skip
+    """A clue not from the rule engine: transferred in by another department, a complaint, an inspection
+    finding. It enters the same flow at 待初审."""
+    actor.require(CLUE_REVIEW)
+    if source not in SOURCES or source == "rule":
+        raise ValidationFailed(f"线索来源应为 {'、'.join(v for k, v in SOURCES.items() if k != 'rule')}",
+                               f"source must be one of {[k for k in SOURCES if k != 'rule']}")  # fmt: skip
+    if not (description or "").strip():
+        raise ValidationFailed("请填写线索内容", "a clue needs a description")
+    inst = session.get(Institution, fixmedins_code)
+    if inst is None:
+        raise not_found("定点机构", "institution", fixmedins_code)
+    require_sees(actor, inst.admdvs, inst.fixmedins_code, "该机构", "this institution")
+    day = today()
+    period = period or day.strftime("%Y-%m")
+    if len(period) != 7 or period[4] != "-":
+        raise ValidationFailed("期间格式应为 YYYY-MM", "period must be YYYY-MM")
+    clue = Clue(source=source, rule_id="", rule_name=SOURCES[source], fixmedins_code=inst.fixmedins_code,
+                fixmedins_name=inst.name, admdvs=inst.admdvs, period=period, hits=0, amount=money(amount),
+                status="pending_initial", step_started=day, due_date=due_date_for("flag", "pending_initial", day),
+                description=description.strip(), department=department)  # fmt: skip
+    session.add(clue)
+    session.flush()
+    record.append(session, actor.username, "clue.register", "clue", clue.id,
+                  {"source": source, "fixmedins_code": inst.fixmedins_code, "amount": str(clue.amount),
+                   "description": clue.description})  # fmt: skip
+    return get_clue(session, actor, clue.id)
 
 
 # ---------------------------------------------------------------- reading

@@ -143,11 +143,11 @@ class AuditRun(Base):
 
 class Clue(Base):
     __tablename__ = "clues"
-    __table_args__ = (
-        UniqueConstraint("source", "rule_id", "fixmedins_code", "period", name="uq_clue_group"),
-    )
+    __table_args__ = (UniqueConstraint("group_key", name="uq_clue_group_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(20), default="rule")  # rule / transfer / model / complaint
+    # rule clues: one per "rule|rule_id|institution|month" (imports are idempotent); other sources: NULL
+    group_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rule_id: Mapped[str] = mapped_column(String(64), index=True, default="")
     rule_version: Mapped[str] = mapped_column(String(32), default="")

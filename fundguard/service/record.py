@@ -22,6 +22,7 @@ from fundguard.service.models import RecordEntry, RecordHead, utcnow
 GENESIS = "0" * 64
 ACTION_ZH = {
     "clue.import": "导入线索",
+    "clue.register": "登记线索",
     "clue.action": "疑点处理",
     "clue.appeal": "提交申诉",
     "clue.transfer": "线索移交",

@@ -9,12 +9,12 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundguard.data.store import Store
 from fundguard.service import auth, record
-from fundguard.service.models import Institution, Region, User
+from fundguard.service.models import Clue, Institution, Region, User
 from fundguard.service.scope import parents, region_level
 from fundguard.supervision.roles import ROLES
 
@@ -76,11 +76,15 @@ def seed_demo(session: Session, workspace: Path) -> list[dict]:
     county = next(
         (c for c in sorted(regions) if regions[c].level == "county" and c.startswith(city[:4])), city
     )
+    # the county's hospital with the most clues (when clues were imported first), so its user has flags to see
+    clue_count = (
+        select(func.count()).where(Clue.fixmedins_code == Institution.fixmedins_code).scalar_subquery()
+    )
     hospital = (
         session.execute(
             select(Institution)
             .where(Institution.admdvs == county, Institution.fixmedins_code.startswith("H"))
-            .order_by(Institution.fixmedins_code)
+            .order_by(clue_count.desc(), Institution.fixmedins_code)
         )
         .scalars()
         .first()

@@ -23,11 +23,32 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_migrations_up_and_idempotent(db_url: str) -> None:
     migrate(db_url)
     migrate(db_url)  # a second upgrade is a no-op
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == "0002"
     engine = sa.create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"clues", "cases", "record_entries", "fund_refunds", "treasury_fines", "users"} <= tables
+
+
+def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
+    """A database at the first revision with a clue in it upgrades to head with the clue's group key."""
+    migrate(db_url, "0001")
+    engine = sa.create_engine(db_url)
+    with engine.begin() as con:
+        con.execute(
+            sa.text(
+                "INSERT INTO clues (source, rule_id, rule_version, rule_name, result_type, fixmedins_code, "
+                "fixmedins_name, admdvs, period, hits, amount, status, step_started, overturned, notified, "
+                "department, description, created_at, updated_at, version) VALUES ('rule', 'R1', '1', 'r', '可疑', "
+                "'H1', 'h', '890102', '2025-01', 1, 100, 'pending_initial', '2026-03-02', false, false, '医保局', '', "
+                "'2026-03-02 00:00:00', '2026-03-02 00:00:00', 1)"
+            )
+        )
+    migrate(db_url)
+    with engine.connect() as con:
+        assert con.execute(sa.text("SELECT group_key FROM clues")).scalar_one() == "rule|R1|H1|2025-01"
+    engine.dispose()
+    assert current_revision(db_url) == "0002"
 
 
 def _user(db: Database) -> None:

@@ -488,3 +488,27 @@ def test_concurrent_edits_one_wins(world: World) -> None:
     with world.db.session() as s:
         events = clues.get_clue(s, a, cid)["events"]
         assert len(events) == 1 and record.verify(s)["ok"]
+
+
+def test_clue_from_another_department(world: World) -> None:
+    county, hosp = world.actor("xian"), world.actor("yiyuan")
+    with world.db.session() as s:
+        with pytest.raises(ValidationFailed):
+            clues.register_clue(
+                s, county, fixmedins_code=hosp.fixmedins_code, source="rumour", description="x"
+            )
+        with pytest.raises(PermissionDenied):
+            clues.register_clue(
+                s, hosp, fixmedins_code=hosp.fixmedins_code, source="complaint", description="x"
+            )
+        first = clues.register_clue(s, county, fixmedins_code=hosp.fixmedins_code, source="transfer",
+                                    description="卫健委移送：该院涉嫌虚记诊疗项目", amount="5000", period="2025-06")  # fmt: skip
+        second = clues.register_clue(s, county, fixmedins_code=hosp.fixmedins_code, source="complaint",
+                                     description="患者举报：未做检查却收费", period="2025-06")  # fmt: skip
+    assert (
+        first["status_zh"] == "待初审" and first["rule_name"] == "部门移送" and first["amount"] == "5000.00"
+    )
+    assert second["id"] != first["id"] and second["evidence"] == []
+    with world.db.session() as s:
+        assert {c["source"] for c in clues.list_clues(s, county, q="部门移送")["items"]} == {"transfer"}
+        assert record.verify(s)["ok"]
