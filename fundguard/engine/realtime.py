@@ -321,6 +321,7 @@ class RealtimeAuditor:
         if not Store(self.workspace).root.exists():
             raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
         self._columns = _sql_columns([CLAIM_LINES_SQL, hits_sql(self.rules)])
+        self._read = sorted(self._columns)  # the tables the rule SQL reads: the only ones refilled per claim
         for name in HISTORY_KEYS:  # the lookups read these keys even where no rule does
             cols = schema.table(name).columns
             keys = {"psn_no", "mdtrt_id", "fixmedins_code", "hilist_code", *self._columns.get(name, ())}
@@ -333,7 +334,8 @@ class RealtimeAuditor:
         # tiny queries: per-operator start-up, not data, is the cost; one thread avoids scheduling overhead
         con.execute("SET preserve_insertion_order = false")
         self._con = con
-        for name, sch in self._schemas.items():
+        for name in self._read:
+            sch = self._schemas[name]
             cols = ", ".join(f'"{f.name}" {duckdb_type(f.type)}' for f in sch)
             con.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
             valid = " WHERE vali_flag = '1'" if "vali_flag" in sch.names else ""
@@ -465,16 +467,20 @@ class RealtimeAuditor:
         t1 = time.perf_counter()
         hist = self._history(psn_no, mdtrt_id, tables)
         t2 = time.perf_counter()
-        codes: set[str] = set()
-        for name, sch in self._schemas.items():
+        codes = {
+            c
+            for t in (tables["fee_list_d"], hist["fee_list_d"])
+            for c in t.column("hilist_code").to_pylist()
+            if c
+        }
+        for name in self._read:
+            sch = self._schemas[name]
             parts = [
                 t.select(sch.names)
                 for t in (tables.get(name), hist.get(name))
                 if t is not None and t.num_rows
             ]
             data = pa.concat_tables(parts) if len(parts) > 1 else (parts[0] if parts else sch.empty_table())
-            if name == "fee_list_d":
-                codes = {c for c in data.column("hilist_code").to_pylist() if c}
             self._fill(name, data)
         empty = self._knowledge(codes)
         t3 = time.perf_counter()
