@@ -1,10 +1,12 @@
 """事后 batch audit: run a rule set over the workspace store, write hits to Parquet with a run record.
 
-Rules of one template are UNION ALL'ed into one query streamed by ``COPY … TO`` (one per template, so
-memory stays under the store's DuckDB limit), then gathered into ``<ws>/results/run=<run_id>/hits.parquet`` under the store's DuckDB memory limit.
-``run.json`` records the run id, time, rule-set version, the input fingerprint (hash of the stored files'
-SHA-256s from the import manifests), rule and line counts, hits per rule and the seconds taken.
-"""
+``prepare`` builds the base table ``claim_lines`` once per run, with only the columns the rules name: in
+memory for a store that fits in half the DuckDB memory limit, else compressed in a DuckDB file in the run
+folder (bounded memory at any size). Rules of one template are UNION ALL'ed into one query streamed by
+``COPY … TO`` (one per template, so memory stays under the store's DuckDB limit), then gathered into
+``<ws>/results/run=<run_id>/hits.parquet``. ``run.json`` records the run id, time, rule-set version, the
+input fingerprint (hash of the stored files' SHA-256s from the import manifests), rule and line counts,
+hits per rule and the seconds taken, in all and per phase."""
 
 from __future__ import annotations
 
@@ -94,9 +96,17 @@ def hits_sql(rules: list[Rule]) -> str:
 
 
 def run_batch(
-    workspace: Path, rules: RuleSet, *, out_dir: Path | None = None, progress: bool = True
+    workspace: Path,
+    rules: RuleSet,
+    *,
+    out_dir: Path | None = None,
+    progress: bool = True,
+    lines_on_disk: bool | None = None,
 ) -> BatchResult:
-    """Run the enabled rules of ``rules`` over the store of ``workspace``; return counts and paths."""
+    """Run the enabled rules of ``rules`` over the store of ``workspace``; return counts and paths.
+
+    ``lines_on_disk``: build ``claim_lines`` in a DuckDB file (True) or in memory (False); by default on
+    disk when the store's fee lines would take more than half the DuckDB memory limit in memory."""
     t0 = time.perf_counter()
     workspace = Path(workspace)
     store = Store(workspace)
@@ -114,7 +124,9 @@ def run_batch(
         # one COPY per template keeps a 1 GB memory limit on million-line stores; then one file
         parts = run_dir / "_parts"
         parts.mkdir(exist_ok=True)
-        big = store.row_counts().get("fee_list_d", 0) > _in_memory_lines()
+        big = lines_on_disk
+        if big is None:
+            big = store.row_counts().get("fee_list_d", 0) > _in_memory_lines()
         t = time.perf_counter()
         prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if big else None)
         phases["claim_lines"] = round(time.perf_counter() - t, 3)
