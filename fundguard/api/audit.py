@@ -4,7 +4,8 @@
 optional ``?stage=事前``) and ``POST /3101``. The auditor is built on first use from
 ``app.state.workspace`` and the national rules plus ``app.state.rule_files`` (a bureau's local rule files), for
 the stages 事前 and 事中 at once, and kept in ``app.state.auditor``; one lock serialises the claims, since the
-auditor holds one DuckDB connection. Bad input gets HTTP 422 ``{"detail": {"code", "zh", "en"}}``; a workspace
+auditor holds one DuckDB connection. Every ``STALE_CHECK_SECONDS`` a request checks whether the store has new
+imports and then reloads the auditor's history. Bad input gets HTTP 422 ``{"detail": {"code", "zh", "en"}}``; a workspace
 without a store 503. ``create_audit_app(workspace)`` is a standalone app with just these routes.
 """
 
@@ -29,6 +30,8 @@ from fundguard.rules import load_rules, national_rule_files
 router = APIRouter(prefix="/api/audit", tags=["实时审核"])
 
 STAGES = ("事前", "事中")
+STALE_CHECK_SECONDS = 30.0
+"""How often a request checks whether the store changed (new imports) and reloads the history."""
 MAX_BODY = 8 * 1024 * 1024
 """Largest request body accepted (bytes): a claim of thousands of lines fits well within it."""
 
@@ -65,6 +68,14 @@ def get_auditor(app: FastAPI) -> tuple[RealtimeAuditor, threading.Lock]:
                 state.auditor = auditor
     if getattr(state, "auditor_lock", None) is None:  # an auditor put in place by the caller
         state.auditor_lock = threading.Lock()
+    now = time.monotonic()
+    last = getattr(state, "auditor_checked", None)
+    if last is None or now - last >= STALE_CHECK_SECONDS:
+        state.auditor_checked = now
+        if last is not None:
+            with state.auditor_lock:
+                if state.auditor.stale():
+                    state.auditor.refresh()
     return state.auditor, state.auditor_lock
 
 

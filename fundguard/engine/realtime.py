@@ -47,7 +47,7 @@ from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.data import schema
 from fundguard.data.store import Store, duckdb_type
-from fundguard.engine.batch import hits_sql
+from fundguard.engine.batch import hits_sql, input_fingerprint
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
 from fundguard.rules.spec import Rule, RuleSet
@@ -373,6 +373,9 @@ class RealtimeAuditor:
     def refresh(self) -> None:
         """(Re)load the in-memory history from the store (call after new data is imported)."""
         t0 = time.perf_counter()
+        fingerprint = input_fingerprint(
+            Store(self.workspace)
+        )  # before reading: a later import shows as stale
         store = Store(self.workspace).connect()
         try:
             hist: dict[str, _Keyed] = {}
@@ -384,7 +387,12 @@ class RealtimeAuditor:
         finally:
             store.close()
         self._hist = hist
+        self.fingerprint = fingerprint
         self.refresh_seconds = time.perf_counter() - t0
+
+    def stale(self) -> bool:
+        """Whether the store has changed (an import added or removed) since the history was read."""
+        return input_fingerprint(Store(self.workspace)) != self.fingerprint
 
     @property
     def memory_bytes(self) -> int:

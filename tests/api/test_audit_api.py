@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from fundguard.api import audit
 from fundguard.api.audit import create_audit_app
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
@@ -170,3 +171,23 @@ def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path) -> None
     with TestClient(create_audit_app(tmp_path / "empty")) as client:
         r = client.post("/api/audit/claim", json=claims[v])
         assert r.status_code == 503 and r.json()["detail"]["code"] == "auditor_unavailable"
+
+
+def test_new_imports_reload_history(city: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an import the next request (past the check interval) reloads the auditor's history.
+    Runs last: it adds a person to the module's store."""
+    ws, _, claims = city
+    monkeypatch.setattr(audit, "STALE_CHECK_SECONDS", 0.0)
+    claim = next(iter(claims.values()))
+    app = create_audit_app(ws)
+    with TestClient(app) as client:
+        assert client.post("/api/audit/claim", json=claim).status_code == 200
+        auditor = app.state.auditor
+        before = auditor.fingerprint
+        assert not auditor.stale()
+        f = tmp_path / "psn_info_b.csv"
+        f.write_text("psn_no,gend,brdy,insutype,insu_admdvs\n99000000000000000001,1,1980-01-01,310,890104\n")
+        ingest([f], ws, progress=False)
+        assert auditor.stale()
+        assert client.post("/api/audit/claim", json=claim).status_code == 200
+        assert app.state.auditor is auditor and not auditor.stale() and auditor.fingerprint != before
