@@ -8,12 +8,13 @@ no CDN) and the static web workbench mounted at ``/``.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -28,6 +29,7 @@ from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidT
 from fundguard.web import STATIC_DIR
 
 from . import routes_admin, routes_auth, routes_cases, routes_clues, routes_referrals
+from .routes_clues import MAX_REQUEST_BYTES
 
 _HTTP_ZH = {
     400: ("bad_request", "请求无效"),
@@ -101,21 +103,87 @@ _CSP = (
 )
 
 
-def _install_security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        path = request.url.path
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+class SecurityHeaders:
+    """Pure ASGI (not ``BaseHTTPMiddleware``, whose task group would wrap errors raised while reading the body):
+    adds the security headers to every response start."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                 (b"referrer-policy", b"no-referrer")]  # fmt: skip
         if path.startswith("/api/"):
-            response.headers.setdefault(
-                "Cache-Control", "no-store"
-            )  # patients' data: never in a shared cache
+            extra.append((b"cache-control", b"no-store"))  # patients' data: never in a shared cache
         if path != "/api/docs":  # Swagger UI's page starts itself with an inline script
-            response.headers.setdefault("Content-Security-Policy", _CSP)
-        return response
+            extra.append((b"content-security-policy", _CSP.encode()))
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuse oversized request bodies before anything parses them: by the declared Content-Length at once,
+    and by counting what arrives for chunked uploads. Appeals may carry files; everything else is small JSON."""
+
+    def __init__(self, app: Any, *, default: int = 1024 * 1024, uploads: int = MAX_REQUEST_BYTES) -> None:
+        self.app = app
+        self.default = default
+        self.uploads = uploads
+
+    def _limit(self, path: str) -> int:
+        return self.uploads if path.startswith("/api/clues/") and path.endswith("/appeal") else self.default
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope.get("path", ""))
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, limit)
+            return
+        seen = 0
+
+        async def counted() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:  # FastAPI passes an HTTPException raised while reading the body through
+                    raise HTTPException(413, detail=self._detail(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+    @staticmethod
+    def _detail(limit: int) -> dict[str, str]:
+        mb = limit / 1024 / 1024
+        return error_body(
+            "upload_too_large", f"请求内容超过 {mb:.0f} MB", f"request body larger than {mb:.0f} MB"
+        )["detail"]
+
+    @staticmethod
+    async def _too_large(send: Any, limit: int) -> None:
+        mb = limit / 1024 / 1024
+        body = json.dumps(
+            error_body(
+                "upload_too_large", f"请求内容超过 {mb:.0f} MB", f"request body larger than {mb:.0f} MB"
+            ),
+            ensure_ascii=False,
+        ).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
 
 
 def _optional_router(module: str) -> Any | None:
@@ -156,7 +224,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.state.workspace = workspace
     app.state.db = db
     _install_error_handlers(app)
-    _install_security_headers(app)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
 
     for module in (routes_auth, routes_clues, routes_cases, routes_referrals, routes_admin):
         app.include_router(module.router)

@@ -67,6 +67,7 @@ def client(sw: ServiceWorkspace) -> Iterator[TestClient]:
 def login(client: TestClient, username: str, password: str) -> dict[str, str]:
     r = client.post("/api/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
+    client.cookies.clear()  # the shared client authenticates by header only, never by a leftover cookie
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
@@ -125,6 +126,15 @@ def test_login_sets_cookie_and_me_works_with_cookie_or_bearer(
         assert me.status_code == 200 and me.json()["username"] == u["username"]
         assert browser.post("/api/auth/logout").status_code == 200
         assert_error(browser.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"}), 401)
+
+
+def test_security_headers(client: TestClient, as_role: Any) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "监管" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    data = client.get("/api/clues", headers=as_role("city_supervisor"))
+    assert data.headers["cache-control"] == "no-store"
 
 
 def test_wrong_password_and_no_token_are_401_in_chinese(client: TestClient, sw: ServiceWorkspace) -> None:
@@ -265,6 +275,24 @@ def test_bad_bodies_are_4xx_not_500(client: TestClient, as_role: Any) -> None:
     assert_error(client.post("/api/cases", headers=h, json={"clue_id": "x"}), 422)
     assert_error(client.get("/api/ledgers/nonsense", headers=h), 404)
     assert_error(client.get("/api/nothing-here", headers=h), 404)
+
+
+def test_oversized_bodies_are_refused_before_parsing(client: TestClient, as_role: Any) -> None:
+    h = as_role("city_supervisor")
+    big = b'{"action": "initial_confirm", "version": 1, "comment": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    declared = client.post(
+        "/api/clues/1/actions", headers={**h, "Content-Type": "application/json"}, content=big
+    )
+    assert_error(declared, 413, "upload_too_large")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    chunked = client.post(
+        "/api/clues/1/actions", headers={**h, "Content-Type": "application/json"}, content=chunks()
+    )
+    assert_error(chunked, 413, "upload_too_large")
 
 
 def test_stale_version_is_409(client: TestClient, as_role: Any) -> None:
