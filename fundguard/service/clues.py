@@ -169,32 +169,39 @@ def import_run(
 
 
 def _grouped_hits(workspace: Path, hits_path: Path, meta: dict) -> dict[tuple[str, str, str], list[dict]]:
-    """Hits with their period (visit month; else the first fee line's month; else the run's month)."""
+    """Hits with their period (visit month; else the first fee line's month; else the run's month) and, from
+    the store, the item name, the first line's time and the patient's name, so a clue's evidence is read
+    from the service database alone."""
     run_month = str(meta.get("started", ""))[:7] or dt.date.today().strftime("%Y-%m")
     store = Store(workspace)
-    con = store.connect() if store.root.exists() else duckdb.connect()
+    exists = store.root.exists()
+    con = store.connect() if exists else duckdb.connect()
     try:
-        has_visits = bool(store.data_files("mdtrt_d")) if store.root.exists() else False
-        has_fees = bool(store.data_files("fee_list_d")) if store.root.exists() else False
-        visit = (
-            "LEFT JOIN (SELECT mdtrt_id, min(begntime) AS t FROM mdtrt_d GROUP BY 1) v ON v.mdtrt_id = h.mdtrt_id"
-            if has_visits
-            else "LEFT JOIN (SELECT NULL AS mdtrt_id, NULL::TIMESTAMP AS t) v ON false"
+        has = {t: exists and bool(store.data_files(t)) for t in ("mdtrt_d", "fee_list_d", "psn_info_b")}
+        visits = "SELECT mdtrt_id, min(begntime) AS t FROM mdtrt_d GROUP BY 1" if has["mdtrt_d"] else (
+            "SELECT NULL::VARCHAR AS mdtrt_id, NULL::TIMESTAMP AS t WHERE false")  # fmt: skip
+        fees = (
+            "SELECT l.hid, min(f.fee_ocur_time) AS t, arg_min(f.hilist_name, f.fee_ocur_time) AS name "
+            "FROM lines l JOIN fee_list_d f ON f.bkkp_sn = l.sn GROUP BY 1"
+            if has["fee_list_d"]
+            else "SELECT NULL::BIGINT AS hid, NULL::TIMESTAMP AS t, NULL::VARCHAR AS name WHERE false"
         )
-        fee = (
-            "LEFT JOIN (SELECT bkkp_sn, min(fee_ocur_time) AS t FROM fee_list_d GROUP BY 1) f "
-            "ON f.bkkp_sn = h.bkkp_sn[1]"
-            if has_fees
-            else "LEFT JOIN (SELECT NULL AS bkkp_sn, NULL::TIMESTAMP AS t) f ON false"
-        )
+        persons = "SELECT psn_no, any_value(psn_name) AS name FROM psn_info_b GROUP BY 1" if has["psn_info_b"] else (
+            "SELECT NULL::VARCHAR AS psn_no, NULL::VARCHAR AS name WHERE false")  # fmt: skip
         sql = f"""
+            WITH h AS (SELECT row_number() OVER () AS hid, * FROM read_parquet({literal(str(hits_path))})),
+                 lines AS (SELECT hid, unnest(bkkp_sn) AS sn FROM h),
+                 lf AS ({fees}), v AS ({visits}), p AS ({persons})
             SELECT h.rule_id, h.fixmedins_code,
-                   coalesce(strftime(CAST(v.t AS TIMESTAMP), '%Y-%m'), strftime(CAST(f.t AS TIMESTAMP), '%Y-%m'),
+                   coalesce(strftime(CAST(v.t AS TIMESTAMP), '%Y-%m'), strftime(CAST(lf.t AS TIMESTAMP), '%Y-%m'),
                             {literal(run_month)}) AS period,
                    coalesce(h.mdtrt_id, ''), coalesce(h.setl_id, ''), coalesce(h.psn_no, ''),
                    coalesce(array_to_string(h.bkkp_sn, ';'), ''), coalesce(h.hilist_code, ''),
-                   coalesce(h.amount, 0), coalesce(h.evidence_zh, ''), coalesce(h.kp_id, '')
-            FROM read_parquet({literal(str(hits_path))}) h {visit} {fee}
+                   coalesce(h.amount, 0), coalesce(h.evidence_zh, ''), coalesce(h.kp_id, ''),
+                   coalesce(lf.name, ''), coalesce(strftime(CAST(lf.t AS TIMESTAMP), '%Y-%m-%d %H:%M:%S'), ''),
+                   coalesce(p.name, '')
+            FROM h LEFT JOIN lf ON lf.hid = h.hid LEFT JOIN v ON v.mdtrt_id = h.mdtrt_id
+                   LEFT JOIN p ON p.psn_no = h.psn_no
             ORDER BY 1, 2, 3, 4, 7
         """
         out: dict[tuple[str, str, str], list[dict]] = {}
@@ -209,6 +216,9 @@ def _grouped_hits(workspace: Path, hits_path: Path, meta: dict) -> dict[tuple[st
                     "amount": money(r[8]),
                     "evidence_zh": r[9],
                     "kp_id": r[10],
+                    "item_name": r[11],
+                    "fee_ocur_time": r[12],
+                    "psn_name": r[13],
                 }
             )
         return out
@@ -438,42 +448,54 @@ def _evidence(session: Session, actor: Actor, clue: Clue, workspace: Path | None
     names: dict[str, str] = {}
     ws = _workspace_of(session, clue, workspace)
     store = Store(ws) if ws else None
-    if store is not None and store.root.exists():
-        sns = sorted({sn for h in hits for sn in h.bkkp_sn.split(";") if sn})
-        psns = sorted({h.psn_no for h in hits if h.psn_no})
-        con = store.connect()
-        try:
-            if sns and store.data_files("fee_list_d"):
-                lines = {
-                    r[0]: r[1:]
-                    for r in con.execute(
-                        "SELECT bkkp_sn, hilist_name, CAST(fee_ocur_time AS VARCHAR), det_item_fee_sumamt "
-                        "FROM fee_list_d WHERE bkkp_sn IN (SELECT unnest(?))",
-                        [sns],
-                    ).fetchall()
-                }
-            if psns and store.data_files("psn_info_b"):
-                names = dict(
-                    con.execute(
-                        "SELECT psn_no, any_value(psn_name) FROM psn_info_b WHERE psn_no IN (SELECT unnest(?)) GROUP BY 1",
-                        [psns],
-                    ).fetchall()
-                )
-        finally:
-            con.close()
+    old = [
+        h for h in hits if not h.item_name and not h.fee_ocur_time
+    ]  # imported before the details were kept
+    if old and store is not None and store.root.exists():
+        lines, names = _store_details(store, old)
     out = []
     for h in hits:
         sns = [s for s in h.bkkp_sn.split(";") if s]
         first = next((lines[s] for s in sns if s in lines), None)
         times = sorted(lines[s][1] for s in sns if s in lines and lines[s][1])
-        psn_no, psn_name = h.psn_no, names.get(h.psn_no, "")
+        psn_no, psn_name = h.psn_no, h.psn_name or names.get(h.psn_no, "")
         if actor.masked:
             psn_no, psn_name = mask_id(psn_no), mask_name(psn_name)
         out.append({"mdtrt_id": h.mdtrt_id, "setl_id": h.setl_id, "bkkp_sn": sns, "psn_no": psn_no,
-                    "psn_name": psn_name, "hilist_code": h.hilist_code, "item_name": first[0] if first else "",
-                    "fee_ocur_time": times[0] if times else "", "amount": str(h.amount),
+                    "psn_name": psn_name, "hilist_code": h.hilist_code,
+                    "item_name": h.item_name or (first[0] if first else ""),
+                    "fee_ocur_time": h.fee_ocur_time or (times[0] if times else ""), "amount": str(h.amount),
                     "evidence_zh": h.evidence_zh, "kp_id": h.kp_id})  # fmt: skip
     return out
+
+
+def _store_details(store: Store, hits: list[ClueHit]) -> tuple[dict[str, tuple], dict[str, str]]:
+    """Fee line names and times, and patients' names, read from the store."""
+    sns = sorted({sn for h in hits for sn in h.bkkp_sn.split(";") if sn})
+    psns = sorted({h.psn_no for h in hits if h.psn_no})
+    lines: dict[str, tuple] = {}
+    names: dict[str, str] = {}
+    con = store.connect()
+    try:
+        if sns and store.data_files("fee_list_d"):
+            lines = {
+                r[0]: r[1:]
+                for r in con.execute(
+                    "SELECT bkkp_sn, hilist_name, strftime(CAST(fee_ocur_time AS TIMESTAMP), '%Y-%m-%d %H:%M:%S'), "
+                    "det_item_fee_sumamt FROM fee_list_d WHERE bkkp_sn IN (SELECT unnest(?))",
+                    [sns],
+                ).fetchall()
+            }
+        if psns and store.data_files("psn_info_b"):
+            names = dict(
+                con.execute(
+                    "SELECT psn_no, any_value(psn_name) FROM psn_info_b WHERE psn_no IN (SELECT unnest(?)) GROUP BY 1",
+                    [psns],
+                ).fetchall()
+            )
+    finally:
+        con.close()
+    return lines, names
 
 
 # ---------------------------------------------------------------- acting

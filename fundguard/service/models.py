@@ -186,6 +186,10 @@ class ClueHit(Base):
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     evidence_zh: Mapped[str] = mapped_column(Text, default="")
     kp_id: Mapped[str] = mapped_column(String(64), default="")
+    # copied from the store at import (revision 0003), so the detail page needs no DuckDB scan
+    item_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    fee_ocur_time: Mapped[str] = mapped_column(String(19), default="", server_default="")
+    psn_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class ClueEvent(Base):

@@ -23,11 +23,25 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_migrations_up_and_idempotent(db_url: str) -> None:
     migrate(db_url)
     migrate(db_url)  # a second upgrade is a no-op
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
     engine = sa.create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
     assert {"clues", "cases", "record_entries", "fund_refunds", "treasury_fines", "users"} <= tables
+
+
+def test_models_match_migrations(db_url: str) -> None:
+    """Autogenerate finds nothing to change: the ORM and the migration chain describe the same schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from fundguard.service.models import Base
+
+    migrate(db_url)
+    engine = sa.create_engine(db_url)
+    with engine.connect() as con:
+        assert compare_metadata(MigrationContext.configure(con), Base.metadata) == []
+    engine.dispose()
 
 
 def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
@@ -48,7 +62,7 @@ def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
     with engine.connect() as con:
         assert con.execute(sa.text("SELECT group_key FROM clues")).scalar_one() == "rule|R1|H1|2025-01"
     engine.dispose()
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
 
 
 def _user(db: Database) -> None:

@@ -399,6 +399,12 @@ def test_import_is_idempotent_and_grouped(world: World) -> None:
         detail = clues.get_clue(s, world.actor("shi"), s.execute(sa.select(Clue.id)).scalars().first())
         assert detail["legal_basis"] and detail["evidence"] and detail["evidence"][0]["evidence_zh"]
         assert detail["evidence"][0]["item_name"] and detail["evidence"][0]["fee_ocur_time"]
+        assert detail["evidence"][0]["psn_name"]
+    with world.db.engine.begin() as con:  # hits imported before revision 0003 kept no details
+        con.execute(sa.text("UPDATE clue_hits SET item_name = '', fee_ocur_time = '', psn_name = ''"))
+    with world.db.session() as s:  # … they are read from the store instead
+        again = clues.get_clue(s, world.actor("shi"), detail["id"])
+        assert again["evidence"] == detail["evidence"]
 
 
 def test_record_detects_tampering(world: World) -> None:
