@@ -135,13 +135,23 @@ class BodyLimit:
     """Refuse oversized request bodies before anything parses them: by the declared Content-Length at once,
     and by counting what arrives for chunked uploads. Appeals may carry files; everything else is small JSON."""
 
-    def __init__(self, app: Any, *, default: int = 1024 * 1024, uploads: int = MAX_REQUEST_BYTES) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        default: int = 1024 * 1024,
+        uploads: int = MAX_REQUEST_BYTES,
+        prefixes: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.default = default
         self.uploads = uploads
+        self.prefixes = prefixes or {}  # e.g. the real-time audit's larger claims
 
     def _limit(self, path: str) -> int:
-        return self.uploads if path.startswith("/api/clues/") and path.endswith("/appeal") else self.default
+        if path.startswith("/api/clues/") and path.endswith("/appeal"):
+            return self.uploads
+        return next((n for p, n in self.prefixes.items() if path.startswith(p)), self.default)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
@@ -186,10 +196,10 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _optional_router(module: str) -> Any | None:
-    """H1's real-time audit router (``fundguard.api.audit``), included when that module is present."""
+def _optional_module(module: str) -> Any | None:
+    """A module that may not be installed yet (the real-time audit routes), or None."""
     try:
-        return importlib.import_module(module).router
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
@@ -224,14 +234,16 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.state.workspace = workspace
     app.state.db = db
     _install_error_handlers(app)
+    body_limits: dict[str, int] = {}
+    audit = _optional_module("fundguard.api.audit")
+    if audit is not None:  # the real-time claim audit (事前/事中), /api/audit/*, over app.state.workspace
+        app.include_router(audit.router)
+        body_limits[audit.router.prefix + "/"] = int(getattr(audit, "MAX_BODY", 8 * 1024 * 1024))
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, prefixes=body_limits)
 
     for module in (routes_auth, routes_clues, routes_cases, routes_referrals, routes_admin):
         app.include_router(module.router)
-    audit_router = _optional_router("fundguard.api.audit")
-    if audit_router is not None:
-        app.include_router(audit_router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -295,6 +295,17 @@ def test_oversized_bodies_are_refused_before_parsing(client: TestClient, as_role
     assert_error(chunked, 413, "upload_too_large")
 
 
+def test_real_time_audit_routes_are_served_with_their_own_body_limit(
+    client: TestClient, as_role: Any
+) -> None:
+    if not any(p.startswith("/api/audit/") for p in client.get("/api/openapi.json").json()["paths"]):
+        pytest.skip("the real-time audit routes (fundguard.api.audit) are not installed")
+    # a 2 MB claim is over the 1 MB of the workflow routes but within the audit's own limit: judged, not refused
+    big = {"mdtrt_d": [{"mdtrt_id": "X", "note": "x" * (2 * 1024 * 1024)}], "fee_list_d": []}
+    r = client.post("/api/audit/claim", json=big)
+    assert r.status_code != 413 and r.status_code < 500, r.text[:300]
+
+
 def test_stale_version_is_409(client: TestClient, as_role: Any) -> None:
     h = as_role("city_supervisor")
     clue = all_items(client, h, status="pending_initial")[-1]
