@@ -106,9 +106,18 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         "initial_confirm", "review_confirm", "appeal", "appeal_reject", "verify_confirm", "agreement",
     ]  # fmt: skip
     with world.db.session() as s:
-        totals = clues.dashboard(s, world.actor("shi"))["totals"]
+        city = world.actor("shi")
+        totals = clues.dashboard(s, city)["totals"]
         assert totals["recovered"] == "123.45" and totals["confirmed_amount"] == "123.45"
         assert record.verify(s)["ok"]
+        for name in ledgers.LEDGERS:  # every ledger exports, with its Chinese title
+            filename, data = ledgers.export_ledger(s, city, name)
+            sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+            assert filename.startswith(next(sheet.iter_rows(values_only=True))[0]), name
+        measures = _ledger_rows(*ledgers.export_ledger(s, city, "measures"))
+        assert {m["协议处理措施"] for m in measures} == {"约谈", "追回"}
+        (mine,) = [c for c in _ledger_rows(*ledgers.export_ledger(s, city, "clues")) if c["线索编号"] == cid]
+        assert mine["状态"] == "办结" and mine["核实金额"] == 123.45
 
 
 def test_invalid_transitions_and_stale_versions(world: World) -> None:
@@ -282,7 +291,7 @@ def _ledger_rows(filename: str, data: bytes) -> list[dict]:
     assert filename.endswith(".xlsx")
     ws = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    header_at = next(i for i, r in enumerate(rows) if (r and "序号" in r) or (r and "案号" in r))
+    header_at = next(i for i, r in enumerate(rows) if len(r) > 1 and all(isinstance(v, str) for v in r))
     header = rows[header_at]
     body = [r for r in rows[header_at + 1 :] if r and r[0] not in (None, "合计")]
     return [dict(zip(header, r, strict=False)) for r in body if any(v is not None for v in r[1:])]
