@@ -15,6 +15,7 @@ import logging
 import shutil
 import time
 import uuid
+from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -305,7 +306,10 @@ def run_spark(
             for name, group in sorted(groups.items()):
                 t = time.perf_counter()
                 part = scratch / "hits" / name
-                spark.sql(to_spark(hits_sql(group))).write.mode("overwrite").parquet(str(part))
+                # one query per rule, unioned as DataFrames: sqlglot hoists the CTEs of UNION ALL branches
+                # into one WITH, where two rules of a template would define the same names
+                frames = [spark.sql(to_spark(r.sql())) for r in group]
+                reduce(lambda a, b: a.unionByName(b), frames).write.mode("overwrite").parquet(str(part))
                 parts.append(part)
                 phases[name] = round(time.perf_counter() - t, 3)
                 bar.advance(task, len(group))
