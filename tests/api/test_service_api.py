@@ -483,3 +483,61 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
     # the chain is intact and holds every step
     v = client.get("/api/record/verify", headers=sup).json()
     assert v["ok"] is True and v["entries"] > 10
+
+
+def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
+    client: TestClient, as_role: Any
+) -> None:
+    sup, county = as_role("city_supervisor"), as_role("county_supervisor")
+    county_code = client.get("/api/me", headers=county).json()["admdvs"]
+    clues = all_items(client, sup, status="pending_initial")
+    clue = next(c for c in clues if c["admdvs"] != county_code)
+
+    assert_error(
+        client.post(
+            "/api/referrals", headers=sup, json={"target": "外星", "reason": "x", "clue_id": clue["id"]}
+        ),
+        422,
+    )
+    assert_error(client.post("/api/referrals", headers=as_role("hospital"),
+                             json={"target": "公安", "reason": "涉嫌诈骗", "clue_id": clue["id"]}), 403)  # fmt: skip
+    r = client.post(
+        "/api/referrals",
+        headers=sup,
+        json={"target": "公安", "reason": "涉嫌诈骗医保基金", "clue_id": clue["id"]},
+    )
+    assert r.status_code == 200, r.text
+    ref = r.json()
+    assert ref["status"] == "pending_approval"
+    assert ref["id"] in {x["id"] for x in client.get("/api/referrals", headers=sup).json()["items"]}
+    steps = {"approve": {"approved_by": "局长"}, "send": {"receiver": "市公安局经侦支队"},
+             "receipt": {"receipt_no": "HZ-2026-001", "receipt_by": "王警官"}}  # fmt: skip
+    for action, fields in steps.items():
+        current = client.get(f"/api/referrals/{ref['id']}", headers=sup).json()
+        assert action in {a["action"] for a in current["actions"]}, current["actions"]
+        r = client.post(f"/api/referrals/{ref['id']}/actions", headers=sup,
+                        json={"action": action, "version": current["version"], **fields})  # fmt: skip
+        assert r.status_code == 200, r.text
+    assert client.get(f"/api/referrals/{ref['id']}", headers=sup).json()["receipt_no"] == "HZ-2026-001"
+
+    # transfer the clue to the county; the county supervisor accepts it and then sees the clue
+    assert_error(client.get(f"/api/clues/{clue['id']}", headers=county), 403)
+    act(
+        client,
+        sup,
+        "clues",
+        clue["id"],
+        "transfer",
+        to_admdvs=county_code,
+        to_department="医保局",
+        comment="属地管辖",
+    )
+    incoming = client.get("/api/transfers", headers=county, params={"direction": "in"}).json()
+    transfer = next(t for t in incoming if t["clue_id"] == clue["id"])
+    assert_error(client.get("/api/transfers", headers=county, params={"direction": "sideways"}), 422)
+    r = client.post(
+        f"/api/transfers/{transfer['id']}/answer", headers=county, json={"accept": True, "comment": "接收"}
+    )
+    assert r.status_code == 200, r.text
+    moved = client.get(f"/api/clues/{clue['id']}", headers=county)
+    assert moved.status_code == 200 and moved.json()["admdvs"] == county_code
