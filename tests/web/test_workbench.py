@@ -96,13 +96,12 @@ def do_action(page: Any, action: str, values: dict[str, Any] | None = None, *, r
             field.set_checked(bool(value))
         else:
             field.fill(str(value))
+    page.evaluate("() => { document.getElementById('toast').style.display = 'none'; }")  # an earlier message
     before = render_count(page)
     form.locator("button[type=submit]").click()
     if refused:
-        page.wait_for_selector("#toast:visible")
-        message = page.inner_text("#toast")
-        page.evaluate("() => { document.getElementById('toast').style.display = 'none'; }")
-        return message
+        page.wait_for_selector("#toast:not(.ok):visible")
+        return page.inner_text("#toast")
     wait_render(page, before)
     error = page.locator("#page-error")
     assert not error.count(), error.inner_text()
@@ -170,6 +169,12 @@ def test_clue_list_to_detail_shows_why_it_was_flagged(page: Any, service_ws: Ser
     wait_render(page, before)
     assert page.locator("tr.clue-row").count() >= 1
     assert all("挂床" in r.inner_text() for r in page.locator("tr.clue-row").all())
+    before = render_count(page)
+    page.select_option("#clue-filters [name='status']", "pending_initial")
+    page.click("#clue-filters button[type=submit]")
+    wait_render(page, before)
+    assert "status=pending_initial" in page.url and "q=" in page.url
+    assert all("待初审" in r.inner_text() for r in page.locator("tr.clue-row").all())
     before = render_count(page)
     page.locator("tr.clue-row a.clue-link").first.click()
     wait_render(page, before)

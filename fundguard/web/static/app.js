@@ -296,7 +296,12 @@ async function dashboardPage() {
   });
 }
 
-const CLUE_FILTERS = ["status", "rule_id", "fixmedins_code", "admdvs", "month", "q"];
+const CLUE_FILTERS = ["status", "rule_id", "fixmedins_code", "admdvs", "month", "q", "overdue"];
+const FLAG_STATES = {
+  pending_initial: "待初审", pending_review: "待复审", pending_appeal: "待申诉", appealing: "申诉中",
+  verifying: "调查核实", pending_handling: "待处理", case_opened: "已立案", transferred: "已移交", closed: "办结",
+  dismissed: "已排除",
+};
 
 async function cluesPage(params) {
   const query = Object.fromEntries(CLUE_FILTERS.map((k) => [k, params.get(k) || ""]));
@@ -304,18 +309,24 @@ async function cluesPage(params) {
   const data = await api(`/api/clues${qs(Object.assign({}, query, { page: pageNo, size: 20 }))}`);
   const go = (p, q) => { location.hash = `#/clues${qs(Object.assign({}, q || query, { page: p }))}`; };
   const form = h("form", { class: "filters", id: "clue-filters" },
-    h("label", {}, "状态", h("input", { name: "status", value: query.status, placeholder: "如 待初审", size: 10 })),
+    h("label", {}, "状态", h("select", { name: "status" }, h("option", { value: "" }, "全部"),
+      Object.entries(FLAG_STATES).map(([code, zh]) => h("option", { value: code, selected: code === query.status }, zh)))),
     isHospital() ? null : h("label", {}, "规则编码", h("input", { name: "rule_id", value: query.rule_id, size: 18 })),
     isHospital() ? null : h("label", {}, "机构编码", h("input", { name: "fixmedins_code", value: query.fixmedins_code, size: 14 })),
     isHospital() ? null : h("label", {}, "区划", h("input", { name: "admdvs", value: query.admdvs, size: 8 })),
     h("label", {}, "月份", h("input", { name: "month", value: query.month, placeholder: "2024-03", size: 8 })),
     h("label", {}, "关键词", h("input", { name: "q", value: query.q, placeholder: "机构/规则名称", size: 14 })),
+    h("label", {}, "只看超期", h("input", { type: "checkbox", name: "overdue", value: "true", checked: query.overdue === "true" })),
     h("button", { type: "submit" }, "查询"),
     h("button", { type: "button", class: "secondary", onclick: () => { location.hash = "#/clues"; } }, "重置"));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const q = {};
-    for (const k of CLUE_FILTERS) if (form.elements[k]) q[k] = form.elements[k].value.trim();
+    for (const k of CLUE_FILTERS) {
+      const el = form.elements[k];
+      if (!el) continue;
+      q[k] = el.type === "checkbox" ? (el.checked ? "true" : "") : el.value.trim();
+    }
     go(1, q);
   });
   const cols = [
@@ -419,12 +430,22 @@ async function clueDetailPage(id) {
       h("div", {}, h("b", {}, txt(e.action_zh || e.action)), e.comment ? `：${e.comment}` : ""))))));
 }
 
+const CASE_STATES = {
+  filed: "立案", investigating: "调查取证", case_review: "案件审核", legal_review: "法制审核", prior_notice: "事先告知",
+  statement: "陈述申辩", hearing: "听证", deciding: "决定", serving: "送达", executing: "执行", closed: "结案",
+};
+
 async function casesPage(params) {
   const status = params.get("status") || "";
   const pageNo = Number(params.get("page") || 1);
   const data = await api(`/api/cases${qs({ status, page: pageNo, size: 20 })}`);
-  const go = (p) => { location.hash = `#/cases${qs({ status, page: p })}`; };
-  page("案件", panel(null, table([
+  const go = (p, st) => { location.hash = `#/cases${qs({ status: st === undefined ? status : st, page: p })}`; };
+  const filter = h("form", { class: "filters", id: "case-filters" },
+    h("label", {}, "状态", h("select", { name: "status" }, h("option", { value: "" }, "全部"),
+      Object.entries(CASE_STATES).map(([code, zh]) => h("option", { value: code, selected: code === status }, zh)))),
+    h("button", { type: "submit" }, "查询"));
+  filter.addEventListener("submit", (ev) => { ev.preventDefault(); go(1, filter.elements.status.value); });
+  page("案件", panel(null, filter, table([
     { label: "案号", render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number || `#${r.id}`)) },
     { label: "案由", key: "title" },
     { label: "当事人", render: (r) => txt(r.party ? r.party.name : r.party_name) },
