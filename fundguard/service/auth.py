@@ -27,6 +27,7 @@ from fundguard.supervision.roles import ROLES, role
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 
 def session_minutes() -> int:
@@ -108,6 +109,7 @@ def login(session: Session, username: str, password: str, now: dt.datetime | Non
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     bad = NotAuthenticated("用户名或密码错误", "wrong username or password")
     if user is None or not user.active:
+        check_password(password, _DUMMY_HASH)  # same work as for a real user: no timing hint that it exists
         raise bad
     if user.locked_until and user.locked_until > now:
         mins = int((user.locked_until - now).total_seconds() // 60) + 1

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import json
 import os
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,9 @@ def open_case(session: Session, actor: Actor, clue_id: int, clue_version: int) -
     clues._check_version(clue, clue_version)
     clues.transition(session, actor, clue, "open_case", {})
     day = today()
-    year = day.year
-    n = session.execute(
-        select(func.count()).select_from(Case).where(Case.number.like(f"%〔{year}〕%"))
-    ).scalar_one()
     inst = session.get(Institution, clue.fixmedins_code)
     c = Case(
-        number=f"医保立〔{year}〕{n + 1:04d}号", clue_id=clue.id,
+        number=f"待编号-{uuid.uuid4().hex}", clue_id=clue.id,
         title=f"{clue.fixmedins_name}涉嫌{clue.rule_name}案", status="filed",
         fixmedins_code=clue.fixmedins_code, party_name=inst.name if inst else clue.fixmedins_name,
         party_type="organisation", admdvs=clue.admdvs, opened_at=day, deadline=case_deadline(day),
@@ -134,6 +131,7 @@ def open_case(session: Session, actor: Actor, clue_id: int, clue_version: int) -
     )  # fmt: skip
     session.add(c)
     _flush(session)
+    c.number = f"医保立〔{day.year}〕{c.id:04d}号"  # from the row id: two officers filing at once never clash
     session.add(CaseStep(case_id=c.id, step="立案", to_status="filed", actor=actor.username,
                          comment=f"由线索 {clue.id} 立案", due=c.deadline))  # fmt: skip
     _flush(session)

@@ -605,8 +605,13 @@ def _transfer(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
         raise ValidationFailed(
             f"接收区划 {to_admdvs} 应为 6 位数字", f"to_admdvs {to_admdvs} must be 6 digits"
         )
+    to_department = str(values["to_department"]).strip()
+    if (to_admdvs, to_department) == (clue.admdvs, clue.department):
+        raise ValidationFailed(
+            "不能移交给本地区本部门", "a clue cannot be transferred to its own region and department"
+        )
     session.add(ClueTransfer(clue_id=clue.id, from_admdvs=clue.admdvs, to_admdvs=to_admdvs,
-                             from_department=clue.department, to_department=str(values["to_department"]),
+                             from_department=clue.department, to_department=to_department,
                              reason=str(values.get("comment") or ""), status="sent", sent_by=actor.username))  # fmt: skip
 
 

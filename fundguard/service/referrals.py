@@ -208,9 +208,10 @@ def answer_transfer(
     t = session.get(ClueTransfer, int(transfer_id))
     if t is None:
         raise not_found("移交", "transfer", transfer_id)
-    if not t.to_admdvs.startswith(region_prefix(actor.admdvs)):
+    if not t.to_admdvs.startswith(region_prefix(actor.admdvs)) or actor.department != t.to_department:
         raise InvalidTransition(
-            "只有接收地区的监管员可以答复移交", "only the receiving region can answer a transfer"
+            "只有接收地区、接收部门的人员可以答复移交",
+            "only the receiving region and department can answer a transfer",
         )
     if t.status != "sent":
         raise InvalidTransition("该移交已答复", "this transfer was already answered")

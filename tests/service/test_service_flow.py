@@ -342,6 +342,8 @@ def test_clue_transfer_between_regions(world: World) -> None:
     with world.db.session() as s:
         auth.create_user(s, "linqu", "password-33", "county_supervisor", "890103")
     world.passwords["linqu"] = "password-33"
+    with pytest.raises(ValidationFailed):  # not to itself
+        _step(world, "xian", cid, "transfer", to_admdvs="890102", to_department="医保局", comment="x")
     sent = _step(
         world, "xian", cid, "transfer", to_admdvs="890103", to_department="医保局", comment="属地管辖"
     )
@@ -355,7 +357,7 @@ def test_clue_transfer_between_regions(world: World) -> None:
         with pytest.raises(InvalidTransition):  # the sender cannot accept its own transfer
             referrals.answer_transfer(s, world.actor("xian"), incoming[0]["id"], True)
         out = referrals.answer_transfer(s, receiver, incoming[0]["id"], True, "接收")
-        assert out["clue_visible"]
+        assert out["clue_visible"] and out["status"] == "accepted"
     with world.db.session() as s:
         assert clues.get_clue(s, receiver, cid)["status_zh"] == "待初审"
         with pytest.raises(PermissionDenied):
@@ -527,3 +529,25 @@ def test_clue_from_another_department(world: World) -> None:
     with world.db.session() as s:
         assert {c["source"] for c in clues.list_clues(s, county, q="部门移送")["items"]} == {"transfer"}
         assert record.verify(s)["ok"]
+
+
+def test_transfer_to_another_department_is_answered_there(world: World) -> None:
+    cid = _hospital_clue(world)
+    with world.db.session() as s:
+        auth.create_user(s, "weijian", "password-44", "county_supervisor", "890102", department="卫生健康委")
+    world.passwords["weijian"] = "password-44"
+    _step(
+        world, "xian", cid, "transfer", to_admdvs="890102", to_department="卫生健康委", comment="涉及执业资格"
+    )
+    county, health = world.actor("xian"), world.actor("weijian")
+    with world.db.session() as s:
+        (t,) = referrals.list_transfers(s, health, "in")
+        with pytest.raises(
+            InvalidTransition, match="接收部门"
+        ):  # same region, but the bureau is not the receiver
+            referrals.answer_transfer(s, county, t["id"], True)
+        back = referrals.answer_transfer(s, health, t["id"], False, "不属本部门职责")
+    assert back["status"] == "returned"
+    with world.db.session() as s:
+        clue = clues.get_clue(s, county, cid)
+        assert clue["status_zh"] == "待初审" and clue["department"] == "医保局"
