@@ -121,7 +121,8 @@ function table(columns, rows, rowAttrs) {
   const head = h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : "" }, c.label)));
   const body = rows.length
     ? rows.map((r) => h("tr", rowAttrs ? rowAttrs(r) : {},
-      columns.map((c) => h("td", { class: c.num ? "num" : "" }, c.render ? c.render(r) : txt(r[c.key])))))
+      columns.map((c) => h("td", { class: [c.num ? "num" : "", c.nowrap ? "nowrap" : ""].join(" ").trim() },
+        c.render ? c.render(r) : txt(r[c.key])))))
     : [h("tr", {}, h("td", { colspan: columns.length, class: "muted" }, "暂无数据"))];
   return h("table", {}, h("thead", {}, head), h("tbody", {}, body));
 }
@@ -335,11 +336,11 @@ async function cluesPage(params) {
     { label: "定性", render: (r) => h("span", { class: r.result_type === "明确违规" ? "tag red" : "tag orange" }, txt(r.result_type)) },
     { label: "机构", render: (r) => `${txt(r.fixmedins_name)}（${txt(r.fixmedins_code)}）` },
     { label: "区划", key: "admdvs" },
-    { label: "期间", key: "period" },
+    { label: "期间", key: "period", nowrap: true },
     { label: "明细数", num: true, render: (r) => num(r.hits) },
-    { label: "涉及金额（元）", num: true, render: (r) => money(r.amount) },
+    { label: "涉及金额（元）", num: true, nowrap: true, render: (r) => money(r.amount) },
     { label: "状态", render: (r) => statusTag(r.status_zh || r.status, r.overdue) },
-    { label: "办理时限", render: (r) => dueCell(r.due_date, r.overdue, r.warning) },
+    { label: "办理时限", nowrap: true, render: (r) => dueCell(r.due_date, r.overdue, r.warning) },
   ];
   page(isHospital() ? "本院疑点" : "线索",
     panel(null, form, table(cols, data.items, () => ({ class: "clue-row" })), pager(data, (p) => go(p))));
