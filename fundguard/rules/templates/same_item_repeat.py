@@ -82,11 +82,12 @@ class SameItemRepeat(Template):
             else "sum(l.det_item_fee_sumamt) / sum(l.cnt)"
         )
         group = f"l.mdtrt_id, l.hilist_code, {key}"
+        # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
+        lines = f"(SELECT l.* FROM {src} l {where})"
         inner = f"""
-WITH l AS (SELECT l.* FROM {src} l {where}),
 -- the groups over the limit first, by counts alone: ordered line lists for every group cost most
-over AS (
-    SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM l GROUP BY {group}
+WITH over AS (
+    SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM {lines} l GROUP BY {group}
     HAVING {qty} > any_value(l.lim)
 )
 SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
@@ -99,7 +100,7 @@ SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_v
          || '），限' || CAST(any_value(l.lim) AS VARCHAR) || '，超出部分' || {money(f"({qty} - any_value(l.lim)) * {unit}")}
          || '元' || {source_note(rule)} AS evidence_zh,
        any_value(l.kp_id) AS kp_id
-FROM l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
+FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
     AND over.k2 IS NOT DISTINCT FROM l.hilist_code AND over.k3 IS NOT DISTINCT FROM {key}
 GROUP BY {group}
 HAVING {qty} > any_value(l.lim)
