@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
@@ -38,7 +39,7 @@ class Ctx:
 
     db: Database
     token: str | None
-    workspace: Any
+    workspace: Path
 
     @contextmanager
     def session(self, *, authenticated: bool = True) -> Iterator[tuple[Session, Any]]:
