@@ -23,6 +23,7 @@ from fundguard.synth import CityConfig, generate_city
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "fundguard_service_test"
+PG_TEMPLATE = "fundguard_service_template"
 TODAY = "2026-03-02"  # a fixed "today" for due dates and overdue checks
 
 
@@ -65,8 +66,12 @@ def _fresh_pg() -> str:
         con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         con.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
     engine.dispose()
+    return _pg_url(PG_SCHEMA)
+
+
+def _pg_url(schema: str) -> str:
     sep = "&" if "?" in _pg_base_url() else "?"
-    return f"{_pg_base_url()}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+    return f"{_pg_base_url()}{sep}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -125,6 +130,46 @@ def sqlite_template(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -
     return path, passwords
 
 
+@pytest.fixture(scope="session")
+def pg_template(workspace: Path) -> dict[str, str]:
+    """The PostgreSQL twin of ``sqlite_template``: a seeded, imported schema that each test copies."""
+    os.environ["FUNDGUARD_TODAY"] = TODAY
+    engine = sa.create_engine(_pg_base_url())
+    with engine.begin() as con:
+        con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_TEMPLATE} CASCADE"))
+        con.execute(sa.text(f"CREATE SCHEMA {PG_TEMPLATE}"))
+    engine.dispose()
+    url = _pg_url(PG_TEMPLATE)
+    migrate(url)
+    db = Database(url)
+    passwords = _seed(db, workspace)
+    db.dispose()
+    return passwords
+
+
+def _copy_pg_template(passwords: dict[str, str], db_url: str) -> dict[str, str]:
+    """Migrate the test's fresh schema, then copy every table's rows from the template (parents first) and
+    move the id sequences past the copied ids."""
+    from fundguard.service.models import Base
+
+    migrate(db_url)
+    engine = sa.create_engine(_pg_base_url())
+    with engine.begin() as con:
+        for table in Base.metadata.sorted_tables:
+            con.execute(
+                sa.text(f"INSERT INTO {PG_SCHEMA}.{table.name} SELECT * FROM {PG_TEMPLATE}.{table.name}")
+            )
+            if [c.name for c in table.primary_key.columns] == ["id"]:
+                con.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{PG_SCHEMA}.{table.name}', 'id'), "
+                        f"coalesce(max(id), 0) + 1, false) FROM {PG_SCHEMA}.{table.name}"
+                    )
+                )
+    engine.dispose()
+    return passwords
+
+
 @pytest.fixture
 def world(
     request: pytest.FixtureRequest,
@@ -140,8 +185,7 @@ def world(
         shutil.copyfile(template, target)
         db = Database(db_url)
     else:
-        migrate(db_url)
+        passwords = _copy_pg_template(request.getfixturevalue("pg_template"), db_url)
         db = Database(db_url)
-        passwords = _seed(db, workspace)
     yield World(db, workspace, passwords)
     db.dispose()
