@@ -208,6 +208,13 @@ def audit(
     workspace: Workspace = Path("workspace"),
     rules: RuleFiles = None,
     local: LocalFiles = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="执行引擎：duckdb（单机）或 spark（本地 Spark，可扩展到集群）Engine: duckdb or spark (PySpark).",
+        ),
+    ] = "duckdb",
     no_progress: NoProgress = False,
 ) -> None:
     """智能审核（事后）Run the rule library over the workspace store.
@@ -225,8 +232,15 @@ def audit(
             f"工作区规则 Workspace rule files (e.g. rules paused by a maintainer): {[str(p) for p in own]}"
         )
     ruleset = _load_rules([*(rules or national_rule_files()), *(local or []), *own])
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"应为 duckdb 或 spark / expected duckdb or spark, got {engine!r}")
     try:
-        result = run_batch(workspace, ruleset, progress=not no_progress)
+        if engine == "spark":
+            from fundguard.engine.spark import run_spark
+
+            result = run_spark(workspace, ruleset, progress=not no_progress)
+        else:
+            result = run_batch(workspace, ruleset, progress=not no_progress)
     except FundGuardError as err:
         raise _fail(err) from err
     excel = result.run_dir / "hits.xlsx"
