@@ -355,3 +355,22 @@ def test_ledgers_record_and_offline_api_docs(page: Any, service_ws: ServiceWorks
     page.goto("/api/docs")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
     shot(page, "14-api-docs")
+
+
+def test_third_party_inspector_sees_patients_masked_and_cannot_act(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    sup = api_headers(server, service_ws.user("city_supervisor"))
+    clue = httpx.get(f"{server.url}/api/clues", headers=sup, params={"size": 1}).json()["items"][0]
+    plain = httpx.get(f"{server.url}/api/clues/{clue['id']}", headers=sup).json()["evidence"][0]
+    login(page, service_ws.user("third_party_inspector"))
+    goto(page, f"#/clues/{clue['id']}")
+    evidence = page.inner_text("#evidence")
+    assert plain["psn_no"] not in evidence and "*" in evidence
+    if plain.get("psn_name"):
+        assert plain["psn_name"] not in evidence
+    assert page.locator("details.action").count() == 0
+    assert "没有可执行的操作" in page.inner_text("#clue-actions")
+    # the menu offers only what the role may open: no ledgers, no enforcement record
+    assert [a.inner_text() for a in page.locator("#nav a").all()] == ["仪表盘", "线索", "案件", "规则成效"]
+    shot(page, "15-third-party-masked")

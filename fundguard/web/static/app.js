@@ -73,9 +73,10 @@ function qs(params) {
 }
 
 // ---------- layout ----------
+// [hash, label, the permission the page needs]: a role sees only what it may open
 const NAV = [
-  ["#/dashboard", "仪表盘"], ["#/clues", "线索"], ["#/cases", "案件"], ["#/rules", "规则成效"],
-  ["#/ledgers", "台账"], ["#/record", "执法记录"],
+  ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
+  ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
 ];
 const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
 
@@ -88,7 +89,9 @@ function renderChrome() {
   box.replaceChildren();
   document.body.classList.toggle("anon", !state.user);
   if (!state.user) return;
-  for (const [href, label] of isHospital() ? HOSPITAL_NAV : NAV) {
+  const perms = new Set(state.user.permissions || []);
+  const items = isHospital() ? HOSPITAL_NAV : NAV.filter(([, , perm]) => perms.has(perm));
+  for (const [href, label] of items) {
     const active = location.hash.startsWith(href);
     nav.append(h("a", { href, class: active ? "active" : "" }, label));
   }
@@ -226,9 +229,9 @@ function loginPage() {
     ev.preventDefault();
     err.style.display = "none";
     try {
-      const res = await api("/api/auth/login", { method: "POST",
+      await api("/api/auth/login", { method: "POST",
         json: { username: form.elements.username.value.trim(), password: form.elements.password.value } });
-      state.user = res.user;
+      state.user = await api("/api/me");  // with the permissions that decide the menu
       location.hash = isHospital() ? "#/clues" : "#/dashboard";
     } catch (e) {
       err.textContent = e.message;
