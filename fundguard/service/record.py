@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fundguard.service.models import RecordEntry, RecordHead, utcnow
@@ -131,9 +131,14 @@ def list_record(session: Session, actor: Any, page: int = 1, size: int = 50) -> 
 
     actor.require(RECORD_VIEW)
     page, size = max(int(page), 1), min(max(int(size), 1), 500)
-    total = session.execute(select(func.count()).select_from(RecordEntry)).scalar_one()
+    where = _visible_entries(actor)
+    total = session.execute(select(func.count()).select_from(RecordEntry).where(where)).scalar_one()
     rows = session.execute(
-        select(RecordEntry).order_by(RecordEntry.seq.desc()).offset((page - 1) * size).limit(size)
+        select(RecordEntry)
+        .where(where)
+        .order_by(RecordEntry.seq.desc())
+        .offset((page - 1) * size)
+        .limit(size)
     ).scalars()
     items = [
         {
@@ -150,6 +155,21 @@ def list_record(session: Session, actor: Any, page: int = 1, size: int = 50) -> 
         for e in rows
     ]
     return {"items": items, "total": total, "page": page, "size": size}
+
+
+def _visible_entries(actor: Any) -> ColumnElement[bool]:
+    """Administrators and province-level users read the whole record; others the entries about the clues,
+    cases and referrals in their scope."""
+    from fundguard.service.models import Case, Clue, Referral
+    from fundguard.service.scope import region_level, scope_filter
+
+    if actor.role == "admin" or region_level(actor.admdvs) == "province":
+        return true()
+    parts = []
+    for entity, model in (("clue", Clue), ("case", Case), ("referral", Referral)):
+        ids = select(cast(model.id, String)).where(scope_filter(actor, model.admdvs, model.fixmedins_code))
+        parts.append(and_(RecordEntry.entity == entity, RecordEntry.entity_id.in_(ids)))
+    return or_(*parts)
 
 
 def verify_database(url: str) -> dict:

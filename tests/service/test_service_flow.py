@@ -429,6 +429,13 @@ def test_record_detects_tampering(world: World) -> None:
         assert page["total"] == ok["entries"] and page["items"][0]["payload"]["to"] == "dismissed"
         with pytest.raises(PermissionDenied):
             record.list_record(s, world.actor("yiyuan"))
+        mine = record.list_record(
+            s, world.actor("xian"), 1, 500
+        )  # a county reads the entries of its own clues
+        assert 0 < mine["total"] < ok["entries"]
+        assert {i["entity"] for i in mine["items"]} == {"clue"} and str(cid) in {
+            i["entity_id"] for i in mine["items"]
+        }
         seq = (
             s.execute(
                 sa.select(RecordEntry.seq)
