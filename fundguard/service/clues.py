@@ -27,6 +27,7 @@ from fundguard.data.store import Store
 from fundguard.service import record
 from fundguard.service.errors import (
     BadUpload,
+    PermissionDenied,
     StaleVersion,
     ValidationFailed,
     from_workflow,
@@ -663,6 +664,9 @@ def appeal_file(session: Session, actor: Actor, file_id: int) -> tuple[str, str,
         raise not_found("申诉材料", "appeal file", file_id)
     appeal = session.get(Appeal, f.appeal_id)
     _load(session, actor, appeal.clue_id)  # scope check
+    if actor.masked:  # medical records name the patient: not for third-party inspectors
+        raise PermissionDenied("申诉材料含患者身份信息，第三方检查员不可查看",
+                               "appeal files identify patients; third-party inspectors cannot open them")  # fmt: skip
     return f.filename, f.content_type, f.data
 
 

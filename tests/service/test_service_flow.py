@@ -93,6 +93,8 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
     with world.db.session() as s:
         name, ctype, data = clues.appeal_file(s, world.actor("xian"), appeal["files"][0]["id"])
         assert (name, ctype, data) == ("病历.pdf", "application/pdf", PDF)
+        with pytest.raises(PermissionDenied):  # medical records identify patients
+            clues.appeal_file(s, world.actor("disanfang"), appeal["files"][0]["id"])
         with pytest.raises(PermissionDenied):  # another county cannot read it
             other = auth.create_user(s, "qita", "password-22", "county_supervisor", "890105")
             clues.appeal_file(s, auth.actor_for_user(s, other), appeal["files"][0]["id"])
