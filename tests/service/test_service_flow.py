@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -19,15 +20,16 @@ from docx import Document
 
 from fundguard.rules import load_rules
 from fundguard.rules.spec import national_rule_files
-from fundguard.service import auth, cases, clues, ledgers, record, referrals, scorecard
+from fundguard.service import auth, cases, clues, ledgers, record, referrals, scorecard, seed
 from fundguard.service.errors import (
     BadUpload,
     InvalidTransition,
+    NotAuthenticated,
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
 )
-from fundguard.service.models import Clue, RecordEntry
+from fundguard.service.models import Clue, RecordEntry, User
 from fundguard.service.scope import Actor
 
 if TYPE_CHECKING:
@@ -560,3 +562,33 @@ def test_transfer_to_another_department_is_answered_there(world: World) -> None:
     with world.db.session() as s:
         clue = clues.get_clue(s, county, cid)
         assert clue["status_zh"] == "待初审" and clue["department"] == "医保局"
+
+
+def test_a_later_run_adds_only_new_hits(world: World, tmp_path: Path) -> None:
+    """A second audit run over the same store brings the same hits: no new clues, nothing counted twice; a
+    clue already in work is left as the officers see it."""
+    ws = tmp_path / "ws"
+    (ws / "results").mkdir(parents=True)
+    (ws / "store").symlink_to(world.workspace / "store")
+    first = next((world.workspace / "results").glob("run=*"))
+    shutil.copytree(first, ws / "results" / "run=29991231T000000-later")
+    cid = _hospital_clue(world)
+    _step(world, "xian", cid, "initial_confirm")
+    with world.db.session() as s:
+        before = {c.id: (c.hits, c.amount) for c in s.execute(sa.select(Clue)).scalars()}
+        out = clues.import_run(s, ws)
+        assert out["run_id"] == "29991231T000000-later" and out["clues_created"] == 0 and out["hits"] == 0
+        assert out["clues_updated"] == len(before) - 1  # every clue still waiting for 初审 was looked at
+        after = {c.id: (c.hits, c.amount) for c in s.execute(sa.select(Clue)).scalars()}
+    assert after == before
+
+
+def test_seeding_again_resets_passwords_not_users(world: World) -> None:
+    with world.db.session() as s:
+        users = seed.seed_demo(s, world.workspace)
+        assert s.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == len(users)
+    fresh = {u["username"]: u["password"] for u in users}
+    with world.db.session() as s:
+        with pytest.raises(NotAuthenticated):
+            auth.login(s, "shi", world.passwords["shi"])
+        assert auth.login(s, "shi", fresh["shi"])[1]["role"] == "city_supervisor"
