@@ -24,7 +24,12 @@ Rules run in real time when their ``stages`` include the auditor's stage and the
 people admitted together), which one patient's history cannot decide. Every other template looks at one
 line, one visit or one person's visits, so the patient's history is all it needs. Person-level hits (one
 hit per person, e.g. ``pharmacy_cashing``) are returned only when their ``mdtrt_id`` is the claim's visit —
-as in the batch.
+as in the batch. One auditor may serve 事前 and 事中 together (``stage=("事前", "事中")``, the stage chosen
+per ``audit`` call).
+
+Latency is bound by DuckDB's fixed start-up cost per operator, not by data: the ~35 real-time rule plans hold
+hundreds of joins, aggregates and windows, ~0.5–2 ms each even over a few hundred rows, so a 100-line claim
+takes a few hundred milliseconds on a 2-core machine (``bench/bench_realtime.py``), not 10 ms.
 """
 
 from __future__ import annotations
