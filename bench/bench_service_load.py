@@ -6,7 +6,8 @@ fixed time. The server runs in its own process (so client threads do not share i
 requests/s and p50/p99 latency per endpoint; nothing is asserted.
 
     uv run python bench/bench_service_load.py --users 8 --seconds 20
-    uv run python bench/bench_service_load.py --workspace fundguard-demo --users 16   # an existing demo
+    uv run python bench/bench_service_load.py --database-url postgresql+psycopg://postgres@127.0.0.1/fg_bench
+    uv run python bench/bench_service_load.py --workspace fundguard-demo --username sheng --password …
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, str, str, str]:
     out = ROOT / "bench" / "out" / f"service-{int(time.time())}"
     out.mkdir(parents=True)
     t0 = time.perf_counter()
-    sw = build_service_workspace(out)
+    sw = build_service_workspace(out, database_url=args.database_url or None)
     user = sw.user("province_supervisor")
     print(f"seeded workspace {sw.workspace} in {time.perf_counter() - t0:.1f} s: {sw.imported}")
     return sw.workspace, sw.database_url, user["username"], user["password"]
@@ -77,7 +78,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8, help="concurrent users (threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured duration")
     parser.add_argument("--workspace", help="an existing workspace with a seeded service database")
-    parser.add_argument("--database-url", help="service database (default: the workspace's)")
+    parser.add_argument(
+        "--database-url", help="service database (default: SQLite in the workspace); an empty one is seeded"
+    )
     parser.add_argument("--username")
     parser.add_argument("--password")
     args = parser.parse_args()
