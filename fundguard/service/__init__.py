@@ -23,6 +23,12 @@ Surface beyond the shared design (for the API layer):
   ``list_referrals(session, actor, *, status=None, page, size)``, ``get_referral``, ``act_on_referral(session,
   actor, referral_id, action, version, **fields)``; clue transfers: ``list_transfers(session, actor,
   direction="in"|"out")``, ``answer_transfer(session, actor, transfer_id, accept, comment="")``.
+- ``clues.register_clue(session, actor, *, fixmedins_code, source, description, amount=0, period=None)``
+  registers a clue from another department (``transfer``), a complaint or an inspection; it enters at 待初审.
+- ``clues.appeal_file`` refuses masked actors (third-party inspectors): medical records identify patients.
+- ``record.list_record`` is scoped: admins and province users read everything, others the entries about
+  their clues, cases and referrals. ``record.verify`` also returns ``head_hash`` (publish it to anchor).
+- ``referrals.answer_transfer`` is for users of the receiving region *and* department (``User.department``).
 - ``auth.grant_access(session, actor, username, *, admdvs, fixmedins_code=None, days=30, reason)`` creates a
   cross-check grant; ``auth.create_user(...)``.
 - ``scorecard.resume_rule(session, actor, rule_id, workspace, reason="")``.
