@@ -271,6 +271,15 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     info.value.save_as(target)
     assert zipfile.ZipFile(io.BytesIO(target.read_bytes())).testzip() is None
 
+    # refer the case to the police (移送公安): pending the head's approval
+    page.locator("#referral-form").evaluate("f => f.closest('details').open = true")
+    page.select_option("#referral-form [name='target']", "公安")
+    page.fill("#referral-form [name='reason']", "涉嫌以虚假住院骗取医保基金")
+    before = render_count(page)
+    page.click("#referral-form button[type=submit]")
+    wait_render(page, before)
+    assert "待负责人审批" in page.inner_text("#case-referrals")
+
     before = render_count(page)
     page.click("#nav a[href='#/cases']")
     wait_render(page, before)

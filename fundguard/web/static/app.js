@@ -543,10 +543,10 @@ async function caseDetailPage(id) {
       panel("协议处理措施", table([
         { label: "措施", render: (r) => txt(r.name_zh || r.code) }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
         { label: "时间", render: (r) => when(r.at) }, { label: "经办人", key: "by" }], c.measures || [])),
-      panel("移送", table([
+      panel("移送", h("div", { id: "case-referrals" }, table([
         { label: "编号", key: "id" }, { label: "移送机关", key: "target" },
         { label: "状态", render: (r) => REFERRAL_STATUS_ZH[r.status] || r.status }, { label: "回执号", key: "receipt_no" }],
-      c.referrals || []), c.status === "closed" ? null : h("details", { class: "action" },
+      c.referrals || [])), c.status === "closed" ? null : h("details", { class: "action" },
         h("summary", {}, "发起移送"), referralForm(c.id, reload)))));
 }
 
