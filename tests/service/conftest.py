@@ -111,7 +111,8 @@ class World:
 
 
 def _seed(db: Database, workspace: Path) -> dict[str, str]:
-    with db.session() as s:
+    with pytest.MonkeyPatch.context() as mp, db.session() as s:
+        mp.setenv("FUNDGUARD_TODAY", TODAY)  # due dates are computed at import; restored for other tests
         users = seed.seed_demo(s, workspace)
         clues.import_run(s, workspace)
     return {u["username"]: u["password"] for u in users}
@@ -120,7 +121,6 @@ def _seed(db: Database, workspace: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def sqlite_template(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A seeded and imported SQLite database built once; each test gets a copy (seeding hashes 8 passwords)."""
-    os.environ["FUNDGUARD_TODAY"] = TODAY  # due dates are computed at import
     path = tmp_path_factory.mktemp("service_template") / "service.db"
     url = f"sqlite:///{path}"
     migrate(url)
@@ -133,7 +133,6 @@ def sqlite_template(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def pg_template(workspace: Path) -> dict[str, str]:
     """The PostgreSQL twin of ``sqlite_template``: a seeded, imported schema that each test copies."""
-    os.environ["FUNDGUARD_TODAY"] = TODAY
     engine = sa.create_engine(_pg_base_url())
     with engine.begin() as con:
         con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_TEMPLATE} CASCADE"))
