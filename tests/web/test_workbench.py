@@ -383,3 +383,21 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
     # the menu offers only what the role may open: no ledgers, no enforcement record
     assert [a.inner_text() for a in page.locator("#nav a").all()] == ["仪表盘", "线索", "案件", "规则成效"]
     shot(page, "15-third-party-masked")
+
+
+def test_overdue_steps_and_cases_are_flagged(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, monkeypatch: Any
+) -> None:
+    # the service reads "today" from FUNDGUARD_TODAY (the server runs in this process): half a year later
+    sup = api_headers(server, service_ws.user("city_supervisor"))
+    cases = httpx.get(f"{server.url}/api/cases", headers=sup).json()["items"]
+    assert cases, "runs after the case journey"
+    later = dt.date.fromisoformat(cases[0]["deadline"]) + dt.timedelta(days=30)
+    monkeypatch.setenv("FUNDGUARD_TODAY", later.isoformat())
+    login(page, service_ws.user("city_supervisor"))
+    assert int(page.inner_text("#total-overdue .value").replace(",", "")) > 0
+    goto(page, "#/clues?status=pending_initial")
+    assert "已超期" in page.locator("tr.clue-row").first.inner_text()
+    goto(page, f"#/cases/{cases[0]['id']}")
+    assert "已超期 30 天" in page.inner_text("#case-overdue")
+    shot(page, "16-case-overdue")
