@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.data.store import Store
 from fundguard.engine.payload3101 import parse_3101, response_3101
 from fundguard.engine.realtime import RealtimeAuditor
 from fundguard.rules import load_rules, national_rule_files
@@ -36,6 +37,30 @@ MAX_BODY = 8 * 1024 * 1024
 """Largest request body accepted (bytes): a claim of thousands of lines fits well within it."""
 
 _build_lock = threading.Lock()
+
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "detail": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "zh": {"type": "string"},
+                            "en": {"type": "string"},
+                        },
+                    }
+                },
+            }
+        }
+    }
+}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"description": "单据或报文不合格 / invalid claim or message", **_ERROR},
+    503: {"description": "工作区没有数据仓，无法审核 / no store to audit against", **_ERROR},
+}
 
 _OBJECT_BODY = {
     "requestBody": {
@@ -58,6 +83,10 @@ def get_auditor(app: FastAPI) -> tuple[RealtimeAuditor, threading.Lock]:
                 workspace = getattr(state, "workspace", None)
                 if workspace is None:
                     raise FundGuardError("服务未配置工作区", "the service has no workspace configured")
+                if not Store(Path(workspace)).root.exists():  # answer at once, without loading the rules
+                    raise FundGuardError(
+                        f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store"
+                    )
                 local = [Path(p) for p in (getattr(state, "rule_files", None) or [])]
                 try:
                     rules = load_rules([*national_rule_files(), *local])
@@ -127,7 +156,9 @@ async def _run(request: Request, work: Any, code: str) -> JSONResponse:
     return JSONResponse(body)
 
 
-@router.post("/claim", summary="实时审核一张单据（国家表结构）", openapi_extra=_OBJECT_BODY)
+@router.post(
+    "/claim", summary="实时审核一张单据（国家表结构）", openapi_extra=_OBJECT_BODY, responses=_RESPONSES
+)
 async def audit_claim(
     request: Request, stage: str = Query("事中", description="审核阶段：事前 或 事中")
 ) -> JSONResponse:
@@ -161,7 +192,9 @@ async def audit_claim(
     return await _run(request, work, "invalid_claim")
 
 
-@router.post("/3101", summary="明细审核事前事中分析服务（3101 报文）", openapi_extra=_OBJECT_BODY)
+@router.post(
+    "/3101", summary="明细审核事前事中分析服务（3101 报文）", openapi_extra=_OBJECT_BODY, responses=_RESPONSES
+)
 async def audit_3101(request: Request) -> JSONResponse:
     """A 3101-style request (the whole message or its ``input.data``); a 3101-style answer whose
     ``output.result`` lists the hits (违规内容 ``vola_cont``, 违规金额 ``vola_amt``, 严重程度 ``sev_deg`` …)."""
