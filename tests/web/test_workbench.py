@@ -400,4 +400,5 @@ def test_overdue_steps_and_cases_are_flagged(
     assert "已超期" in page.locator("tr.clue-row").first.inner_text()
     goto(page, f"#/cases/{cases[0]['id']}")
     assert "已超期 30 天" in page.inner_text("#case-overdue")
+    assert "已超期 30 天" in page.inner_text("#case-deadline")
     shot(page, "16-case-overdue")

@@ -509,7 +509,8 @@ async function caseDetailPage(id) {
         h("dt", {}, "状态"), h("dd", { id: "case-status" }, statusTag(c.status_zh || c.status, overdue)),
         h("dt", {}, "当事人"), h("dd", {}, c.party ? `${txt(c.party.name)}（${txt(c.party.fixmedins_code)}）` : "—"),
         h("dt", {}, "立案时间"), h("dd", {}, when(c.opened_at)),
-        h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left !== undefined && c.days_left !== null ? `（剩余 ${c.days_left} 天）` : ""}`),
+        h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left === undefined || c.days_left === null
+          ? "" : c.days_left < 0 ? `（已超期 ${-c.days_left} 天）` : `（剩余 ${c.days_left} 天）`}`),
         h("dt", {}, "延期"), h("dd", { id: "case-extensions" }, (c.extensions || []).length
           ? c.extensions.map((e) => `延长 ${e.days} 天至 ${e.new_deadline}（${txt(e.reason)}，${txt(e.approved_by)} 批准）`).join("；") : "无"),
         h("dt", {}, "办案人员"), h("dd", {}, (c.officers || []).map((o) => (typeof o === "object" ? o.name || o.username : o)).join("、") || "—"),
