@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from fundguard import __version__
-from fundguard.core.errors import FundGuardError
+from fundguard.core.errors import FundGuardError, InputError
 
 app = typer.Typer(
     name="fundguard",
@@ -255,6 +255,47 @@ def audit(
         f" / {result.hits:,} hits over {result.lines_scanned:,} lines in {result.seconds:.1f} s"
     )
     console.print(f"结果 Results: [bold]{result.hits_path}[/bold]\nExcel: [bold]{excel}[/bold]")
+
+
+@app.command("audit-claim")
+def audit_claim(
+    claim_file: Annotated[
+        Path, typer.Argument(help="单据 JSON：国家表结构或 3101 报文 Claim JSON (national form or 3101).")
+    ],
+    workspace: Workspace = Path("workspace"),
+    local: LocalFiles = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(help="事前 或 事中（3101 报文由 trig_scen 决定）事前 or 事中 (3101: from trig_scen)."),
+    ] = None,
+) -> None:
+    """实时审核一张单据（事前提醒/事中审核）Audit one claim in real time against the patient's stored history.
+
+    输入为国家表结构（{"mdtrt_d": [...], "fee_list_d": [...], ...}）或 3101 报文；输出 JSON 命中（含证据与违规金额）。
+    Input: national-form tables or a 3101 message; prints the hits (evidence, amount) as JSON.
+    """
+    from fundguard.engine.payload3101 import parse_3101, response_3101
+    from fundguard.engine.realtime import RealtimeAuditor
+    from fundguard.rules import national_rule_files, workspace_rule_files
+
+    try:
+        payload = json.loads(claim_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _fail(
+            InputError(f"无法读取单据 {claim_file}：{exc}", f"cannot read claim {claim_file}: {exc}")
+        ) from exc
+    ruleset = _load_rules([*national_rule_files(), *(local or []), *workspace_rule_files(workspace)])
+    try:
+        with RealtimeAuditor(workspace, ruleset, stage=("事前", "事中")) as auditor:
+            if isinstance(payload, dict) and ("input" in payload or "patient_dtos" in payload):
+                req = parse_3101(payload, set(auditor.rule_by_id))
+                hits = [auditor.audit(c.claim, stage=stage or req.stage) for c in req.claims]
+                out = response_3101(req, hits, auditor.rule_by_id, 0.0)
+            else:
+                out = auditor.audit(payload, stage=stage or "事中")
+    except FundGuardError as err:
+        raise _fail(err) from err
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
 
 
 rules_app = typer.Typer(

@@ -143,6 +143,32 @@ def test_service_commands_and_verify_log(tmp_path: Path) -> None:
     first = json.loads(runner.invoke(app, ["service", "import", "-w", str(ws)]).output)
     again = json.loads(runner.invoke(app, ["service", "import", "-w", str(ws)]).output)
     assert first["clues_created"] > 0 and again["already_imported"] and again["clues_created"] == 0
+    # real time from the CLI: a stored visit with a hit, in national form and as a 3101 message
+    import duckdb
+
+    from fundguard.engine.payload3101 import to_3101
+    from fundguard.engine.realtime import claim_from_store
+
+    with duckdb.connect() as con:
+        visit, rule = con.execute(
+            f"SELECT mdtrt_id, rule_id FROM read_parquet('{ws}/results/run=*/hits.parquet') "
+            "WHERE rule_id LIKE 'GZ100003%' ORDER BY mdtrt_id LIMIT 1"
+        ).fetchone()
+    store = Store(ws).connect()
+    claim = claim_from_store(store, visit)
+    store.close()
+    (tmp_path / "claim.json").write_text(json.dumps(claim, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "c3101.json").write_text(json.dumps(to_3101(claim), ensure_ascii=False), encoding="utf-8")
+    national = runner.invoke(app, ["audit-claim", str(tmp_path / "claim.json"), "-w", str(ws)])
+    assert national.exit_code == 0 and rule in {h["rule_id"] for h in json.loads(national.output)}
+    answer = runner.invoke(app, ["audit-claim", str(tmp_path / "c3101.json"), "-w", str(ws)])
+    assert answer.exit_code == 0 and rule in {
+        r["rule_id"] for r in json.loads(answer.output)["output"]["result"]
+    }
+    (tmp_path / "bad.json").write_text('{"mdtrt_d": []}', encoding="utf-8")
+    bad = runner.invoke(app, ["audit-claim", str(tmp_path / "bad.json"), "-w", str(ws)])
+    assert bad.exit_code == 2 and "mdtrt_d must hold exactly one visit row" in bad.output
+
     intact = runner.invoke(app, ["verify-log", "-w", str(ws)])
     assert intact.exit_code == 0 and "Record intact" in intact.output
     with sqlite3.connect(ws / "service.db") as con:  # tamper with one recorded step
