@@ -27,3 +27,6 @@ format: setup
 bench: setup
 	$(UV) run python bench/bench_generate.py --lines 1000000
 	$(UV) run python bench/bench_ingest.py --lines 1000000
+	$(UV) run python bench/bench_audit.py --lines 1000000 --workdir bench/out/city
+	$(UV) run python bench/bench_handwritten.py --workdir bench/out/city
+	$(UV) run python bench/bench_realtime.py --lines 200000 --claims 200
