@@ -67,9 +67,13 @@ def _workspace(root: Path, n: int) -> Path:
 
 
 def _differing_rows(a: str, b: str) -> tuple[int, int]:
-    """Rows only in ``a`` and only in ``b`` (multisets, every column)."""
+    """Rows only in ``a`` and only in ``b`` (multisets, every hit column)."""
+    from fundguard.rules.base import HIT_COLUMNS
+
+    cols = ", ".join(HIT_COLUMNS)
+    src = f"SELECT {cols} FROM read_parquet('{{}}', hive_partitioning = false)"
     with duckdb.connect() as con:
-        q = "SELECT count(*) FROM (SELECT * FROM read_parquet('{}') EXCEPT ALL SELECT * FROM read_parquet('{}'))"
+        q = f"SELECT count(*) FROM ({src} EXCEPT ALL {src})"
         return con.execute(q.format(a, b)).fetchone()[0], con.execute(q.format(b, a)).fetchone()[0]
 
 

@@ -17,13 +17,14 @@ import time
 import uuid
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, transforms
+from sqlglot.dialects.spark import Spark
 
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
@@ -73,6 +74,19 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
 
 
 # --- DuckDB SQL → Spark SQL ------------------------------------------------------------------------------
+
+
+class _Spark4(Spark):
+    """sqlglot's Spark dialect, keeping QUALIFY (Spark ≥ 4 has it): sqlglot's rewrite into a subquery
+    resolves a qualified column (``o.bkkp_sn``) to a same-named SELECT alias, changing the partition."""
+
+    class Generator(Spark.Generator):
+        TRANSFORMS: ClassVar[dict] = {
+            **Spark.Generator.TRANSFORMS,
+            exp.Select: transforms.preprocess(
+                [transforms.eliminate_distinct_on, transforms.unnest_to_explode, transforms.any_to_exists]
+            ),
+        }
 
 
 def _lit(sql: str) -> exp.Expression:
@@ -218,7 +232,7 @@ def to_spark(sql: str) -> str:
                 tree = new
             else:
                 node.replace(new)
-    return tree.sql(dialect="spark")
+    return tree.sql(dialect=_Spark4)
 
 
 # --- registering the store and the knowledge ---------------------------------------------------------------

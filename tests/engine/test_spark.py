@@ -134,6 +134,9 @@ _CASES = {
     "epoch_fraction": "SELECT epoch(TIMESTAMP '2025-01-01 00:00:00.5') - epoch(TIMESTAMP '2025-01-01 00:00:00') AS v",
     "han_regex": r"SELECT regexp_matches(x, '^限(\p{Han}{1,10}科)$') AS v FROM (VALUES ('限口腔科'), ('限ab科')) t(x)",
     "lambda_any": "SELECT list_bool_or(list_transform(['A01', 'B02'], lambda c: starts_with(c, 'B'))) AS v",
+    # QUALIFY kept: sqlglot's subquery rewrite would partition by the same-named alias, not by o.b
+    "qualify_qualified_column": "SELECT [o.a, o.b] AS b FROM (VALUES ('p', 'x', 'g1'), ('q', 'x', 'g2')) o(a, b, g) "
+    "QUALIFY row_number() OVER (PARTITION BY o.b ORDER BY o.g) = 1",
     "list_sizes": "SELECT array_length(list_intersect(['a', 'b', 'c'], ['b', 'c', 'd'])) AS v, "
     "array_length(list_distinct(['a', 'a'])) AS w",
 }
