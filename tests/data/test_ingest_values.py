@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import fee_row, read_quarantine, write_csv
+from conftest import FEE_HEADER, fee_row, read_quarantine, write_csv
 
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
@@ -17,7 +17,7 @@ def _rows(ws: Path, sql: str) -> list[tuple]:
 
 
 def test_missing_required_columns_reject_the_file(tmp_path: Path, ws: Path) -> None:
-    header = [h for h in __import__("conftest").FEE_HEADER if h not in ("psn_no", "cnt")]
+    header = [h for h in FEE_HEADER if h not in ("psn_no", "cnt")]
     p = write_csv(tmp_path / "fee_list_d.csv", [fee_row(1)], header)
     f = ingest([p], ws, progress=False).files[0]
     assert f.status == "rejected" and f.reject_code == "missing_required"
