@@ -100,6 +100,65 @@ def hits_sql(rules: list[Rule]) -> str:
     return "\nUNION ALL\n".join(f"({p})" for p in parts)
 
 
+def new_run(workspace: Path, out_dir: Path | None, suffix: str = "") -> tuple[dt.datetime, str, Path]:
+    """A run's start time, id (time + random, plus ``suffix``) and folder (``<ws>/results/run=<id>``)."""
+    started = dt.datetime.now()
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6] + suffix
+    run_dir = Path(out_dir) if out_dir else Path(workspace) / "results" / f"run={run_id}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return started, run_id, run_dir
+
+
+def finish_run(
+    store: Store,
+    rules: RuleSet,
+    run_id: str,
+    run_dir: Path,
+    started: dt.datetime,
+    t0: float,
+    lines: int,
+    counts: dict[str, int],
+    amounts: dict[str, str],
+    phases: dict[str, float],
+    **extra: object,
+) -> BatchResult:
+    """The run's result and its record ``run.json`` (``extra`` adds fields, e.g. the engine)."""
+    enabled = rules.enabled()
+    hits_by_rule = {r.id: int(counts.get(r.id, 0)) for r in enabled}
+    result = BatchResult(
+        run_id=run_id,
+        run_dir=run_dir,
+        hits_path=run_dir / "hits.parquet",
+        ruleset_version=rules.version,
+        input_fingerprint=input_fingerprint(store),
+        rules=len(enabled),
+        lines_scanned=lines,
+        hits=sum(hits_by_rule.values()),
+        hits_by_rule=hits_by_rule,
+        amount_by_rule={r.id: amounts.get(r.id) or "0.00" for r in enabled},
+        seconds=round(time.perf_counter() - t0, 3),
+        phase_seconds=phases,
+    )
+    record = {
+        "run_id": run_id,
+        **extra,
+        "started": started.isoformat(timespec="seconds"),
+        "ruleset_version": rules.version,
+        "rule_files": list(rules.files),
+        "input_fingerprint": result.input_fingerprint,
+        "rules": result.rules,
+        "rule_ids": [r.id for r in enabled],
+        "lines_scanned": result.lines_scanned,
+        "hits": result.hits,
+        "hits_by_rule": hits_by_rule,
+        "amount_by_rule": result.amount_by_rule,
+        "seconds": result.seconds,
+        "phase_seconds": phases,
+    }
+    (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return result
+
+
 def run_batch(
     workspace: Path,
     rules: RuleSet,
@@ -117,10 +176,7 @@ def run_batch(
     store = Store(workspace)
     if not store.root.exists():
         raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
-    started = dt.datetime.now()
-    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    run_dir = Path(out_dir) if out_dir else workspace / "results" / f"run={run_id}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    started, run_id, run_dir = new_run(workspace, out_dir)
     hits_path = run_dir / "hits.parquet"
     enabled = rules.enabled()
     phases: dict[str, float] = {}
@@ -150,13 +206,15 @@ def run_batch(
                 phases[name] = round(time.perf_counter() - t, 3)
                 bar.advance(task, len(group))
         t = time.perf_counter()
-        union = " UNION ALL ".join(f"SELECT * FROM read_parquet({literal(str(f))})" for f in files)
+        union = " UNION ALL ".join(
+            f"SELECT * FROM read_parquet({literal(str(f))}, hive_partitioning = false)" for f in files
+        )
         con.execute(
             f"COPY ({union or hits_sql([])}) TO {literal(str(hits_path))} (FORMAT parquet, COMPRESSION zstd)"
         )
         for f in files:
             f.unlink()
-        src = f"read_parquet({literal(str(hits_path))})"
+        src = f"read_parquet({literal(str(hits_path))}, hive_partitioning = false)"
         per_rule = con.execute(
             f"SELECT rule_id, count(*), CAST(sum(amount) AS VARCHAR) FROM {src} GROUP BY rule_id"
         ).fetchall()
@@ -167,35 +225,4 @@ def run_batch(
     finally:
         con.close()
         shutil.rmtree(run_dir / "_parts", ignore_errors=True)
-    hits_by_rule = {r.id: int(counts.get(r.id, 0)) for r in enabled}
-    result = BatchResult(
-        run_id=run_id,
-        run_dir=run_dir,
-        hits_path=hits_path,
-        ruleset_version=rules.version,
-        input_fingerprint=input_fingerprint(store),
-        rules=len(enabled),
-        lines_scanned=int(lines),
-        hits=sum(hits_by_rule.values()),
-        hits_by_rule=hits_by_rule,
-        amount_by_rule={r.id: amounts.get(r.id) or "0.00" for r in enabled},
-        seconds=round(time.perf_counter() - t0, 3),
-        phase_seconds=phases,
-    )
-    record = {
-        "run_id": run_id,
-        "started": started.isoformat(timespec="seconds"),
-        "ruleset_version": rules.version,
-        "rule_files": list(rules.files),
-        "input_fingerprint": result.input_fingerprint,
-        "rules": result.rules,
-        "rule_ids": [r.id for r in enabled],
-        "lines_scanned": result.lines_scanned,
-        "hits": result.hits,
-        "hits_by_rule": hits_by_rule,
-        "amount_by_rule": result.amount_by_rule,
-        "seconds": result.seconds,
-        "phase_seconds": phases,
-    }
-    (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return result
+    return finish_run(store, rules, run_id, run_dir, started, t0, int(lines), counts, amounts, phases)

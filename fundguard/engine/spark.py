@@ -9,12 +9,9 @@ constructs sqlglot leaves non-portable (``to_spark``). Hits are written like the
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import shutil
 import time
-import uuid
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -31,7 +28,7 @@ from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
 from fundguard.data import schema
 from fundguard.data.store import Store
-from fundguard.engine.batch import BatchResult, hits_sql, input_fingerprint
+from fundguard.engine.batch import BatchResult, finish_run, hits_sql, new_run
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
 from fundguard.rules.spec import Rule, RuleSet
@@ -296,10 +293,7 @@ def run_spark(
     store = Store(workspace)
     if not store.root.exists():
         raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
-    started = dt.datetime.now()
-    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6] + "-spark"
-    run_dir = Path(out_dir) if out_dir else workspace / "results" / f"run={run_id}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    started, run_id, run_dir = new_run(workspace, out_dir, "-spark")
     hits_path = run_dir / "hits.parquet"
     scratch = run_dir / "_spark"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -334,40 +328,8 @@ def run_spark(
     counts, amounts = _gather(parts, hits_path)
     shutil.rmtree(scratch, ignore_errors=True)
     phases["gather"] = round(time.perf_counter() - t, 3)
-    hits_by_rule = {r.id: int(counts.get(r.id, 0)) for r in enabled}
-    result = BatchResult(
-        run_id=run_id,
-        run_dir=run_dir,
-        hits_path=hits_path,
-        ruleset_version=rules.version,
-        input_fingerprint=input_fingerprint(store),
-        rules=len(enabled),
-        lines_scanned=int(lines),
-        hits=sum(hits_by_rule.values()),
-        hits_by_rule=hits_by_rule,
-        amount_by_rule={r.id: amounts.get(r.id) or "0.00" for r in enabled},
-        seconds=round(time.perf_counter() - t0, 3),
-        phase_seconds=phases,
-    )
-    record = {
-        "run_id": run_id,
-        "engine": "spark",
-        "spark_version": spark.version,
-        "started": started.isoformat(timespec="seconds"),
-        "ruleset_version": rules.version,
-        "rule_files": list(rules.files),
-        "input_fingerprint": result.input_fingerprint,
-        "rules": result.rules,
-        "rule_ids": [r.id for r in enabled],
-        "lines_scanned": result.lines_scanned,
-        "hits": result.hits,
-        "hits_by_rule": hits_by_rule,
-        "amount_by_rule": result.amount_by_rule,
-        "seconds": result.seconds,
-        "phase_seconds": phases,
-    }
-    (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return result
+    return finish_run(store, rules, run_id, run_dir, started, t0, int(lines), counts, amounts, phases,
+                      engine="spark", spark_version=spark.version)  # fmt: skip
 
 
 def _gather(parts: list[Path], hits_path: Path) -> tuple[dict[str, int], dict[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
 from fundguard.rules import load_rules
+from fundguard.rules.base import HIT_COLUMNS
 from fundguard.synth import CityConfig, generate_city
 
 HIT_KEY = (
@@ -51,3 +52,12 @@ def test_run_record_has_phase_seconds(ws: Path) -> None:
     assert sum(res.phase_seconds.values()) <= res.seconds
     record = json.loads((res.run_dir / "run.json").read_text(encoding="utf-8"))
     assert record["phase_seconds"] == res.phase_seconds
+    # hits.parquet holds exactly the hit schema (no column picked up from the run=<id> folder name)
+    with duckdb.connect() as con:
+        cols = [
+            (c, t)
+            for c, t, *_ in con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{res.hits_path}', hive_partitioning = false)"
+            ).fetchall()
+        ]
+    assert cols == list(HIT_COLUMNS.items())
