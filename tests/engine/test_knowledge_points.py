@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from fundguard.engine import run_batch
+from fundguard.engine.examples import build_store
 from fundguard.rules import load_rules, national_rule_files
 from tests.engine.kp_claims import (
     CLASS_RULES,
@@ -24,7 +25,6 @@ from tests.engine.kp_claims import (
     generate,
     undecidable_yaml,
 )
-from fundguard.engine.examples import build_store
 
 # Known failures, by point group: the violating claim is not flagged because the point is missing from the
 # class's knowledge table (claim built from the point's text). Checked strictly: each must still fail, nothing else may.
