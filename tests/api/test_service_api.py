@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -16,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
-from service_ws import ServiceWorkspace, build_service_workspace
+from service_ws import ServiceWorkspace, build_service_workspace, fresh_pg_schema
 
 from fundguard.api.app import create_app
 from fundguard.service import auth as auth_service
@@ -31,30 +29,10 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-PG_URL = os.environ.get("FUNDGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "fundguard_api_test"
-
-
-def _fresh_pg_schema() -> str:
-    """A URL whose connections use a schema of their own, dropped and recreated (skip when no server)."""
-    try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.begin() as con:
-            con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            con.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-        engine.dispose()
-    except sa.exc.OperationalError as exc:
-        pytest.skip(
-            f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set FUNDGUARD_TEST_PG_URL"
-        )
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{PG_SCHEMA}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def sw(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ServiceWorkspace:
     """The whole module runs once on SQLite (the default) and once on the machine's PostgreSQL."""
-    url = _fresh_pg_schema() if request.param == "postgresql" else None
+    url = fresh_pg_schema("fundguard_api_test") if request.param == "postgresql" else None
     return build_service_workspace(tmp_path_factory.mktemp(f"api-{request.param}"), database_url=url)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from service_ws import LiveServer, ServiceWorkspace, build_service_workspace
+from service_ws import LiveServer, ServiceWorkspace, build_service_workspace, fresh_pg_schema
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,9 +33,11 @@ if not CHROMIUM.exists():
     )
 
 
-@pytest.fixture(scope="session")
-def service_ws(tmp_path_factory: pytest.TempPathFactory) -> ServiceWorkspace:
-    return build_service_workspace(tmp_path_factory.mktemp("web"))
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def service_ws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ServiceWorkspace:
+    """Every journey runs on SQLite (the default) and on the machine's PostgreSQL."""
+    url = fresh_pg_schema("fundguard_web_test") if request.param == "postgresql" else None
+    return build_service_workspace(tmp_path_factory.mktemp(f"web-{request.param}"), database_url=url)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ imported as clues. Nothing is mocked.
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -30,6 +31,27 @@ from fundguard.service.models import Clue
 from fundguard.synth import CityConfig, generate_city
 
 FEE_LINES = 30_000
+PG_URL = os.environ.get("FUNDGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def fresh_pg_schema(schema: str) -> str:
+    """A URL on the machine's PostgreSQL whose connections use ``schema``, dropped and recreated first
+    (the test is skipped when no server answers)."""
+    import pytest
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.begin() as con:
+            con.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            con.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_URL} ({exc.__class__.__name__}); set FUNDGUARD_TEST_PG_URL"
+        )
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
 @dataclass
