@@ -552,7 +552,7 @@ def demo(
     """
     from fundguard.demo import run_demo
     from fundguard.service.clues import import_run
-    from fundguard.service.seed import seed_demo
+    from fundguard.service.seed import notify_demo_hospital, seed_demo
 
     try:
         index = run_demo(
@@ -563,6 +563,7 @@ def demo(
             with db.session() as s:
                 summary = import_run(s, workspace)
                 users = seed_demo(s, workspace)
+                notify_demo_hospital(s)  # so the hospital's view has flags to appeal
         finally:
             db.dispose()
     except FundGuardError as err:

@@ -121,3 +121,32 @@ def seed_demo(session: Session, workspace: Path) -> list[dict]:
     record.append(session, "seed", "seed", "users", "demo", {"users": [u["username"] for u in out]})
     session.flush()
     return out
+
+
+def notify_demo_hospital(session: Session, count: int = 3) -> int:
+    """Take up to ``count`` of the demo hospital's clues through 初审 and 复审 as the demo reviewer, so the
+    hospital's view has flags to appeal. Does nothing when the hospital already has notified flags; returns how
+    many were notified."""
+    from fundguard.service import clues
+
+    hospital = session.execute(select(User).where(User.username == "yiyuan")).scalar_one_or_none()
+    reviewer = session.execute(select(User).where(User.username == "jingban")).scalar_one_or_none()
+    if hospital is None or reviewer is None or not hospital.fixmedins_code:
+        return 0
+    own = select(Clue).where(Clue.fixmedins_code == hospital.fixmedins_code)
+    if session.execute(own.where(Clue.status != "pending_initial").limit(1)).first():
+        return 0
+    actor = auth.actor_for_user(session, reviewer)
+    picked = session.execute(
+        own.where(Clue.status == "pending_initial").order_by(Clue.id).limit(count)
+    ).scalars()
+    n = 0
+    for clue in list(picked):
+        for action, comment in (
+            ("initial_confirm", "演示：初审确认"),
+            ("review_confirm", "演示：复审确认并告知机构"),
+        ):
+            clues.act_on_clue(session, actor, clue.id, action, clue.version, comment=comment)
+            session.refresh(clue)
+        n += 1
+    return n

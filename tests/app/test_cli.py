@@ -57,6 +57,14 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     ):
         assert (ws / path).exists(), path
     assert "Clues:" in result.output and "yiyuan" in result.output and "第三方检查员" in result.output
+    import sqlite3
+
+    with sqlite3.connect(ws / "service.db") as con:  # the demo hospital has flags to appeal
+        (notified,) = con.execute(
+            "SELECT count(*) FROM clues c JOIN users u ON u.fixmedins_code = c.fixmedins_code "
+            "WHERE u.username = 'yiyuan' AND c.status = 'pending_appeal'"
+        ).fetchone()
+    assert notified > 0
     latest = json.loads((ws / "reports" / "ingest-latest.json").read_text("utf-8"))
     assert latest  # the ingest report is machine-readable too
 
