@@ -18,9 +18,10 @@ from fundguard.core.errors import FundGuardError, InputError
 
 app = typer.Typer(
     name="fundguard",
-    help="FundGuard 医保基金智能监管平台 — 导入国家医保平台格式数据、检查数据质量、生成合成城市演示数据。\n\n"
-    "FundGuard medical-insurance fund supervision: ingest national-platform data, check its quality, "
-    "generate a synthetic city for demos and tests.",
+    help="FundGuard 医保基金智能监管平台 — 导入国家医保平台格式数据、检查数据质量、智能审核（事前/事中/事后）、"
+    "把命中转为线索并在监管工作台办理（线索→案件→处理）。\n\n"
+    "FundGuard medical-insurance fund supervision: ingest national-platform data, check its quality, audit "
+    "claims (real time and batch, DuckDB or Spark), and work the hits as clues and cases in the web workbench.",
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
