@@ -46,26 +46,6 @@ def _child(engine: str, ws: str, master: str) -> None:
                       "by_rule": result.hits_by_rule, "phases": result.phase_seconds}))  # fmt: skip
 
 
-def _workspace(root: Path, n: int) -> Path:
-    """``root/<n>/ws`` with an ingested city of ``n`` fee lines, built unless a previous run left it."""
-    from fundguard.data.ingest import ingest
-    from fundguard.synth import CityConfig, generate_city
-
-    base = root / str(n)
-    ws = base / "ws"
-    done = base / "ready"
-    if done.exists():
-        return ws
-    shutil.rmtree(base, ignore_errors=True)
-    t0 = time.perf_counter()
-    generate_city(base / "city", CityConfig(seed=1, fee_lines=n, fmt="parquet"), progress=False)
-    ingest([d for d in sorted((base / "city").iterdir()) if d.is_dir()], ws, progress=False)
-    shutil.rmtree(base / "city")
-    done.write_text("generated and ingested\n", encoding="utf-8")
-    print(f"  (city of {n:,} lines generated and ingested in {time.perf_counter() - t0:.0f} s)", flush=True)
-    return ws
-
-
 def _differing_rows(a: str, b: str) -> tuple[int, int]:
     """Rows only in ``a`` and only in ``b`` (multisets, every hit column)."""
     from fundguard.rules.base import HIT_COLUMNS
@@ -83,6 +63,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, help="keep the generated store here and reuse it in later runs")
     ap.add_argument("--master", default="local[2]", help="Spark master (default local[2])")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_audit import _workspace  # the same generated store as the other batch benches
+
     root = args.workdir or Path(tempfile.mkdtemp(prefix="fg-bench-spark-"))
     try:
         ws = _workspace(root, args.lines)
