@@ -50,7 +50,7 @@ from fundguard.service.models import (
     TreasuryFine,
     money,
 )
-from fundguard.service.scope import Actor, require_sees, scope_filter
+from fundguard.service.scope import Actor, load_in_scope, scope_filter
 from fundguard.service.timing import case_deadline, step_due, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import AGREEMENT, CASE_HANDLE, CASE_LEGAL_REVIEW, CASE_VIEW
@@ -91,15 +91,7 @@ def thresholds(path: str | None = None) -> CaseThresholds:
 
 
 def _load(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> Case:
-    actor.require(CASE_VIEW)
-    stmt = select(Case).where(Case.id == int(case_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    c = session.execute(stmt).scalar_one_or_none()
-    if c is None:
-        raise not_found("案件", "case", case_id)
-    require_sees(actor, c.admdvs, c.fixmedins_code, "该案件", "this case")
-    return c
+    return load_in_scope(session, actor, Case, case_id, CASE_VIEW, "案件", "case", for_update=for_update)
 
 
 def _flush(session: Session) -> None:

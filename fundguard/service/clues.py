@@ -50,7 +50,7 @@ from fundguard.service.models import (
     money,
     utcnow,
 )
-from fundguard.service.scope import Actor, mask_id, mask_name, require_sees, scope_filter
+from fundguard.service.scope import Actor, load_in_scope, mask_id, mask_name, require_sees, scope_filter
 from fundguard.service.timing import due_date_for, flag_warning, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import (
@@ -277,14 +277,7 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
 
 
 def _load(session: Session, actor: Actor, clue_id: int, *, for_update: bool = False) -> Clue:
-    actor.require(CLUE_VIEW)
-    stmt = select(Clue).where(Clue.id == int(clue_id))
-    if for_update:
-        stmt = stmt.with_for_update()
-    clue = session.execute(stmt).scalar_one_or_none()
-    if clue is None:
-        raise not_found("线索", "clue", clue_id)
-    require_sees(actor, clue.admdvs, clue.fixmedins_code, "该线索", "this clue")
+    clue = load_in_scope(session, actor, Clue, clue_id, CLUE_VIEW, "线索", "clue", for_update=for_update)
     if actor.role == "hospital" and not clue.notified:
         raise not_found(
             "线索", "clue", clue_id

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy.orm import Session
 
-from fundguard.service.errors import PermissionDenied
+from fundguard.service.errors import PermissionDenied, not_found
 from fundguard.supervision.roles import ROLES, UNMASKED
 
 
@@ -154,3 +156,18 @@ def mask_id(value: str | None) -> str:
     if len(value) <= 6:
         return value[0] + "*" * (len(value) - 1)
     return value[:4] + "*" * (len(value) - 6) + value[-2:]
+
+
+def load_in_scope(session: Session, actor: Actor, model: type, key: int, permission: str, what_zh: str,
+                  what_en: str, *, for_update: bool = False) -> Any:  # fmt: skip
+    """The ``model`` row with id ``key`` when ``actor`` holds ``permission`` and its region/institution scope
+    covers the row (``admdvs``, ``fixmedins_code``); NotFound or PermissionDenied otherwise."""
+    actor.require(permission)
+    stmt = select(model).where(model.id == int(key))
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise not_found(what_zh, what_en, key)
+    require_sees(actor, row.admdvs, row.fixmedins_code, f"该{what_zh}", f"this {what_en}")
+    return row
