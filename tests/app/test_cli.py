@@ -76,7 +76,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert "跳过生成" in again.output or "Reusing" in again.output
 
 
-def test_rules_commands(tmp_path: Path) -> None:
+def _city_workspace(tmp_path: Path) -> Path:
+    """``tmp_path/ws`` holding a 20k-line city generated and ingested through the CLI."""
     ws = tmp_path / "ws"
     assert (
         runner.invoke(app, ["generate", str(tmp_path / "city"), "-n", "20000", "--no-progress"]).exit_code
@@ -84,6 +85,11 @@ def test_rules_commands(tmp_path: Path) -> None:
     )
     tables = [str(p) for p in sorted((tmp_path / "city").iterdir()) if p.is_dir()]
     assert runner.invoke(app, ["ingest", *tables, "-w", str(ws), "--no-progress"]).exit_code == 0
+    return ws
+
+
+def test_rules_commands(tmp_path: Path) -> None:
+    ws = _city_workspace(tmp_path)
 
     listed = runner.invoke(app, ["rules", "list"])
     assert listed.exit_code == 0 and "GZ10000301004000" in listed.output
@@ -136,13 +142,7 @@ def test_rules_test_runs_local_examples(tmp_path: Path) -> None:
 def test_service_commands_and_verify_log(tmp_path: Path) -> None:
     import sqlite3
 
-    ws = tmp_path / "ws"
-    assert (
-        runner.invoke(app, ["generate", str(tmp_path / "city"), "-n", "20000", "--no-progress"]).exit_code
-        == 0
-    )
-    tables = [str(p) for p in sorted((tmp_path / "city").iterdir()) if p.is_dir()]
-    assert runner.invoke(app, ["ingest", *tables, "-w", str(ws), "--no-progress"]).exit_code == 0
+    ws = _city_workspace(tmp_path)
     no_run = runner.invoke(app, ["service", "import", "-w", str(ws)])
     assert no_run.exit_code == 2 and "fundguard audit" in no_run.output
     assert runner.invoke(app, ["audit", "-w", str(ws), "--no-progress"]).exit_code == 0
