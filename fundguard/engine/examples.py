@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -56,10 +56,6 @@ class Example:
     name: str
     source: str
     case: dict[str, Any] = field(compare=False)
-
-    @property
-    def positive(self) -> bool:
-        return bool(self.case.get("expect"))
 
 
 def template_examples(templates: set[str] | None = None) -> list[Example]:
@@ -164,25 +160,21 @@ def check_hits(example: Example, got: list[dict]) -> list[str]:
 
 def run_example(rules: RuleSet, example: Example, tmp: Path | None = None) -> ExampleResult:
     """Run one example through a fresh store and the batch engine with its rule from ``rules``."""
+    base = ExampleResult(example.rule_id, example.name, example.source)
+    if example.rule_id not in rules.rules:
+        return replace(base, problems=(f"未知规则 unknown rule {example.rule_id}",))
     with tempfile.TemporaryDirectory(prefix="fg-example-", dir=tmp) as d:
-        base = ExampleResult(example.rule_id, example.name, example.source)
-        if example.rule_id not in rules.rules:
-            return ExampleResult(
-                **{**base.__dict__, "problems": (f"未知规则 unknown rule {example.rule_id}",)}
-            )
         case = example.case
         try:
             ws = build_store(Path(d), case.get("visits", []), case.get("lines", []), case.get("tables"))
         except (ValueError, KeyError) as exc:
-            return ExampleResult(**{**base.__dict__, "problems": (str(exc),)})
+            return replace(base, problems=(str(exc),))
         res = run_batch(ws, rules.select([example.rule_id]), progress=False)
         with duckdb.connect() as con:
             cur = con.execute(f"SELECT * FROM read_parquet({literal(str(res.hits_path))})")
             cols = [c[0] for c in cur.description]
             got = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-        return ExampleResult(
-            **{**base.__dict__, "problems": tuple(check_hits(example, got)), "hits": len(got)}
-        )
+        return replace(base, problems=tuple(check_hits(example, got)), hits=len(got))
 
 
 def missing_examples(rules: RuleSet) -> list[str]:
