@@ -22,7 +22,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundguard.core.errors import FundGuardError, InputError
-from fundguard.rules import workspace_rule_files
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
@@ -233,9 +232,6 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.workspace = workspace
-    app.state.rule_files = workspace_rule_files(
-        workspace
-    )  # real time runs the batch's rules (pauses included)
     app.state.db = db
     _install_error_handlers(app)
     body_limits: dict[str, int] = {}

@@ -26,7 +26,7 @@ from fundguard.core.errors import FundGuardError, InputError
 from fundguard.data.store import Store
 from fundguard.engine.payload3101 import parse_3101, response_3101
 from fundguard.engine.realtime import RealtimeAuditor
-from fundguard.rules import load_rules, national_rule_files
+from fundguard.rules import load_rules, national_rule_files, workspace_rule_files
 
 router = APIRouter(prefix="/api/audit", tags=["实时审核"])
 
@@ -89,7 +89,10 @@ def get_auditor(app: FastAPI) -> tuple[RealtimeAuditor, threading.Lock]:
                     )
                 local = [Path(p) for p in (getattr(state, "rule_files", None) or [])]
                 try:
-                    rules = load_rules([*national_rule_files(), *local])
+                    # the workspace's own files last, as `fundguard audit` does (rules paused by a maintainer)
+                    rules = load_rules(
+                        [*national_rule_files(), *local, *workspace_rule_files(Path(workspace))]
+                    )
                     auditor = RealtimeAuditor(Path(workspace), rules, stage=STAGES)
                 except InputError as e:  # no store: the service cannot audit, the claim is not at fault
                     raise FundGuardError(e.zh, e.en) from None
