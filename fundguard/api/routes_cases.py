@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -15,17 +15,21 @@ from .routes_clues import ActionIn, IdPath, attachment
 router = APIRouter(prefix="/api", tags=["案件 cases"])
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 
 
 class OpenCaseIn(BaseModel):
     clue_id: int = Field(ge=1, le=2**31 - 1)
     clue_version: int = Field(ge=1, le=2**31 - 1)
+    psn_no: str = Field(
+        default="", max_length=64, description="对参保个人立案（条例第四十一条）/ an individual party"
+    )
 
 
 @router.post("/cases", summary="立案 / open a case from a clue")
 def open_case(body: OpenCaseIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return case_service.open_case(s, actor, body.clue_id, body.clue_version)
+        return case_service.open_case(s, actor, body.clue_id, body.clue_version, body.psn_no)
 
 
 @router.get("/cases", summary="案件列表 / list cases")
@@ -53,10 +57,13 @@ def act_on_case(case_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
         )
 
 
-@router.get("/cases/{case_id}/documents/{kind}", summary="案件文书 / a case document (.docx)")
+@router.get("/cases/{case_id}/documents/{kind}", summary="案件文书 / a case document (.docx or PDF)")
 def case_document(
-    case_id: IdPath, kind: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")], ctx: CtxDep
+    case_id: IdPath,
+    kind: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")],
+    ctx: CtxDep,
+    format: Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")] = "docx",
 ) -> Response:
     with ctx.session() as (s, actor):
-        filename, data = case_service.case_document(s, actor, case_id, kind)
-    return Response(data, media_type=DOCX, headers=attachment(filename))
+        filename, data = case_service.case_document(s, actor, case_id, kind, format)
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
+from fundguard.service import cases as case_service
 from fundguard.service import clues as clue_service
 from fundguard.service.clues import MAX_FILE_BYTES, MAX_FILES, UPLOAD_TYPES
 from fundguard.service.errors import BadUpload
@@ -87,6 +88,9 @@ def get_clue(clue_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/clues/{clue_id}/actions", summary="线索办理 / act on a clue")
 def act_on_clue(clue_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
+        if body.action == "open_case":  # 立案 creates the case (and moves the clue)
+            case_service.open_case(s, actor, clue_id, body.version, str(body.fields().get("psn_no") or ""))
+            return clue_service.get_clue(s, actor, clue_id, workspace=ctx.workspace)
         return clue_service.act_on_clue(
             s, actor, clue_id, body.action, body.version, comment=body.comment, **body.fields()
         )

@@ -76,12 +76,13 @@ def user_dict(user: User) -> dict:
         "admdvs": user.admdvs,
         "fixmedins_code": user.fixmedins_code,
         "department": user.department,
+        "cert_no": user.cert_no,
     }
 
 
 def create_user(session: Session, username: str, password: str, role_code: str, admdvs: str, *,
                 display_name: str = "", fixmedins_code: str | None = None, department: str = "医保局",
-                by: str = "system") -> User:  # fmt: skip
+                cert_no: str = "", by: str = "system") -> User:  # fmt: skip
     role(role_code)
     if not username or len(password) < 8:
         raise ValidationFailed(
@@ -94,7 +95,8 @@ def create_user(session: Session, username: str, password: str, role_code: str, 
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ValidationFailed(f"用户名 {username} 已存在", f"username {username} exists")
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
-                role=role_code, admdvs=admdvs, fixmedins_code=fixmedins_code, department=department)  # fmt: skip
+                role=role_code, admdvs=admdvs, fixmedins_code=fixmedins_code, department=department,
+                cert_no=cert_no.strip())  # fmt: skip
     session.add(user)
     session.flush()
     record.append(session, by, "user.create", "user", user.id,

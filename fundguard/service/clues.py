@@ -17,22 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.data.store import Store
-from fundguard.service import record
+from fundguard.service import process, record
 from fundguard.service.errors import (
     BadUpload,
     PermissionDenied,
-    StaleVersion,
     ValidationFailed,
-    from_workflow,
     not_found,
 )
+from fundguard.service.institutions import sync_institutions
 from fundguard.service.models import (
     Appeal,
     AppealFile,
@@ -50,17 +48,10 @@ from fundguard.service.models import (
     money,
     utcnow,
 )
-from fundguard.service.scope import Actor, load_in_scope, mask_id, mask_name, require_sees, scope_filter
+from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter
 from fundguard.service.timing import due_date_for, flag_warning, today
 from fundguard.supervision import workflow as wf
-from fundguard.supervision.roles import (
-    AGREEMENT,
-    CLUE_APPEAL,
-    CLUE_IMPORT,
-    CLUE_REVIEW,
-    CLUE_TRANSFER,
-    CLUE_VIEW,
-)
+from fundguard.supervision.roles import CLUE_IMPORT, CLUE_REGISTER, CLUE_VIEW
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
@@ -101,8 +92,6 @@ def import_run(
     session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
 ) -> dict:
     """Turn an audit run's hits into clues (institution × rule × month). Idempotent per run."""
-    from fundguard.service.seed import sync_institutions
-
     if actor is not None:
         actor.require(CLUE_IMPORT)
     workspace = Path(workspace)
@@ -240,7 +229,7 @@ def register_clue(session: Session, actor: Actor, *, fixmedins_code: str, source
                   amount: Any = 0, period: str | None = None, department: str = "医保局") -> dict:  # fmt: skip
     """A clue not from the rule engine: transferred in by another department, a complaint, an inspection
     finding. It enters the same flow at 待初审."""
-    actor.require(CLUE_REVIEW)
+    actor.require(CLUE_REGISTER)
     if source not in SOURCES or source == "rule":
         raise ValidationFailed(f"线索来源应为 {'、'.join(v for k, v in SOURCES.items() if k != 'rule')}",
                                f"source must be one of {[k for k in SOURCES if k != 'rule']}")  # fmt: skip
@@ -276,15 +265,6 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
     return cond
 
 
-def _load(session: Session, actor: Actor, clue_id: int, *, for_update: bool = False) -> Clue:
-    clue = load_in_scope(session, actor, Clue, clue_id, CLUE_VIEW, "线索", "clue", for_update=for_update)
-    if actor.role == "hospital" and not clue.notified:
-        raise not_found(
-            "线索", "clue", clue_id
-        )  # not yet told to the institution: it does not exist for them
-    return clue
-
-
 def _item(clue: Clue, day: dt.date | None = None) -> dict:
     day = day or today()
     final = clue.status in wf.FLAG_FLOW.final
@@ -301,6 +281,8 @@ def _item(clue: Clue, day: dt.date | None = None) -> dict:
         "hits": clue.hits,
         "amount": str(money(clue.amount)),
         "confirmed_amount": None if clue.confirmed_amount is None else str(money(clue.confirmed_amount)),
+        "outcome": clue.outcome,
+        "outcome_zh": OUTCOME_ZH.get(clue.outcome, ""),
         "status": clue.status,
         "status_zh": wf.FLAG_STATES.get(clue.status, clue.status),
         "result_type": clue.result_type,
@@ -314,9 +296,7 @@ def _item(clue: Clue, day: dt.date | None = None) -> dict:
 def list_clues(session: Session, actor: Actor, *, status: str | None = None, rule_id: str | None = None,
                fixmedins_code: str | None = None, admdvs: str | None = None, month: str | None = None,
                q: str | None = None, overdue: bool | None = None, page: int = 1, size: int = 20) -> dict:  # fmt: skip
-    actor.require(CLUE_VIEW)
-    page, size = max(int(page), 1), min(max(int(size), 1), 500)
-    conds = [_visible(actor)]
+    conds = []
     if status:
         conds.append(Clue.status == status)
     if rule_id:
@@ -333,17 +313,13 @@ def list_clues(session: Session, actor: Actor, *, status: str | None = None, rul
                          Clue.fixmedins_code.like(like)))  # fmt: skip
     if overdue:
         conds.append(and_(Clue.due_date < today(), Clue.status.not_in(wf.FLAG_FLOW.final)))
-    where = and_(*conds)
-    total = session.execute(select(func.count()).select_from(Clue).where(where)).scalar_one()
-    rows = session.execute(
-        select(Clue).where(where).order_by(Clue.amount.desc(), Clue.id).offset((page - 1) * size).limit(size)
-    ).scalars()
     day = today()
-    return {"items": [_item(c, day) for c in rows], "total": total, "page": page, "size": size}
+    return paged(session, actor, Clue, CLUE_VIEW, conds, (Clue.amount.desc(), Clue.id), lambda c: _item(c, day),
+                 page, size, visible=_visible(actor))  # fmt: skip
 
 
 def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | None = None) -> dict:
-    clue = _load(session, actor, clue_id)
+    clue = process.load(session, actor, FLAG, clue_id)
     out = _item(clue)
     rule = rule_set().rules.get(clue.rule_id)
     out.update(
@@ -380,28 +356,13 @@ def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | 
             }
             for m in session.execute(select(Measure).where(Measure.clue_id == clue.id)).scalars()
         ],
-        actions=_actions(clue, actor),
+        actions=FLAG.actions(session, clue, actor),
     )
     return out
 
 
 def _action_zh(action: str) -> str:
-    ts = wf.FLAG_FLOW.by_action(action)
-    return ts[0].label_zh if ts else {"import": "导入", "transfer_accepted": "接收移交"}.get(action, action)
-
-
-def _actions(clue: Clue, actor: Actor) -> list[dict]:
-    if actor.role == "hospital":
-        if not actor.can(CLUE_APPEAL):
-            return []
-    elif not actor.can(CLUE_REVIEW):
-        return []
-    acts = wf.allowed_actions(wf.FLAG_FLOW, clue.status, actor.role)
-    if not actor.can(CLUE_TRANSFER):
-        acts = [a for a in acts if a["action"] != "transfer"]
-    if not actor.can(AGREEMENT):
-        acts = [a for a in acts if a["action"] != "agreement"]
-    return acts
+    return wf.FLAG_FLOW.label(action)
 
 
 def _appeals(session: Session, clue_id: int) -> list[dict]:
@@ -492,108 +453,93 @@ def _store_details(store: Store, hits: list[ClueHit]) -> tuple[dict[str, tuple],
     return lines, names
 
 
-# ---------------------------------------------------------------- acting
+# ---------------------------------------------------------------- acting (the flag process)
+
+OUTCOME_ZH = {
+    "confirmed": "核实确认",
+    "dismissed": "排除",
+    "overturned": "申诉成立",
+    "penalised": "已处罚",
+    "no_penalty": "不予处罚",
+    "agreement": "协议处理",
+}
+CONFIRMED_OUTCOMES = ("confirmed", "penalised", "agreement")  # the flag was right (rule precision)
+REFUTED_OUTCOMES = ("dismissed", "overturned", "no_penalty")  # the flag was wrong or not upheld
 
 
-def _check_version(clue: Clue, version: int) -> None:
-    if int(version) != clue.version:
-        raise StaleVersion(
-            f"线索已被他人修改（当前版本 {clue.version}，您提交的是 {version}），请刷新后重试",
-            f"clue changed meanwhile (version {clue.version}, you sent {version}); reload and retry",
-        )
+def set_outcome(session: Session, clue: Clue, outcome: str, confirmed_amount: Any = None) -> None:
+    """Write what became of a flag back to the clue and every hit it came from (scorecard, dashboard)."""
+    clue.outcome = outcome
+    if confirmed_amount is not None:
+        clue.confirmed_amount = money(confirmed_amount)
+    session.execute(update(ClueHit).where(ClueHit.clue_id == clue.id).values(outcome=outcome))
 
 
-def transition(session: Session, actor: Actor, clue: Clue, action: str, fields: dict[str, Any], *,
-               role: str | None = None, ctx: dict | None = None) -> tuple[str, dict]:  # fmt: skip
-    """Apply one flag-flow action to ``clue`` (event + record entry, version bumped on flush)."""
-    try:
-        target, values, _t = wf.apply(
-            wf.FLAG_FLOW, clue.status, action, role or actor.role, fields, ctx or {}
-        )
-    except wf.InvalidTransition as e:
-        raise from_workflow(e) from None
-    before = clue.status
-    day = today()
-    if target != before:
-        clue.status = target
-        clue.step_started = day
-        clue.due_date = due_date_for("flag", target, day)
-    clue.updated_at = utcnow()
-    comment = str(values.get("comment", "") or fields.get("comment", "") or "")
-    stored = {
-        k: (str(v) if isinstance(v, Decimal | dt.date) else v) for k, v in values.items() if k != "comment"
-    }
-    session.add(ClueEvent(clue_id=clue.id, actor=actor.username, action=action, from_status=before,
-                          to_status=target, comment=comment, fields_json=json.dumps(stored, ensure_ascii=False)))  # fmt: skip
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(
-            "线索已被他人修改，请刷新后重试", "clue changed meanwhile; reload and retry"
-        ) from None
-    record.append(session, actor.username, "clue.action", "clue", clue.id,
-                  {"action": action, "from": before, "to": target, "comment": comment, "fields": stored,
-                   "version": clue.version})  # fmt: skip
-    return target, values
+def _history(session: Session, clue: Clue) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(ClueEvent.action, ClueEvent.actor).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
+    )
+    return [(a, u) for a, u in rows.all()]
 
 
-def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, version: int, comment: str = "",
-                **fields: Any) -> dict:  # fmt: skip
-    """One step of the flagged-item flow; returns the updated clue (as ``get_clue``)."""
-    if action == "appeal":
-        return submit_appeal(session, actor, clue_id, version, str(fields.get("reason") or comment), [])
-    if action == "open_case":
-        from fundguard.service import cases
-
-        cases.open_case(session, actor, clue_id, version)
-        return get_clue(session, actor, clue_id)
-    clue = _load(session, actor, clue_id, for_update=True)
-    actor.require(CLUE_APPEAL if actor.role == "hospital" else CLUE_REVIEW)
-    if action == "transfer":
-        actor.require(CLUE_TRANSFER)
-    if action == "agreement":
-        actor.require(AGREEMENT)
-    _check_version(clue, version)
-    fields = {**fields, "comment": comment}
-    ctx = {"appeal_overdue": bool(clue.due_date and clue.due_date < today())}
-    _target, values = transition(session, actor, clue, action, fields, ctx=ctx)
-    if action == "verify_confirm":
-        clue.confirmed_amount = money(values["confirmed_amount"])
-    elif action == "review_confirm":
-        clue.notified = True
-    elif action == "appeal_uphold":
-        clue.overturned = True
-    elif action == "agreement":
-        _agreement(session, actor, clue, values)
-    elif action == "transfer":
-        _transfer(session, actor, clue, values)
-    session.flush()
-    return get_clue(session, actor, clue.id)
+def _log(session: Session, clue: Clue, m: process.Move) -> None:
+    session.add(ClueEvent(clue_id=clue.id, actor=m.actor.username, action=m.action, from_status=m.before,
+                          to_status=m.after, comment=m.comment,
+                          fields_json=json.dumps(m.stored, ensure_ascii=False, default=str)))  # fmt: skip
 
 
-def _agreement(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
+def _enter(clue: Clue, m: process.Move) -> None:
+    if m.after != m.before:
+        clue.due_date = due_date_for("flag", m.after, m.day)
+
+
+def _on(outcome: str) -> process.Effect:
+    return lambda session, clue, m: set_outcome(session, clue, outcome)
+
+
+def _verified(session: Session, clue: Clue, m: process.Move) -> None:
+    set_outcome(session, clue, "confirmed", m.values["confirmed_amount"])
+
+
+def _notified(session: Session, clue: Clue, m: process.Move) -> None:
+    clue.notified = True
+
+
+def _overturned(session: Session, clue: Clue, m: process.Move) -> None:
+    clue.overturned = True
+    set_outcome(session, clue, "overturned")
+
+
+def _agreement(session: Session, clue: Clue, m: process.Move) -> None:
     """协议处理 on a confirmed clue: the measures, and money recovered into the fund's account."""
     from fundguard.supervision.penalties import MEASURES
 
-    by_zh = {v: k for k, v in MEASURES.items()}
-    codes = []
-    for m in values.get("measures") or []:
-        code = m if m in MEASURES else by_zh.get(m)
-        if code is None:
-            raise ValidationFailed(f"未知的协议处理措施：{m}（可用：{'、'.join(MEASURES.values())}）",
-                                   f"unknown agreement measure {m} (known: {', '.join(MEASURES)})")  # fmt: skip
-        codes.append(code)
+    values, actor = m.values, m.actor
+    codes = [penalty_measure(x) for x in values.get("measures") or []]
     recovered = values.get("recovered_amount")
     for code in codes:
         session.add(Measure(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs, code=code,
-                            name_zh=MEASURES[code], amount=recovered if recovered and "追回" in MEASURES[code] else None,
-                            detail=str(values.get("comment") or ""), by=actor.username))  # fmt: skip
+                            name_zh=MEASURES[code], amount=recovered if recovered and code == "recover" else None,
+                            detail=m.comment, by=actor.username))  # fmt: skip
     if recovered:
         session.add(FundRefund(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs,
                                amount=money(recovered), paid_on=today(), recorded_by=actor.username))  # fmt: skip
+    set_outcome(session, clue, "agreement")
 
 
-def _transfer(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
+def penalty_measure(name: str) -> str:
+    """A 协议处理 measure given as its code or Chinese name → the code (``ValidationFailed`` otherwise)."""
+    from fundguard.supervision.penalties import MEASURES
+
+    code = name if name in MEASURES else {v: k for k, v in MEASURES.items()}.get(name)
+    if code is None:
+        raise ValidationFailed(f"未知的协议处理措施：{name}（可用：{'、'.join(MEASURES.values())}）",
+                               f"unknown agreement measure {name} (known: {', '.join(MEASURES)})")  # fmt: skip
+    return code
+
+
+def _transfer(session: Session, clue: Clue, m: process.Move) -> None:
+    values = m.values
     to_admdvs = str(values["to_admdvs"]).strip()
     if len(to_admdvs) != 6 or not to_admdvs.isdigit():
         raise ValidationFailed(
@@ -606,7 +552,41 @@ def _transfer(session: Session, actor: Actor, clue: Clue, values: dict) -> None:
         )
     session.add(ClueTransfer(clue_id=clue.id, from_admdvs=clue.admdvs, to_admdvs=to_admdvs,
                              from_department=clue.department, to_department=to_department,
-                             reason=str(values.get("comment") or ""), status="sent", sent_by=actor.username))  # fmt: skip
+                             reason=m.comment, status="sent", sent_by=m.actor.username))  # fmt: skip
+
+
+FLAG = process.Process(
+    machine=wf.FLAG_FLOW,
+    model=Clue,
+    view=CLUE_VIEW,
+    what=("线索", "clue"),
+    record_action="clue.action",
+    context=lambda session, clue: {"appeal_overdue": bool(clue.due_date and clue.due_date < today())},
+    history=_history,
+    log=_log,
+    enter=_enter,
+    hidden=lambda actor, clue: actor.role == "hospital" and not clue.notified,
+    effects={
+        "verify_confirm": _verified,
+        "review_confirm": _notified,
+        "appeal_uphold": _overturned,
+        "initial_dismiss": _on("dismissed"),
+        "review_dismiss": _on("dismissed"),
+        "verify_dismiss": _on("dismissed"),
+        "agreement": _agreement,
+        "transfer": _transfer,
+    },
+)
+
+
+def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, version: int, comment: str = "",
+                **fields: Any) -> dict:  # fmt: skip
+    """One step of the flagged-item flow; returns the updated clue (as ``get_clue``). 立案 is
+    ``cases.open_case`` (it creates the case); the institution's appeal with files is ``submit_appeal``."""
+    if action == "appeal":
+        return submit_appeal(session, actor, clue_id, version, str(fields.get("reason") or comment), [])
+    clue = process.act(session, actor, FLAG, clue_id, action, version, {**fields, "comment": comment})
+    return get_clue(session, actor, clue.id)
 
 
 def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, str]:
@@ -629,15 +609,14 @@ def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, st
 def submit_appeal(session: Session, actor: Actor, clue_id: int, version: int, reason: str,
                   files: list[tuple[str, str, bytes]]) -> dict:  # fmt: skip
     """The institution's 申诉 with evidence files (PDF/JPG/PNG ≤ 10 MB each, at most 10)."""
-    clue = _load(session, actor, clue_id, for_update=True)
-    actor.require(CLUE_APPEAL)
-    _check_version(clue, version)
+    clue = process.load(session, actor, FLAG, clue_id, for_update=True)
+    process.check_version(FLAG, clue, version)
     if len(files) > MAX_FILES:
         raise BadUpload(f"一次最多上传 {MAX_FILES} 个文件", f"at most {MAX_FILES} files", too_large=True)
     checked = [(*check_upload(n, ct, data), data) for n, ct, data in files]
     if not (reason or "").strip():
         raise ValidationFailed("申诉理由不能为空", "the appeal needs a reason")
-    transition(session, actor, clue, "appeal", {"reason": reason, "comment": reason})
+    process.move(session, actor, FLAG, clue, "appeal", {"reason": reason, "comment": reason})
     appeal = Appeal(clue_id=clue.id, by=actor.username, reason=reason.strip())
     session.add(appeal)
     session.flush()
@@ -656,7 +635,7 @@ def appeal_file(session: Session, actor: Actor, file_id: int) -> tuple[str, str,
     if f is None:
         raise not_found("申诉材料", "appeal file", file_id)
     appeal = session.get(Appeal, f.appeal_id)
-    _load(session, actor, appeal.clue_id)  # scope check
+    process.load(session, actor, FLAG, appeal.clue_id)  # scope check
     if actor.masked:  # medical records name the patient: not for third-party inspectors
         raise PermissionDenied("申诉材料含患者身份信息，第三方检查员不可查看",
                                "appeal files identify patients; third-party inspectors cannot open them")  # fmt: skip

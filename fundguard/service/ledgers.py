@@ -24,6 +24,7 @@ from fundguard.service.models import (
 from fundguard.service.scope import Actor, scope_filter
 from fundguard.service.timing import today
 from fundguard.supervision import workflow as wf
+from fundguard.supervision.penalties import BEHAVIOURS
 from fundguard.supervision.roles import LEDGER_EXPORT
 
 Columns = list[tuple[str, str]]
@@ -60,6 +61,8 @@ def _cases(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
                                        "deadline", "amount_at_issue", "loss_amount", "behaviour_code", "intent",
                                        "closed_at")},
          "status_zh": wf.CASE_STATES.get(c.status, c.status),
+         "behaviour_code": f"{c.behaviour_code} {BEHAVIOURS[c.behaviour_code]}" if c.behaviour_code in BEHAVIOURS else c.behaviour_code,
+         "intent": wf.INTENT_ZH.get(c.intent, c.intent),
          "officers": "、".join(json.loads(c.officers_json or "[]"))}
         for c in rows
     )  # fmt: skip
@@ -91,7 +94,18 @@ def _penalties(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
         .where(scope_filter(a, Penalty.admdvs, Penalty.fixmedins_code)).order_by(Penalty.id)
     ).all()  # fmt: skip
     keys = [k for k, _ in cols if k != "case_number"]
-    return "行政处罚台账", cols, ({"case_number": n, **{k: getattr(p, k) for k in keys}} for p, n in rows)
+    return (
+        "行政处罚台账",
+        cols,
+        (
+            {
+                "case_number": n,
+                **{k: getattr(p, k) for k in keys},
+                "intent": wf.INTENT_ZH.get(p.intent, p.intent),
+            }
+            for p, n in rows
+        ),
+    )
 
 
 def _refunds(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:

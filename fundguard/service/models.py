@@ -102,6 +102,7 @@ class User(Base):
     admdvs: Mapped[str] = mapped_column(String(6))
     fixmedins_code: Mapped[str | None] = mapped_column(String(30), nullable=True)
     department: Mapped[str] = mapped_column(String(40), default="医保局")
+    cert_no: Mapped[str] = mapped_column(String(40), default="", server_default="")  # 执法证号
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -165,6 +166,8 @@ class Clue(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     overturned: Mapped[bool] = mapped_column(Boolean, default=False)  # dismissed on the institution's appeal
     notified: Mapped[bool] = mapped_column(Boolean, default=False)  # shown to the institution (after 复审)
+    # what became of the flag: confirmed / dismissed / overturned / penalised / no_penalty (rule precision)
+    outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")
     department: Mapped[str] = mapped_column(String(40), default="医保局")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -190,6 +193,9 @@ class ClueHit(Base):
     item_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     fee_ocur_time: Mapped[str] = mapped_column(String(19), default="", server_default="")
     psn_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    outcome: Mapped[str] = mapped_column(
+        String(20), default="", server_default=""
+    )  # the clue's, written back
 
 
 class ClueEvent(Base):
@@ -235,6 +241,11 @@ class Case(Base):
     fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
     party_name: Mapped[str] = mapped_column(String(200))
     party_type: Mapped[str] = mapped_column(String(20), default="organisation")  # organisation / individual
+    party_id: Mapped[str] = mapped_column(String(64), default="", server_default="")  # an individual's psn_no
+    served_on: Mapped[dt.date | None] = mapped_column(
+        Date, nullable=True
+    )  # the decision served (payment clock)
+    closing_grounds: Mapped[str] = mapped_column(String(20), default="", server_default="")
     admdvs: Mapped[str] = mapped_column(String(6), index=True)
     opened_at: Mapped[dt.date] = mapped_column(Date)
     deadline: Mapped[dt.date] = mapped_column(Date)
@@ -265,6 +276,7 @@ class CaseStep(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     step: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40), default="", server_default="")
     from_status: Mapped[str] = mapped_column(String(30), default="")
     to_status: Mapped[str] = mapped_column(String(30), default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

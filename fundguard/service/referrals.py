@@ -10,23 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from fundguard.service import record
-from fundguard.service.errors import (
-    InvalidTransition,
-    StaleVersion,
-    ValidationFailed,
-    from_workflow,
-    not_found,
-)
+from fundguard.service import clues, process, record
+from fundguard.service.errors import InvalidTransition, ValidationFailed, not_found
 from fundguard.service.models import Case, Clue, ClueTransfer, Referral, utcnow
-from fundguard.service.scope import Actor, region_prefix, require_sees, scope_filter, sees
+from fundguard.service.scope import Actor, paged, region_prefix, require_sees, sees
 from fundguard.service.timing import limits, step_due
 from fundguard.supervision import workflow as wf
-from fundguard.supervision.roles import CLUE_TRANSFER, CLUE_VIEW, REFERRAL
+from fundguard.supervision.roles import CLUE_REGISTER, CLUE_VIEW, REFERRAL_VIEW
 
 
 def _datetime_due(start: dt.datetime, step: str) -> dt.datetime:
@@ -58,7 +51,7 @@ def _item(r: Referral) -> dict:
 def create_referral(session: Session, actor: Actor, *, target: str, reason: str, case_id: int | None = None,
                     clue_id: int | None = None) -> dict:  # fmt: skip
     """A referral awaiting the head's approval (3 days), from a case or a clue the actor can see."""
-    actor.require(REFERRAL)
+    actor.require(REFERRAL_VIEW)
     if target not in wf.REFERRAL_TARGETS:
         raise ValidationFailed(
             f"移送对象应为 {'、'.join(wf.REFERRAL_TARGETS)} 之一",
@@ -90,64 +83,35 @@ def create_referral(session: Session, actor: Actor, *, target: str, reason: str,
 
 
 def get_referral(session: Session, actor: Actor, referral_id: int) -> dict:
-    actor.require(REFERRAL)
-    r = session.get(Referral, int(referral_id))
-    if r is None:
-        raise not_found("移送", "referral", referral_id)
-    require_sees(actor, r.admdvs, r.fixmedins_code, "该移送", "this referral")
-    out = _item(r)
-    out["actions"] = wf.allowed_actions(wf.REFERRAL_FLOW, r.status, actor.role)
-    return out
+    r = process.load(session, actor, REFERRAL, referral_id)
+    return {**_item(r), "actions": REFERRAL.actions(session, r, actor)}
 
 
 def list_referrals(
     session: Session, actor: Actor, *, status: str | None = None, page: int = 1, size: int = 20
 ) -> dict:
-    actor.require(REFERRAL)
-    page, size = max(int(page), 1), min(max(int(size), 1), 500)
-    conds = [scope_filter(actor, Referral.admdvs, Referral.fixmedins_code)]
-    if status:
-        conds.append(Referral.status == status)
-    where = and_(*conds)
-    total = session.execute(select(func.count()).select_from(Referral).where(where)).scalar_one()
-    rows = session.execute(
-        select(Referral).where(where).order_by(Referral.id.desc()).offset((page - 1) * size).limit(size)
-    ).scalars()
-    return {"items": [_item(r) for r in rows], "total": total, "page": page, "size": size}
+    conds = [Referral.status == status] if status else []
+    return paged(session, actor, Referral, REFERRAL_VIEW, conds, Referral.id.desc(), _item, page, size)
 
 
 def act_on_referral(
     session: Session, actor: Actor, referral_id: int, action: str, version: int, **fields: Any
 ) -> dict:
-    """approve / reject / send / receipt / accept / decline / request_reconsideration."""
-    actor.require(REFERRAL)
-    r = session.execute(
-        select(Referral).where(Referral.id == int(referral_id)).with_for_update()
-    ).scalar_one_or_none()
-    if r is None:
-        raise not_found("移送", "referral", referral_id)
-    require_sees(actor, r.admdvs, r.fixmedins_code, "该移送", "this referral")
-    if int(version) != r.version:
-        raise StaleVersion(
-            "移送记录已被他人修改，请刷新后重试", "referral changed meanwhile; reload and retry"
-        )
-    try:
-        target, values, _t = wf.apply(wf.REFERRAL_FLOW, r.status, action, actor.role, fields)
-    except wf.InvalidTransition as e:
-        raise from_workflow(e) from None
-    now = utcnow()
-    before = r.status
-    r.status = target
+    """approve / reject (the head) / send / receipt / accept / decline / request_reconsideration."""
+    process.act(session, actor, REFERRAL, referral_id, action, version, fields)
+    return get_referral(session, actor, referral_id)
+
+
+def _enter(r: Referral, m: process.Move) -> None:
+    """Time limits and dates of each step (police referrals: 24 hours to send, 3 days to decide)."""
+    now, action, values = utcnow(), m.action, m.values
+    police = r.target == "公安"
     if action == "approve":
         r.approved_at = now
-        r.due_at = (
-            now + dt.timedelta(hours=limits().step("referral_transfer").amount)
-            if r.target == "公安"
-            else None
-        )
+        r.due_at = now + dt.timedelta(hours=limits().step("referral_transfer").amount) if police else None
     elif action == "send":
         r.sent_at = now
-        r.due_at = _datetime_due(now, "police_review") if r.target == "公安" else None
+        r.due_at = _datetime_due(now, "police_review") if police else None
     elif action == "receipt":
         r.receipt_no, r.receipt_by, r.receipt_at = values["receipt_no"], values["receipt_by"], now
     elif action in ("accept", "decline"):
@@ -157,16 +121,16 @@ def act_on_referral(
         r.due_at = _datetime_due(now, "police_reconsideration_answer")
     elif action == "reject":
         r.outcome, r.due_at = values["comment"], None
-    try:
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion(
-            "移送记录已被他人修改，请刷新后重试", "referral changed meanwhile; reload and retry"
-        ) from None
-    record.append(session, actor.username, "referral.update", "referral", r.id,
-                  {"action": action, "from": before, "to": target,
-                   "fields": {k: str(v) for k, v in values.items()}})  # fmt: skip
-    return get_referral(session, actor, r.id)
+
+
+REFERRAL = process.Process(
+    machine=wf.REFERRAL_FLOW,
+    model=Referral,
+    view=REFERRAL_VIEW,
+    what=("移送", "referral"),
+    record_action="referral.update",
+    enter=_enter,
+)
 
 
 # ---------------------------------------------------------------- clue transfers
@@ -202,9 +166,7 @@ def answer_transfer(
     session: Session, actor: Actor, transfer_id: int, accept: bool, comment: str = ""
 ) -> dict:
     """The receiver accepts (the clue moves to its region and department, back to 待初审) or returns it."""
-    from fundguard.service import clues
-
-    actor.require(CLUE_TRANSFER)
+    actor.require(CLUE_REGISTER)
     t = session.get(ClueTransfer, int(transfer_id))
     if t is None:
         raise not_found("移交", "transfer", transfer_id)
@@ -220,8 +182,8 @@ def answer_transfer(
     t.answered_at, t.answered_by = utcnow(), actor.username
     if accept:
         clue.admdvs, clue.department = t.to_admdvs, t.to_department
-    clues.transition(session, actor, clue, "transfer_accepted" if accept else "transfer_returned",
-                     {"comment": comment}, role="system")  # fmt: skip
+    process.move(session, actor, clues.FLAG, clue, "transfer_accepted" if accept else "transfer_returned",
+                 {"comment": comment}, role="system")  # fmt: skip
     record.append(session, actor.username, "clue.transfer_answer", "transfer", t.id,
                   {"clue_id": clue.id, "accepted": accept, "comment": comment})  # fmt: skip
     out = _transfer_item(t, clue)

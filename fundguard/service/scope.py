@@ -10,10 +10,11 @@ they expire.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundguard.service.errors import PermissionDenied, not_found
@@ -109,30 +110,61 @@ class Actor:
         }
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What an actor may see, stated once: a hospital its own institution only; everyone else the region
+    prefixes (home region and region grants) and single institutions (institution grants)."""
+
+    institution_only: str | None
+    prefixes: tuple[str, ...]
+    institutions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, actor: Actor) -> Scope:
+        if actor.role == "hospital":
+            return cls(actor.fixmedins_code or "", (), ())
+        prefixes = (
+            region_prefix(actor.admdvs),
+            *(region_prefix(g.admdvs) for g in actor.grants if g.fixmedins_code is None),
+        )
+        return cls(None, prefixes, tuple(g.fixmedins_code for g in actor.grants if g.fixmedins_code is not None))  # fmt: skip
+
+    def covers(self, admdvs: str, fixmedins_code: str | None) -> bool:
+        if self.institution_only is not None:
+            return bool(self.institution_only) and fixmedins_code == self.institution_only
+        return any((admdvs or "").startswith(p) for p in self.prefixes) or fixmedins_code in self.institutions
+
+    def where(self, admdvs_col: ColumnElement, inst_col: ColumnElement) -> ColumnElement[bool]:
+        if self.institution_only is not None:
+            return inst_col == self.institution_only if self.institution_only else false()
+        conds = [admdvs_col.startswith(p, autoescape=True) for p in self.prefixes]
+        conds += [inst_col == code for code in self.institutions]
+        return or_(*conds)
+
+
 def sees(actor: Actor, admdvs: str, fixmedins_code: str | None) -> bool:
     """Whether ``actor`` may see an object of region ``admdvs`` and institution ``fixmedins_code``."""
-    if actor.role == "hospital":
-        return bool(actor.fixmedins_code) and fixmedins_code == actor.fixmedins_code
-    if (admdvs or "").startswith(region_prefix(actor.admdvs)):
-        return True
-    return any(
-        (g.fixmedins_code is None and (admdvs or "").startswith(region_prefix(g.admdvs)))
-        or (g.fixmedins_code is not None and g.fixmedins_code == fixmedins_code)
-        for g in actor.grants
-    )
+    return Scope.of(actor).covers(admdvs, fixmedins_code)
 
 
 def scope_filter(actor: Actor, admdvs_col: ColumnElement, inst_col: ColumnElement) -> ColumnElement[bool]:
-    """The WHERE condition restricting a query to what ``actor`` may see (same logic as ``sees``)."""
-    if actor.role == "hospital":
-        return inst_col == actor.fixmedins_code if actor.fixmedins_code else false()
-    conds = [admdvs_col.startswith(region_prefix(actor.admdvs), autoescape=True)]
-    for g in actor.grants:
-        if g.fixmedins_code is None:
-            conds.append(admdvs_col.startswith(region_prefix(g.admdvs), autoescape=True))
-        else:
-            conds.append(and_(inst_col == g.fixmedins_code))
-    return or_(*conds)
+    """The WHERE condition restricting a query to what ``actor`` may see (``Scope``, as ``sees``)."""
+    return Scope.of(actor).where(admdvs_col, inst_col)
+
+
+def paged(session: Session, actor: Actor, model: type, permission: str, conds: list, order: Any,
+          item: Callable[[Any], dict], page: int = 1, size: int = 20, *,
+          visible: ColumnElement[bool] | None = None) -> dict:  # fmt: skip
+    """The one list query: permission, region scope (or ``visible``), filters, a stable order and paging
+    (``page`` from 1, ``size`` 1–500); returns ``{items, total, page, size}``."""
+    actor.require(permission)
+    page, size = max(int(page), 1), min(max(int(size), 1), 500)
+    scope = visible if visible is not None else scope_filter(actor, model.admdvs, model.fixmedins_code)
+    where = and_(scope, *conds)
+    total = session.execute(select(func.count()).select_from(model).where(where)).scalar_one()
+    rows = session.execute(select(model).where(where).order_by(*(order if isinstance(order, tuple) else (order,)))
+                           .offset((page - 1) * size).limit(size)).scalars()  # fmt: skip
+    return {"items": [item(r) for r in rows], "total": total, "page": page, "size": size}
 
 
 def require_sees(actor: Actor, admdvs: str, fixmedins_code: str | None, what_zh: str, what_en: str) -> None:

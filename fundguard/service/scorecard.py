@@ -1,6 +1,10 @@
 """The per-rule scorecard (flags, confirmed, overturned on appeal, money confirmed, per rule and version) and
 pausing a rule whose confirmation rate is under the floor.
 
+Precision comes from real outcomes (``Clue.outcome``, written back by the flag flow and by the case decision):
+confirmed, penalised or settled by agreement count for the rule; dismissed, overturned on appeal or not
+punished without a loss count against it.
+
 A pause is written to ``<workspace>/rules/paused.yaml`` as rule overrides (``- override: ID`` /
 ``enabled: false``) that ``fundguard audit --local <workspace>/rules/paused.yaml`` (and the demo) load; the
 database keeps who paused what, when and why. The floor is ``FUNDGUARD_RULE_FLOOR`` (default 0.3); a rule
@@ -18,12 +22,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fundguard.service import record
+from fundguard.service.clues import CONFIRMED_OUTCOMES, REFUTED_OUTCOMES
 from fundguard.service.errors import InvalidTransition, ValidationFailed
 from fundguard.service.models import Clue, RulePause, money, utcnow
 from fundguard.service.scope import Actor, scope_filter
 from fundguard.supervision.roles import CLUE_VIEW, RULE_PAUSE
-
-CONFIRMED = ("pending_handling", "case_opened", "closed")  # states reached only through 核实确认
 
 
 def floor() -> Decimal:
@@ -39,7 +42,7 @@ def paused_file(workspace: Path) -> Path:
 
 
 def _rows(session: Session, actor: Actor | None) -> list[dict]:
-    confirmed = Clue.confirmed_amount.is_not(None)
+    confirmed = Clue.outcome.in_(CONFIRMED_OUTCOMES)
     stmt = select(
         Clue.rule_id,
         Clue.rule_version,
@@ -47,9 +50,9 @@ def _rows(session: Session, actor: Actor | None) -> list[dict]:
         func.count(),
         func.sum(Clue.hits),
         func.sum(case((confirmed, 1), else_=0)),
-        func.sum(case((Clue.overturned.is_(True), 1), else_=0)),
-        func.sum(case((Clue.status == "dismissed", 1), else_=0)),
-        func.coalesce(func.sum(Clue.confirmed_amount), 0),
+        func.sum(case((Clue.outcome == "overturned", 1), else_=0)),
+        func.sum(case((Clue.outcome.in_(REFUTED_OUTCOMES), 1), else_=0)),
+        func.coalesce(func.sum(case((confirmed, Clue.confirmed_amount), else_=None)), 0),
         func.coalesce(func.sum(Clue.amount), 0),
     ).where(Clue.source == "rule")
     if actor is not None:

@@ -104,6 +104,7 @@ OPTIONAL_FIELDS: dict[str, dict[str, str]] = {
         "violated": "违反的规定",
         "contact": "联系人及电话",
         "address": "本机关地址",
+        "officers": "执法人员（姓名及执法证号）",
     },
     "penalty_decision": {
         "party_type": "当事人类型（organisation/individual）",
@@ -118,6 +119,7 @@ OPTIONAL_FIELDS: dict[str, dict[str, str]] = {
         "payment_account": "罚款缴纳方式",
         "reconsideration_body": "行政复议机关",
         "court": "人民法院",
+        "officers": "执法人员（姓名及执法证号）",
     },
     "agreement_notice": {
         "agreement": "服务协议",
@@ -294,6 +296,13 @@ def _cell_text(cell: _Cell, lines: Sequence[str], *, bold: bool = False, align: 
             _set_run_font(p.add_run(line), TABLE_FONT, TABLE_PT, bold)
 
 
+def _officers(doc: DocxDocument, data: Mapping[str, Any]) -> None:
+    """The investigating officers by name and law-enforcement certificate number (执法证号)."""
+    names = _names(data.get("officers") or [])
+    if names:
+        _para(doc, f"执法人员：{'、'.join(names)}", indent=False)
+
+
 def _sign_line(name: str, when: str) -> str:
     return f"签名：{name or '　　　　　　'}　　　　{when or '　　年　　月　　日'}"
 
@@ -409,7 +418,8 @@ def _prior_notice(
     _numbered(doc, _lines(data["proposed_penalty"]))
     if fine > 0:
         _para(doc, f"其中拟罚款金额为{_yuan(fine)}。")
-    _heading(doc, "一、陈述、申辩权利")
+    sections = iter("一二三四五六七八九十")
+    _heading(doc, f"{next(sections)}、陈述、申辩权利")
     _para(
         doc,
         f"根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，{you}有权进行陈述和申辩。"
@@ -417,7 +427,7 @@ def _prior_notice(
         "或者到本机关口头提出；逾期未提出的，视为放弃陈述、申辩权利。本机关不因当事人陈述、申辩而给予更重的处罚。",
     )
     if hearing:
-        _heading(doc, "二、听证权利")
+        _heading(doc, f"{next(sections)}、听证权利")
         _para(
             doc,
             f"根据《中华人民共和国行政处罚法》第六十三条、第六十四条的规定，{you}有权要求举行听证。"
@@ -428,6 +438,7 @@ def _prior_notice(
         _para(doc, f"联系人及电话：{data['contact']}")
     if data.get("address"):
         _para(doc, f"本机关地址：{data['address']}")
+    _officers(doc, data)
     _signature(doc, str(data["authority"]), when)
     return _save(doc)
 
@@ -487,6 +498,7 @@ def _penalty_decision(
             doc,
             "逾期不申请行政复议、不提起行政诉讼又不履行本决定的，本机关将依法申请人民法院强制执行。",
         )
+    _officers(doc, data)
     _signature(doc, str(data["authority"]), when)
     return _save(doc)
 

@@ -1,7 +1,9 @@
-"""Roles of the supervision workbench, their Chinese names and what each may do (permissions).
+"""Roles of the supervision workbench, their Chinese names and what each may read or manage (permissions).
 
-Permissions are plain strings; the workflow (``supervision.workflow``) names the roles allowed per action,
-the service checks both plus region scope. Upper-level supervisors see lower levels (scope, not role).
+Who may *move* an item (初审, 复审, 立案, 法制审核, 决定…) is said once, by the roles on each transition of the
+process (``supervision.workflow``) and its separation-of-duties rules; the permissions here cover what is not a
+transition: reading lists, importing and registering clues, creating referrals, exports, the record, rule
+pauses, users and grants. Upper-level supervisors see lower levels (region scope, not role).
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from dataclasses import dataclass
 # permission names
 CLUE_VIEW = "clue.view"
 CLUE_IMPORT = "clue.import"
-CLUE_REVIEW = "clue.review"  # 初审 / 复审 / 调查核实 / 处理
-CLUE_APPEAL = "clue.appeal"  # the institution's 申诉
-CLUE_TRANSFER = "clue.transfer"
+CLUE_REGISTER = (
+    "clue.register"  # register a clue from a complaint, an inspection, another department; answer transfers
+)
 CASE_VIEW = "case.view"
-CASE_HANDLE = "case.handle"  # 立案, 调查取证, 告知, 决定, 送达, 执行, 结案
-CASE_LEGAL_REVIEW = "case.legal_review"  # 法制审核
-AGREEMENT = "agreement.handle"  # 协议处理 by the handling agency
-REFERRAL = "referral.handle"
+REFERRAL_VIEW = "referral.view"  # see and create referrals (移送)
 LEDGER_EXPORT = "ledger.export"
 RECORD_VIEW = "record.view"
 RULE_PAUSE = "rule.pause"
@@ -28,8 +27,8 @@ UNMASKED = "patient.unmasked"  # may see patients' names and IDs
 
 _SUPERVISOR = frozenset(
     {
-        CLUE_VIEW, CLUE_IMPORT, CLUE_REVIEW, CLUE_TRANSFER, CASE_VIEW, CASE_HANDLE, AGREEMENT, REFERRAL,
-        LEDGER_EXPORT, RECORD_VIEW, GRANT_MANAGE, UNMASKED,
+        CLUE_VIEW, CLUE_IMPORT, CLUE_REGISTER, CASE_VIEW, REFERRAL_VIEW, LEDGER_EXPORT, RECORD_VIEW, GRANT_MANAGE,
+        UNMASKED,
     }
 )  # fmt: skip
 
@@ -48,19 +47,20 @@ ROLES: dict[str, Role] = {
         Role("province_supervisor", "省级监管员", "province", _SUPERVISOR | {RULE_PAUSE}),
         Role("city_supervisor", "市级监管员", "city", _SUPERVISOR),
         Role("county_supervisor", "县级监管员", "county", _SUPERVISOR),
+        Role("bureau_head", "医保局负责人", "any", _SUPERVISOR - {CLUE_IMPORT, GRANT_MANAGE}),
         Role(
             "agency_reviewer",
             "经办审核员",
             "any",
-            frozenset({CLUE_VIEW, CLUE_REVIEW, CASE_VIEW, AGREEMENT, LEDGER_EXPORT, UNMASKED}),
+            frozenset({CLUE_VIEW, CASE_VIEW, LEDGER_EXPORT, UNMASKED}),
         ),
         Role(
             "legal_reviewer",
             "法制审核员",
             "any",
-            frozenset({CLUE_VIEW, CASE_VIEW, CASE_LEGAL_REVIEW, LEDGER_EXPORT, RECORD_VIEW, UNMASKED}),
+            frozenset({CLUE_VIEW, CASE_VIEW, LEDGER_EXPORT, RECORD_VIEW, UNMASKED}),
         ),
-        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, CLUE_APPEAL, UNMASKED})),
+        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, UNMASKED})),
         Role("third_party_inspector", "第三方检查员", "any", frozenset({CLUE_VIEW, CASE_VIEW})),
         Role(
             "admin",

@@ -1,25 +1,33 @@
-"""The supervision state machines as data: the national flagged-item flow (疑点处理) and the administrative-
-penalty case procedure (行政处罚程序), with which role may take which action and the fields each needs.
+"""The supervision processes as data: the national flagged-item flow (疑点处理), the administrative-penalty
+case procedure (行政处罚程序) and referrals (移送). A process (``Machine``) is its states with Chinese names, its
+transitions, and per transition: who may act — the roles *and* rules such as separation of duties
+(``DifferentActor``, ``NotInvestigator``) —, the fields it needs (typed, with Chinese choices), the guard on
+facts, and the procedure step it belongs to (time limits: ``steps`` → ``deadlines``). The roles named here
+are the only place that says who may move an item: there are no separate permission strings for actions.
 
-Pure functions: ``allowed_actions(machine, state, role, ctx)`` lists what a role can do now;
-``apply(machine, state, action, role, fields, ctx)`` validates and returns the next state or raises
-``InvalidTransition`` with the reason in Chinese and English. ``ctx`` carries facts a guard needs (number
-of officers, whether legal review or collective discussion is required, whether a hearing was requested…);
-the service supplies it from the database.
+Pure functions: ``allowed_actions(machine, state, role, ctx)`` lists what a role can do now (an action a rule
+refuses carries ``blocked_zh``, the reason); ``apply(machine, state, action, role, fields, ctx)`` validates
+and returns the next state or raises ``InvalidTransition`` with the reason in Chinese and English. ``ctx``
+carries the facts a guard or a rule needs: who is acting (``actor``, ``actor_names``), who did what before
+(``history``: ``[(action, username), …]``), the case's officers, whether legal review or collective
+discussion is required…; ``service.process`` supplies it from the database and applies the result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fundguard.core.errors import FundGuardError
+from fundguard.supervision.penalties import ARTICLES_ZH, BEHAVIOURS, MEASURES
 
 SUPERVISORS = ("province_supervisor", "city_supervisor", "county_supervisor")
 REVIEWERS = (*SUPERVISORS, "agency_reviewer")
+HEAD = ("bureau_head",)  # 负责人: approves extensions, referrals and penalty decisions
 
 
 class InvalidTransition(FundGuardError):
@@ -32,18 +40,67 @@ class RoleNotAllowed(InvalidTransition):
 
 @dataclass(frozen=True)
 class Field:
+    """One input of a transition. ``choices`` are the stored codes; ``labels`` their Chinese names (shown
+    everywhere instead of the code); ``source`` names choices the service fills in at read time (``officers``:
+    the users holding a law-enforcement certificate in the actor's scope)."""
+
     name: str
     label_zh: str
     type: str = "text"  # text / textarea / money / date / int / choice / list / bool
     required: bool = True
     choices: tuple[str, ...] = ()
+    labels: Mapping[str, str] | None = None
+    source: str = ""
+
+    def label(self, code: Any) -> str:
+        return (self.labels or {}).get(str(code), str(code))
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {"name": self.name, "label_zh": self.label_zh, "type": self.type,
                              "required": self.required}  # fmt: skip
         if self.choices:
-            d["choices"] = list(self.choices)
+            d["choices"] = [{"value": c, "label_zh": self.label(c)} for c in self.choices]
+        if self.source:
+            d["source"] = self.source
         return d
+
+
+Reason = tuple[str, str]  # (zh, en)
+
+
+@dataclass(frozen=True)
+class DifferentActor:
+    """Separation of duties: the actor must not be the person who last took one of ``actions`` on the item
+    (e.g. 复审 by someone other than the 初审 officer)."""
+
+    actions: tuple[str, ...]
+    zh: str
+    en: str
+
+    def check(self, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        last = [who for act, who in ctx.get("history") or () if act in self.actions]
+        return (self.zh, self.en) if last and last[-1] == ctx.get("actor") else None
+
+
+@dataclass(frozen=True)
+class NotInvestigator:
+    """Separation of duties: the actor (or, with ``field``, the person named in that field, e.g. the hearing
+    host) must not be one of the case's investigating officers (``ctx['officers']``, usernames and names)."""
+
+    zh: str
+    en: str
+    field: str = ""
+
+    def check(self, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        officers = set(ctx.get("officers") or ()) | set(ctx.get("officer_names") or ())
+        if self.field:
+            who = {str(fields.get(self.field) or "").strip()}
+        else:
+            who = {ctx.get("actor"), *(ctx.get("actor_names") or ())}
+        return (self.zh, self.en) if officers & who else None
+
+
+Rule = DifferentActor | NotInvestigator
 
 
 Guard = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[str, str] | None]  # (fields, ctx) → reason
@@ -61,6 +118,10 @@ class Transition:
     fields: tuple[Field, ...] = ()
     guard: Guard | None = None
     step_zh: str = ""  # the procedure step this action belongs to (timeline)
+    rules: tuple[Rule, ...] = ()  # who may act beyond the role (separation of duties)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +134,29 @@ class Machine:
 
     def by_action(self, action: str) -> list[Transition]:
         return [t for t in self.transitions if t.action == action]
+
+    def label(self, action: str) -> str:
+        ts = self.by_action(action)
+        return ts[0].label_zh if ts else action
+
+    def as_dict(self) -> dict:
+        """The process for clients: states with Chinese names, final states, transitions and their forms."""
+        return {
+            "name": self.name,
+            "states": [{"code": k, "label_zh": v, "final": k in self.final} for k, v in self.states.items()],
+            "transitions": [
+                {"action": t.action, "label_zh": t.label_zh, "sources": list(t.sources), "roles": list(t.roles),
+                 "step_zh": t.step_zh, "fields": [f.as_dict() for f in t.fields]}
+                for t in self.transitions
+            ],
+        }  # fmt: skip
+
+
+SECOND_REVIEW = DifferentActor(
+    ("initial_confirm",),
+    "职责分离：复审须由初审以外的人员办理，您已办理本线索的初审",
+    "separation of duties: the second review must be done by someone other than the first reviewer",
+)
 
 
 # ---------------------------------------------------------------- flagged-item flow (疑点处理)
@@ -132,6 +216,7 @@ FLAG_FLOW = Machine(
             REVIEWERS,
             (COMMENT,),
             step_zh="复审",
+            rules=(SECOND_REVIEW,),
         ),
         Transition(
             "review_return",
@@ -141,6 +226,7 @@ FLAG_FLOW = Machine(
             REVIEWERS,
             (REASON,),
             step_zh="复审",
+            rules=(SECOND_REVIEW,),
         ),
         Transition(
             "review_dismiss",
@@ -150,6 +236,7 @@ FLAG_FLOW = Machine(
             REVIEWERS,
             (REASON,),
             step_zh="复审",
+            rules=(SECOND_REVIEW,),
         ),
         Transition(
             "appeal",
@@ -232,7 +319,11 @@ FLAG_FLOW = Machine(
             ("pending_handling", "verifying"),
             "case_opened",
             SUPERVISORS,
-            (),
+            (
+                Field(
+                    "psn_no", "对参保个人立案（条例第四十一条）：人员编号，对机构立案请留空", required=False
+                ),
+            ),
             step_zh="处理",
         ),
         Transition(
@@ -253,6 +344,13 @@ FLAG_FLOW = Machine(
 # ---------------------------------------------------------------- case procedure (行政处罚程序)
 
 INTENTS = ("none", "以骗取为目的", "undetermined")
+INTENT_ZH = {"none": "无骗取故意", "以骗取为目的": "以骗取为目的", "undetermined": "尚未认定"}
+CLOSING_GROUNDS = {
+    "executed": "执行完毕（退回基金已缴入基金账户，罚款已缴入国库）",
+    "court": "已申请人民法院强制执行",
+    "no_penalty": "不予行政处罚",
+    "referred": "已移送司法机关",
+}
 CASE_STATES = {
     "filed": "立案",
     "investigating": "调查取证",
@@ -267,6 +365,11 @@ CASE_STATES = {
     "closed": "结案",
 }
 
+NOT_INVESTIGATOR = NotInvestigator(
+    "职责分离：案件审核、法制审核和处理决定不得由本案调查人员办理",
+    "separation of duties: reviews and the decision must not be made by an investigating officer",
+)
+
 
 def _officers_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
     officers = [o for o in (fields.get("officers") or []) if str(o).strip()]
@@ -278,8 +381,16 @@ def _officers_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[
 def _finish_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
     if len(ctx.get("officers") or []) < 2:
         return ("调查取证须有 2 名以上执法人员", "an investigation needs at least 2 officers")
-    if fields.get("intent") not in INTENTS:
-        return (f"主观故意认定须为 {INTENTS} 之一", f"intent must be one of {INTENTS}")
+    individual = ctx.get("party_type") == "individual"
+    if individual != str(fields.get("behaviour_code", "")).startswith("A41"):
+        return (
+            ("对参保个人只能认定条例第四十一条的违法行为（A41_*）", "an individual's behaviour must be A41_*")
+            if individual
+            else (
+                "条例第四十一条（A41_*）适用于参保个人，本案当事人是机构",
+                "A41_* applies to individuals only",
+            )
+        )
     return None
 
 
@@ -320,12 +431,35 @@ def _statement_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple
     return None
 
 
+def _close_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
+    """No case closes without execution: the grounds must match what is recorded (``ctx['execution']``)."""
+    grounds, ex = fields.get("grounds"), ctx.get("execution") or {}
+    decision = ctx.get("decision_type")
+    if grounds == "executed":
+        if decision != "处罚":
+            return ("本案未作出处罚决定，结案理由不能为执行完毕", "no penalty decision: nothing to execute")
+        if not ex.get("complete"):
+            return (
+                f"尚未执行完毕，不能结案：应退回 {ex.get('refund_due')} 元、已登记 {ex.get('refund_paid')} 元；"
+                f"应缴罚款及加处罚款 {ex.get('fine_total_due')} 元、已登记 {ex.get('fine_paid')} 元",
+                "execution is not complete: register the refund and fine payments (with vouchers) first",
+            )
+    elif grounds == "court":
+        if decision != "处罚" or ex.get("complete"):
+            return ("只有未履行的处罚决定才能申请法院强制执行", "only an unpaid penalty goes to court")
+        if not ex.get("payment_overdue"):
+            return ("缴款期限尚未届满，不能申请强制执行", "the payment period has not ended yet")
+        if not fields.get("court_applied_on"):
+            return ("请填写申请强制执行日期", "give the date the court enforcement was applied for")
+    elif grounds == "no_penalty" and decision != "不予处罚":
+        return ("本案的决定不是不予处罚", "the decision was not 'no penalty'")
+    elif grounds == "referred" and not ctx.get("referred"):
+        return ("本案尚无移送记录", "this case has no referral")
+    return None
+
+
 def _after_review(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
     return "legal_review" if ctx.get("needs_legal_review") else "prior_notice"
-
-
-def _after_decide(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
-    return "serving"
 
 
 OPEN_CASE_STATES = tuple(s for s in CASE_STATES if s != "closed")
@@ -342,7 +476,7 @@ CASE_FLOW = Machine(
             ("filed",),
             "investigating",
             HANDLERS,
-            (Field("officers", "执法人员（≥2 名）", "list"), COMMENT),
+            (Field("officers", "执法人员（≥2 名，持执法证）", "list", source="officers"), COMMENT),
             guard=_officers_guard,
             step_zh="立案",
         ),
@@ -354,10 +488,13 @@ CASE_FLOW = Machine(
             HANDLERS,
             (
                 Field("findings", "违法事实", "textarea"),
-                Field("behaviour_code", "违法行为类别（A38_1 等）"),
+                Field(
+                    "behaviour_code", "违法行为类别", "choice", choices=tuple(BEHAVIOURS), labels=BEHAVIOURS
+                ),
                 Field("loss_amount", "基金损失金额（元）", "money"),
-                Field("intent", "主观故意认定", "choice", choices=INTENTS),
+                Field("intent", "主观故意认定", "choice", choices=INTENTS, labels=INTENT_ZH),
                 Field("intent_evidence", "故意认定依据", "textarea", required=False),
+                Field("evidence", "已收集的证据（每项一行或用逗号分隔）", "list"),
             ),
             guard=_finish_guard,
             step_zh="调查取证",
@@ -369,16 +506,30 @@ CASE_FLOW = Machine(
             _after_review,
             HANDLERS,
             (
-                Field("article", "处罚依据条款（37–41、41_fraud）"),
-                Field("circumstance", "情节（裁量基准等级：轻微、一般、严重）", required=False),
+                Field("article", "处罚依据条款", "choice", choices=tuple(ARTICLES_ZH), labels=ARTICLES_ZH),
+                Field(
+                    "circumstance",
+                    "情节（裁量基准等级）",
+                    "choice",
+                    required=False,
+                    choices=("轻微", "一般", "严重"),
+                ),
                 Field("fine_amount", "拟罚款金额（元）", "money", required=False),
                 Field("refund_amount", "拟责令退回金额（元）", "money", required=False),
                 Field("suspension_months", "暂停服务月数", "int", required=False),
-                Field("measures", "协议处理措施", "list", required=False),
+                Field(
+                    "measures",
+                    "协议处理措施",
+                    "list",
+                    required=False,
+                    choices=tuple(MEASURES),
+                    labels=MEASURES,
+                ),
                 Field("no_penalty", "不予处罚", "bool", required=False),
                 COMMENT,
             ),
             step_zh="案件审核",
+            rules=(NOT_INVESTIGATOR,),
         ),
         Transition(
             "return_investigation",
@@ -388,6 +539,7 @@ CASE_FLOW = Machine(
             (*HANDLERS, "legal_reviewer"),
             (REASON,),
             step_zh="案件审核",
+            rules=(NOT_INVESTIGATOR,),
         ),
         Transition(
             "legal_review_pass",
@@ -397,6 +549,7 @@ CASE_FLOW = Machine(
             ("legal_reviewer",),
             (COMMENT,),
             step_zh="法制审核",
+            rules=(NOT_INVESTIGATOR,),
         ),
         Transition(
             "issue_notice",
@@ -425,6 +578,13 @@ CASE_FLOW = Machine(
             (Field("hearing_date", "听证日期", "date"), Field("host", "听证主持人（非调查人员）"), COMMENT),
             guard=_hearing_date_guard,
             step_zh="听证",
+            rules=(
+                NotInvestigator(
+                    "听证主持人不得为本案调查人员",
+                    "the hearing host must not be an investigator",
+                    field="host",
+                ),
+            ),
         ),
         Transition(
             "statement_done",
@@ -450,22 +610,23 @@ CASE_FLOW = Machine(
             "集体讨论",
             ("deciding",),
             "deciding",
-            HANDLERS,
+            (*HANDLERS, *HEAD),
             (Field("participants", "参加人员", "list"), Field("comment", "讨论结论", "textarea")),
             step_zh="集体讨论",
         ),
         Transition(
             "decide",
-            "作出处理决定",
+            "负责人作出处理决定",
             ("deciding",),
-            _after_decide,
-            HANDLERS,
+            "serving",
+            HEAD,
             (
                 Field("decision_type", "决定类型", "choice", choices=("处罚", "不予处罚", "移送司法机关")),
                 COMMENT,
             ),
             guard=_decide_guard,
             step_zh="决定",
+            rules=(NOT_INVESTIGATOR,),
         ),
         Transition(
             "serve",
@@ -487,31 +648,46 @@ CASE_FLOW = Machine(
         ),
         Transition(
             "record_refund",
-            "登记退回基金",
+            "登记退回基金（缴入基金财政专户）",
             ("executing",),
             "executing",
             (*HANDLERS, "agency_reviewer"),
             (
                 Field("amount", "退回金额（元）", "money"),
                 Field("paid_on", "到账日期", "date"),
-                Field("voucher_no", "凭证号", required=False),
+                Field("voucher_no", "凭证号"),
             ),
             step_zh="执行",
         ),
         Transition(
             "record_fine",
-            "登记罚款缴入国库",
+            "登记罚款缴入国库（含加处罚款）",
             ("executing",),
             "executing",
             HANDLERS,
             (
-                Field("amount", "罚款金额（元）", "money"),
+                Field("amount", "缴款金额（元）", "money"),
                 Field("paid_on", "缴款日期", "date"),
-                Field("voucher_no", "缴款书号", required=False),
+                Field("voucher_no", "缴款书号"),
             ),
             step_zh="执行",
         ),
-        Transition("close", "结案归档", ("executing",), "closed", HANDLERS, (COMMENT,), step_zh="结案"),
+        Transition(
+            "close",
+            "结案归档",
+            ("executing",),
+            "closed",
+            HANDLERS,
+            (
+                Field(
+                    "grounds", "结案理由", "choice", choices=tuple(CLOSING_GROUNDS), labels=CLOSING_GROUNDS
+                ),
+                Field("court_applied_on", "申请强制执行日期", "date", required=False),
+                COMMENT,
+            ),
+            guard=_close_guard,
+            step_zh="结案",
+        ),
         Transition(
             "terminate",
             "终止调查（不予立案处罚/移送）",
@@ -523,13 +699,12 @@ CASE_FLOW = Machine(
         ),
         Transition(
             "extend",
-            "延长办案期限",
+            "负责人批准延长办案期限",
             OPEN_CASE_STATES,
             "",
-            HANDLERS,
+            HEAD,
             (
                 Field("days", "延长天数", "int"),
-                Field("approved_by", "批准人"),
                 Field("collective", "经集体讨论决定", "bool", required=False),
                 REASON,
             ),
@@ -562,18 +737,12 @@ REFERRAL_FLOW = Machine(
             "负责人批准移送",
             ("pending_approval",),
             "approved",
-            SUPERVISORS,
-            (Field("approved_by", "批准人"), COMMENT),
+            HEAD,
+            (COMMENT,),
             step_zh="移送审批",
         ),
         Transition(
-            "reject",
-            "不予移送",
-            ("pending_approval",),
-            "rejected",
-            SUPERVISORS,
-            (REASON,),
-            step_zh="移送审批",
+            "reject", "不予移送", ("pending_approval",), "rejected", HEAD, (REASON,), step_zh="移送审批"
         ),
         Transition(
             "send",
@@ -630,6 +799,18 @@ def _empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list | tuple) and not v)
 
 
+def _code(f: Field, value: str) -> str:
+    """A choice given as its code or its Chinese name → the code; anything else is refused."""
+    if not f.choices:
+        return value
+    if value in f.choices:
+        return value
+    by_label = {f.label(c): c for c in f.choices}
+    if value in by_label:
+        return by_label[value]
+    raise ValueError(value)
+
+
 def check_fields(t: Transition, fields: Mapping[str, Any]) -> dict[str, Any]:
     """Required fields present and typed; returns the normalised values."""
     out: dict[str, Any] = {}
@@ -653,34 +834,52 @@ def check_fields(t: Transition, fields: Mapping[str, Any]) -> dict[str, Any]:
             elif f.type == "date":
                 v = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
             elif f.type == "list":
-                v = [
-                    s.strip()
-                    for s in (v.replace("，", ",").split(",") if isinstance(v, str) else v)
-                    if str(s).strip()
-                ]
+                items = re.split(r"[,，、\n]", v) if isinstance(v, str) else v
+                v = [_code(f, str(s).strip()) for s in items if str(s).strip()]
             elif f.type == "bool":
                 v = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on", "是")
-            elif f.type == "choice" and v not in f.choices:
-                raise ValueError
+            elif f.type == "choice":
+                v = _code(f, str(v).strip())
             else:
                 v = str(v)
         except (ValueError, TypeError, InvalidOperation, AttributeError):
+            known = f"（可选：{'、'.join(f.label(c) for c in f.choices)}）" if f.choices else ""
             raise InvalidTransition(
-                f"「{t.label_zh}」的 {f.label_zh} 取值无效：{v!r}", f"{t.action}: invalid {f.name}: {v!r}"
+                f"「{t.label_zh}」的 {f.label_zh} 取值无效：{v}{known}",
+                f"{t.action}: invalid {f.name}: {v!r}",
             ) from None
         out[f.name] = v
     return out
 
 
+def refusal(t: Transition, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    """The first rule of ``t`` that refuses the actor in ``ctx`` (separation of duties), or None."""
+    for rule in t.rules:
+        reason = rule.check(fields, ctx)
+        if reason:
+            return reason
+    return None
+
+
 def allowed_actions(
     machine: Machine, state: str, role: str, ctx: Mapping[str, Any] | None = None
 ) -> list[dict]:
-    """Actions ``role`` can take in ``state`` (guards depending on fields are checked on ``apply``)."""
-    return [
-        {"action": t.action, "label_zh": t.label_zh, "fields": [f.as_dict() for f in t.fields]}
-        for t in machine.transitions
-        if state in t.sources and role in t.roles
-    ]
+    """Actions ``role`` can take in ``state``. An action a rule refuses to this actor (separation of duties)
+    is listed with ``blocked_zh``, the reason, so the workbench can say why; guards on fields run on ``apply``."""
+    out = []
+    for t in machine.transitions:
+        if state not in t.sources or role not in t.roles:
+            continue
+        item: dict[str, Any] = {
+            "action": t.action,
+            "label_zh": t.label_zh,
+            "fields": [f.as_dict() for f in t.fields],
+        }
+        reason = refusal(t, {}, ctx or {}) if ctx is not None else None
+        if reason:
+            item["blocked_zh"] = reason[0]
+        out.append(item)
+    return out
 
 
 def apply(machine: Machine, state: str, action: str, role: str, fields: Mapping[str, Any] | None = None,
@@ -704,6 +903,9 @@ def apply(machine: Machine, state: str, action: str, role: str, fields: Mapping[
             f"role {role} cannot {action} in state {state}",
         )
     values = check_fields(t, fields)
+    reason = refusal(t, values, ctx)
+    if reason:
+        raise RoleNotAllowed(*reason)
     if t.guard:
         reason = t.guard(values, ctx)
         if reason:

@@ -54,8 +54,9 @@ def as_role(client: TestClient, sw: ServiceWorkspace) -> Any:
     cache: dict[str, dict[str, str]] = {}
 
     def headers(role: str) -> dict[str, str]:
+        """Log in as the first user with ``role`` (or as the user of that name: ``shi2``)."""
         if role not in cache:
-            u = sw.user(role)
+            u = next((u for u in sw.users if u["username"] == role), None) or sw.user(role)
             cache[role] = login(client, u["username"], u["password"])
         return cache[role]
 
@@ -203,7 +204,7 @@ def test_hospital_sees_only_its_notified_clues(client: TestClient, as_role: Any)
     assert len(own) >= 3, "the test hospital needs clues"
     told, untold = own[1], own[2]
     act(client, sup, "clues", told["id"], "initial_confirm", comment="初审")
-    act(client, sup, "clues", told["id"], "review_confirm", comment="复审告知")
+    act(client, as_role("agency_reviewer"), "clues", told["id"], "review_confirm", comment="复审告知")
     items = all_items(client, hosp)
     assert told["id"] in {c["id"] for c in items}
     assert all(c["fixmedins_code"] == me["fixmedins_code"] for c in items)
@@ -322,7 +323,13 @@ def test_hospital_appeals_with_upload_and_bad_uploads_are_rejected(client: TestC
     sup, hosp = as_role("city_supervisor"), as_role("hospital")
     clue = hospital_clue(client, as_role)
     act(client, sup, "clues", clue["id"], "initial_confirm", comment="初审：疑点成立")
-    notified = act(client, sup, "clues", clue["id"], "review_confirm", comment="复审：告知机构")
+    # the same person cannot do 复审 after 初审: refused, saying why
+    refused = client.post(f"/api/clues/{clue['id']}/actions", headers=sup,
+                          json={"action": "review_confirm", "version": clue["version"] + 1})  # fmt: skip
+    assert "复审须由初审以外的人员" in assert_error(refused, 403, "forbidden")["zh"]
+    notified = act(
+        client, as_role("agency_reviewer"), "clues", clue["id"], "review_confirm", comment="复审：告知机构"
+    )
     assert notified["status"] == "pending_appeal"
 
     seen = client.get(f"/api/clues/{clue['id']}", headers=hosp).json()
@@ -375,7 +382,7 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
     assert all(e["evidence_zh"] for e in detail["evidence"])
 
     act(client, sup, "clues", clue["id"], "initial_confirm", comment="初审确认")
-    act(client, sup, "clues", clue["id"], "review_confirm", comment="复审确认")
+    act(client, as_role("agency_reviewer"), "clues", clue["id"], "review_confirm", comment="复审确认")
     # the institution is told and does not contest (the appeal period cannot be waited out in a test)
     assert_error(client.post(f"/api/clues/{clue['id']}/actions", headers=sup,
                              json={"action": "appeal_expired", "version": clue["version"] + 2}), 409)  # fmt: skip
@@ -401,7 +408,9 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
 
     assert_error(client.post(f"/api/cases/{cid}/actions", headers=sup,
                              json={"action": "start_investigation", "version": case["version"], "officers": ["张三"]}), 409)  # fmt: skip
-    act(client, sup, "cases", cid, "start_investigation", officers=["张三", "李四"], comment="指派")
+    offered = next(a for a in case["actions"] if a["action"] == "start_investigation")["fields"][0]["choices"]
+    assert {"sheng", "shi2"} <= {o["value"] for o in offered} and "执法证号" in offered[0]["label_zh"]
+    act(client, sup, "cases", cid, "start_investigation", officers=["sheng", "shi2"], comment="指派")
     act(
         client,
         sup,
@@ -412,6 +421,7 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
         behaviour_code="A38_1",
         loss_amount=clue["amount"],
         intent="none",
+        evidence=["询问笔录", "住院病历"],
     )
     state = act(
         client,
@@ -445,7 +455,7 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
             participants=["局长", "副局长", "监管处处长"],
             comment="同意",
         )
-    act(client, sup, "cases", cid, "decide", decision_type="处罚", comment="决定处罚")
+    act(client, as_role("bureau_head"), "cases", cid, "decide", decision_type="处罚", comment="决定处罚")
     served = act(client, sup, "cases", cid, "serve", served_on=dt.date.today().isoformat(), method="直接送达")
     assert served["status"] == "executing"
     assert [s["step_zh"] for s in served["timeline"]][:2] == ["立案", "调查取证"] or len(
@@ -458,6 +468,32 @@ def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
         assert r.status_code == 200, (d, r.text)
         assert zipfile.ZipFile(io.BytesIO(r.content)).testzip() is None  # a real .docx
         assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    pdf = client.get(
+        next(d["pdf_url"] for d in served["documents"] if d["kind"] == "penalty_decision"), headers=sup
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), pdf.text[:300]
+    assert pdf.headers["content-type"] == "application/pdf"
+    # no case closes before the refund and the fine are registered with their vouchers
+    closing = client.post(f"/api/cases/{cid}/actions", headers=sup,
+                          json={"action": "close", "version": served["version"], "grounds": "executed"})  # fmt: skip
+    assert "尚未执行完毕" in assert_error(closing, 409, "invalid_transition")["zh"]
+    ex = served["execution"]
+    act(client, sup, "cases", cid, "record_refund", amount=ex["refund_due"], paid_on=dt.date.today().isoformat(),
+        voucher_no="TK-1")  # fmt: skip
+    act(client, sup, "cases", cid, "record_fine", amount=ex["fine_total_due"], paid_on=dt.date.today().isoformat(),
+        voucher_no="GK-1")  # fmt: skip
+    closed = act(client, sup, "cases", cid, "close", grounds="executed", comment="执行完毕")
+    assert closed["status"] == "closed" and closed["days_left"] is None
+    # the confirmed amount reaches the clue, the rule scorecard and the dashboard
+    decided = client.get(f"/api/clues/{clue['id']}", headers=sup).json()
+    assert decided["outcome"] == "penalised" and decided["confirmed_amount"] == closed["loss_amount"]
+    row = next(
+        r for r in client.get("/api/rules/scorecard", headers=sup).json() if r["rule_id"] == clue["rule_id"]
+    )
+    assert row["confirmed"] >= 1 and float(row["money_confirmed"]) >= float(closed["loss_amount"])
+    assert float(client.get("/api/dashboard", headers=sup).json()["totals"]["confirmed_amount"]) >= float(
+        closed["loss_amount"]
+    )
     # the chain is intact and holds every step
     v = client.get("/api/record/verify", headers=sup).json()
     assert v["ok"] is True and v["entries"] > 10
@@ -488,12 +524,13 @@ def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
     ref = r.json()
     assert ref["status"] == "pending_approval"
     assert ref["id"] in {x["id"] for x in client.get("/api/referrals", headers=sup).json()["items"]}
-    steps = {"approve": {"approved_by": "局长"}, "send": {"receiver": "市公安局经侦支队"},
+    steps = {"approve": {}, "send": {"receiver": "市公安局经侦支队"},
              "receipt": {"receipt_no": "HZ-2026-001", "receipt_by": "王警官"}}  # fmt: skip
     for action, fields in steps.items():
-        current = client.get(f"/api/referrals/{ref['id']}", headers=sup).json()
+        who = as_role("bureau_head") if action == "approve" else sup  # the head approves a referral
+        current = client.get(f"/api/referrals/{ref['id']}", headers=who).json()
         assert action in {a["action"] for a in current["actions"]}, current["actions"]
-        r = client.post(f"/api/referrals/{ref['id']}/actions", headers=sup,
+        r = client.post(f"/api/referrals/{ref['id']}/actions", headers=who,
                         json={"action": action, "version": current["version"], **fields})  # fmt: skip
         assert r.status_code == 200, r.text
     assert client.get(f"/api/referrals/{ref['id']}", headers=sup).json()["receipt_no"] == "HZ-2026-001"

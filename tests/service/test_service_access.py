@@ -23,7 +23,7 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_migrations_up_and_idempotent(db_url: str) -> None:
     migrate(db_url)
     migrate(db_url)  # a second upgrade is a no-op
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
     engine = sa.create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
@@ -62,7 +62,7 @@ def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
     with engine.connect() as con:
         assert con.execute(sa.text("SELECT group_key FROM clues")).scalar_one() == "rule|R1|H1|2025-01"
     engine.dispose()
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
 
 
 def _user(db: Database) -> None:
@@ -151,7 +151,7 @@ def test_region_scope_per_level(world: World) -> None:
 
 
 def test_hospital_sees_only_its_notified_clues(world: World) -> None:
-    hosp, county = world.actor("yiyuan"), world.actor("xian")
+    hosp, county, city = world.actor("yiyuan"), world.actor("xian"), world.actor("shi")
     with world.db.session() as s:
         own = s.execute(sa.select(Clue).where(Clue.fixmedins_code == hosp.fixmedins_code)).scalars().first()
         assert own is not None, "the seeded hospital has clues in the synthetic city"
@@ -159,9 +159,7 @@ def test_hospital_sees_only_its_notified_clues(world: World) -> None:
         with pytest.raises(Exception, match="不存在"):
             clues.get_clue(s, hosp, own.id)
         clues.act_on_clue(s, county, own.id, "initial_confirm", own.version)
-        c = clues.act_on_clue(
-            s, county, own.id, "review_confirm", clues.get_clue(s, county, own.id)["version"]
-        )
+        c = clues.act_on_clue(s, city, own.id, "review_confirm", clues.get_clue(s, county, own.id)["version"])
         assert c["status_zh"] == "待申诉"
         seen = clues.list_clues(s, hosp)
         assert [i["id"] for i in seen["items"]] == [own.id]

@@ -144,7 +144,7 @@ def test_invalid_transitions_and_stale_versions(world: World) -> None:
 def test_overdue_appeal_period(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     cid = _hospital_clue(world)
     _step(world, "xian", cid, "initial_confirm")
-    _step(world, "xian", cid, "review_confirm")
+    _step(world, "shi", cid, "review_confirm")
     with pytest.raises(InvalidTransition, match="申诉期尚未届满"):
         _step(world, "xian", cid, "appeal_expired")
     monkeypatch.setenv("FUNDGUARD_TODAY", "2026-03-20")
@@ -159,7 +159,7 @@ def test_overdue_appeal_period(world: World, monkeypatch: pytest.MonkeyPatch) ->
 def _case_ready(world: World) -> dict:
     cid = _hospital_clue(world)
     _step(world, "xian", cid, "initial_confirm")
-    _step(world, "xian", cid, "review_confirm")
+    _step(world, "shi", cid, "review_confirm")
     _step(world, "yiyuan", cid, "accept", comment="无异议")
     _step(world, "xian", cid, "verify_confirm", confirmed_amount="60000")
     county = world.actor("xian")
@@ -201,24 +201,36 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
                 s, world.actor("fazhi"), cid, "start_investigation", case["version"], officers=["a", "b"]
             )
     with pytest.raises(InvalidTransition, match="2 名"):
-        _act(world, "xian", cid, "start_investigation", officers=["张三"])
-    started = _act(world, "xian", cid, "start_investigation", officers=["张三", "李四"])
+        _act(world, "xian", cid, "start_investigation", officers=["xian"])
+    with pytest.raises(ValidationFailed, match="执法证"):  # officers are certified users, not typed names
+        _act(world, "xian", cid, "start_investigation", officers=["张三", "李四"])
+    started = _act(world, "xian", cid, "start_investigation", officers=["xian", "shi2"])
     assert [d["kind"] for d in started["documents"]] == ["case_filing"]
     filing = _doc(world, cid, "case_filing")
-    assert number in filing and "张三" in filing
-    ext = _act(world, "xian", cid, "extend", days=30, approved_by="局长", comment="案情复杂")
-    assert ext["deadline"] > case["deadline"] and len(ext["extensions"]) == 1
+    assert number in filing and "市医保局执法员（执法证号 8901" in filing
+    with pytest.raises(PermissionDenied):  # the head approves an extension
+        _act(world, "xian", cid, "extend", days=30, comment="案情复杂")
+    ext = _act(world, "fuzeren", cid, "extend", days=30, comment="案情复杂")
+    assert ext["deadline"] > case["deadline"] and ext["extensions"][0]["approved_by"] == "市医保局负责人"
     with pytest.raises(
         InvalidTransition, match="集体讨论"
     ):  # a second extension needs the heads collectively
-        _act(world, "xian", cid, "extend", days=10, approved_by="局长", comment="再延")
+        _act(world, "fuzeren", cid, "extend", days=10, comment="再延")
+    with pytest.raises(
+        InvalidTransition, match=r"违法行为类别.*取值无效"
+    ):  # a code from the list, not free text
+        _act(world, "xian", cid, "finish_investigation", findings="x", behaviour_code="第三十八条第六项",
+             loss_amount="1", intent="none", evidence=["询问笔录"])  # fmt: skip
     _act(world, "xian", cid, "finish_investigation", findings="串换药品，造成基金损失", behaviour_code="A38_4",
-         loss_amount="60000", intent="以骗取为目的", intent_evidence="伪造处方")  # fmt: skip
+         loss_amount="60000", intent="以骗取为目的", intent_evidence="伪造处方",
+         evidence=["询问笔录 2 份", "处方原件复印件 12 张"])  # fmt: skip
+    with pytest.raises(PermissionDenied, match="职责分离"):  # an investigator does not review their own case
+        _act(world, "xian", cid, "propose", article="40", fine_amount="210000")
     with pytest.raises(InvalidTransition, match="第四十条"):  # intent to defraud → Art. 40, not 38
-        _act(world, "xian", cid, "propose", article="38", fine_amount="90000")
+        _act(world, "shi", cid, "propose", article="38", fine_amount="90000")
     with pytest.raises(ValidationFailed, match=r"裁量基准|法定幅度"):  # 2–5× for fraud: 60k is below the band
-        _act(world, "xian", cid, "propose", article="40", fine_amount="60000")
-    proposed = _act(world, "xian", cid, "propose", article="40", circumstance="一般", fine_amount="210000",
+        _act(world, "shi", cid, "propose", article="40", fine_amount="60000")
+    proposed = _act(world, "shi", cid, "propose", article="40", circumstance="一般", fine_amount="210000",
                     refund_amount="60000", measures=["约谈", "terminate_agreement"])  # fmt: skip
     assert proposed["status"] == "legal_review" and proposed["hearing_eligible"] and proposed["major"]
     with pytest.raises(PermissionDenied):
@@ -229,31 +241,44 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
     assert "听证" in _doc(world, cid, "prior_notice")
     with pytest.raises(InvalidTransition, match="7"):
         _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-05", host="王五")
-    with pytest.raises(InvalidTransition, match="调查人员"):
-        _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-20", host="张三")
+    with pytest.raises(PermissionDenied, match="调查人员"):
+        _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-20", host="shi2")
     with pytest.raises(InvalidTransition, match="陈述申辩期"):
         _act(world, "xian", cid, "statement_done")
     _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-20", host="王五")
     monkeypatch.setenv("FUNDGUARD_TODAY", "2026-03-20")
     _act(world, "xian", cid, "hearing_held", comment="当事人对事实无异议，请求从轻")
     with pytest.raises(InvalidTransition, match="集体讨论"):
-        _act(world, "xian", cid, "decide", decision_type="处罚")
+        _act(world, "fuzeren", cid, "decide", decision_type="处罚")
     with pytest.raises(InvalidTransition, match="3 名"):
         _act(world, "xian", cid, "collective_discussion", participants=["甲", "乙"], comment="同意")
     _act(world, "xian", cid, "collective_discussion", participants=["甲", "乙", "丙"], comment="同意处罚")
-    decided = _act(world, "xian", cid, "decide", decision_type="处罚")
+    with pytest.raises(PermissionDenied):  # the head decides
+        _act(world, "xian", cid, "decide", decision_type="处罚")
+    decided = _act(world, "fuzeren", cid, "decide", decision_type="处罚")
     assert decided["status_zh"] == "送达" and decided["penalty"]["fine_amount"] == "210000.00"
     assert decided["penalty"]["intent"] == "以骗取为目的" and decided["penalty"]["article"] == "40"
     assert {d["kind"] for d in decided["documents"]} == set(cases.DOCUMENT_KINDS)
     decision_text = _doc(world, cid, "penalty_decision")
     assert "210,000.00" in decision_text and "第四十条" in decision_text
+    assert (
+        "示例市第1区医疗保障局" in decision_text and "执法证号" in decision_text
+    )  # the handling bureau signs
+    assert (
+        "处方原件复印件 12 张" in decision_text and "现场检查笔录" not in decision_text
+    )  # only what was recorded
     assert "解除" in _doc(world, cid, "agreement_notice")
     _act(world, "xian", cid, "serve", served_on="2026-03-21", method="直接送达")
+    with pytest.raises(InvalidTransition, match="尚未执行完毕"):  # no case closes unexecuted
+        _act(world, "xian", cid, "close", grounds="executed", comment="执行完毕")
+    with pytest.raises(InvalidTransition, match="缴款书号"):  # payments carry their voucher
+        _act(world, "xian", cid, "record_fine", amount="210000", paid_on="2026-03-25")
     _act(world, "jingban", cid, "record_refund", amount="60000", paid_on="2026-03-25", voucher_no="TK001")
     with pytest.raises(InvalidTransition, match="超过"):
-        _act(world, "xian", cid, "record_fine", amount="210000.01", paid_on="2026-03-25")
+        _act(world, "xian", cid, "record_fine", amount="210000.01", paid_on="2026-03-25", voucher_no="GK0")
     _act(world, "xian", cid, "record_fine", amount="210000", paid_on="2026-03-26", voucher_no="GK001")
-    closed = _act(world, "xian", cid, "close", comment="执行完毕")
+    closed = _act(world, "xian", cid, "close", grounds="executed", comment="执行完毕")
+    assert closed["execution"]["complete"] and closed["closing_grounds_zh"].startswith("执行完毕")
     assert closed["status_zh"] == "结案" and closed["closed_at"] == "2026-03-20" and closed["actions"] == []
     steps = [t["step"] for t in closed["timeline"]]
     for step in (
@@ -288,6 +313,7 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
             cases.get_case(s, auth.actor_for_user(s, other), cid)
         dash = clues.dashboard(s, city)["totals"]
         assert dash["recovered"] == "60000.00" and dash["fines"] == "210000.00" and dash["cases_open"] == 0
+        assert clue["confirmed_amount"] == "60000.00" and clue["outcome"] == "penalised"
         assert record.verify(s)["ok"]
 
 
@@ -304,16 +330,19 @@ def _ledger_rows(filename: str, data: bytes) -> list[dict]:
 def test_small_case_without_legal_review_or_hearing(world: World) -> None:
     case = _case_ready(world)
     cid = case["id"]
-    _act(world, "xian", cid, "start_investigation", officers=["张三", "李四"])
+    _act(world, "xian", cid, "start_investigation", officers=["xian", "shi2"])
     _act(world, "xian", cid, "finish_investigation", findings="超量开药", behaviour_code="A38_2",
-         loss_amount="2000", intent="none")  # fmt: skip
-    proposed = _act(world, "xian", cid, "propose", article="38", circumstance="一般", fine_amount="3000")
-    assert proposed["status"] == "prior_notice" and not proposed["hearing_eligible"]
+         loss_amount="2000", intent="无骗取故意", evidence=["处方 5 张"])  # fmt: skip
+    proposed = _act(world, "shi", cid, "propose", article="38", circumstance="一般", fine_amount="3000")
+    # 法制审核 for every penalty decision by default (a province may set legal_review_all_penalties: false)
+    assert proposed["status"] == "legal_review" and not proposed["hearing_eligible"]
+    assert proposed["intent_zh"] == "无骗取故意" and proposed["behaviour_zh"].startswith("过度诊疗")
+    _act(world, "fazhi", cid, "legal_review_pass")
     _act(world, "xian", cid, "issue_notice", notice_date="2026-03-02")
     with pytest.raises(InvalidTransition, match="听证标准"):
         _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-30", host="王五")
     _act(world, "xian", cid, "statement_done", waived=True, comment="当事人书面放弃")
-    assert _act(world, "xian", cid, "decide", decision_type="处罚")["status"] == "serving"
+    assert _act(world, "fuzeren", cid, "decide", decision_type="处罚")["status"] == "serving"
 
 
 def test_referral_to_police_with_receipt(world: World) -> None:
@@ -328,7 +357,12 @@ def test_referral_to_police_with_receipt(world: World) -> None:
             referrals.create_referral(s, county, case_id=case["id"], target="法院", reason="x")
         with pytest.raises(PermissionDenied):
             referrals.list_referrals(s, hosp)
-    steps = [("approve", {"approved_by": "局长"}), ("send", {"receiver": "示例市公安局经侦支队"}),
+    with world.db.session() as s, pytest.raises(PermissionDenied):  # the head approves a referral
+        referrals.act_on_referral(s, county, r["id"], "approve", r["version"])
+    head = world.actor("fuzeren")
+    with world.db.session() as s:
+        r = referrals.act_on_referral(s, head, r["id"], "approve", r["version"])
+    steps = [("send", {"receiver": "示例市公安局经侦支队"}),
              ("receipt", {"receipt_no": "HZ-2026-001", "receipt_by": "刘警官"}), ("accept", {"outcome": "已立案侦查"})]  # fmt: skip
     for action, fields in steps:
         with world.db.session() as s:
@@ -425,7 +459,7 @@ def test_import_is_idempotent_and_grouped(world: World) -> None:
 def test_record_detects_tampering(world: World) -> None:
     cid = _hospital_clue(world)
     _step(world, "xian", cid, "initial_confirm", comment="疑点成立")
-    _step(world, "xian", cid, "review_dismiss", comment="已核实无误")
+    _step(world, "shi", cid, "review_dismiss", comment="已核实无误")
     with world.db.session() as s:
         ok = record.verify(s)
         assert ok["ok"] and ok["entries"] >= 4 and ok["first_bad"] is None
