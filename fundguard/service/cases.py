@@ -54,7 +54,7 @@ from fundguard.service.models import (
 from fundguard.service.scope import Actor, paged, region_prefix
 from fundguard.service.timing import case_deadline, step_due, today
 from fundguard.supervision import workflow as wf
-from fundguard.supervision.penalties import BEHAVIOURS
+from fundguard.supervision.penalties import ARTICLES_ZH, BEHAVIOURS
 from fundguard.supervision.roles import CASE_VIEW
 
 DOCUMENT_KINDS = {
@@ -303,6 +303,11 @@ def get_case(session: Session, actor: Actor, case_id: int) -> dict:
                 "step": s.step,
                 "step_zh": s.step,
                 "action": s.action,
+                "action_zh": "立案"
+                if s.action == "open"
+                else wf.CASE_FLOW.label(s.action)
+                if s.action
+                else s.step,
                 "from_status": s.from_status,
                 "to_status": s.to_status,
                 "to_status_zh": wf.CASE_STATES.get(s.to_status, s.to_status),
@@ -339,6 +344,7 @@ def get_case(session: Session, actor: Actor, case_id: int) -> dict:
         if penalty is None
         else {
             "article": penalty.article,
+            "article_zh": ARTICLES_ZH.get(penalty.article, penalty.article),
             "circumstance": penalty.circumstance,
             "loss_amount": str(penalty.loss_amount),
             "refund_amount": str(penalty.refund_amount),
@@ -358,7 +364,13 @@ def get_case(session: Session, actor: Actor, case_id: int) -> dict:
             for f in session.execute(select(TreasuryFine).where(TreasuryFine.case_id == c.id)).scalars()
         ],
         referrals=[
-            {"id": r.id, "target": r.target, "status": r.status, "receipt_no": r.receipt_no}
+            {
+                "id": r.id,
+                "target": r.target,
+                "status": r.status,
+                "status_zh": wf.REFERRAL_STATES.get(r.status, r.status),
+                "receipt_no": r.receipt_no,
+            }
             for r in session.execute(select(Referral).where(Referral.case_id == c.id)).scalars()
         ],
         actions=_with_sources(session, actor, c, CASE.actions(session, c, actor)),

@@ -45,6 +45,7 @@ from fundguard.service.models import (
     Measure,
     Region,
     TreasuryFine,
+    User,
     money,
     utcnow,
 )
@@ -329,21 +330,7 @@ def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | 
         description=clue.description,
         department=clue.department,
         evidence=_evidence(session, actor, clue, workspace),
-        events=[
-            {
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "action_zh": _action_zh(e.action),
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "comment": e.comment,
-                "fields": json.loads(e.fields_json or "{}"),
-            }
-            for e in session.execute(
-                select(ClueEvent).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
-            ).scalars()
-        ],
+        events=_events(session, actor, clue),
         appeals=_appeals(session, clue.id),
         case_id=session.execute(select(Case.id).where(Case.clue_id == clue.id)).scalars().first(),
         measures=[
@@ -361,8 +348,43 @@ def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | 
     return out
 
 
-def _action_zh(action: str) -> str:
-    return wf.FLAG_FLOW.label(action)
+INTERNAL_STEPS = (
+    "initial_confirm",
+    "initial_dismiss",
+    "review_return",
+    "review_dismiss",
+)  # before the institution is told
+
+
+def _events(session: Session, actor: Actor, clue: Clue) -> list[dict]:
+    """The clue's history. The institution sees the steps from 复审告知 on, by office (医保部门), not the
+    bureau's internal review comments or usernames."""
+    rows = session.execute(
+        select(ClueEvent).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
+    ).scalars()
+    names = dict(session.execute(select(User.username, User.display_name)).all())
+    hospital = actor.role == "hospital"
+    out = []
+    for e in rows:
+        if hospital and e.action in INTERNAL_STEPS:
+            continue
+        own = hospital and e.actor == actor.username
+        out.append({
+            "at": e.at.isoformat(), "action": e.action, "action_zh": wf.FLAG_FLOW.label(e.action),
+            "actor": e.actor if not hospital or own else "", "from_status": e.from_status,
+            "actor_name": names.get(e.actor, e.actor) if not hospital or own else "医保部门",
+            "to_status": e.to_status, "to_status_zh": wf.FLAG_STATES.get(e.to_status, e.to_status),
+            "comment": e.comment if not hospital or own or e.action in HOSPITAL_VISIBLE_COMMENTS else "",
+            "fields": json.loads(e.fields_json or "{}") if not hospital else {},
+        })  # fmt: skip
+    return out
+
+
+HOSPITAL_VISIBLE_COMMENTS = (
+    "review_confirm",
+    "appeal_uphold",
+    "appeal_reject",
+)  # what the institution is told
 
 
 def _appeals(session: Session, clue_id: int) -> list[dict]:

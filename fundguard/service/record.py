@@ -40,6 +40,10 @@ ACTION_ZH = {
 }
 
 
+ENTITY_ZH = {"clue": "线索", "case": "案件", "referral": "移送", "transfer": "移交", "run": "审核批次",
+             "rule": "规则", "user": "用户", "users": "用户", "grant": "授权"}  # fmt: skip
+
+
 def canonical(obj: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, UTF-8 text, decimals and dates as strings."""
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
@@ -148,6 +152,7 @@ def list_record(session: Session, actor: Any, page: int = 1, size: int = 50) -> 
             "action": e.action,
             "action_zh": ACTION_ZH.get(e.action, e.action),
             "entity": e.entity,
+            "entity_zh": ENTITY_ZH.get(e.entity, e.entity),
             "entity_id": e.entity_id,
             "payload": json.loads(e.payload),
             "hash": e.hash,

@@ -1,5 +1,5 @@
 """The per-rule scorecard (flags, confirmed, overturned on appeal, money confirmed, per rule and version) and
-pausing a rule whose confirmation rate is under the floor.
+pausing a rule (usually one whose confirmation rate is under the floor; always with a reason).
 
 Precision comes from real outcomes (``Clue.outcome``, written back by the flag flow and by the case decision):
 confirmed, penalised or settled by agreement count for the rule; dismissed, overturned on appeal or not
@@ -99,7 +99,9 @@ def _write_paused(session: Session, workspace: Path) -> Path:
 
 
 def pause_rule(session: Session, actor: Actor, rule_id: str, reason: str, workspace: Path) -> dict:
-    """Pause ``rule_id`` (its confirmation rate must be under the floor); returns its scorecard row."""
+    """Pause ``rule_id`` with a reason; returns its scorecard row. A rate under the floor is what usually
+    prompts it, but a maintainer may pause any rule (a policy change, a rule found wrong): the record keeps the
+    reason and whether the rate was under the floor."""
     actor.require(RULE_PAUSE)
     if not (reason or "").strip():
         raise ValidationFailed("暂停规则须说明理由", "a pause needs a reason")
@@ -108,11 +110,6 @@ def pause_rule(session: Session, actor: Actor, rule_id: str, reason: str, worksp
         raise InvalidTransition(
             f"规则 {rule_id} 没有线索或已暂停", f"rule {rule_id} has no clues or is already paused"
         )
-    if not row["below_floor"]:
-        raise InvalidTransition(
-            f"规则 {rule_id} 的确认率 {row['confirmation_rate'] or '—'}（已判定 {row['decided']} 条）未低于下限 {floor()}，不能暂停",
-            f"rule {rule_id}: confirmation rate {row['confirmation_rate']} over {row['decided']} decided is not under {floor()}",
-        )
     p = session.get(RulePause, rule_id) or RulePause(rule_id=rule_id)
     p.paused, p.reason, p.by, p.at = True, reason.strip(), actor.username, utcnow()
     p.confirmation_rate = row["confirmation_rate"] or ""
@@ -120,7 +117,8 @@ def pause_rule(session: Session, actor: Actor, rule_id: str, reason: str, worksp
     session.flush()
     path = _write_paused(session, workspace)
     record.append(session, actor.username, "rule.pause", "rule", rule_id,
-                  {"reason": p.reason, "confirmation_rate": p.confirmation_rate, "file": str(path)})  # fmt: skip
+                  {"reason": p.reason, "confirmation_rate": p.confirmation_rate, "below_floor": row["below_floor"],
+                   "file": str(path)})  # fmt: skip
     return {**row, "paused": True, "paused_reason": p.reason, "paused_by": actor.username, "file": str(path)}
 
 

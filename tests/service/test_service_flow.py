@@ -90,6 +90,9 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
             [("病历.pdf", "application/pdf", PDF), ("处方.png", "", PNG)],
         )
     assert out["status_zh"] == "申诉中"
+    # the institution sees what it was told, by office: not the bureau's internal 初审 or its usernames
+    assert [e["action"] for e in out["events"]] == ["review_confirm", "appeal"]
+    assert out["events"][0]["actor_name"] == "医保部门" and out["events"][0]["actor"] == ""
     (appeal,) = out["appeals"]
     assert [f["filename"] for f in appeal["files"]] == ["病历.pdf", "处方.png"]
     with world.db.session() as s:
@@ -408,8 +411,8 @@ def test_scorecard_and_rule_pause(world: World, monkeypatch: pytest.MonkeyPatch)
     with world.db.session() as s:
         rule_id = clues.list_clues(s, province, size=1)["items"][0]["rule_id"]
         target = s.execute(sa.select(Clue.id).where(Clue.rule_id == rule_id)).scalars().first()
-        with pytest.raises(InvalidTransition, match="未低于下限"):  # nothing decided yet
-            scorecard.pause_rule(s, province, rule_id, "误报多", world.workspace)
+        with pytest.raises(ValidationFailed):  # a pause says why
+            scorecard.pause_rule(s, province, rule_id, " ", world.workspace)
     _step(world, "sheng", target, "initial_dismiss", comment="误报")
     with world.db.session() as s:
         row = next(r for r in scorecard.scorecard(s, province) if r["rule_id"] == rule_id)

@@ -91,7 +91,7 @@ def do_action(page: Any, action: str, values: dict[str, Any] | None = None, *, r
         field = form.locator(f"[name='{name}']")
         tag = field.evaluate("el => el.tagName.toLowerCase() + ':' + (el.type || '')")
         if tag.startswith("select"):
-            field.select_option(str(value))
+            field.select_option([str(v) for v in value] if isinstance(value, list | tuple) else str(value))
         elif tag.endswith(":checkbox"):
             field.set_checked(bool(value))
         else:
@@ -206,7 +206,20 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     assert "调查核实" not in status_text(page, "#clue-status")
     do_action(page, "initial_confirm", {"comment": "初审：疑点成立"})
     assert "待复审" in status_text(page, "#clue-status")
-    do_action(page, "review_confirm", {"comment": "复审：告知机构"})
+    # separation of duties: the officer who did 初审 cannot do 复审, and the page says why before submitting
+    blocked = page.locator("details.action[data-action='review_confirm']")
+    blocked.locator("summary").click()
+    assert "复审须由初审以外的人员办理" in blocked.inner_text()
+    assert blocked.locator("button[type=submit]").is_disabled()
+    shot(page, "05b-separation-of-duties")
+    reviewer = browser.new_context(base_url=server.url, locale="zh-CN")
+    rp = reviewer.new_page()
+    login(rp, service_ws.user("agency_reviewer"))
+    goto(rp, f"#/clues/{clue['id']}")
+    do_action(rp, "review_confirm", {"comment": "复审：告知机构"})
+    assert "待申诉" in status_text(rp, "#clue-status")
+    reviewer.close()
+    goto(page, f"#/clues/{clue['id']}")
     assert "待申诉" in status_text(page, "#clue-status")
 
     # the hospital, in its own browser session, does not contest the flag
@@ -230,14 +243,15 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     assert "立案" in status_text(page, "#case-status")
 
     # one officer is refused with the reason, in Chinese
-    refused = do_action(page, "start_investigation", {"officers": "张三", "comment": "指派"}, refused=True)
+    refused = do_action(page, "start_investigation", {"officers": ["sheng"], "comment": "指派"}, refused=True)
     assert "2 名以上执法人员" in refused
     assert "立案" in status_text(page, "#case-status")
-    do_action(page, "start_investigation", {"officers": "张三，李四", "comment": "指派"})
+    do_action(page, "start_investigation", {"officers": ["sheng", "shi2"], "comment": "指派"})
     assert "调查取证" in status_text(page, "#case-status")
     amount = clue["amount"]
     do_action(page, "finish_investigation", {"findings": "挂床住院，虚计床位费", "behaviour_code": "A38_1",
-                                             "loss_amount": amount, "intent": "none"})  # fmt: skip
+                                             "loss_amount": amount, "intent": "none",
+                                             "evidence": "询问笔录 2 份，住院病历 3 份"})  # fmt: skip
     do_action(page, "propose", {"article": "38", "circumstance": "一般",
                                 "fine_amount": f"{float(amount) * 1.5:.2f}", "refund_amount": amount})  # fmt: skip
     if "法制审核" in status_text(page, "#case-status"):
@@ -256,7 +270,14 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
         do_action(
             page, "collective_discussion", {"participants": "局长、副局长、监管处处长", "comment": "同意处罚"}
         )
-    do_action(page, "decide", {"decision_type": "处罚", "comment": "决定处罚"})
+    assert page.locator("details.action[data-action='decide']").count() == 0  # the head decides
+    head = browser.new_context(base_url=server.url, locale="zh-CN")
+    hp2 = head.new_page()
+    login(hp2, service_ws.user("bureau_head"))
+    goto(hp2, current_route(page))
+    do_action(hp2, "decide", {"decision_type": "处罚", "comment": "决定处罚"})
+    head.close()
+    goto(page, current_route(page))
     do_action(page, "serve", {"served_on": dt.date.today().isoformat(), "method": "直接送达"})
     assert "执行" in status_text(page, "#case-status")
     assert page.locator("#case-timeline li").count() >= 8
@@ -270,6 +291,11 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     target = tmp_path / "decision.docx"
     info.value.save_as(target)
     assert zipfile.ZipFile(io.BytesIO(target.read_bytes())).testzip() is None
+    with page.expect_download() as info:  # the same decision as PDF (LibreOffice headless)
+        page.click("#case-documents a.pdf-link[data-kind='penalty_decision']")
+    pdf = tmp_path / "decision.pdf"
+    info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF-")
 
     # refer the case to the police (移送公安): pending the head's approval
     page.locator("#referral-form").evaluate("f => f.closest('details').open = true")
@@ -287,12 +313,55 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     shot(page, "08-case-list")
 
 
+def test_a_case_closes_only_when_executed_and_the_amount_flows_back(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    """The case of the journey above: 结案 is refused until the refund and the fine are registered with their
+    vouchers; then the confirmed amount shows on the clue, the rule scorecard and the dashboard."""
+    sup = api_headers(server, service_ws.user("city_supervisor"))
+    case = next(
+        c
+        for c in httpx.get(f"{server.url}/api/cases", headers=sup).json()["items"]
+        if c["status"] == "executing"
+    )
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, f"#/cases/{case['id']}")
+    assert "尚未执行完毕" in page.inner_text("#case-execution")
+    refused = do_action(page, "close", {"grounds": "executed", "comment": "结案"}, refused=True)
+    assert "尚未执行完毕，不能结案" in refused
+    detail = httpx.get(f"{server.url}/api/cases/{case['id']}", headers=sup).json()
+    ex, today = detail["execution"], dt.date.today().isoformat()
+    do_action(
+        page, "record_refund", {"amount": ex["refund_due"], "paid_on": today, "voucher_no": "TK-2026-01"}
+    )
+    do_action(
+        page, "record_fine", {"amount": ex["fine_total_due"], "paid_on": today, "voucher_no": "GK-2026-01"}
+    )
+    do_action(page, "close", {"grounds": "executed", "comment": "执行完毕，归档"})
+    assert "结案" in status_text(page, "#case-status") and "执行完毕" in page.inner_text("#case-closing")
+    shot(page, "08b-case-closed")
+    goto(page, f"#/clues/{detail['clue_id']}")
+    assert "已处罚" in page.inner_text("#clue-outcome")
+    confirmed = page.inner_text("#clue-confirmed")
+    assert confirmed != "—"
+    clue = httpx.get(f"{server.url}/api/clues/{detail['clue_id']}", headers=sup).json()
+    goto(page, "#/rules")
+    row = page.locator(f"tr[data-rule-row='{clue['rule_id']}']").inner_text()
+    assert f"{float(clue['confirmed_amount']):,.2f}" in row  # 确认金额 from the real outcome
+    goto(page, "#/dashboard")
+    assert float(page.inner_text("#total-confirmed .value").replace(",", "")) >= float(
+        clue["confirmed_amount"]
+    )
+    goto(page, "#/cases")
+    assert "剩 null" not in page.inner_text("#main") and "已结案" in page.inner_text("#main")
+
+
 def test_hospital_appeals_with_a_file(
     page: Any, server: LiveServer, service_ws: ServiceWorkspace, tmp_path: Path
 ) -> None:
     clue = _hospital_clues(server, service_ws)[-1]
-    for action in ("initial_confirm", "review_confirm"):
-        api_act(server, service_ws.user("city_supervisor"), clue["id"], action, comment="告知机构")
+    api_act(server, service_ws.user("city_supervisor"), clue["id"], "initial_confirm", comment="初审")
+    api_act(server, service_ws.user("agency_reviewer"), clue["id"], "review_confirm", comment="告知机构")
     login(page, service_ws.user("hospital"))
     page.wait_for_selector("tr.clue-row")
     assert "本院疑点" in page.inner_text("h1")
@@ -390,8 +459,25 @@ def test_overdue_steps_and_cases_are_flagged(
 ) -> None:
     # the service reads "today" from FUNDGUARD_TODAY (the server runs in this process): half a year later
     sup = api_headers(server, service_ws.user("city_supervisor"))
-    cases = httpx.get(f"{server.url}/api/cases", headers=sup).json()["items"]
-    assert cases, "runs after the case journey"
+    cases = [
+        c
+        for c in httpx.get(f"{server.url}/api/cases", headers=sup).json()["items"]
+        if c["status"] != "closed"
+    ]
+    if not cases:  # the journeys closed theirs: open one through the API
+        clue = _hospital_clues(server, service_ws)[0]
+        api_act(server, service_ws.user("city_supervisor"), clue["id"], "initial_confirm")
+        api_act(server, service_ws.user("agency_reviewer"), clue["id"], "review_confirm")
+        api_act(server, service_ws.user("hospital"), clue["id"], "accept")
+        api_act(
+            server, service_ws.user("city_supervisor"), clue["id"], "verify_confirm", confirmed_amount="100"
+        )
+        version = httpx.get(f"{server.url}/api/clues/{clue['id']}", headers=sup).json()["version"]
+        r = httpx.post(
+            f"{server.url}/api/cases", headers=sup, json={"clue_id": clue["id"], "clue_version": version}
+        )
+        assert r.status_code == 200, r.text
+        cases = [r.json()]
     later = dt.date.fromisoformat(cases[0]["deadline"]) + dt.timedelta(days=30)
     monkeypatch.setenv("FUNDGUARD_TODAY", later.isoformat())
     login(page, service_ws.user("city_supervisor"))

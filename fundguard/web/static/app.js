@@ -156,8 +156,9 @@ function fieldInput(f) {
   const req = f.required ? true : null;
   const options = f.options || f.choices;
   if (options && options.length) {
-    return h("select", { name, required: req },
-      f.required ? null : h("option", { value: "" }, "（请选择）"),
+    const multiple = f.type === "list";
+    return h("select", { name, required: req, multiple, size: multiple ? Math.min(options.length, 6) : null },
+      f.required || multiple ? null : h("option", { value: "" }, "（请选择）"),
       options.map((o) => (typeof o === "object"
         ? h("option", { value: o.value ?? o.code }, o.label_zh ?? o.label ?? o.value ?? o.code)
         : h("option", { value: o }, o))));
@@ -178,6 +179,10 @@ function readField(form, f) {
   const el = form.elements[f.name];
   if (!el) return undefined;
   if (f.type === "boolean" || f.type === "bool") return el.checked;
+  if (el.multiple) {
+    const picked = Array.from(el.selectedOptions).map((o) => o.value);
+    return picked.length ? picked : undefined;
+  }
   const v = el.value.trim();
   if (v === "") return undefined;
   if (f.type === "number" || f.type === "integer" || f.type === "int") return Number(v);
@@ -190,10 +195,11 @@ function actionForms(actions, submit) {
   return h("div", { class: "actions" }, actions.map((a) => {
     const fields = a.fields || [];
     const form = h("form", { class: "stack", "data-action": a.action },
+      a.blocked_zh ? h("p", { class: "alert orange blocked" }, a.blocked_zh) : null,
       fields.map((f) => h("label", {}, `${f.label_zh || f.name}${f.required ? " *" : ""}`,
-        f.type === "list" || f.type === "users" ? h("span", { class: "muted" }, "（多个用逗号分隔）") : null,
+        f.type === "list" ? h("span", { class: "muted" }, f.choices ? "（可多选）" : "（多个用逗号分隔）") : null,
         fieldInput(f))),
-      h("div", {}, h("button", { type: "submit" }, `确认${a.label_zh}`)));
+      h("div", {}, h("button", { type: "submit", disabled: Boolean(a.blocked_zh) }, `确认${a.label_zh}`)));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const values = {};
@@ -212,7 +218,8 @@ function actionForms(actions, submit) {
         btn.disabled = false;
       }
     });
-    return h("details", { class: "action", "data-action": a.action }, h("summary", {}, a.label_zh), form);
+    return h("details", { class: a.blocked_zh ? "action blocked" : "action", "data-action": a.action },
+      h("summary", {}, a.label_zh, a.blocked_zh ? h("span", { class: "muted" }, "（不可办理）") : null), form);
   }));
 }
 
@@ -301,20 +308,22 @@ async function dashboardPage() {
 }
 
 const CLUE_FILTERS = ["status", "rule_id", "fixmedins_code", "admdvs", "month", "q", "overdue"];
-const FLAG_STATES = {
-  pending_initial: "待初审", pending_review: "待复审", pending_appeal: "待申诉", appealing: "申诉中",
-  verifying: "调查核实", pending_handling: "待处理", case_opened: "已立案", transferred: "已移交", closed: "办结",
-  dismissed: "已排除",
-};
+
+// the processes (states with Chinese names, transitions and their forms) come from the workflow engine
+async function processStates(name) {
+  if (!state.processes) state.processes = await api("/api/processes");
+  return state.processes[name].states;
+}
 
 async function cluesPage(params) {
   const query = Object.fromEntries(CLUE_FILTERS.map((k) => [k, params.get(k) || ""]));
   const pageNo = Number(params.get("page") || 1);
   const data = await api(`/api/clues${qs(Object.assign({}, query, { page: pageNo, size: 20 }))}`);
+  const states = await processStates("flag");
   const go = (p, q) => { location.hash = `#/clues${qs(Object.assign({}, q || query, { page: p }))}`; };
   const form = h("form", { class: "filters", id: "clue-filters" },
     h("label", {}, "状态", h("select", { name: "status" }, h("option", { value: "" }, "全部"),
-      Object.entries(FLAG_STATES).map(([code, zh]) => h("option", { value: code, selected: code === query.status }, zh)))),
+      states.map((st) => h("option", { value: st.code, selected: st.code === query.status }, st.label_zh)))),
     isHospital() ? null : h("label", {}, "规则编码", h("input", { name: "rule_id", value: query.rule_id, size: 18 })),
     isHospital() ? null : h("label", {}, "机构编码", h("input", { name: "fixmedins_code", value: query.fixmedins_code, size: 14 })),
     isHospital() ? null : h("label", {}, "区划", h("input", { name: "admdvs", value: query.admdvs, size: 8 })),
@@ -334,11 +343,11 @@ async function cluesPage(params) {
     go(1, q);
   });
   const cols = [
-    { label: "编号", render: (r) => h("a", { href: `#/clues/${r.id}`, class: "clue-link" }, `#${r.id}`) },
+    { label: "编号", nowrap: true, render: (r) => h("a", { href: `#/clues/${r.id}`, class: "clue-link" }, `#${r.id}`) },
     { label: "规则", render: (r) => h("span", { title: r.rule_id }, txt(r.rule_name)) },
     { label: "定性", render: (r) => h("span", { class: r.result_type === "明确违规" ? "tag red" : "tag orange" }, txt(r.result_type)) },
     { label: "机构", render: (r) => `${txt(r.fixmedins_name)}（${txt(r.fixmedins_code)}）` },
-    { label: "区划", key: "admdvs" },
+    { label: "区划", key: "admdvs", nowrap: true },
     { label: "期间", key: "period", nowrap: true },
     { label: "明细数", num: true, render: (r) => num(r.hits) },
     { label: "涉及金额（元）", num: true, nowrap: true, render: (r) => money(r.amount) },
@@ -404,10 +413,12 @@ async function clueDetailPage(id) {
         h("dt", {}, "规则"), h("dd", {}, `${txt(c.rule_name)}（${txt(c.rule_id)}）`),
         h("dt", {}, "定性"), h("dd", {}, txt(c.result_type)),
         h("dt", {}, "机构"), h("dd", {}, `${txt(c.fixmedins_name)}（${txt(c.fixmedins_code)}）`),
-        h("dt", {}, "区划"), h("dd", {}, txt(c.admdvs)),
+        h("dt", {}, "区划"), h("dd", { class: "nowrap" }, txt(c.admdvs)),
         h("dt", {}, "期间"), h("dd", {}, txt(c.period)),
         h("dt", {}, "明细数"), h("dd", {}, num(c.hits)),
         h("dt", {}, "涉及金额"), h("dd", { id: "clue-amount" }, `${money(c.amount)} 元`),
+        h("dt", {}, "核实金额"), h("dd", { id: "clue-confirmed" }, c.confirmed_amount === null ? "—" : `${money(c.confirmed_amount)} 元`),
+        h("dt", {}, "办理结果"), h("dd", { id: "clue-outcome" }, txt(c.outcome_zh)),
         h("dt", {}, "办理时限"), h("dd", {}, dueCell(c.due_date, c.overdue, c.warning)),
         h("dt", {}, "关联案件"), h("dd", { id: "clue-case" },
           c.case_id ? h("a", { href: `#/cases/${c.case_id}`, id: "case-link" }, `案件 #${c.case_id}`) : "—"))),
@@ -422,7 +433,7 @@ async function clueDetailPage(id) {
       h("ul", {}, (a.files || []).map((f) => h("li", {}, h("a", { href: `/api/appeal-files/${f.id}`, download: f.filename }, f.filename)))))))) : null,
     isHospital() ? null : panel("办理操作", h("div", { id: "clue-actions" }, actionForms(actions, async (a, values) => {
       if (a.action === "open_case") {
-        const cs = await api("/api/cases", { method: "POST", json: { clue_id: c.id, clue_version: c.version } });
+        const cs = await api("/api/cases", { method: "POST", json: { clue_id: c.id, clue_version: c.version, psn_no: values.psn_no || "" } });
         location.hash = `#/cases/${cs.id}`;
         return;
       }
@@ -430,47 +441,44 @@ async function clueDetailPage(id) {
       reload();
     }))),
     panel("办理记录", h("ul", { class: "timeline", id: "clue-events" }, (c.events || []).map((e) => h("li", {},
-      h("div", { class: "when" }, `${when(e.at)} · ${txt(e.actor)}`),
-      h("div", {}, h("b", {}, txt(e.action_zh || e.action)), e.comment ? `：${e.comment}` : ""))))));
+      h("div", { class: "when" }, `${when(e.at)} · ${txt(e.actor_name)}`),
+      h("div", {}, h("b", {}, txt(e.action_zh)), e.to_status !== e.from_status ? ` → ${e.to_status_zh}` : "",
+        e.comment ? `：${e.comment}` : ""))))));
 }
-
-const CASE_STATES = {
-  filed: "立案", investigating: "调查取证", case_review: "案件审核", legal_review: "法制审核", prior_notice: "事先告知",
-  statement: "陈述申辩", hearing: "听证", deciding: "决定", serving: "送达", executing: "执行", closed: "结案",
-};
 
 async function casesPage(params) {
   const status = params.get("status") || "";
   const pageNo = Number(params.get("page") || 1);
   const data = await api(`/api/cases${qs({ status, page: pageNo, size: 20 })}`);
+  const states = await processStates("case");
   const go = (p, st) => { location.hash = `#/cases${qs({ status: st === undefined ? status : st, page: p })}`; };
   const filter = h("form", { class: "filters", id: "case-filters" },
     h("label", {}, "状态", h("select", { name: "status" }, h("option", { value: "" }, "全部"),
-      Object.entries(CASE_STATES).map(([code, zh]) => h("option", { value: code, selected: code === status }, zh)))),
+      states.map((st) => h("option", { value: st.code, selected: st.code === status }, st.label_zh)))),
     h("button", { type: "submit" }, "查询"));
   filter.addEventListener("submit", (ev) => { ev.preventDefault(); go(1, filter.elements.status.value); });
   page("案件", panel(null, filter, table([
     { label: "案号", render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number || `#${r.id}`)) },
     { label: "案由", key: "title" },
-    { label: "当事人", render: (r) => txt(r.party ? r.party.name : r.party_name) },
-    { label: "立案日期", render: (r) => when(r.opened_at).slice(0, 10) },
-    { label: "办案期限", render: (r) => dueCell(r.deadline, r.days_left !== undefined && r.days_left < 0,
-      r.days_left !== undefined && r.days_left >= 0 && r.days_left <= 10 ? `剩 ${r.days_left} 天` : null) },
+    { label: "当事人", render: (r) => `${txt(r.party.name)}（${txt(r.party.type_zh)}）` },
+    { label: "立案日期", nowrap: true, render: (r) => when(r.opened_at).slice(0, 10) },
+    { label: "办案期限", nowrap: true, render: (r) => (r.days_left === null ? "已结案" : dueCell(r.deadline, r.overdue,
+      r.days_left >= 0 && r.days_left <= 10 ? `剩 ${r.days_left} 天` : null)) },
     { label: "涉及金额（元）", num: true, render: (r) => money(r.amount_at_issue) },
     { label: "状态", render: (r) => statusTag(r.status_zh || r.status) },
   ], data.items), pager(data, go)));
 }
 
-const INTENT_ZH = { none: "无主观故意", undetermined: "未认定", "以骗取为目的": "以骗取医保基金为目的" };
 const PENALTY_LABELS = [
-  ["article", "处罚依据条款", (v) => `第 ${v} 条`], ["circumstance", "情节"], ["loss_amount", "基金损失（元）", money],
+  ["article_zh", "处罚依据条款"], ["circumstance", "情节"], ["loss_amount", "基金损失（元）", money],
   ["refund_amount", "责令退回（元）", money], ["fine_amount", "罚款（元）", money], ["suspension_months", "暂停服务（月）"],
-  ["intent", "主观故意", (v) => INTENT_ZH[v] || v], ["basis_zh", "裁量依据"], ["decided_at", "决定时间", when],
+  ["intent_zh", "主观故意"], ["basis_zh", "裁量依据"], ["decided_at", "决定时间", when],
 ];
-const REFERRAL_STATUS_ZH = {
-  pending_approval: "待负责人审批", approved: "已批准待移送", sent: "已移送", received: "已接收（回执）",
-  accepted: "已受理", declined: "不予受理", rejected: "未批准",
-};
+const EXECUTION_LABELS = [
+  ["refund_due", "应退回基金（元）", money], ["refund_paid", "已退回（元）", money], ["fine_due", "罚款（元）", money],
+  ["payment_due", "缴款期限"], ["surcharge", "加处罚款（每日 3%，不超过罚款额）（元）", money],
+  ["fine_total_due", "应缴罚款合计（元）", money], ["fine_paid", "已缴国库（元）", money],
+];
 
 function labelled(obj, labels) {
   if (!obj) return h("p", { class: "muted" }, "暂无");
@@ -507,32 +515,37 @@ async function caseDetailPage(id) {
     h("div", { class: "grid" },
       panel("案件信息", h("dl", { class: "kv", id: "case-summary" },
         h("dt", {}, "状态"), h("dd", { id: "case-status" }, statusTag(c.status_zh || c.status, overdue)),
-        h("dt", {}, "当事人"), h("dd", {}, c.party ? `${txt(c.party.name)}（${txt(c.party.fixmedins_code)}）` : "—"),
+        h("dt", {}, "当事人"), h("dd", { id: "case-party" }, `${txt(c.party.name)}（${txt(c.party.type_zh)}，${txt(c.party.id || c.party.fixmedins_code)}）`),
         h("dt", {}, "立案时间"), h("dd", {}, when(c.opened_at)),
         h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left === undefined || c.days_left === null
           ? "" : c.days_left < 0 ? `（已超期 ${-c.days_left} 天）` : `（剩余 ${c.days_left} 天）`}`),
         h("dt", {}, "延期"), h("dd", { id: "case-extensions" }, (c.extensions || []).length
           ? c.extensions.map((e) => `延长 ${e.days} 天至 ${e.new_deadline}（${txt(e.reason)}，${txt(e.approved_by)} 批准）`).join("；") : "无"),
-        h("dt", {}, "办案人员"), h("dd", {}, (c.officers || []).map((o) => (typeof o === "object" ? o.name || o.username : o)).join("、") || "—"),
+        h("dt", {}, "执法人员"), h("dd", {}, c.officers.map((o) => `${o.name}（执法证号 ${txt(o.cert_no)}）`).join("、") || "—"),
         h("dt", {}, "涉及金额"), h("dd", {}, `${money(c.amount_at_issue)} 元`),
-        h("dt", {}, "主观故意"), h("dd", {}, txt(INTENT_ZH[c.intent] || c.intent)),
+        h("dt", {}, "结案理由"), h("dd", { id: "case-closing" }, txt(c.closing_grounds_zh)),
         h("dt", {}, "来源线索"), h("dd", {}, c.clue_id ? h("a", { href: `#/clues/${c.clue_id}` }, `线索 #${c.clue_id}`) : "—"))),
       panel("文书", h("ul", { id: "case-documents" }, (c.documents || []).length
-        ? c.documents.map((d) => h("li", {}, h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh)))
+        ? c.documents.map((d) => h("li", {}, h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh),
+          " ", h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF")))
         : h("li", { class: "muted" }, "尚未生成文书")))),
-    panel("办案流程", h("ul", { class: "timeline", id: "case-timeline" }, (c.timeline || []).map((s) => h("li", {},
-      h("div", { class: "when" }, `${when(s.at)} · ${txt(s.actor)}${s.due ? ` · 时限 ${s.due}` : ""}`),
-      h("div", {}, h("b", {}, txt(s.step_zh || s.step)), s.comment ? `：${s.comment}` : ""))))),
+    panel("办案流程", h("ul", { class: "timeline", id: "case-timeline" }, c.timeline.map((s) => h("li", {},
+      h("div", { class: "when" }, `${when(s.at)} · ${txt(s.actor_name)}${s.due ? ` · 时限 ${s.due}` : ""}`),
+      h("div", {}, h("b", {}, txt(s.action_zh)), s.to_status !== s.from_status ? ` → ${s.to_status_zh}` : "",
+        s.comment ? `：${s.comment}` : ""))))),
     panel("办理操作", h("div", { id: "case-actions" }, actionForms(c.actions, async (a, values) => {
       await api(`/api/cases/${c.id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: c.version }, values) });
       reload();
     }))),
     h("div", { class: "grid" },
       panel("调查结论", labelled(c, [
-        ["findings", "违法事实"], ["behaviour_code", "违法行为类别"], ["loss_amount", "基金损失（元）", money],
-        ["intent", "主观故意认定", (v) => INTENT_ZH[v] || v], ["intent_evidence", "故意认定依据"],
+        ["findings", "违法事实"], ["behaviour_zh", "违法行为类别"], ["loss_amount", "基金损失（元）", money],
+        ["intent_zh", "主观故意认定"], ["intent_evidence", "故意认定依据"],
       ])),
       panel("行政处罚", h("div", { id: "case-penalty" }, labelled(c.penalty, PENALTY_LABELS)))),
+    c.penalty ? panel("执行情况", h("div", { id: "case-execution" }, labelled(c.execution, EXECUTION_LABELS),
+      h("p", { class: c.execution.complete ? "muted" : "alert orange" },
+        c.execution.complete ? "已执行完毕。" : "尚未执行完毕：登记退回基金和罚款（含凭证号）后方可以“执行完毕”结案。"))) : null,
     h("div", { class: "grid" },
       panel("退回医保基金（基金账户）", table([
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "到账日期", key: "paid_on" },
@@ -546,7 +559,7 @@ async function caseDetailPage(id) {
         { label: "时间", render: (r) => when(r.at) }, { label: "经办人", key: "by" }], c.measures || [])),
       panel("移送", h("div", { id: "case-referrals" }, table([
         { label: "编号", key: "id" }, { label: "移送机关", key: "target" },
-        { label: "状态", render: (r) => REFERRAL_STATUS_ZH[r.status] || r.status }, { label: "回执号", key: "receipt_no" }],
+        { label: "状态", key: "status_zh" }, { label: "回执号", key: "receipt_no" }],
       c.referrals || [])), c.status === "closed" ? null : h("details", { class: "action" },
         h("summary", {}, "发起移送"), referralForm(c.id, reload)))));
 }
@@ -581,12 +594,10 @@ async function rulesPage() {
     { label: "涉及金额（元）", num: true, render: (r) => money(r.money_at_issue) },
     { label: "确认金额（元）", num: true, render: (r) => money(r.money_confirmed) },
     { label: "状态", render: (r) => (r.paused ? h("span", { class: "tag red" }, "已暂停") : h("span", { class: "tag green" }, "启用")) },
-    admin ? { label: "操作", render: (r) => (r.paused || r.below_floor
-      ? h("button", { class: r.paused ? "secondary" : "danger", "data-rule": r.rule_id, onclick: () => toggle(r) },
-        r.paused ? "恢复" : "暂停")
-      : h("span", { class: "muted" }, "—")) } : null,
+    admin ? { label: "操作", render: (r) => h("button", { class: r.paused ? "secondary" : r.below_floor ? "danger" : "",
+      "data-rule": r.rule_id, onclick: () => toggle(r) }, r.paused ? "恢复" : "暂停") } : null,
   ].filter(Boolean), items, (r) => ({ "data-rule-row": r.rule_id })),
-  h("p", { class: "muted" }, "确认率 = 确认 ÷（确认 + 排除）。确认率低于下限的规则以红色标出，管理员可暂停；暂停的规则在审核引擎下次运行时不再执行。")));
+  h("p", { class: "muted" }, "确认率 = 确认 ÷（确认 + 排除），按真实办理结果计算：核实确认、处罚、协议处理计为确认；排除、申诉成立、无损失不予处罚计为排除。确认率低于下限的规则以红色标出；管理员可说明理由暂停任一规则，暂停的规则在审核引擎下次运行时不再执行。")));
 }
 
 const LEDGERS = [
@@ -615,7 +626,7 @@ async function recordPage(params) {
     panel(null, h("button", { id: "verify", onclick: verify }, "校验哈希链"), result),
     panel(null, table([
       { label: "序号", key: "seq" }, { label: "时间", render: (r) => when(r.at) }, { label: "操作人", key: "actor" },
-      { label: "对象", render: (r) => `${txt(r.entity)} ${txt(r.entity_id)}` }, { label: "操作", render: (r) => txt(r.action_zh || r.action) },
+      { label: "对象", nowrap: true, render: (r) => `${txt(r.entity_zh)} ${txt(r.entity_id)}` }, { label: "操作", render: (r) => txt(r.action_zh) },
       { label: "哈希", render: (r) => h("code", {}, String(r.hash || "").slice(0, 16)) },
     ], data.items), pager(data, (p) => { location.hash = `#/record?page=${p}`; })));
 }
