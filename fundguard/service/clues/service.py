@@ -1,10 +1,5 @@
-"""Clues (线索): import from audit runs, the flagged-item flow (初审 → 复审 → 申诉 → 调查核实 → 处理),
-appeals with evidence uploads, lists, detail with evidence lines from the store, and the dashboard.
-
-An audit run's hits are grouped per institution × rule × month (the visit's month) into one clue each;
-importing the same run twice adds nothing, and a later run only adds hits not seen before to clues still
-waiting for 初审. Evidence lines are read from the workspace store through DuckDB when a clue is opened.
-"""
+"""Clue service functions: import, registration, lists and detail (through the one scope and paging choke
+point), appeals with files, acting through the workflow engine, and the dashboard."""
 
 from __future__ import annotations
 
@@ -17,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.data.store import Store
-from fundguard.service import process, record
+from fundguard.service import record, workflow
+from fundguard.service.clues.process import (
+    FLAG,
+    OUTCOME_ZH,
+)
 from fundguard.service.errors import (
     BadUpload,
     PermissionDenied,
@@ -39,7 +38,6 @@ from fundguard.service.models import (
     Clue,
     ClueEvent,
     ClueHit,
-    ClueTransfer,
     FundRefund,
     Institution,
     Measure,
@@ -55,18 +53,23 @@ from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import CLUE_IMPORT, CLUE_REGISTER, CLUE_VIEW
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
 MAX_FILES = 10
+
+
 UPLOAD_TYPES = {  # extension → (content type, magic prefixes)
     ".pdf": ("application/pdf", (b"%PDF-",)),
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
+
+
 HOSPITAL_HIDDEN = ("pending_initial", "pending_review")  # internal steps before the institution is told
+
+
 MAX_EVIDENCE = 500
-
-
-# ---------------------------------------------------------------- import
 
 
 @functools.cache
@@ -256,9 +259,6 @@ def register_clue(session: Session, actor: Actor, *, fixmedins_code: str, source
     return get_clue(session, actor, clue.id)
 
 
-# ---------------------------------------------------------------- reading
-
-
 def _visible(actor: Actor) -> ColumnElement[bool]:
     cond = scope_filter(actor, Clue.admdvs, Clue.fixmedins_code)
     if actor.role == "hospital":
@@ -320,7 +320,7 @@ def list_clues(session: Session, actor: Actor, *, status: str | None = None, rul
 
 
 def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | None = None) -> dict:
-    clue = process.load(session, actor, FLAG, clue_id)
+    clue = workflow.load(session, actor, FLAG, clue_id)
     out = _item(clue)
     rule = rule_set().rules.get(clue.rule_id)
     out.update(
@@ -475,139 +475,13 @@ def _store_details(store: Store, hits: list[ClueHit]) -> tuple[dict[str, tuple],
     return lines, names
 
 
-# ---------------------------------------------------------------- acting (the flag process)
-
-OUTCOME_ZH = {
-    "confirmed": "核实确认",
-    "dismissed": "排除",
-    "overturned": "申诉成立",
-    "penalised": "已处罚",
-    "no_penalty": "不予处罚",
-    "agreement": "协议处理",
-}
-CONFIRMED_OUTCOMES = ("confirmed", "penalised", "agreement")  # the flag was right (rule precision)
-REFUTED_OUTCOMES = ("dismissed", "overturned", "no_penalty")  # the flag was wrong or not upheld
-
-
-def set_outcome(session: Session, clue: Clue, outcome: str, confirmed_amount: Any = None) -> None:
-    """Write what became of a flag back to the clue and every hit it came from (scorecard, dashboard)."""
-    clue.outcome = outcome
-    if confirmed_amount is not None:
-        clue.confirmed_amount = money(confirmed_amount)
-    session.execute(update(ClueHit).where(ClueHit.clue_id == clue.id).values(outcome=outcome))
-
-
-def _history(session: Session, clue: Clue) -> list[tuple[str, str]]:
-    rows = session.execute(
-        select(ClueEvent.action, ClueEvent.actor).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
-    )
-    return [(a, u) for a, u in rows.all()]
-
-
-def _log(session: Session, clue: Clue, m: process.Move) -> None:
-    session.add(ClueEvent(clue_id=clue.id, actor=m.actor.username, action=m.action, from_status=m.before,
-                          to_status=m.after, comment=m.comment,
-                          fields_json=json.dumps(m.stored, ensure_ascii=False, default=str)))  # fmt: skip
-
-
-def _enter(clue: Clue, m: process.Move) -> None:
-    if m.after != m.before:
-        clue.due_date = due_date_for("flag", m.after, m.day)
-
-
-def _on(outcome: str) -> process.Effect:
-    return lambda session, clue, m: set_outcome(session, clue, outcome)
-
-
-def _verified(session: Session, clue: Clue, m: process.Move) -> None:
-    set_outcome(session, clue, "confirmed", m.values["confirmed_amount"])
-
-
-def _notified(session: Session, clue: Clue, m: process.Move) -> None:
-    clue.notified = True
-
-
-def _overturned(session: Session, clue: Clue, m: process.Move) -> None:
-    clue.overturned = True
-    set_outcome(session, clue, "overturned")
-
-
-def _agreement(session: Session, clue: Clue, m: process.Move) -> None:
-    """协议处理 on a confirmed clue: the measures, and money recovered into the fund's account."""
-    from fundguard.supervision.penalties import MEASURES
-
-    values, actor = m.values, m.actor
-    codes = [penalty_measure(x) for x in values.get("measures") or []]
-    recovered = values.get("recovered_amount")
-    for code in codes:
-        session.add(Measure(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs, code=code,
-                            name_zh=MEASURES[code], amount=recovered if recovered and code == "recover" else None,
-                            detail=m.comment, by=actor.username))  # fmt: skip
-    if recovered:
-        session.add(FundRefund(clue_id=clue.id, fixmedins_code=clue.fixmedins_code, admdvs=clue.admdvs,
-                               amount=money(recovered), paid_on=today(), recorded_by=actor.username))  # fmt: skip
-    set_outcome(session, clue, "agreement")
-
-
-def penalty_measure(name: str) -> str:
-    """A 协议处理 measure given as its code or Chinese name → the code (``ValidationFailed`` otherwise)."""
-    from fundguard.supervision.penalties import MEASURES
-
-    code = name if name in MEASURES else {v: k for k, v in MEASURES.items()}.get(name)
-    if code is None:
-        raise ValidationFailed(f"未知的协议处理措施：{name}（可用：{'、'.join(MEASURES.values())}）",
-                               f"unknown agreement measure {name} (known: {', '.join(MEASURES)})")  # fmt: skip
-    return code
-
-
-def _transfer(session: Session, clue: Clue, m: process.Move) -> None:
-    values = m.values
-    to_admdvs = str(values["to_admdvs"]).strip()
-    if len(to_admdvs) != 6 or not to_admdvs.isdigit():
-        raise ValidationFailed(
-            f"接收区划 {to_admdvs} 应为 6 位数字", f"to_admdvs {to_admdvs} must be 6 digits"
-        )
-    to_department = str(values["to_department"]).strip()
-    if (to_admdvs, to_department) == (clue.admdvs, clue.department):
-        raise ValidationFailed(
-            "不能移交给本地区本部门", "a clue cannot be transferred to its own region and department"
-        )
-    session.add(ClueTransfer(clue_id=clue.id, from_admdvs=clue.admdvs, to_admdvs=to_admdvs,
-                             from_department=clue.department, to_department=to_department,
-                             reason=m.comment, status="sent", sent_by=m.actor.username))  # fmt: skip
-
-
-FLAG = process.Process(
-    machine=wf.FLAG_FLOW,
-    model=Clue,
-    view=CLUE_VIEW,
-    what=("线索", "clue"),
-    record_action="clue.action",
-    context=lambda session, clue: {"appeal_overdue": bool(clue.due_date and clue.due_date < today())},
-    history=_history,
-    log=_log,
-    enter=_enter,
-    hidden=lambda actor, clue: actor.role == "hospital" and not clue.notified,
-    effects={
-        "verify_confirm": _verified,
-        "review_confirm": _notified,
-        "appeal_uphold": _overturned,
-        "initial_dismiss": _on("dismissed"),
-        "review_dismiss": _on("dismissed"),
-        "verify_dismiss": _on("dismissed"),
-        "agreement": _agreement,
-        "transfer": _transfer,
-    },
-)
-
-
 def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, version: int, comment: str = "",
                 **fields: Any) -> dict:  # fmt: skip
     """One step of the flagged-item flow; returns the updated clue (as ``get_clue``). 立案 is
     ``cases.open_case`` (it creates the case); the institution's appeal with files is ``submit_appeal``."""
     if action == "appeal":
         return submit_appeal(session, actor, clue_id, version, str(fields.get("reason") or comment), [])
-    clue = process.act(session, actor, FLAG, clue_id, action, version, {**fields, "comment": comment})
+    clue = workflow.act(session, actor, FLAG, clue_id, action, version, {**fields, "comment": comment})
     return get_clue(session, actor, clue.id)
 
 
@@ -631,14 +505,14 @@ def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, st
 def submit_appeal(session: Session, actor: Actor, clue_id: int, version: int, reason: str,
                   files: list[tuple[str, str, bytes]]) -> dict:  # fmt: skip
     """The institution's 申诉 with evidence files (PDF/JPG/PNG ≤ 10 MB each, at most 10)."""
-    clue = process.load(session, actor, FLAG, clue_id, for_update=True)
-    process.check_version(FLAG, clue, version)
+    clue = workflow.load(session, actor, FLAG, clue_id, for_update=True)
+    workflow.check_version(FLAG, clue, version)
     if len(files) > MAX_FILES:
         raise BadUpload(f"一次最多上传 {MAX_FILES} 个文件", f"at most {MAX_FILES} files", too_large=True)
     checked = [(*check_upload(n, ct, data), data) for n, ct, data in files]
     if not (reason or "").strip():
         raise ValidationFailed("申诉理由不能为空", "the appeal needs a reason")
-    process.move(session, actor, FLAG, clue, "appeal", {"reason": reason, "comment": reason})
+    workflow.move(session, actor, FLAG, clue, "appeal", {"reason": reason, "comment": reason})
     appeal = Appeal(clue_id=clue.id, by=actor.username, reason=reason.strip())
     session.add(appeal)
     session.flush()
@@ -657,14 +531,11 @@ def appeal_file(session: Session, actor: Actor, file_id: int) -> tuple[str, str,
     if f is None:
         raise not_found("申诉材料", "appeal file", file_id)
     appeal = session.get(Appeal, f.appeal_id)
-    process.load(session, actor, FLAG, appeal.clue_id)  # scope check
+    workflow.load(session, actor, FLAG, appeal.clue_id)  # scope check
     if actor.masked:  # medical records name the patient: not for third-party inspectors
         raise PermissionDenied("申诉材料含患者身份信息，第三方检查员不可查看",
                                "appeal files identify patients; third-party inspectors cannot open them")  # fmt: skip
     return f.filename, f.content_type, f.data
-
-
-# ---------------------------------------------------------------- dashboard
 
 
 def dashboard(session: Session, actor: Actor) -> dict:

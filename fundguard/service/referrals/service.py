@@ -1,33 +1,22 @@
-"""Referrals (移送) to 公安 / 纪检监察 / 卫生健康 / 市场监管 with approval, receipts and time limits, and clue
-transfers (移交/转办) in and out between departments and regions.
-
-Police referrals follow 《行政执法机关移送涉嫌犯罪案件的规定》: the head decides within 3 days, the file goes
-within 24 hours of approval, the police decide within 3 days (limits from ``supervision.deadlines``).
-"""
+"""Referral and transfer service functions."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from fundguard.service import clues, process, record
+from fundguard.service import clues, record, workflow
 from fundguard.service.errors import InvalidTransition, ValidationFailed, not_found
 from fundguard.service.models import Case, Clue, ClueTransfer, Referral, utcnow
+from fundguard.service.referrals.process import (
+    REFERRAL,
+    _datetime_due,
+)
 from fundguard.service.scope import Actor, paged, region_prefix, require_sees, sees
-from fundguard.service.timing import limits, step_due
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import CLUE_REGISTER, CLUE_VIEW, REFERRAL_VIEW
-
-
-def _datetime_due(start: dt.datetime, step: str) -> dt.datetime:
-    st = limits().step(step)
-    if st.unit == "hour":
-        return start + dt.timedelta(hours=st.amount)
-    d = step_due(start.date(), step)
-    return dt.datetime.combine(d, dt.time(23, 59, 59), tzinfo=dt.UTC)
 
 
 def _item(r: Referral) -> dict:
@@ -83,7 +72,7 @@ def create_referral(session: Session, actor: Actor, *, target: str, reason: str,
 
 
 def get_referral(session: Session, actor: Actor, referral_id: int) -> dict:
-    r = process.load(session, actor, REFERRAL, referral_id)
+    r = workflow.load(session, actor, REFERRAL, referral_id)
     return {**_item(r), "actions": REFERRAL.actions(session, r, actor)}
 
 
@@ -98,42 +87,8 @@ def act_on_referral(
     session: Session, actor: Actor, referral_id: int, action: str, version: int, **fields: Any
 ) -> dict:
     """approve / reject (the head) / send / receipt / accept / decline / request_reconsideration."""
-    process.act(session, actor, REFERRAL, referral_id, action, version, fields)
+    workflow.act(session, actor, REFERRAL, referral_id, action, version, fields)
     return get_referral(session, actor, referral_id)
-
-
-def _enter(r: Referral, m: process.Move) -> None:
-    """Time limits and dates of each step (police referrals: 24 hours to send, 3 days to decide)."""
-    now, action, values = utcnow(), m.action, m.values
-    police = r.target == "公安"
-    if action == "approve":
-        r.approved_at = now
-        r.due_at = now + dt.timedelta(hours=limits().step("referral_transfer").amount) if police else None
-    elif action == "send":
-        r.sent_at = now
-        r.due_at = _datetime_due(now, "police_review") if police else None
-    elif action == "receipt":
-        r.receipt_no, r.receipt_by, r.receipt_at = values["receipt_no"], values["receipt_by"], now
-    elif action in ("accept", "decline"):
-        r.outcome = values["outcome"]
-        r.due_at = _datetime_due(now, "referral_reconsideration_request") if action == "decline" else None
-    elif action == "request_reconsideration":
-        r.due_at = _datetime_due(now, "police_reconsideration_answer")
-    elif action == "reject":
-        r.outcome, r.due_at = values["comment"], None
-
-
-REFERRAL = process.Process(
-    machine=wf.REFERRAL_FLOW,
-    model=Referral,
-    view=REFERRAL_VIEW,
-    what=("移送", "referral"),
-    record_action="referral.update",
-    enter=_enter,
-)
-
-
-# ---------------------------------------------------------------- clue transfers
 
 
 def _transfer_item(t: ClueTransfer, clue: Clue | None) -> dict:
@@ -182,7 +137,7 @@ def answer_transfer(
     t.answered_at, t.answered_by = utcnow(), actor.username
     if accept:
         clue.admdvs, clue.department = t.to_admdvs, t.to_department
-    process.move(session, actor, clues.FLAG, clue, "transfer_accepted" if accept else "transfer_returned",
+    workflow.move(session, actor, clues.FLAG, clue, "transfer_accepted" if accept else "transfer_returned",
                  {"comment": comment}, role="system")  # fmt: skip
     record.append(session, actor.username, "clue.transfer_answer", "transfer", t.id,
                   {"clue_id": clue.id, "accepted": accept, "comment": comment})  # fmt: skip
