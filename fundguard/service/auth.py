@@ -22,6 +22,7 @@ from fundguard.service import record
 from fundguard.service.errors import AccountLocked, NotAuthenticated, ValidationFailed
 from fundguard.service.models import AuthSession, Grant, Institution, User, utcnow
 from fundguard.service.scope import ActiveGrant, Actor
+from fundguard.service.settings import settings
 from fundguard.supervision.roles import ROLES, role
 
 MAX_FAILURES = 5
@@ -32,7 +33,7 @@ _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAA
 
 def session_minutes() -> int:
     try:
-        return max(int(os.environ.get("FUNDGUARD_SESSION_MINUTES", "30")), 1)
+        return settings().session_minutes
     except ValueError:
         return 30
 

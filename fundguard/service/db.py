@@ -6,7 +6,6 @@ SQLite at ``<workspace>/service.db`` is the default; ``FUNDGUARD_DATABASE_URL`` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,12 +21,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def database_url(workspace: Path | str) -> str:
     """``$FUNDGUARD_DATABASE_URL`` if set, else SQLite at ``<workspace>/service.db``."""
-    env = os.environ.get(ENV_URL, "").strip()
-    if env:
-        return env
-    ws = Path(workspace)
-    ws.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(ws / 'service.db').resolve()}"
+    from fundguard.core.workspace import Workspace
+    from fundguard.service.settings import settings
+
+    if settings().database_url:
+        return settings().database_url
+    ws = Workspace(workspace)
+    ws.root.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{ws.service_db.resolve()}"
 
 
 def make_engine(url: str) -> Engine:

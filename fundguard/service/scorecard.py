@@ -13,7 +13,6 @@ needs ``FUNDGUARD_RULE_MIN_DECIDED`` (default 5) decided clues before its rate c
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,24 +20,26 @@ import yaml
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from fundguard.core.workspace import Workspace
 from fundguard.service import record
 from fundguard.service.clues import CONFIRMED_OUTCOMES, REFUTED_OUTCOMES
 from fundguard.service.errors import InvalidTransition, ValidationFailed
 from fundguard.service.models import Clue, RulePause, money, utcnow
 from fundguard.service.scope import Actor, scope_filter
+from fundguard.service.settings import settings
 from fundguard.supervision.roles import CLUE_VIEW, RULE_PAUSE
 
 
 def floor() -> Decimal:
-    return Decimal(os.environ.get("FUNDGUARD_RULE_FLOOR", "0.3"))
+    return settings().rule_floor
 
 
 def min_decided() -> int:
-    return int(os.environ.get("FUNDGUARD_RULE_MIN_DECIDED", "5"))
+    return settings().rule_min_decided
 
 
 def paused_file(workspace: Path) -> Path:
-    return Path(workspace) / "rules" / "paused.yaml"
+    return Workspace(workspace).paused_rules
 
 
 def _rows(session: Session, actor: Actor | None) -> list[dict]:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 
+from fundguard.service.settings import settings
 from fundguard.supervision import workflow as wf
 
 
 def today() -> dt.date:
-    fixed = os.environ.get("FUNDGUARD_TODAY", "").strip()
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+    return settings().today or dt.date.today()
 
 
 @functools.cache
 def limits():  # type: ignore[no-untyped-def]
     from fundguard.supervision.deadlines import load_time_limits
 
-    return load_time_limits(os.environ.get("FUNDGUARD_TIME_LIMITS") or None)
+    return load_time_limits(settings().time_limits or None)
 
 
 def due_date_for(machine: str, state: str, start: dt.date) -> dt.date | None:

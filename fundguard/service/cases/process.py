@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from fundguard.service.models import (
     money,
 )
 from fundguard.service.scope import Actor, region_prefix
+from fundguard.service.settings import settings
 from fundguard.service.timing import case_deadline, step_due, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import CASE_VIEW
@@ -55,7 +55,7 @@ class CaseThresholds:
 
 @functools.cache
 def thresholds(path: str | None = None) -> CaseThresholds:
-    path = path or os.environ.get("FUNDGUARD_CASE_THRESHOLDS") or None
+    path = path or settings().case_thresholds or None
     if not path:
         return CaseThresholds()
     raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}

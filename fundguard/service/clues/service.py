@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
+from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.service import record, workflow
 from fundguard.service.clues.process import (
@@ -81,15 +82,7 @@ def rule_set() -> Any:
 
 
 def latest_run(workspace: Path) -> str:
-    runs = sorted(
-        p.name.split("=", 1)[1]
-        for p in (Path(workspace) / "results").glob("run=*")
-        if (p / "hits.parquet").exists()
-    )
-    if not runs:
-        raise InputError(f"工作区 {workspace} 还没有审核结果，请先运行 fundguard audit",
-                         f"workspace {workspace} has no audit run yet; run fundguard audit first")  # fmt: skip
-    return runs[-1]
+    return Workspace(workspace).latest_run()
 
 
 def import_run(
@@ -100,13 +93,13 @@ def import_run(
         actor.require(CLUE_IMPORT)
     workspace = Path(workspace)
     run_id = run_id or latest_run(workspace)
-    run_dir = workspace / "results" / f"run={run_id}"
+    run_dir = Workspace(workspace).run(run_id)
     hits_path = run_dir / "hits.parquet"
     if not hits_path.exists():
         raise InputError(f"审核结果 {run_id} 不存在", f"audit run {run_id} not found")
     if session.get(AuditRun, run_id) is not None:
         return {"run_id": run_id, "already_imported": True, "clues_created": 0, "clues_updated": 0, "hits": 0}
-    meta = json.loads((run_dir / "run.json").read_text("utf-8")) if (run_dir / "run.json").exists() else {}
+    meta = Workspace(workspace).run_meta(run_id)
     sync_institutions(session, workspace)
     rows = _grouped_hits(workspace, hits_path, meta)
     rules = rule_set()
