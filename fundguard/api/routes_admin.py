@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from fundguard.service import ledgers as ledger_service
 from fundguard.service import record as record_service
 from fundguard.service import scorecard as scorecard_service
+from fundguard.service.schemas import RecordPage, ScorecardRow, Verification
 from fundguard.supervision.roles import RECORD_VIEW
 
 from .deps import CtxDep, PageQ, SizeQ
@@ -25,19 +26,19 @@ class PauseIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-@router.get("/rules/scorecard", summary="规则成效 / per-rule scorecard")
+@router.get("/rules/scorecard", summary="规则成效 / per-rule scorecard", response_model=list[ScorecardRow])
 def scorecard(ctx: CtxDep) -> Any:
     with ctx.session() as (s, actor):
         return scorecard_service.scorecard(s, actor)
 
 
-@router.post("/rules/{rule_id}/pause", summary="暂停规则 / pause a rule")
+@router.post("/rules/{rule_id}/pause", summary="暂停规则 / pause a rule", response_model=ScorecardRow)
 def pause_rule(rule_id: RuleId, body: PauseIn, ctx: CtxDep) -> Any:
     with ctx.session() as (s, actor):
         return scorecard_service.pause_rule(s, actor, rule_id, body.reason, ctx.workspace)
 
 
-@router.post("/rules/{rule_id}/resume", summary="恢复规则 / resume a rule")
+@router.post("/rules/{rule_id}/resume", summary="恢复规则 / resume a rule", response_model=ScorecardRow)
 def resume_rule(rule_id: RuleId, ctx: CtxDep) -> Any:
     with ctx.session() as (s, actor):
         return scorecard_service.resume_rule(s, actor, rule_id, ctx.workspace)
@@ -50,13 +51,13 @@ def ledger(name: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")], ctx: CtxDep) -
     return Response(data, media_type=XLSX, headers=attachment(filename))
 
 
-@router.get("/record", summary="执法全过程记录 / the enforcement record")
+@router.get("/record", summary="执法全过程记录 / the enforcement record", response_model=RecordPage)
 def record(ctx: CtxDep, page: PageQ = 1, size: SizeQ = 50) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return record_service.list_record(s, actor, page, size)
 
 
-@router.get("/record/verify", summary="校验记录哈希链 / verify the hash chain")
+@router.get("/record/verify", summary="校验记录哈希链 / verify the hash chain", response_model=Verification)
 def verify(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         actor.require(RECORD_VIEW)

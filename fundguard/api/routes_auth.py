@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from fundguard.service import auth as auth_service
 from fundguard.service.errors import ServiceError
+from fundguard.service.schemas import Login, Ok, User
 
 from .deps import COOKIE, CtxDep
 
@@ -25,7 +26,7 @@ def _public_user(user: dict[str, Any]) -> dict[str, Any]:
     return {k: user.get(k) for k in keys} | {k: v for k, v in user.items() if k not in keys}
 
 
-@router.post("/auth/login", summary="登录 / log in")
+@router.post("/auth/login", summary="登录 / log in", response_model=Login)
 def login(body: LoginIn, response: Response, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session(authenticated=False) as (s, _):
         try:
@@ -37,7 +38,7 @@ def login(body: LoginIn, response: Response, ctx: CtxDep) -> dict[str, Any]:
     return {"token": token, "user": _public_user(user)}
 
 
-@router.post("/auth/logout", summary="退出 / log out")
+@router.post("/auth/logout", summary="退出 / log out", response_model=Ok)
 def logout(response: Response, ctx: CtxDep) -> dict[str, bool]:
     if ctx.token:
         with ctx.session(authenticated=False) as (s, _):
@@ -46,7 +47,7 @@ def logout(response: Response, ctx: CtxDep) -> dict[str, bool]:
     return {"ok": True}
 
 
-@router.get("/me", summary="当前用户 / current user")
+@router.get("/me", summary="当前用户 / current user", response_model=User)
 def me(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (_, actor):
         return _public_user(actor.as_dict()) | {"permissions": sorted(actor.permissions)}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import cases as case_service
+from fundguard.service.cases.schemas import CaseDetail, CasePage
 
 from .deps import CtxDep, PageQ, SizeQ
 from .routes_clues import ActionIn, IdPath, attachment
@@ -26,13 +27,13 @@ class OpenCaseIn(BaseModel):
     )
 
 
-@router.post("/cases", summary="立案 / open a case from a clue")
+@router.post("/cases", summary="立案 / open a case from a clue", response_model=CaseDetail)
 def open_case(body: OpenCaseIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return case_service.open_case(s, actor, body.clue_id, body.clue_version, body.psn_no)
 
 
-@router.get("/cases", summary="案件列表 / list cases")
+@router.get("/cases", summary="案件列表 / list cases", response_model=CasePage)
 def list_cases(
     ctx: CtxDep,
     status: Annotated[str | None, Query(max_length=64)] = None,
@@ -43,13 +44,13 @@ def list_cases(
         return case_service.list_cases(s, actor, status=status or None, page=page, size=size)
 
 
-@router.get("/cases/{case_id}", summary="案件详情 / case detail")
+@router.get("/cases/{case_id}", summary="案件详情 / case detail", response_model=CaseDetail)
 def get_case(case_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return case_service.get_case(s, actor, case_id)
 
 
-@router.post("/cases/{case_id}/actions", summary="案件办理 / act on a case")
+@router.post("/cases/{case_id}/actions", summary="案件办理 / act on a case", response_model=CaseDetail)
 def act_on_case(case_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return case_service.act_on_case(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fundguard.service import cases as case_service
 from fundguard.service import clues as clue_service
 from fundguard.service.clues import MAX_FILE_BYTES, MAX_FILES, UPLOAD_TYPES
+from fundguard.service.clues.schemas import ClueDetail, CluePage, Dashboard
 from fundguard.service.errors import BadUpload
 
 from .deps import CtxDep, PageQ, SizeQ
@@ -44,13 +45,13 @@ class ActionIn(BaseModel):
         return dict(self.model_extra or {})
 
 
-@router.get("/dashboard", summary="仪表盘 / dashboard figures")
+@router.get("/dashboard", summary="仪表盘 / dashboard figures", response_model=Dashboard)
 def dashboard(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return clue_service.dashboard(s, actor)
 
 
-@router.get("/clues", summary="线索列表 / list clues")
+@router.get("/clues", summary="线索列表 / list clues", response_model=CluePage)
 def list_clues(
     ctx: CtxDep,
     status: Short = None,
@@ -79,13 +80,13 @@ def list_clues(
         )
 
 
-@router.get("/clues/{clue_id}", summary="线索详情 / clue detail")
+@router.get("/clues/{clue_id}", summary="线索详情 / clue detail", response_model=ClueDetail)
 def get_clue(clue_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return clue_service.get_clue(s, actor, clue_id, workspace=ctx.workspace)
 
 
-@router.post("/clues/{clue_id}/actions", summary="线索办理 / act on a clue")
+@router.post("/clues/{clue_id}/actions", summary="线索办理 / act on a clue", response_model=ClueDetail)
 def act_on_clue(clue_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         if body.action == "open_case":  # 立案 creates the case (and moves the clue)
@@ -109,7 +110,9 @@ def _precheck(upload: UploadFile) -> str:
     return name
 
 
-@router.post("/clues/{clue_id}/appeal", summary="机构申诉 / the institution appeals a flag")
+@router.post(
+    "/clues/{clue_id}/appeal", summary="机构申诉 / the institution appeals a flag", response_model=ClueDetail
+)
 def appeal(
     clue_id: IdPath,
     ctx: CtxDep,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fundguard.service import referrals as referral_service
+from fundguard.service.referrals.schemas import Referral, ReferralPage, Transfer
 
 from .deps import CtxDep, PageQ, SizeQ
 from .routes_clues import ActionIn, IdPath
@@ -28,7 +29,7 @@ class TransferAnswerIn(BaseModel):
     comment: str = Field(default="", max_length=4000)
 
 
-@router.post("/referrals", summary="发起移送 / refer a case or clue")
+@router.post("/referrals", summary="发起移送 / refer a case or clue", response_model=Referral)
 def create_referral(body: ReferralIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return referral_service.create_referral(
@@ -36,7 +37,7 @@ def create_referral(body: ReferralIn, ctx: CtxDep) -> dict[str, Any]:
         )
 
 
-@router.get("/referrals", summary="移送列表 / list referrals")
+@router.get("/referrals", summary="移送列表 / list referrals", response_model=ReferralPage)
 def list_referrals(
     ctx: CtxDep,
     status: Annotated[str | None, Query(max_length=64)] = None,
@@ -47,13 +48,17 @@ def list_referrals(
         return referral_service.list_referrals(s, actor, status=status or None, page=page, size=size)
 
 
-@router.get("/referrals/{referral_id}", summary="移送详情 / referral detail")
+@router.get("/referrals/{referral_id}", summary="移送详情 / referral detail", response_model=Referral)
 def get_referral(referral_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return referral_service.get_referral(s, actor, referral_id)
 
 
-@router.post("/referrals/{referral_id}/actions", summary="移送办理（审批、移送、回执…）/ act on a referral")
+@router.post(
+    "/referrals/{referral_id}/actions",
+    summary="移送办理（审批、移送、回执…）/ act on a referral",
+    response_model=Referral,
+)
 def act_on_referral(referral_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return referral_service.act_on_referral(
@@ -61,13 +66,19 @@ def act_on_referral(referral_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[st
         )
 
 
-@router.get("/transfers", summary="线索移交（移入/移出）/ clue transfers in or out")
+@router.get(
+    "/transfers", summary="线索移交（移入/移出）/ clue transfers in or out", response_model=list[Transfer]
+)
 def list_transfers(ctx: CtxDep, direction: Literal["in", "out"] = "in") -> list[dict[str, Any]]:
     with ctx.session() as (s, actor):
         return referral_service.list_transfers(s, actor, direction)
 
 
-@router.post("/transfers/{transfer_id}/answer", summary="接收或退回移交 / accept or return a transfer")
+@router.post(
+    "/transfers/{transfer_id}/answer",
+    summary="接收或退回移交 / accept or return a transfer",
+    response_model=Transfer,
+)
 def answer_transfer(transfer_id: IdPath, body: TransferAnswerIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return referral_service.answer_transfer(s, actor, transfer_id, body.accept, body.comment)

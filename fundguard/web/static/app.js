@@ -89,7 +89,7 @@ function renderChrome() {
   box.replaceChildren();
   document.body.classList.toggle("anon", !state.user);
   if (!state.user) return;
-  const perms = new Set(state.user.permissions || []);
+  const perms = new Set(state.user.permissions);
   const items = isHospital() ? HOSPITAL_NAV : NAV.filter(([, , perm]) => perms.has(perm));
   for (const [href, label] of items) {
     const active = location.hash.startsWith(href);
@@ -97,8 +97,8 @@ function renderChrome() {
   }
   const u = state.user;
   box.append(
-    h("span", { id: "user-name" }, u.display_name || u.username),
-    h("span", { class: "role", id: "user-role" }, u.role_zh || u.role),
+    h("span", { id: "user-name" }, u.display_name),
+    h("span", { class: "role", id: "user-role" }, u.role_zh),
     u.fixmedins_code ? h("span", {}, u.fixmedins_code) : (u.admdvs ? h("span", {}, `区划 ${u.admdvs}`) : null),
     h("button", { id: "logout", onclick: logout }, "退出"),
   );
@@ -154,14 +154,12 @@ function dueCell(due, overdue, warning) {
 function fieldInput(f) {
   const name = f.name;
   const req = f.required ? true : null;
-  const options = f.options || f.choices;
+  const options = f.choices;
   if (options && options.length) {
     const multiple = f.type === "list";
     return h("select", { name, required: req, multiple, size: multiple ? Math.min(options.length, 6) : null },
       f.required || multiple ? null : h("option", { value: "" }, "（请选择）"),
-      options.map((o) => (typeof o === "object"
-        ? h("option", { value: o.value ?? o.code }, o.label_zh ?? o.label ?? o.value ?? o.code)
-        : h("option", { value: o }, o))));
+      options.map((o) => h("option", { value: o.value }, o.label_zh)));
   }
   switch (f.type) {
     case "textarea": case "text_long": return h("textarea", { name, required: req });
@@ -178,25 +176,25 @@ function fieldInput(f) {
 function readField(form, f) {
   const el = form.elements[f.name];
   if (!el) return undefined;
-  if (f.type === "boolean" || f.type === "bool") return el.checked;
+  if (f.type === "bool") return el.checked;
   if (el.multiple) {
     const picked = Array.from(el.selectedOptions).map((o) => o.value);
     return picked.length ? picked : undefined;
   }
   const v = el.value.trim();
   if (v === "") return undefined;
-  if (f.type === "number" || f.type === "integer" || f.type === "int") return Number(v);
-  if (f.type === "list" || f.type === "users" || f.type === "list[str]") return v.split(/[,，、\s]+/).filter(Boolean);
+  if (f.type === "int") return Number(v);
+  if (f.type === "list") return v.split(/[,，、\s]+/).filter(Boolean);
   return v;
 }
 
 function actionForms(actions, submit) {
-  if (!actions || !actions.length) return h("p", { class: "muted" }, "当前状态下您没有可执行的操作。");
+  if (!actions.length) return h("p", { class: "muted" }, "当前状态下您没有可执行的操作。");
   return h("div", { class: "actions" }, actions.map((a) => {
-    const fields = a.fields || [];
+    const fields = a.fields;
     const form = h("form", { class: "stack", "data-action": a.action },
       a.blocked_zh ? h("p", { class: "alert orange blocked" }, a.blocked_zh) : null,
-      fields.map((f) => h("label", {}, `${f.label_zh || f.name}${f.required ? " *" : ""}`,
+      fields.map((f) => h("label", {}, `${f.label_zh}${f.required ? " *" : ""}`,
         f.type === "list" ? h("span", { class: "muted" }, f.choices ? "（可多选）" : "（多个用逗号分隔）") : null,
         fieldInput(f))),
       h("div", {}, h("button", { type: "submit", disabled: Boolean(a.blocked_zh) }, `确认${a.label_zh}`)));
@@ -259,7 +257,7 @@ function chart(el, option) {
 
 async function dashboardPage() {
   const d = await api("/api/dashboard");
-  const t = d.totals || {};
+  const t = d.totals;
   const card = (label, value, id, warn) => h("div", { class: warn ? "card warn" : "card", id },
     h("div", { class: "label" }, label), h("div", { class: "value" }, value));
   const byRule = h("div", { class: "chart", id: "chart-rule" });
@@ -278,7 +276,7 @@ async function dashboardPage() {
       panel("按规则：线索数与涉及金额", byRule),
       panel("按区划：线索数与涉及金额", byRegion)),
     panel("按月份：线索、涉及金额与追回金额", byMonth));
-  const rules = (d.by_rule || []).slice(0, 15).reverse();
+  const rules = d.by_rule.slice(0, 15).reverse();
   chart(byRule, {
     tooltip: { trigger: "axis" }, grid: { left: 190, right: 30, top: 30, bottom: 30 },
     legend: { data: ["线索数", "涉及金额"] },
@@ -288,7 +286,7 @@ async function dashboardPage() {
     series: [{ name: "线索数", type: "bar", data: rules.map((r) => r.count) },
       { name: "涉及金额", type: "bar", xAxisIndex: 1, data: rules.map((r) => Number(r.amount)) }],
   });
-  const regions = d.by_region || [];
+  const regions = d.by_region;
   chart(byRegion, {
     tooltip: { trigger: "axis" }, legend: { data: ["线索数", "涉及金额"] }, grid: { left: 60, right: 60, bottom: 60 },
     xAxis: { type: "category", data: regions.map((r) => r.name || r.admdvs), axisLabel: { rotate: 30 } },
@@ -296,14 +294,14 @@ async function dashboardPage() {
     series: [{ name: "线索数", type: "bar", data: regions.map((r) => r.count) },
       { name: "涉及金额", type: "line", yAxisIndex: 1, data: regions.map((r) => Number(r.amount)) }],
   });
-  const months = d.by_month || [];
+  const months = d.by_month;
   chart(byMonth, {
     tooltip: { trigger: "axis" }, legend: { data: ["线索数", "涉及金额", "追回金额"] }, grid: { left: 60, right: 70 },
     xAxis: { type: "category", data: months.map((m) => m.month) },
     yAxis: [{ type: "value", name: "线索数" }, { type: "value", name: "金额（元）" }],
     series: [{ name: "线索数", type: "bar", data: months.map((m) => m.count) },
       { name: "涉及金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.amount)) },
-      { name: "追回金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.recovered || 0)) }],
+      { name: "追回金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.recovered)) }],
   });
 }
 
@@ -351,7 +349,7 @@ async function cluesPage(params) {
     { label: "期间", key: "period", nowrap: true },
     { label: "明细数", num: true, render: (r) => num(r.hits) },
     { label: "涉及金额（元）", num: true, nowrap: true, render: (r) => money(r.amount) },
-    { label: "状态", render: (r) => statusTag(r.status_zh || r.status, r.overdue) },
+    { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
     { label: "办理时限", nowrap: true, render: (r) => dueCell(r.due_date, r.overdue, r.warning) },
   ];
   page(isHospital() ? "本院疑点" : "线索",
@@ -373,7 +371,7 @@ function evidenceTable(rows) {
     { label: "金额（元）", num: true, render: (r) => money(r.amount) },
     { label: "违规说明", render: (r) => h("div", { class: "evidence-text" }, txt(r.evidence_zh)) },
     { label: "知识点", key: "kp_id" },
-  ], rows || [], () => ({ class: "evidence-row" }));
+  ], rows, () => ({ class: "evidence-row" }));
 }
 
 function appealForm(clue, reload) {
@@ -402,13 +400,13 @@ function appealForm(clue, reload) {
 async function clueDetailPage(id) {
   const c = await api(`/api/clues/${id}`);
   const reload = () => route();
-  const actions = (c.actions || []).filter((a) => a.action !== "appeal");
-  const canAppeal = (c.actions || []).some((a) => a.action === "appeal");
+  const actions = c.actions.filter((a) => a.action !== "appeal");
+  const canAppeal = c.actions.some((a) => a.action === "appeal");
   page(`线索 #${c.id}：${txt(c.rule_name)}`,
     c.overdue ? h("div", { class: "alert red", id: "clue-overdue" }, `本线索已超过办理时限（${txt(c.due_date)}）`) : null,
     h("div", { class: "grid" },
       panel("基本情况", h("dl", { class: "kv", id: "clue-summary" },
-        h("dt", {}, "状态"), h("dd", { id: "clue-status" }, statusTag(c.status_zh || c.status, c.overdue)),
+        h("dt", {}, "状态"), h("dd", { id: "clue-status" }, statusTag(c.status_zh, c.overdue)),
         h("dt", {}, "来源"), h("dd", {}, txt(SOURCE_ZH[c.source] || c.source)),
         h("dt", {}, "规则"), h("dd", {}, `${txt(c.rule_name)}（${txt(c.rule_id)}）`),
         h("dt", {}, "定性"), h("dd", {}, txt(c.result_type)),
@@ -426,11 +424,11 @@ async function clueDetailPage(id) {
         h("dt", {}, "政策依据"), h("dd", { id: "legal-basis" }, txt(c.legal_basis)),
         h("dt", {}, "知识来源"), h("dd", { id: "knowledge-source" }, txt(c.knowledge_source)),
         h("dt", {}, "处理建议"), h("dd", {}, txt(c.suggested_handling))))),
-    panel(`证据明细（${(c.evidence || []).length} 条）`, h("div", { id: "evidence" }, evidenceTable(c.evidence))),
+    panel(`证据明细（${c.evidence.length} 条）`, h("div", { id: "evidence" }, evidenceTable(c.evidence))),
     canAppeal ? panel("提出申诉", appealForm(c, reload)) : null,
-    (c.appeals || []).length ? panel("申诉记录", h("div", { id: "appeals" }, (c.appeals || []).map((a) => h("div", { class: "appeal" },
+    c.appeals.length ? panel("申诉记录", h("div", { id: "appeals" }, c.appeals.map((a) => h("div", { class: "appeal" },
       h("p", {}, `${when(a.at)}：${txt(a.reason)}`),
-      h("ul", {}, (a.files || []).map((f) => h("li", {}, h("a", { href: `/api/appeal-files/${f.id}`, download: f.filename }, f.filename)))))))) : null,
+      h("ul", {}, a.files.map((f) => h("li", {}, h("a", { href: `/api/appeal-files/${f.id}`, download: f.filename }, f.filename)))))))) : null,
     isHospital() ? null : panel("办理操作", h("div", { id: "clue-actions" }, actionForms(actions, async (a, values) => {
       if (a.action === "open_case") {
         const cs = await api("/api/cases", { method: "POST", json: { clue_id: c.id, clue_version: c.version, psn_no: values.psn_no || "" } });
@@ -440,7 +438,7 @@ async function clueDetailPage(id) {
       await api(`/api/clues/${c.id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: c.version }, values) });
       reload();
     }))),
-    panel("办理记录", h("ul", { class: "timeline", id: "clue-events" }, (c.events || []).map((e) => h("li", {},
+    panel("办理记录", h("ul", { class: "timeline", id: "clue-events" }, c.events.map((e) => h("li", {},
       h("div", { class: "when" }, `${when(e.at)} · ${txt(e.actor_name)}`),
       h("div", {}, h("b", {}, txt(e.action_zh)), e.to_status !== e.from_status ? ` → ${e.to_status_zh}` : "",
         e.comment ? `：${e.comment}` : ""))))));
@@ -458,14 +456,14 @@ async function casesPage(params) {
     h("button", { type: "submit" }, "查询"));
   filter.addEventListener("submit", (ev) => { ev.preventDefault(); go(1, filter.elements.status.value); });
   page("案件", panel(null, filter, table([
-    { label: "案号", render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number || `#${r.id}`)) },
+    { label: "案号", render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number)) },
     { label: "案由", key: "title" },
     { label: "当事人", render: (r) => `${txt(r.party.name)}（${txt(r.party.type_zh)}）` },
     { label: "立案日期", nowrap: true, render: (r) => when(r.opened_at).slice(0, 10) },
     { label: "办案期限", nowrap: true, render: (r) => (r.days_left === null ? "已结案" : dueCell(r.deadline, r.overdue,
       r.days_left >= 0 && r.days_left <= 10 ? `剩 ${r.days_left} 天` : null)) },
     { label: "涉及金额（元）", num: true, render: (r) => money(r.amount_at_issue) },
-    { label: "状态", render: (r) => statusTag(r.status_zh || r.status) },
+    { label: "状态", render: (r) => statusTag(r.status_zh) },
   ], data.items), pager(data, go)));
 }
 
@@ -507,25 +505,25 @@ function referralForm(caseId, reload) {
 async function caseDetailPage(id) {
   const c = await api(`/api/cases/${id}`);
   const reload = () => route();
-  const overdue = c.days_left !== undefined && c.days_left !== null && c.days_left < 0;
-  const soon = !overdue && c.days_left !== undefined && c.days_left !== null && c.days_left <= 10;
-  page(`案件 ${txt(c.number || `#${c.id}`)}：${txt(c.title)}`,
+  const overdue = c.overdue;
+  const soon = !overdue && c.days_left !== null && c.days_left <= 10;
+  page(`案件 ${txt(c.number)}：${txt(c.title)}`,
     overdue ? h("div", { class: "alert red", id: "case-overdue" }, `办案期限 ${c.deadline} 已超期 ${-c.days_left} 天`) : null,
     soon ? h("div", { class: "alert orange", id: "case-soon" }, `办案期限 ${c.deadline} 即将到期，剩 ${c.days_left} 天`) : null,
     h("div", { class: "grid" },
       panel("案件信息", h("dl", { class: "kv", id: "case-summary" },
-        h("dt", {}, "状态"), h("dd", { id: "case-status" }, statusTag(c.status_zh || c.status, overdue)),
+        h("dt", {}, "状态"), h("dd", { id: "case-status" }, statusTag(c.status_zh, overdue)),
         h("dt", {}, "当事人"), h("dd", { id: "case-party" }, `${txt(c.party.name)}（${txt(c.party.type_zh)}，${txt(c.party.id || c.party.fixmedins_code)}）`),
         h("dt", {}, "立案时间"), h("dd", {}, when(c.opened_at)),
-        h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left === undefined || c.days_left === null
-          ? "" : c.days_left < 0 ? `（已超期 ${-c.days_left} 天）` : `（剩余 ${c.days_left} 天）`}`),
-        h("dt", {}, "延期"), h("dd", { id: "case-extensions" }, (c.extensions || []).length
+        h("dt", {}, "办案期限"), h("dd", { id: "case-deadline" }, `${txt(c.deadline)}${c.days_left === null
+          ? "（已结案）" : c.days_left < 0 ? `（已超期 ${-c.days_left} 天）` : `（剩余 ${c.days_left} 天）`}`),
+        h("dt", {}, "延期"), h("dd", { id: "case-extensions" }, c.extensions.length
           ? c.extensions.map((e) => `延长 ${e.days} 天至 ${e.new_deadline}（${txt(e.reason)}，${txt(e.approved_by)} 批准）`).join("；") : "无"),
         h("dt", {}, "执法人员"), h("dd", {}, c.officers.map((o) => `${o.name}（执法证号 ${txt(o.cert_no)}）`).join("、") || "—"),
         h("dt", {}, "涉及金额"), h("dd", {}, `${money(c.amount_at_issue)} 元`),
         h("dt", {}, "结案理由"), h("dd", { id: "case-closing" }, txt(c.closing_grounds_zh)),
         h("dt", {}, "来源线索"), h("dd", {}, c.clue_id ? h("a", { href: `#/clues/${c.clue_id}` }, `线索 #${c.clue_id}`) : "—"))),
-      panel("文书", h("ul", { id: "case-documents" }, (c.documents || []).length
+      panel("文书", h("ul", { id: "case-documents" }, c.documents.length
         ? c.documents.map((d) => h("li", {}, h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh),
           " ", h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF")))
         : h("li", { class: "muted" }, "尚未生成文书")))),
@@ -549,24 +547,24 @@ async function caseDetailPage(id) {
     h("div", { class: "grid" },
       panel("退回医保基金（基金账户）", table([
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "到账日期", key: "paid_on" },
-        { label: "凭证号", key: "voucher_no" }], c.refunds || [])),
+        { label: "凭证号", key: "voucher_no" }], c.refunds)),
       panel("罚款上缴国库", table([
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "缴款日期", key: "paid_on" },
-        { label: "缴款书号", key: "voucher_no" }], c.fines || []))),
+        { label: "缴款书号", key: "voucher_no" }], c.fines))),
     h("div", { class: "grid" },
       panel("协议处理措施", table([
-        { label: "措施", render: (r) => txt(r.name_zh || r.code) }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
-        { label: "时间", render: (r) => when(r.at) }, { label: "经办人", key: "by" }], c.measures || [])),
+        { label: "措施", key: "name_zh" }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
+        { label: "时间", render: (r) => when(r.at) }, { label: "经办人", key: "by" }], c.measures)),
       panel("移送", h("div", { id: "case-referrals" }, table([
         { label: "编号", key: "id" }, { label: "移送机关", key: "target" },
         { label: "状态", key: "status_zh" }, { label: "回执号", key: "receipt_no" }],
-      c.referrals || [])), c.status === "closed" ? null : h("details", { class: "action" },
+      c.referrals)), c.status === "closed" ? null : h("details", { class: "action" },
         h("summary", {}, "发起移送"), referralForm(c.id, reload)))));
 }
 
 async function rulesPage() {
   const rows = await api("/api/rules/scorecard");
-  const items = Array.isArray(rows) ? rows : rows.items || [];
+  const items = rows;
   const admin = state.user.role === "admin";
   const toggle = async (r) => {
     try {

@@ -1,0 +1,145 @@
+"""Response models shared by the supervision concepts (Pydantic): the strict base, pages, the action forms the
+workflow engine offers, users, the process definitions, the scorecard and the enforcement record. Each
+concept's own shapes are in ``<concept>/schemas.py``. The API declares them on every route, so the web front end
+reads one documented shape and never guesses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    """Strict: a service answer with a field the schema does not declare is a bug, not a silent drop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Choice(Model):
+    value: str
+    label_zh: str
+
+
+class FormField(Model):
+    name: str
+    label_zh: str
+    type: str
+    required: bool
+    choices: list[Choice] | None = None
+    source: str | None = None
+
+
+class Action(Model):
+    """An action the actor may take now, with its form; ``blocked_zh`` says why a rule refuses it."""
+
+    action: str
+    label_zh: str
+    fields: list[FormField]
+    blocked_zh: str | None = None
+
+
+class Measure(Model):
+    code: str
+    name_zh: str
+    amount: str | None
+    at: str
+    by: str
+
+
+class Grant(Model):
+    admdvs: str
+    fixmedins_code: str | None
+    valid_to: str
+
+
+class User(Model):
+    username: str
+    display_name: str
+    role: str
+    role_zh: str
+    admdvs: str
+    fixmedins_code: str | None
+    department: str
+    cert_no: str = ""
+    grants: list[Grant] = []
+    permissions: list[str] = []
+
+
+class Login(Model):
+    token: str
+    user: User
+
+
+class Ok(Model):
+    ok: bool
+
+
+class State(Model):
+    code: str
+    label_zh: str
+    final: bool
+
+
+class Transition(Model):
+    action: str
+    label_zh: str
+    sources: list[str]
+    roles: list[str]
+    step_zh: str
+    fields: list[FormField]
+
+
+class Process(Model):
+    name: str
+    states: list[State]
+    transitions: list[Transition]
+
+
+class ScorecardRow(Model):
+    rule_id: str
+    rule_version: str
+    rule_name: str | None
+    flags: int
+    hits: int
+    confirmed: int
+    dismissed: int
+    overturned: int
+    decided: int
+    confirmation_rate: str | None
+    money_at_issue: str
+    money_confirmed: str
+    below_floor: bool
+    paused: bool
+    paused_reason: str
+    paused_by: str
+    file: str | None = None
+
+
+class RecordItem(Model):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    action_zh: str
+    entity: str
+    entity_zh: str
+    entity_id: str
+    payload: dict[str, Any]
+    hash: str
+
+
+class RecordPage(Model):
+    items: list[RecordItem]
+    total: int
+    page: int
+    size: int
+
+
+class Verification(Model):
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason_zh: str
+    reason_en: str
+    head_hash: str | None = None
