@@ -49,7 +49,7 @@ def goto(page: Any, hash_: str) -> None:
     """Show a workbench route (``#/clues/3``) in the loaded app and wait until it has rendered."""
     before = render_count(page)
     if page.evaluate("() => location.hash") == hash_:
-        page.evaluate("() => route()")  # same route: render it again (fresh data)
+        page.evaluate("() => window.dispatchEvent(new Event('hashchange'))")  # same route: render it again
     else:
         page.evaluate("h => { location.hash = h; }", hash_)
     wait_render(page, before)

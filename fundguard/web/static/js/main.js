@@ -1,0 +1,110 @@
+// FundGuard workbench: buildless ES modules over the REST API (/api), one per concept, hash routes. Every text
+// shown to users is Chinese; DOM is built with textContent (never innerHTML).
+// The workbench entry point: login, the menu by permission, and the hash router over the concept pages.
+import { caseDetailPage, casesPage } from "./cases.js";
+import { ApiError, api, isHospital, state } from "./client.js";
+import { clueDetailPage, cluesPage } from "./clues.js";
+import { dashboardPage } from "./dashboard.js";
+import { h, page, panel } from "./dom.js";
+import { ledgersPage } from "./ledgers.js";
+import { recordPage } from "./record.js";
+import { rulesPage } from "./rules.js";
+
+const NAV = [
+  ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
+  ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+];
+
+const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
+
+function renderChrome() {
+  const nav = document.getElementById("nav");
+  const box = document.getElementById("userbox");
+  nav.replaceChildren();
+  box.replaceChildren();
+  document.body.classList.toggle("anon", !state.user);
+  if (!state.user) return;
+  const perms = new Set(state.user.permissions);
+  const items = isHospital() ? HOSPITAL_NAV : NAV.filter(([, , perm]) => perms.has(perm));
+  for (const [href, label] of items) {
+    const active = location.hash.startsWith(href);
+    nav.append(h("a", { href, class: active ? "active" : "" }, label));
+  }
+  const u = state.user;
+  box.append(
+    h("span", { id: "user-name" }, u.display_name),
+    h("span", { class: "role", id: "user-role" }, u.role_zh),
+    u.fixmedins_code ? h("span", {}, u.fixmedins_code) : (u.admdvs ? h("span", {}, `区划 ${u.admdvs}`) : null),
+    h("button", { id: "logout", onclick: logout }, "退出"),
+  );
+}
+
+async function logout() {
+  try { await api("/api/auth/logout", { method: "POST" }); } catch (e) { /* already logged out */ }
+  state.user = null;
+  location.hash = "#/login";
+}
+
+function loginPage() {
+  document.getElementById("main").replaceChildren();
+  const err = h("div", { id: "login-error", class: "alert red", style: "display:none" });
+  const form = h("form", { class: "stack", id: "login-form" },
+    h("label", {}, "用户名", h("input", { name: "username", id: "username", autocomplete: "username", required: true })),
+    h("label", {}, "密码", h("input", { name: "password", id: "password", type: "password", autocomplete: "current-password", required: true })),
+    err,
+    h("button", { type: "submit", id: "login-submit" }, "登录"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    err.style.display = "none";
+    try {
+      await api("/api/auth/login", { method: "POST",
+        json: { username: form.elements.username.value.trim(), password: form.elements.password.value } });
+      state.user = await api("/api/me");  // with the permissions that decide the menu
+      location.hash = isHospital() ? "#/clues" : "#/dashboard";
+    } catch (e) {
+      err.textContent = e.message;
+      err.style.display = "block";
+    }
+  });
+  document.getElementById("main").append(h("div", { class: "login-wrap" },
+    h("div", { class: "panel login" }, h("h1", {}, "监管工作台登录"), form,
+      h("p", { class: "muted" }, "连续多次输入错误密码将临时锁定账号。"))));
+}
+
+async function route() {
+  for (const c of state.charts) c.dispose();
+  state.charts = [];
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, query] = raw.split("?");
+  const params = new URLSearchParams(query || "");
+  if (!state.user && path !== "/login") {
+    try { state.user = await api("/api/me"); } catch (e) { state.user = null; }
+    if (!state.user) { location.hash = "#/login"; return; }
+  }
+  renderChrome();
+  try {
+    let m;
+    if (path === "/login") loginPage();
+    else if (path === "/" || path === "") location.hash = isHospital() ? "#/clues" : "#/dashboard";
+    else if (path === "/dashboard") await dashboardPage();
+    else if (path === "/clues") await cluesPage(params);
+    else if ((m = path.match(/^\/clues\/(\d+)$/))) await clueDetailPage(m[1]);
+    else if (path === "/cases") await casesPage(params);
+    else if ((m = path.match(/^\/cases\/(\d+)$/))) await caseDetailPage(m[1]);
+    else if (path === "/rules") await rulesPage();
+    else if (path === "/ledgers") ledgersPage();
+    else if (path === "/record") await recordPage(params);
+    else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    page("出错了", h("div", { class: "alert red", id: "page-error" }, e.message));
+  }
+  const main = document.getElementById("main");
+  main.setAttribute("data-ready", raw);
+  main.setAttribute("data-render", String(++state.renders));  // lets tests wait for a re-render
+}
+
+
+window.addEventListener("hashchange", route);
+window.addEventListener("resize", () => state.charts.forEach((c) => c.resize()));
+route();
