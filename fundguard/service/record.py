@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select, true
 from sqlalchemy.orm import Session
 
 from fundguard.service.models import RecordEntry, RecordHead, utcnow
@@ -131,35 +131,26 @@ def verify(session: Session) -> dict:
 
 def list_record(session: Session, actor: Any, page: int = 1, size: int = 50) -> dict:
     """The record, newest first, for actors with ``record.view``."""
+    from fundguard.service.scope import paged
     from fundguard.supervision.roles import RECORD_VIEW
 
-    actor.require(RECORD_VIEW)
-    page, size = max(int(page), 1), min(max(int(size), 1), 500)
-    where = _visible_entries(actor)
-    total = session.execute(select(func.count()).select_from(RecordEntry).where(where)).scalar_one()
-    rows = session.execute(
-        select(RecordEntry)
-        .where(where)
-        .order_by(RecordEntry.seq.desc())
-        .offset((page - 1) * size)
-        .limit(size)
-    ).scalars()
-    items = [
-        {
-            "seq": e.seq,
-            "at": e.at,
-            "actor": e.actor,
-            "action": e.action,
-            "action_zh": ACTION_ZH.get(e.action, e.action),
-            "entity": e.entity,
-            "entity_zh": ENTITY_ZH.get(e.entity, e.entity),
-            "entity_id": e.entity_id,
-            "payload": json.loads(e.payload),
-            "hash": e.hash,
-        }
-        for e in rows
-    ]
-    return {"items": items, "total": total, "page": page, "size": size}
+    return paged(session, actor, RecordEntry, RECORD_VIEW, [], RecordEntry.seq.desc(), _entry, page, size,
+                 visible=_visible_entries(actor))  # fmt: skip
+
+
+def _entry(e: RecordEntry) -> dict:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "action_zh": ACTION_ZH.get(e.action, e.action),
+        "entity": e.entity,
+        "entity_zh": ENTITY_ZH.get(e.entity, e.entity),
+        "entity_id": e.entity_id,
+        "payload": json.loads(e.payload),
+        "hash": e.hash,
+    }
 
 
 def _visible_entries(actor: Any) -> ColumnElement[bool]:

@@ -330,7 +330,7 @@ def _ledger_rows(filename: str, data: bytes) -> list[dict]:
     return [dict(zip(header, r, strict=False)) for r in body if any(v is not None for v in r[1:])]
 
 
-def test_small_case_without_legal_review_or_hearing(world: World) -> None:
+def test_small_case_without_hearing_paid_late(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     case = _case_ready(world)
     cid = case["id"]
     _act(world, "xian", cid, "start_investigation", officers=["xian", "shi2"])
@@ -346,6 +346,55 @@ def test_small_case_without_legal_review_or_hearing(world: World) -> None:
         _act(world, "xian", cid, "request_hearing", hearing_date="2026-03-30", host="王五")
     _act(world, "xian", cid, "statement_done", waived=True, comment="当事人书面放弃")
     assert _act(world, "fuzeren", cid, "decide", decision_type="处罚")["status"] == "serving"
+    served = _act(world, "xian", cid, "serve", served_on="2026-03-02", method="直接送达")
+    due = served["execution"]["payment_due"]
+    assert due > "2026-03-02" and served["execution"]["surcharge"] == "0.00"
+    later = lambda days: (dt.date.fromisoformat(due) + dt.timedelta(days=days)).isoformat()  # noqa: E731
+    _act(world, "xian", cid, "record_fine", amount="1000", paid_on=due, voucher_no="GK-A")  # 1000 on time
+    with pytest.raises(InvalidTransition, match="缴款期限尚未届满"):  # not yet a matter for the court
+        _act(world, "xian", cid, "close", grounds="court", court_applied_on=due)
+    monkeypatch.setenv("FUNDGUARD_TODAY", later(200))  # 2000 unpaid for 200 days: 3 %/day, capped at the fine
+    with world.db.session() as s:
+        assert cases.get_case(s, world.actor("xian"), cid)["execution"]["surcharge"] == "3000.00"
+    ex = _act(world, "xian", cid, "record_fine", amount="2000", paid_on=later(10), voucher_no="GK-B")[
+        "execution"
+    ]
+    assert (
+        ex["surcharge"] == "600.00" and ex["fine_total_due"] == "3600.00"
+    )  # paid 10 days late: 3 % × 2000 × 10
+    assert not ex["complete"] and ex["payment_overdue"]  # the surcharge is still owed
+    with pytest.raises(InvalidTransition, match="不是不予处罚"):
+        _act(world, "xian", cid, "close", grounds="no_penalty")
+    closed = _act(world, "xian", cid, "close", grounds="court", court_applied_on="2026-06-01")
+    assert closed["status"] == "closed" and closed["closing_grounds"] == "court"
+
+
+def test_a_case_against_an_insured_person(world: World) -> None:
+    """条例 Art. 41: the party is one of the clue's patients; only A41 behaviour and Art. 41 apply."""
+    cid = _hospital_clue(world)
+    _step(world, "xian", cid, "initial_confirm")
+    _step(world, "shi", cid, "review_confirm")
+    _step(world, "yiyuan", cid, "accept")
+    county = world.actor("xian")
+    with world.db.session() as s:
+        clue = clues.get_clue(s, county, cid)
+        person = next(e for e in clue["evidence"] if e["psn_no"])
+        with pytest.raises(ValidationFailed, match="不在本线索"):
+            cases.open_case(s, county, cid, clue["version"], "NOBODY")
+    with world.db.session() as s:
+        case = cases.open_case(s, county, cid, clue["version"], person["psn_no"])
+    assert case["party"]["type"] == "individual" and case["party"]["id"] == person["psn_no"]
+    assert case["party"]["name"] == person["psn_name"] and case["party"]["type_zh"] == "参保个人"
+    _act(world, "xian", case["id"], "start_investigation", officers=["xian", "shi2"])
+    with pytest.raises(InvalidTransition, match="第四十一条"):
+        _act(world, "xian", case["id"], "finish_investigation", findings="x", behaviour_code="A38_1",
+             loss_amount="100", intent="none", evidence=["询问笔录"])  # fmt: skip
+    _act(world, "xian", case["id"], "finish_investigation", findings="重复享受待遇", behaviour_code="A41_2",
+         loss_amount="100", intent="none", evidence=["结算记录"])  # fmt: skip
+    with pytest.raises(InvalidTransition, match="第四十一条"):
+        _act(world, "shi", case["id"], "propose", article="38", fine_amount="100")
+    proposed = _act(world, "shi", case["id"], "propose", article="41", refund_amount="100")
+    assert proposed["status"] == "legal_review"
 
 
 def test_referral_to_police_with_receipt(world: World) -> None:

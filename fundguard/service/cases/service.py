@@ -77,18 +77,24 @@ def open_case(session: Session, actor: Actor, clue_id: int, clue_version: int, p
     person (条例 Art. 41), one of the clue's patients; otherwise the institution."""
     clue = workflow.load(session, actor, clues.FLAG, clue_id, for_update=True)
     workflow.check_version(clues.FLAG, clue, clue_version)
-    values = workflow.move(session, actor, clues.FLAG, clue, "open_case", {"psn_no": psn_no}).values
-    day = today()
     inst = session.get(Institution, clue.fixmedins_code)
     party = (inst.name if inst else clue.fixmedins_name, "organisation", "")
-    if values.get("psn_no"):
-        name = session.execute(
-            select(ClueHit.psn_name).where(ClueHit.clue_id == clue.id, ClueHit.psn_no == values["psn_no"])
-        ).scalars().first()  # fmt: skip
+    psn_no = (psn_no or "").strip()
+    if psn_no:  # checked before anything moves
+        name = (
+            session.execute(
+                select(ClueHit.psn_name).where(ClueHit.clue_id == clue.id, ClueHit.psn_no == psn_no)
+            )
+            .scalars()
+            .first()
+        )
         if name is None:
-            raise ValidationFailed(f"人员 {values['psn_no']} 不在本线索的疑点明细中",
-                                   f"person {values['psn_no']} is not among this clue's hits")  # fmt: skip
-        party = (name or values["psn_no"], "individual", values["psn_no"])
+            raise ValidationFailed(
+                f"人员 {psn_no} 不在本线索的疑点明细中", f"person {psn_no} is not among this clue's hits"
+            )
+        party = (name or psn_no, "individual", psn_no)
+    workflow.move(session, actor, clues.FLAG, clue, "open_case", {"psn_no": psn_no})
+    day = today()
     c = Case(
         number=f"待编号-{uuid.uuid4().hex}", clue_id=clue.id,
         title=f"{party[0]}涉嫌{clue.rule_name}案", status="filed",
