@@ -222,16 +222,7 @@ def get_case(session: Session, actor: Actor, case_id: int) -> dict:
             for k, zh in DOCUMENT_KINDS.items()
             if reached >= _ORDER.index(_DOC_FROM[k]) and _doc_applies(session, c, k)
         ],
-        measures=[
-            {
-                "code": m.code,
-                "name_zh": m.name_zh,
-                "amount": None if m.amount is None else str(m.amount),
-                "at": m.at.isoformat(),
-                "by": m.by,
-            }
-            for m in session.execute(select(Measure).where(Measure.case_id == c.id)).scalars()
-        ],
+        measures=clues.measure_items(session, Measure.case_id == c.id),
         penalty=None
         if penalty is None
         else {

@@ -22,7 +22,6 @@ from fundguard.service.clues.process import (
     set_outcome,
 )
 from fundguard.service.clues.service import (
-    HOSPITAL_HIDDEN,
     HOSPITAL_VISIBLE_COMMENTS,
     INTERNAL_STEPS,
     MAX_EVIDENCE,
@@ -38,6 +37,7 @@ from fundguard.service.clues.service import (
     import_run,
     latest_run,
     list_clues,
+    measure_items,
     register_clue,
     rule_set,
     submit_appeal,
@@ -46,7 +46,6 @@ from fundguard.service.clues.service import (
 __all__ = [
     "CONFIRMED_OUTCOMES",
     "FLAG",
-    "HOSPITAL_HIDDEN",
     "HOSPITAL_VISIBLE_COMMENTS",
     "INTERNAL_STEPS",
     "MAX_EVIDENCE",
@@ -64,6 +63,7 @@ __all__ = [
     "import_run",
     "latest_run",
     "list_clues",
+    "measure_items",
     "penalty_measure",
     "register_clue",
     "rule_set",

@@ -67,9 +67,6 @@ UPLOAD_TYPES = {  # extension → (content type, magic prefixes)
 }
 
 
-HOSPITAL_HIDDEN = ("pending_initial", "pending_review")  # internal steps before the institution is told
-
-
 MAX_EVIDENCE = 500
 
 
@@ -326,16 +323,7 @@ def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | 
         events=_events(session, actor, clue),
         appeals=_appeals(session, clue.id),
         case_id=session.execute(select(Case.id).where(Case.clue_id == clue.id)).scalars().first(),
-        measures=[
-            {
-                "code": m.code,
-                "name_zh": m.name_zh,
-                "amount": None if m.amount is None else str(m.amount),
-                "at": m.at.isoformat(),
-                "by": m.by,
-            }
-            for m in session.execute(select(Measure).where(Measure.clue_id == clue.id)).scalars()
-        ],
+        measures=measure_items(session, Measure.clue_id == clue.id),
         actions=FLAG.actions(session, clue, actor),
     )
     return out
@@ -378,6 +366,15 @@ HOSPITAL_VISIBLE_COMMENTS = (
     "appeal_uphold",
     "appeal_reject",
 )  # what the institution is told
+
+
+def measure_items(session: Session, where: ColumnElement[bool]) -> list[dict]:
+    """The 协议处理 measures of a clue or a case."""
+    return [
+        {"code": m.code, "name_zh": m.name_zh, "amount": None if m.amount is None else str(m.amount),
+         "at": m.at.isoformat(), "by": m.by}
+        for m in session.execute(select(Measure).where(where).order_by(Measure.id)).scalars()
+    ]  # fmt: skip
 
 
 def _appeals(session: Session, clue_id: int) -> list[dict]:
