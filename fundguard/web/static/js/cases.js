@@ -15,7 +15,7 @@ export async function casesPage(params) {
     h("button", { type: "submit" }, "查询"));
   filter.addEventListener("submit", (ev) => { ev.preventDefault(); go(1, filter.elements.status.value); });
   page("案件", panel(null, filter, table([
-    { label: "案号", render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number)) },
+    { label: "案号", nowrap: true, render: (r) => h("a", { href: `#/cases/${r.id}`, class: "case-link" }, txt(r.number)) },
     { label: "案由", key: "title" },
     { label: "当事人", render: (r) => `${txt(r.party.name)}（${txt(r.party.type_zh)}）` },
     { label: "立案日期", nowrap: true, render: (r) => when(r.opened_at).slice(0, 10) },

@@ -54,17 +54,17 @@ const SOURCE_ZH = { rule: "规则命中", transfer: "部门/地区移交", model
 
 function evidenceTable(rows) {
   return table([
-    { label: "就诊ID", key: "mdtrt_id" },
+    { label: "就诊ID", key: "mdtrt_id", nowrap: true },
     { label: "记账流水号", render: (r) => {
       const all = Array.isArray(r.bkkp_sn) ? r.bkkp_sn : [r.bkkp_sn].filter(Boolean);
-      return h("span", { title: all.join("、") }, all.length > 1 ? `${all[0]} 等 ${all.length} 条` : txt(all[0]));
+      return h("span", { title: all.join("、"), class: "nowrap" }, all.length > 1 ? `${all[0]} 等 ${all.length} 条` : txt(all[0]));
     } },
     { label: "参保人", render: (r) => `${txt(r.psn_name)}（${txt(r.psn_no)}）` },
     { label: "项目", render: (r) => `${txt(r.item_name)}（${txt(r.hilist_code)}）` },
     { label: "发生时间", render: (r) => h("span", { class: "nowrap" }, when(r.fee_ocur_time)) },
     { label: "金额（元）", num: true, render: (r) => money(r.amount) },
     { label: "违规说明", render: (r) => h("div", { class: "evidence-text" }, txt(r.evidence_zh)) },
-    { label: "知识点", key: "kp_id" },
+    { label: "知识点", key: "kp_id", nowrap: true },
   ], rows, () => ({ class: "evidence-row" }));
 }
 
