@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fundguard.service.clues.process import OUTCOME_ZH
 from fundguard.service.errors import PermissionDenied, not_found
 from fundguard.service.models import (
     Case,
@@ -20,6 +21,7 @@ from fundguard.service.models import (
     Penalty,
     Referral,
     TreasuryFine,
+    User,
 )
 from fundguard.service.scope import Actor, scope_filter
 from fundguard.service.timing import today
@@ -34,8 +36,8 @@ def _clues(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
     cols = [("id", "线索编号"), ("source", "来源"), ("rule_id", "规则编号"), ("rule_name", "规则名称"),
             ("rule_version", "规则版本"), ("fixmedins_code", "机构编码"), ("fixmedins_name", "机构名称"),
             ("admdvs", "医保区划"), ("period", "期间"), ("hits", "疑点数"), ("amount", "涉及金额"),
-            ("confirmed_amount", "核实金额"), ("status_zh", "状态"), ("due_date", "办理时限"),
-            ("overturned", "申诉成立")]  # fmt: skip
+            ("confirmed_amount", "核实金额"), ("status_zh", "状态"), ("outcome_zh", "办理结果"),
+            ("due_date", "办理时限"), ("overturned", "申诉成立")]  # fmt: skip
     rows = s.execute(
         select(Clue).where(scope_filter(a, Clue.admdvs, Clue.fixmedins_code)).order_by(Clue.id)
     ).scalars()
@@ -43,7 +45,8 @@ def _clues(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
         {**{k: getattr(c, k) for k in ("id", "source", "rule_id", "rule_name", "rule_version", "fixmedins_code",
                                        "fixmedins_name", "admdvs", "period", "hits", "amount", "confirmed_amount",
                                        "due_date")},
-         "status_zh": wf.FLAG_STATES.get(c.status, c.status), "overturned": "是" if c.overturned else "否"}
+         "status_zh": wf.FLAG_STATES.get(c.status, c.status), "outcome_zh": OUTCOME_ZH.get(c.outcome, ""),
+         "overturned": "是" if c.overturned else "否"}
         for c in rows
     )  # fmt: skip
 
@@ -56,6 +59,10 @@ def _cases(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
     rows = s.execute(
         select(Case).where(scope_filter(a, Case.admdvs, Case.fixmedins_code)).order_by(Case.id)
     ).scalars()
+    officers = {
+        u: f"{name}（{cert}）"
+        for u, name, cert in s.execute(select(User.username, User.display_name, User.cert_no))
+    }
     return "案件台账", cols, (
         {**{k: getattr(c, k) for k in ("number", "title", "party_name", "fixmedins_code", "admdvs", "opened_at",
                                        "deadline", "amount_at_issue", "loss_amount", "behaviour_code", "intent",
@@ -63,7 +70,7 @@ def _cases(s: Session, a: Actor) -> tuple[str, Columns, Iterable[Mapping]]:
          "status_zh": wf.CASE_STATES.get(c.status, c.status),
          "behaviour_code": f"{c.behaviour_code} {BEHAVIOURS[c.behaviour_code]}" if c.behaviour_code in BEHAVIOURS else c.behaviour_code,
          "intent": wf.INTENT_ZH.get(c.intent, c.intent),
-         "officers": "、".join(json.loads(c.officers_json or "[]"))}
+         "officers": "、".join(officers.get(o, o) for o in json.loads(c.officers_json or "[]"))}
         for c in rows
     )  # fmt: skip
 

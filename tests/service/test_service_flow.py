@@ -124,7 +124,7 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         measures = _ledger_rows(*ledgers.export_ledger(s, city, "measures"))
         assert {m["协议处理措施"] for m in measures} == {"约谈", "追回"}
         (mine,) = [c for c in _ledger_rows(*ledgers.export_ledger(s, city, "clues")) if c["线索编号"] == cid]
-        assert mine["状态"] == "办结" and mine["核实金额"] == 123.45
+        assert mine["状态"] == "办结" and mine["核实金额"] == 123.45 and mine["办理结果"] == "协议处理"
 
 
 def test_invalid_transitions_and_stale_versions(world: World) -> None:
@@ -309,6 +309,8 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
         assert (
             _ledger_rows(*ledgers.export_ledger(s, county, "penalties"))[0]["主观故意认定"] == "以骗取为目的"
         )
+        (row,) = _ledger_rows(*ledgers.export_ledger(s, county, "cases"))
+        assert row["违法行为"].startswith("A38_4 串换") and "市医保局执法员（8901" in row["执法人员"]
         with pytest.raises(PermissionDenied):
             ledgers.export_ledger(s, hosp, "fines")
         with pytest.raises(PermissionDenied):  # another county's supervisor does not see the case
