@@ -141,8 +141,10 @@ def ingest(
 ) -> None:
     """导入数据 Ingest national-format files into a workspace.
 
-    校验每一行，错误行隔离并注明文件、行号和原因；导入是原子的、可重复执行的。报告在 WORKSPACE/reports/。
-    Bad rows go to quarantine with file, line and reason; an import is atomic and idempotent.
+    校验每一行，错误行隔离并注明文件、行号和原因；一次导入（一个目录或几个文件）整批原子提交、可重复执行：
+    有文件被拒则整批不入库，退出码 1。报告在 WORKSPACE/reports/。
+    Bad rows go to quarantine with file, line and reason; one call (a folder or several files) is stored
+    all-or-nothing and is idempotent: a rejected file keeps the whole set out and the exit code is 1.
     """
     from fundguard.data.ingest import ingest as run_ingest
 
@@ -154,6 +156,8 @@ def ingest(
         raise _fail(err) from err
     console.print(report.summary_zh())
     console.print(f"报告 Report: [bold]{workspace / 'reports' / 'ingest-latest.html'}[/bold]")
+    if not report.published:
+        raise typer.Exit(code=1)
 
 
 @app.command()
