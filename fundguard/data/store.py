@@ -209,6 +209,14 @@ class Store:
         return targets
 
 
+def restrict_file_access(con: duckdb.DuckDBPyConnection, allowed: list[Path]) -> None:
+    """Turn off ``con``'s access to every file outside the directories ``allowed``, for good (DuckDB cannot
+    turn it back on): SQL run afterwards — a bureau's rules included — reads and writes nowhere else."""
+    dirs = sorted({str(q) + os.sep for p in allowed for q in (Path(p), Path(p).resolve())})
+    con.execute(f"SET allowed_directories = {literal(dirs)}")
+    con.execute("SET enable_external_access = false")
+
+
 def _pid_of(name: str) -> int | None:
     m = re.search(r"-pid(\d+)$", name)
     return int(m.group(1)) if m else None
