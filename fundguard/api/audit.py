@@ -252,6 +252,10 @@ def _own(payload: Any, code: str) -> None:
                 )
 
 
+def _text(v: Any) -> str | None:
+    return None if v is None or isinstance(v, dict | list) else str(v)
+
+
 def _claim_sns(claim: dict) -> set[str]:
     return {str(r.get("bkkp_sn")) for r in claim.get("fee_list_d") or [] if isinstance(r, dict)}
 
@@ -274,10 +278,10 @@ async def audit_claim(
                 f"审核阶段应为 {'、'.join(STAGES)}（收到 {stage}）",
                 f"stage must be 事前 or 事中 (got {stage})",
             )
-        _own(payload, caller.key.fixmedins_code)
         visits = payload.get("mdtrt_d") if isinstance(payload, dict) else None
-        if isinstance(visits, list) and visits and isinstance(visits[0], dict):
-            seen["psn_no"], seen["mdtrt_id"] = visits[0].get("psn_no"), visits[0].get("mdtrt_id")
+        if isinstance(visits, list) and visits and isinstance(visits[0], dict):  # logged whatever follows
+            seen["psn_no"], seen["mdtrt_id"] = (_text(visits[0].get(k)) for k in ("psn_no", "mdtrt_id"))
+        _own(payload, caller.key.fixmedins_code)
         auditor, lock = get_auditor(app)
         with lock:
             hits = auditor.audit(payload, stage=stage)
@@ -315,10 +319,10 @@ async def audit_3101(request: Request, _key: str | None = Security(API_KEY)) -> 
             )  # the envelope names the institution for its encounters
         auditor, lock = get_auditor(app)
         req = parse_3101(payload, set(auditor.rule_by_id))
-        for c in req.claims:
-            _own(c.claim, code)
         seen["psn_no"] = ",".join(c.patn_id for c in req.claims)
         seen["mdtrt_id"] = ",".join(c.mdtrt_id for c in req.claims)
+        for c in req.claims:
+            _own(c.claim, code)
         t0 = time.perf_counter()
         per_claim = []
         with lock:

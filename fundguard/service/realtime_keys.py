@@ -143,6 +143,10 @@ def issue_key(
             f"未知定点医药机构 {code}（服务库与数据仓中都没有）",
             f"unknown institution {code} (neither in the service database nor in the store)",
         )
+    return _new_key(session, code, name, created_by)
+
+
+def _new_key(session: Session, code: str, name: str, created_by: str) -> tuple[ApiKey, str]:
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     row = ApiKey(
         key_id=key_id, secret_hash=_hash(secret), fixmedins_code=code, name=name[:100], created_by=created_by
@@ -168,7 +172,7 @@ def rotate_key(
         raise ValidationFailed(
             f"密钥 {key_id} 已失效，请重新签发", f"key {key_id} is no longer in force; issue one"
         )
-    new, text = issue_key(session, old.fixmedins_code, name=old.name, created_by=created_by or old.created_by)
+    new, text = _new_key(session, old.fixmedins_code, old.name, created_by or old.created_by)
     end = utcnow() + grace
     old.expires_at = min(old.expires_at, end) if old.expires_at else end
     return new, text
