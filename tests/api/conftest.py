@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from audit_city import DISCLOSURE_RULES, hit_key
 
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
@@ -18,13 +19,6 @@ from fundguard.rules import load_rules
 from fundguard.service.db import Database, database_url, migrate
 from fundguard.service.realtime_keys import issue_key
 from fundguard.synth import CityConfig, generate_city
-
-DISCLOSURE_RULES = ("L-CONCURRENT-VISIT", "L-DECEASED-CARD-USE")
-"""Rules whose batch evidence names other institutions, visit ids or a death date."""
-
-
-def hit_key(rule_id: str, sns: list, amount: object) -> tuple:
-    return (rule_id, tuple(sorted(sns or [])), f"{float(amount):.2f}")
 
 
 @pytest.fixture(scope="session")
@@ -77,11 +71,3 @@ def api_key(city: tuple) -> Callable[[str], str]:
 
     yield key
     db.dispose()
-
-
-def institution(claim: dict) -> str:
-    return claim["mdtrt_d"][0]["fixmedins_code"]
-
-
-def headers(api_key: Callable[[str], str], claim: dict) -> dict[str, str]:
-    return {"X-API-Key": api_key(institution(claim))}

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import headers
-from conftest import hit_key as _key
+from audit_city import headers
+from audit_city import hit_key as _key
 from fastapi.testclient import TestClient
 
 from fundguard.api import audit

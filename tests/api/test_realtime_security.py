@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import DISCLOSURE_RULES, headers, institution
+from audit_city import DISCLOSURE_RULES, headers, institution
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
