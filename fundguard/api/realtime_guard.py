@@ -6,10 +6,11 @@ its own, safe parsing, and an answer cut to what the calling institution may kno
   ``KEY_CACHE_SECONDS``); a claim of another institution is refused (403).
 - **How much**: token buckets per key and per client address (429 with ``Retry-After``); unauthenticated
   attempts draw on a smaller per-client bucket, so guessing keys is slow.
-- **Where it runs**: a thread pool of its own with a bounded number of calls admitted (running or waiting);
-  past it the answer is 429 ``busy`` with ``Retry-After``. Waiting callers hold no thread of the web server's
-  pool, so a flood of claims cannot starve the workbench.
-- **Parsing**: JSON is parsed in that pool (never on the event loop), nesting deeper than ``MAX_DEPTH`` or
+- **Where it runs**: the auditor's own process (``realtime_worker``; ``FUNDGUARD_RT_WORKERS`` of them, each
+  with its own copy of the history), with a bounded number of calls admitted (running or waiting); past it
+  the answer is 429 ``busy`` with ``Retry-After``. Waiting callers hold no thread of the web server, and the
+  audit does not hold the web process's interpreter lock, so a flood of claims cannot starve the workbench.
+- **Parsing**: JSON is parsed in that process (never on the event loop), nesting deeper than ``MAX_DEPTH`` or
   strings with lone surrogates (``"\\ud800"``) are 422, never 500.
 - **Disclosure**: ``disclose`` keeps the evidence of rules that judge only the claim's own lines, and puts a
   fixed sentence in place of evidence drawn from the patient's other visits — no other institution's name,
@@ -17,7 +18,7 @@ its own, safe parsing, and an answer cut to what the calling institution may kno
 
 Limits are read from the environment at start: ``FUNDGUARD_RT_KEY_RATE`` / ``_KEY_BURST`` (per key, calls a
 second and burst), ``FUNDGUARD_RT_CLIENT_RATE`` / ``_CLIENT_BURST`` (per client address),
-``FUNDGUARD_RT_WORKERS`` (threads) and ``FUNDGUARD_RT_QUEUE`` (calls admitted at once).
+``FUNDGUARD_RT_WORKERS`` (auditor processes) and ``FUNDGUARD_RT_QUEUE`` (calls admitted at once).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import multiprocessing
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,18 +105,18 @@ def outcome_of(status: int) -> str:
 class RealtimeGuard:
     """Keys, limits, the pool and the call log of one app's real-time routes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, workspace: str, rule_files: list[str]) -> None:
         self.db = db
         self.log = CallLog(db)
+        self._pool_args = (workspace, rule_files)
         self.per_key = RateLimiter(_env("FUNDGUARD_RT_KEY_RATE", 20), _env("FUNDGUARD_RT_KEY_BURST", 40))
         self.per_client = RateLimiter(
             _env("FUNDGUARD_RT_CLIENT_RATE", 40), _env("FUNDGUARD_RT_CLIENT_BURST", 80)
         )
         self.unauthenticated = RateLimiter(2, 10)  # wrong or missing keys, per client
         self.capacity = int(_env("FUNDGUARD_RT_QUEUE", 16))
-        self.pool = ThreadPoolExecutor(
-            int(_env("FUNDGUARD_RT_WORKERS", 1)), thread_name_prefix="fundguard-rt"
-        )
+        self.workers = int(_env("FUNDGUARD_RT_WORKERS", 1))
+        self.pool = self._new_pool()
         self._lookup = ThreadPoolExecutor(1, thread_name_prefix="fundguard-rt-keys")
         self._admitted = 0
         self._admit_lock = threading.Lock()
@@ -178,18 +180,31 @@ class RealtimeGuard:
                         outcome=outcome or outcome_of(status), status=status)  # fmt: skip
 
     # --- where it runs ------------------------------------------------------------------------------
-    async def run(self, caller: Caller, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in the pool (the event loop waits; no web-server thread does). The caller's place is
-        given back when ``fn`` ends, even if the client has gone: the pool never holds more than admitted."""
+    def _new_pool(self) -> ProcessPoolExecutor:
+        from fundguard.api import realtime_worker
+
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=realtime_worker.init, initargs=self._pool_args)  # fmt: skip
+
+    async def run(self, caller: Caller, route: str, body: bytes, stage: str) -> tuple[int, dict, dict]:
+        """Audit in the auditor's process (``realtime_worker.run``); the event loop waits, no thread does.
+        The caller's place is given back when the audit ends, even if the client has gone."""
+        from fundguard.api import realtime_worker
+
+        try:
+            future = self.pool.submit(realtime_worker.run, route, body, stage, caller.key.fixmedins_code)
+        except BrokenProcessPool:
+            self.pool = self._new_pool()
+            raise Refused(503, "auditor_restarting", "实时审核进程重启中，请稍后再试",
+                          "the real-time auditor is restarting; retry later", 5) from None  # fmt: skip
         caller.submitted = True
-
-        def job() -> Any:
-            try:
-                return fn(*args)
-            finally:
-                self.release()
-
-        return await asyncio.get_running_loop().run_in_executor(self.pool, job)
+        future.add_done_callback(lambda _: self.release())
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:  # the process died under this call (e.g. out of memory)
+            self.pool = self._new_pool()
+            raise Refused(503, "auditor_restarting", "实时审核进程异常退出，已重启，请稍后再试",
+                          "the real-time auditor process died and is restarting; retry later", 5) from None  # fmt: skip
 
     def release(self) -> None:
         """Give back the place ``admit`` took."""
@@ -206,7 +221,7 @@ class RealtimeGuard:
         )  # fmt: skip
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         self._lookup.shutdown(wait=False)
         self.log.close()
 

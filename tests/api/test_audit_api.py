@@ -16,10 +16,10 @@ from audit_city import headers
 from audit_city import hit_key as _key
 from fastapi.testclient import TestClient
 
-from fundguard.api import audit
 from fundguard.api.audit import create_audit_app
 from fundguard.data.ingest import ingest
 from fundguard.engine.payload3101 import to_3101
+from fundguard.service.db import database_url
 
 
 def _own_lines(hits: list[tuple], claim: dict) -> list[tuple]:
@@ -136,7 +136,7 @@ def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path, api_key
         assert r.status_code == 200
         got = sorted(_key(h["rule_id"], h["bkkp_sn"], h["amount"]) for h in r.json()["hits"])
         assert got == sorted(k for k in by_visit[v] if k[0] != off)
-    empty = create_audit_app(tmp_path / "empty", database_url=audit.default_database_url(ws))
+    empty = create_audit_app(tmp_path / "empty", database_url=database_url(ws))
     with TestClient(empty, headers=headers(api_key, claims[v])) as client:
         r = client.post("/api/audit/claim", json=claims[v])
         assert r.status_code == 503 and r.json()["detail"]["code"] == "auditor_unavailable"
@@ -145,20 +145,17 @@ def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path, api_key
 def test_new_imports_reload_history(
     city: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_key
 ) -> None:
-    """After an import the next request (past the check interval) reloads the auditor's history.
-    Runs last: it adds a person to the city's store."""
+    """After an import the next request (past the check interval) reloads the auditor's history: the store
+    fingerprint the answer carries changes. Runs last: it adds a person to the city's store."""
     ws, _, claims, _ = city
-    monkeypatch.setattr(audit, "STALE_CHECK_SECONDS", 0.0)
+    monkeypatch.setenv("FUNDGUARD_RT_STALE_SECONDS", "0")  # read by the auditor's process when it starts
     claim = next(iter(claims.values()))
-    app = create_audit_app(ws)
-    with TestClient(app, headers=headers(api_key, claim)) as client:
-        assert client.post("/api/audit/claim", json=claim).status_code == 200
-        auditor = app.state.auditor
-        before = auditor.fingerprint
-        assert not auditor.stale()
+    with TestClient(create_audit_app(ws), headers=headers(api_key, claim)) as client:
+        r = client.post("/api/audit/claim", json=claim)
+        assert r.status_code == 200
+        before = r.json()["audit_ms"]["store"]
         f = tmp_path / "psn_info_b.csv"
         f.write_text("psn_no,gend,brdy,insutype,insu_admdvs\n99000000000000000001,1,1980-01-01,310,890104\n")
         ingest([f], ws, progress=False)
-        assert auditor.stale()
-        assert client.post("/api/audit/claim", json=claim).status_code == 200
-        assert app.state.auditor is auditor and not auditor.stale() and auditor.fingerprint != before
+        r = client.post("/api/audit/claim", json=claim)
+        assert r.status_code == 200 and r.json()["audit_ms"]["store"] != before
