@@ -1,7 +1,8 @@
 """Load test (issue 10, finding 2): does a flood of real-time calls starve the workbench?
 
 A real uvicorn server (its own process) over a seeded, audited workspace. One supervisor pages through the clue
-list (``GET /api/clues``) alone for ``--seconds`` — the baseline — and then again while ``--flooders`` client
+list (``GET /api/clues``) alone for ``--seconds`` — the baseline, half before and half after the flood — and
+for ``--seconds`` while ``--flooders`` client
 threads flood the real-time routes: a third post 3 MB claims without a key, the rest post real claims with the
 keys of a few institutions as fast as they are answered (they meet the per-key limit, then the full pool).
 Prints the supervisor's p50/p99 idle and flooded, their ratio (target: p99 within 2×), and the flood's answers
@@ -160,7 +161,7 @@ def main() -> None:
             key, claim = pairs[0]
             c.post("/api/audit/claim", json=claim, headers={"X-API-Key": key}).raise_for_status()  # warm
         pages = max(1, (total + 19) // 20)
-        idle = supervisor(base, token, pages, args.seconds)
+        idle = supervisor(base, token, pages, args.seconds / 2)  # half before the flood, half after it:
 
         ctx = multiprocessing.get_context("spawn")  # the flood in processes of its own: it must not slow
         q = ctx.Queue()  # the supervisor's own client through this process's interpreter lock
@@ -184,6 +185,7 @@ def main() -> None:
             answers.update(q.get(timeout=180))
         for p in procs:
             p.join(timeout=60)
+        idle += supervisor(base, token, pages, args.seconds / 2)  # the machine's own load drifts meanwhile
     finally:
         proc.terminate()
         proc.wait(timeout=10)

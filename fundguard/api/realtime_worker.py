@@ -44,7 +44,11 @@ class OtherInstitution(FundGuardError):
 
 
 def init(workspace: str, rule_files: list[str]) -> None:
-    """Set the process up (the pool's initializer); the auditor itself is built by the first call."""
+    """Set the process up (the pool's initializer); the auditor itself is built by the first call.
+
+    The process runs below the web server's CPU priority (``FUNDGUARD_RT_NICE``, default 5): a saturated
+    auditor then cannot take the cores the workbench needs; with cores to spare it changes nothing."""
+    os.nice(int(os.environ.get("FUNDGUARD_RT_NICE", "5")))
     _state.update(
         workspace=Path(workspace), rule_files=[Path(p) for p in rule_files], auditor=None, checked=None
     )
