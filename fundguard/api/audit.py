@@ -34,10 +34,10 @@ API_KEY = APIKeyHeader(
 router = APIRouter(prefix="/api/audit", tags=["实时审核"])
 
 MAX_BODY = 8 * 1024 * 1024
+"""Largest request body accepted (bytes): a claim of thousands of lines fits well within it."""
 UNREAD_BODY_LIMIT = 64 * 1024
 """A refused call with a larger body gets ``Connection: close``: the server stops reading instead of taking in
 megabytes it will not use (a flood of 3 MB claims without a key cost the workbench's event loop that much)."""
-"""Largest request body accepted (bytes): a claim of thousands of lines fits well within it."""
 
 _build_lock = threading.Lock()
 

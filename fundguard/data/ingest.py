@@ -253,7 +253,7 @@ def _ingest_file(
         same_size = any(m.get("size") == source.size for m in store.ingests() if m["table"] == fr.table)
         with ThreadPoolExecutor(1) as pool:
             sha_future = pool.submit(sha256_file, path)
-            if same_size or pending:  # only then can it be a re-import: check before doing the work
+            if same_size:  # only then can it be a re-import: check before doing the work
                 fr.sha256 = sha_future.result()
                 if imported(fr.sha256):
                     fr.status = "already_imported"
