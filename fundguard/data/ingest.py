@@ -120,16 +120,13 @@ def _ingest_all(
                     if path in named:  # a file the user named: its problem is the user's error
                         raise
                     # A file found in a folder walk (e.g. a README.csv beside the extract): skipped, said so.
-                    fr, staged = (
-                        _reject(
-                            FileReport(path=str(path), format=file_format(path)),
-                            "unknown_table",
-                            f"：{err.zh}",
-                            f": {err.en}",
-                        ),
-                        None,
+                    fr = _reject(
+                        FileReport(path=str(path), format=file_format(path)),
+                        "unknown_table",
+                        f"：{err.zh}",
+                        f": {err.en}",
                     )
-                    fr.status = "skipped"
+                    fr.status, staged = "skipped", None  # not part of the set: it does not hold it back
                 fr.check_counts()
                 report.files.append(fr)
                 if staged is not None:
