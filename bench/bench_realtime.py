@@ -31,6 +31,8 @@ from fundguard.data.store import Store
 from fundguard.engine.payload3101 import to_3101
 from fundguard.engine.realtime import RealtimeAuditor, claim_from_store
 from fundguard.rules import load_rules
+from fundguard.service.db import Database, database_url, migrate
+from fundguard.service.realtime_keys import issue_key
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -69,23 +71,39 @@ def _serve(ws: Path) -> tuple[uvicorn.Server, threading.Thread, str]:
     return srv, thread, f"http://127.0.0.1:{port}"
 
 
+def _keys(ws: Path, claims: list[dict]) -> list[dict[str, str]]:
+    """An API key of each claim's institution (the real-time routes take keys), as request headers."""
+    url = database_url(ws)
+    migrate(url)
+    db = Database(url)
+    keys: dict[str, str] = {}
+    with db.session() as s:
+        for code in {c["mdtrt_d"][0]["fixmedins_code"] for c in claims}:
+            keys[code] = issue_key(s, code, name="bench", workspace=ws)[1]
+    db.dispose()
+    return [{"X-API-Key": keys[c["mdtrt_d"][0]["fixmedins_code"]]} for c in claims]
+
+
 def _http(ws: Path, claims: list[dict]) -> None:
     srv, thread, url = _serve(ws)
+    heads = _keys(ws, claims)
     try:
         with httpx.Client(base_url=url, timeout=120) as client:
             t0 = time.perf_counter()
-            client.post("/api/audit/claim", json=claims[0]).raise_for_status()  # builds the auditor
+            client.post(
+                "/api/audit/claim", json=claims[0], headers=heads[0]
+            ).raise_for_status()  # the auditor
             print(f"HTTP: first request (auditor start) {1000 * (time.perf_counter() - t0):.0f} ms")
             for path, make in (
                 ("/api/audit/claim", lambda c: c),
                 ("/api/audit/3101", lambda c: to_3101(c, trig_scen="8")),
             ):
                 bodies = [make(c) for c in claims]
-                client.post(path, json=bodies[0]).raise_for_status()  # warm-up
+                client.post(path, json=bodies[0], headers=heads[0]).raise_for_status()  # warm-up
                 wall, audit = [], []
-                for b in bodies:
+                for b, h in zip(bodies, heads, strict=True):
                     t0 = time.perf_counter()
-                    r = client.post(path, json=b)
+                    r = client.post(path, json=b, headers=h)
                     wall.append(1000 * (time.perf_counter() - t0))
                     r.raise_for_status()
                     out = r.json()

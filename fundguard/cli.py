@@ -141,8 +141,10 @@ def ingest(
 ) -> None:
     """导入数据 Ingest national-format files into a workspace.
 
-    校验每一行，错误行隔离并注明文件、行号和原因；导入是原子的、可重复执行的。报告在 WORKSPACE/reports/。
-    Bad rows go to quarantine with file, line and reason; an import is atomic and idempotent.
+    校验每一行，错误行隔离并注明文件、行号和原因；一次导入（一个目录或几个文件）整批原子提交、可重复执行：
+    有文件被拒则整批不入库，退出码 1。报告在 WORKSPACE/reports/。
+    Bad rows go to quarantine with file, line and reason; one call (a folder or several files) is stored
+    all-or-nothing and is idempotent: a rejected file keeps the whole set out and the exit code is 1.
     """
     from fundguard.data.ingest import ingest as run_ingest
 
@@ -154,6 +156,8 @@ def ingest(
         raise _fail(err) from err
     console.print(report.summary_zh())
     console.print(f"报告 Report: [bold]{workspace / 'reports' / 'ingest-latest.html'}[/bold]")
+    if not report.published:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -610,6 +614,113 @@ def _print_users(users: list[dict]) -> None:
     for u in users:
         t.add_row(u["username"], u["password"], u["role_zh"], u["scope"])
     console.print(t)
+
+
+apikeys_app = typer.Typer(
+    help="实时审核接口密钥 API keys of the real-time audit, one institution each: issue, list, rotate, revoke.",
+    no_args_is_help=True,
+)
+app.add_typer(apikeys_app, name="apikeys")
+
+
+@apikeys_app.command("issue")
+def apikeys_issue(
+    institution: Annotated[str, typer.Argument(help="定点医药机构编号 fixmedins_code, e.g. H43010200001.")],
+    name: Annotated[str, typer.Option(help="用途说明 What the key is for, e.g. 'HIS 住院结算'.")] = "",
+    by: Annotated[str, typer.Option("--by", help="签发人 Who issues it (kept with the key).")] = "",
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """签发密钥（仅显示一次）Issue a key for an institution; it is printed once and stored only hashed."""
+    from fundguard.service.realtime_keys import issue_key
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            row, text = issue_key(s, institution, name=name, created_by=by, workspace=workspace)
+            key_id, code = row.key_id, row.fixmedins_code
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(f"密钥编号 key id: {key_id}（机构 institution {code}）")
+    console.print("密钥（只显示这一次，请交机构妥善保管）The key, shown this once — hand it over securely:")
+    print(text)
+
+
+@apikeys_app.command("list")
+def apikeys_list(
+    institution: Annotated[str | None, typer.Option(help="只列此机构 Only this institution.")] = None,
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """列出密钥（不含密钥本身）List keys: id, institution, state, last use — never the secret."""
+    from fundguard.service.realtime_keys import key_state, list_keys
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            t = RichTable("编号 key id", "机构 institution", "用途 name", "状态 state", "签发 created",
+                          "失效 until", "最近使用 last used")  # fmt: skip
+            for k in list_keys(s, institution):
+                t.add_row(k.key_id, k.fixmedins_code, k.name, key_state(k), _when(k.created_at),
+                          _when(k.revoked_at or k.expires_at), _when(k.last_used_at))  # fmt: skip
+    finally:
+        db.dispose()
+    console.print(t)
+
+
+@apikeys_app.command("rotate")
+def apikeys_rotate(
+    key_id: Annotated[str, typer.Argument(help="密钥编号 Key id.")],
+    grace_minutes: Annotated[
+        int, typer.Option(min=0, max=10080, help="旧密钥继续有效的分钟数 Minutes the old key still works.")
+    ] = 60,
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """轮换密钥：签发新密钥，旧密钥宽限期后失效 Rotate: a new key; the old one ends after the grace period."""
+    import datetime as dt
+
+    from fundguard.service.realtime_keys import rotate_key
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            row, text = rotate_key(s, key_id, grace=dt.timedelta(minutes=grace_minutes))
+            new_id = row.key_id
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(
+        f"新密钥编号 new key id: {new_id}；旧密钥 {key_id} {grace_minutes} 分钟后失效 ends in {grace_minutes} min"
+    )
+    print(text)
+
+
+@apikeys_app.command("revoke")
+def apikeys_revoke(
+    key_id: Annotated[str, typer.Argument(help="密钥编号 Key id.")],
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """吊销密钥（立即失效）Revoke a key: it stops working at once (within the servers' 10 s key cache)."""
+    from fundguard.service.realtime_keys import revoke_key
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            revoke_key(s, key_id)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(f"已吊销 revoked: {key_id}")
+
+
+def _when(t) -> str:  # type: ignore[no-untyped-def]
+    return t.strftime("%Y-%m-%d %H:%M") if t else "—"
 
 
 @service_app.command("init")

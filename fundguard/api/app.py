@@ -217,8 +217,10 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     db = Database(url)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if audit is not None:
+            audit.shutdown(app)  # the real-time pool and the last rows of its call log
         db.dispose()
 
     app = FastAPI(

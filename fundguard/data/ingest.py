@@ -3,7 +3,13 @@
 Per file: pick the table (``table`` argument, else the file or folder name, else the header), stream the rows
 through the SQL of ``validate`` inside DuckDB, write good rows as Parquet under a staging directory and
 bad rows to ``<ws>/quarantine``, then check keys with DuckDB (duplicates inside the file; rows already in the
-store: identical → skipped, different → ``key_conflict``) and publish with one rename (see ``store``).
+store and earlier files of the same call: identical → skipped, different → ``key_conflict``). The files of one
+call are one set: all are staged, then published together (``Store.publish_set``), or none when one is rejected
+(empty, unknown table when named, required columns missing, more than ``MAX_COLUMNS`` columns). A full disk
+stops the import with a bilingual error and leaves the store as it was.
+
+Rows that are not in the file's encoding (a UTF-8 line in a GBK file, undecodable bytes) are quarantined as
+``bad_encoding`` with the line as best decoded, never stored as mojibake; a NUL in a text field is ``nul_byte``.
 
 ``dictionary_files`` are CSVs ``dic_type,code,name`` (a province's ``NAT_DATA_DIC_A`` export, header optional,
 UTF-8 or GBK) whose codes extend the built-in dictionary for this call, e.g. the local med_type ``140104``.
@@ -11,8 +17,10 @@ UTF-8 or GBK) whose codes extend the built-in dictionary for this call, e.g. the
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
+import errno
 import hashlib
 import json
 import secrets
@@ -21,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -32,11 +41,13 @@ from fundguard.core.progress import progress_bar
 from fundguard.data import schema
 from fundguard.data.headers import detect_table, map_header, table_from_path
 from fundguard.data.readers import (
+    MAX_COLUMNS,
     SUPPORTED_EXTENSIONS,
     CsvSource,
     ParquetSource,
     Source,
     detect_encoding,
+    encoding_detail,
     file_format,
     open_source,
 )
@@ -51,6 +62,7 @@ REJECTS = {
         "table unknown, file skipped (use --table)",
     ),
     "missing_required": ("缺少必填列", "required columns missing"),
+    "too_many_columns": ("列数过多，不是国家格式的数据表", "too many columns for a national-format table"),
 }
 
 
@@ -84,6 +96,9 @@ def _ingest_all(
     dictionary_files: Sequence[Path],
     progress: bool,
 ) -> IngestReport:
+    """Stage every file, then publish the set at once (``Store.publish_set``), or nothing when a file is
+    rejected: a folder is one import, so a kill or a bad file never leaves ``fee_list_d`` stored without its
+    ``setl_d``."""
     workspace = store.workspace
     store.clean_stale_staging()
     codes = merged_dictionary(load_dictionary_files(dictionary_files))
@@ -93,26 +108,66 @@ def _ingest_all(
         ingest_id=ingest_id, workspace=str(workspace), started=started.isoformat(timespec="seconds")
     )
     t0 = time.perf_counter()
-    with progress_bar(progress) as bar:
-        for n, path in enumerate(files):
-            try:
-                fr = _ingest_file(path, store, table, codes, ingest_id, f"{ingest_id}-{n:03d}", bar)
-            except InputError as err:
-                if path in named:  # a file the user named: its problem is the user's error
-                    raise
-                # A file found in a folder walk (e.g. a README.csv beside the extract): skipped, and said so.
-                fr = _reject(
-                    FileReport(path=str(path), format=file_format(path)),
-                    "unknown_table",
-                    f"：{err.zh}",
-                    f": {err.en}",
-                )
-            fr.check_counts()
-            report.files.append(fr)
+    pending: list[_Staged] = []
+    try:
+        with progress_bar(progress) as bar:
+            for n, path in enumerate(files):
+                try:
+                    fr, staged = _ingest_file(
+                        path, store, table, codes, ingest_id, f"{ingest_id}-{n:03d}", bar, pending
+                    )
+                except InputError as err:
+                    if path in named:  # a file the user named: its problem is the user's error
+                        raise
+                    # A file found in a folder walk (e.g. a README.csv beside the extract): skipped, said so.
+                    fr = _reject(
+                        FileReport(path=str(path), format=file_format(path)),
+                        "unknown_table",
+                        f"：{err.zh}",
+                        f": {err.en}",
+                    )
+                    fr.status, staged = "skipped", None  # not part of the set: it does not hold it back
+                fr.check_counts()
+                report.files.append(fr)
+                if staged is not None:
+                    pending.append(_Staged(staged, fr.table, fr.import_id, fr.sha256))
+        if any(f.status == "rejected" for f in report.files):
+            for f in report.files:
+                if f.status == "loaded":
+                    f.status = "withheld"
+            report.published = False
+        else:
+            store.publish_set([(p.dir, p.table, p.import_id) for p in pending], ingest_id)
+    except (duckdb.IOException, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        raise InputError(
+            f"磁盘空间不足，导入已中止，数据仓未改变（{workspace}）；请释放空间后重新导入",
+            f"disk full: the import stopped and the store is unchanged ({workspace}); free space and ingest again",
+        ) from None
+    finally:
+        store.clean_stale_staging(include_own=True)  # unpublished staging and DuckDB's spill folder
     report.seconds = time.perf_counter() - t0
-    store.clean_stale_staging(include_own=True)  # DuckDB's spill folder of this process
     _write_reports(report, workspace)
     return report
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(exc).lower()
+    return "no space left" in text or "disk quota" in text
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One file of the set, validated and staged, waiting for the set to be published."""
+
+    dir: Path
+    table: str
+    import_id: str
+    sha256: str
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
@@ -165,36 +220,52 @@ def _reject(fr: FileReport, code: str, detail_zh: str = "", detail_en: str = "")
     return fr
 
 
-def _ingest_file(path, store: Store, table, codes, ingest_id: str, import_id: str, bar) -> FileReport:
+def _ingest_file(
+    path, store: Store, table, codes, ingest_id: str, import_id: str, bar, pending: list[_Staged]
+) -> tuple[FileReport, Path | None]:
+    """Validate and stage one file; the staged import directory (None when nothing is to be stored)."""
     t0 = time.perf_counter()
     fr = FileReport(path=str(path), format=file_format(path), import_id=import_id)
     if path.stat().st_size == 0:
         fr.seconds = time.perf_counter() - t0
-        return _reject(fr, "empty_file", "：0 字节", ": 0 bytes")
+        return _reject(fr, "empty_file", "：0 字节", ": 0 bytes"), None
     source = open_source(path)
+    staged = None
     try:
         fr.encoding = source.encoding
         if not source.header:
-            return _reject(fr, "empty_file")
+            return _reject(fr, "empty_file"), None
+        if len(source.header) > MAX_COLUMNS:
+            n = len(source.header)
+            return _reject(
+                fr, "too_many_columns", f"：{n} 列，上限 {MAX_COLUMNS}", f": {n}, max {MAX_COLUMNS}"
+            ), None
         fr.table = table or table_from_path(path) or detect_table(source.header, path)
+
+        def imported(sha: str) -> bool:
+            return bool(store.find_sha256(sha, fr.table)) or any(
+                p.sha256 == sha and p.table == fr.table for p in pending
+            )
+
         same_size = any(m.get("size") == source.size for m in store.ingests() if m["table"] == fr.table)
         with ThreadPoolExecutor(1) as pool:
             sha_future = pool.submit(sha256_file, path)
             if same_size:  # only then can it be a re-import: check before doing the work
                 fr.sha256 = sha_future.result()
-                if store.find_sha256(fr.sha256, fr.table):
+                if imported(fr.sha256):
                     fr.status = "already_imported"
-                    return fr
+                    return fr, None
             mapping = map_header(source.header, fr.table)
             fr.unknown_columns, fr.duplicated_columns = mapping.unknown, mapping.duplicated
             fr.missing_optional = mapping.missing_optional
             if mapping.missing_required:
                 cols = ", ".join(mapping.missing_required)
-                return _reject(fr, "missing_required", f"：{cols}", f": {cols}")
-            loader = _FileLoad(fr, source, mapping, codes, store, ingest_id, bar)
+                return _reject(fr, "missing_required", f"：{cols}", f": {cols}"), None
+            earlier = [p.dir / "part-0.parquet" for p in pending if p.table == fr.table]
+            loader = _FileLoad(fr, source, mapping, codes, store, ingest_id, bar, earlier)
             staged = loader.run()
             fr.sha256 = sha_future.result()
-        if store.find_sha256(fr.sha256, fr.table):  # re-import of a file whose size we had not seen
+        if imported(fr.sha256):  # re-import of a file whose size we had not seen
             shutil.rmtree(staged, ignore_errors=True)
             loader.quarantine.discard()
             return FileReport(
@@ -205,11 +276,10 @@ def _ingest_file(path, store: Store, table, codes, ingest_id: str, import_id: st
                 sha256=fr.sha256,
                 status="already_imported",
                 import_id=import_id,
-            )
+            ), None
         fr.seconds = time.perf_counter() - t0
         _write_manifest(staged, fr, source, ingest_id)
-        store.publish(staged, fr.table, import_id)
-        return fr
+        return fr, staged
     finally:
         source.close()
         fr.seconds = time.perf_counter() - t0
@@ -278,8 +348,18 @@ class _FileLoad:
     """
 
     def __init__(
-        self, fr: FileReport, source: Source, mapping, codes, store: Store, ingest_id: str, bar
+        self,
+        fr: FileReport,
+        source: Source,
+        mapping,
+        codes,
+        store: Store,
+        ingest_id: str,
+        bar,
+        earlier: list[Path],
     ) -> None:
+        self.earlier = earlier
+        """Staged data files of the same table earlier in this set: keys are checked against them too."""
         self.fr, self.source, self.mapping, self.codes, self.store, self.bar = (
             fr,
             source,
@@ -294,12 +374,16 @@ class _FileLoad:
         if qpath.exists():
             qpath = qdir / f"{Path(fr.path).stem}-{fr.import_id[-3:]}{Path(fr.path).suffix}.bad.csv"
         self.quarantine = _Quarantine(qpath, Path(fr.path), source.header)
+        self.bad_lines: dict[int, tuple[str, str]] = {}
+        """CSV lines not in the file's encoding: line → (problem, text)."""
 
     def run(self) -> Path:
         staged = self.store.new_staging(self.fr.import_id)
         work = staged / "_work"
         work.mkdir()
         con = duckdb_connection(self.store.workspace, preserve_order=True)
+        # rows dropped after parsing: bad encoding, duplicate keys, rows already stored
+        con.execute("CREATE TEMP TABLE drops (__n BIGINT, code VARCHAR, detail VARCHAR)")
         try:
             self._check(con, work)
             self._publish_rows(con, staged)
@@ -333,10 +417,7 @@ class _FileLoad:
             path = src.path
             if src.encoding not in ("utf-8", "utf-8-sig"):
                 path = work / "utf8.csv"
-                replaced = src.transcode_to_utf8(path)
-                if replaced:
-                    self.fr.warnings["encoding_replaced"] = replaced
-                    self.fr.warning_columns["encoding_replaced:"] = replaced
+                self.bad_lines = src.transcode_to_utf8(path)
             columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
             con.execute(
                 f"CREATE VIEW raw AS SELECT {cols} FROM read_csv({lit(str(path))}, "
@@ -359,7 +440,7 @@ class _FileLoad:
             for batch in src.batches():
                 for bad in batch.bad:
                     self.fr.rows_read += 1
-                    self.quarantine.write(bad.line, "malformed_row", "", bad.detail, bad.values)
+                    self.quarantine.write(bad.line, bad.code, "", bad.detail, bad.values)
                 data = batch.data.rename_columns(names).add_column(
                     0, "__n", pa.array(batch.lines, pa.int64())
                 )
@@ -381,7 +462,13 @@ class _FileLoad:
                 if hosp_level_only(v for (v,) in values if v is not None):
                     level_only.add(f.name)
         self.validator = Validator(
-            self.table, self.mapping, self.codes, len(self.source.header), source_types, level_only
+            self.table,
+            self.mapping,
+            self.codes,
+            len(self.source.header),
+            source_types,
+            level_only,
+            nul_check=not isinstance(self.source, CsvSource) or self.source.has_nul(),
         )
         if isinstance(self.source, ParquetSource) and self._verbatim(con):
             return
@@ -408,15 +495,36 @@ class _FileLoad:
             for line, text, detail in rows:
                 rejected.append(int(line))
                 self.fr.rows_read += 1
-                self.quarantine.write(int(line), "malformed_row", "", detail, [text])
+                if line in self.bad_lines:  # DuckDB rejected it too: the encoding is the first fault
+                    problem, text = self.bad_lines.pop(line)
+                    code, detail = "bad_encoding", encoding_detail(problem)
+                else:  # a UTF-8 file DuckDB reads itself
+                    code = "bad_encoding" if "INVALID ENCODING" in (detail or "") else "malformed_row"
+                self.quarantine.write(int(line), code, "", detail, [text])
             self.line_of = _LineMap(rejected)
+            self._drop_bad_lines(con, rejected)
         for n, fail, raw in con.execute(
-            "SELECT __n, __fail, __raw FROM checked WHERE __fail IS NOT NULL ORDER BY __n"
+            "SELECT __n, __fail, __raw FROM checked WHERE __fail IS NOT NULL AND __n NOT IN "
+            "(SELECT __n FROM drops) ORDER BY __n"
         ).fetchall():
             check = self.validator.checks[fail]
             pos = self.validator.position.get(check.column)
             value = raw[pos] if pos is not None else None
             self.quarantine.write(self.line_of(n), check.code, check.column, value, raw)
+
+    def _drop_bad_lines(self, con: duckdb.DuckDBPyConnection, rejected: list[int]) -> None:
+        """Quarantine the records of lines not in the file's encoding, with the line as best decoded.
+
+        Inverse of ``_LineMap``: line L is record L − 1 − (rejected lines before it), one line per record."""
+        drops = []
+        for line, (problem, text) in sorted(self.bad_lines.items()):
+            n = line - 1 - bisect.bisect_left(rejected, line)
+            if line == 1 or n < 1:  # the header: its columns were already mapped
+                continue
+            self.quarantine.write(line, "bad_encoding", "", encoding_detail(problem), [text])
+            drops.append((n, "bad_encoding", problem))
+        if drops:
+            con.executemany("INSERT INTO drops VALUES (?, ?, ?)", drops)
 
     def _verbatim(self, con: duckdb.DuckDBPyConnection) -> bool:
         """A canonical Parquet file that passes every check unchanged is stored as it is (no rewrite)."""
@@ -439,9 +547,9 @@ class _FileLoad:
     def _publish_rows(self, con: duckdb.DuckDBPyConnection, staged: Path) -> None:
         t, fr = self.table, self.fr
         keys = ", ".join(q(k) for k in t.key)
-        con.execute("CREATE TEMP TABLE drops (__n BIGINT, code VARCHAR, detail VARCHAR)")
         dups = con.execute(
-            f"SELECT list(__n ORDER BY __n) FROM checked WHERE __fail IS NULL GROUP BY {keys} HAVING count(*) > 1"
+            "SELECT list(__n ORDER BY __n) FROM checked WHERE __fail IS NULL AND __n NOT IN "
+            f"(SELECT __n FROM drops) GROUP BY {keys} HAVING count(*) > 1"
         ).fetchall()
         for (ordinals,) in dups:
             first = self.line_of(ordinals[0])
@@ -449,7 +557,7 @@ class _FileLoad:
                 "INSERT INTO drops VALUES (?, 'duplicate_key', ?)",
                 [(n, f"first at line {first} / 首次出现于第 {first} 行") for n in ordinals[1:]],
             )
-        stored = self.store.data_files(t.name)
+        stored = self.store.data_files(t.name) + self.earlier
         if stored:
             # Keys first (one column of the stored files); whole rows only for the few keys already there.
             con.execute(
@@ -489,7 +597,7 @@ class _FileLoad:
     def _quarantine_drops(self, con: duckdb.DuckDBPyConnection) -> None:
         rows = con.execute(
             "SELECT d.__n, d.code, d.detail, c.* EXCLUDE (__n, __fail, __raw) FROM drops d JOIN checked c USING (__n) "
-            "WHERE d.code <> 'identical' ORDER BY d.__n"
+            "WHERE d.code NOT IN ('identical', 'bad_encoding') ORDER BY d.__n"
         )
         names = [d[0] for d in rows.description][3:]
         width = len(self.source.header)

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import json
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ from fundguard.core.errors import InputError
 
 BATCH_ROWS = 131_072
 SNIFF_BYTES = 4 << 20
+MAX_COLUMNS = 1024
+"""Widest header accepted (the widest national table has 106 columns): a file of thousands of columns is not
+an extract, and DuckDB would exhaust its memory planning the query before reading a row."""
 CSV_EXTENSIONS = {".csv", ".txt"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
 PARQUET_EXTENSIONS = {".parquet", ".pq"}
@@ -38,6 +42,8 @@ class BadRow:
     line: int
     values: list[str]
     detail: str
+    code: str = "malformed_row"
+    """The quarantine reason (``validate.REASONS``)."""
 
 
 @dataclass
@@ -68,7 +74,9 @@ def file_format(path: Path) -> str:
 
 
 def detect_encoding(head: bytes) -> str:
-    """BOM first; else UTF-8 if the first few MB decode; else GB18030 (a superset of GBK and GB2312)."""
+    """BOM first; else UTF-8 if the first few MB decode; else whichever of UTF-8 and GB18030 (a superset of GBK
+    and GB2312) most of its non-ASCII lines are in. A file that mixes them is read in the majority's encoding
+    and the other lines are quarantined (``decode_line``), never stored as mojibake."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -77,7 +85,43 @@ def detect_encoding(head: bytes) -> str:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8"
     except UnicodeDecodeError:
-        return "gb18030"
+        pass
+    votes = Counter(
+        decode_line(line, "utf-8")[1] is None
+        for line in head.split(b"\n")[:-1] or [head]  # the last piece may be cut mid-character
+        if not line.isascii()
+    )
+    return "utf-8" if votes[True] > votes[False] else "gb18030"
+
+
+ENCODING_PROBLEMS = {
+    "undecodable": ("含无法按文件编码解码的字节", "bytes that cannot be decoded in the file's encoding"),
+    "utf8_in_gbk": ("GBK/GB18030 文件中的 UTF-8 行", "a UTF-8 line inside a GBK/GB18030 file"),
+}
+
+
+def decode_line(raw: bytes, encoding: str) -> tuple[str, str | None]:
+    """The line ``raw`` as text, and why it is not in ``encoding`` (an ``ENCODING_PROBLEMS`` key) or None.
+
+    GB18030 decodes almost any byte sequence, so a UTF-8 line in a GBK file would come out as plausible
+    Chinese mojibake (阿莫西林 → 闃胯帿瑗挎灄): a non-ASCII line that is valid UTF-8 is taken as UTF-8 (and
+    returned decoded so), since real GBK text almost never is. Undecodable bytes come back as U+FFFD."""
+    if raw.isascii():
+        return raw.decode("ascii"), None
+    if encoding.startswith("gb"):
+        try:
+            return raw.decode("utf-8"), "utf8_in_gbk"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode(encoding), None
+    except UnicodeDecodeError:
+        return raw.decode(encoding, errors="replace"), "undecodable"
+
+
+def encoding_detail(problem: str) -> str:
+    zh, en = ENCODING_PROBLEMS[problem]
+    return f"{zh} / {en}"
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -128,17 +172,60 @@ class CsvSource(Source):
         self.delimiter = _sniff_delimiter(first)
         self.header = next(csv.reader([first], delimiter=self.delimiter)) if first.strip() else []
 
-    def transcode_to_utf8(self, out: Path, *, chunk: int = 16 << 20) -> int:
-        """Write the file as UTF-8 (DuckDB reads only UTF-8); returns how many bytes could not be decoded."""
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
-        replaced = 0
+    def _transcode_block(self, block: bytes, lineno: int, dst, bad: dict[int, tuple[str, str]]) -> int:
+        """Write whole lines ``block`` (after line ``lineno``) as UTF-8; returns the last line's number.
+
+        Fast path: no line is UTF-8 and the block decodes as a whole (one C call); else line by line."""
+        parts = block.split(b"\n")  # lines as DuckDB numbers them: a lone \r ends none
+        tail = parts.pop()
+        lines = [p + b"\n" for p in parts] + ([tail] if tail else [])
+        gb = self.encoding.startswith("gb")
+        if not (gb and any(not r.isascii() and "\ufffd" not in r.decode("utf-8", "replace") for r in lines)):
+            try:
+                dst.write(block.decode(self.encoding))
+                return lineno + len(lines)
+            except UnicodeDecodeError:
+                pass
+        for raw in lines:
+            lineno += 1
+            text, problem = decode_line(raw, self.encoding)
+            if problem is not None:
+                bad[lineno] = (problem, text.rstrip("\r\n")[:2000])
+            dst.write(text)
+        return lineno
+
+    def has_nul(self) -> bool:
+        """Whether the file holds a NUL byte anywhere (a fast scan: rows with one are quarantined)."""
+        with self.path.open("rb") as fh:
+            while block := fh.read(16 << 20):
+                if b"\x00" in block:
+                    return True
+        return False
+
+    def transcode_to_utf8(self, out: Path, *, chunk: int = 16 << 20) -> dict[int, tuple[str, str]]:
+        """Write the file as UTF-8 (DuckDB reads only UTF-8), line by line.
+
+        Returns the lines that are not in the file's encoding (line number → (``ENCODING_PROBLEMS`` key, the
+        line's text as best decoded)): they are still written (undecodable bytes as U+FFFD), one line each so
+        that line numbers stay put, and ``ingest`` quarantines the rows they hold."""
+        bad: dict[int, tuple[str, str]] = {}
         with self.path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            if self.encoding == "utf-16":  # lines are not split on one byte: decode in blocks
+                decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+                while block := src.read(chunk):
+                    dst.write(decoder.decode(block))
+                dst.write(decoder.decode(b"", final=True))
+                return bad
+            lineno, rest = 0, b""
             while block := src.read(chunk):
-                text = decoder.decode(block)
-                replaced += text.count("\ufffd")
-                dst.write(text)
-            dst.write(decoder.decode(b"", final=True))
-        return replaced
+                data = rest + block
+                cut = data.rfind(b"\n") + 1  # whole lines only: a character never spans two blocks
+                rest = data[cut:]
+                if cut:
+                    lineno = self._transcode_block(data[:cut], lineno, dst, bad)
+            if rest:
+                self._transcode_block(rest, lineno, dst, bad)
+        return bad
 
 
 def _rows_to_batch(rows: list[list[str]], lines: list[int], ncol: int, bad: list[BadRow]) -> RawBatch:
@@ -256,13 +343,13 @@ class JsonLinesSource(Source):
         super().__init__(path)
         with path.open("rb") as fh:
             self.encoding = detect_encoding(fh.read(SNIFF_BYTES))
-        self._fh = path.open("r", encoding=self.encoding, errors="replace", newline="\n")
-        self._first: list[tuple[int, str]] = []
+        self._fh = path.open("rb")
+        self._first: list[tuple[int, bytes]] = []
         keys: dict[str, None] = {}
-        for lineno, text in enumerate(self._fh, start=1):
-            self._first.append((lineno, text))
+        for lineno, raw in enumerate(self._fh, start=1):
+            self._first.append((lineno, raw))
             try:
-                obj = json.loads(text)
+                obj = json.loads(decode_line(raw, self.encoding)[0])
             except ValueError:
                 continue
             if isinstance(obj, dict):
@@ -273,7 +360,7 @@ class JsonLinesSource(Source):
 
     def position(self) -> int:
         try:
-            return self._fh.buffer.tell()
+            return self._fh.tell()
         except (ValueError, OSError):
             return self.size
 
@@ -291,8 +378,13 @@ class JsonLinesSource(Source):
         lines: list[int] = []
         bad: list[BadRow] = []
         for source in (pending, rest):
-            for lineno, text in source:
+            for lineno, raw in source:
+                text, problem = decode_line(raw, self.encoding)
                 if not text.strip():
+                    continue
+                if problem is not None:
+                    shown = [text.rstrip("\r\n")[:2000]]
+                    bad.append(BadRow(lineno, shown, encoding_detail(problem), "bad_encoding"))
                     continue
                 try:
                     obj = json.loads(text)

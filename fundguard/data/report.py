@@ -13,7 +13,13 @@ import jinja2
 
 from fundguard.data.validate import REASONS, WARNINGS
 
-STATUS_ZH = {"loaded": "已导入", "already_imported": "已导入过（跳过）", "rejected": "拒绝"}
+STATUS_ZH = {
+    "loaded": "已导入",
+    "already_imported": "已导入过（跳过）",
+    "rejected": "拒绝",
+    "withheld": "未入库（同批有文件被拒，整批不导入）",
+    "skipped": "跳过（非数据表）",
+}
 
 
 @dataclass
@@ -24,7 +30,8 @@ class FileReport:
     encoding: str = ""
     sha256: str = ""
     status: str = "loaded"
-    """``loaded`` | ``already_imported`` | ``rejected``."""
+    """``loaded`` | ``already_imported`` | ``rejected`` | ``withheld`` (valid, but another file of the set was
+    rejected, so nothing was stored) | ``skipped`` (found in a folder walk, not a table: not part of the set)."""
     reject_code: str = ""
     reject_zh: str = ""
     reject_en: str = ""
@@ -64,6 +71,8 @@ class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
     report_files: list[str] = field(default_factory=list)
+    published: bool = True
+    """False when a rejected file kept the whole set out of the store."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -80,6 +89,7 @@ class IngestReport:
             "workspace": self.workspace,
             "started": self.started,
             "seconds": round(self.seconds, 3),
+            "published": self.published,
             "totals": self.totals,
             "files": [f.to_dict() for f in self.files],
             "reasons": {k: {"zh": zh, "en": en} for k, (zh, en) in REASONS.items()},
@@ -97,9 +107,14 @@ class IngestReport:
             f"读取 {t['rows_read']:,} 行 = 入库 {t['rows_loaded']:,} + 隔离 {t['rows_quarantined']:,} "
             f"+ 库中已有 {t['rows_skipped_existing']:,}",
         ]
+        if not self.published:
+            lines.append("整批未入库：有文件被拒，其余文件也未导入（改正后重新导入整批）")
+            lines.append(
+                "Nothing stored: a file was rejected, so the whole set was held back (fix it, ingest again)"
+            )
         for f in self.files:
-            if f.status == "rejected":
-                lines.append(f"  拒绝 {Path(f.path).name}：{f.reject_zh}")
+            if f.status in ("rejected", "skipped"):
+                lines.append(f"  {STATUS_ZH[f.status]} {Path(f.path).name}：{f.reject_zh}")
             elif f.rows_quarantined:
                 top = ", ".join(
                     f"{REASONS[k][0]} {v}" for k, v in sorted(f.reasons.items(), key=lambda kv: -kv[1])[:3]

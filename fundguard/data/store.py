@@ -5,12 +5,15 @@ Workspace layout::
     <ws>/store/<table>/ingest=<import_id>/part-0.parquet                 # the rows of one imported file
     <ws>/store/<table>/ingest=<import_id>/_manifest.json                 # source file, sha256, rows, encoding, time, summary
     <ws>/store/.staging/<import_id>-pid<pid>/                            # an import in progress (never read)
+    <ws>/store/.pending-<ingest_id>-pid<pid>.json                        # a set being published (its dirs unread)
     <ws>/quarantine/<ingest_id>/<file name>.bad.csv                      # bad rows, UTF-8 with BOM
     <ws>/reports/ingest-<ingest_id>.{json,html,xlsx}, ingest-latest.*    # one report per ``ingest()`` call
 
-One import of one file is staged under ``.staging`` and published with a single directory rename to
-``<table>/ingest=<import_id>``; readers only glob ``ingest=*``, so a crash, SIGKILL or Ctrl-C leaves the store as
-it was. Staging directories of dead processes are removed at the next ingest. Parquet files carry the
+One import of one file is staged under ``.staging``; one ``ingest`` call (a folder, or several files) is one
+set, published together by ``publish_set``: a journal ``store/.pending-<ingest_id>-pid<pid>.json`` lists the
+set's directories, each is renamed to ``<table>/ingest=<import_id>``, and removing the journal commits the set.
+Readers skip directories a journal lists, so a crash, SIGKILL or Ctrl-C leaves the store as it was, for every
+table of the set. Staging directories and journals of dead processes are removed at the next ingest. Parquet files carry the
 canonical columns in order with their types (decimals, dates, timestamps, codes as strings), zstd-compressed.
 
 The store is partitioned by import, not by month: DuckDB's partitioned writer made ingest 3.5× slower, and
@@ -66,7 +69,20 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------------
     def import_dirs(self, table_name: str) -> list[Path]:
-        return sorted(p for p in (self.root / table_name).glob("ingest=*") if p.is_dir())
+        """Committed imports of the table: a set still being published (``publish_set``) is left out."""
+        dirs = [p for p in (self.root / table_name).glob("ingest=*") if p.is_dir()]
+        pending = self._pending()  # read after listing: see publish_set
+        return sorted(p for p in dirs if p.name not in pending)
+
+    def _pending(self) -> set[str]:
+        """Directory names listed by the journals of sets not yet committed."""
+        out: set[str] = set()
+        for journal in self.root.glob(".pending-*.json"):
+            try:
+                out.update(json.loads(journal.read_text(encoding="utf-8"))["dirs"])
+            except FileNotFoundError:  # committed meanwhile
+                continue
+        return out
 
     def data_files(self, table_name: str) -> list[Path]:
         return sorted(f for d in self.import_dirs(table_name) for f in d.rglob("*.parquet"))
@@ -130,11 +146,20 @@ class Store:
         """Remove staging directories left by processes that no longer run (and this process's own, when
         ``include_own``); returns how many."""
         removed = 0
+        for journal in self.root.glob(".pending-*.json"):  # a set whose publishing was cut short
+            pid = _pid_of(journal.stem)
+            if pid is not None and psutil.pid_exists(pid) and (pid != os.getpid() or not include_own):
+                continue
+            names = set(json.loads(journal.read_text(encoding="utf-8"))["dirs"])
+            for d in self.root.glob("*/ingest=*"):
+                if d.name in names:
+                    shutil.rmtree(d, ignore_errors=True)
+            journal.unlink()
+            removed += 1
         if not self.staging.exists():
-            return 0
+            return removed
         for d in self.staging.iterdir():
-            m = re.search(r"-pid(\d+)$", d.name)
-            pid = int(m.group(1)) if m else None
+            pid = _pid_of(d.name)
             if pid is not None and psutil.pid_exists(pid) and (pid != os.getpid() or not include_own):
                 continue
             shutil.rmtree(d, ignore_errors=True)
@@ -160,10 +185,41 @@ class Store:
 
     def publish(self, staged: Path, table_name: str, import_id: str) -> Path:
         """One rename makes the staged import visible."""
-        target = self.root / table_name / f"ingest={import_id}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
-        return target
+        return self.publish_set([(staged, table_name, import_id)], import_id)[0]
+
+    def publish_set(self, staged: list[tuple[Path, str, str]], set_id: str) -> list[Path]:
+        """Make the staged imports ``(dir, table, import_id)`` visible together, or (after a crash) not at all.
+
+        A journal ``.pending-<set>-pid<pid>.json`` naming the target directories is written first; readers skip
+        the directories a journal names (``import_dirs`` lists directories before journals, so a reader that
+        sees a directory without its journal sees a committed set). Then one rename per import, then the
+        journal's removal: that unlink is the commit. A journal of a dead process is rolled back (its
+        directories removed) by the next ingest's ``clean_stale_staging``."""
+        if not staged:
+            return []
+        targets = [self.root / t / f"ingest={i}" for _, t, i in staged]
+        journal = self.root / f".pending-{set_id}-pid{os.getpid()}.json"
+        tmp = journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"dirs": [t.name for t in targets]}), encoding="utf-8")
+        os.replace(tmp, journal)
+        for (src, _, _), target in zip(staged, targets, strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, target)
+        journal.unlink()
+        return targets
+
+
+def restrict_file_access(con: duckdb.DuckDBPyConnection, allowed: list[Path]) -> None:
+    """Turn off ``con``'s access to every file outside the directories ``allowed``, for good (DuckDB cannot
+    turn it back on): SQL run afterwards — a bureau's rules included — reads and writes nowhere else."""
+    dirs = sorted({str(q) + os.sep for p in allowed for q in (Path(p), Path(p).resolve())})
+    con.execute(f"SET allowed_directories = {literal(dirs)}")
+    con.execute("SET enable_external_access = false")
+
+
+def _pid_of(name: str) -> int | None:
+    m = re.search(r"-pid(\d+)$", name)
+    return int(m.group(1)) if m else None
 
 
 def duckdb_connection(workspace: Path, *, preserve_order: bool = False) -> duckdb.DuckDBPyConnection:

@@ -4,7 +4,7 @@
 position, strings or — from Parquet — already typed) with an ordinal ``__n``. The query yields the canonical
 columns, ``__fail`` (the index of the first failing check, NULL for a good row) and ``__raw`` (the raw values,
 for failing rows only). Everything runs vectorised and multi-threaded inside DuckDB; Python only touches the
-rare failing rows. A row fails on the first of: unparsable number/date (``bad_number``/``bad_date``/
+rare failing rows. A row fails on the first of: a NUL character in a text field (``nul_byte``), unparsable number/date (``bad_number``/``bad_date``/
 ``time_only``), bad ID (``bad_id``), empty required field (``required_missing``), unknown value of a strict
 enumeration (``unknown_code``), negative amount that is not a refund (``negative_not_refund``). Reader-level
 failures (``malformed_row``) and key checks (``duplicate_key``, ``key_conflict``) are added by ``ingest``.
@@ -38,6 +38,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "行格式错误（字段数不符、引号不闭合、编码错误或 JSON 无法解析）",
         "malformed row (wrong field count, bad quoting, bad encoding or broken JSON)",
     ),
+    "bad_encoding": (
+        "行编码错误（含无法解码的字节，或与文件其余部分编码不同），未入库以免乱码",
+        "line not in the file's encoding (undecodable bytes, or another encoding than the rest), kept out "
+        "rather than stored as mojibake",
+    ),
+    "nul_byte": ("字段含 NUL 空字符（0x00）", "field contains a NUL character (0x00)"),
     "required_missing": ("必填字段为空", "required field is empty"),
     "bad_number": ("数值无法解析", "number cannot be parsed"),
     "bad_date": ("日期/时间无法解析", "date/time cannot be parsed"),
@@ -82,10 +88,6 @@ WARNINGS: dict[str, tuple[str, str]] = {
     "hosp_lv_level_only": (
         "医院等级为仅级别整数(1/2/3/11)，已映射为无等级代码",
         "hosp_lv given as level-only integers, mapped to 无等 codes",
-    ),
-    "encoding_replaced": (
-        "个字节无法按检测到的编码解码，已替换为 �",
-        "bytes could not be decoded in the detected encoding and were replaced by �",
     ),
     "excel_sheet_skipped": ("Excel 工作表表头不同，已跳过", "Excel sheet with a different header skipped"),
     "unknown_json_key": ("JSON 行含表头以外的键，已忽略", "JSON line has keys outside the header, ignored"),
@@ -187,6 +189,8 @@ class Validator:
     """Raw column position → DuckDB type; absent or VARCHAR means text."""
     level_only: set[str] = field(default_factory=set)
     """HOSP_LV columns this file gives as level-only integers."""
+    nul_check: bool = True
+    """Whether text fields may hold NULs (a CSV whose bytes hold none skips the ``nul_byte`` checks)."""
 
     def __post_init__(self) -> None:
         self.position = {code: i for i, code in self.mapping.columns.items()}
@@ -307,6 +311,9 @@ class Validator:
     def _checks(self) -> list[Check]:
         """Failure checks in priority order; a row takes the first that holds."""
         t, out = self.table, []
+        for f in t.fields if self.nul_check else ():  # numbers and dates with a NUL fail to parse anyway
+            if f.name in self.present and f.kind in ("string", "code") and self._is_text(f.name):
+                out.append(Check("nul_byte", f.name, f"contains({q(f.name)}, chr(0))"))
         for f in t.fields:
             if f.name in self.present and f.kind in NUMBER_KINDS | TIME_KINDS:
                 failed = f"({q('__t_' + f.name)} IS NOT NULL AND {q(f.name)} IS NULL)"

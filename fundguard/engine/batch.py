@@ -25,7 +25,7 @@ import duckdb
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
-from fundguard.data.store import Store
+from fundguard.data.store import Store, restrict_file_access
 from fundguard.rules import knowledge
 from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
@@ -191,6 +191,7 @@ def run_batch(
             big = store.row_counts().get("fee_list_d", 0) > _in_memory_lines()
         t = time.perf_counter()
         prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if big else None)
+        restrict_file_access(con, [store.root, run_dir])  # the rules read the store, write the run
         phases["claim_lines"] = round(time.perf_counter() - t, 3)
         groups: dict[str, list[Rule]] = {}
         for r in enabled:

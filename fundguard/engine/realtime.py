@@ -51,7 +51,7 @@ from sqlglot import exp
 from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.data import schema
-from fundguard.data.store import Store, duckdb_type
+from fundguard.data.store import Store, duckdb_type, restrict_file_access
 from fundguard.engine.batch import hits_sql, input_fingerprint
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
@@ -147,9 +147,11 @@ def _cast_vector(values: list[str | None], target: pa.DataType) -> pa.Array:
         raw = pa.array(values, pa.string())
         try:
             return pc.cast(raw, target)
-        except pa.ArrowInvalid:  # more decimals than the scale: round half away from zero
-            wide = pc.cast(raw, pa.decimal128(38, 12))
-            return pc.cast(pc.round(wide, ndigits=target.scale, round_mode="half_away_from_zero"), target)
+        except (
+            pa.ArrowInvalid
+        ):  # more decimals than the scale: 四舍五入, ties away from zero, as the national rules
+            wide = pc.cast(raw, pa.decimal128(38, 12))  # (pyarrow's name for it: half_towards_infinity)
+            return pc.cast(pc.round(wide, ndigits=target.scale, round_mode="half_towards_infinity"), target)
     if pa.types.is_timestamp(target):  # a date alone means midnight (as at ingest)
         values = [v + " 00:00:00" if v is not None and len(v) == 10 else v for v in values]
     elif pa.types.is_date32(target):
@@ -372,6 +374,7 @@ class RealtimeAuditor:
         for i, (kb, group) in enumerate(sorted(groups.items(), key=lambda g: g[0] or "")):
             con.execute(f"PREPARE fg_hits_{i} AS SELECT * FROM ({hits_sql(group)}) WHERE mdtrt_id = $1")
             self._groups.append((f"fg_hits_{i}", kb, len(group)))
+        restrict_file_access(con, [])  # everything is in memory: the rules read no file
         self.refresh()
 
     # --- history --------------------------------------------------------------------------------------
@@ -441,9 +444,9 @@ class RealtimeAuditor:
             con.execute(f'DELETE FROM "{name}"')
             self._filled.discard(name)
         if data.num_rows:
-            # DuckDB's replacement scan reads the local ``data``: ~1 ms a table, where register() +
-            # unregister() (two catalog changes) took ~7 ms
-            con.execute(f'INSERT INTO "{name}" SELECT * FROM data')
+            # ~1 ms a table, where register() + unregister() (two catalog changes) took ~7 ms; a replacement
+            # scan of the local ``data`` is as fast but is off once file access is (``restrict_file_access``)
+            con.from_arrow(data).insert_into(name)
             self._filled.add(name)
 
     def _knowledge(self, codes: set[str]) -> set[str]:

@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,8 +351,25 @@ def _ruleset(rules: dict[str, Rule], files: tuple[str, ...]) -> RuleSet:
     return RuleSet(rules, hashlib.sha256(blob.encode()).hexdigest()[:16], files)
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text, so a bad date is reported with its rule and field."""
+    """SafeLoader that keeps dates as text, so a bad date is reported with its rule and field, and stops at
+    ``MAX_YAML_DEPTH`` levels (PyYAML's composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -360,16 +378,59 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+MAX_RULE_FILE_BYTES = 16 << 20
+MAX_YAML_DEPTH = 32
+"""Deepest nesting a rule file may have (a rule with examples needs about 6): deeper input is not a rule,
+and PyYAML's composer would recurse past Python's limit."""
+
+
 def _read(path: Path) -> list[Any]:
+    """The entries of one rule file: UTF-8 YAML, at most ``MAX_YAML_DEPTH`` deep, numbers finite."""
+
+    def fail(zh: str, en: str) -> RuleError:
+        return RuleError(f"{path}：无法读取规则文件（{zh}）", f"{path}: cannot read rule file ({en})")
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleError(
-            f"{path}：无法读取规则文件（{exc}）", f"{path}: cannot read rule file ({exc})"
-        ) from exc
-    if data is None:
-        return []
-    return data if isinstance(data, list) else [data]
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            raise fail(f"超过 {MAX_RULE_FILE_BYTES >> 20} MB", f"larger than {MAX_RULE_FILE_BYTES >> 20} MB")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(
+            f"不是 UTF-8 编码，请另存为 UTF-8（第 {exc.start} 字节）",
+            f"not UTF-8 (byte {exc.start}); save it as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise fail(str(exc), str(exc)) from exc
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except _TooDeep as exc:
+        raise fail(
+            f"嵌套超过 {MAX_YAML_DEPTH} 层（第 {exc.line} 行）",
+            f"nested deeper than {MAX_YAML_DEPTH} levels (line {exc.line})",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise fail(str(exc), str(exc)) from exc
+    entries = [] if data is None else data if isinstance(data, list) else [data]
+    for entry in entries:
+        rid = entry.get("id") or entry.get("override") or "" if isinstance(entry, dict) else ""
+        _finite(entry, str(path), str(rid))
+    return entries
+
+
+def _finite(entry: Any, file: str, rid: str) -> None:
+    """Reject ``.nan`` / ``.inf`` anywhere in an entry: no limit or threshold can be compared with them."""
+    stack, seen = [(entry, "")], set()
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            raise _err(file, rid, at or "-", f"数值无效 {v}（不能为 .nan / .inf）",
+                       f"bad number {v} (.nan / .inf not allowed)")  # fmt: skip
+        if isinstance(v, dict | list) and id(v) not in seen:  # YAML aliases share nodes: visit each once
+            seen.add(id(v))
+            items = v.items() if isinstance(v, dict) else enumerate(v)
+            stack.extend(
+                (x, f"{at}.{k}".lstrip(".") if isinstance(v, dict) else f"{at}[{k}]") for k, x in items
+            )
 
 
 def load_rules(paths: list[Path] | list[str] | None = None) -> RuleSet:

@@ -442,3 +442,8 @@ class RecordHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# The real-time audit's API keys and call log live in their own module (issue 10); importing it here keeps
+# ``Base.metadata`` whole for migrations checks and table copies.
+from fundguard.service import realtime_keys as _realtime_keys  # noqa: E402, F401

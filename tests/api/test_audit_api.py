@@ -6,58 +6,26 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import httpx
 import pytest
 import uvicorn
+from audit_city import headers
+from audit_city import hit_key as _key
 from fastapi.testclient import TestClient
 
-from fundguard.api import audit
 from fundguard.api.audit import create_audit_app
 from fundguard.data.ingest import ingest
-from fundguard.data.store import Store
-from fundguard.engine import run_batch
 from fundguard.engine.payload3101 import to_3101
-from fundguard.engine.realtime import claim_from_store, realtime_rules
-from fundguard.rules import load_rules
-from fundguard.synth import CityConfig, generate_city
+from fundguard.service.db import database_url
 
 
-def _key(rule_id: str, sns: list, amount: object) -> tuple:
-    return (rule_id, tuple(sorted(sns or [])), f"{float(amount):.2f}")
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[tuple]], dict]:
-    """A small city's workspace, the batch's 事中 real-time hits by visit, and some claims (hit visits first)."""
-    tmp = tmp_path_factory.mktemp("audit_api_city")
-    generate_city(
-        tmp / "city", CityConfig(seed=5, fee_lines=8_000, fmt="parquet", violation_scale=1.0), progress=False
-    )
-    ws = tmp / "ws"
-    ingest([p for p in sorted((tmp / "city").iterdir()) if p.is_dir()], ws, progress=False)
-    rules = load_rules()
-    res = run_batch(ws, rules.select([r.id for r in realtime_rules(rules)]), progress=False)
-    by_visit: dict[str, list[tuple]] = defaultdict(list)
-    with duckdb.connect() as con:
-        for rule_id, mdtrt_id, sns, amount in con.execute(
-            f"SELECT rule_id, mdtrt_id, bkkp_sn, amount FROM read_parquet('{res.hits_path}')"
-        ).fetchall():
-            by_visit[mdtrt_id].append(_key(rule_id, sns, amount))
-    assert len(by_visit) >= 5
-    store = Store(ws).connect()
-    try:
-        clean = store.execute(
-            "SELECT min(mdtrt_id) FROM fee_list_d WHERE NOT list_contains(?, mdtrt_id)", [sorted(by_visit)]
-        ).fetchone()[0]
-        claims = {v: claim_from_store(store, v) for v in [*sorted(by_visit)[:8], clean]}
-    finally:
-        store.close()
-    return ws, by_visit, claims
+def _own_lines(hits: list[tuple], claim: dict) -> list[tuple]:
+    """The batch's hits as an institution sees them: only the fee lines of its own claim."""
+    mine = {r["bkkp_sn"] for r in claim["fee_list_d"]}
+    return sorted((r, tuple(s for s in sns if s in mine), a) for r, sns, a in hits)
 
 
 def _free_port() -> int:
@@ -69,7 +37,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(city: tuple) -> Iterator[str]:
     """A real uvicorn server over ``create_audit_app`` in a background thread; yields its base URL."""
-    ws, _, _ = city
+    ws = city[0]
     port = _free_port()
     srv = uvicorn.Server(
         uvicorn.Config(create_audit_app(ws), host="127.0.0.1", port=port, log_level="warning")
@@ -85,15 +53,15 @@ def server(city: tuple) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def test_claims_get_the_batch_hits(city: tuple, server: str) -> None:
-    _, by_visit, claims = city
+def test_claims_get_the_batch_hits(city: tuple, server: str, api_key) -> None:
+    _, by_visit, claims, _ = city
     with httpx.Client(base_url=server, timeout=60) as client:
         for v, claim in claims.items():
-            r = client.post("/api/audit/claim", json=claim)
+            r = client.post("/api/audit/claim", json=claim, headers=headers(api_key, claim))
             assert r.status_code == 200, r.text
             body = r.json()
             got = sorted(_key(h["rule_id"], h["bkkp_sn"], h["amount"]) for h in body["hits"])
-            assert got == sorted(by_visit.get(v, [])), v
+            assert got == _own_lines(by_visit.get(v, []), claim), v
             assert body["mdtrt_id"] == v and body["stage"] == "事中" and body["hit_count"] == len(got)
             assert body["elapsed_ms"] >= body["audit_ms"]["total"] > 0
             for h in body["hits"]:
@@ -101,12 +69,12 @@ def test_claims_get_the_batch_hits(city: tuple, server: str) -> None:
                 assert h["result_type"] in ("可疑", "明确违规")
 
 
-def test_3101_request_and_answer(city: tuple, server: str) -> None:
-    _, by_visit, claims = city
+def test_3101_request_and_answer(city: tuple, server: str, api_key) -> None:
+    _, by_visit, claims, _ = city
     v = next(v for v in claims if v in by_visit)
     data = to_3101(claims[v], trig_scen="8", task_id="T-1")
     message = {"infno": "3101", "input": {"data": data}}
-    with httpx.Client(base_url=server, timeout=60) as client:
+    with httpx.Client(base_url=server, timeout=60, headers=headers(api_key, claims[v])) as client:
         r = client.post("/api/audit/3101", json=message)
         assert r.status_code == 200, r.text
         out = r.json()
@@ -116,7 +84,7 @@ def test_3101_request_and_answer(city: tuple, server: str) -> None:
             _key(e["rule_id"], [d["rx_id"] for d in e["judge_result_detail_dtos"]], e["vola_amt"])
             for e in result
         )
-        assert got == sorted(by_visit[v])
+        assert got == _own_lines(by_visit[v], claims[v])
         assert all(e["vola_cont"] and e["rule_name"] and e["task_id"] == "T-1" for e in result)
         one = result[0]["rule_id"]
         r = client.post("/api/audit/3101", json={**data, "rule_ids": [one]})  # the data part alone
@@ -131,11 +99,11 @@ def _bad(client: httpx.Client, path: str, **kw: object) -> dict:
     return detail
 
 
-def test_bad_payloads_get_422(city: tuple, server: str) -> None:
-    _, _, claims = city
+def test_bad_payloads_get_422(city: tuple, server: str, api_key) -> None:
+    _, _, claims, _ = city
     claim = next(iter(claims.values()))
     line = claim["fee_list_d"][0]
-    with httpx.Client(base_url=server, timeout=60) as client:
+    with httpx.Client(base_url=server, timeout=60, headers=headers(api_key, claim)) as client:
         d = _bad(
             client, "/api/audit/claim", content=b"{not json", headers={"content-type": "application/json"}
         )
@@ -157,37 +125,37 @@ def test_bad_payloads_get_422(city: tuple, server: str) -> None:
         assert client.post("/api/audit/claim", json=claim).status_code == 200
 
 
-def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path) -> None:
-    ws, by_visit, claims = city
+def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path, api_key) -> None:
+    ws, by_visit, claims, _ = city
     v = next(v for v in claims if v in by_visit)
     off = sorted({k[0] for k in by_visit[v]})[0]
     local = tmp_path / "local.yaml"
     local.write_text(f"- override: {off}\n  enabled: false\n", encoding="utf-8")
-    with TestClient(create_audit_app(ws, [local])) as client:
+    with TestClient(create_audit_app(ws, [local]), headers=headers(api_key, claims[v])) as client:
         r = client.post("/api/audit/claim", json=claims[v])
         assert r.status_code == 200
         got = sorted(_key(h["rule_id"], h["bkkp_sn"], h["amount"]) for h in r.json()["hits"])
         assert got == sorted(k for k in by_visit[v] if k[0] != off)
-    with TestClient(create_audit_app(tmp_path / "empty")) as client:
+    empty = create_audit_app(tmp_path / "empty", database_url=database_url(ws))
+    with TestClient(empty, headers=headers(api_key, claims[v])) as client:
         r = client.post("/api/audit/claim", json=claims[v])
         assert r.status_code == 503 and r.json()["detail"]["code"] == "auditor_unavailable"
 
 
-def test_new_imports_reload_history(city: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """After an import the next request (past the check interval) reloads the auditor's history.
-    Runs last: it adds a person to the module's store."""
-    ws, _, claims = city
-    monkeypatch.setattr(audit, "STALE_CHECK_SECONDS", 0.0)
+def test_new_imports_reload_history(
+    city: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_key
+) -> None:
+    """After an import the next request (past the check interval) reloads the auditor's history: the store
+    fingerprint the answer carries changes. Runs last: it adds a person to the city's store."""
+    ws, _, claims, _ = city
+    monkeypatch.setenv("FUNDGUARD_RT_STALE_SECONDS", "0")  # read by the auditor's process when it starts
     claim = next(iter(claims.values()))
-    app = create_audit_app(ws)
-    with TestClient(app) as client:
-        assert client.post("/api/audit/claim", json=claim).status_code == 200
-        auditor = app.state.auditor
-        before = auditor.fingerprint
-        assert not auditor.stale()
+    with TestClient(create_audit_app(ws), headers=headers(api_key, claim)) as client:
+        r = client.post("/api/audit/claim", json=claim)
+        assert r.status_code == 200
+        before = r.json()["audit_ms"]["store"]
         f = tmp_path / "psn_info_b.csv"
         f.write_text("psn_no,gend,brdy,insutype,insu_admdvs\n99000000000000000001,1,1980-01-01,310,890104\n")
         ingest([f], ws, progress=False)
-        assert auditor.stale()
-        assert client.post("/api/audit/claim", json=claim).status_code == 200
-        assert app.state.auditor is auditor and not auditor.stale() and auditor.fingerprint != before
+        r = client.post("/api/audit/claim", json=claim)
+        assert r.status_code == 200 and r.json()["audit_ms"]["store"] != before
