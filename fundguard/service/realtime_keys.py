@@ -11,7 +11,7 @@ memory and written by one thread in batches, so a flood costs the database one i
 request; identical rejected calls (no patient, same key, client and outcome) in a batch become one row with
 ``count``.
 
-Separate module and migration (``0004``) so the restructured service can take them over unchanged.
+The tables ``api_keys`` and ``realtime_calls`` are in ``service.models`` with the others (migration 0005).
 """
 
 from __future__ import annotations
@@ -27,50 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fundguard.service.db import Database
 from fundguard.service.errors import NotFound, ValidationFailed
-from fundguard.service.models import Base, Institution, UTCDateTime, utcnow
+from fundguard.service.models import ApiKey, Institution, RealtimeCall, utcnow
 
 KEY_PREFIX = "fgk"
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key_id: Mapped[str] = mapped_column(String(24), unique=True)
-    secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of the secret part
-    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
-    name: Mapped[str] = mapped_column(String(100), default="")
-    created_by: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # rotation grace
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    def usable(self, now: dt.datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
-
-
-class RealtimeCall(Base):
-    __tablename__ = "realtime_calls"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    key_id: Mapped[str | None] = mapped_column(String(24), nullable=True, index=True)
-    fixmedins_code: Mapped[str | None] = mapped_column(String(30), nullable=True)
-    client: Mapped[str] = mapped_column(String(64), default="")
-    route: Mapped[str] = mapped_column(String(40))
-    psn_no: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
-    mdtrt_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    outcome: Mapped[str] = mapped_column(String(20))
-    """ok | invalid | forbidden | unauthenticated | rate_limited | busy | unavailable | error."""
-    status: Mapped[int] = mapped_column(Integer)
-    hit_count: Mapped[int] = mapped_column(Integer, default=0)
-    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
-    count: Mapped[int] = mapped_column(Integer, default=1)
 
 
 @dataclass(frozen=True)

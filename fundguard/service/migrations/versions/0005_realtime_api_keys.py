@@ -1,8 +1,8 @@
 """Real-time audit API keys (scoped to an institution, stored hashed) and the log of real-time calls
 (``fundguard/service/realtime_keys.py``, issue 10).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
