@@ -32,6 +32,10 @@ from fundguard.synth.block import (
 from fundguard.synth.plant import Planter
 from fundguard.synth.world import CITY_NAME, DEPTS, City
 
+FRESH = 800
+"""Persons of the scheme block without ordinary visits, for the added stays and the schemes."""
+STAYS_PER_HOSPITAL = 40
+"""Ordinary stays added at each added hospital, so that its shares are not noise."""
 SCHEME_COLUMNS = ["scheme", "name_zh", "entity_type", "entity_id", "detail_zh"]
 
 # key, name pattern, level (0 = pharmacy), licensed beds, control (legitimate) or scheme
@@ -153,12 +157,15 @@ def scheme_block(
 ) -> Block:
     """One extra block whose people use the added institutions; with ``plant_schemes`` the schemes too."""
     rng = np.random.default_rng([seed, 5])
-    p = people(rng, n_people, city, day0, n_days)
-    v = visits(rng, p, city, day0, n_days)
+    # the last FRESH persons have no ordinary visits: the added stays and schemes never overlap their events
+    p = people(rng, n_people + FRESH, city, day0, n_days)
+    v = visits(rng, {k: a[:n_people] for k, a in p.items()}, city, day0, n_days)
     _reassign(rng, p, v, city, ex, day0 + n_days - 1)
     blk = Block(b, day0, n_days, p, v, restricted_uses(rng, p, v, lines(rng, v, city), city))
+    planter = _Schemes(blk, city, rng, ex, np.arange(n_people, n_people + FRESH))
+    planter.ordinary_stays(plant_schemes)
     if plant_schemes:
-        _Schemes(blk, city, rng, ex).run()
+        planter.run()
     for cols, extra in ((blk.v, blk.extra_v), (blk.l, blk.extra_l)):
         if extra:
             for k in cols:
@@ -235,10 +242,62 @@ def _reassign(rng: np.random.Generator, p: dict, v: dict, city: City, ex: Extras
 class _Schemes(Planter):
     """The schemes, built with the planter's helpers and recorded in ground truth where a type fits."""
 
-    def __init__(self, blk: Block, city: City, rng: np.random.Generator, ex: Extras) -> None:
+    def __init__(
+        self, blk: Block, city: City, rng: np.random.Generator, ex: Extras, fresh: np.ndarray
+    ) -> None:
         super().__init__(blk, city, rng, {})
         self.ex = ex
         self.codes = city.inst["fixmedins_code"]
+        p = blk.p
+        self.pool = iter(rng.permutation(fresh[(p["age"][fresh] >= 30) & (p["die"][fresh] < 0)]).tolist())
+
+    def ordinary_stays(self, plant_schemes: bool) -> None:
+        """``STAYS_PER_HOSPITAL`` ordinary stays at each added hospital (daily bed, nursing, 诊查 and drug, a
+        test on the first day); the oncology centre's carry MCC complications legitimately, and with
+        ``plant_schemes`` the up-coding hospital adds MCC diagnoses and the re-testing one repeats tests."""
+        rng, city, i = self.rng, self.city, self.ex.inst
+        mcc = _mcc_diagnoses(city)
+        day0, n_days = self.b.day0, self.b.n_days
+        for key in ("rehab", "oncology", "ghost", "split", "gang", "upcode", "retest"):
+            mcc_rate = {"oncology": 0.7, "upcode": 0.9 if plant_schemes else 0.0}.get(key, 0.0)
+            for _ in range(STAYS_PER_HOSPITAL):
+                psn, inst = next(self.pool), i[key]
+                days = int(rng.integers(15, 28)) if key == "rehab" else int(rng.integers(3, 10))
+                begin = (
+                    (day0 + int(rng.integers(0, n_days - 40))) * DAY + 9 * 3600 + int(rng.integers(0, 7200))
+                )
+                diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
+                diag2 = int(mcc[rng.integers(len(mcc))]) if rng.random() < mcc_rate else -1
+                vi = self.visit(
+                    psn=psn,
+                    kind=INP,
+                    inst=inst,
+                    dept=0,
+                    doc=int(city.doctors[inst, 0]) + int(rng.integers(0, 3)),
+                    begin=begin,
+                    end=begin + days * DAY + 3600,
+                    days=days,
+                    diag=diag,
+                    diag2=diag2,
+                    med_type=INP,
+                    surgery=False,
+                )
+                drug = int(self.cat.drugs[rng.integers(len(self.cat.drugs))])
+                for k in range(days):
+                    for item, sec in ((0, 120), (1, 240), (2, 360), (drug, 7200)):
+                        self.line(vi, item, 1.0, begin + k * DAY + sec)
+                test = int(self.cat.tests[rng.integers(len(self.cat.tests))])
+                self.line(vi, test, 1.0, begin + 1800)
+                if key == "retest" and plant_schemes and rng.random() < 0.7:
+                    li = self.line(vi, test, 1.0, begin + DAY + 1800)
+                    self.record(
+                        "repeated_test",
+                        vi,
+                        [li],
+                        test,
+                        self.amt(test),
+                        f"{self.name(test)}在同次住院中连续两日重复检查。",
+                    )
 
     def psn_no(self, psn: int) -> str:
         from fundguard.synth.tables import _ids
@@ -251,8 +310,7 @@ class _Schemes(Planter):
     def run(self) -> None:
         p, rng, city, i = self.b.p, self.rng, self.city, self.ex.inst
         day0, n_days = self.b.day0, self.b.n_days
-        adults = np.flatnonzero((p["age"] >= 30) & (p["die"] < 0))
-        pool = iter(rng.permutation(adults).tolist())
+        pool = self.pool
         diag = int(city.diag_pools[0][0])
         bed = float(self.cat.price[0])
 
@@ -364,34 +422,12 @@ class _Schemes(Planter):
         self.entity(
             "deceased_card_use", "死亡人员医保凭证被冒用", "person", self.psn_no(psn), "死亡后8次在药店结算"
         )
-        # 重复检查: most stays of one hospital bill the same test on two consecutive days
-        v = self.b.v
-        for vi in np.flatnonzero(
-            (v["inst"][: self.nv0] == i["retest"])
-            & (v["kind"][: self.nv0] == INP)
-            & (v["days"][: self.nv0] >= 3)
-        ):
-            if rng.random() < 0.7:
-                it = int(self.cat.tests[rng.integers(len(self.cat.tests))])
-                b0 = int(v["begin"][vi])
-                l1, l2 = (
-                    self.line(int(vi), it, 1.0, b0 + DAY + 1900),
-                    self.line(int(vi), it, 1.0, b0 + 2 * DAY + 1900),
-                )
-                self.record(
-                    "repeated_test",
-                    int(vi),
-                    [l1, l2],
-                    it,
-                    self.amt(it),
-                    f"{self.name(it)}在同次住院中连续两日重复检查。",
-                )
         self.entity(
             "repeated_test",
             "重复检查",
             "institution",
             self.codes[i["retest"]],
-            "七成住院连续两日重复同一检查",
+            "七成住院次日重复同一检查",
         )
         self.entity(
             "upcoding",
