@@ -58,19 +58,23 @@ def robust_scores(
     out = []
     for c in codes:
         ind = INDICATORS[c]
-        x = pl.col(c).cast(pl.Float64)
-        med = x.median().over(peer)
-        mad = (x - med).abs().median().over(peer)
-        scale = pl.max_horizontal(mad * MAD_TO_SD, pl.lit(ind.floor), med.abs() * 0.1)
-        z = ((x - med) / scale * ind.direction).clip(0, Z_CAP)
-        z = pl.when(x.count().over(peer) >= MIN_PEERS).then(z).otherwise(0.0).fill_null(0.0).fill_nan(0.0)
-        if weight is not None:
-            z = z * weight
-        out += [
-            pl.when(x.count().over(peer) >= MIN_PEERS).then(med).otherwise(None).alias(f"{c}__med"),
-            z.alias(f"{c}__z"),
-        ]
+        med, z = peer_z(pl.col(c), peer, ind.floor)
+        z = (z * ind.direction).clip(0, Z_CAP).fill_null(0.0).fill_nan(0.0)
+        out += [med.alias(f"{c}__med"), (z if weight is None else z * weight).alias(f"{c}__z")]
     return df.with_columns(out)
+
+
+def peer_z(col: pl.Expr, peer: str, floor: float) -> tuple[pl.Expr, pl.Expr]:
+    """(peer median, signed robust score) of ``col`` within ``peer``; both null in groups under ``MIN_PEERS``.
+
+    The scale is 1.4826 × MAD (the standard deviation for normal data), at least ``floor`` and 10 % of the
+    median's size, so a group whose members mostly agree does not make every difference infinite."""
+    x = col.cast(pl.Float64)
+    enough = x.count().over(peer) >= MIN_PEERS
+    med = x.median().over(peer)
+    mad = (x - med).abs().median().over(peer)
+    scale = pl.max_horizontal(mad * MAD_TO_SD, pl.lit(floor), med.abs() * 0.1)
+    return pl.when(enough).then(med), pl.when(enough).then((x - med) / scale)
 
 
 def reason(ind_code: str, value: float | None, median: float | None, peer_label: str) -> str:
