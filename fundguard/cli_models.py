@@ -53,19 +53,15 @@ def models_run(
     except FundGuardError as err:
         raise _fail(err) from err
     df = pl.read_parquet(result.leads_path)
-    t = RichTable(
-        "类型 type", "排名 rank", "对象 entity", "模型 model", "风险分 score", "理由 reason", "金额 money"
-    )
     for etype in ENTITY_ZH:
         best = df.filter((pl.col("entity_type") == etype) & (pl.col("rank") <= top)).unique(
             ["entity_id"], keep="first", maintain_order=True
         )
         for r in best.iter_rows(named=True):
-            t.add_row(
-                ENTITY_ZH[etype], str(r["rank"]), r["entity_name"] or r["entity_id"], r["model_name"],
-                f"{r['score']:.1f}", (r["reasons"] or [""])[0], f"{r['money']:,.0f}",
-            )  # fmt: skip
-    console.print(t)
+            console.print(
+                f"{ENTITY_ZH[etype]} 第{r['rank']}名 [bold]{r['entity_name'] or r['entity_id']}[/bold] "
+                f"{r['model_name']} 风险分 {r['score']:.1f} 金额 {r['money']:,.0f}元：{'；'.join(r['reasons'])}"
+            )
     counts = "，".join(f"{ENTITY_ZH.get(k, k)} {v}" for k, v in sorted(result.by_type.items()))
     console.print(
         f"线索 {result.leads} 条（{counts}），{result.seconds:.1f} 秒 / {result.leads} leads in {result.seconds:.1f} s"

@@ -410,6 +410,7 @@ DOCTOR_SQL = """
 
 DEPARTMENT_SQL = """
     SELECT v.inst || '/' || v.dept AS department, v.inst, v.dept, any_value(v.dept_name) AS dept_name,
+        any_value(i.name) || ' ' || any_value(v.dept_name) AS name,
         any_value(i.level) AS level, count(*) AS visits, sum(fee) AS fee, sum(fee) / count(*) AS dept_avg_fee
     FROM visits v JOIN institutions i ON i.inst = v.inst AND i.type = '1'
     WHERE v.kind = 'otp' AND v.dept <> '' GROUP BY v.inst, v.dept

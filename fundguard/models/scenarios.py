@@ -362,7 +362,7 @@ def department_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
             _lead(
                 "department",
                 r["department"],
-                r["dept_name"],
+                r["name"],
                 r["peer"],
                 "department_cost",
                 r["dept_avg_fee__z"],
