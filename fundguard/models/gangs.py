@@ -62,7 +62,8 @@ def find_groups(con: duckdb.DuckDBPyConnection, *, min_size: int = 3, seed: int 
                 "members": members,
                 "score": round(score, 3),
                 "reasons": [
-                    f"{len(members)}名参保人多次同日入住同一机构，最多共同入院 {repeat} 次",
+                    f"{len(members)}名参保人{'多次' if repeat > 1 else ''}同日集中入住同一机构，"
+                    f"两人之间最多共同入院 {repeat} 次",
                     f"成员间关联密度 {density * 100:.0f}%（同日同院入院、相同主诊断或相同联系地址）",
                     f"成员住院中无诊疗护理床日占比 {no_care * 100:.0f}%，全体住院中位数 {(typical or 0) * 100:.0f}%",
                 ],

@@ -44,12 +44,20 @@ def _weighted(df: pl.DataFrame, terms: list[Term]) -> pl.Expr:
     return pl.sum_horizontal([pl.col(f"{t.code}__z") * t.weight for t in terms])
 
 
-def _reasons(row: dict, terms: list[Term], peer_label: str, top: int = 3) -> list[str]:
-    ranked = sorted(terms, key=lambda t: -(row.get(f"{t.code}__z") or 0) * t.weight)
+REASON_MIN = 0.5
+"""A term is named as a reason when it adds at least this much to the score (the strongest always is)."""
+
+
+def _reasons(row: dict, terms: list[Term], peer_label: str | dict[str, str], top: int = 3) -> list[str]:
+    """The strongest terms of ``row`` as Chinese reasons with the value and the peer median; ``peer_label``
+    may name the peer group per indicator code."""
+    part = {t.code: (row.get(f"{t.code}__z") or 0) * t.weight for t in terms}
+    ranked = sorted((t for t in terms if part[t.code] > 0), key=lambda t: -part[t.code])[:top]
+    label = peer_label if isinstance(peer_label, dict) else {}
     return [
-        reason(t.code, row.get(t.code), row.get(f"{t.code}__med"), peer_label)
-        for t in ranked[:top]
-        if (row.get(f"{t.code}__z") or 0) > 0
+        reason(t.code, row.get(t.code), row.get(f"{t.code}__med"), label.get(t.code, peer_label))
+        for k, t in enumerate(ranked)
+        if k == 0 or part[t.code] >= REASON_MIN
     ]
 
 
@@ -226,16 +234,8 @@ def pharmacy_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None) ->
         leads = []
         for row, score in zip(df.iter_rows(named=True), scores, strict=True):
             peer = row["hours"] if model == "pharmacy_cashing" else "药店"
-            reasons = [
-                reason(
-                    t.code,
-                    row.get(t.code),
-                    row.get(f"{t.code}__med"),
-                    row["hours"] if t.code == "night_share" else "药店",
-                )
-                for t in sorted(terms, key=lambda t: -(row.get(f"{t.code}__z") or 0) * t.weight)
-                if (row.get(f"{t.code}__z") or 0) > 0
-            ]
+            labels = {t.code: "药店" for t in terms} | {"night_share": row["hours"]}
+            reasons = _reasons(row, terms, labels)
             e = ev.get(row["inst"], {})
             visits, money = [], 0.0
             if model == "pharmacy_cashing":
@@ -283,6 +283,7 @@ def person_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
             [psns],
         ).iter_rows(named=True)
     }
+    med_dead, med_overlap = df["after_death_visits"].median(), df["overlap_visits"].median()
     resale, imp = [], []
     for row in cand.iter_rows(named=True):
         e = ev.get(row["psn"], {})
@@ -309,9 +310,11 @@ def person_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
         if dead or overlap:
             reasons = []
             if dead:
-                reasons.append(f"死亡日期 {e.get('die_date')} 之后仍结算 {dead} 次，全体参保人中位数 0次")
+                reasons.append(
+                    f"死亡日期 {e.get('die_date')} 之后仍结算 {dead} 次，全体参保人中位数 {med_dead:.0f}次"
+                )
             if overlap:
-                reasons.append(f"住院期间在其他机构就诊 {overlap} 次，全体参保人中位数 0次")
+                reasons.append(f"住院期间在其他机构就诊 {overlap} 次，全体参保人中位数 {med_overlap:.0f}次")
             imp.append(
                 _lead(
                     "person",

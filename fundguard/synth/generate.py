@@ -138,7 +138,20 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
         with (out_dir / "schemes.csv").open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows([SCHEME_COLUMNS, *extras.rows])
     short_insts = [extras.inst["inventory"]] if extras is not None and cfg.violation_scale > 0 else []
-    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows, short_insts)
+    clean_insts = [extras.inst["pharmacy24"]] if extras is not None else []
+    _inventory(
+        writers["invt_chg_d"],
+        city,
+        sold,
+        last_price,
+        rates,
+        cfg,
+        day0,
+        n_days,
+        gt_rows,
+        short_insts,
+        clean_insts,
+    )
     for w in writers.values():
         w.close()
     with (out_dir / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -239,7 +252,7 @@ def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
 
 
 def _inventory(
-    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, short_insts=()
+    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, short_insts=(), clean_insts=()
 ) -> None:
     rng = np.random.default_rng([cfg.seed, 3])
     inst, item = np.nonzero(sold)
@@ -254,6 +267,9 @@ def _inventory(
     forced = np.isin(inst, list(short_insts)) & ~short  # the inventory scheme: every item of its pharmacy
     short |= forced
     bought[forced] = np.floor(qty[forced] * 0.6)
+    clean = np.isin(inst, list(clean_insts)) & short  # a control pharmacy keeps its books straight
+    short &= ~clean
+    bought[clean] = np.ceil(qty[clean] * 1.1 + 5)
     t_buy = (day0 * DAY + 8 * 3600 + np.zeros(len(inst))).astype(np.int64)
     t_take = ((day0 + n_days - 1) * DAY + 20 * 3600 + np.zeros(len(inst))).astype(np.int64)
     n = len(inst)

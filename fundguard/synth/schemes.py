@@ -251,6 +251,32 @@ class _Schemes(Planter):
         p = blk.p
         self.pool = iter(rng.permutation(fresh[(p["age"][fresh] >= 30) & (p["die"][fresh] < 0)]).tolist())
 
+    def care_stay(self, psn: int, inst: int, begin: int, days: int, diag: int, diag2: int) -> tuple[int, int]:
+        """A stay with care every day (bed, nursing, 诊查 and a drug) and a test on the first day: (visit,
+        test item)."""
+        rng = self.rng
+        vi = self.visit(
+            psn=psn,
+            kind=INP,
+            inst=inst,
+            dept=0,
+            doc=int(self.city.doctors[inst, 0]) + int(rng.integers(0, 3)),
+            begin=begin,
+            end=begin + days * DAY + 3600,
+            days=days,
+            diag=diag,
+            diag2=diag2,
+            med_type=INP,
+            surgery=False,
+        )
+        drug = int(self.cat.drugs[rng.integers(len(self.cat.drugs))])
+        for k in range(days):
+            for item, sec in ((0, 120), (1, 240), (2, 360), (drug, 7200)):
+                self.line(vi, item, 1.0, begin + k * DAY + sec)
+        test = int(self.cat.tests[rng.integers(len(self.cat.tests))])
+        self.line(vi, test, 1.0, begin + 1800)
+        return vi, test
+
     def ordinary_stays(self, plant_schemes: bool) -> None:
         """``STAYS_PER_HOSPITAL`` ordinary stays at each added hospital (daily bed, nursing, 诊查 and drug, a
         test on the first day); the oncology centre's carry MCC complications legitimately, and with
@@ -268,26 +294,7 @@ class _Schemes(Planter):
                 )
                 diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
                 diag2 = int(mcc[rng.integers(len(mcc))]) if rng.random() < mcc_rate else -1
-                vi = self.visit(
-                    psn=psn,
-                    kind=INP,
-                    inst=inst,
-                    dept=0,
-                    doc=int(city.doctors[inst, 0]) + int(rng.integers(0, 3)),
-                    begin=begin,
-                    end=begin + days * DAY + 3600,
-                    days=days,
-                    diag=diag,
-                    diag2=diag2,
-                    med_type=INP,
-                    surgery=False,
-                )
-                drug = int(self.cat.drugs[rng.integers(len(self.cat.drugs))])
-                for k in range(days):
-                    for item, sec in ((0, 120), (1, 240), (2, 360), (drug, 7200)):
-                        self.line(vi, item, 1.0, begin + k * DAY + sec)
-                test = int(self.cat.tests[rng.integers(len(self.cat.tests))])
-                self.line(vi, test, 1.0, begin + 1800)
+                vi, test = self.care_stay(psn, inst, begin, days, diag, diag2)
                 if key == "retest" and plant_schemes and rng.random() < 0.7:
                     li = self.line(vi, test, 1.0, begin + DAY + 1800)
                     self.record(
@@ -327,8 +334,8 @@ class _Schemes(Planter):
         # 分解住院: 20 persons discharged and re-admitted two days later with the same diagnosis
         for k in range(20):
             psn, begin = next(pool), (day0 + 20 + 15 * k) * DAY + 9 * 3600
-            self.stay(psn, i["split"], 0, begin, 5, diag)
-            s = self.stay(psn, i["split"], 0, begin + 7 * DAY, 5, diag)
+            self.care_stay(psn, i["split"], begin, 5, diag, -1)
+            s, _ = self.care_stay(psn, i["split"], begin + 7 * DAY, 5, diag, -1)
             self.record(
                 "split_admission", s, [], -1, 5 * 85.0, "出院2日后以相同主诊断再次入住同一医院（分解住院）。"
             )
