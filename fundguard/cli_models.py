@@ -38,6 +38,13 @@ def models_run(
         ),
     ] = None,
     top: Annotated[int, typer.Option(help="每类对象显示前几名 Leads to print per entity type.")] = 5,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="机构核实结论 entity_id,label（1 确认 / 0 撤销），启用有标签监督模型 Outcomes per institution "
+            "(1 confirmed / 0 overturned): adds the supervised model."
+        ),
+    ] = None,
 ) -> None:
     """运行全部模型，输出排序并说明理由的线索 Run every model; write ranked, explained leads
     (WS/leads/run=<id>/leads.parquet and leads.xlsx)."""
@@ -45,11 +52,13 @@ def models_run(
 
     from fundguard.models import run_models
     from fundguard.models.cards import ENTITY_ZH
+    from fundguard.models.supervised import read_entity_labels
 
     if hits is not None and not hits.exists():
         raise _fail(FundGuardError(f"找不到命中文件 {hits}", f"hits file not found: {hits}"))
     try:
-        result = run_models(workspace, hits_path=hits)
+        outcomes = read_entity_labels(labels) if labels else None
+        result = run_models(workspace, hits_path=hits, labels=outcomes)
     except FundGuardError as err:
         raise _fail(err) from err
     df = pl.read_parquet(result.leads_path)
@@ -71,6 +80,14 @@ def models_run(
             else "；未找到审核结果 no audit run"
         )
     )
+    if labels:
+        f = result.supervised
+        console.print(
+            f"有标签监督模型：按机构分组交叉验证 ROC-AUC {f['roc_auc']}、PR-AUC {f['pr_auc']}（{f['entities']}家）"
+            f" / supervised model, institution-grouped CV ROC-AUC {f['roc_auc']}"
+            if f
+            else "标签不足（每类至少2家机构），未训练监督模型 / too few labels (2 per class), no supervised model"
+        )
     console.print(f"输出 Output: [bold]{result.leads_path}[/bold]、{result.xlsx_path.name}")
 
 

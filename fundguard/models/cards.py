@@ -175,9 +175,10 @@ CARDS: dict[str, Card] = {
             "supervised",
             "有标签监督排序（梯度提升）",
             "institution",
-            "用已核实/已撤销的线索作标签，按机构分组交叉验证训练梯度提升模型，对全部机构排序。",
-            "指标库的机构指标与同类稳健分；标签（Kaggle 医疗欺诈数据：labels_dev.csv）",
-            "scikit-learn HistGradientBoostingClassifier；按机构分组的5折交叉验证（同一机构的单据不跨训练/测试）。",
+            "用已核实（1）/已撤销（0）的机构结论作标签训练梯度提升模型，对全部机构排序；结论积累后重新运行即重新训练。",
+            "机构×月指标（`fundguard models run --labels entity_id,label`）；Kaggle 数据上为机构指标及其同州稳健分",
+            "scikit-learn HistGradientBoostingClassifier（深度2）；按机构分组交叉验证（同一机构的各月、各单据不跨"
+            "训练/测试），机构分数为各月概率均值×10。",
             "Kaggle 医疗服务商欺诈数据（labels_dev.csv 3,246 家，阳性304家；5折按机构分组）：ROC-AUC 约0.86、"
             "PR-AUC 约0.57、precision@50 约0.84（`fundguard models kaggle` 每次重新计算）。未达0.90：有标签的机构中"
             "62%在现有数据里没有任何单据（其单据在缺失的训练门诊文件中），只有住院单据的机构内最好约0.87。",

@@ -12,6 +12,7 @@ import math
 
 import duckdb
 import networkx as nx
+import pyarrow as pa
 
 PAIRS_SQL = """
 WITH s AS (SELECT mdtrt_id, psn, inst, day, diag, addr, bed_days, care_days, fee FROM stays),
@@ -25,11 +26,12 @@ FROM pairs GROUP BY p1, p2 HAVING count(*) + max(same_diag) + max(same_addr) >= 
 """
 
 MEMBER_SQL = """
-SELECT psn, list(mdtrt_id ORDER BY begntime) AS stays, sum(fee) AS fee,
-    sum(greatest(bed_days - care_days, 0)) / greatest(sum(bed_days), 1) AS no_care_share,
-    list(DISTINCT inst) AS insts
-FROM stays WHERE psn IN (SELECT unnest(?)) GROUP BY psn
+SELECT m.community, list(s.mdtrt_id ORDER BY s.begntime) AS stays, sum(s.fee) AS fee,
+    sum(greatest(s.bed_days - s.care_days, 0)) / greatest(sum(s.bed_days), 1) AS no_care_share,
+    list(DISTINCT s.inst ORDER BY s.inst) AS insts
+FROM stays s JOIN _members m ON m.psn = s.psn GROUP BY m.community
 """
+"""Per candidate group (``_members``: psn → community): the members' stays, money, and bed-only share."""
 
 
 def find_groups(con: duckdb.DuckDBPyConnection, *, min_size: int = 3, seed: int = 0) -> list[dict]:
@@ -40,22 +42,33 @@ def find_groups(con: duckdb.DuckDBPyConnection, *, min_size: int = 3, seed: int 
     times = {(a, b): t for a, b, _, t in edges}
     typical = con.execute(
         "SELECT median(greatest(bed_days - care_days, 0) / greatest(bed_days, 1)) FROM stays"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
+    candidates = [
+        sorted(c)
+        for c in nx.community.louvain_communities(g, weight="weight", seed=seed)
+        if len(c) >= min_size
+    ]
+    if not candidates:
+        return []
+    con.register(
+        "_members",
+        pa.table(
+            {
+                "psn": [p for c in candidates for p in c],
+                "community": [k for k, c in enumerate(candidates) for _ in c],
+            }
+        ),
+    )
+    facts = {r[0]: r[1:] for r in con.execute(MEMBER_SQL).fetchall()}
+    con.unregister("_members")
     groups = []
-    for community in nx.community.louvain_communities(g, weight="weight", seed=seed):
-        if len(community) < min_size:
-            continue
-        members = sorted(community)
+    for k, members in enumerate(candidates):
         sub = g.subgraph(members)
-        n_pairs = len(members) * (len(members) - 1) / 2
         co = [times.get((a, b), times.get((b, a), 0)) for a, b in sub.edges()]
         repeat = max(co) if co else 0
-        rows = con.execute(MEMBER_SQL, [members]).fetchall()
-        stays = [s for r in rows for s in r[1]]
-        money = sum(float(r[2] or 0) for r in rows)
-        no_care = sum(float(r[3] or 0) for r in rows) / max(len(rows), 1)
-        insts = sorted({i for r in rows for i in r[4]})
-        density = sub.number_of_edges() / n_pairs
+        stays, money, no_care, insts = facts[k]
+        no_care = float(no_care or 0)
+        density = sub.number_of_edges() / (len(members) * (len(members) - 1) / 2)
         score = 2.0 * repeat + math.log2(len(members)) * density + 4.0 * no_care
         groups.append(
             {
@@ -68,7 +81,7 @@ def find_groups(con: duckdb.DuckDBPyConnection, *, min_size: int = 3, seed: int 
                     f"成员住院中无诊疗护理床日占比 {no_care * 100:.0f}%，全体住院中位数 {(typical or 0) * 100:.0f}%",
                 ],
                 "visits": stays,
-                "money": money,
+                "money": float(money or 0),
                 "institutions": insts,
             }
         )

@@ -47,6 +47,8 @@ class ModelRun:
     by_type: dict[str, int]
     seconds: float
     hits_run: str | None
+    supervised: dict | None = None
+    """Entity-grouped CV figures of the supervised model (when ``labels`` were given and suffice)."""
 
 
 def latest_hits(workspace: Path) -> Path | None:
@@ -55,7 +57,15 @@ def latest_hits(workspace: Path) -> Path | None:
     return runs[-1] if runs else None
 
 
-def run_models(workspace: Path, *, hits_path: Path | None = None, run_id: str | None = None) -> ModelRun:
+def run_models(
+    workspace: Path,
+    *,
+    hits_path: Path | None = None,
+    run_id: str | None = None,
+    labels: dict[str, int] | None = None,
+) -> ModelRun:
+    """Run every model over the workspace's store; ``labels`` (institution → 1 confirmed / 0 overturned) add
+    the supervised model."""
     t0 = time.perf_counter()
     store = Store(workspace)
     if not store.data_files("mdtrt_d"):
@@ -83,6 +93,10 @@ def run_models(workspace: Path, *, hits_path: Path | None = None, run_id: str | 
             + scenarios.department_leads(con)
             + scenarios.group_leads(con)
         )
+        figures = None
+        if labels:
+            extra, figures = scenarios.supervised_leads(con, labels)
+            leads += extra
     finally:
         con.close()
     df = rank(leads, run_id)
@@ -102,9 +116,10 @@ def run_models(workspace: Path, *, hits_path: Path | None = None, run_id: str | 
         "hits": str(hits_path) if hits_path else None,
         "seconds": round(secs, 2),
         "models": sorted(df["model"].unique().to_list()),
+        "supervised": figures,
     }
     (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    return ModelRun(run_id, run_dir, leads_path, xlsx, df.height, by_type, secs, record["hits"])
+    return ModelRun(run_id, run_dir, leads_path, xlsx, df.height, by_type, secs, record["hits"], figures)
 
 
 def _hit_money(con, hits_path: Path | None) -> pl.DataFrame | None:

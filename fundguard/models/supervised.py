@@ -8,12 +8,16 @@ they are. Figures are computed on out-of-fold scores only.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
+
+from fundguard.core.errors import InputError
 
 PRECISION_AT = (50, 100, 200)
 
@@ -80,3 +84,23 @@ def cross_validate(
 def fit_and_score(x_train: np.ndarray, y: np.ndarray, x_all: np.ndarray, *, seed: int = 0) -> np.ndarray:
     """Train on every labelled entity and score every entity, labelled or not."""
     return make_model(seed).fit(x_train, y).predict_proba(x_all)[:, 1]
+
+
+def read_entity_labels(path: Path) -> dict[str, int]:
+    """``entity_id,label`` (1/0, 是/否, yes/no): outcomes of earlier leads or clues (confirmed = 1,
+    overturned = 0), e.g. exported from the supervision service."""
+    yes, no = {"1", "yes", "y", "true", "是", "确认"}, {"0", "no", "n", "false", "否", "撤销"}
+    out: dict[str, int] = {}
+    try:
+        rows = list(csv.DictReader(Path(path).read_text(encoding="utf-8-sig").splitlines()))
+    except OSError as err:
+        raise InputError(f"无法读取标签文件 {path}：{err}", f"cannot read labels file {path}: {err}") from err
+    for i, r in enumerate(rows, start=2):
+        value = (r.get("label") or "").strip().lower()
+        if not r.get("entity_id") or value not in yes | no:
+            raise InputError(
+                f"标签文件 {path} 第{i}行应为 entity_id,label（label 为 1/0 或 是/否）",
+                f"labels file {path} line {i}: expected entity_id,label with label 1/0 or yes/no",
+            )
+        out[r["entity_id"].strip()] = int(value in yes)
+    return out

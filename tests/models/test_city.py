@@ -132,3 +132,30 @@ def test_isolation_forest_does_not_beat_the_peer_scores(city) -> None:
     rank = {ids[int(i)]: r + 1 for r, i in enumerate(score.argsort()[::-1])}
     controls = [p.entity_id for p in placements(out, run.leads_path) if p.scheme == "control"]
     assert min(rank[c] for c in controls if c in rank) <= 20
+
+
+def test_supervised_model_from_outcomes(city, tmp_path: Path) -> None:
+    """Outcomes per institution (here: the scheme hospitals confirmed, twelve ordinary ones overturned) train
+    the gradient-boosted model, validated with folds split by institution."""
+    from typer.testing import CliRunner
+
+    from fundguard.cli import app
+
+    out, ws, _ = city
+    schemes = list(csv.DictReader((out / "schemes.csv").open(encoding="utf-8")))
+    bad = [s["entity_id"] for s in schemes if s["entity_type"] == "institution" and s["scheme"] != "control"]
+    hospitals = pl.read_parquet(out / "medins_info_b").filter(pl.col("fixmedins_type") == "1")
+    good = [c for c in hospitals["fixmedins_code"].sort() if c not in bad][:12]
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "entity_id,label\n" + "".join(f"{c},1\n" for c in bad) + "".join(f"{c},0\n" for c in good), "utf-8"
+    )
+    res = CliRunner().invoke(app, ["models", "run", "-w", str(ws), "--labels", str(labels)])
+    assert res.exit_code == 0, res.output
+    assert "ROC-AUC" in res.output and "有标签监督模型" in res.output
+    run = sorted((ws / "leads").glob("run=*"), key=lambda p: p.stat().st_mtime)[-1]
+    sup = pl.read_parquet(run / "leads.parquet").filter(pl.col("model") == "supervised")
+    assert sup.height > 0 and "按机构分组" in sup["reasons"][0][0]
+    labels.write_text("entity_id,label\nH1,maybe\n", "utf-8")
+    res = CliRunner().invoke(app, ["models", "run", "-w", str(ws), "--labels", str(labels)])
+    assert res.exit_code == 2 and "entity_id,label" in res.output
