@@ -45,6 +45,7 @@ def _i(code, name, formula, unit, direction, entity, floor) -> Indicator:
     return Indicator(code, name, formula, unit, direction, entity, floor)
 
 
+# fmt: off
 INDICATORS: dict[str, Indicator] = {
     i.code: i
     for i in (
@@ -54,89 +55,21 @@ INDICATORS: dict[str, Indicator] = {
         _i("avg_los", "平均住院日", "住院总床日 / 出院人次", "天", 1, "institution", 0.5),
         _i("bed_day_fee", "床日费用", "住院总费用 / 住院总床日", "元", 1, "institution", 20.0),
         _i("visits_per_person", "人次人头比", "就诊人次 / 就诊人数", "", 1, "institution", 0.05),
-        _i(
-            "revisit_rate", "复诊率", "30日内在同一机构再次门诊的人次 / 门诊人次", "%", 1, "institution", 0.02
-        ),
+        _i("revisit_rate", "复诊率", "30日内在同一机构再次门诊的人次 / 门诊人次", "%", 1, "institution", 0.02),
         _i("referral_rate", "转诊率", "离院方式为医嘱转院的出院人次 / 出院人次", "%", 0, "institution", 0.02),
-        _i(
-            "drug_share",
-            "药占比",
-            "药品费用（西药、中成药、中药饮片）/ 医疗总费用",
-            "%",
-            1,
-            "institution",
-            0.02,
-        ),
+        _i("drug_share", "药占比", "药品费用（西药、中成药、中药饮片）/ 医疗总费用", "%", 1, "institution", 0.02),
         _i("material_share", "耗材占比", "卫生材料费 / 医疗总费用", "%", 1, "institution", 0.02),
         _i("exam_share", "检查检验占比", "检查费与化验费 / 医疗总费用", "%", 1, "institution", 0.02),
         _i("ownpay_rate", "自费率", "全自费金额 / 医疗总费用", "%", 0, "institution", 0.02),
-        _i(
-            "cc_share",
-            "CC占比",
-            "有CC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次",
-            "%",
-            1,
-            "institution",
-            0.03,
-        ),
-        _i(
-            "mcc_share",
-            "MCC占比",
-            "有MCC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次",
-            "%",
-            1,
-            "institution",
-            0.02,
-        ),
+        _i("cc_share", "CC占比", "有CC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次", "%", 1, "institution", 0.03),
+        _i("mcc_share", "MCC占比", "有MCC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次", "%", 1, "institution", 0.02),
         _i("occupancy", "床位使用率", "实际占用床日 / (核定床位数 × 当月天数)", "%", 1, "institution", 0.05),
-        _i(
-            "peak_occupancy", "床位使用率峰值", "单日在院人数最大值 / 核定床位数", "%", 1, "institution", 0.05
-        ),
-        _i(
-            "no_care_share",
-            "无诊疗护理床日占比",
-            "只收床位费、无护理费的床日 / 住院总床日",
-            "%",
-            1,
-            "institution",
-            0.01,
-        ),
-        _i(
-            "readmit_rate",
-            "3日内再入院率",
-            "出院3日内以相同主诊断再入同一机构的人次 / 出院人次",
-            "%",
-            1,
-            "institution",
-            0.01,
-        ),
-        _i(
-            "retest_rate",
-            "重复检查率",
-            "同一检查检验项目在同次住院中不同日重复收费的人次 / 出院人次",
-            "%",
-            1,
-            "institution",
-            0.01,
-        ),
-        _i(
-            "cluster_adm_share",
-            "集中入院占比",
-            "同日同机构同主诊断≥5人入院的人次 / 入院人次",
-            "%",
-            1,
-            "institution",
-            0.01,
-        ),
-        _i(
-            "rule_hit_share",
-            "规则命中金额占比",
-            "最近一次规则审核命中金额 / 医疗总费用",
-            "%",
-            1,
-            "institution",
-            0.005,
-        ),
+        _i("peak_occupancy", "床位使用率峰值", "单日在院人数最大值 / 核定床位数", "%", 1, "institution", 0.05),
+        _i("no_care_share", "无诊疗护理床日占比", "只收床位费、无护理费的床日 / 住院总床日", "%", 1, "institution", 0.01),
+        _i("readmit_rate", "3日内再入院率", "出院3日内以相同主诊断再入同一机构的人次 / 出院人次", "%", 1, "institution", 0.01),
+        _i("retest_rate", "重复检查率", "同一检查检验项目在同次住院中不同日重复收费的人次 / 出院人次", "%", 1, "institution", 0.01),
+        _i("cluster_adm_share", "集中入院占比", "同日同机构同主诊断≥5人入院的人次 / 入院人次", "%", 1, "institution", 0.01),
+        _i("rule_hit_share", "规则命中金额占比", "最近一次规则审核命中金额 / 医疗总费用", "%", 1, "institution", 0.005),
         # doctor
         _i("daily_load", "医师日均接诊量", "接诊人次 / 出诊天数", "人次", 1, "doctor", 1.0),
         # department (institution × department)
@@ -144,57 +77,18 @@ INDICATORS: dict[str, Indicator] = {
         # pharmacy × month
         _i("night_share", "夜间售药占比", "22:00—次日06:00 的购药人次 / 购药人次", "%", 1, "pharmacy", 0.02),
         _i("round_share", "整额刷卡占比", "金额为整百元的购药结算 / 购药结算", "%", 1, "pharmacy", 0.01),
-        _i(
-            "repeat_card_share",
-            "反复整额刷卡占比",
-            "30日内同卡在同店≥3次整额结算的人次 / 购药人次",
-            "%",
-            1,
-            "pharmacy",
-            0.01,
-        ),
-        _i(
-            "short_item_share",
-            "进销存倒挂品种占比",
-            "销售量大于购进量的品种 / 销售品种",
-            "%",
-            1,
-            "pharmacy",
-            0.02,
-        ),
+        _i("repeat_card_share", "反复整额刷卡占比", "30日内同卡在同店≥3次整额结算的人次 / 购药人次", "%", 1, "pharmacy", 0.01),
+        _i("short_item_share", "进销存倒挂品种占比", "销售量大于购进量的品种 / 销售品种", "%", 1, "pharmacy", 0.02),
         # person × year
         _i("supply_days", "年度药品供应天数", "全年购药、门诊开药的用药天数合计", "天", 1, "person", 15.0),
-        _i(
-            "max_drug_days",
-            "单一药品年度供应天数",
-            "同一药品全年用药天数合计的最大值",
-            "天",
-            1,
-            "person",
-            7.0,
-        ),
+        _i("max_drug_days", "单一药品年度供应天数", "同一药品全年用药天数合计的最大值", "天", 1, "person", 7.0),
         _i("drug_institutions", "年度购药机构数", "全年购药的不同定点医药机构数", "家", 1, "person", 1.0),
-        _i(
-            "max_monthly_institutions",
-            "月最多就诊机构数",
-            "各月就诊的不同机构数的最大值",
-            "家",
-            1,
-            "person",
-            1.0,
-        ),
+        _i("max_monthly_institutions", "月最多就诊机构数", "各月就诊的不同机构数的最大值", "家", 1, "person", 1.0),
         _i("after_death_visits", "死亡后就诊次数", "就诊日期晚于死亡日期的结算次数", "次", 1, "person", 1.0),
-        _i(
-            "overlap_visits",
-            "住院期间他院就诊次数",
-            "本人住院期间在其他机构的就诊次数",
-            "次",
-            1,
-            "person",
-            1.0,
-        ),
+        _i("overlap_visits", "住院期间他院就诊次数", "本人住院期间在其他机构的就诊次数", "次", 1, "person", 1.0),
     )
 }
+# fmt: on
 
 INPATIENT = in_list(SCENE_MED_TYPES["住院"])
 PHARMACY = in_list(SCENE_MED_TYPES["购药"])
@@ -401,7 +295,8 @@ PERSON_SQL = """
 """One row per insured person over the period with the person indicators."""
 
 DOCTOR_SQL = """
-    SELECT v.doctor, any_value(v.inst) AS inst, any_value(v.dept) AS dept, any_value(i.level) AS level,
+    SELECT v.doctor, any_value(i.name) || ' ' || coalesce(any_value(v.dept_name), '') AS name,
+        any_value(v.inst) AS inst, any_value(v.dept_name) AS dept_name, any_value(v.dept) AS dept, any_value(i.level) AS level,
         count(*) AS visits, count(DISTINCT day) AS days, count(*) / count(DISTINCT day) AS daily_load
     FROM visits v JOIN institutions i ON i.inst = v.inst AND i.type = '1'
     WHERE v.doctor IS NOT NULL AND v.kind = 'otp' GROUP BY v.doctor

@@ -25,7 +25,7 @@ from fundguard.models.indicators import (
     institution_month,
     pharmacy_month,
 )
-from fundguard.models.peers import institution_peer, pharmacy_peer, reason, robust_scores
+from fundguard.models.peers import LEVEL_ZH, institution_peer, pharmacy_peer, reason, robust_scores
 
 MAX_LINKED = 50
 """Linked visits kept per lead (the money counts them all)."""
@@ -101,7 +101,12 @@ FROM stays GROUP BY inst
 """
 
 INSTITUTION_MODELS: dict[str, list[Term]] = {
-    "ghost_bed": [Term("no_care_share"), Term("peak_occupancy"), Term("occupancy", 0.5)],
+    "ghost_bed": [
+        Term("no_care_share"),
+        Term("peak_occupancy"),
+        Term("occupancy", 0.5),
+        Term("cluster_adm_share", 0.5),
+    ],
     "split_admission": [Term("readmit_rate")],
     "upcoding": [Term("mcc_share"), Term("cc_share", 0.5)],
     "repeated_test": [Term("retest_rate")],
@@ -333,51 +338,51 @@ def person_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 # --- doctors and departments -----------------------------------------------------------------------------
-def doctor_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    df = frame(con, DOCTOR_SQL).with_columns(
-        peer=pl.concat_str(pl.col("level").cast(pl.String), pl.lit("级医疗机构 科室"), pl.col("dept"))
+def _one_indicator(
+    con, sql: str, etype: str, model: str, code: str, key: str, name: str, peer: pl.Expr, volume: str, full: float,
+    label: str, money: bool = False,
+) -> list[dict]:  # fmt: skip
+    """Leads of a one-indicator model: ``code`` from ``sql`` against ``peer``, shrunk below ``full`` of
+    ``volume``; ``money``: the cost above the peer median (indicator − median) × visits."""
+    df = robust_scores(
+        frame(con, sql).with_columns(peer=peer), "peer", [code], (pl.col(volume) / full).clip(0, 1)
     )
-    df = robust_scores(df, "peer", ["daily_load"], (pl.col("days") / 20).clip(0, 1))
-    terms = [Term("daily_load")]
+    terms = [Term(code)]
     return _top(
         [
             _lead(
-                "doctor",
-                r["doctor"],
-                "",
+                etype,
+                r[key],
+                r[name],
                 r["peer"],
-                "doctor_load",
-                r["daily_load__z"],
-                _reasons(r, terms, "同级机构同科室医师"),
+                model,
+                r[f"{code}__z"],
+                _reasons(r, terms, label),
+                money=max(0.0, (r[code] - (r[f"{code}__med"] or r[code])) * r["visits"]) if money else 0.0,
             )
             for r in df.iter_rows(named=True)
         ]
     )
+
+
+def _level_zh() -> pl.Expr:
+    return pl.col("level").replace_strict(LEVEL_ZH, default="未定级", return_dtype=pl.String)
+
+
+def doctor_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    peer = pl.concat_str(_level_zh(), pl.lit("医疗机构 "), pl.col("dept_name"), pl.lit("医师"))
+    return _one_indicator(
+        con, DOCTOR_SQL, "doctor", "doctor_load", "daily_load", "doctor", "name", peer, "days", 20,
+        "同级机构同科室医师",
+    )  # fmt: skip
 
 
 def department_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    df = frame(con, DEPARTMENT_SQL).with_columns(
-        peer=pl.concat_str(pl.col("level").cast(pl.String), pl.lit("级医疗机构 "), pl.col("dept_name"))
-    )
-    df = robust_scores(df, "peer", ["dept_avg_fee"], (pl.col("visits") / 50).clip(0, 1))
-    terms = [Term("dept_avg_fee")]
-    return _top(
-        [
-            _lead(
-                "department",
-                r["department"],
-                r["name"],
-                r["peer"],
-                "department_cost",
-                r["dept_avg_fee__z"],
-                _reasons(r, terms, "同级机构同名科室"),
-                money=max(
-                    0.0, (r["dept_avg_fee"] - (r["dept_avg_fee__med"] or r["dept_avg_fee"])) * r["visits"]
-                ),
-            )
-            for r in df.iter_rows(named=True)
-        ]
-    )
+    peer = pl.concat_str(_level_zh(), pl.lit("医疗机构 "), pl.col("dept_name"))
+    return _one_indicator(
+        con, DEPARTMENT_SQL, "department", "department_cost", "dept_avg_fee", "department", "name", peer,
+        "visits", 50, "同级机构同名科室", money=True,
+    )  # fmt: skip
 
 
 # --- groups ----------------------------------------------------------------------------------------------

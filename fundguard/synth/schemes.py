@@ -413,18 +413,9 @@ class _Schemes(Planter):
             dead = np.array([next(pool)])
             p["die"][dead[0]] = day0 + n_days // 3
         psn = int(dead[0])
-        it = int(self.cat.drugs[4])
         for k in range(8):
-            begin = (int(p["die"][psn]) + 3 + 5 * k) * DAY + 15 * 3600
-            o = self.pharmacy_visit(psn, shops[k % len(shops)], begin)
-            li = self.line(o, it, 3.0, begin + 60)
-            self.record(
-                "deceased_card_use",
-                o,
-                [li],
-                it,
-                self.amt(it, 3.0),
-                "参保人死亡后其医保凭证仍在药店购药结算。",
+            self.dead_card_purchase(
+                psn, shops[k % len(shops)], (int(p["die"][psn]) + 3 + 5 * k) * DAY + 15 * 3600
             )
         self.entity(
             "deceased_card_use", "死亡人员医保凭证被冒用", "person", self.psn_no(psn), "死亡后8次在药店结算"
