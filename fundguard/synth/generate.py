@@ -134,24 +134,10 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
             b += 1
         flush()
     if extras is not None:
-        _scheme_block(writers, city, extras, cfg, b, day0, n_days, sold, last_price, gt_rows, lpp)
+        _scheme_block(writers, city, extras, cfg, b, day0, n_days, sold, last_price, gt_rows)
         with (out_dir / "schemes.csv").open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows([SCHEME_COLUMNS, *extras.rows])
-    short_insts = [extras.inst["inventory"]] if extras is not None and cfg.violation_scale > 0 else []
-    clean_insts = [extras.inst["pharmacy24"]] if extras is not None else []
-    _inventory(
-        writers["invt_chg_d"],
-        city,
-        sold,
-        last_price,
-        rates,
-        cfg,
-        day0,
-        n_days,
-        gt_rows,
-        short_insts,
-        clean_insts,
-    )
+    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras)
     for w in writers.values():
         w.close()
     with (out_dir / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -187,11 +173,12 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
 
 
 def _scheme_block(
-    writers, city, extras: Extras, cfg: CityConfig, b, day0, n_days, sold, last_price, gt_rows, lpp
-):
-    """The block of ``synth.schemes`` (its own random stream), written like an ordinary block; the gang's
-    visits carry their shared address."""
-    n_people = max(1500, round(0.05 * cfg.fee_lines / lpp))
+    writers: dict[str, TableWriter], city, extras: Extras, cfg: CityConfig, b: int, day0: int, n_days: int,
+    sold: np.ndarray, last_price: np.ndarray, gt_rows: list,
+) -> None:  # fmt: skip
+    """The block of ``synth.schemes`` (its own random stream, about 5 % of the city's people), written like an
+    ordinary block; the gang's visits carry their shared address."""
+    n_people = max(1500, round(0.05 * cfg.fee_lines / expected_lines_per_person()))
     blk = scheme_block(b, city, extras, n_people, cfg.seed, day0, n_days, cfg.violation_scale > 0)
     tables, facts = build(blk, city, REFUND_RATE, np.random.default_rng([cfg.seed, 6]))
     tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price)
@@ -252,7 +239,7 @@ def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
 
 
 def _inventory(
-    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, short_insts=(), clean_insts=()
+    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras: Extras | None = None
 ) -> None:
     rng = np.random.default_rng([cfg.seed, 3])
     inst, item = np.nonzero(sold)
@@ -264,12 +251,13 @@ def _inventory(
         pick = rng.choice(len(inst), min(len(inst), math.ceil(rate * len(inst))), replace=False)
         short[pick] = True
         bought[pick] = np.floor(qty[pick] * 0.6)
-    forced = np.isin(inst, list(short_insts)) & ~short  # the inventory scheme: every item of its pharmacy
-    short |= forced
-    bought[forced] = np.floor(qty[forced] * 0.6)
-    clean = np.isin(inst, list(clean_insts)) & short  # a control pharmacy keeps its books straight
-    short &= ~clean
-    bought[clean] = np.ceil(qty[clean] * 1.1 + 5)
+    if extras is not None:  # the inventory scheme short on every item; the 24-hour control's books straight
+        forced = (inst == extras.inst["inventory"]) & ~short & (cfg.violation_scale > 0)
+        short |= forced
+        bought[forced] = np.floor(qty[forced] * 0.6)
+        clean = (inst == extras.inst["pharmacy24"]) & short
+        short &= ~clean
+        bought[clean] = np.ceil(qty[clean] * 1.1 + 5)
     t_buy = (day0 * DAY + 8 * 3600 + np.zeros(len(inst))).astype(np.int64)
     t_take = ((day0 + n_days - 1) * DAY + 20 * 3600 + np.zeros(len(inst))).astype(np.int64)
     n = len(inst)

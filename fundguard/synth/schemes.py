@@ -66,6 +66,8 @@ class Extras:
     """Indices of the added institutions by key, and the entity truth rows for ``schemes.csv``."""
 
     inst: dict[str, int]
+    mcc: np.ndarray
+    """Indices of the MCC diagnoses appended to ``city.diag_codes``."""
     rows: list[list[str]] = field(default_factory=list)
     gang_psn: list[int] = field(default_factory=list)
 
@@ -136,7 +138,7 @@ def add_institutions(city: City, seed: int) -> Extras:
     city.inst_region = np.concatenate([city.inst_region, np.full(len(rows), region)])
     city.doctors = np.vstack([city.doctors, np.array(doctors)])
     city.pharmacist = np.concatenate([city.pharmacist, pharmacist])
-    ex = Extras(index)
+    ex = Extras(index, _add_mcc_diagnoses(city))
     codes = city.inst["fixmedins_code"]
     for key, _, level, _, control in EXTRA_INSTITUTIONS:
         if control:
@@ -178,17 +180,14 @@ MCC_PREFIXES = ("J96", "I50", "N17", "A41", "R57", "J80")
 as secondary diagnoses by the oncology centre (legitimately) and the up-coding hospital."""
 
 
-def _mcc_diagnoses(city: City) -> np.ndarray:
-    """Indices into ``city.diag_codes`` of CHS-DRG 1.1 MCC diagnoses, appended to the city's codes (the
-    ordinary pools hold none)."""
+def _add_mcc_diagnoses(city: City) -> np.ndarray:
+    """Append CHS-DRG 1.1 MCC diagnoses to ``city.diag_codes`` (the ordinary pools hold none); their indices."""
     mcc = kb.codes.cc_mcc().filter(pl.col("level") == "MCC").join(kb.codes.icd10(), on="code")
     mcc = mcc.filter(pl.col("code").str.contains("^(" + "|".join(MCC_PREFIXES) + ")")).sort("code").head(40)
     start = len(city.diag_codes)
-    if start == 0 or city.diag_codes[-1] != mcc["code"][-1]:
-        city.diag_codes = np.concatenate([city.diag_codes, mcc["code"].to_numpy()])
-        city.diag_names = np.concatenate([city.diag_names, mcc["name"].to_numpy()])
-        return np.arange(start, len(city.diag_codes))
-    return np.arange(start - mcc.height, start)
+    city.diag_codes = np.concatenate([city.diag_codes, mcc["code"].to_numpy()])
+    city.diag_names = np.concatenate([city.diag_names, mcc["name"].to_numpy()])
+    return np.arange(start, len(city.diag_codes))
 
 
 def _reassign(rng: np.random.Generator, p: dict, v: dict, city: City, ex: Extras, last_day: int) -> None:
@@ -230,12 +229,8 @@ def _reassign(rng: np.random.Generator, p: dict, v: dict, city: City, ex: Extras
     v["days"][rehab] = days
     v["end"][rehab] = v["begin"][rehab] + days * DAY + 3600
     # oncology patients are complex (legitimately): most stays carry an MCC secondary diagnosis
-    mcc = _mcc_diagnoses(city)
     onc = np.flatnonzero(moved & (inst == i["oncology"]) & (rng.random(n) < 0.7))
-    v["diag2"][onc] = mcc[rng.integers(0, len(mcc), len(onc))]
-    # the up-coding hospital writes an MCC secondary diagnosis on nine stays in ten (the scheme)
-    up = np.flatnonzero((inst == i["upcode"]) & (kind == INP) & (rng.random(n) < 0.9))
-    v["diag2"][up] = mcc[rng.integers(0, len(mcc), len(up))]
+    v["diag2"][onc] = ex.mcc[rng.integers(0, len(ex.mcc), len(onc))]
     v["surgery"] = v["surgery"] & (inst != i["oncology"]) & (inst != i["rehab"])
 
 
@@ -282,7 +277,7 @@ class _Schemes(Planter):
         test on the first day); the oncology centre's carry MCC complications legitimately, and with
         ``plant_schemes`` the up-coding hospital adds MCC diagnoses and the re-testing one repeats tests."""
         rng, city, i = self.rng, self.city, self.ex.inst
-        mcc = _mcc_diagnoses(city)
+        mcc = self.ex.mcc
         day0, n_days = self.b.day0, self.b.n_days
         for key in ("rehab", "oncology", "ghost", "split", "gang", "upcode", "retest"):
             mcc_rate = {"oncology": 0.7, "upcode": 0.9 if plant_schemes else 0.0}.get(key, 0.0)
@@ -427,6 +422,13 @@ class _Schemes(Planter):
             self.codes[i["retest"]],
             "七成住院次日重复同一检查",
         )
+        # the up-coding hospital writes an MCC secondary diagnosis on nine stays in ten (its ordinary stays
+        # got theirs in ordinary_stays)
+        v, mcc = self.b.v, self.ex.mcc
+        up = np.flatnonzero(
+            (v["inst"] == i["upcode"]) & (v["kind"] == INP) & (rng.random(len(v["kind"])) < 0.9)
+        )
+        v["diag2"][up] = mcc[rng.integers(0, len(mcc), len(up))]
         self.entity(
             "upcoding",
             "高套编码（升级诊断）",
