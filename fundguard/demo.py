@@ -156,37 +156,18 @@ def _hits_outside_truth(truth: Path, hits: Path) -> int:
 
 
 def _scheme_ranks(schemes: Path, leads: Path) -> list[tuple[str, str, str, str, int | None, str]]:
-    """Each planted scheme and control of ``schemes.csv`` with its best lead: (名称, 对象类型, 对象, 模型, 排名,
-    理由); a group is matched to the lead sharing most of its members."""
-    import polars as pl
-
+    """Each planted scheme and control with its lead: (名称, 对象类型, 对象, 模型, 排名, 首要理由)."""
     from fundguard.models.cards import ENTITY_ZH
+    from fundguard.models.evaluate import placements
 
     if not schemes.exists():
         return []
-    df = pl.read_parquet(leads).sort("score", descending=True)
     out = []
-    for s in pl.read_csv(schemes, infer_schema=False).iter_rows(named=True):
-        if s["entity_type"] == "group":
-            members = set(s["entity_id"].split(";"))
-            hit = df.filter(
-                pl.col("related").list.set_intersection(list(members)).list.len() * 2 > len(members)
-            )
-            label = f"{len(members)}名成员"
-        else:
-            hit = df.filter(pl.col("entity_id") == s["entity_id"])
-            label = s["entity_id"]
-        best = hit.row(0, named=True) if hit.height else None
-        out.append(
-            (
-                s["name_zh"],
-                ENTITY_ZH[s["entity_type"]],
-                label,
-                best["model_name"] if best else "—",
-                best["rank"] if best else None,
-                (best["reasons"] or ["—"])[0] if best else "未生成线索",
-            )
-        )
+    for p in placements(schemes.parent, leads):
+        who = f"{len(p.entity_id.split(';'))}名成员" if p.entity_type == "group" else p.entity_id
+        lead = p.lead or {}
+        out.append((p.name_zh, ENTITY_ZH[p.entity_type], who, lead.get("model_name", "—"), p.rank,
+                    (lead.get("reasons") or ["未生成线索"])[0]))  # fmt: skip
     return out
 
 

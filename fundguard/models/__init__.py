@@ -4,8 +4,9 @@ Beside the engine: reads the store (DuckDB over its Parquet), writes ``<ws>/lead
 ``indicators`` (the indicator library: Chinese name, formula, unit, direction; SQL per entity × month),
 ``peers`` (peer groups, median/MAD robust scores), ``scenarios`` (the scenario models), ``gangs`` (groups
 over person–institution–date with networkx), ``run`` (the model run, ranking, Excel, ``lead_rows``),
-``cards`` (model cards), ``supervised`` (gradient boosting with entity-grouped cross-validation) and
-``kaggle`` (the same machinery over the Kaggle provider-fraud tables).
+``cards`` (model cards), ``evaluate`` (where the synthetic city's schemes rank), ``supervised`` (gradient
+boosting with entity-grouped cross-validation) and ``kaggle`` (the same machinery over the Kaggle
+provider-fraud tables).
 May import: ``fundguard.core``, ``fundguard.data``, ``fundguard.kb``, ``fundguard.rules`` (the base view's
 constants).
 """

@@ -13,9 +13,9 @@ import pytest
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
 from fundguard.models import lead_rows, run_models
+from fundguard.models.evaluate import EXPECTED, placements
 from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
-from tests.models.evaluation import EXPECTED, placements
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The models' evaluation on a synthetic city with schemes: where each planted scheme and control ranks."""
+"""The models' evaluation on a synthetic city with schemes (``CityConfig(schemes=True)``): where each planted
+scheme of ``schemes.csv`` and each legitimate-but-unusual control ranks among the leads (tests and demo)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ EXPECTED = {  # scheme → (model that must find it, words its reason must conta
 @dataclass
 class Placed:
     scheme: str
+    name_zh: str
     entity_type: str
     entity_id: str
     rank: int | None
@@ -33,9 +35,11 @@ class Placed:
 
 
 def placements(city: Path, leads: Path) -> list[Placed]:
+    """Each row of ``<city>/schemes.csv`` with its lead in ``leads``; a planted group is matched to the
+    group lead holding more than half of its members."""
     df = pl.read_parquet(leads).sort("score", descending=True)
     out = []
-    for s in csv.DictReader((city / "schemes.csv").open(encoding="utf-8")):
+    for s in csv.DictReader((city / "schemes.csv").read_text(encoding="utf-8").splitlines()):
         if s["entity_type"] == "group":  # the group lead sharing most of the planted members
             members = s["entity_id"].split(";")
             rows = df.filter(pl.col("related").list.set_intersection(members).list.len() * 2 > len(members))
@@ -45,6 +49,13 @@ def placements(city: Path, leads: Path) -> list[Placed]:
             rows = rows.filter(pl.col("model") == EXPECTED[s["scheme"]][0])
         lead = rows.row(0, named=True) if rows.height else None
         out.append(
-            Placed(s["scheme"], s["entity_type"], s["entity_id"], lead["rank"] if lead else None, lead)
+            Placed(
+                s["scheme"],
+                s["name_zh"],
+                s["entity_type"],
+                s["entity_id"],
+                lead["rank"] if lead else None,
+                lead,
+            )
         )
     return out
