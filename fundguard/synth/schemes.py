@@ -360,13 +360,7 @@ class _Schemes(Planter):
             "12名同址参保人三次同日入住",
         )
         # 套现: 20 persons each swipe four round sums in the evening at one pharmacy
-        cents = np.round(self.cat.price[self.cat.drugs] * 100).astype(np.int64)
-        combos = [
-            (int(d), q)
-            for d, c in zip(self.cat.drugs, cents, strict=True)
-            for q in range(2, 21)
-            if c * q % 10_000 == 0
-        ]
+        combos = self.round_sums()
         for _ in range(20):
             psn = next(pool)
             it, q = combos[rng.integers(len(combos))]
