@@ -593,6 +593,10 @@ DatabaseUrl = Annotated[
     ),
 ]
 
+from fundguard.cli_models import models_app  # noqa: E402 — the models block, mounted as a sub-app
+
+app.add_typer(models_app, name="models")
+
 service_app = typer.Typer(
     help="监管服务数据库 The supervision service database: migrate, demo users, clues from audits.",
     no_args_is_help=True,

@@ -19,6 +19,7 @@ from fundguard.data.store import Store
 from fundguard.engine import run_batch
 from fundguard.engine.export import write_hits_excel
 from fundguard.kb import codes
+from fundguard.models import run_models
 from fundguard.quality import profile_store
 from fundguard.rules import load_rules, national_rule_files, workspace_rule_files
 from fundguard.synth import CityConfig, generate_city
@@ -30,8 +31,8 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     city_dir = workspace / "city"
     timings: dict[str, float] = {}
 
-    console.rule("1/4 生成合成城市 Generating the synthetic city")
-    cfg = CityConfig(seed=seed, fee_lines=lines, fmt=fmt)
+    console.rule("1/5 生成合成城市 Generating the synthetic city")
+    cfg = CityConfig(seed=seed, fee_lines=lines, fmt=fmt, schemes=True)  # with the models' schemes
     started = time.perf_counter()
     if _same_city(city_dir, cfg):
         console.print(f"已存在相同配置的城市，跳过生成 Reusing the city already in {city_dir}")
@@ -39,7 +40,7 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
         generate_city(city_dir, cfg, progress=progress)
     timings["generate"] = time.perf_counter() - started
 
-    console.rule("2/4 导入 Ingesting")
+    console.rule("2/5 导入 Ingesting")
     started = time.perf_counter()
     tables = [
         d for d in sorted(city_dir.iterdir()) if d.is_dir()
@@ -48,14 +49,14 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     timings["ingest"] = time.perf_counter() - started
     console.print(ingest_report.summary_zh())
 
-    console.rule("3/4 数据质量 Data quality")
+    console.rule("3/5 数据质量 Data quality")
     started = time.perf_counter()
     quality = profile_store(Store(workspace), icd10_codes=codes.icd10()["code"].to_list())
     quality_paths = quality.write(workspace / "reports")
     timings["quality"] = time.perf_counter() - started
     console.print(quality.summary_zh())
 
-    console.rule("4/4 智能审核 Auditing")
+    console.rule("4/5 智能审核 Auditing")
     started = time.perf_counter()
     rules = load_rules([*national_rule_files(), *workspace_rule_files(workspace)])
     audit = run_batch(workspace, rules, progress=progress)
@@ -63,6 +64,14 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     timings["audit"] = time.perf_counter() - started
     console.print(
         f"{audit.rules} 条规则，命中 {audit.hits:,} 条 / {audit.hits:,} hits from {audit.rules} rules"
+    )
+
+    console.rule("5/5 大数据模型 Models")
+    started = time.perf_counter()
+    models = run_models(workspace, hits_path=audit.hits_path)
+    timings["models"] = time.perf_counter() - started
+    console.print(
+        f"线索 {models.leads:,} 条 / {models.leads:,} leads: {models.leads_path.relative_to(workspace)}"
     )
 
     index = workspace / "index.html"
@@ -79,6 +88,8 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
             audit=audit,
             audit_dir=audit.run_dir.relative_to(workspace),
             outside=_hits_outside_truth(city_dir / "ground_truth.csv", audit.hits_path),
+            models_dir=models.run_dir.relative_to(workspace),
+            schemes=_scheme_ranks(city_dir / "schemes.csv", models.leads_path),
             timings={k: round(v, 1) for k, v in timings.items()},
         ),
         "utf-8",
@@ -92,7 +103,8 @@ def _same_city(city_dir: Path, cfg: CityConfig) -> bool:
     if not meta.exists():
         return False
     done = json.loads(meta.read_text("utf-8")).get("config", {})
-    return (done.get("seed"), done.get("fee_lines"), done.get("fmt")) == (cfg.seed, cfg.fee_lines, cfg.fmt)
+    key = ("seed", "fee_lines", "fmt", "schemes")
+    return tuple(done.get(k) for k in key) == (cfg.seed, cfg.fee_lines, cfg.fmt, cfg.schemes)
 
 
 _TRUTH_LINES = """
@@ -141,6 +153,22 @@ def _hits_outside_truth(truth: Path, hits: Path) -> int:
                                  AND t.hilist_code = h.hilist_code))""",
             [str(truth), str(hits)],
         )[0][0]
+
+
+def _scheme_ranks(schemes: Path, leads: Path) -> list[tuple[str, str, str, str, int | None, str]]:
+    """Each planted scheme and control with its lead: (名称, 对象类型, 对象, 模型, 排名, 首要理由)."""
+    from fundguard.models.cards import ENTITY_ZH
+    from fundguard.models.evaluate import placements
+
+    if not schemes.exists():
+        return []
+    out = []
+    for p in placements(schemes.parent, leads):
+        who = f"{len(p.entity_id.split(';'))}名成员" if p.entity_type == "group" else p.entity_id
+        lead = p.lead or {}
+        out.append((p.name_zh, ENTITY_ZH[p.entity_type], who, lead.get("model_name", "—"), p.rank,
+                    (lead.get("reasons") or ["未生成线索"])[0]))  # fmt: skip
+    return out
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list[str]) -> list[tuple]:

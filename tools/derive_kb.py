@@ -67,6 +67,14 @@ def derive_codes(codes_dir: Path, out: Path) -> None:
             if code:
                 rows.append([code, label.strip()])
         _write(out, name, ["code", "name"], rows)
+    # CHS-DRG 1.1 complication lists: a code in both is an MCC (the major one wins)
+    level: dict[str, str] = {}
+    for src, lv in (("CC.dat", "CC"), ("MCC.dat", "MCC")):
+        for line in (codes_dir / "DATA" / src).read_text(encoding="utf-8").splitlines():
+            code = line.strip().partition(" ")[0]
+            if code:
+                level[code] = lv
+    _write(out, "cc_mcc.csv", ["code", "level"], [[c, lv] for c, lv in sorted(level.items())])
 
 
 def derive_points(cur: list[dict], out: Path) -> None:

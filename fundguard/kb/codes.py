@@ -1,4 +1,5 @@
-"""Diagnosis and procedure code lists (ICD-10 医保版 2.0, ICD-9-CM-3 医保版; OpenDRG/DRG_Python, Apache-2.0)."""
+"""Diagnosis and procedure code lists (ICD-10 医保版 2.0, ICD-9-CM-3 医保版, CHS-DRG 1.1 CC/MCC; OpenDRG/DRG_Python,
+Apache-2.0)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,8 @@ def icd10() -> pl.DataFrame:
 def icd9cm3() -> pl.DataFrame:
     """ICD-9-CM-3 医保版 procedures: [code, name] (13,685 rows)."""
     return read("icd9cm3")
+
+
+def cc_mcc() -> pl.DataFrame:
+    """CHS-DRG 1.1 complication / comorbidity diagnoses: [code, level] with level ``CC`` or ``MCC``."""
+    return read("cc_mcc")

@@ -28,6 +28,9 @@ class CityConfig:
     """Fee lines per independent block (bounded memory; each block has its own RNG stream)."""
     rows_per_file: int = 2_000_000
     """Rows per output file before a new ``<table>-NNNNN`` file is started (xlsx is capped at 1,000,000)."""
+    schemes: bool = False
+    """Add the entity-level schemes and legitimate-but-unusual controls of ``synth.schemes`` (the models'
+    evaluation city; ``schemes.csv``), after the ordinary blocks, which stay the same."""
     institutions_scale: float | None = None
     """Multiplier of the number of institutions; by default grows with √(fee_lines / 1M)."""
 

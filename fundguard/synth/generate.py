@@ -34,6 +34,7 @@ from fundguard.synth.block import (
 )
 from fundguard.synth.config import FORMATS, CityConfig, CitySummary
 from fundguard.synth.plant import plant, rates_of
+from fundguard.synth.schemes import GANG_ADDR, SCHEME_COLUMNS, Extras, add_institutions, scheme_block
 from fundguard.synth.tables import build
 from fundguard.synth.violations import VIOLATION_TYPES
 from fundguard.synth.world import CITY_NAME, build_city
@@ -82,6 +83,7 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     out_dir.mkdir(parents=True, exist_ok=True)
     scale = cfg.institutions_scale or max(1.0, math.sqrt(cfg.fee_lines / 1e6))
     city = build_city(cfg.seed, cfg.regions, scale)
+    extras = add_institutions(city, cfg.seed) if cfg.schemes else None
     rates = rates_of(cfg.violation_scale, cfg.violation_rates)
     day0 = (cfg.start - date(1970, 1, 1)).days
     n_days = (cfg.end - cfg.start).days + 1
@@ -131,7 +133,11 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
             bar.update(task, advance=n)
             b += 1
         flush()
-    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows)
+    if extras is not None:
+        _scheme_block(writers, city, extras, cfg, b, day0, n_days, sold, last_price, gt_rows)
+        with (out_dir / "schemes.csv").open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([SCHEME_COLUMNS, *extras.rows])
+    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras)
     for w in writers.values():
         w.close()
     with (out_dir / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -161,8 +167,28 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     files = [f for w in writers.values() for f in w.files] + [
         out_dir / "ground_truth.csv",
         out_dir / "city.json",
+        *([out_dir / "schemes.csv"] if extras is not None else []),
     ]
     return CitySummary(out_dir, counts, viol, secs, counts["fee_list_d"] / secs if secs else 0.0, files)
+
+
+def _scheme_block(
+    writers: dict[str, TableWriter], city, extras: Extras, cfg: CityConfig, b: int, day0: int, n_days: int,
+    sold: np.ndarray, last_price: np.ndarray, gt_rows: list,
+) -> None:  # fmt: skip
+    """The block of ``synth.schemes`` (its own random stream, about 5 % of the city's people), written like an
+    ordinary block; the gang's visits carry their shared address."""
+    n_people = max(1500, round(0.05 * cfg.fee_lines / expected_lines_per_person()))
+    blk = scheme_block(b, city, extras, n_people, cfg.seed, day0, n_days, cfg.violation_scale > 0)
+    tables, facts = build(blk, city, REFUND_RATE, np.random.default_rng([cfg.seed, 6]))
+    tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price)
+    _ground_truth(gt_rows, blk, facts, city)
+    m = tables["mdtrt_d"]
+    gang = np.isin(blk.v["psn"], extras.gang_psn)
+    addr = pa.array(np.where(gang, GANG_ADDR, None).tolist(), m.schema.field("addr").type)
+    tables["mdtrt_d"] = m.set_column(m.schema.get_field_index("addr"), "addr", addr)
+    for name, t in tables.items():
+        writers[name].write(t)
 
 
 def _sales(schema: pa.Schema, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray) -> pa.Table:
@@ -212,7 +238,9 @@ def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
         )
 
 
-def _inventory(w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows) -> None:
+def _inventory(
+    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras: Extras | None = None
+) -> None:
     rng = np.random.default_rng([cfg.seed, 3])
     inst, item = np.nonzero(sold)
     qty = sold[inst, item]
@@ -223,6 +251,13 @@ def _inventory(w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days,
         pick = rng.choice(len(inst), min(len(inst), math.ceil(rate * len(inst))), replace=False)
         short[pick] = True
         bought[pick] = np.floor(qty[pick] * 0.6)
+    if extras is not None:  # the inventory scheme short on every item; the 24-hour control's books straight
+        forced = (inst == extras.inst["inventory"]) & ~short & (cfg.violation_scale > 0)
+        short |= forced
+        bought[forced] = np.floor(qty[forced] * 0.6)
+        clean = (inst == extras.inst["pharmacy24"]) & short
+        short &= ~clean
+        bought[clean] = np.ceil(qty[clean] * 1.1 + 5)
     t_buy = (day0 * DAY + 8 * 3600 + np.zeros(len(inst))).astype(np.int64)
     t_take = ((day0 + n_days - 1) * DAY + 20 * 3600 + np.zeros(len(inst))).astype(np.int64)
     n = len(inst)

@@ -74,6 +74,25 @@ class Planter:
             surgery=False,
         )
 
+    def round_sums(self) -> list[tuple[int, int]]:
+        """(drug, quantity) pairs whose amount at catalogue price is a whole hundred yuan (card cashing)."""
+        cents = np.round(self.cat.price[self.cat.drugs] * 100).astype(np.int64)
+        return [
+            (int(d), q)
+            for d, c in zip(self.cat.drugs, cents, strict=True)
+            for q in range(2, 21)
+            if c * q % 10_000 == 0
+        ]
+
+    def dead_card_purchase(self, psn: int, inst: int, begin: int) -> None:
+        """A dead person's card buying three boxes at pharmacy ``inst`` (recorded as deceased_card_use)."""
+        o = self.pharmacy_visit(psn, inst, begin)
+        it = int(self.cat.drugs[4])
+        li = self.line(o, it, 3.0, begin + 60)
+        self.record(
+            "deceased_card_use", o, [li], it, self.amt(it, 3.0), "参保人死亡后其医保凭证仍在药店购药结算。"
+        )
+
     def stay(
         self, psn: int, inst: int, dept: int, begin: int, days: int, diag: int, *, ghost: bool = False
     ) -> int:
@@ -411,27 +430,9 @@ class Planter:
         for psn in self.choose_people("deceased_card_use", dead):
             day = int(p["die"][psn]) + int(rng.integers(1, 5))
             inst = int(city.pharmacies_by_region[int(p["region"][psn])][0])
-            begin = day * DAY + 15 * 3600
-            o = self.pharmacy_visit(psn, inst, begin)
-            it = int(self.cat.drugs[4])
-            li = self.line(o, it, 3.0, begin + 60)
-            self.record(
-                "deceased_card_use",
-                o,
-                [li],
-                it,
-                self.amt(it, 3.0),
-                "参保人死亡后其医保凭证仍在药店购药结算。",
-            )
+            self.dead_card_purchase(psn, inst, day * DAY + 15 * 3600)
         adults = np.flatnonzero((p["age"] >= 25) & (p["die"] < 0))
-        # round totals at catalogue prices: (drug, quantity) whose amount is a whole hundred yuan
-        cents = np.round(self.cat.price[self.cat.drugs] * 100).astype(np.int64)
-        combos = [
-            (int(d), q)
-            for d, c in zip(self.cat.drugs, cents, strict=True)
-            for q in range(2, 21)
-            if c * q % 10_000 == 0
-        ]
+        combos = self.round_sums()
         for psn in self.choose_people("pharmacy_cashing", adults):
             inst = int(city.pharmacies_by_region[int(p["region"][psn])][-1])
             it, q = combos[rng.integers(len(combos))]
