@@ -17,9 +17,10 @@ from fundguard.data.store import Store
 from fundguard.engine import run_batch
 from fundguard.engine.batch import hits_sql
 from fundguard.engine.payload3101 import parse_3101, to_3101
-from fundguard.engine.realtime import POPULATION_TEMPLATES, RealtimeAuditor, claim_from_store, realtime_rules
+from fundguard.engine.realtime import RealtimeAuditor, claim_from_store, realtime_rules
 from fundguard.rules import knowledge, load_rules
 from fundguard.rules.base import create_claim_lines
+from fundguard.rules.templates import TEMPLATES
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -39,6 +40,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     rules = load_rules()
     rt = realtime_rules(rules)
     return ws, rules, rt
+
+
+POPULATION_TEMPLATES = {name for name, t in TEMPLATES.items() if t.population}
 
 
 def test_rule_selection(city: tuple) -> None:

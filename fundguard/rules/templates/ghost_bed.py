@@ -23,6 +23,7 @@ class GhostBed(Template):
 
     name = "ghost_bed"
     title_zh = "住院期间连续多日仅收床位/护理/诊查费（挂床住院）"
+    reads = "visits"
     params = (
         Param("min_days", "int", "Consecutive days needed / 连续天数下限", default=3),
         Param(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from fundguard.rules.base import amount_expr, hits, lit, money, rule_lines, source_note
 from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_where
@@ -29,6 +29,7 @@ class ItemPair(Template):
 
     name = "item_pair"
     title_zh = "项目重复收费（A含B仍同时收费）"
+    knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {"kb_duplicate_pairs": ("main_code", "sub_code")}
     knowledge = ("kb_duplicate_pairs",)
     knowledge_required = True
     amount_rules = ("duplicate_line", "fund_amount")

@@ -27,6 +27,7 @@ class Readmission(Template):
 
     name = "readmission"
     title_zh = "短期内同病种再次住院（分解住院）"
+    reads = "visits"
     params = (
         Param(
             "max_gap_days",

@@ -33,6 +33,7 @@ class VisitOverlap(Template):
 
     name = "visit_overlap"
     title_zh = "就诊时间冲突（同时多地就诊/死亡后就诊/计费日期不在住院期间）"
+    reads = "visits"
     params = (
         Param("check", "str", "Which timing conflict / 判断的时间冲突类型", required=True, choices=CHECKS),
         Param(
