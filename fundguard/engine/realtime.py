@@ -23,6 +23,7 @@ import datetime as dt
 import sys
 import time
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,15 @@ _VISIT_COLUMNS = (
     "adm_dept_name", "dscg_maindiag_code",
 )  # fmt: skip
 """The ``mdtrt_d`` columns of ``stay_common.visits``."""
+
+
+@cache
+def _knowledge_index(name: str, keys: tuple[str, ...]) -> dict[Any, list[Row]]:
+    """A knowledge table's rows by key (one code, or a tuple of codes), built once per process."""
+    index: dict[Any, list[Row]] = defaultdict(list)
+    for row in knowledge.arrow(name).to_pylist():
+        index[row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)].append(row)
+    return dict(index)
 
 
 def _rules_signature(files: list[Path]) -> tuple:
@@ -104,11 +114,7 @@ class RealtimeAuditor:
         }
         for p in self._compiled:
             if p.knowledge and self._kb.get(p.knowledge) is None:
-                index: dict[Any, list[Row]] = defaultdict(list)
-                keys = p.knowledge_keys
-                for row in knowledge.arrow(p.knowledge).to_pylist():
-                    index[row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)].append(row)
-                self._kb[p.knowledge] = dict(index)
+                self._kb[p.knowledge] = _knowledge_index(p.knowledge, p.knowledge_keys)
         self._rule_files = self._rule_file_list()
         self._rules_sig = _rules_signature(self._rule_files)
         self._rules_checked = time.monotonic()
@@ -209,7 +215,7 @@ class RealtimeAuditor:
                     f" WHERE fee_date >= (SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid)"
                     f" - {int(days)}"
                 )
-            reader = con.execute(f"SELECT * FROM ({CLAIM_LINES_SQL}){since}").fetch_record_batch(100_000)
+            reader = con.sql(f"SELECT * FROM ({CLAIM_LINES_SQL}){since}").to_arrow_reader(100_000)
             for batch in reader:
                 for row in batch.to_pylist():
                     if any(f(row) for f in filters):
