@@ -218,7 +218,7 @@ class RealtimeAuditor:
             reader = con.sql(f"SELECT * FROM ({CLAIM_LINES_SQL}){since}").to_arrow_reader(100_000)
             for batch in reader:
                 for row in batch.to_pylist():
-                    if any(f(row) for f in filters):
+                    if any(f(row, ins.get) for f in filters):
                         history[row["psn_no"]].append(row)
         self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
         self._visits, self._history = dict(visits), dict(history)

@@ -37,7 +37,7 @@ class RulePlan:
     history_days: int | None
     population: bool
     evidence: tuple[Evidence, ...]
-    keeps_history: Callable[[Row], bool] | None
+    keeps_history: Callable[[Row, Callable[[str | None], Row | None]], bool] | None
     evaluator: Callable[[Rule, Claim], list[dict]] | None
 
     @property

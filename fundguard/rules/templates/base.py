@@ -71,8 +71,9 @@ class Template:
     evaluate: ClassVar[Callable[[Rule, Claim], list[dict]] | None] = None
     """The real-time evaluator over one claim (a method ``evaluate(self, rule, claim)``), when compiled."""
 
-    def keeps_history(self, rule: Rule) -> Callable[[Row], bool] | None:
-        """Which stored lines of the person's other visits the rule reads (None: none)."""
+    def keeps_history(self, rule: Rule) -> Callable[[Row, Callable[[str | None], Row | None]], bool] | None:
+        """Which stored lines of the person's other visits the rule reads (None: none), as a predicate over
+        a ``claim_lines`` row and the institution lookup (``Claim.institution``)."""
         return None
 
     def history_days(self, rule: Rule) -> int | None:

@@ -276,20 +276,20 @@ HAVING {days} > {lim}
 
         return of
 
-    def keeps_history(self, rule: Rule) -> Callable[[Row], bool] | None:
+    def keeps_history(self, rule: Rule) -> Callable[[Row, Callable], bool] | None:
         p = rule.params
         if p["measure"] != "count" or p["group_by"] != "person":
             return None
         passes = self._passes(rule)
         if not rule.knowledge:
-            return passes
+            return lambda ln, institution: passes(ln)
         from fundguard.rules import knowledge
 
         index: dict[str, list] = {}
         for k in knowledge.arrow(rule.knowledge).to_pylist():
             index.setdefault(k["code"], []).append(k)
         limits = self._limits(rule, None, index)
-        return lambda ln: passes(ln) and limits(ln["hilist_code"]) is not None
+        return lambda ln, institution: passes(ln) and limits(ln["hilist_code"]) is not None
 
     def history_days(self, rule: Rule) -> int | None:
         if not rule.knowledge:
