@@ -221,3 +221,20 @@ def claim_from_store(con: duckdb.DuckDBPyConnection, mdtrt_id: str) -> dict[str,
             {c: py_value(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
         ]
     return claim
+
+
+def claims_from_store(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """Every stored visit as a claim (``claim_from_store`` for all visits with fee lines, one query per
+    table): what the equality tests and benchmarks replay."""
+    claims: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for (v,) in con.execute("SELECT DISTINCT mdtrt_id FROM fee_list_d ORDER BY 1").fetchall():
+        claims[v] = {name: [] for name in CLAIM_TABLES}
+    for name in CLAIM_TABLES:
+        cur = con.execute(f'SELECT * FROM "{name}" ORDER BY mdtrt_id')
+        cols = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            row = {c: py_value(v) for c, v in zip(cols, r, strict=True) if v is not None}
+            claim = claims.get(row.get("mdtrt_id"))  # type: ignore[arg-type]
+            if claim is not None:
+                claim[name].append(row)
+    return claims
