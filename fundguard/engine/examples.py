@@ -11,6 +11,7 @@ so an example proves the rule end to end: ``fundguard rules test`` and the test 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import tempfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -199,7 +200,7 @@ def realtime_differences(ws: Path, rules: RuleSet, rule_id: str, batch_hits: lis
         visits = [
             v for (v,) in store.execute("SELECT DISTINCT mdtrt_id FROM fee_list_d ORDER BY 1").fetchall()
         ]
-        with RealtimeAuditor(ws, one, stage=stages) as auditor:
+        with RealtimeAuditor(ws, one, stage=stages, history_since=dt.date.min) as auditor:
             for v in visits:
                 got = sorted(_hit_key(h) for h in auditor.audit(claim_from_store(store, v)))
                 want = sorted(

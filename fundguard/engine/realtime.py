@@ -76,9 +76,20 @@ class RealtimeAuditor:
     ``skipped``, ``last_timings``, ``memory_bytes``, ``stale()``, ``refresh()`` and ``close()`` as before."""
 
     def __init__(
-        self, workspace: Path, rules: RuleSet, *, stage: str | tuple[str, ...] = "事中", threads: int = 1
+        self,
+        workspace: Path,
+        rules: RuleSet,
+        *,
+        stage: str | tuple[str, ...] = "事中",
+        threads: int = 1,
+        history_since: dt.date | None = None,
     ):
+        """``stage``: the stage (or stages, chosen per ``audit`` call) whose rules run; ``threads``: DuckDB
+        threads of the SQL fallback; ``history_since``: keep stored lines from this date on (default: the
+        store's latest line date less the longest window the rules declare; ``date.min`` to replay old
+        visits, as the tests do)."""
         self.workspace = Path(workspace)
+        self.history_since = history_since
         self.stages = (stage,) if isinstance(stage, str) else tuple(stage)
         self._threads = threads
         if not Store(self.workspace).root.exists():
@@ -210,7 +221,9 @@ class RealtimeAuditor:
         if keep:
             filters = [p.keeps_history for p in self._compiled if p.keeps_history is not None]
             since = ""
-            if days is not None:
+            if self.history_since is not None:
+                since = f" WHERE fee_date >= DATE '{self.history_since.isoformat()}'"
+            elif days is not None:
                 since = (
                     f" WHERE fee_date >= (SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid)"
                     f" - {int(days)}"

@@ -140,7 +140,9 @@ def test_sql_path_equals_batch(city: tuple, batch: tuple) -> None:
     with SqlRealtimeAuditor(ws, rules) as auditor:
         assert {r.id for r in auditor.rules} == ids
         assert auditor.memory_bytes > 0
-        mismatches = _compare(auditor, ws, sample[::2], lambda v: [k for k in by_visit.get(v, []) if k[0] in ids])
+        mismatches = _compare(
+            auditor, ws, sample[::2], lambda v: [k for k in by_visit.get(v, []) if k[0] in ids]
+        )
         assert auditor.last_timings["rules_run"] + auditor.last_timings["rules_skipped"] == len(rt)
     assert not mismatches, {k: mismatches[k] for k in list(mismatches)[:5]}
 
