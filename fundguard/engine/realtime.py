@@ -20,6 +20,7 @@ audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.y
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 import time
 from collections import defaultdict
@@ -157,11 +158,20 @@ class RealtimeAuditor:
         if self._sql is not None:
             self._sql.close()
             self._sql = None
-        history_days = self._history_days()
+        needs = self._history_needs()
         self._set_rules(rules)
-        if self._history_days() != history_days or self._sql is not None:
+        ids, days = self._history_needs()
+        wider = (days is None and needs[1] is not None) or (days or 0) > (needs[1] or 0)
+        if not ids <= needs[0] or wider or self._sql is not None:  # history kept for a pause is harmless
             self.refresh()
         return True
+
+    def _history_needs(self) -> tuple[frozenset[str], int | None]:
+        """The rules that read the person's history, and how many days of it."""
+        ids = frozenset(
+            p.rule.id for p in self._compiled if p.keeps_history is not None or p.keeps_visits is not None
+        )
+        return ids, self._history_days()[1]
 
     def _history_days(self) -> tuple[bool, int | None]:
         keep = [p for p in self._compiled if p.keeps_history is not None]
@@ -208,18 +218,25 @@ class RealtimeAuditor:
         ).fetchall():
             cat[code] = {"chrgitm_lv": lv, "pric_uplmt_amt": cap, "lmt_used_dscr": dscr or []}
         visits: dict[str, list[Row]] = defaultdict(list)
-        cols = ", ".join(f"any_value({c}) AS {c}" for c in _VISIT_COLUMNS)
-        cur = con.execute(
-            f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL GROUP BY mdtrt_id"
-        )
-        names = [d[0] for d in cur.description]
-        for r in cur.fetchall():
-            v = visit_row(dict(zip(names, r, strict=True)))
-            visits[v["psn_no"]].append(v)
+        keep_visit = [p.keeps_visits for p in self._compiled if p.keeps_visits is not None]
+        if keep_visit:
+            cols = ", ".join(f"any_value({c}) AS {c}" for c in _VISIT_COLUMNS)
+            cur = con.execute(
+                f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL GROUP BY mdtrt_id"
+            )
+            names = [d[0] for d in cur.description]
+            for r in cur.fetchall():
+                v = visit_row(dict(zip(names, r, strict=True)))
+                if any(f(v) for f in keep_visit):
+                    visits[v["psn_no"]].append(v)
         keep, days = self._history_days()
         history: dict[str, list[Row]] = defaultdict(list)
         if keep:
-            filters = [p.keeps_history for p in self._compiled if p.keeps_history is not None]
+            plans = [p for p in self._compiled if p.keeps_history is not None]
+            filters = [p.keeps_history for p in plans]
+            columns = sorted(
+                {"bkkp_sn", "mdtrt_id", "psn_no", *(c for p in plans for c in p.history_columns)}
+            )
             since = ""
             if self.history_since is not None:
                 since = f" WHERE fee_date >= DATE '{self.history_since.isoformat()}'"
@@ -228,14 +245,18 @@ class RealtimeAuditor:
                     f" WHERE fee_date >= (SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid)"
                     f" - {int(days)}"
                 )
-            reader = con.sql(f"SELECT * FROM ({CLAIM_LINES_SQL}){since}").to_arrow_reader(100_000)
-            for batch in reader:
+            sql = f"SELECT {', '.join(columns)} FROM ({CLAIM_LINES_SQL}){since}"
+            for batch in con.sql(sql).to_arrow_reader(100_000):
                 for row in batch.to_pylist():
                     if any(f(row, ins.get) for f in filters):
                         history[row["psn_no"]].append(row)
         self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
         self._visits, self._history = dict(visits), dict(history)
         self._memory = None
+        # millions of long-lived objects: keep the cyclic GC from rescanning them during audits (its pauses
+        # were the p99)
+        gc.collect()
+        gc.freeze()
 
     def stale(self) -> bool:
         """Whether the store has changed (an import added or removed) since the history was read."""
@@ -365,6 +386,8 @@ class RealtimeAuditor:
     def close(self) -> None:
         if self._sql is not None:
             self._sql.close()
+        self._history, self._visits = {}, {}
+        gc.unfreeze()
 
     def __enter__(self) -> RealtimeAuditor:
         return self

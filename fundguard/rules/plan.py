@@ -7,7 +7,8 @@ from plans, never from template names:
 - ``knowledge`` and ``knowledge_keys`` — the knowledge table joined and the code columns that join it to
   billed codes (a real-time claim loads only the rows of its codes);
 - ``history_days`` — how far back the rule looks at the person's other visits (0: the claim's visit
-  alone; None: the person's whole history); ``keeps_history(row)`` — which stored lines it reads there;
+  alone; None: the person's whole history); ``keeps_history(row, institution)`` — which stored lines it
+  reads there, and ``history_columns`` their columns; ``keeps_visits(visit)`` — which stored visits;
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
@@ -38,6 +39,8 @@ class RulePlan:
     population: bool
     evidence: tuple[Evidence, ...]
     keeps_history: Callable[[Row, Callable[[str | None], Row | None]], bool] | None
+    history_columns: tuple[str, ...]
+    keeps_visits: Callable[[Row], bool] | None
     evaluator: Callable[[Rule, Claim], list[dict]] | None
 
     @property
@@ -72,6 +75,8 @@ def plan(rule: Rule) -> RulePlan:
         population=t.population,
         evidence=tuple(t.evidence.values()),
         keeps_history=keeps,
+        history_columns=t.history_columns,
+        keeps_visits=t.keeps_visits(rule),
         evaluator=t.evaluate,
     )
 

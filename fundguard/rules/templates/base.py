@@ -76,6 +76,13 @@ class Template:
         a ``claim_lines`` row and the institution lookup (``Claim.institution``)."""
         return None
 
+    history_columns: ClassVar[tuple[str, ...]] = ()
+    """The ``claim_lines`` columns the look-back reads in those lines (the history keeps only these)."""
+
+    def keeps_visits(self, rule: Rule) -> Callable[[Row], bool] | None:
+        """Which of the person's other stored visits (``visits`` rows) the rule reads (None: none)."""
+        return None
+
     def history_days(self, rule: Rule) -> int | None:
         """How many days back those lines matter (None: the whole history)."""
         return None

@@ -132,6 +132,11 @@ FROM f GROUP BY {", ".join("f." + k for k in key)}
         return hits(rule, inner)
 
     # --- real time ----------------------------------------------------------------------------------------
+    history_columns = (
+        "bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "hilist_code", "hilist_name",
+        "fee_ocur_time", "fee_date", "det_item_fee_sumamt", "inscp_amt", "med_type", "scene",
+    )  # fmt: skip
+
     def _pharmacy(self, rule: Rule) -> Callable[[Row, Callable], bool]:
         types = set(rule.params["institution_types"])
 

@@ -3,6 +3,7 @@ diagnosis category (分解住院)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -110,6 +111,9 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
 """
         return hits(rule, inner)
 
+    def keeps_visits(self, rule: Rule) -> Callable[[dict], bool] | None:
+        return _is_stay
+
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
         r = claim.visit
@@ -169,3 +173,7 @@ _INPATIENT = frozenset(SCENE_MED_TYPES["住院"])
 
 def _what(rule: Rule) -> str:
     return "基金支付" if rule.amount_rule == "fund_amount" else "医疗费用"
+
+
+def _is_stay(v: dict) -> bool:
+    return v["med_type"] in _INPATIENT

@@ -3,6 +3,7 @@ outside the stay they are billed to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -161,6 +162,9 @@ FROM l GROUP BY l.mdtrt_id
 """
 
     # --- real time ----------------------------------------------------------------------------------------
+    def keeps_visits(self, rule: Rule) -> Callable[[dict], bool] | None:
+        return _is_stay if rule.params["check"] == "concurrent" else None
+
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         v = claim.visit
         if v["begntime"] is None or not claim.in_dates(rule, v["begntime"]):
@@ -220,3 +224,7 @@ FROM l GROUP BY l.mdtrt_id
         vals = {"begin": b, "end": e, "lines": len(lines), "items": items}
         h = self._hit(rule, claim, v, lines, "fee_outside_stay", vals)
         return [{**h, "psn_no": first["psn_no"], "fixmedins_code": first["fixmedins_code"]}]
+
+
+def _is_stay(v: dict) -> bool:
+    return v["med_type"] in _INPATIENT

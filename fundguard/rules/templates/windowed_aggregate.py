@@ -238,6 +238,11 @@ HAVING {days} > {lim}
         return hits(rule, inner)
 
     # --- real time ----------------------------------------------------------------------------------------
+    history_columns = (
+        "bkkp_sn", "mdtrt_id", "psn_no", "hilist_code", "fee_ocur_time", "fee_date", "cnt", "list_type",
+        "med_chrgitm_type", "scene",
+    )  # fmt: skip
+
     def _passes(self, rule: Rule) -> Callable[[Row], bool]:
         p = rule.params
         codes, types, items = set(p["codes"]), set(p["list_types"]), set(p["med_chrgitm_types"])
