@@ -71,11 +71,8 @@ def _decimal(t: pa.Decimal128Type) -> Callable[[str], Decimal]:
     bound = Decimal(10) ** (t.precision - t.scale)
 
     def cast(s: str) -> Decimal:
-        d = Decimal(s)
-        if not d.is_finite():
-            raise ValueError(s)
-        d = d.quantize(q, rounding=ROUND_HALF_UP)
-        if abs(d) >= bound:
+        d = Decimal(s).quantize(q, rounding=ROUND_HALF_UP)  # NaN / Infinity raise here
+        if not -bound < d < bound:
             raise ValueError(s)
         return d
 
@@ -123,42 +120,42 @@ def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | N
 def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
-    casts = _casts(name)
+    fields = _casts(name)
+    casts = {k: c for k, (_, c) in fields.items() if c is not None}
     required = REQUIRED[name]
     out = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise _err(f"{name} 第 {i + 1} 行不是字典", f"{name} row {i + 1} is not a dict")
+        if not fields.keys() >= row.keys():
+            extra = sorted(set(row) - set(fields))
+            raise _err(
+                f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
+            )
         rec: dict[str, Any] = {}
         for k, v in row.items():
-            fc = casts.get(k)
-            if fc is None:
-                extra = sorted(set(row) - set(casts))
-                raise _err(
-                    f"{name} 第 {i + 1} 行有未知字段 {extra}",
-                    f"{name} row {i + 1} has unknown fields {extra}",
-                )
-            s = v.strip() or None if isinstance(v, str) else py_value(v)
-            if s is None:
+            v = (v.strip() or None) if v.__class__ is str else py_value(v)
+            if v is None:
                 continue
-            f, cast = fc
+            cast = casts.get(k)
             if cast is None:
-                rec[k] = s
+                rec[k] = v
                 continue
             try:
-                rec[k] = cast(s)
+                rec[k] = cast(v)
             except (ValueError, ArithmeticError, InvalidOperation):
+                f = fields[k][0]
                 kind, en = (
                     ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
                 )
                 raise _err(
-                    f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{s!r}",
-                    f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {s!r}",
+                    f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
+                    f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
                 ) from None
         rec.setdefault("vali_flag", "1")  # a row sent for audit is in force unless it says otherwise
         for r in required:
             if r not in rec:
-                f = casts[r][0]
+                f = fields[r][0]
                 raise _err(
                     f"{name} 第 {i + 1} 行缺少必填字段 {f.name}（{f.name_zh}）",
                     f"{name} row {i + 1} lacks required field {f.name}",

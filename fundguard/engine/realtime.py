@@ -19,6 +19,7 @@ audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.y
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import gc
 import sys
@@ -257,6 +258,7 @@ class RealtimeAuditor:
         # were the p99)
         gc.collect()
         gc.freeze()
+        atexit.register(gc.unfreeze)  # at exit let everything be collected as usual (extension modules check)
 
     def stale(self) -> bool:
         """Whether the store has changed (an import added or removed) since the history was read."""

@@ -12,7 +12,7 @@ from fundguard.rules.templates.base import (
     KP_FILTER,
     Param,
     Template,
-    kp_match,
+    kp_index,
     kp_where,
     line_amount,
     sql_round,
@@ -220,14 +220,13 @@ HAVING NOT bool_or(COALESCE({ok}, FALSE))
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
         table, (_, judge), (_, ok), ev, values = _ATTR[p["attribute"]]
-        index = claim.knowledge(table)
+        index = kp_index(rule, claim, table)
         out = []
         for ln in claim.lines_of(rule):
             ks = index.get(ln["hilist_code"])
             if not ks or not judge(ln, p) or (p["require_fund"] and not (ln["inscp_amt"] or 0) > 0):
                 continue
-            ks = [k for k in ks if kp_match(rule, k)]
-            if not ks or any(ok(ln, k, p) for k in ks):
+            if any(ok(ln, k, p) for k in ks):
                 continue
             k = min(ks, key=lambda k: k["kp_id"])
             vals = {"hilist_name": ln["hilist_name"], **{n: f(ln, k, rule) for n, (_, f) in values.items()}}

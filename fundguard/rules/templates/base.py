@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -123,6 +124,24 @@ def kp_where(rule: Rule) -> str:
 
     f = rule.params.get("kp_filter") or {}
     return " AND ".join(f'k."{c}" = {lit(v)}' for c, v in f.items()) or "TRUE"
+
+
+_KP_INDEX: dict[tuple[int, str], dict] = {}
+
+
+def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
+    """The claim's knowledge rows of ``table`` that pass the rule's ``kp_filter``, by key (filtered once per
+    table and filter, not per claim)."""
+    index = claim.knowledge(table)
+    f = rule.params.get("kp_filter") or {}
+    if not f:
+        return index
+    key = (id(index), json.dumps(f, sort_keys=True, ensure_ascii=False))
+    out = _KP_INDEX.get(key)
+    if out is None:
+        out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
+        _KP_INDEX[key] = out
+    return out
 
 
 def kp_match(rule: Rule, row: dict) -> bool:

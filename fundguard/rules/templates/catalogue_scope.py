@@ -8,7 +8,7 @@ from fundguard.rules.base import amount_expr, hits, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, line_amount
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -105,14 +105,14 @@ WHERE l.inscp_amt > 0 AND (k.always OR l.tcmdrug_used_way = '2'
                 out.append(hit(rule, ln, [ln["bkkp_sn"]], line_amount(rule, ln), ev.render(rule, vals),
                                hilist_code=ln["hilist_code"]))  # fmt: skip
             return out
-        index = claim.knowledge("kb_tcm_herbs_not_paid")
+        index = kp_index(rule, claim, "kb_tcm_herbs_not_paid")
         herbs = [ln for ln in lines if ln["list_type"] == "102"]
         per_rx: dict = {}
         for ln in herbs:
             per_rx.setdefault((ln["mdtrt_id"], ln["rx_drord_no"]), set()).add(ln["hilist_code"])
         ev = self.evidence["herbs"]
         for ln in herbs:
-            ks = [k for k in index.get(ln["hilist_code"], ()) if kp_match(rule, k)]
+            ks = index.get(ln["hilist_code"])
             if not ks or not (ln["inscp_amt"] or 0) > 0:
                 continue
             always = any(k["not_paid_when"] == "单复方" for k in ks)

@@ -8,7 +8,7 @@ from fundguard.rules.base import amount_expr, hits, lit, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -85,10 +85,10 @@ GROUP BY s.bkkp_sn, s.hilist_code
         return hits(rule, inner)
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
-        index = claim.knowledge("kb_duplicate_pairs")
+        index = kp_index(rule, claim, "kb_duplicate_pairs")
         lines = claim.lines_of(rule)
         codes = {ln["hilist_code"] for ln in lines}
-        pairs = [k for a in codes for b in codes for k in index.get((a, b), ()) if kp_match(rule, k)]
+        pairs = [k for a in codes for b in codes for k in index.get((a, b), ())]
         if not pairs:
             return []
         default = _WINDOWS_PY[rule.params["default_window"]]

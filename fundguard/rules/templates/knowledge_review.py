@@ -8,7 +8,7 @@ from fundguard.rules.base import amount_expr, hits, in_list, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, line_amount
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -82,13 +82,13 @@ WHERE ({where})
         p = rule.params
         if not (p["med_types"] or p["fixmedins_codes"]) and p["require_scope"]:
             return []
-        index = claim.knowledge("kb_point_codes")
+        index = kp_index(rule, claim, "kb_point_codes")
         med, ins = set(p["med_types"]), set(p["fixmedins_codes"])
         out = []
         for ln in claim.lines_of(rule):
             if (med or ins) and not (ln["med_type"] in med or ln["fixmedins_code"] in ins):
                 continue
-            ks = [k for k in index.get(ln["hilist_code"], ()) if kp_match(rule, k)]
+            ks = index.get(ln["hilist_code"])
             if not ks:
                 continue
             names = [k["item_name"] for k in ks if k["item_name"] is not None]

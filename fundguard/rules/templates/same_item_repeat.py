@@ -150,10 +150,10 @@ HAVING {qty} > any_value(l.lim)
             if lim is None:
                 continue
             kp_id, lim_v = lim
-            fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
             qty = len(rows) if by_lines else sum((ln["cnt"] for ln in rows), Decimal(0))
             if not float(qty) > lim_v:
                 continue
+            fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
             unit = float(fee) / float(qty)
             excess = (float(qty) - lim_v) * unit
             rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
