@@ -121,15 +121,11 @@ class RealtimeAuditor:
                 self.workspace, rules.select(sql_ids), stage=self.stages, threads=self._threads
             )
         self._kb = {
-            p.knowledge: self._kb.get(p.knowledge) if hasattr(self, "_kb") else None
+            p.knowledge: _knowledge_index(p.knowledge, p.knowledge_keys)
             for p in self._compiled
             if p.knowledge
         }
-        for p in self._compiled:
-            if p.knowledge and self._kb.get(p.knowledge) is None:
-                self._kb[p.knowledge] = _knowledge_index(p.knowledge, p.knowledge_keys)
-        self._rule_files = self._rule_file_list()
-        self._rules_sig = _rules_signature(self._rule_files)
+        self._rules_sig = _rules_signature(self._rule_file_list())
         self._rules_checked = time.monotonic()
 
     def _rule_file_list(self) -> list[Path]:
@@ -156,9 +152,6 @@ class RealtimeAuditor:
             self._rules_sig = sig
             return False
         self.rules_error = None
-        if self._sql is not None:
-            self._sql.close()
-            self._sql = None
         needs = self._history_needs()
         self._set_rules(rules)
         ids, days = self._history_needs()

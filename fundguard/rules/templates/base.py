@@ -161,3 +161,13 @@ def sql_round(x: float, digits: int) -> float:
     m = 10.0**digits
     v = x * m
     return float(int(v + 0.5) if v >= 0 else -int(-v + 0.5)) / m
+
+
+def sql_min(values):
+    """SQL ``min``: the least non-NULL value, else NULL."""
+    return min((v for v in values if v is not None), default=None)
+
+
+def sql_int(x: float) -> int:
+    """DuckDB ``CAST(double AS INTEGER)``: rounds half away from zero."""
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)

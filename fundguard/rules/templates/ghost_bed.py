@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import SCENE_MED_TYPES, amount_expr, hits, in_list, rule_lines
+from fundguard.rules.base import amount_expr, hits, in_list, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import Param, Template, line_amount
-from fundguard.rules.templates.stay_common import INPATIENT, fmt_date
+from fundguard.rules.templates.stay_common import INPATIENT, INPATIENT_CODES, fmt_date
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -99,7 +99,7 @@ GROUP BY gl.mdtrt_id
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
         basic_types = set(p["basic_chrgitm_types"])
-        lines = [ln for ln in claim.lines_of(rule) if ln["med_type"] in _INPATIENT]
+        lines = [ln for ln in claim.lines_of(rule) if ln["med_type"] in INPATIENT_CODES]
         days: dict[dt.date, bool] = {}
         for ln in lines:
             d = ln["fee_date"]
@@ -132,6 +132,3 @@ GROUP BY gl.mdtrt_id
                 self.evidence["ghost"].render(rule, vals),
             )
         ]
-
-
-_INPATIENT = frozenset(SCENE_MED_TYPES["住院"])

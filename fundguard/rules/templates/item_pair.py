@@ -8,7 +8,7 @@ from fundguard.rules.base import amount_expr, hits, lit, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where, sql_min
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -107,14 +107,10 @@ GROUP BY s.bkkp_sn, s.hilist_code
             s = ms[0][2]
             amount = (s["inscp_amt"] or 0) if rule.amount_rule == "fund_amount" else s["det_item_fee_sumamt"]
             freqs = [k["frequency"] for _, k, _ in ms if k["frequency"] is not None]
-            vals = {"main_name": _min(m["hilist_name"] for m, _, _ in ms), "main_code": min(k["main_code"] for _, k, _ in ms),
+            vals = {"main_name": sql_min(m["hilist_name"] for m, _, _ in ms), "main_code": min(k["main_code"] for _, k, _ in ms),
                     "sub_name": s["hilist_name"], "sub_code": s["hilist_code"],
                     "frequency": min(freqs) if freqs else "", "amount": amount}  # fmt: skip
             sns = sorted({m["bkkp_sn"] for m, _, _ in ms})
             out.append(hit(rule, s, [*sns, s["bkkp_sn"]], amount, self.evidence["pair"].render(rule, vals),
                            hilist_code=s["hilist_code"], kp_id=min(k["kp_id"] for _, k, _ in ms)))  # fmt: skip
         return out
-
-
-def _min(values) -> object:
-    return min((v for v in values if v is not None), default=None)

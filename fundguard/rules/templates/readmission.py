@@ -7,12 +7,19 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import SCENE_MED_TYPES, hits, lit
+from fundguard.rules.base import hits, lit
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import Param, Template
-from fundguard.rules.templates.stay_common import INPATIENT, scene_cond, visit_fund, visits
+from fundguard.rules.templates.stay_common import (
+    INPATIENT,
+    INPATIENT_CODES,
+    is_stay,
+    scene_cond,
+    visit_fund,
+    visits,
+)
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -112,14 +119,14 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
         return hits(rule, inner)
 
     def keeps_visits(self, rule: Rule) -> Callable[[dict], bool] | None:
-        return _is_stay
+        return is_stay
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
         r = claim.visit
         if (
             r["begntime"] is None
-            or r["med_type"] not in _INPATIENT
+            or r["med_type"] not in INPATIENT_CODES
             or not claim.in_dates(rule, r["begntime"])
         ):
             return []
@@ -130,7 +137,7 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
             return []
         same = [
             v for v in claim.visits
-            if v["med_type"] in _INPATIENT and claim.in_dates(rule, v["begntime"])
+            if v["med_type"] in INPATIENT_CODES and claim.in_dates(rule, v["begntime"])
             and (not p["same_institution"] or v["fixmedins_code"] == r["fixmedins_code"])
             and (v["begntime"], v["mdtrt_id"]) < (r["begntime"], r["mdtrt_id"])
         ]  # fmt: skip
@@ -168,12 +175,5 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
         return [hit(rule, r, [], amount, self.evidence["readmission"].render(rule, vals), setl_id=setl)]
 
 
-_INPATIENT = frozenset(SCENE_MED_TYPES["住院"])
-
-
 def _what(rule: Rule) -> str:
     return "基金支付" if rule.amount_rule == "fund_amount" else "医疗费用"
-
-
-def _is_stay(v: dict) -> bool:
-    return v["med_type"] in _INPATIENT

@@ -8,7 +8,7 @@ from fundguard.rules.base import hits, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.templates.base import Param, Template, sql_int
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -111,12 +111,8 @@ QUALIFY row_number() OVER (PARTITION BY o.bkkp_sn ORDER BY o.grp) = 1
         out = []
         for o, g, kp_id, rk, primary, allowed, excess in best.values():
             vals = {"group": g, "primary_name": primary["hilist_name"], "hilist_name": o["hilist_name"], "rank": rk,
-                    "percent": _to_int(rate * 100), "allowed": allowed, "fee": o["det_item_fee_sumamt"],
+                    "percent": sql_int(rate * 100), "allowed": allowed, "fee": o["det_item_fee_sumamt"],
                     "excess": excess}  # fmt: skip
             out.append(hit(rule, o, [primary["bkkp_sn"], o["bkkp_sn"]], excess,
                            self.evidence["discount"].render(rule, vals), hilist_code=o["hilist_code"], kp_id=kp_id))  # fmt: skip
         return out
-
-
-def _to_int(x: float) -> int:
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)

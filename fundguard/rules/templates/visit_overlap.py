@@ -7,18 +7,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import SCENE_MED_TYPES, amount_expr, hits, rule_lines
+from fundguard.rules.base import amount_expr, hits, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import Param, Template, line_amount
-from fundguard.rules.templates.stay_common import INPATIENT, scene_cond, visits
+from fundguard.rules.templates.stay_common import INPATIENT, INPATIENT_CODES, is_stay, scene_cond, visits
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
 
 CHECKS = ("concurrent", "after_death", "fee_outside_stay")
-_INPATIENT = frozenset(SCENE_MED_TYPES["住院"])
 
 
 class VisitOverlap(Template):
@@ -163,7 +162,7 @@ FROM l GROUP BY l.mdtrt_id
 
     # --- real time ----------------------------------------------------------------------------------------
     def keeps_visits(self, rule: Rule) -> Callable[[dict], bool] | None:
-        return _is_stay if rule.params["check"] == "concurrent" else None
+        return is_stay if rule.params["check"] == "concurrent" else None
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         v = claim.visit
@@ -185,7 +184,7 @@ FROM l GROUP BY l.mdtrt_id
         whole = rule.params["whole_days_only"]
         stays = [
             s for s in claim.visits
-            if s["med_type"] in _INPATIENT and claim.in_dates(rule, s["begntime"]) and s["endtime"] is not None
+            if s["med_type"] in INPATIENT_CODES and claim.in_dates(rule, s["begntime"]) and s["endtime"] is not None
             and s["fixmedins_code"] is not None and o["fixmedins_code"] is not None
             and s["fixmedins_code"] != o["fixmedins_code"] and s["begntime"] < o["begntime"] < s["endtime"]
             and (not whole or s["begin_date"] < o["begin_date"] < s["end_date"])
@@ -210,7 +209,7 @@ FROM l GROUP BY l.mdtrt_id
         return [self._hit(rule, claim, v, lines, "after_death", vals)]
 
     def _eval_fee_outside_stay(self, rule: Rule, claim: Claim, v: dict) -> list[dict]:
-        if v["med_type"] not in _INPATIENT or v["end_date"] is None:
+        if v["med_type"] not in INPATIENT_CODES or v["end_date"] is None:
             return []
         b, e = v["begin_date"], v["end_date"]
         lines = [ln for ln in claim.lines_of(rule) if ln["fee_date"] < b or ln["fee_date"] > e]
@@ -224,7 +223,3 @@ FROM l GROUP BY l.mdtrt_id
         vals = {"begin": b, "end": e, "lines": len(lines), "items": items}
         h = self._hit(rule, claim, v, lines, "fee_outside_stay", vals)
         return [{**h, "psn_no": first["psn_no"], "fixmedins_code": first["fixmedins_code"]}]
-
-
-def _is_stay(v: dict) -> bool:
-    return v["med_type"] in _INPATIENT

@@ -11,7 +11,7 @@ from fundguard.rules.base import hits, in_list, lit, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, sql_int, sql_min
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -274,7 +274,7 @@ HAVING {days} > {lim}
                     ks = [k for k in ks if k["period_days"] is not None]
                 cache[code] = (
                     (min(k["kp_id"] for k in ks), min(k[col] for k in ks),
-                     int(_to_int(max(k["period_days"] for k in ks))) if p["measure"] == "count" else 0)
+                     int(sql_int(max(k["period_days"] for k in ks))) if p["measure"] == "count" else 0)
                     if ks else None
                 )  # fmt: skip
             return cache[code]
@@ -305,7 +305,7 @@ HAVING {days} > {lim}
             k["period_days"] for k in knowledge.arrow(rule.knowledge).to_pylist()
             if kp_match(rule, k) and k["period_days"] is not None
         ]  # fmt: skip
-        return int(_to_int(max(days))) if days else 0
+        return int(sql_int(max(days))) if days else 0
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         measure = rule.params["measure"]
@@ -337,8 +337,8 @@ HAVING {days} > {lim}
             rank = {d: i + 1 for i, d in enumerate(days)}
             excess = sum((ln["det_item_fee_sumamt"] for ln in rows if rank[ln["fee_date"]] > lim), Decimal(0))
             rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
-            vals = {"hilist_name": _min(ln["hilist_name"] for ln in rows), "days": len(days), "first": days[0],
-                    "last": days[-1], "lines": len(rows), "limit": _to_int(lim), "excess": excess}  # fmt: skip
+            vals = {"hilist_name": sql_min(ln["hilist_name"] for ln in rows), "days": len(days), "first": days[0],
+                    "last": days[-1], "lines": len(rows), "limit": sql_int(lim), "excess": excess}  # fmt: skip
             ev = self.evidence["use_days"].render(rule, vals)
             out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], excess, ev, hilist_code=code, kp_id=kp_id,
                            setl_id=rows[0]["setl_id"]))  # fmt: skip
@@ -397,20 +397,10 @@ HAVING {days} > {lim}
             fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
             amount = float(fee * (days - lim_d)) / float(days)
             rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
-            vals = {"rx": rows[0]["rx_drord_no"] or "（无处方号）", "hilist_name": _min(ln["hilist_name"] for ln in rows),
+            vals = {"rx": rows[0]["rx_drord_no"] or "（无处方号）", "hilist_name": sql_min(ln["hilist_name"] for ln in rows),
                     "cnt": sum((ln["cnt"] for ln in rows), Decimal(0)), "lines": len(rows), "days": days,
                     "limit": lim, "excess": amount}  # fmt: skip
             ev = self.evidence["supply_days"].render(rule, vals)
             out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], amount, ev, hilist_code=code,
                            setl_id=rows[0]["setl_id"]))  # fmt: skip
         return out
-
-
-def _min(values) -> object:
-    """SQL ``min``: the least non-NULL value, else NULL."""
-    return min((v for v in values if v is not None), default=None)
-
-
-def _to_int(x: float) -> int:
-    """``CAST(double AS INTEGER)`` (DuckDB rounds half away from zero)."""
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
