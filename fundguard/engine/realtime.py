@@ -1,12 +1,13 @@
 """事前/事中 real-time audit of ONE claim: the rules' compiled plans evaluated in memory.
 
 ``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per
-person the stored visits and the ``claim_lines`` rows that look-back rules keep (``RulePlan.keeps_history``,
-cut to the longest ``history_days`` an enabled rule declares, counted back from the store's latest line),
-the person / institution / catalogue reference values and the knowledge tables by code. Per claim it
-validates and casts the claim (``realtime_sql.claim_tables``), builds its ``claim_lines`` rows in Python
-(``rules.claim.line_row``, the same definition as the SQL view), and runs each rule's evaluator
-(``RulePlan.evaluate``) — the claim's lines are read a handful of times, not once per rule. Evidence is
+person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
+(``RulePlan.keeps_visits`` / ``keeps_history``, cut to the longest ``history_days`` an enabled rule declares,
+counted back from the store's latest line), the person / institution / catalogue reference values and the
+knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
+its ``claim_lines`` rows in Python once (``rules.claim.line_row``, the same definition as the SQL view), and
+runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
+where the old path planned and ran a DuckDB query per rule. Evidence is
 rendered by ``rules.evidence`` from the hit's values, as the batch's SQL renders it, so hits are
 byte-identical (``tests/engine/test_realtime.py`` compares every visit of a generated city).
 
