@@ -1,8 +1,9 @@
 """事后 batch audit: run a rule set over the workspace store, write hits to Parquet with a run record.
 
-``prepare`` builds the base table ``claim_lines`` once per run, with only the columns the rules name: in
-memory for a store that fits in half the batch's DuckDB memory limit, else compressed in a DuckDB file in the run
-folder (bounded memory at any size). Rules of one template are UNION ALL'ed into one query streamed by
+The base table ``claim_lines`` is built once per import (``stored_claim_lines``: a compressed DuckDB file in
+``<ws>/cache`` written by the first audit after an import and attached read-only by every later one, so an
+audit reads it from page cache at bounded memory); ``prepare`` can still build it for one run alone, with only
+the columns the rules name (in memory or in the run folder). Rules of one template are UNION ALL'ed into one query streamed by
 ``COPY … TO`` (one per template, so memory stays under the store's DuckDB limit), then gathered into
 ``<ws>/results/run=<run_id>/hits.parquet``. ``run.json`` records the run id, time, rule-set version, the
 input fingerprint (hash of the stored files' SHA-256s from the import manifests), rule and line counts,
@@ -27,7 +28,7 @@ from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
 from fundguard.data.store import Store, restrict_file_access
 from fundguard.rules import knowledge
-from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
+from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
 
 BATCH_MEMORY_LIMIT = "2500MB"
@@ -59,16 +60,51 @@ def input_fingerprint(store: Store) -> str:
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
 
-def prepare(con: duckdb.DuckDBPyConnection, rules: list[Rule], *, on_disk: Path | None = None) -> None:
+def stored_claim_lines(store: Store, con: duckdb.DuckDBPyConnection) -> Path:
+    """The store's ``claim_lines`` (all columns) as a DuckDB file, ``<ws>/cache/claim_lines-<input
+    fingerprint>.duckdb``: built by the first audit after an import (written aside, published by a rename),
+    reused by every later audit of the same data, and replaced after the next import. ``con`` is a
+    ``Store.connect()`` connection."""
+    fingerprint = input_fingerprint(store)
+    cache = store.workspace / "cache"
+    path = cache / f"claim_lines-{fingerprint}.duckdb"
+    if path.exists():
+        return path
+    cache.mkdir(exist_ok=True)
+    tmp = cache / f".claim_lines-{uuid.uuid4().hex}.duckdb"
+    con.execute(f"ATTACH {literal(str(tmp))} AS fg_build")
+    try:
+        con.execute(f"CREATE TABLE fg_build.claim_lines AS {CLAIM_LINES_SQL}")
+    finally:
+        con.execute("DETACH fg_build")
+    tmp.rename(path)
+    for old in cache.glob("claim_lines-*.duckdb"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    *,
+    on_disk: Path | None = None,
+    stored: Path | None = None,
+) -> None:
     """Register the knowledge tables the rules need and build ``claim_lines`` once for all of them, with
     only the columns their SQL names (a word-level superset: a name in a string literal keeps a column).
 
+    ``stored`` (``stored_claim_lines``) reads the store's per-import ``claim_lines`` instead of building it.
     ``on_disk`` (a DuckDB file to create) stores it compressed in that file instead of an in-memory temp
     table: about 70 bytes a line instead of 430, read back through DuckDB's buffer pool, so a store far
     larger than the memory limit is scanned from page cache rather than spilled uncompressed per rule.
     """
     needed = sorted({r.knowledge for r in rules if r.knowledge})
     knowledge.register(con, needed)
+    if stored is not None:  # built once per import: only attached here
+        con.execute(f"ATTACH {literal(str(stored))} AS fg_claim_lines (READ_ONLY)")
+        con.execute("CREATE OR REPLACE TEMP VIEW claim_lines AS SELECT * FROM fg_claim_lines.claim_lines")
+        return
     columns = set(re.findall(r"\w+", hits_sql(rules)))
     if on_disk is None:
         create_claim_lines(con, materialize=True, columns=columns)
@@ -76,16 +112,6 @@ def prepare(con: duckdb.DuckDBPyConnection, rules: list[Rule], *, on_disk: Path 
     con.execute(f"ATTACH {literal(str(on_disk))} AS fg_claim_lines")
     con.execute(f"CREATE TABLE fg_claim_lines.claim_lines AS {claim_lines_sql(con, columns)}")
     con.execute("CREATE OR REPLACE TEMP VIEW claim_lines AS SELECT * FROM fg_claim_lines.claim_lines")
-
-
-def _in_memory_lines() -> int:
-    """Fee lines above which ``claim_lines`` goes to disk: its in-memory table (~450 bytes a line) would
-    take more than half the batch's DuckDB memory limit."""
-    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]i?B)\s*", BATCH_MEMORY_LIMIT, re.IGNORECASE)
-    if not m:
-        return 1_000_000
-    unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}[m.group(2)[0].upper()]
-    return int(float(m.group(1)) * unit / 2 / 450)
 
 
 def hits_sql(rules: list[Rule]) -> str:
@@ -169,8 +195,9 @@ def run_batch(
 ) -> BatchResult:
     """Run the enabled rules of ``rules`` over the store of ``workspace``; return counts and paths.
 
-    ``lines_on_disk``: build ``claim_lines`` in a DuckDB file (True) or in memory (False); by default on
-    disk when the store's fee lines would take more than half the DuckDB memory limit in memory."""
+    ``claim_lines`` comes from the store's per-import file (``stored_claim_lines``: built by the first audit
+    after an import, then reused), unless ``lines_on_disk`` asks to build it for this run alone: in a DuckDB
+    file in the run folder (True) or in memory (False)."""
     t0 = time.perf_counter()
     workspace = Path(workspace)
     store = Store(workspace)
@@ -186,12 +213,13 @@ def run_batch(
         # one COPY per template keeps the memory limit on big stores; then one file
         parts = run_dir / "_parts"
         parts.mkdir(exist_ok=True)
-        big = lines_on_disk
-        if big is None:
-            big = store.row_counts().get("fee_list_d", 0) > _in_memory_lines()
         t = time.perf_counter()
-        prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if big else None)
-        restrict_file_access(con, [store.root, run_dir])  # the rules read the store, write the run
+        if lines_on_disk is None:
+            prepare(con, enabled, stored=stored_claim_lines(store, con))
+        else:
+            prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if lines_on_disk else None)
+        # the rules read the store and the cached claim_lines, and write the run
+        restrict_file_access(con, [store.root, store.workspace / "cache", run_dir])
         phases["claim_lines"] = round(time.perf_counter() - t, 3)
         groups: dict[str, list[Rule]] = {}
         for r in enabled:

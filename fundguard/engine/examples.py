@@ -11,6 +11,7 @@ so an example proves the rule end to end: ``fundguard rules test`` and the test 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import tempfile
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -22,7 +23,9 @@ import yaml
 
 from fundguard.core.sql import literal
 from fundguard.data.ingest import ingest
+from fundguard.data.store import Store
 from fundguard.engine.batch import run_batch
+from fundguard.rules.base import HIT_COLUMNS
 from fundguard.rules.spec import EXAMPLES_DIR, NATIONAL_DIR, RuleSet, load_rules
 
 VISIT_DEFAULTS = {
@@ -174,7 +177,42 @@ def run_example(rules: RuleSet, example: Example, tmp: Path | None = None) -> Ex
             cur = con.execute(f"SELECT * FROM read_parquet({literal(str(res.hits_path))})")
             cols = [c[0] for c in cur.description]
             got = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-        return replace(base, problems=tuple(check_hits(example, got)), hits=len(got))
+        problems = check_hits(example, got) + realtime_differences(ws, rules, example.rule_id, got)
+        return replace(base, problems=tuple(problems), hits=len(got))
+
+
+def _hit_key(h: dict) -> tuple:
+    return tuple(str(h[c]) if c == "amount" else h[c] for c in HIT_COLUMNS) if h else ()
+
+
+def realtime_differences(ws: Path, rules: RuleSet, rule_id: str, batch_hits: list[dict]) -> list[str]:
+    """Every stored visit replayed through the real-time auditor must give exactly the batch's hits of the
+    rule on that visit, evidence included (nothing to check for a batch-only rule)."""
+    from fundguard.engine.realtime import RealtimeAuditor, claim_from_store, realtime_rules
+
+    one = rules.select([rule_id])
+    stages = tuple(s for s in ("事前", "事中") if s in one[rule_id].stages)
+    if not stages or not realtime_rules(one, stages):
+        return []
+    problems = []
+    store = Store(ws).connect()
+    try:
+        visits = [
+            v for (v,) in store.execute("SELECT DISTINCT mdtrt_id FROM fee_list_d ORDER BY 1").fetchall()
+        ]
+        with RealtimeAuditor(ws, one, stage=stages, history_since=dt.date.min) as auditor:
+            for v in visits:
+                got = sorted(_hit_key(h) for h in auditor.audit(claim_from_store(store, v)))
+                want = sorted(
+                    _hit_key({**h, "bkkp_sn": list(h["bkkp_sn"])}) for h in batch_hits if h["mdtrt_id"] == v
+                )
+                if got != want:
+                    problems.append(
+                        f"实时审核与批量不一致 real time differs from batch on {v}: {got} != {want}"
+                    )
+    finally:
+        store.close()
+    return problems
 
 
 def missing_examples(rules: RuleSet) -> list[str]:

@@ -1,402 +1,258 @@
-"""事前/事中 real-time audit of ONE claim with the same rule SQL as the batch engine.
+"""事前/事中 real-time audit of ONE claim: the rules' compiled plans evaluated in memory.
 
-``RealtimeAuditor`` keeps one in-memory DuckDB with persistent tables named like the store's (``fee_list_d``,
-``mdtrt_d``, ``setl_d``, ``setl_list_diag_d``, ``psn_info_b``, ``medins_info_b``, ``hilist_b`` … with
-``*_valid`` views over them), the knowledge tables and ``claim_lines``. Per claim it refills those tables
-(DELETE + INSERT, so the prepared plans stay valid) with the claim's rows plus the patient's history,
-rebuilds ``claim_lines`` exactly as ``prepare`` does, and runs the SAME rule SQL as the batch
-(``hits_sql``), prepared once at start, keeping the hits whose ``mdtrt_id`` is the claim's visit.
+``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per
+person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
+(``RulePlan.keeps_visits`` / ``keeps_history``, cut to the longest ``history_days`` an enabled rule declares,
+counted back from the store's latest line), the person / institution / catalogue reference values and the
+knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
+its ``claim_lines`` rows in Python once (``rules.claim.line_row``, the same definition as the SQL view), and
+runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
+where the old path planned and ran a DuckDB query per rule. Evidence is
+rendered by ``rules.evidence`` from the hit's values, as the batch's SQL renders it, so hits are
+byte-identical (``tests/engine/test_realtime.py`` compares every visit of a generated city).
 
-History comes from an in-memory copy of the store taken at start (``refresh()`` re-reads it): each table
-holds only the columns the rule SQL reads, sorted by its lookup key (person, visit, institution, catalogue
-code) with an index key → row range, so a lookup is a slice, not a Parquet scan. It is every stored row of
-the person except the claim's own visit (the claim replaces it), so a claim already in the store is audited
-exactly as the batch audits it; ``memory_bytes`` reports its size.
-
-Knowledge tables are filled per claim with only the rows of the codes billed on the claim or the person's
-history (the templates join knowledge to lines by code, so other rows cannot match); a rule whose knowledge
-table is then empty cannot hit and is not run (``tests/engine/test_realtime.py`` checks over a generated
-city that every real-time rule yields nothing with its knowledge table empty).
-
-Rules run in real time when their ``stages`` include the auditor's stage and their template is not in
-``POPULATION_TEMPLATES``: those compare an institution or a group of people against the whole population
-(``inventory_balance``: an institution's purchases against everything it billed; ``group_admission``: many
-people admitted together), which one patient's history cannot decide. Every other template looks at one
-line, one visit or one person's visits, so the patient's history is all it needs. Person-level hits (one
-hit per person, e.g. ``pharmacy_cashing``) are returned only when their ``mdtrt_id`` is the claim's visit —
-as in the batch. One auditor may serve 事前 and 事中 together (``stage=("事前", "事中")``, the stage chosen
-per ``audit`` call).
-
-Latency is bound by DuckDB's fixed start-up cost per operator, not by data: the ~35 real-time rule plans hold
-hundreds of joins, aggregates and windows, ~0.5–2 ms each even over a few hundred rows, so a 100-line claim
-takes a few hundred milliseconds on a 2-core machine (``bench/bench_realtime.py``), not 10 ms.
+Rules whose template has no evaluator yet run through the old path (``realtime_sql.SqlRealtimeAuditor``,
+the batch SQL over the claim in DuckDB); rules whose plan needs the whole population (进销存, 集中住院) do
+not run in real time (``skipped``). Rule changes apply without a restart: every ``RULES_CHECK_SECONDS`` an
+audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and reloads them;
+``stale()`` / ``refresh()`` reload the history after an import.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import gc
+import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
-import sqlglot
-from sqlglot import exp
+from fundguard.core.errors import FundGuardError, InputError
+from fundguard.data.store import Store
+from fundguard.engine.batch import input_fingerprint
+from fundguard.engine.claim_input import claim_from_store, claim_tables, parse_claim
+from fundguard.engine.realtime_sql import SqlRealtimeAuditor, realtime_rules
+from fundguard.rules import knowledge, load_rules, workspace_rule_files
+from fundguard.rules.base import CLAIM_LINES_SQL
+from fundguard.rules.claim import Claim, Row, line_row, visit_row
+from fundguard.rules.plan import RulePlan, plan
+from fundguard.rules.spec import RuleSet
 
-from fundguard.core.errors import InputError
-from fundguard.core.sql import literal
-from fundguard.data import schema
-from fundguard.data.store import Store, duckdb_type, restrict_file_access
-from fundguard.engine.batch import hits_sql, input_fingerprint
-from fundguard.rules import knowledge
-from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
-from fundguard.rules.spec import Rule, RuleSet
-
-POPULATION_TEMPLATES: frozenset[str] = frozenset({"inventory_balance", "group_admission"})
-"""Templates that need the whole population (not one person's history): never run in real time."""
-
-CLAIM_TABLES = ("mdtrt_d", "fee_list_d", "setl_d", "setl_list_diag_d", "setl_list_oprn_d")
-"""Tables a claim may carry (``mdtrt_d`` exactly one row, ``fee_list_d`` at least one)."""
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "mdtrt_d": ("mdtrt_id", "psn_no"),
-    "fee_list_d": (
-        "bkkp_sn",
-        "mdtrt_id",
-        "psn_no",
-        "hilist_code",
-        "fee_ocur_time",
-        "cnt",
-        "det_item_fee_sumamt",
-    ),
-    "setl_d": ("setl_id", "mdtrt_id", "psn_no"),
-    "setl_list_diag_d": ("mdtrt_id", "diag_code"),
-    "setl_list_oprn_d": ("mdtrt_id", "oprn_oprt_code"),
-}
-"""Fields a real-time claim must fill (the rules' join keys and what every line rule reads)."""
-
-HISTORY_KEYS: dict[str, str] = {
-    "mdtrt_d": "psn_no",
-    "fee_list_d": "psn_no",
-    "setl_d": "psn_no",
-    "psn_info_b": "psn_no",
-    "setl_list_diag_d": "mdtrt_id",
-    "setl_list_oprn_d": "mdtrt_id",
-    "medins_info_b": "fixmedins_code",
-    "hilist_b": "hilist_code",
-}
-"""Store tables the history is drawn from → the key a lookup slices by."""
-
-KB_KEYS: dict[str, tuple[str, ...]] = {"kb_duplicate_pairs": ("main_code", "sub_code")}
-"""Knowledge table → the code columns every one of its rows needs among the billed codes (default ``code``)."""
+RULES_CHECK_SECONDS = 2.0
+"""How often an audit checks whether the rule files changed (a pause, a local rule) and reloads them."""
 
 
-def realtime_rules(rules: RuleSet, stage: str | tuple[str, ...] = "事中") -> list[Rule]:
-    """The enabled rules of ``rules`` that run at ``stage`` (or any of several) and are decidable per claim."""
-    stages = (stage,) if isinstance(stage, str) else stage
-    return [
-        r for r in rules.enabled() if set(stages) & set(r.stages) and r.template not in POPULATION_TEMPLATES
-    ]
+_VISIT_COLUMNS = (
+    "psn_no", "fixmedins_code", "fixmedins_name", "med_type", "begntime", "endtime", "adm_dept_codg",
+    "adm_dept_name", "dscg_maindiag_code",
+)  # fmt: skip
+"""The ``mdtrt_d`` columns of ``stay_common.visits``."""
 
 
-def _err(zh: str, en: str) -> InputError:
-    return InputError(f"实时审核输入错误：{zh}", f"real-time claim invalid: {en}")
+@cache
+def _knowledge_index(name: str, keys: tuple[str, ...]) -> dict[Any, list[Row]]:
+    """A knowledge table's rows by key (one code, or a tuple of codes), built once per process."""
+    index: dict[Any, list[Row]] = defaultdict(list)
+    for row in knowledge.arrow(name).to_pylist():
+        index[row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)].append(row)
+    return dict(index)
 
 
-def _py_value(v: Any) -> str | None:
-    """A claim value as the string the canonical cast reads (None/'' → null)."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v.strip() or None
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    s = str(v).strip()
-    return s or None
-
-
-def claim_from_store(con: duckdb.DuckDBPyConnection, mdtrt_id: str) -> dict[str, list[dict[str, str]]]:
-    """The stored rows of one visit as a claim (national field codes → strings), from a ``Store.connect()``
-    connection: what a HIS would send for that visit; used to replay stored visits through real time."""
-    claim = {}
-    for name in CLAIM_TABLES:
-        cur = con.execute(f'SELECT * FROM "{name}" WHERE mdtrt_id = ?', [mdtrt_id])
-        cols = [d[0] for d in cur.description]
-        claim[name] = [
-            {c: _py_value(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
-        ]
-    return claim
-
-
-def _cast_vector(values: list[str | None], target: pa.DataType) -> pa.Array:
-    """Strings → ``target`` (raises ``pa.ArrowInvalid`` on a bad value)."""
-    if pa.types.is_string(target):
-        return pa.array(values, pa.string())
-    if pa.types.is_decimal(target):
-        raw = pa.array(values, pa.string())
+def _rules_signature(files: list[Path]) -> tuple:
+    out = []
+    for f in files:
         try:
-            return pc.cast(raw, target)
-        except (
-            pa.ArrowInvalid
-        ):  # more decimals than the scale: 四舍五入, ties away from zero, as the national rules
-            wide = pc.cast(raw, pa.decimal128(38, 12))  # (pyarrow's name for it: half_towards_infinity)
-            return pc.cast(pc.round(wide, ndigits=target.scale, round_mode="half_towards_infinity"), target)
-    if pa.types.is_timestamp(target):  # a date alone means midnight (as at ingest)
-        values = [v + " 00:00:00" if v is not None and len(v) == 10 else v for v in values]
-    elif pa.types.is_date32(target):
-        values = [v[:10] if v else v for v in values]
-    return pc.cast(pa.array(values, pa.string()), target)
-
-
-def _cast(values: list[str | None], field: schema.Field, table: str) -> pa.Array:
-    """Strings → the field's canonical Arrow type (vectorised; a bad value raises a bilingual error)."""
-    try:
-        return _cast_vector(values, field.arrow_type)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    kind, en = ("日期/时间", "date/time") if field.kind in ("date", "datetime") else ("数值", "number")
-    for i, v in enumerate(values):
-        try:
-            _cast_vector([v], field.arrow_type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise _err(
-                f"{table} 第 {i + 1} 行字段 {field.name}（{field.name_zh}）{kind}无法解析：{v!r}",
-                f"{table} row {i + 1} field {field.name}: {en} cannot be parsed: {v!r}",
-            ) from None
-    raise _err(
-        f"{table} 字段 {field.name} {kind}无法解析", f"{table} field {field.name}: {en} cannot be parsed"
-    )
-
-
-def claim_tables(claim: dict) -> dict[str, pa.Table]:
-    """Validate ``claim`` and cast its rows to the canonical Arrow schemas (one table per claim table).
-
-    Rows without ``vali_flag`` are in force (``'1'``): what a HIS sends for audit is the current record."""
-    if not isinstance(claim, dict):
-        raise _err("claim 必须是字典", "claim must be a dict")
-    unknown = sorted(set(claim) - set(CLAIM_TABLES))
-    if unknown:
-        raise _err(f"未知表 {unknown}", f"unknown tables {unknown}")
-    visits = claim.get("mdtrt_d") or []
-    if not isinstance(visits, list) or len(visits) != 1:
-        raise _err(
-            f"mdtrt_d 必须恰好一行就诊记录（收到 {len(visits) if isinstance(visits, list) else 0} 行）",
-            f"mdtrt_d must hold exactly one visit row (got {len(visits) if isinstance(visits, list) else 0})",
-        )
-    if not claim.get("fee_list_d"):
-        raise _err("fee_list_d 至少需要一行费用明细", "fee_list_d needs at least one fee line")
-    out: dict[str, pa.Table] = {}
-    for name in CLAIM_TABLES:
-        rows = claim.get(name) or []
-        if not isinstance(rows, list):
-            raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
-        t = schema.table(name)
-        cols = set(t.columns)
-        present: set[str] = set()
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict):
-                raise _err(f"{name} 第 {i + 1} 行不是字典", f"{name} row {i + 1} is not a dict")
-            present.update(row)
-        extra = sorted(present - cols)
-        if extra:
-            i = next(i for i, r in enumerate(rows) if set(r) - cols)
-            raise _err(
-                f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
-            )
-        required = REQUIRED[name]
-        arrays = []
-        for f in t.fields:
-            if f.name not in present and not (rows and f.name in (*required, "vali_flag")):
-                arrays.append(pa.nulls(len(rows), f.arrow_type))  # absent everywhere: no parsing
-                continue
-            values = [_py_value(r.get(f.name)) for r in rows]
-            if f.name == "vali_flag":  # a row sent for audit is in force unless it says otherwise
-                values = ["1" if v is None else v for v in values]
-            if f.name in required:
-                for i, v in enumerate(values):
-                    if v is None:
-                        raise _err(
-                            f"{name} 第 {i + 1} 行缺少必填字段 {f.name}（{f.name_zh}）",
-                            f"{name} row {i + 1} lacks required field {f.name}",
-                        )
-            arrays.append(_cast(values, f, name))
-        out[name] = pa.Table.from_arrays(arrays, schema=t.arrow_schema)
-    mdtrt_id = out["mdtrt_d"].column("mdtrt_id")[0].as_py()
-    psn_no = out["mdtrt_d"].column("psn_no")[0].as_py()
-    for name in CLAIM_TABLES[1:]:
-        tbl = out[name]
-        if not tbl.num_rows:
-            continue
-        bad = sorted(v for v in set(tbl.column("mdtrt_id").to_pylist()) if v != mdtrt_id)
-        if bad:
-            raise _err(
-                f"{name} 的 mdtrt_id {bad} 与就诊 {mdtrt_id} 不符",
-                f"{name} mdtrt_id {bad} differs from the visit {mdtrt_id}",
-            )
-        if "psn_no" in tbl.column_names:
-            bad = sorted(v for v in set(tbl.column("psn_no").to_pylist()) if v not in (None, psn_no))
-            if bad:
-                raise _err(
-                    f"{name} 的 psn_no {bad} 与就诊人员 {psn_no} 不符",
-                    f"{name} psn_no {bad} differs from the visit's person {psn_no}",
-                )
-    return out
-
-
-def _sql_columns(sqls: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Canonical table → the columns ``sqls`` can read from it (every name the SQL mentions; all columns
-    where a ``*`` reads the table directly), for the tables the SQL reads."""
-    names: set[str] = set()
-    star: set[str] = set()
-    tabs: set[str] = set()
-    canon = schema.tables()
-
-    def base(t: exp.Table) -> str | None:
-        n = t.name[: -len("_valid")] if t.name.endswith("_valid") else t.name
-        return n if n in canon else None
-
-    for sql in sqls:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        names |= {c.name for c in tree.find_all(exp.Column)}
-        tabs |= {n for t in tree.find_all(exp.Table) if (n := base(t))}
-        for sel in tree.find_all(exp.Select):
-            if any(isinstance(e, exp.Star) or e.find(exp.Star) for e in sel.expressions):
-                srcs = [sel.args.get("from"), *(sel.args.get("joins") or [])]
-                star |= {n for s in srcs if s for t in s.find_all(exp.Table) if (n := base(t))}
-    out = {}
-    for n in sorted(tabs):
-        cols = canon[n].columns
-        out[n] = tuple(cols) if n in star else tuple(c for c in cols if c in names or c == "vali_flag")
-    return out
-
-
-class _Keyed:
-    """Rows sorted by ``key`` with key → (offset, length): the rows of a key are one zero-copy slice."""
-
-    def __init__(self, table: pa.Table, key: str):
-        self.key = key
-        self.table = table.sort_by(key).combine_chunks() if table.num_rows else table
-        self.ranges: dict[Any, tuple[int, int]] = {}
-        if self.table.num_rows:
-            runs = pc.run_end_encode(self.table.column(key).combine_chunks())
-            start = 0
-            for value, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-                self.ranges[value] = (start, end - start)
-                start = end
-
-    def rows(self, keys: Iterable[Any]) -> pa.Table:
-        """The rows of ``keys`` (in key order of the argument; unknown keys give nothing)."""
-        parts = [self.table.slice(*r) for k in keys if (r := self.ranges.get(k))]
-        if not parts:
-            return self.table.slice(0, 0)
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-
-    def take_rows(self, keys: Iterable[Any]) -> pa.Table:
-        """Like ``rows`` but one contiguous copy (for many small ranges)."""
-        idx = [i for k in keys if (r := self.ranges.get(k)) for i in range(r[0], r[0] + r[1])]
-        return self.table.take(pa.array(idx, pa.int64())) if idx else self.table.slice(0, 0)
+            st = f.stat()
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(f), None, None))
+    return tuple(out)
 
 
 class RealtimeAuditor:
-    """Audit one claim at a time with the batch rule SQL over the claim plus the patient's history."""
+    """Audit one claim at a time against the patient's stored history (see the module docstring).
+
+    ``audit(claim, stage)`` returns hit dicts (``rules.base.HIT_COLUMNS``); ``rule_by_id``, ``rules``,
+    ``skipped``, ``last_timings``, ``memory_bytes``, ``stale()``, ``refresh()`` and ``close()`` as before."""
 
     def __init__(
-        self, workspace: Path, rules: RuleSet, *, stage: str | tuple[str, ...] = "事中", threads: int = 1
+        self,
+        workspace: Path,
+        rules: RuleSet,
+        *,
+        stage: str | tuple[str, ...] = "事中",
+        threads: int = 1,
+        history_since: dt.date | None = None,
     ):
-        """``stage``: the stage (or stages: one auditor for 事前 and 事中, chosen per ``audit`` call) whose
-        rules run; ``threads``: DuckDB threads (one is fastest for one claim)."""
+        """``stage``: the stage (or stages, chosen per ``audit`` call) whose rules run; ``threads``: DuckDB
+        threads of the SQL fallback; ``history_since``: keep stored lines from this date on (default: the
+        store's latest line date less the longest window the rules declare; ``date.min`` to replay old
+        visits, as the tests do)."""
         self.workspace = Path(workspace)
+        self.history_since = history_since
         self.stages = (stage,) if isinstance(stage, str) else tuple(stage)
+        self._threads = threads
+        if not Store(self.workspace).root.exists():
+            raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
+        self._sql: SqlRealtimeAuditor | None = None
+        self.last_timings: dict[str, float] = {}
+        self.rules_error: FundGuardError | None = None
+        self._set_rules(rules)
+        self.refresh()
+
+    # --- rules ----------------------------------------------------------------------------------------
+    def _set_rules(self, rules: RuleSet) -> None:
+        self.ruleset = rules
         self.rules = realtime_rules(rules, self.stages)
         self.rule_by_id = {r.id: r for r in self.rules}
         self.skipped = sorted(
-            r.id
-            for r in rules.enabled()
-            if set(self.stages) & set(r.stages) and r.template in POPULATION_TEMPLATES
+            r.id for r in rules.enabled() if set(self.stages) & set(r.stages) and plan(r).population
         )
-        if not Store(self.workspace).root.exists():
-            raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
-        self._columns = _sql_columns([CLAIM_LINES_SQL, hits_sql(self.rules)])
-        self._read = sorted(self._columns)  # the tables the rule SQL reads: the only ones refilled per claim
-        for name in HISTORY_KEYS:  # the lookups read these keys even where no rule does
-            cols = schema.table(name).columns
-            keys = {"psn_no", "mdtrt_id", "fixmedins_code", "hilist_code", *self._columns.get(name, ())}
-            self._columns[name] = tuple(c for c in cols if c in keys)
-        self._schemas = {
-            n: pa.schema([schema.table(n).arrow_schema.field(c) for c in cols])
-            for n, cols in self._columns.items()
+        self.plans: list[RulePlan] = [plan(r) for r in self.rules]
+        self._compiled = [p for p in self.plans if p.compiled]
+        sql_ids = [p.rule.id for p in self.plans if not p.compiled]
+        if self._sql is not None:
+            self._sql.close()
+            self._sql = None
+        if sql_ids:
+            self._sql = SqlRealtimeAuditor(
+                self.workspace, rules.select(sql_ids), stage=self.stages, threads=self._threads
+            )
+        self._kb = {
+            p.knowledge: _knowledge_index(p.knowledge, p.knowledge_keys)
+            for p in self._compiled
+            if p.knowledge
         }
-        con = duckdb.connect(":memory:", config={"threads": threads})
-        # tiny queries: per-operator start-up, not data, is the cost; one thread avoids scheduling overhead
-        con.execute("SET preserve_insertion_order = false")
-        self._con = con
-        for name in self._read:
-            sch = self._schemas[name]
-            cols = ", ".join(f'"{f.name}" {duckdb_type(f.type)}' for f in sch)
-            con.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
-            valid = " WHERE vali_flag = '1'" if "vali_flag" in sch.names else ""
-            con.execute(f'CREATE VIEW "{name}_valid" AS SELECT * FROM "{name}"{valid}')
-        self._filled: set[str] = set()  # tables holding rows of the previous claim
-        self.last_timings: dict[str, float] = {}
-        # knowledge: full tables in memory, indexed by code; the DuckDB tables get one claim's rows
-        self._kb: dict[str, tuple[pa.Table, dict[str, list[int]] | None]] = {}
-        for name in sorted({r.knowledge for r in self.rules if r.knowledge}):
-            full = knowledge.arrow(name)
-            keys = KB_KEYS.get(name, ("code",))
-            index: dict[str, list[int]] | None = None
-            if all(k in full.column_names for k in keys):
-                index = defaultdict(list)
-                rows = zip(*(full.column(k).to_pylist() for k in keys), strict=True)
-                for i, codes in enumerate(rows):
-                    index[codes if len(keys) > 1 else codes[0]].append(i)  # type: ignore[index]
-            self._kb[name] = (full, index)
-            knowledge.register(con, [name])
-            if index is not None:  # filled per claim
-                con.execute(f'DELETE FROM "{name}"')
-        con.execute(f"CREATE TEMP TABLE claim_lines AS SELECT * FROM ({CLAIM_LINES_SQL}) WHERE false")
-        con.execute(f"PREPARE fg_claim_lines AS INSERT INTO claim_lines {CLAIM_LINES_SQL}")
-        # one prepared statement per knowledge table (None: rules without one), run only when it can hit
-        groups: dict[str | None, list[Rule]] = defaultdict(list)
-        for r in self.rules:
-            groups[r.knowledge].append(r)
-        self._groups: list[tuple[str, str | None, int]] = []
-        for i, (kb, group) in enumerate(sorted(groups.items(), key=lambda g: g[0] or "")):
-            con.execute(f"PREPARE fg_hits_{i} AS SELECT * FROM ({hits_sql(group)}) WHERE mdtrt_id = $1")
-            self._groups.append((f"fg_hits_{i}", kb, len(group)))
-        restrict_file_access(con, [])  # everything is in memory: the rules read no file
-        self.refresh()
+        self._rules_sig = _rules_signature(self._rule_file_list())
+        self._rules_checked = time.monotonic()
+
+    def _rule_file_list(self) -> list[Path]:
+        """The files the rules came from, with the workspace's own rule files as they are now."""
+        own = Path(self.workspace) / "rules"
+        files = [Path(f) for f in self.ruleset.files if Path(f).parent.resolve() != own.resolve()]
+        return [*files, *workspace_rule_files(self.workspace)]
+
+    def check_rules(self, force: bool = False) -> bool:
+        """Reload the rules when their files changed (at most every ``RULES_CHECK_SECONDS``); True when
+        reloaded. A file that no longer loads keeps the rules in force and is kept in ``rules_error``."""
+        now = time.monotonic()
+        if not force and now - self._rules_checked < RULES_CHECK_SECONDS:
+            return False
+        self._rules_checked = now
+        files = self._rule_file_list()
+        sig = _rules_signature(files)
+        if sig == self._rules_sig and not force:
+            return False
+        try:
+            rules = load_rules(files)
+        except FundGuardError as e:
+            self.rules_error = e
+            self._rules_sig = sig
+            return False
+        self.rules_error = None
+        needs = self._history_needs()
+        self._set_rules(rules)
+        ids, days = self._history_needs()
+        wider = (days is None and needs[1] is not None) or (days or 0) > (needs[1] or 0)
+        if not ids <= needs[0] or wider or self._sql is not None:  # history kept for a pause is harmless
+            self.refresh()
+        return True
+
+    def _history_needs(self) -> tuple[frozenset[str], int | None]:
+        """The rules that read the person's history, and how many days of it."""
+        ids = frozenset(
+            p.rule.id for p in self._compiled if p.keeps_history is not None or p.keeps_visits is not None
+        )
+        return ids, self._history_days()[1]
+
+    def _history_days(self) -> tuple[bool, int | None]:
+        keep = [p for p in self._compiled if p.keeps_history is not None]
+        if not keep:
+            return False, 0
+        days = [p.history_days for p in keep]
+        return True, None if None in days else max(d for d in days if d is not None)
 
     # --- history --------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """(Re)load the in-memory history from the store (call after new data is imported)."""
         t0 = time.perf_counter()
-        fingerprint = input_fingerprint(
-            Store(self.workspace)
-        )  # before reading: a later import shows as stale
-        store = Store(self.workspace).connect()
+        self.fingerprint = input_fingerprint(Store(self.workspace))  # before reading: a later import shows
+        if self._sql is not None:
+            self._sql.refresh()
+        con = Store(self.workspace).connect()
         try:
-            hist: dict[str, _Keyed] = {}
-            for name, key in HISTORY_KEYS.items():
-                sch = self._schemas[name]
-                cols = ", ".join(f'"{c}"' for c in sch.names)
-                tbl = store.sql(f'SELECT {cols} FROM "{name}"').to_arrow_table().cast(sch)
-                hist[name] = _Keyed(tbl, key)
+            self._load(con)
         finally:
-            store.close()
-        self._hist = hist
-        self.fingerprint = fingerprint
+            con.close()
         self.refresh_seconds = time.perf_counter() - t0
+
+    def _load(self, con) -> None:
+        psn: dict[str, Row] = {}
+        die: dict[str, dt.date] = {}
+        for p, g, b, d, first_die in con.execute(
+            "SELECT psn_no, any_value(gend), any_value(brdy), any_value(die_date), min(CAST(die_date AS DATE)) "
+            "FROM psn_info_b_valid GROUP BY psn_no"
+        ).fetchall():
+            psn[p] = {"gend": g, "brdy": b, "die_date": d}
+            if first_die is not None:
+                die[p] = first_die
+        ins: dict[str, Row] = {}
+        for code, lv, types, name in con.execute(
+            "SELECT fixmedins_code, any_value(hosp_lv), list(DISTINCT fixmedins_type), any_value(fixmedins_name)"
+            " FROM medins_info_b_valid GROUP BY fixmedins_code"
+        ).fetchall():
+            ins[code] = {"hosp_lv": lv, "fixmedins_types": set(types or ()), "fixmedins_name": name}
+        cat: dict[str, Row] = {}
+        for code, lv, cap, dscr in con.execute(
+            "SELECT hilist_code, any_value(chrgitm_lv), max(pric_uplmt_amt), "
+            "list(DISTINCT trim(lmt_used_dscr)) FILTER (WHERE lmt_used_dscr IS NOT NULL) "
+            "FROM hilist_b_valid GROUP BY hilist_code"
+        ).fetchall():
+            cat[code] = {"chrgitm_lv": lv, "pric_uplmt_amt": cap, "lmt_used_dscr": dscr or []}
+        visits: dict[str, list[Row]] = defaultdict(list)
+        keep_visit = [p.keeps_visits for p in self._compiled if p.keeps_visits is not None]
+        if keep_visit:
+            cols = ", ".join(f"any_value({c}) AS {c}" for c in _VISIT_COLUMNS)
+            cur = con.execute(
+                f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL GROUP BY mdtrt_id"
+            )
+            names = [d[0] for d in cur.description]
+            for r in cur.fetchall():
+                v = visit_row(dict(zip(names, r, strict=True)))
+                if any(f(v) for f in keep_visit):
+                    visits[v["psn_no"]].append(v)
+        keep, days = self._history_days()
+        history: dict[str, list[Row]] = defaultdict(list)
+        if keep:
+            plans = [p for p in self._compiled if p.keeps_history is not None]
+            filters = [p.keeps_history for p in plans]
+            columns = sorted(
+                {"bkkp_sn", "mdtrt_id", "psn_no", *(c for p in plans for c in p.history_columns)}
+            )
+            since = ""
+            if self.history_since is not None:
+                since = f" WHERE fee_date >= DATE '{self.history_since.isoformat()}'"
+            elif days is not None:
+                since = (
+                    f" WHERE fee_date >= (SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid)"
+                    f" - {int(days)}"
+                )
+            sql = f"SELECT {', '.join(columns)} FROM ({CLAIM_LINES_SQL}){since}"
+            for batch in con.sql(sql).to_arrow_reader(100_000):
+                for row in batch.to_pylist():
+                    if any(f(row, ins.get) for f in filters):
+                        history[row["psn_no"]].append(row)
+        self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
+        self._visits, self._history = dict(visits), dict(history)
+        self._memory = None
+        # millions of long-lived objects: keep the cyclic GC from rescanning them during audits (its pauses
+        # were the p99)
+        gc.collect()
+        gc.freeze()
+        atexit.register(gc.unfreeze)  # at exit let everything be collected as usual (extension modules check)
 
     def stale(self) -> bool:
         """Whether the store has changed (an import added or removed) since the history was read."""
@@ -404,128 +260,130 @@ class RealtimeAuditor:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held by the in-memory history and knowledge tables."""
-        return sum(k.table.nbytes for k in self._hist.values()) + sum(t.nbytes for t, _ in self._kb.values())
+        """Bytes held by the history, reference values and knowledge (deep ``sys.getsizeof``)."""
+        if self._memory is None:
+            seen: set[int] = set()
 
-    def _history(self, psn_no: str, mdtrt_id: str, claim: dict[str, pa.Table]) -> dict[str, pa.Table]:
-        """The person's stored rows (other visits) and the reference rows they and the claim name."""
-        h = self._hist
-        out: dict[str, pa.Table] = {}
-        for name in ("mdtrt_d", "fee_list_d", "setl_d"):
-            rows = h[name].rows([psn_no])
-            out[name] = (
-                rows.filter(pc.not_equal(rows.column("mdtrt_id"), mdtrt_id)) if rows.num_rows else rows
+            def size(o: Any) -> int:
+                if id(o) in seen:
+                    return 0
+                seen.add(id(o))
+                n = sys.getsizeof(o)
+                if isinstance(o, dict):
+                    n += sum(size(k) + size(v) for k, v in o.items())
+                elif isinstance(o, (list, tuple, set)):
+                    n += sum(size(v) for v in o)
+                return n
+
+            self._memory = sum(
+                size(x) for x in (self._psn, self._ins, self._cat, self._visits, self._history, self._kb)
             )
-        visits = out["mdtrt_d"].column("mdtrt_id").to_pylist()
-        for name in ("setl_list_diag_d", "setl_list_oprn_d"):
-            out[name] = h[name].take_rows(dict.fromkeys(visits))
-        out["psn_info_b"] = h["psn_info_b"].rows([psn_no])
-        insts = {
-            v
-            for n in ("mdtrt_d", "fee_list_d", "setl_d")
-            for tbl in (out[n], claim[n])
-            for v in tbl.column("fixmedins_code").to_pylist()
-            if v
-        }
-        codes = {
-            v
-            for tbl in (out["fee_list_d"], claim["fee_list_d"])
-            for v in tbl.column("hilist_code").to_pylist()
-        }
-        out["medins_info_b"] = h["medins_info_b"].take_rows(sorted(insts))
-        out["hilist_b"] = h["hilist_b"].take_rows(sorted(c for c in codes if c))
-        return out
+        return self._memory
 
     # --- one claim ------------------------------------------------------------------------------------
-    def _fill(self, name: str, data: pa.Table) -> None:
-        """Make the persistent table ``name`` hold exactly ``data`` (DELETE + INSERT keeps plans valid)."""
-        con = self._con
-        if name in self._filled:
-            con.execute(f'DELETE FROM "{name}"')
-            self._filled.discard(name)
-        if data.num_rows:
-            # ~1 ms a table, where register() + unregister() (two catalog changes) took ~7 ms; a replacement
-            # scan of the local ``data`` is as fast but is off once file access is (``restrict_file_access``)
-            con.from_arrow(data).insert_into(name)
-            self._filled.add(name)
-
-    def _knowledge(self, codes: set[str]) -> set[str]:
-        """Fill the knowledge tables with the rows of ``codes``; the names of those left empty."""
-        empty = set()
-        for name, (full, index) in self._kb.items():
-            if index is None:
+    def _claim(self, tables: dict[str, list[Row]]) -> Claim:
+        visit = tables["mdtrt_d"][0]
+        mdtrt_id, psn_no = visit["mdtrt_id"], visit["psn_no"]
+        if visit.get("vali_flag") != "1":
+            visit = {"mdtrt_id": mdtrt_id, "psn_no": psn_no}  # an invalid visit row joins nothing
+        fees = [f for f in tables["fee_list_d"] if f["vali_flag"] == "1"]
+        refunded = {f["init_feedetl_sn"] for f in fees if f.get("init_feedetl_sn")}
+        person = self._psn.get(psn_no)
+        cat, ins = self._cat, self._ins
+        lines = []
+        for f in fees:
+            if f["bkkp_sn"] in refunded or not (f["det_item_fee_sumamt"] > 0 and f["cnt"] > 0):
                 continue
-            keys = KB_KEYS.get(name, ("code",))
-            if len(keys) == 1:
-                idx = sorted(i for c in codes for i in index.get(c, ()))
-            else:
-                idx = sorted(i for k, rows in index.items() if all(c in codes for c in k) for i in rows)
-            self._fill(name, full.take(pa.array(idx, pa.int64())) if idx else full.slice(0, 0))
-            if not idx:
-                empty.add(name)
-        return empty
+            i = ins.get(f.get("fixmedins_code"))
+            c = cat.get(f.get("hilist_code"))
+            lines.append(
+                line_row(
+                    f,
+                    visit,
+                    person,
+                    i["hosp_lv"] if i else None,
+                    (c["chrgitm_lv"], c["pric_uplmt_amt"]) if c else None,
+                )
+            )
+        history = [
+            r
+            for r in self._history.get(psn_no, ())
+            if r["mdtrt_id"] != mdtrt_id and r["bkkp_sn"] not in refunded
+        ]
+        diags = [visit.get("dscg_maindiag_code")] if "dscg_maindiag_code" in visit else [None]
+        diags += [d["diag_code"] for d in tables["setl_list_diag_d"] if d["vali_flag"] == "1"]
+        fund = None
+        setl = [
+            s
+            for s in tables["setl_d"]
+            if s.get("vali_flag") == "1"
+            and not s.get("init_setl_id")
+            and (s.get("refd_setl_flag") or "0") != "1"
+        ]
+        if setl:
+            fund = (
+                setl[0]["setl_id"],
+                sum(
+                    (
+                        s.get("fund_pay_sumamt")
+                        if s.get("fund_pay_sumamt") is not None
+                        else (s.get("hifp_pay") or 0)
+                    )
+                    for s in setl
+                ),
+                sum((s.get("medfee_sumamt") or 0) for s in setl),
+            )
+        return Claim(
+            mdtrt_id=mdtrt_id,
+            psn_no=psn_no,
+            lines=lines,
+            visit=visit_row(visit),
+            history=history,
+            visits=[v for v in self._visits.get(psn_no, ()) if v["mdtrt_id"] != mdtrt_id],
+            diagnoses=[d for d in diags if d is not None],
+            fund=fund,
+            die_date=self._die.get(psn_no),
+            institution=self._ins.get,
+            catalogue=self._cat.get,
+            knowledge=self._kb.__getitem__,
+        )
 
     def audit(self, claim: dict, stage: str | None = None) -> list[dict]:
         """The hits (``HIT_COLUMNS`` dicts) of the real-time rules (of ``stage`` when given) on the claim's
-        visit.
-
-        ``last_timings`` then holds the milliseconds of each step (validate, history, load, claim_lines,
-        rules) and the rules run and skipped."""
+        visit. ``last_timings`` then holds the milliseconds of each step and the rules run."""
         t0 = time.perf_counter()
         if stage is not None and stage not in self.stages:
             raise InputError(
                 f"本审核器不审核{stage}阶段（可用：{'、'.join(self.stages)}）",
                 f"this auditor does not run stage {stage} (has: {', '.join(self.stages)})",
             )
-        tables = claim_tables(claim)
-        mdtrt_id = tables["mdtrt_d"].column("mdtrt_id")[0].as_py()
-        psn_no = tables["mdtrt_d"].column("psn_no")[0].as_py()
+        self.check_rules()
+        tables = parse_claim(claim)
         t1 = time.perf_counter()
-        hist = self._history(psn_no, mdtrt_id, tables)
+        c = self._claim(tables)
         t2 = time.perf_counter()
-        codes = {
-            c
-            for t in (tables["fee_list_d"], hist["fee_list_d"])
-            for c in t.column("hilist_code").to_pylist()
-            if c
-        }
-        for name in self._read:
-            sch = self._schemas[name]
-            parts = [
-                t.select(sch.names)
-                for t in (tables.get(name), hist.get(name))
-                if t is not None and t.num_rows
-            ]
-            data = pa.concat_tables(parts) if len(parts) > 1 else (parts[0] if parts else sch.empty_table())
-            self._fill(name, data)
-        empty = self._knowledge(codes)
-        t3 = time.perf_counter()
-        con = self._con
-        con.execute("DELETE FROM claim_lines")
-        con.execute("EXECUTE fg_claim_lines")
-        t4 = time.perf_counter()
-        cols = list(HIT_COLUMNS)
-        arg = literal(mdtrt_id)
-        out = []
-        ran = 0
-        for stmt, kb, n in self._groups:
-            if kb in empty:
+        out: list[dict] = []
+        for p in self._compiled:
+            if stage is not None and stage not in p.rule.stages:
                 continue
-            ran += n
-            out += [dict(zip(cols, r, strict=True)) for r in con.execute(f"EXECUTE {stmt}({arg})").fetchall()]
-        if stage is not None:
-            out = [h for h in out if stage in self.rule_by_id[h["rule_id"]].stages]
-        t5 = time.perf_counter()
-        ms = [
-            round(1000 * (b - a), 3) for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t0, t5))
-        ]
-        self.last_timings = dict(
-            zip(("validate", "history", "load", "claim_lines", "rules", "total"), ms, strict=True)
-        ) | {"rules_run": ran, "rules_skipped": len(self.rules) - ran}
+            out += [h for h in p.evaluate(c) if h["mdtrt_id"] == c.mdtrt_id]
+        t3 = time.perf_counter()
+        if self._sql is not None:
+            out += self._sql.audit(claim, stage=stage)
+        t4 = time.perf_counter()
+        ms = [round(1000 * (b - a), 3) for a, b in ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t0, t4))]
+        self.last_timings = dict(zip(("validate", "claim", "compiled", "sql", "total"), ms, strict=True)) | {
+            "rules_run": len(self.rules),
+            "rules_compiled": len(self._compiled),
+            "rules_skipped": 0,
+        }
         return out
 
     def close(self) -> None:
-        self._con.close()
+        if self._sql is not None:
+            self._sql.close()
+        self._history, self._visits = {}, {}
+        gc.unfreeze()
 
     def __enter__(self) -> RealtimeAuditor:
         return self
@@ -534,4 +392,11 @@ class RealtimeAuditor:
         self.close()
 
 
-__all__ = ["POPULATION_TEMPLATES", "RealtimeAuditor", "claim_from_store", "claim_tables", "realtime_rules"]
+__all__ = [
+    "RealtimeAuditor",
+    "SqlRealtimeAuditor",
+    "claim_from_store",
+    "claim_tables",
+    "parse_claim",
+    "realtime_rules",
+]

@@ -2,10 +2,12 @@
 
 A rule is data: a template name, its parameters, a knowledge table and metadata (GZ code, 2025 class,
 result type, scenes, stages, legal basis, effective dates, amount rule). ``spec.load_rules`` reads and
-validates YAML files into a ``RuleSet``; each template compiles a rule to one DuckDB ``SELECT`` over the
-base view ``claim_lines`` (``base.py``) and the knowledge tables ``kb_*`` (``knowledge.py``), yielding rows
-of the fixed hit schema (``base.HIT_COLUMNS``). The same SQL runs over the store (事后 batch) and over a
-one-claim in-memory DuckDB (事前/事中), so engines agree by construction.
+validates YAML files into a ``RuleSet``; ``plan.plan(rule)`` is the engine-neutral description engines read
+(what it reads, knowledge join and keys, history window, population, evidence). Each template gives a rule's
+DuckDB ``SELECT`` over the base view ``claim_lines`` (``base.py``) and the knowledge tables ``kb_*``
+(``knowledge.py``) for the set-based engines, and its in-memory evaluator over one ``claim.Claim`` for real
+time, both yielding the fixed hit schema (``base.HIT_COLUMNS``) with evidence rendered from one template
+(``evidence.py``); the tests prove they agree.
 
 May import: ``core``, ``data.schema``, ``kb``. Knows nothing of the store's files, the engine or the web.
 """

@@ -2,7 +2,8 @@
 
 A class is *implemented* when an enabled rule names it in ``class_2025`` (``"<seq> <name>"``); *knowledge
 loaded* when the national knowledge points of the class are in the knowledge base but no rule uses them yet;
-*not yet* otherwise, with the reason: NHSA published no knowledge-point detail for the class, so it needs a
+*not yet* otherwise, with the reason. An implemented class whose rules need the whole population (its plan's
+``population``: 进销存, 集中住院) says they run in batch only, never in real time; *not yet*, with the reason: NHSA published no knowledge-point detail for the class, so it needs a
 local rule or a model, or the claims tables alone cannot decide it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fundguard.kb import knowledge
+from fundguard.rules.plan import plan
 from fundguard.rules.spec import RuleSet
 
 
@@ -42,6 +44,9 @@ def coverage(ruleset: RuleSet) -> list[ClassCoverage]:
         n = int(kp_count.get(c["name"], 0))
         if rules:
             status, reason = "implemented", f"规则 {len(rules)} 条" + (f"，知识点 {n} 条" if n else "")
+            batch_only = [r.id for r in of_class if r.enabled and plan(r).population]
+            if batch_only:  # they compare against the whole population: one claim cannot decide them
+                reason += f"；{'、'.join(batch_only)} 需全量数据，仅事后批量审核，不参与事前事中实时审核"
         elif off:
             status, reason = (
                 "knowledge_loaded",

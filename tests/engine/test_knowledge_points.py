@@ -8,15 +8,20 @@ compliant sides the point's text leaves undecidable are listed in kp_undecidable
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 
 import duckdb
 import pytest
 
+from fundguard.data.store import Store
 from fundguard.engine import run_batch
+from fundguard.engine.claim_input import claims_from_store
 from fundguard.engine.examples import build_store
+from fundguard.engine.realtime import RealtimeAuditor, realtime_rules
 from fundguard.rules import load_rules, national_rule_files
+from fundguard.rules.base import HIT_COLUMNS
 from tests.engine.kp_claims import (
     CLASS_RULES,
     INTERNET_HOSPITAL,
@@ -61,7 +66,40 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict:
             f"SELECT psn_no, rule_id, kp_id FROM read_parquet('{res.hits_path}')"
         ).fetchall():
             hits[psn].append((rule, kp))
-    return {"gen": gen, "hits": hits, "seconds": time.perf_counter() - t0}
+    return {"gen": gen, "hits": hits, "seconds": time.perf_counter() - t0, "ws": ws, "rules": rules,
+            "hits_path": res.hits_path}  # fmt: skip
+
+
+def test_realtime_equals_batch(outcome: dict) -> None:
+    """Every violating and compliant claim replayed through the real-time evaluators gives exactly the batch's
+    hits (evidence included)."""
+    ws, rules = outcome["ws"], outcome["rules"]
+    with duckdb.connect() as con:
+        cur = con.execute(f"SELECT * FROM read_parquet('{outcome['hits_path']}', hive_partitioning = false)")
+        cols = [d[0] for d in cur.description]
+        batch = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    ids = {r.id for r in realtime_rules(rules, ("事前", "事中"))}
+    want: dict[str, list] = defaultdict(list)
+    for h in batch:
+        if h["rule_id"] in ids:
+            want[h["mdtrt_id"]].append(_key(h))
+    store = Store(ws).connect()
+    try:
+        claims = claims_from_store(store)
+    finally:
+        store.close()
+    bad = {}
+    with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
+        for v, claim in claims.items():
+            got = sorted(_key(h) for h in auditor.audit(claim))
+            if got != sorted(want.get(v, [])):
+                bad[v] = (got, sorted(want.get(v, [])))
+    assert sum(len(w) for w in want.values()) > 1000
+    assert not bad, list(bad.items())[:3]
+
+
+def _key(h: dict) -> tuple:
+    return tuple(str(h[c]) if c == "amount" else tuple(h[c]) if c == "bkkp_sn" else h[c] for c in HIT_COLUMNS)
 
 
 def test_undecidable_list_is_current(outcome: dict) -> None:

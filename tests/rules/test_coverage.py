@@ -38,3 +38,16 @@ def test_rules_doc_is_generated_from_the_rules() -> None:
     assert doc.read_text("utf-8") == rules_markdown(load_rules()) + "\n", (
         "docs/rules.md is stale: run `fundguard rules list --markdown > docs/rules.md`"
     )
+
+
+def test_population_rules_are_batch_only() -> None:
+    """进销存 and 集中住院 need the whole population: coverage says they run in batch only."""
+    from fundguard.rules.plan import plan
+
+    rules = load_rules()
+    rows = coverage(rules)
+    # of a catalogue class (集中住院 is a big-data model outside the 88 classes)
+    pop = {r.id for r in rules.enabled() if plan(r).population and r.class_2025[:1].isdigit()}
+    assert "GZ10000202001000" in pop
+    said = {rid for c in rows for rid in pop if rid in c.reason_zh and "仅事后批量审核" in c.reason_zh}
+    assert said == pop

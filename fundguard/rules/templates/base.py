@@ -1,10 +1,16 @@
-"""What a template is: a name, a params schema, the knowledge tables it accepts, and ``sql(rule)``."""
+"""What a template is: a name, a params schema, the knowledge tables it accepts, its plan facts
+(``rules.plan``), ``sql(rule)`` for set-based engines and ``evaluate(rule, claim)`` for real time."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from fundguard.rules.claim import Claim, Row
+from fundguard.rules.evidence import Evidence
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -55,6 +61,32 @@ class Template:
     """Knowledge tables a rule of this template may name (empty: none)."""
     knowledge_required: ClassVar[bool] = False
     amount_rules: ClassVar[tuple[str, ...]] = ("line_amount", "fund_amount")
+    reads: ClassVar[str] = "lines"
+    """``lines`` (judges fee lines) or ``visits`` (judges visits / stays)."""
+    population: ClassVar[bool] = False
+    """Compares against the whole population (an institution's stock, many people): batch only."""
+    knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Knowledge table → the code columns joining it to billed codes (default ``("code",)``)."""
+    evidence: ClassVar[dict[str, Evidence]] = {}
+    """The evidence templates the template renders (by name)."""
+    evaluate: ClassVar[Callable[[Rule, Claim], list[dict]] | None] = None
+    """The real-time evaluator over one claim (a method ``evaluate(self, rule, claim)``), when compiled."""
+
+    def keeps_history(self, rule: Rule) -> Callable[[Row, Callable[[str | None], Row | None]], bool] | None:
+        """Which stored lines of the person's other visits the rule reads (None: none), as a predicate over
+        a ``claim_lines`` row and the institution lookup (``Claim.institution``)."""
+        return None
+
+    history_columns: ClassVar[tuple[str, ...]] = ()
+    """The ``claim_lines`` columns the look-back reads in those lines (the history keeps only these)."""
+
+    def keeps_visits(self, rule: Rule) -> Callable[[Row], bool] | None:
+        """Which of the person's other stored visits (``visits`` rows) the rule reads (None: none)."""
+        return None
+
+    def history_days(self, rule: Rule) -> int | None:
+        """How many days back those lines matter (None: the whole history)."""
+        return None
 
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         """Cross-field problems of ``rule`` beyond the params schema: [(field, 'English / 中文')]."""
@@ -92,3 +124,50 @@ def kp_where(rule: Rule) -> str:
 
     f = rule.params.get("kp_filter") or {}
     return " AND ".join(f'k."{c}" = {lit(v)}' for c, v in f.items()) or "TRUE"
+
+
+_KP_INDEX: dict[tuple[int, str], dict] = {}
+
+
+def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
+    """The claim's knowledge rows of ``table`` that pass the rule's ``kp_filter``, by key (filtered once per
+    table and filter, not per claim)."""
+    index = claim.knowledge(table)
+    f = rule.params.get("kp_filter") or {}
+    if not f:
+        return index
+    key = (id(index), json.dumps(f, sort_keys=True, ensure_ascii=False))
+    out = _KP_INDEX.get(key)
+    if out is None:
+        out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
+        _KP_INDEX[key] = out
+    return out
+
+
+def kp_match(rule: Rule, row: dict) -> bool:
+    """Python form of ``kp_where`` on one knowledge row."""
+    return all(row.get(c) == v for c, v in (rule.params.get("kp_filter") or {}).items())
+
+
+def line_amount(rule: Rule, line: dict):
+    """Python form of ``base.amount_expr``."""
+    if rule.amount_rule == "fund_amount":
+        return line["inscp_amt"] if line["inscp_amt"] is not None else 0
+    return line["det_item_fee_sumamt"]
+
+
+def sql_round(x: float, digits: int) -> float:
+    """DuckDB ``round(double, n)``: half away from zero on x × 10ⁿ."""
+    m = 10.0**digits
+    v = x * m
+    return float(int(v + 0.5) if v >= 0 else -int(-v + 0.5)) / m
+
+
+def sql_min(values):
+    """SQL ``min``: the least non-NULL value, else NULL."""
+    return min((v for v in values if v is not None), default=None)
+
+
+def sql_int(x: float) -> int:
+    """DuckDB ``CAST(double AS INTEGER)``: rounds half away from zero."""
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import amount_expr, hits, in_list, lit, rule_lines, source_note
-from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.base import amount_expr, hits, in_list, lit, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import Param, Template, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -13,6 +17,11 @@ if TYPE_CHECKING:
 _HAN = r"\p{Han}"
 LIMIT_PATTERN = rf"^限({_HAN}{{1,10}}科)([、和及或]{_HAN}{{1,10}}科)*(使用|专用)?[。；;.]?$"
 """A catalogue limit that names only departments: 限口腔科 / 限口腔科使用 / 限眼科、耳鼻咽喉科使用。"""
+_HAN_PY = "[\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+_LIMIT_RE = re.compile(LIMIT_PATTERN.replace(_HAN, _HAN_PY))
+"""``LIMIT_PATTERN`` for Python's ``re`` (no ``\\p{Han}``: the Han blocks spelled out)."""
+_TAIL_RE = re.compile("(使用|专用)?[。；;.]?$")
+_SPLIT_RE = re.compile("[、和及或]")
 
 
 class DepartmentRestriction(Template):
@@ -55,6 +64,12 @@ class DepartmentRestriction(Template):
                 return [("params", "mappings of string → list of strings / 须为字符串到字符串列表的映射")]
         return []
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "department": Evidence(
+            "“{hilist_name}”限{allowed}使用（{dscr}），由{dept_name}（科室编码{dept_code}）开单收费"
+        )
+    }
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         extra = " UNION ALL ".join(
@@ -83,6 +98,10 @@ SELECT hilist_code AS code, trim(dept) AS dept, dscr FROM (
             or "SELECT NULL AS dept, NULL AS prefix WHERE FALSE"
         )
         lt = f"l.list_type IN {in_list(p['list_types'])}" if p["list_types"] else "TRUE"
+        ev = self.evidence["department"].sql(rule, {
+            "hilist_name": "l.hilist_name", "allowed": "b.allowed", "dscr": "b.dscr",
+            "dept_name": "COALESCE(l.dept_name, '')", "dept_code": "COALESCE(l.dept_code, '无')",
+        })  # fmt: skip
         inner = f"""
 WITH k AS ({" UNION ALL ".join(parts)}),
 c AS ({codes}),
@@ -105,10 +124,51 @@ bad AS (
 )
 SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
        {amount_expr(rule, "l")} AS amount,
-       '“' || l.hilist_name || '”限' || b.allowed || '使用（' || b.dscr || '），由'
-         || COALESCE(l.dept_name, '') || '（科室编码' || COALESCE(l.dept_code, '无') || '）开单收费'
-         || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        CAST(NULL AS VARCHAR) AS kp_id
 FROM l JOIN bad b ON b.bkkp_sn = l.bkkp_sn
 """
         return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        types = set(p["list_types"])
+        out = []
+        for ln in claim.lines_of(rule):
+            if types and ln["list_type"] not in types:
+                continue
+            limits = self._limits(rule, claim, ln["hilist_code"])
+            if not limits:
+                continue
+            name = ln["bilg_dept_name"] or ln["adm_dept_name"] or None
+            code = ln["bilg_dept_codg"] or ln["adm_dept_codg"] or None
+            if name is None and code is None:
+                continue
+            ok = False
+            for dept, _ in limits:
+                short = dept[:-1] if dept.endswith("科") else dept
+                if (name is not None and short in name) or (
+                    code is not None and any(code.startswith(x) for x in p["dept_codes"].get(dept, ()))
+                ):
+                    ok = True
+                    break
+            if ok:
+                continue
+            vals = {"hilist_name": ln["hilist_name"], "allowed": "、".join(sorted({d for d, _ in limits})),
+                    "dscr": "；".join(sorted({x for _, x in limits})), "dept_name": name or "",
+                    "dept_code": code or "无"}  # fmt: skip
+            out.append(hit(rule, ln, [ln["bkkp_sn"]], line_amount(rule, ln),
+                           self.evidence["department"].render(rule, vals), hilist_code=ln["hilist_code"]))  # fmt: skip
+        return out
+
+    def _limits(self, rule: Rule, claim: Claim, code: str) -> list[tuple[str, str]]:
+        """(allowed department, limit text) of a code: the catalogue's 限…科 text and the parameter."""
+        out = []
+        if rule.params["use_catalogue"]:
+            cat = claim.catalogue(code)
+            for dscr in cat["lmt_used_dscr"] if cat else ():
+                if dscr is not None and _LIMIT_RE.search(dscr):
+                    for dept in _SPLIT_RE.split(_TAIL_RE.sub("", dscr[1:], count=1)):
+                        out.append((dept.strip(" "), dscr))
+        out += [(d, "参数限定") for d in rule.params["departments"].get(code, ())]
+        return out

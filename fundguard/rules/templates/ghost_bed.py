@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import amount_expr, hits, in_list, money, rule_lines, source_note
-from fundguard.rules.templates.base import Param, Template
-from fundguard.rules.templates.stay_common import INPATIENT, fmt_date
+from fundguard.rules.base import amount_expr, hits, in_list, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import Param, Template, line_amount
+from fundguard.rules.templates.stay_common import INPATIENT, INPATIENT_CODES, fmt_date
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -23,6 +28,7 @@ class GhostBed(Template):
 
     name = "ghost_bed"
     title_zh = "住院期间连续多日仅收床位/护理/诊查费（挂床住院）"
+    reads = "visits"
     params = (
         Param("min_days", "int", "Consecutive days needed / 连续天数下限", default=3),
         Param(
@@ -33,6 +39,13 @@ class GhostBed(Template):
         ),
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "ghost": Evidence(
+            "住院（入院{begin:date}，出院{end}）期间{periods}仅收取{items}等床位/护理/诊查类费用（{lines}条明细，"
+            "共{amount:money}元），无药品、检查、治疗等诊疗记录，疑似挂床住院"
+        )
+    }
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         if rule.params["min_days"] < 1:
             return [("params.min_days", "must be ≥ 1 / 须不小于1")]
@@ -41,6 +54,11 @@ class GhostBed(Template):
     def sql(self, rule: Rule) -> str:
         p = rule.params
         amount = amount_expr(rule, "l")
+        ev = self.evidence["ghost"].sql(rule, {
+            "begin": "any_value(gl.begntime)", "end": f"COALESCE({fmt_date('any_value(gl.endtime)')}, '未知')",
+            "periods": "any_value(pr.txt)", "lines": "count(*)", "amount": "sum(gl.amt)",
+            "items": "array_to_string(list_sort(list(DISTINCT COALESCE(gl.hilist_name, gl.hilist_code))), '、')",
+        })  # fmt: skip
         inner = f"""
 WITH l AS (
     SELECT l.*, {amount} AS amt FROM {rule_lines(rule)} l WHERE l.med_type IN {INPATIENT}
@@ -71,12 +89,46 @@ periods AS (
 SELECT gl.mdtrt_id, any_value(gl.setl_id) AS setl_id, any_value(gl.psn_no) AS psn_no,
        any_value(gl.fixmedins_code) AS fixmedins_code, list(gl.bkkp_sn ORDER BY gl.bkkp_sn) AS bkkp_sn,
        NULL AS hilist_code, sum(gl.amt) AS amount,
-       '住院（入院' || {fmt_date("any_value(gl.begntime)")} || '，出院' || COALESCE({fmt_date("any_value(gl.endtime)")}, '未知')
-         || '）期间' || any_value(pr.txt) || '仅收取' || array_to_string(list_sort(list(DISTINCT COALESCE(gl.hilist_name, gl.hilist_code))), '、')
-         || '等床位/护理/诊查类费用（' || CAST(count(*) AS VARCHAR) || '条明细，共' || {money("sum(gl.amt)")}
-         || '元），无药品、检查、治疗等诊疗记录，疑似挂床住院' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        NULL AS kp_id
 FROM gl JOIN periods pr ON pr.mdtrt_id = gl.mdtrt_id
 GROUP BY gl.mdtrt_id
 """
         return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        basic_types = set(p["basic_chrgitm_types"])
+        lines = [ln for ln in claim.lines_of(rule) if ln["med_type"] in INPATIENT_CODES]
+        days: dict[dt.date, bool] = {}
+        for ln in lines:
+            d = ln["fee_date"]
+            days[d] = days.get(d, True) and ln["med_chrgitm_type"] in basic_types
+        runs: list[list[dt.date]] = []
+        for d in sorted(days):
+            if not days[d]:
+                continue
+            if runs and runs[-1][-1] + dt.timedelta(days=1) == d:
+                runs[-1].append(d)
+            else:
+                runs.append([d])
+        runs = [r for r in runs if len(r) >= p["min_days"]]
+        if not runs:
+            return []
+        flagged = [ln for ln in lines if any(r[0] <= ln["fee_date"] <= r[-1] for r in runs)]
+        flagged.sort(key=lambda ln: ln["bkkp_sn"])
+        amount = sum((line_amount(rule, ln) for ln in flagged), Decimal(0))
+        first = flagged[0]
+        periods = "、".join(f"{r[0]:%Y-%m-%d}至{r[-1]:%Y-%m-%d}连续{len(r)}日" for r in runs)
+        vals = {"begin": first["begntime"], "end": f"{first['endtime']:%Y-%m-%d}" if first["endtime"] else "未知",
+                "periods": periods, "items": "、".join(sorted({ln["hilist_name"] or ln["hilist_code"] for ln in flagged})),
+                "lines": len(flagged), "amount": amount}  # fmt: skip
+        return [
+            hit(
+                rule,
+                first,
+                [ln["bkkp_sn"] for ln in flagged],
+                amount,
+                self.evidence["ghost"].render(rule, vals),
+            )
+        ]

@@ -26,6 +26,8 @@ class GroupAdmission(Template):
 
     name = "group_admission"
     title_zh = "同一机构集中收治同病种、同收费组合的住院（集中住院）"
+    population = True
+    reads = "visits"
     params = (
         Param("min_persons", "int", "Persons needed in the group / 群体人数下限", default=5),
         Param("window_days", "int", "Days either side of the admission date / 入院日期前后天数", default=3),

@@ -38,6 +38,7 @@ class InventoryBalance(Template):
 
     name = "inventory_balance"
     title_zh = "进销存不符（销售量超过可售量 / 结算量与进销存不一致）"
+    population = True
     amount_rules = ("excess_over_limit",)
     params = (
         Param(

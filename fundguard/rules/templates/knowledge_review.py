@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import amount_expr, hits, in_list, money, rule_lines, source_note
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_where
+from fundguard.rules.base import amount_expr, hits, in_list, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_index, kp_where, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -47,6 +50,12 @@ class KnowledgeReview(Template):
         ),
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "review": Evidence(
+            "“{item_name}”（{hilist_code}）{fee:money}元，知识点约束：{note}——结算数据无法判定，请调阅病历核实"
+        )
+    }
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         scope = []
@@ -55,16 +64,37 @@ class KnowledgeReview(Template):
         if p["fixmedins_codes"]:
             scope.append(f"l.fixmedins_code IN {in_list(p['fixmedins_codes'])}")
         where = " OR ".join(scope) if scope else ("FALSE" if p["require_scope"] else "TRUE")
+        ev = self.evidence["review"].sql(
+            rule, {"item_name": "k.item_name", "hilist_code": "l.hilist_code", "fee": "l.det_item_fee_sumamt",
+                   "note": "COALESCE(k.note, '')"}
+        )  # fmt: skip
         inner = f"""
-WITH k AS (SELECT code, min(kp_id) AS kp_id, any_value(item_name) AS item_name, any_value("constraint") AS note
+WITH k AS (SELECT code, min(kp_id) AS kp_id, min(item_name) AS item_name, min("constraint") AS note
            FROM kb_point_codes k WHERE {kp_where(rule)} GROUP BY code)
 SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
-       {amount_expr(rule, "l")} AS amount,
-       '“' || k.item_name || '”（' || l.hilist_code || '）' || {money("l.det_item_fee_sumamt")} || '元，'
-         || '知识点约束：' || COALESCE(k.note, '') || '——结算数据无法判定，请调阅病历核实'
-         || {source_note(rule)} AS evidence_zh,
-       k.kp_id
+       {amount_expr(rule, "l")} AS amount, {ev} AS evidence_zh, k.kp_id
 FROM {rule_lines(rule)} l JOIN k ON k.code = l.hilist_code
 WHERE ({where})
 """
         return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        if not (p["med_types"] or p["fixmedins_codes"]) and p["require_scope"]:
+            return []
+        index = kp_index(rule, claim, "kb_point_codes")
+        med, ins = set(p["med_types"]), set(p["fixmedins_codes"])
+        out = []
+        for ln in claim.lines_of(rule):
+            if (med or ins) and not (ln["med_type"] in med or ln["fixmedins_code"] in ins):
+                continue
+            ks = index.get(ln["hilist_code"])
+            if not ks:
+                continue
+            names = [k["item_name"] for k in ks if k["item_name"] is not None]
+            notes = [k["constraint"] for k in ks if k["constraint"] is not None]
+            vals = {"item_name": min(names) if names else None, "hilist_code": ln["hilist_code"],
+                    "fee": ln["det_item_fee_sumamt"], "note": min(notes) if notes else ""}  # fmt: skip
+            out.append(hit(rule, ln, [ln["bkkp_sn"]], line_amount(rule, ln), self.evidence["review"].render(rule, vals),
+                           hilist_code=ln["hilist_code"], kp_id=min(k["kp_id"] for k in ks)))  # fmt: skip
+        return out

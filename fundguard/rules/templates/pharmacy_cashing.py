@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import amount_expr, hits, in_list, lit, money, rule_lines, source_note
-from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.base import amount_expr, hits, in_list, lit, rule_lines
+from fundguard.rules.claim import Claim, Row
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import Param, Template, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -48,6 +54,13 @@ class PharmacyCashing(Template):
         ),
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "cashing": Evidence(
+            "同一参保人{days}日内{where}{purchases}次购买{item}（阈值{min_count}次，{first:date}至{last:date}，"
+            "合计{total:money}元）{pattern}，涉及金额{amount:money}元"
+        )
+    }
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         p = rule.params
         out = []
@@ -77,19 +90,14 @@ class PharmacyCashing(Template):
             pharm += f""" OR l.fixmedins_code IN (SELECT fixmedins_code FROM medins_info_b_valid
                             WHERE fixmedins_type IN {in_list(p["institution_types"])})"""
         days = int(p["window_days"])
-        item = "'“' || any_value(f.hilist_name) || '”'" if p["same_item"] else "'药品'"
+        item = "'“' || min(f.hilist_name) || '”'" if p["same_item"] else "'药品'"
         where = "在同一药店" if p["same_institution"] else "在定点零售药店"
-        round_zh = (
-            f"，每次金额均为{unit:g}元整数倍（疑似刷卡套现或以药品名义串换日用品）"
-            if unit > 0
-            else "（频繁购药）"
-        )
-        ev = (
-            f"'同一参保人{days}日内{where}' || CAST(count(DISTINCT f.mdtrt_id) AS VARCHAR) || '次购买' || {item}"
-            f" || '（阈值{int(p['min_count'])}次，' || strftime(min(f.t), '%Y-%m-%d') || '至'"
-            f" || strftime(max(f.t), '%Y-%m-%d') || '，合计' || {money('sum(f.line_total)')} || '元）'"
-            f" || {lit(round_zh)} || '，涉及金额' || {money('sum(f.amount)')} || '元'"
-        )
+        round_zh = _round_zh(unit)
+        ev = self.evidence["cashing"].sql(rule, {
+            "days": str(days), "where": lit(where), "purchases": "count(DISTINCT f.mdtrt_id)", "item": item,
+            "min_count": str(int(p["min_count"])), "first": "min(f.t)", "last": "max(f.t)",
+            "total": "sum(f.line_total)", "pattern": lit(round_zh), "amount": "sum(f.amount)",
+        })  # fmt: skip
         inner = f"""
 WITH l AS (
     SELECT l.*, {amount_expr(rule, "l")} AS amount FROM {rule_lines(rule)} l WHERE {pharm}
@@ -118,7 +126,90 @@ SELECT arg_min(f.mdtrt_id, f.t) AS mdtrt_id, arg_min(f.setl_id, f.t) AS setl_id,
        {"f.fixmedins_code" if p["same_institution"] else "arg_min(f.fixmedins_code, f.t)"} AS fixmedins_code,
        list(f.bkkp_sn ORDER BY f.t, f.bkkp_sn) AS bkkp_sn,
        {"f.hilist_code" if p["same_item"] else "CAST(NULL AS VARCHAR)"} AS hilist_code,
-       sum(f.amount) AS amount, {ev} || {source_note(rule)} AS evidence_zh, CAST(NULL AS VARCHAR) AS kp_id
+       sum(f.amount) AS amount, {ev} AS evidence_zh, CAST(NULL AS VARCHAR) AS kp_id
 FROM f GROUP BY {", ".join("f." + k for k in key)}
 """
         return hits(rule, inner)
+
+    # --- real time ----------------------------------------------------------------------------------------
+    history_columns = (
+        "bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "hilist_code", "hilist_name",
+        "fee_ocur_time", "fee_date", "det_item_fee_sumamt", "inscp_amt", "med_type", "scene",
+    )  # fmt: skip
+
+    def _pharmacy(self, rule: Rule) -> Callable[[Row, Callable], bool]:
+        types = set(rule.params["institution_types"])
+
+        def is_pharmacy(ln: Row, institution: Callable) -> bool:
+            if ln["med_type"] == "41":
+                return True
+            ins = institution(ln["fixmedins_code"]) if types else None
+            return bool(ins and ins["fixmedins_types"] & types)
+
+        return is_pharmacy
+
+    def keeps_history(self, rule: Rule) -> Callable[[Row, Callable], bool] | None:
+        return self._pharmacy(rule)
+
+    def history_days(self, rule: Rule) -> int | None:
+        return None  # a series is reported once, at its first purchase: the whole history decides it
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        is_pharmacy = self._pharmacy(rule)
+        lines = [ln for ln in claim.lines_of(rule) if is_pharmacy(ln, claim.institution)]
+        if not lines:
+            return []
+        lines += [ln for ln in claim.lines_of(rule, claim.history) if is_pharmacy(ln, claim.institution)]
+        key = (
+            ["psn_no"]
+            + (["fixmedins_code"] if p["same_institution"] else [])
+            + (["hilist_code"] if p["same_item"] else [])
+        )
+        unit = float(p["round_unit"])
+        cents = round(unit * 100)
+        min_amount = Decimal(repr(float(p["min_amount"])))
+        span = dt.timedelta(days=int(p["window_days"]))
+        groups: dict[tuple, dict[str, list[Row]]] = {}
+        for ln in lines:
+            groups.setdefault(tuple(ln[k] for k in key), {}).setdefault(ln["mdtrt_id"], []).append(ln)
+        out = []
+        for buys in groups.values():
+            ok = []
+            for mdtrt_id, rows in buys.items():
+                total = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
+                whole = unit <= 0 or int((total * 100).to_integral_value(ROUND_HALF_UP)) % cents == 0
+                if total >= min_amount and whole:
+                    ok.append((min(ln["fee_ocur_time"] for ln in rows), mdtrt_id))
+            flagged: set[str] = set()
+            for t, _ in ok:
+                inside = {m for b, m in ok if t <= b < t + span}
+                if len(inside) >= p["min_count"]:
+                    flagged |= inside
+            if not flagged:
+                continue
+            f = sorted(
+                (ln for m in flagged for ln in buys[m]), key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"])
+            )
+            if f[0]["mdtrt_id"] != claim.mdtrt_id:
+                continue  # the batch reports the series at its first purchase
+            amount = sum((line_amount(rule, ln) for ln in f), Decimal(0))
+            names = [ln["hilist_name"] for ln in f if ln["hilist_name"] is not None]
+            item = (f"“{min(names)}”" if names else None) if p["same_item"] else "药品"
+            vals = {"days": int(p["window_days"]), "where": "在同一药店" if p["same_institution"] else "在定点零售药店",
+                    "purchases": len(flagged), "item": item, "min_count": int(p["min_count"]),
+                    "first": f[0]["fee_ocur_time"], "last": max(ln["fee_ocur_time"] for ln in f),
+                    "total": sum((ln["det_item_fee_sumamt"] for ln in f), Decimal(0)), "pattern": _round_zh(unit),
+                    "amount": amount}  # fmt: skip
+            out.append(hit(rule, f[0], [ln["bkkp_sn"] for ln in f], amount, self.evidence["cashing"].render(rule, vals),
+                           hilist_code=f[0]["hilist_code"] if p["same_item"] else None,
+                           fixmedins_code=f[0]["fixmedins_code"]))  # fmt: skip
+        return out
+
+
+def _round_zh(unit: float) -> str:
+    return (
+        f"，每次金额均为{unit:g}元整数倍（疑似刷卡套现或以药品名义串换日用品）"
+        if unit > 0
+        else "（频繁购药）"
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, money, rule_lines, source_note
+from fundguard.rules.base import hits, in_list, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import Param, Template
 
 if TYPE_CHECKING:
@@ -15,6 +18,15 @@ CAPS = {
     "catalogue": "l.catalogue_pric_uplmt_amt",
     "lowest": "least(l.pric_uplmt_amt, l.catalogue_pric_uplmt_amt)",
 }
+
+
+def _cap(kind: str, ln: dict):
+    a, b = ln["pric_uplmt_amt"], ln["catalogue_pric_uplmt_amt"]
+    if kind == "line":
+        return a
+    if kind == "catalogue":
+        return b
+    return min((x for x in (a, b) if x is not None), default=None)  # least() skips NULLs
 
 
 class PriceLimit(Template):
@@ -32,18 +44,53 @@ class PriceLimit(Template):
         ),
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "price": Evidence(
+            "“{hilist_name}”单价{pric:money}元，超过定价上限{cap:money}元，数量{cnt:num}，多收{amount:money}元"
+        )
+    }
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         cap = CAPS[p["cap"]]
         types = f"AND l.list_type IN {in_list(p['list_types'])}" if p["list_types"] else ""
+        amount = f"(l.pric - {cap}) * l.cnt"
+        ev = self.evidence["price"].sql(
+            rule,
+            {"hilist_name": "l.hilist_name", "pric": "l.pric", "cap": cap, "cnt": "l.cnt", "amount": amount},
+        )
         inner = f"""
 SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
-       (l.pric - {cap}) * l.cnt AS amount,
-       '“' || l.hilist_name || '”单价' || {money("l.pric")} || '元，超过定价上限' || {money(cap)}
-         || '元，数量' || CAST(CAST(l.cnt AS DOUBLE) AS VARCHAR) || '，多收' || {money(f"(l.pric - {cap}) * l.cnt")}
-         || '元' || {source_note(rule)} AS evidence_zh,
-       CAST(NULL AS VARCHAR) AS kp_id
+       {amount} AS amount, {ev} AS evidence_zh, CAST(NULL AS VARCHAR) AS kp_id
 FROM {rule_lines(rule)} l
 WHERE {cap} > 0 AND l.pric > {cap} * (1 + {float(p["tolerance"])}) {types}
 """
         return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        types = set(p["list_types"])
+        factor = 1 + float(p["tolerance"])
+        out = []
+        for ln in claim.lines_of(rule):
+            if types and ln["list_type"] not in types:
+                continue
+            cap = _cap(p["cap"], ln)
+            if (
+                cap is None
+                or not cap > 0
+                or ln["pric"] is None
+                or not float(ln["pric"]) > float(cap) * factor
+            ):
+                continue
+            amount = (ln["pric"] - cap) * ln["cnt"]
+            vals = {
+                "hilist_name": ln["hilist_name"],
+                "pric": ln["pric"],
+                "cap": cap,
+                "cnt": ln["cnt"],
+                "amount": amount,
+            }
+            ev = self.evidence["price"].render(rule, vals)
+            out.append(hit(rule, ln, [ln["bkkp_sn"]], amount, ev, hilist_code=ln["hilist_code"]))
+        return out

@@ -3,11 +3,23 @@ diagnosis category (分解住院)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, lit, money, source_note
+from fundguard.rules.base import hits, lit
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import Param, Template
-from fundguard.rules.templates.stay_common import INPATIENT, fmt_date, scene_cond, visit_fund, visits
+from fundguard.rules.templates.stay_common import (
+    INPATIENT,
+    INPATIENT_CODES,
+    is_stay,
+    scene_cond,
+    visit_fund,
+    visits,
+)
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -27,6 +39,7 @@ class Readmission(Template):
 
     name = "readmission"
     title_zh = "短期内同病种再次住院（分解住院）"
+    reads = "visits"
     params = (
         Param(
             "max_gap_days",
@@ -48,6 +61,14 @@ class Readmission(Template):
         ),
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "readmission": Evidence(
+            "参保人于{prev_end:date}自{place}出院（主诊断{prev_maindiag}，入院{prev_begin:date}，就诊ID {prev_id}），"
+            "{gap}日后即{begin:date}以同类主诊断（{maindiag}，类目{dx3}）再次入院，间隔不超过{max_gap}日，"
+            "疑似分解住院，再次住院{what}{amount:money}元"
+        )
+    }
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         if rule.params["max_gap_days"] < 0:
             return [("params.max_gap_days", "must be ≥ 0 / 须不小于0")]
@@ -63,6 +84,12 @@ class Readmission(Template):
         dept = "AND s.prev_dept IS NOT DISTINCT FROM s.adm_dept_codg" if p["same_department"] else ""
         total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"
         line = "COALESCE(l.inscp_amt, 0)" if rule.amount_rule == "fund_amount" else "l.det_item_fee_sumamt"
+        ev = self.evidence["readmission"].sql(rule, {
+            "prev_end": "r.prev_end", "place": "COALESCE(r.fixmedins_name, r.fixmedins_code)",
+            "prev_maindiag": "r.prev_maindiag", "prev_begin": "r.prev_begin", "prev_id": "r.prev_id", "gap": "r.gap",
+            "begin": "r.begin_date", "maindiag": "r.maindiag", "dx3": "r.dx3", "max_gap": lit(str(p["max_gap_days"])),
+            "what": lit(_what(rule)), "amount": f"COALESCE({total}, ln.amt, 0)",
+        })  # fmt: skip
         inner = f"""
 WITH s AS (
     SELECT v.*,
@@ -85,13 +112,68 @@ lines AS (
 SELECT r.mdtrt_id, COALESCE(f.setl_id, ln.setl_id) AS setl_id, r.psn_no, r.fixmedins_code,
        CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
        COALESCE({total}, ln.amt, 0) AS amount,
-       '参保人于' || {fmt_date("r.prev_end")} || '自' || COALESCE(r.fixmedins_name, r.fixmedins_code)
-         || '出院（主诊断' || r.prev_maindiag || '，入院' || {fmt_date("r.prev_begin")} || '，就诊ID ' || r.prev_id
-         || '），' || CAST(r.gap AS VARCHAR) || '日后即' || {fmt_date("r.begin_date")} || '以同类主诊断（'
-         || r.maindiag || '，类目' || r.dx3 || '）再次入院，间隔不超过' || {lit(str(p["max_gap_days"]))}
-         || '日，疑似分解住院，再次住院' || {"'基金支付'" if rule.amount_rule == "fund_amount" else "'医疗费用'"}
-         || {money(f"COALESCE({total}, ln.amt, 0)")} || '元' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        NULL AS kp_id
 FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
 """
         return hits(rule, inner)
+
+    def keeps_visits(self, rule: Rule) -> Callable[[dict], bool] | None:
+        return is_stay
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        r = claim.visit
+        if (
+            r["begntime"] is None
+            or r["med_type"] not in INPATIENT_CODES
+            or not claim.in_dates(rule, r["begntime"])
+        ):
+            return []
+        if not r["dx3"] or not claim.in_scenes(rule, r["scene"]):
+            return []
+        diag = (r["maindiag"] or "").replace(".", "").upper() if r["maindiag"] is not None else None
+        if diag is not None and any(diag.startswith(x) for x in p["exclude_diag_prefixes"]):
+            return []
+        same = [
+            v for v in claim.visits
+            if v["med_type"] in INPATIENT_CODES and claim.in_dates(rule, v["begntime"])
+            and (not p["same_institution"] or v["fixmedins_code"] == r["fixmedins_code"])
+            and (v["begntime"], v["mdtrt_id"]) < (r["begntime"], r["mdtrt_id"])
+        ]  # fmt: skip
+        if not same:
+            return []
+        prev = max(same, key=lambda v: (v["begntime"], v["mdtrt_id"]))
+        if prev["dx3"] != r["dx3"] or prev["end_date"] is None:
+            return []
+        gap = (r["begin_date"] - prev["end_date"]).days
+        if not 0 <= gap <= int(p["max_gap_days"]):
+            return []
+        if p["same_department"] and prev["adm_dept_codg"] != r["adm_dept_codg"]:
+            return []
+        fund = claim.fund
+        lines = claim.lines
+        total = None
+        if fund is not None:
+            total = fund[1] if rule.amount_rule == "fund_amount" else fund[2]
+        if total is None and lines:
+            total = sum(
+                (
+                    (ln["inscp_amt"] or 0) if rule.amount_rule == "fund_amount" else ln["det_item_fee_sumamt"]
+                    for ln in lines
+                ),
+                Decimal(0),
+            )
+        amount = total if total is not None else Decimal(0)
+        vals = {"prev_end": prev["end_date"], "place": r["fixmedins_name"] or r["fixmedins_code"],
+                "prev_maindiag": prev["maindiag"], "prev_begin": prev["begin_date"], "prev_id": prev["mdtrt_id"],
+                "gap": gap, "begin": r["begin_date"], "maindiag": r["maindiag"], "dx3": r["dx3"],
+                "max_gap": str(p["max_gap_days"]), "what": _what(rule), "amount": amount}  # fmt: skip
+        setl = (
+            fund[0] if fund is not None and fund[0] is not None else (lines[0]["setl_id"] if lines else None)
+        )
+        return [hit(rule, r, [], amount, self.evidence["readmission"].render(rule, vals), setl_id=setl)]
+
+
+def _what(rule: Rule) -> str:
+    return "基金支付" if rule.amount_rule == "fund_amount" else "医疗费用"

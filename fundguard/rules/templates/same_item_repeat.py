@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, money, rule_lines, source_note
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_where
+from fundguard.rules.base import hits, in_list, lit, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -15,6 +19,7 @@ WINDOWS = {
     "same_day": ("l.fee_date", "同日"),
     "same_visit": ("l.mdtrt_id", "同次就诊"),
 }
+_UNITS = ("日", "天", "小时")
 
 
 class SameItemRepeat(Template):
@@ -59,6 +64,12 @@ class SameItemRepeat(Template):
         KP_FILTER,
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "repeat": Evidence(
+            "{window}“{hilist_name}”计费{qty:num}（{lines}条明细，{first:minute}），限{limit:num}，超出部分{excess:money}元"
+        )
+    }
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         key, window_zh = WINDOWS[p["window"]]
@@ -82,6 +93,11 @@ class SameItemRepeat(Template):
             else "sum(l.det_item_fee_sumamt) / sum(l.cnt)"
         )
         group = f"l.mdtrt_id, l.hilist_code, {key}"
+        ev = self.evidence["repeat"].sql(rule, {
+            "window": lit(window_zh), "hilist_name": "min(l.hilist_name)", "qty": qty, "lines": "count(*)",
+            "first": "min(l.fee_ocur_time)", "limit": "any_value(l.lim)",
+            "excess": f"({qty} - any_value(l.lim)) * {unit}",
+        })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {src} l {where})"
         inner = f"""
@@ -95,14 +111,55 @@ SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_v
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn,
        l.hilist_code AS hilist_code,
        ({qty} - any_value(l.lim)) * {unit} AS amount,
-       {window_zh!r} || '“' || any_value(l.hilist_name) || '”计费' || CAST(CAST({qty} AS DOUBLE) AS VARCHAR)
-         || '（' || CAST(count(*) AS VARCHAR) || '条明细，' || strftime(min(l.fee_ocur_time), '%Y-%m-%d %H:%M')
-         || '），限' || CAST(any_value(l.lim) AS VARCHAR) || '，超出部分' || {money(f"({qty} - any_value(l.lim)) * {unit}")}
-         || '元' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        any_value(l.kp_id) AS kp_id
 FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
     AND over.k2 IS NOT DISTINCT FROM l.hilist_code AND over.k3 IS NOT DISTINCT FROM {key}
 GROUP BY {group}
 HAVING {qty} > any_value(l.lim)
 """
-        return hits(rule, inner.replace(f"{window_zh!r}", "'" + window_zh + "'"))
+        return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        key, window_zh = WINDOWS[p["window"]]
+        key = key[2:]
+        codes, types = set(p["codes"]), set(p["list_types"])
+        if rule.knowledge:
+            index = claim.knowledge(rule.knowledge)
+
+            def limit(code: str) -> tuple | None:
+                ks = [k for k in index.get(code, ()) if kp_match(rule, k) and k["limit_qty"] is not None
+                      and k["limit_unit"] in _UNITS]  # fmt: skip
+                return (min(k["kp_id"] for k in ks), float(min(k["limit_qty"] for k in ks))) if ks else None
+        else:
+            fixed = (None, float(p["max_count"]))
+
+            def limit(code: str) -> tuple | None:
+                return fixed
+
+        groups: dict[tuple, list] = {}
+        for ln in claim.lines_of(rule):
+            if (codes and ln["hilist_code"] not in codes) or (types and ln["list_type"] not in types):
+                continue
+            groups.setdefault((ln["mdtrt_id"], ln["hilist_code"], ln[key]), []).append(ln)
+        by_lines = p["count_by"] == "lines"
+        out = []
+        for (_, code, _), rows in groups.items():
+            lim = limit(code)
+            if lim is None:
+                continue
+            kp_id, lim_v = lim
+            qty = len(rows) if by_lines else sum((ln["cnt"] for ln in rows), Decimal(0))
+            if not float(qty) > lim_v:
+                continue
+            fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
+            unit = float(fee) / float(qty)
+            excess = (float(qty) - lim_v) * unit
+            rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
+            names = [ln["hilist_name"] for ln in rows if ln["hilist_name"] is not None]
+            vals = {"window": window_zh, "hilist_name": min(names) if names else None, "qty": qty,
+                    "lines": len(rows), "first": rows[0]["fee_ocur_time"], "limit": lim_v, "excess": excess}  # fmt: skip
+            out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], excess,
+                           self.evidence["repeat"].render(rule, vals), hilist_code=code, kp_id=kp_id))  # fmt: skip
+        return out

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, money, rule_lines, source_note
-from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.base import hits, rule_lines
+from fundguard.rules.claim import Claim
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import Param, Template, sql_int
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -39,11 +42,23 @@ class SecondaryOperation(Template):
             return [("params.rate", "must be in [0, 1) / 须在 0 与 1 之间")]
         return []
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "discount": Evidence(
+            "同次就诊经同一切口组（{group}）的“{primary_name}”与“{hilist_name}”，后者为第{rank}项手术，"
+            "应按{percent}%收费（限{allowed:money}元），实收{fee:money}元，未折价部分{excess:money}元"
+        )
+    }
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         rate, tol = float(p["rate"]), float(p["tolerance"])
         allowed = f"{rate} * o.full_price * greatest(o.cnt, 1)"
         excess = f"o.det_item_fee_sumamt - {allowed}"
+        ev = self.evidence["discount"].sql(rule, {
+            "group": "o.grp", "primary_name": "o.primary_name", "hilist_name": "o.hilist_name", "rank": "o.rk",
+            "percent": f"CAST(round({rate} * 100) AS INTEGER)", "allowed": allowed,
+            "fee": "o.det_item_fee_sumamt", "excess": excess,
+        })  # fmt: skip
         inner = f"""
 WITH k AS (SELECT code, min(kp_id) AS kp_id, "group" AS grp FROM kb_primary_secondary_ops GROUP BY code, "group"),
 o AS (
@@ -59,10 +74,7 @@ o AS (
 )
 SELECT o.mdtrt_id, o.setl_id, o.psn_no, o.fixmedins_code, [o.primary_sn, o.bkkp_sn] AS bkkp_sn, o.hilist_code,
        {excess} AS amount,
-       '同次就诊经同一切口组（' || o.grp || '）的“' || o.primary_name || '”与“' || o.hilist_name
-         || '”，后者为第' || CAST(o.rk AS VARCHAR) || '项手术，应按' || CAST(round({rate} * 100) AS INTEGER)
-         || '%收费（限' || {money(allowed)} || '元），实收' || {money("o.det_item_fee_sumamt")}
-         || '元，未折价部分' || {money(excess)} || '元' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        o.kp_id
 FROM o
 WHERE o.rk > 1 AND {excess} > {tol}
@@ -70,3 +82,37 @@ WHERE o.rk > 1 AND {excess} > {tol}
 QUALIFY row_number() OVER (PARTITION BY o.bkkp_sn ORDER BY o.grp) = 1
 """
         return hits(rule, inner)
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        rate, tol = float(p["rate"]), float(p["tolerance"])
+        index = claim.knowledge("kb_primary_secondary_ops")
+        parts: dict[tuple, list] = {}
+        for ln in claim.lines_of(rule):
+            cap = ln["pric_uplmt_amt"]
+            if cap is None or not cap > 0:
+                continue
+            groups: dict[str, str] = {}
+            for k in index.get(ln["hilist_code"], ()):
+                g = k["group"]
+                groups[g] = min(groups.get(g, k["kp_id"]), k["kp_id"])
+            for g, kp_id in groups.items():
+                day = ln["fee_date"] if p["window"] == "same_day" else None
+                parts.setdefault((ln["mdtrt_id"], g, day), []).append((ln, kp_id))
+        best: dict[str, tuple] = {}
+        for (_, g, _), rows in parts.items():
+            rows.sort(key=lambda r: (-r[0]["pric_uplmt_amt"], r[0]["fee_ocur_time"], r[0]["bkkp_sn"]))
+            primary = rows[0][0]
+            for rk, (o, kp_id) in enumerate(rows, start=1):
+                allowed = rate * float(o["pric_uplmt_amt"]) * float(max(o["cnt"], 1))
+                excess = float(o["det_item_fee_sumamt"]) - allowed
+                if rk > 1 and excess > tol and (o["bkkp_sn"] not in best or g < best[o["bkkp_sn"]][1]):
+                    best[o["bkkp_sn"]] = (o, g, kp_id, rk, primary, allowed, excess)
+        out = []
+        for o, g, kp_id, rk, primary, allowed, excess in best.values():
+            vals = {"group": g, "primary_name": primary["hilist_name"], "hilist_name": o["hilist_name"], "rank": rk,
+                    "percent": sql_int(rate * 100), "allowed": allowed, "fee": o["det_item_fee_sumamt"],
+                    "excess": excess}  # fmt: skip
+            out.append(hit(rule, o, [primary["bkkp_sn"], o["bkkp_sn"]], excess,
+                           self.evidence["discount"].render(rule, vals), hilist_code=o["hilist_code"], kp_id=kp_id))  # fmt: skip
+        return out

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 
 INPATIENT = in_list(SCENE_MED_TYPES["住院"])
 """SQL list of the inpatient med_type codes."""
+INPATIENT_CODES = frozenset(SCENE_MED_TYPES["住院"])
+"""The inpatient med_type codes (for evaluators)."""
+
+
+def is_stay(visit: dict) -> bool:
+    """An inpatient stay (a ``visits`` row)."""
+    return visit["med_type"] in INPATIENT_CODES
 
 
 def visits(rule: Rule, where: str = "") -> str:

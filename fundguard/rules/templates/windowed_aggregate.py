@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, lit, money, rule_lines, source_note
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_where
+from fundguard.rules.base import hits, in_list, lit, rule_lines
+from fundguard.rules.claim import Claim, Row
+from fundguard.rules.evidence import Evidence
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, sql_int, sql_min
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -73,6 +79,21 @@ class WindowedAggregate(Template):
         KP_FILTER,
     )
 
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "use_days": Evidence(
+            "本次就诊“{hilist_name}”使用{days}天（{first:date}至{last:date}，{lines}条明细），"
+            "限定支付不超过{limit}天，超出疗程部分{excess:money}元"
+        ),
+        "count": Evidence(
+            "{scope}“{hilist_name}”在{win}天内（{first:date}至{last:date}，{visits}次就诊）累计{total:num}{unit}，"
+            "限{limit:num}{unit}，超出部分{excess:money}元"
+        ),
+        "supply_days": Evidence(
+            "处方{rx}开具“{hilist_name}”{cnt:num}（{lines}条明细），用药周期{days:num}天，超过限定的{limit:num}天，"
+            "超量部分{excess:money}元"
+        ),
+    }
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         p, kn = rule.params, rule.knowledge
         out = []
@@ -116,15 +137,17 @@ class WindowedAggregate(Template):
         else:
             src = f"(SELECT l.*, CAST(NULL AS VARCHAR) AS kp_id, {float(p['max_value'])} AS lim FROM {rule_lines(rule)} l)"
         excess = "sum(CASE WHEN l.day_no > l.lim THEN l.det_item_fee_sumamt ELSE 0 END)"
+        ev = self.evidence["use_days"].sql(rule, {
+            "hilist_name": "min(l.hilist_name)", "days": "max(l.day_no)", "first": "min(l.fee_date)",
+            "last": "max(l.fee_date)", "lines": "count(*)", "limit": "CAST(any_value(l.lim) AS INTEGER)",
+            "excess": excess,
+        })  # fmt: skip
         inner = f"""
 SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, l.hilist_code AS hilist_code,
        {excess} AS amount,
-       '本次就诊“' || any_value(l.hilist_name) || '”使用' || CAST(max(l.day_no) AS VARCHAR) || '天（'
-         || strftime(min(l.fee_date), '%Y-%m-%d') || '至' || strftime(max(l.fee_date), '%Y-%m-%d') || '，'
-         || CAST(count(*) AS VARCHAR) || '条明细），限定支付不超过' || CAST(CAST(any_value(l.lim) AS INTEGER) AS VARCHAR)
-         || '天，超出疗程部分' || {money(excess)} || '元' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        any_value(l.kp_id) AS kp_id
 FROM (SELECT l.*, dense_rank() OVER (PARTITION BY l.mdtrt_id, l.hilist_code ORDER BY l.fee_date) AS day_no
       FROM {src} l WHERE {self._filter(rule)}) l
@@ -149,6 +172,11 @@ HAVING max(l.day_no) > any_value(l.lim)
         unit = "次" if p["count_by"] == "lines" else ""
         scope = "同一参保人" if p["group_by"] == "person" else "同次就诊"
         excess = "least(x.q, x.total - x.lim) * x.det_item_fee_sumamt / x.q"
+        ev = self.evidence["count"].sql(rule, {
+            "scope": lit(scope), "hilist_name": "x.hilist_name", "win": "x.win", "first": "d.first_date",
+            "last": "x.fee_date", "visits": "d.visits", "total": "x.total", "unit": lit(unit), "limit": "x.lim",
+            "excess": excess,
+        })  # fmt: skip
         # y: the lines of x's group and item in its window, up to and including x (by time, then sn)
         window = f"""y.{grp} = x.{grp} AND y.hilist_code = x.hilist_code
      AND y.fee_date BETWEEN x.fee_date - (x.win - 1) AND x.fee_date
@@ -171,11 +199,7 @@ detail AS (
 SELECT x.mdtrt_id AS mdtrt_id, x.setl_id AS setl_id, x.psn_no AS psn_no,
        x.fixmedins_code AS fixmedins_code, d.window_sns AS bkkp_sn, x.hilist_code AS hilist_code,
        {excess} AS amount,
-       {lit(scope)} || '“' || x.hilist_name || '”在' || CAST(x.win AS VARCHAR) || '天内（'
-         || strftime(d.first_date, '%Y-%m-%d') || '至' || strftime(x.fee_date, '%Y-%m-%d') || '，'
-         || CAST(d.visits AS VARCHAR) || '次就诊）累计' || CAST(x.total AS VARCHAR) || {lit(unit)}
-         || '，限' || CAST(x.lim AS VARCHAR) || {lit(unit)} || '，超出部分' || {money(excess)} || '元'
-         || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        x.kp_id AS kp_id
 FROM over x JOIN detail d ON d.sn = x.bkkp_sn
 """
@@ -187,6 +211,10 @@ FROM over x JOIN detail d ON d.sn = x.bkkp_sn
         days = "sum(COALESCE(l.prd_days, 0))"
         amount = f"sum(l.det_item_fee_sumamt) * ({days} - {lim}) / {days}"
         group = "l.mdtrt_id, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn), l.hilist_code"
+        ev = self.evidence["supply_days"].sql(rule, {
+            "rx": "COALESCE(NULLIF(any_value(l.rx_drord_no), ''), '（无处方号）')", "hilist_name": "min(l.hilist_name)",
+            "cnt": "sum(l.cnt)", "lines": "count(*)", "days": days, "limit": lim, "excess": amount,
+        })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {rule_lines(rule)} l WHERE {self._filter(rule)})"
         inner = f"""
@@ -199,10 +227,7 @@ SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, l.hilist_code AS hilist_code,
        {amount} AS amount,
-       '处方' || COALESCE(NULLIF(any_value(l.rx_drord_no), ''), '（无处方号）') || '开具“' || any_value(l.hilist_name)
-         || '”' || CAST(CAST(sum(l.cnt) AS DOUBLE) AS VARCHAR) || '（' || CAST(count(*) AS VARCHAR)
-         || '条明细），用药周期' || CAST(CAST({days} AS DOUBLE) AS VARCHAR) || '天，超过限定的'
-         || CAST({lim} AS VARCHAR) || '天，超量部分' || {money(amount)} || '元' || {source_note(rule)} AS evidence_zh,
+       {ev} AS evidence_zh,
        CAST(NULL AS VARCHAR) AS kp_id
 FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
     AND over.k2 IS NOT DISTINCT FROM COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn)
@@ -211,3 +236,171 @@ GROUP BY {group}
 HAVING {days} > {lim}
 """
         return hits(rule, inner)
+
+    # --- real time ----------------------------------------------------------------------------------------
+    history_columns = (
+        "bkkp_sn", "mdtrt_id", "psn_no", "hilist_code", "fee_ocur_time", "fee_date", "cnt", "list_type",
+        "med_chrgitm_type", "scene",
+    )  # fmt: skip
+
+    def _passes(self, rule: Rule) -> Callable[[Row], bool]:
+        p = rule.params
+        codes, types, items = set(p["codes"]), set(p["list_types"]), set(p["med_chrgitm_types"])
+        return lambda ln: (
+            (not codes or ln["hilist_code"] in codes)
+            and (not types or ln["list_type"] in types)
+            and (not items or ln["med_chrgitm_type"] in items)
+        )
+
+    def _limits(
+        self, rule: Rule, claim: Claim | None, index: dict | None = None
+    ) -> Callable[[str], tuple | None]:
+        """code → (kp_id, limit, window days) as the SQL's knowledge subquery (or the parameters)."""
+        p = rule.params
+        if not rule.knowledge:
+            lim = float(p["max_value"])
+            win = int(p["window_days"] or 0)
+            return lambda code: (None, lim, win)
+        if index is None:
+            assert claim is not None
+            index = claim.knowledge(rule.knowledge)
+        col = "max_days" if p["measure"] == "use_days" else "period_max_count"
+        cache: dict[str, tuple | None] = {}
+
+        def of(code: str) -> tuple | None:
+            if code not in cache:
+                ks = [k for k in index.get(code, ()) if kp_match(rule, k) and k[col] is not None]
+                if p["measure"] == "count":
+                    ks = [k for k in ks if k["period_days"] is not None]
+                cache[code] = (
+                    (min(k["kp_id"] for k in ks), min(k[col] for k in ks),
+                     int(sql_int(max(k["period_days"] for k in ks))) if p["measure"] == "count" else 0)
+                    if ks else None
+                )  # fmt: skip
+            return cache[code]
+
+        return of
+
+    def keeps_history(self, rule: Rule) -> Callable[[Row, Callable], bool] | None:
+        p = rule.params
+        if p["measure"] != "count" or p["group_by"] != "person":
+            return None
+        passes = self._passes(rule)
+        if not rule.knowledge:
+            return lambda ln, institution: passes(ln)
+        from fundguard.rules import knowledge
+
+        index: dict[str, list] = {}
+        for k in knowledge.arrow(rule.knowledge).to_pylist():
+            index.setdefault(k["code"], []).append(k)
+        limits = self._limits(rule, None, index)
+        return lambda ln, institution: passes(ln) and limits(ln["hilist_code"]) is not None
+
+    def history_days(self, rule: Rule) -> int | None:
+        if not rule.knowledge:
+            return int(rule.params["window_days"] or 0)
+        from fundguard.rules import knowledge
+
+        days = [
+            k["period_days"] for k in knowledge.arrow(rule.knowledge).to_pylist()
+            if kp_match(rule, k) and k["period_days"] is not None
+        ]  # fmt: skip
+        return int(sql_int(max(days))) if days else 0
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        measure = rule.params["measure"]
+        passes = self._passes(rule)
+        lines = [ln for ln in claim.lines_of(rule) if passes(ln)]
+        if measure == "supply_days":
+            return self._eval_supply(rule, lines)
+        limits = self._limits(rule, claim)
+        lines = [ln for ln in lines if limits(ln["hilist_code"]) is not None]
+        if measure == "use_days":
+            return self._eval_use_days(rule, lines, limits)
+        extra = []
+        if rule.params["group_by"] == "person":
+            extra = [
+                ln for ln in claim.lines_of(rule, claim.history) if passes(ln) and limits(ln["hilist_code"])
+            ]
+        return self._eval_count(rule, lines, extra, limits)
+
+    def _eval_use_days(self, rule: Rule, lines: list[Row], limits) -> list[dict]:
+        groups: dict[tuple, list[Row]] = {}
+        for ln in lines:
+            groups.setdefault((ln["mdtrt_id"], ln["hilist_code"]), []).append(ln)
+        out = []
+        for (_, code), rows in groups.items():
+            kp_id, lim, _ = limits(code)
+            days = sorted({ln["fee_date"] for ln in rows})
+            if not len(days) > lim:
+                continue
+            rank = {d: i + 1 for i, d in enumerate(days)}
+            excess = sum((ln["det_item_fee_sumamt"] for ln in rows if rank[ln["fee_date"]] > lim), Decimal(0))
+            rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
+            vals = {"hilist_name": sql_min(ln["hilist_name"] for ln in rows), "days": len(days), "first": days[0],
+                    "last": days[-1], "lines": len(rows), "limit": sql_int(lim), "excess": excess}  # fmt: skip
+            ev = self.evidence["use_days"].render(rule, vals)
+            out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], excess, ev, hilist_code=code, kp_id=kp_id,
+                           setl_id=rows[0]["setl_id"]))  # fmt: skip
+        return out
+
+    def _eval_count(self, rule: Rule, lines: list[Row], extra: list[Row], limits) -> list[dict]:
+        p = rule.params
+        grp = GROUPS[p["group_by"]]
+        by_key: dict[tuple, list[Row]] = {}
+        for ln in lines + extra:
+            by_key.setdefault((ln[grp], ln["hilist_code"]), []).append(ln)
+        lines_q = (lambda ln: 1.0) if p["count_by"] == "lines" else (lambda ln: float(ln["cnt"]))
+        unit = "次" if p["count_by"] == "lines" else ""
+        scope = "同一参保人" if p["group_by"] == "person" else "同次就诊"
+        out = []
+        for x in lines:
+            kp_id, lim, win = limits(x["hilist_code"])
+            lo = x["fee_date"] - dt.timedelta(days=win - 1)
+            xk = (x["fee_ocur_time"], x["bkkp_sn"])
+            ys = [
+                y for y in by_key[(x[grp], x["hilist_code"])]
+                if lo <= y["fee_date"] <= x["fee_date"] and (y["fee_ocur_time"], y["bkkp_sn"]) <= xk
+            ]  # fmt: skip
+            total = 0.0
+            for y in sorted(ys, key=lambda y: (y["fee_ocur_time"], y["bkkp_sn"])):
+                total += lines_q(y)
+            if not total > lim:
+                continue
+            q = lines_q(x)
+            excess = min(q, total - lim) * float(x["det_item_fee_sumamt"]) / q
+            ys.sort(key=lambda y: (y["fee_ocur_time"], y["bkkp_sn"]))
+            vals = {"scope": scope, "hilist_name": x["hilist_name"], "win": win, "first": min(y["fee_date"] for y in ys),
+                    "last": x["fee_date"], "visits": len({y["mdtrt_id"] for y in ys}), "total": total, "unit": unit,
+                    "limit": lim, "excess": excess}  # fmt: skip
+            ev = self.evidence["count"].render(rule, vals)
+            out.append(
+                hit(
+                    rule, x, [y["bkkp_sn"] for y in ys], excess, ev, hilist_code=x["hilist_code"], kp_id=kp_id
+                )
+            )
+        return out
+
+    def _eval_supply(self, rule: Rule, lines: list[Row]) -> list[dict]:
+        lim = float(rule.params["max_value"])
+        lim_d = Decimal(repr(lim))
+        groups: dict[tuple, list[Row]] = {}
+        for ln in lines:
+            groups.setdefault(
+                (ln["mdtrt_id"], ln["rx_drord_no"] or ln["bkkp_sn"], ln["hilist_code"]), []
+            ).append(ln)
+        out = []
+        for (_, _, code), rows in groups.items():
+            days = sum((ln["prd_days"] or Decimal(0) for ln in rows), Decimal(0))
+            if not days > lim_d:
+                continue
+            fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))
+            amount = float(fee * (days - lim_d)) / float(days)
+            rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
+            vals = {"rx": rows[0]["rx_drord_no"] or "（无处方号）", "hilist_name": sql_min(ln["hilist_name"] for ln in rows),
+                    "cnt": sum((ln["cnt"] for ln in rows), Decimal(0)), "lines": len(rows), "days": days,
+                    "limit": lim, "excess": amount}  # fmt: skip
+            ev = self.evidence["supply_days"].render(rule, vals)
+            out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], amount, ev, hilist_code=code,
+                           setl_id=rows[0]["setl_id"]))  # fmt: skip
+        return out

@@ -1,0 +1,237 @@
+"""A real-time claim as input: validate it and cast its values to the canonical types, in plain Python.
+
+``parse_claim`` checks the claim's shape (one visit, at least one fee line, known tables and fields, the
+required fields, one visit and person throughout) and casts every value it carries by the field's kind
+(decimals rounded half away from zero to the kind's scale, as the Arrow cast at ingest; dates; times, a date
+alone meaning midnight), raising a bilingual ``InputError`` that names the table, row and field. It returns
+rows as dicts holding only the fields sent (``vali_flag`` defaults to ``'1'``: what a HIS sends for audit
+is the current record). ``claim_tables`` gives the same rows as Arrow tables of the canonical schemas (the
+SQL path); ``claim_from_store`` reads a stored visit back as a claim (replay, tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from fundguard.core.errors import InputError
+from fundguard.data import schema
+
+CLAIM_TABLES = ("mdtrt_d", "fee_list_d", "setl_d", "setl_list_diag_d", "setl_list_oprn_d")
+"""Tables a claim may carry (``mdtrt_d`` exactly one row, ``fee_list_d`` at least one)."""
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "mdtrt_d": ("mdtrt_id", "psn_no"),
+    "fee_list_d": (
+        "bkkp_sn",
+        "mdtrt_id",
+        "psn_no",
+        "hilist_code",
+        "fee_ocur_time",
+        "cnt",
+        "det_item_fee_sumamt",
+    ),
+    "setl_d": ("setl_id", "mdtrt_id", "psn_no"),
+    "setl_list_diag_d": ("mdtrt_id", "diag_code"),
+    "setl_list_oprn_d": ("mdtrt_id", "oprn_oprt_code"),
+}
+"""Fields a real-time claim must fill (the rules' join keys and what every line rule reads)."""
+
+
+def _err(zh: str, en: str) -> InputError:
+    return InputError(f"实时审核输入错误：{zh}", f"real-time claim invalid: {en}")
+
+
+def py_value(v: Any) -> str | None:
+    """A claim value as the string the canonical cast reads (None/'' → null)."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v.strip() or None
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    s = str(v).strip()
+    return s or None
+
+
+def _decimal(t: pa.Decimal128Type) -> Callable[[str], Decimal]:
+    q = Decimal(1).scaleb(-t.scale)
+    bound = Decimal(10) ** (t.precision - t.scale)
+
+    def cast(s: str) -> Decimal:
+        d = Decimal(s).quantize(q, rounding=ROUND_HALF_UP)  # NaN / Infinity raise here
+        if not -bound < d < bound:
+            raise ValueError(s)
+        return d
+
+    return cast
+
+
+def _int(s: str) -> int:
+    i = int(s)
+    if not -(2**31) <= i < 2**31:
+        raise ValueError(s)
+    return i
+
+
+def _datetime(s: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(s + " 00:00:00" if len(s) == 10 else s)
+    if t.tzinfo is not None:  # as Arrow's cast: an offset is converted to UTC
+        t = t.astimezone(dt.UTC).replace(tzinfo=None)
+    return t.replace(microsecond=0)
+
+
+def _date(s: str) -> dt.date:
+    return dt.date.fromisoformat(s[:10])
+
+
+@cache
+def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | None]]:
+    """Field → (field, cast from text; None for text)."""
+    out = {}
+    for f in schema.table(table).fields:
+        t = f.arrow_type
+        if pa.types.is_decimal(t):
+            cast: Callable[[str], Any] | None = _decimal(t)
+        elif pa.types.is_integer(t):
+            cast = _int
+        elif pa.types.is_timestamp(t):
+            cast = _datetime
+        elif pa.types.is_date(t):
+            cast = _date
+        else:
+            cast = None
+        out[f.name] = (f, cast)
+    return out
+
+
+def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
+    if not isinstance(rows, list):
+        raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
+    fields = _casts(name)
+    casts = {k: c for k, (_, c) in fields.items() if c is not None}
+    required = REQUIRED[name]
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise _err(f"{name} 第 {i + 1} 行不是字典", f"{name} row {i + 1} is not a dict")
+        if not fields.keys() >= row.keys():
+            extra = sorted(set(row) - set(fields))
+            raise _err(
+                f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
+            )
+        rec: dict[str, Any] = {}
+        for k, v in row.items():
+            v = (v.strip() or None) if v.__class__ is str else py_value(v)
+            if v is None:
+                continue
+            cast = casts.get(k)
+            if cast is None:
+                rec[k] = v
+                continue
+            try:
+                rec[k] = cast(v)
+            except (ValueError, ArithmeticError, InvalidOperation):
+                f = fields[k][0]
+                kind, en = (
+                    ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
+                )
+                raise _err(
+                    f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
+                    f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
+                ) from None
+        rec.setdefault("vali_flag", "1")  # a row sent for audit is in force unless it says otherwise
+        for r in required:
+            if r not in rec:
+                f = fields[r][0]
+                raise _err(
+                    f"{name} 第 {i + 1} 行缺少必填字段 {f.name}（{f.name_zh}）",
+                    f"{name} row {i + 1} lacks required field {f.name}",
+                )
+        out.append(rec)
+    return out
+
+
+def parse_claim(claim: Any) -> dict[str, list[dict[str, Any]]]:
+    """Validate ``claim`` and cast its values (see the module docstring); one row list per claim table."""
+    if not isinstance(claim, dict):
+        raise _err("claim 必须是字典", "claim must be a dict")
+    unknown = sorted(set(claim) - set(CLAIM_TABLES))
+    if unknown:
+        raise _err(f"未知表 {unknown}", f"unknown tables {unknown}")
+    visits = claim.get("mdtrt_d") or []
+    if not isinstance(visits, list) or len(visits) != 1:
+        n = len(visits) if isinstance(visits, list) else 0
+        raise _err(
+            f"mdtrt_d 必须恰好一行就诊记录（收到 {n} 行）",
+            f"mdtrt_d must hold exactly one visit row (got {n})",
+        )
+    if not claim.get("fee_list_d"):
+        raise _err("fee_list_d 至少需要一行费用明细", "fee_list_d needs at least one fee line")
+    out = {name: _rows(name, claim.get(name) or []) for name in CLAIM_TABLES}
+    visit = out["mdtrt_d"][0]
+    mdtrt_id, psn_no = visit["mdtrt_id"], visit["psn_no"]
+    for name in CLAIM_TABLES[1:]:
+        bad = sorted({r["mdtrt_id"] for r in out[name]} - {mdtrt_id})
+        if bad:
+            raise _err(
+                f"{name} 的 mdtrt_id {bad} 与就诊 {mdtrt_id} 不符",
+                f"{name} mdtrt_id {bad} differs from the visit {mdtrt_id}",
+            )
+        bad = sorted({r.get("psn_no") for r in out[name]} - {None, psn_no})
+        if bad:
+            raise _err(
+                f"{name} 的 psn_no {bad} 与就诊人员 {psn_no} 不符",
+                f"{name} psn_no {bad} differs from the visit's person {psn_no}",
+            )
+    return out
+
+
+def claim_tables(claim: Any) -> dict[str, pa.Table]:
+    """``parse_claim`` as Arrow tables of the canonical schemas (absent fields null)."""
+    return {
+        name: pa.Table.from_pylist(rows, schema=schema.table(name).arrow_schema)
+        for name, rows in parse_claim(claim).items()
+    }
+
+
+def claim_from_store(con: duckdb.DuckDBPyConnection, mdtrt_id: str) -> dict[str, list[dict[str, str]]]:
+    """The stored rows of one visit as a claim (national field codes → strings), from a ``Store.connect()``
+    connection: what a HIS would send for that visit; used to replay stored visits through real time."""
+    claim = {}
+    for name in CLAIM_TABLES:
+        cur = con.execute(f'SELECT * FROM "{name}" WHERE mdtrt_id = ?', [mdtrt_id])
+        cols = [d[0] for d in cur.description]
+        claim[name] = [
+            {c: py_value(v) for c, v in zip(cols, r, strict=True) if v is not None} for r in cur.fetchall()
+        ]
+    return claim
+
+
+def claims_from_store(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """Every stored visit as a claim (``claim_from_store`` for all visits with fee lines, one query per
+    table): what the equality tests and benchmarks replay."""
+    claims: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for (v,) in con.execute("SELECT DISTINCT mdtrt_id FROM fee_list_d ORDER BY 1").fetchall():
+        claims[v] = {name: [] for name in CLAIM_TABLES}
+    for name in CLAIM_TABLES:
+        cur = con.execute(f'SELECT * FROM "{name}" ORDER BY mdtrt_id')
+        cols = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            row = {c: py_value(v) for c, v in zip(cols, r, strict=True) if v is not None}
+            claim = claims.get(row.get("mdtrt_id"))  # type: ignore[arg-type]
+            if claim is not None:
+                claim[name].append(row)
+    return claims

@@ -1,0 +1,176 @@
+"""One claim as the rules' in-memory evaluators see it (real time): the Python form of ``claim_lines``.
+
+``line_row`` builds one ``claim_lines`` row exactly as ``base.CLAIM_LINES_SQL`` does (visit, person,
+institution and catalogue attributes, ``age_years``, ``hosp_level``, ``scene``); ``visit_row`` one row of
+``stay_common.visits``. ``Claim`` holds the claim's lines and visit, the person's stored history (lines of
+other visits kept for rules that look back, and visits), the reference rows the lines name and the
+knowledge rows of the billed codes; ``Claim.lines_of(rule)`` applies the rule's scenes and effective
+dates as ``base.rule_lines`` does. Template evaluators read only this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fundguard.rules.base import HOSP_LEVEL, SCENE_MED_TYPES
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+Row = dict[str, Any]
+
+_SCENE = {code: scene for scene, codes in SCENE_MED_TYPES.items() for code in codes}
+MAIN_SCENES = frozenset(SCENE_MED_TYPES)
+
+
+def scene_of(med_type: str | None) -> str:
+    return _SCENE.get(med_type or "", "其他")
+
+
+def _nz(v: Any) -> Any:
+    """NULLIF(v, '')."""
+    return None if v == "" else v
+
+
+def visit_row(v: Row) -> Row:
+    """One ``stay_common.visits`` row from a ``mdtrt_d`` row."""
+    b, e = v.get("begntime"), v.get("endtime")
+    diag = v.get("dscg_maindiag_code")
+    return {
+        "mdtrt_id": v["mdtrt_id"],
+        "psn_no": v.get("psn_no"),
+        "fixmedins_code": v.get("fixmedins_code"),
+        "fixmedins_name": v.get("fixmedins_name"),
+        "med_type": v.get("med_type"),
+        "begntime": b,
+        "endtime": e,
+        "begin_date": b.date() if b else None,
+        "end_date": e.date() if e else None,
+        "adm_dept_codg": v.get("adm_dept_codg"),
+        "adm_dept_name": v.get("adm_dept_name"),
+        "maindiag": diag,
+        "dx3": diag.replace(".", "")[:3].upper() if diag is not None else None,
+        "scene": scene_of(v.get("med_type")),
+    }
+
+
+def line_row(
+    fee: Row, visit: Row | None, psn: Row | None, hosp_lv: str | None, cat: tuple[str | None, Any] | None
+) -> Row:
+    """One ``claim_lines`` row: ``fee`` (a valid fee line), its ``mdtrt_d`` row, the person's
+    ``psn_info_b`` values, the institution's ``hosp_lv`` and the catalogue's (chrgitm_lv, max cap)."""
+    v = visit or {}
+    p = psn or {}
+    t = fee.get("fee_ocur_time")
+    med_type = v.get("med_type") if v.get("med_type") is not None else fee.get("med_type")
+    brdy = v.get("brdy") if v.get("brdy") is not None else p.get("brdy")
+    if brdy is not None:
+        start = v.get("begntime") or t
+        age = (start.date() - brdy).days / 365.25 if start is not None else None
+    else:
+        age = float(v["age"]) if v.get("age") is not None else None
+    lv = _nz(v.get("hosp_lv")) or hosp_lv
+    cap = fee.get("pric_uplmt_amt")
+    cat_lv, cat_cap = cat if cat else (None, None)
+    return {
+        "bkkp_sn": fee["bkkp_sn"],
+        "mdtrt_id": fee.get("mdtrt_id"),
+        "setl_id": fee.get("setl_id"),
+        "psn_no": fee.get("psn_no"),
+        "fixmedins_code": fee.get("fixmedins_code"),
+        "rx_drord_no": fee.get("rx_drord_no"),
+        "fee_ocur_time": t,
+        "fee_date": t.date() if t else None,
+        "hilist_code": fee.get("hilist_code"),
+        "hilist_name": fee.get("hilist_name"),
+        "list_type": fee.get("list_type"),
+        "med_chrgitm_type": fee.get("med_chrgitm_type"),
+        "chrgitm_lv": _nz(fee.get("chrgitm_lv")) or cat_lv,
+        "in_catalogue": cat is not None,
+        "cnt": fee.get("cnt"),
+        "pric": fee.get("pric"),
+        "prd_days": fee.get("prd_days"),
+        "pric_uplmt_amt": cap if cap is not None else cat_cap,
+        "catalogue_pric_uplmt_amt": cat_cap,
+        "det_item_fee_sumamt": fee.get("det_item_fee_sumamt"),
+        "inscp_amt": fee.get("inscp_amt"),
+        "fulamt_ownpay_amt": fee.get("fulamt_ownpay_amt"),
+        "tcmdrug_used_way": fee.get("tcmdrug_used_way"),
+        "bilg_dept_codg": fee.get("bilg_dept_codg"),
+        "bilg_dept_name": fee.get("bilg_dept_name"),
+        "med_type": med_type,
+        "begntime": v.get("begntime"),
+        "endtime": v.get("endtime"),
+        "adm_dept_codg": v.get("adm_dept_codg"),
+        "adm_dept_name": v.get("adm_dept_name"),
+        "insutype": v.get("insutype"),
+        "dscg_maindiag_code": v.get("dscg_maindiag_code"),
+        "hosp_lv": lv,
+        "gend": _nz(v.get("gend")) or p.get("gend"),
+        "age_years": age,
+        "die_date": p.get("die_date"),
+        "hosp_level": HOSP_LEVEL.get(lv) if lv is not None else None,
+        "scene": scene_of(med_type),
+    }
+
+
+@dataclass
+class Claim:
+    """What a rule evaluator may read about one claim (see the module docstring)."""
+
+    mdtrt_id: str
+    psn_no: str
+    lines: list[Row]
+    """The claim's ``claim_lines`` rows."""
+    visit: Row
+    """The claim's visit as a ``visits`` row (``begntime`` may be None: then no visit rule judges it)."""
+    history: list[Row] = field(default_factory=list)
+    """``claim_lines`` rows of the person's other stored visits that look-back rules keep."""
+    visits: list[Row] = field(default_factory=list)
+    """The person's other stored visits (``visits`` rows)."""
+    diagnoses: list[str] = field(default_factory=list)
+    """The visit's diagnosis codes (``dscg_maindiag_code`` and ``setl_list_diag_d.diag_code``)."""
+    fund: tuple[str | None, Any, Any] | None = None
+    """(setl_id, fund, medfee) of the visit's valid, not reversed settlements, as ``visit_fund``."""
+    die_date: dt.date | None = None
+    institution: Callable[[str | None], Row | None] = lambda code: None
+    """``medins_info_b`` values of an institution code."""
+    catalogue: Callable[[str | None], Row | None] = lambda code: None
+    """``hilist_b`` values of a catalogue code (``lmt_used_dscr``)."""
+    knowledge: Callable[[str], dict[Any, list[Row]]] = lambda name: {}
+    """Knowledge table → rows by the plan's key (``code``, or (main_code, sub_code) …)."""
+
+    def lines_of(self, rule: Rule, rows: list[Row] | None = None) -> list[Row]:
+        """``rows`` (default: the claim's lines) in the rule's scenes and effective dates."""
+        rows = self.lines if rows is None else rows
+        scenes = set(rule.scenes)
+        by_scene = bool(scenes) and not scenes >= MAIN_SCENES
+        lo, hi = rule.effective_from, rule.effective_to
+        if not (by_scene or lo or hi):
+            return rows
+        out = []
+        for r in rows:
+            if by_scene and r["scene"] not in scenes:
+                continue
+            d = r["fee_date"]
+            if (lo and (d is None or d < lo)) or (hi and (d is None or d > hi)):
+                continue
+            out.append(r)
+        return out
+
+    def in_dates(self, rule: Rule, begntime: dt.datetime | None) -> bool:
+        """Whether a visit beginning at ``begntime`` is in the rule's effective dates (``visits``)."""
+        if begntime is None:
+            return False
+        d = begntime.date()
+        return not (
+            (rule.effective_from and d < rule.effective_from) or (rule.effective_to and d > rule.effective_to)
+        )
+
+    def in_scenes(self, rule: Rule, scene: str) -> bool:
+        """``stay_common.scene_cond``."""
+        scenes = set(rule.scenes)
+        return not scenes or scenes >= MAIN_SCENES or scene in scenes

@@ -1,0 +1,108 @@
+"""The engine-neutral rule plan: what a rule reads, joins, keeps of history and yields, declared once.
+
+``plan(rule)`` asks the rule's template and returns a ``RulePlan``. Engines read facts about rules only
+from plans, never from template names:
+
+- ``reads`` — ``lines`` (judges fee lines) or ``visits`` (judges visits / stays);
+- ``knowledge`` and ``knowledge_keys`` — the knowledge table joined and the code columns that join it to
+  billed codes (a real-time claim loads only the rows of its codes);
+- ``history_days`` — how far back the rule looks at the person's other visits (0: the claim's visit
+  alone; None: the person's whole history); ``keeps_history(row, institution)`` — which stored lines it
+  reads there, and ``history_columns`` their columns; ``keeps_visits(visit)`` — which stored visits;
+- ``population`` — the rule compares against the whole population (batch only, never real time);
+- ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
+- ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
+- ``evaluate(claim)`` — the compiled in-memory evaluator over one ``claim.Claim`` (real time); None when
+  the template has none yet (the real-time engine then runs ``sql`` over the claim).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fundguard.rules.claim import Claim, Row
+from fundguard.rules.evidence import Evidence, money
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    rule: Rule
+    reads: str
+    knowledge: str | None
+    knowledge_keys: tuple[str, ...]
+    history_days: int | None
+    population: bool
+    evidence: tuple[Evidence, ...]
+    keeps_history: Callable[[Row, Callable[[str | None], Row | None]], bool] | None
+    history_columns: tuple[str, ...]
+    keeps_visits: Callable[[Row], bool] | None
+    evaluator: Callable[[Rule, Claim], list[dict]] | None
+
+    @property
+    def amount_rule(self) -> str:
+        return self.rule.amount_rule
+
+    @property
+    def sql(self) -> str:
+        return self.rule.sql()
+
+    @property
+    def compiled(self) -> bool:
+        return self.evaluator is not None
+
+    def evaluate(self, claim: Claim) -> list[dict]:
+        assert self.evaluator is not None
+        return self.evaluator(self.rule, claim)
+
+
+def plan(rule: Rule) -> RulePlan:
+    """The plan of ``rule`` (from its template)."""
+    from fundguard.rules.templates import TEMPLATES
+
+    t = TEMPLATES[rule.template]
+    keeps = t.keeps_history(rule)
+    return RulePlan(
+        rule=rule,
+        reads=t.reads,
+        knowledge=rule.knowledge,
+        knowledge_keys=t.knowledge_keys.get(rule.knowledge or "", ("code",)),
+        history_days=t.history_days(rule) if keeps is not None else 0,
+        population=t.population,
+        evidence=tuple(t.evidence.values()),
+        keeps_history=keeps,
+        history_columns=t.history_columns,
+        keeps_visits=t.keeps_visits(rule),
+        evaluator=t.evaluate,
+    )
+
+
+def hit(
+    rule: Rule,
+    row: Row,
+    bkkp_sn: list[str],
+    amount: Any,
+    evidence: str | None,
+    *,
+    hilist_code: str | None = None,
+    kp_id: str | None = None,
+    **over: Any,
+) -> dict:
+    """One hit (``base.HIT_COLUMNS``) taking mdtrt_id / setl_id / psn_no / fixmedins_code from ``row``
+    unless ``over`` gives them; the amount cast to two decimals as the SQL does."""
+    return {
+        "rule_id": rule.id,
+        "mdtrt_id": over.get("mdtrt_id", row.get("mdtrt_id")),
+        "setl_id": over.get("setl_id", row.get("setl_id")),
+        "psn_no": over.get("psn_no", row.get("psn_no")),
+        "fixmedins_code": over.get("fixmedins_code", row.get("fixmedins_code")),
+        "bkkp_sn": bkkp_sn,
+        "hilist_code": hilist_code,
+        "amount": money(amount) if amount is not None else None,
+        "evidence_zh": evidence,
+        "kp_id": kp_id,
+    }
