@@ -552,8 +552,10 @@ def demo(
     user per role (passwords printed) and serves the web workbench (``--no-serve`` to stop before).
     """
     from fundguard.demo import run_demo
+    from fundguard.service import record
     from fundguard.service.clues import import_run
     from fundguard.service.seed import notify_demo_hospital, seed_demo
+    from fundguard.service.settings import settings
 
     try:
         index = run_demo(
@@ -565,10 +567,16 @@ def demo(
                 summary = import_run(s, workspace)
                 users = seed_demo(s, workspace)
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
+            with db.session() as s:
+                anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
             db.dispose()
     except FundGuardError as err:
         raise _fail(err) from err
+    console.print(
+        f"执法记录密钥 Record key (工作区之外 outside the workspace): {settings().record_key}\n"
+        f"链头导出 Record head exported to: {anchored['file']}（`fundguard verify-log` 以此核对 checks against it）"
+    )
     console.print(
         f"线索 Clues: 本次审核新增 {summary['clues_created']} 条 / {summary['clues_created']} new from the audit"
     )
@@ -660,18 +668,55 @@ def service_import(
 
 @app.command("verify-log")
 def verify_log(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
-    """校验执法全过程记录的哈希链 Verify the hash chain of the enforcement record; exit 1 if tampered."""
+    """校验执法全过程记录：密钥哈希链、最近导出的链头、线索/案件/用户的现状 Verify the enforcement record (keyed
+    chain, latest exported head, current rows replayed against it); exit 1 if tampered."""
     from fundguard.service.db import database_url as default_url
     from fundguard.service.record import verify_database
 
-    result = verify_database(database_url or default_url(workspace))
+    try:
+        result = verify_database(database_url or default_url(workspace))
+    except FundGuardError as err:
+        raise _fail(err) from err
+    anchor = result.get("anchor")
+    where = (
+        f"，与 {anchor['at']} 导出的链头一致 matches the head exported then"
+        if anchor
+        else "（尚无链头导出 no exported head yet）"
+    )
     if result.get("ok"):
-        console.print(f"[green]记录完整 Record intact[/green]: {result.get('entries')} 条 entries")
+        console.print(f"[green]记录完整 Record intact[/green]: {result.get('entries')} 条 entries{where}")
         return
+    for m in result.get("mismatches", [])[:50]:
+        console.print(
+            f"  {m['entity']} {m['id']} {m['field']}: 记录 recorded {m['recorded']} → 现值 now {m['current']}"
+        )
     console.print(
-        f"[red]记录被篡改 Record TAMPERED[/red]: {json.dumps(result, ensure_ascii=False, default=str)}"
+        f"[red]记录被篡改 Record TAMPERED[/red]: {json.dumps({k: v for k, v in result.items() if k != 'mismatches'}, ensure_ascii=False, default=str)}"
     )
     raise typer.Exit(1)
+
+
+record_app = typer.Typer(help="执法全过程记录 The enforcement record: export its head.", no_args_is_help=True)
+app.add_typer(record_app, name="record")
+
+
+@record_app.command("anchor")
+def record_anchor(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
+    """导出链头（条数与哈希）到只追加文件 Append the record's head (count and hash) to the anchor file."""
+    from fundguard.service import record
+    from fundguard.service.db import Database
+    from fundguard.service.db import database_url as default_url
+
+    url = database_url or default_url(workspace)
+    db = Database(url)
+    try:
+        with db.session() as s:
+            line = record.anchor(s, url)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(f"链头已导出 Head exported: 第 {line['seq']} 条 entries, {line['hash']} → {line['file']}")
 
 
 @app.command()

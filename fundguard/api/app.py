@@ -7,8 +7,10 @@ no CDN) and the static web workbench mounted at ``/``.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,9 +24,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.service import record
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
+from fundguard.service.settings import settings
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
@@ -206,6 +210,21 @@ def _optional_module(module: str) -> Any | None:
         return None
 
 
+async def _anchor_every(db: Database, url: str) -> None:
+    """Export the enforcement record's head to the anchor file on a schedule (``FUNDGUARD_ANCHOR_MINUTES``)."""
+    while True:
+        await asyncio.sleep(settings().anchor_minutes * 60)
+
+        def export() -> None:
+            with db.session() as s:
+                record.anchor(s, url)
+
+        try:
+            await asyncio.to_thread(export)
+        except FundGuardError as err:  # a full disk must not stop the server; the next tick retries
+            logging.getLogger("fundguard.record").error("anchor failed: %s", err)
+
+
 def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     """The app over ``workspace`` (audit results, uploads) and the service database (migrated on start).
 
@@ -218,7 +237,10 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_anchor_every(db, url)) if settings().anchor_minutes else None
         yield
+        if task:
+            task.cancel()
         db.dispose()
 
     app = FastAPI(

@@ -136,6 +136,23 @@ class RecordPage(Model):
     size: int
 
 
+class Mismatch(Model):
+    """A row whose watched field differs from what the record says (``field`` ``*``: a row never recorded)."""
+
+    entity: str
+    id: int
+    field: str
+    recorded: Any
+    current: Any
+
+
+class Anchor(Model):
+    db: str
+    at: str
+    seq: int
+    hash: str
+
+
 class Verification(Model):
     ok: bool
     entries: int
@@ -143,3 +160,5 @@ class Verification(Model):
     reason_zh: str
     reason_en: str
     head_hash: str | None = None
+    anchor: Anchor | None = None
+    mismatches: list[Mismatch] = []

@@ -162,7 +162,7 @@ def test_each_level_sees_its_region_only(client: TestClient, as_role: Any, sw: S
     outside = [c for c in province if c["admdvs"] != county_code]
     assert outside, "the seeded city needs clues outside the county for this test"
     assert_error(
-        client.get(f"/api/clues/{outside[0]['id']}", headers=as_role("county_supervisor")), 403, "forbidden"
+        client.get(f"/api/clues/{outside[0]['id']}", headers=as_role("county_supervisor")), 404, "not_found"
     )
 
 
@@ -216,7 +216,7 @@ def test_hospital_sees_only_its_notified_clues(client: TestClient, as_role: Any)
         for c in all_items(client, as_role("province_supervisor"))
         if c["fixmedins_code"] != me["fixmedins_code"]
     )
-    assert_error(client.get(f"/api/clues/{other['id']}", headers=hosp), 403, "forbidden")
+    assert_error(client.get(f"/api/clues/{other['id']}", headers=hosp), 404, "not_found")  # answered alike
     assert_error(client.get("/api/cases", headers=hosp), 403)
 
 
@@ -369,7 +369,7 @@ def test_hospital_appeals_with_upload_and_bad_uploads_are_rejected(client: TestC
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-type"].startswith("application/pdf")
     assert_error(client.get("/api/appeal-files/999999", headers=sup), 404)
-    assert_error(client.get(f"/api/appeal-files/{pdf['id']}", headers=as_role("county_supervisor")), 403)
+    assert_error(client.get(f"/api/appeal-files/{pdf['id']}", headers=as_role("county_supervisor")), 404)
 
 
 def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
@@ -536,7 +536,7 @@ def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
     assert client.get(f"/api/referrals/{ref['id']}", headers=sup).json()["receipt_no"] == "HZ-2026-001"
 
     # transfer the clue to the county; the county supervisor accepts it and then sees the clue
-    assert_error(client.get(f"/api/clues/{clue['id']}", headers=county), 403)
+    assert_error(client.get(f"/api/clues/{clue['id']}", headers=county), 404)
     act(
         client,
         sup,

@@ -188,3 +188,11 @@ def world(
         db = Database(db_url)
     yield World(db, workspace, passwords)
     db.dispose()
+
+
+def as_dba(con: sa.Connection) -> sa.Connection:
+    """A database administrator bypassing the record's append-only trigger (PostgreSQL superuser), to test
+    that tampering is still detected."""
+    if con.dialect.name == "postgresql":
+        con.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    return con

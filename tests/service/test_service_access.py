@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from fundguard.service import auth, cases, clues, scorecard
 from fundguard.service.db import Database, current_revision, migrate
-from fundguard.service.errors import AccountLocked, NotAuthenticated, PermissionDenied
+from fundguard.service.errors import AccountLocked, NotAuthenticated, NotFound, PermissionDenied
 from fundguard.service.models import Clue, User
 from fundguard.service.scope import region_prefix
 
@@ -23,7 +23,7 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_migrations_up_and_idempotent(db_url: str) -> None:
     migrate(db_url)
     migrate(db_url)  # a second upgrade is a no-op
-    assert current_revision(db_url) == "0004"
+    assert current_revision(db_url) == "0005_record_security"
     engine = sa.create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
@@ -62,7 +62,7 @@ def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
     with engine.connect() as con:
         assert con.execute(sa.text("SELECT group_key FROM clues")).scalar_one() == "rule|R1|H1|2025-01"
     engine.dispose()
-    assert current_revision(db_url) == "0004"
+    assert current_revision(db_url) == "0005_record_security"
 
 
 def _user(db: Database) -> None:
@@ -136,7 +136,7 @@ def test_region_scope_per_level(world: World) -> None:
         assert clues.list_clues(s, city, size=1)["total"] == total  # the city sees all its counties
         assert clues.list_clues(s, province, size=1)["total"] == total
         other = next(c for c in clues.list_clues(s, city, size=500)["items"] if c["admdvs"] != county.admdvs)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, county, other["id"])
         assert clues.get_clue(s, city, other["id"])["id"] == other["id"]
         # filters cannot widen the scope
@@ -172,7 +172,7 @@ def test_hospital_sees_only_its_notified_clues(world: World) -> None:
             .scalars()
             .first()
         )
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, hosp, other)
         with pytest.raises(PermissionDenied):  # a hospital cannot review flags or see cases
             clues.act_on_clue(s, hosp, own.id, "appeal_expired", c["version"])
@@ -227,7 +227,7 @@ def test_cross_check_grant_is_scoped_and_expires(world: World) -> None:
     other = "890104"
     target = _clue_in(world, other)
     with world.db.session() as s:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, county, target)
         with pytest.raises(PermissionDenied):  # a county cannot grant what it cannot see
             auth.grant_access(s, county, "xian", admdvs=other, days=7)
@@ -239,5 +239,5 @@ def test_cross_check_grant_is_scoped_and_expires(world: World) -> None:
         assert clues.get_clue(s, during, target)["admdvs"] == other
         assert clues.list_clues(s, during, size=1)["total"] > clues.list_clues(s, county, size=1)["total"]
         after = auth.actor_for_user(s, user, T0 + dt.timedelta(days=8))
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             clues.get_clue(s, after, target)

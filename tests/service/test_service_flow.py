@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 import yaml
+from conftest import as_dba
 from docx import Document
 
 from fundguard.rules import load_rules
@@ -25,6 +26,7 @@ from fundguard.service.errors import (
     BadUpload,
     InvalidTransition,
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
@@ -100,7 +102,7 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         assert (name, ctype, data) == ("病历.pdf", "application/pdf", PDF)
         with pytest.raises(PermissionDenied):  # medical records identify patients
             clues.appeal_file(s, world.actor("disanfang"), appeal["files"][0]["id"])
-        with pytest.raises(PermissionDenied):  # another county cannot read it
+        with pytest.raises(NotFound):  # another county cannot read it
             other = auth.create_user(s, "qita", "password-22", "county_supervisor", "890105")
             clues.appeal_file(s, auth.actor_for_user(s, other), appeal["files"][0]["id"])
     rejected = _step(world, "xian", cid, "appeal_reject", comment="病历不支持")
@@ -313,7 +315,7 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
         assert row["违法行为"].startswith("A38_4 串换") and "市医保局执法员（8901" in row["执法人员"]
         with pytest.raises(PermissionDenied):
             ledgers.export_ledger(s, hosp, "fines")
-        with pytest.raises(PermissionDenied):  # another county's supervisor does not see the case
+        with pytest.raises(NotFound):  # another county's supervisor does not see the case
             other = auth.create_user(s, "qita2", "password-22", "county_supervisor", "890105")
             cases.get_case(s, auth.actor_for_user(s, other), cid)
         dash = clues.dashboard(s, city)["totals"]
@@ -444,7 +446,7 @@ def test_clue_transfer_between_regions(world: World) -> None:
     with world.db.session() as s:
         incoming = referrals.list_transfers(s, receiver, "in")
         assert [t["clue_id"] for t in incoming] == [cid]
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, receiver, cid)
         with pytest.raises(InvalidTransition):  # the sender cannot accept its own transfer
             referrals.answer_transfer(s, world.actor("xian"), incoming[0]["id"], True)
@@ -452,7 +454,7 @@ def test_clue_transfer_between_regions(world: World) -> None:
         assert out["clue_visible"] and out["status"] == "accepted"
     with world.db.session() as s:
         assert clues.get_clue(s, receiver, cid)["status_zh"] == "待初审"
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             clues.get_clue(s, world.actor("xian"), cid)
 
 
@@ -539,7 +541,7 @@ def test_record_detects_tampering(world: World) -> None:
         )
     assert record.verify_database(world.db.url)["ok"]
     with world.db.engine.begin() as con:  # someone edits the comment in the database directly
-        con.execute(
+        as_dba(con).execute(
             sa.text(
                 "UPDATE record_entries SET payload = replace(payload, '疑点成立', '无问题') WHERE seq = :s"
             ),
@@ -548,7 +550,7 @@ def test_record_detects_tampering(world: World) -> None:
     bad = record.verify_database(world.db.url)
     assert not bad["ok"] and bad["first_bad"] == seq and "篡改" in bad["reason_zh"]
     with world.db.engine.begin() as con:  # deleting the entry instead is caught too
-        con.execute(sa.text("DELETE FROM record_entries WHERE seq = :s"), {"s": seq})
+        as_dba(con).execute(sa.text("DELETE FROM record_entries WHERE seq = :s"), {"s": seq})
     gone = record.verify_database(world.db.url)
     assert not gone["ok"] and gone["first_bad"] == seq
 
