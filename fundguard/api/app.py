@@ -32,7 +32,15 @@ from fundguard.service.settings import settings
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
-from . import routes_admin, routes_auth, routes_cases, routes_clues, routes_processes, routes_referrals
+from . import (
+    routes_admin,
+    routes_auth,
+    routes_cases,
+    routes_clues,
+    routes_processes,
+    routes_referrals,
+    routes_users,
+)
 from .routes_clues import MAX_REQUEST_BYTES
 
 _HTTP_ZH = {
@@ -58,7 +66,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status)
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        return JSONResponse(
+            error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status, headers=headers
+        )
 
     @app.exception_handler(WorkflowInvalidTransition)
     def _transition(_: Request, exc: WorkflowInvalidTransition) -> JSONResponse:
@@ -264,7 +276,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, prefixes=body_limits)
 
-    for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin):
+    for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin,
+                   routes_users):  # fmt: skip
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

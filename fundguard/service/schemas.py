@@ -64,11 +64,54 @@ class User(Model):
     cert_no: str = ""
     grants: list[Grant] = []
     permissions: list[str] = []
+    must_change: bool = False  # a first or reset password: change it before anything else
 
 
 class Login(Model):
     token: str
     user: User
+
+
+class UserRow(User):
+    active: bool = True
+
+
+class GrantRow(Model):
+    id: int
+    username: str
+    admdvs: str
+    fixmedins_code: str | None
+    valid_to: str
+    reason: str
+    granted_by: str
+
+
+class AccessLogItem(Model):
+    id: int
+    at: str
+    username: str
+    action: str
+    action_zh: str
+    target: str
+    client: str
+    outcome: str
+
+
+class AccessLogPage(Model):
+    items: list[AccessLogItem]
+    total: int
+    page: int
+    size: int
+
+
+class Revoked(Model):
+    ok: bool
+    revoked: int
+
+
+class TemporaryPassword(Model):
+    username: str
+    temporary_password: str
 
 
 class Ok(Model):

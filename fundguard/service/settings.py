@@ -3,7 +3,8 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
 
 - ``FUNDGUARD_DATABASE_URL``: the service database (default SQLite in the workspace);
 - ``FUNDGUARD_TODAY``: a fixed "today" (ISO date) for demos and tests;
-- ``FUNDGUARD_SESSION_MINUTES``: the idle session timeout (30);
+- ``FUNDGUARD_SESSION_MINUTES``: the idle session timeout (30); ``FUNDGUARD_SESSION_MAX_HOURS``: a session's
+  absolute lifetime (12);
 - ``FUNDGUARD_RULE_FLOOR`` / ``FUNDGUARD_RULE_MIN_DECIDED``: the scorecard's confirmation-rate floor (0.3) and
   the decided clues a rate needs (5);
 - ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``: YAML files overriding the case thresholds and the
@@ -33,6 +34,7 @@ class Settings:
     database_url: str = ""
     today: dt.date | None = None
     session_minutes: int = 30
+    session_max_hours: int = 12
     rule_floor: Decimal = Decimal("0.3")
     rule_min_decided: int = 5
     case_thresholds: str = ""
@@ -51,6 +53,7 @@ class Settings:
                 database_url=get("FUNDGUARD_DATABASE_URL"),
                 today=dt.date.fromisoformat(get("FUNDGUARD_TODAY")) if get("FUNDGUARD_TODAY") else None,
                 session_minutes=max(int(get("FUNDGUARD_SESSION_MINUTES") or 30), 1),
+                session_max_hours=max(int(get("FUNDGUARD_SESSION_MAX_HOURS") or 12), 1),
                 rule_floor=Decimal(get("FUNDGUARD_RULE_FLOOR") or "0.3"),
                 rule_min_decided=int(get("FUNDGUARD_RULE_MIN_DECIDED") or 5),
                 case_thresholds=get("FUNDGUARD_CASE_THRESHOLDS"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
@@ -24,6 +25,7 @@ from service_ws import ServiceWorkspace, build_service_workspace, fresh_pg_schem
 from fundguard.api.app import create_app
 from fundguard.service import auth as auth_service
 from fundguard.service.db import Database
+from fundguard.service.models import LoginThrottle
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -126,23 +128,27 @@ def test_wrong_password_and_no_token_are_401_in_chinese(client: TestClient, sw: 
     assert_error(client.get("/api/clues", headers={"Authorization": "Bearer nonsense"}), 401)
 
 
-def test_lockout_after_repeated_failures_is_423(client: TestClient, sw: ServiceWorkspace) -> None:
+def test_failed_logins_answer_alike_then_429_with_retry_after(
+    client: TestClient, sw: ServiceWorkspace
+) -> None:
     db = Database(sw.database_url)
     with db.session() as s:
-        auth_service.create_user(
-            s, "locktest", "right-password-1", "city_supervisor", sw.user("city_supervisor")["admdvs"]
-        )
+        auth_service.create_user(s, "backoff", "Right-password-1", "city_supervisor",
+                                 sw.user("city_supervisor")["admdvs"], must_change=False)  # fmt: skip
     db.dispose()
-    statuses = [
-        client.post("/api/auth/login", json={"username": "locktest", "password": "bad"}).status_code
-        for _ in range(auth_service.MAX_FAILURES)
+    known = [
+        client.post("/api/auth/login", json={"username": "backoff", "password": "bad"}) for _ in range(4)
     ]
-    assert statuses[:-1] == [401] * (auth_service.MAX_FAILURES - 1)
-    assert statuses[-1] == 423
-    # locked even with the right password
-    assert_error(
-        client.post("/api/auth/login", json={"username": "locktest", "password": "right-password-1"}), 423
-    )
+    unknown = client.post("/api/auth/login", json={"username": "no-such-user-x", "password": "bad"})
+    assert [r.status_code for r in known] == [401] * 4 and unknown.status_code == 401
+    assert known[0].json() == unknown.json()  # nothing tells the names apart
+    waited = client.post("/api/auth/login", json={"username": "backoff", "password": "Right-password-1"})
+    assert_error(waited, 429, "too_many_attempts")
+    assert int(waited.headers["Retry-After"]) >= 1
+    db = Database(sw.database_url)
+    with db.session() as s:  # the other tests log in from the same test client
+        s.execute(sa.delete(LoginThrottle))
+    db.dispose()
 
 
 # ---------------------------------------------------------------- region scope and masking

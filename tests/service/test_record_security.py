@@ -5,12 +5,12 @@ issue lists must be detected."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
-from conftest import as_dba
 
 from fundguard.service import clues, record
 from fundguard.service.models import Clue, RecordEntry, RecordHead
@@ -52,7 +52,7 @@ def test_intact_record_verifies_against_its_anchor(world: World, _anchor_file: P
     assert out["ok"] and out["anchor"]["seq"] == line["seq"] and out["mismatches"] == []
 
 
-def test_delete_last_entry_and_move_head_back(world: World) -> None:
+def test_delete_last_entry_and_move_head_back(world: World, as_dba: Callable) -> None:
     _clue_step(world)
     _anchor(world)
     with world.db.engine.begin() as con:
@@ -65,7 +65,7 @@ def test_delete_last_entry_and_move_head_back(world: World) -> None:
     assert not out["ok"] and "导出" in out["reason_zh"]
 
 
-def test_delete_last_entry_without_anchor_is_caught_by_replay(world: World) -> None:
+def test_delete_last_entry_without_anchor_is_caught_by_replay(world: World, as_dba: Callable) -> None:
     cid = _clue_step(world)  # no export: the clue's state still betrays the missing entry
     with world.db.engine.begin() as con:
         con = as_dba(con)
@@ -80,7 +80,7 @@ def test_delete_last_entry_without_anchor_is_caught_by_replay(world: World) -> N
     ]
 
 
-def test_edit_and_recompute_with_the_projects_own_hash(world: World) -> None:
+def test_edit_and_recompute_with_the_projects_own_hash(world: World, as_dba: Callable) -> None:
     """The attacker rewrites an entry and recomputes every hash with entry_hash — but without the key."""
     _clue_step(world)
     forged_key = b"0" * 64  # not the key: the attacker cannot read the key file

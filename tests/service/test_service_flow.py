@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import shutil
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 import yaml
-from conftest import as_dba
 from docx import Document
 
 from fundguard.rules import load_rules
@@ -103,7 +103,7 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         with pytest.raises(PermissionDenied):  # medical records identify patients
             clues.appeal_file(s, world.actor("disanfang"), appeal["files"][0]["id"])
         with pytest.raises(NotFound):  # another county cannot read it
-            other = auth.create_user(s, "qita", "password-22", "county_supervisor", "890105")
+            other = auth.create_user(s, "qita", "Qita-pass-22x", "county_supervisor", "890105")
             clues.appeal_file(s, auth.actor_for_user(s, other), appeal["files"][0]["id"])
     rejected = _step(world, "xian", cid, "appeal_reject", comment="病历不支持")
     assert rejected["status"] == "verifying"
@@ -316,7 +316,7 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
         with pytest.raises(PermissionDenied):
             ledgers.export_ledger(s, hosp, "fines")
         with pytest.raises(NotFound):  # another county's supervisor does not see the case
-            other = auth.create_user(s, "qita2", "password-22", "county_supervisor", "890105")
+            other = auth.create_user(s, "qita2", "Qita-pass-22x", "county_supervisor", "890105")
             cases.get_case(s, auth.actor_for_user(s, other), cid)
         dash = clues.dashboard(s, city)["totals"]
         assert dash["recovered"] == "60000.00" and dash["fines"] == "210000.00" and dash["cases_open"] == 0
@@ -434,8 +434,8 @@ def test_referral_to_police_with_receipt(world: World) -> None:
 def test_clue_transfer_between_regions(world: World) -> None:
     cid = _hospital_clue(world)
     with world.db.session() as s:
-        auth.create_user(s, "linqu", "password-33", "county_supervisor", "890103")
-    world.passwords["linqu"] = "password-33"
+        auth.create_user(s, "linqu", "Linqu-pass-33x", "county_supervisor", "890103", must_change=False)
+    world.passwords["linqu"] = "Linqu-pass-33x"
     with pytest.raises(ValidationFailed):  # not to itself
         _step(world, "xian", cid, "transfer", to_admdvs="890102", to_department="医保局", comment="x")
     sent = _step(
@@ -512,7 +512,7 @@ def test_import_is_idempotent_and_grouped(world: World) -> None:
         assert again["evidence"] == detail["evidence"]
 
 
-def test_record_detects_tampering(world: World) -> None:
+def test_record_detects_tampering(world: World, as_dba: Callable) -> None:
     cid = _hospital_clue(world)
     _step(world, "xian", cid, "initial_confirm", comment="疑点成立")
     _step(world, "shi", cid, "review_dismiss", comment="已核实无误")
@@ -635,7 +635,15 @@ def test_clue_from_another_department(world: World) -> None:
 def test_transfer_to_another_department_is_answered_there(world: World) -> None:
     cid = _hospital_clue(world)
     with world.db.session() as s:
-        auth.create_user(s, "weijian", "password-44", "county_supervisor", "890102", department="卫生健康委")
+        auth.create_user(
+            s,
+            "weijian",
+            "Weijian-pass-44x",
+            "county_supervisor",
+            "890102",
+            department="卫生健康委",
+            must_change=False,
+        )
     world.passwords["weijian"] = "password-44"
     _step(
         world, "xian", cid, "transfer", to_admdvs="890102", to_department="卫生健康委", comment="涉及执业资格"
