@@ -584,7 +584,7 @@ def demo(
     console.print("演示用户 Demo users (每次运行重新生成密码 new passwords on every run):")
     _print_users(users)
     if serve_after:
-        serve(workspace, None, "127.0.0.1", port)
+        serve(workspace, None, "127.0.0.1", port, None, None)
 
 
 DatabaseUrl = Annotated[
@@ -725,6 +725,10 @@ def serve(
     database_url: DatabaseUrl = None,
     host: Annotated[str, typer.Option(help="监听地址 Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 Port.")] = 8000,
+    certfile: Annotated[
+        Path | None, typer.Option(help="TLS 证书（PEM）TLS certificate: serve HTTPS, session cookie Secure.")
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS 私钥（PEM）TLS private key.")] = None,
 ) -> None:
     """启动监管工作台与接口 Serve the web workbench and the API (OpenAPI docs at /api/docs)."""
     import uvicorn
@@ -735,10 +739,15 @@ def serve(
         web = create_app(workspace, database_url)
     except FundGuardError as err:
         raise _fail(err) from err
+    if bool(certfile) != bool(keyfile) or any(p and not p.is_file() for p in (certfile, keyfile)):
+        raise _fail(InputError("--certfile 与 --keyfile 须同时给出且文件存在",
+                               "--certfile and --keyfile go together and must exist"))  # fmt: skip
+    scheme = "https" if certfile else "http"
     console.print(
-        f"工作台 Workbench: [bold]http://{host}:{port}/[/bold]  接口文档 API docs: http://{host}:{port}/api/docs"
+        f"工作台 Workbench: [bold]{scheme}://{host}:{port}/[/bold]  接口文档 API docs: {scheme}://{host}:{port}/api/docs"
     )
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)} if certfile else {}
+    uvicorn.run(web, host=host, port=port, log_level="warning", **tls)
 
 
 def _quality(workspace: Path) -> dict[str, Path]:

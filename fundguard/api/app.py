@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -147,6 +147,47 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class SameOrigin:
+    """CSRF: a state-changing request (POST/PUT/PATCH/DELETE under ``/api/``) whose ``Origin`` (or, without it,
+    ``Referer``) names another origin is refused 403 — another port counts as another origin, which SameSite
+    alone lets through. A browser request carrying the session cookie must name its origin; API clients that
+    authenticate by ``Authorization`` send neither and are not cookie-borne."""
+
+    UNSAFE: ClassVar[set[str]] = {"POST", "PUT", "PATCH", "DELETE"}
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in self.UNSAFE
+            and scope.get("path", "").startswith("/api/")
+        ):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            claimed = headers.get("origin") or headers.get("referer") or ""
+            cookie = "fg_session=" in headers.get("cookie", "")
+            bearer = headers.get("authorization", "").lower().startswith("bearer ")
+            if (claimed and not _same_origin(claimed, scope, headers)) or (
+                cookie and not bearer and not claimed
+            ):
+                body = json.dumps(error_body("forbidden", "跨站请求被拒绝（来源不符）", "cross-site request refused (origin mismatch)"),
+                                  ensure_ascii=False).encode()  # fmt: skip
+                await send({"type": "http.response.start", "status": 403, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _same_origin(claimed: str, scope: dict, headers: dict[str, str]) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(claimed)
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
+
+
 class BodyLimit:
     """Refuse oversized request bodies before anything parses them: by the declared Content-Length at once,
     and by counting what arrives for chunked uploads. Appeals may carry files; everything else is small JSON."""
@@ -274,6 +315,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         app.include_router(audit.router)
         body_limits[audit.router.prefix + "/"] = int(getattr(audit, "MAX_BODY", 8 * 1024 * 1024))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin)
     app.add_middleware(BodyLimit, prefixes=body_limits)
 
     for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import auth as auth_service
@@ -29,7 +29,7 @@ def _public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/auth/login", summary="登录 / log in", response_model=Login)
-def login(body: LoginIn, response: Response, ctx: CtxDep) -> dict[str, Any]:
+def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session(authenticated=False) as (s, _):
         try:
             token, user = auth_service.login(s, body.username, body.password, client=ctx.client)
@@ -43,7 +43,8 @@ def login(body: LoginIn, response: Response, ctx: CtxDep) -> dict[str, Any]:
             s.commit()  # keep the failed-login count that drives the back-off, and the log line
             raise
         ctx.log(s, body.username, "login.ok")
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+    secure = request.url.scheme == "https"  # served over TLS (directly or behind a proxy passing the scheme)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/", secure=secure)
     return {"token": token, "user": _public_user(user)}
 
 
@@ -71,11 +72,10 @@ class PasswordIn(BaseModel):
 @router.post("/auth/password", summary="修改密码（结束其他会话）/ change password (ends other sessions)",
              response_model=Revoked)  # fmt: skip
 def change_password(body: PasswordIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session(pending_ok=True) as (s, _):
-        return {
-            "ok": True,
-            "revoked": auth_service.change_password(s, ctx.token, body.old_password, body.new_password),
-        }
+    with ctx.session(pending_ok=True) as (s, actor):
+        revoked = auth_service.change_password(s, ctx.token, body.old_password, body.new_password)
+        ctx.log(s, actor.username, "password.change")
+        return {"ok": True, "revoked": revoked}
 
 
 @router.post(

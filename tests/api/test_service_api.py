@@ -28,7 +28,7 @@ from fundguard.service.db import Database
 from fundguard.service.models import LoginThrottle
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82"  # a real 1×1 PNG
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -137,10 +137,10 @@ def test_failed_logins_answer_alike_then_429_with_retry_after(
                                  sw.user("city_supervisor")["admdvs"], must_change=False)  # fmt: skip
     db.dispose()
     known = [
-        client.post("/api/auth/login", json={"username": "backoff", "password": "bad"}) for _ in range(4)
+        client.post("/api/auth/login", json={"username": "backoff", "password": "bad"}) for _ in range(3)
     ]
     unknown = client.post("/api/auth/login", json={"username": "no-such-user-x", "password": "bad"})
-    assert [r.status_code for r in known] == [401] * 4 and unknown.status_code == 401
+    assert [r.status_code for r in known] == [401] * 3 and unknown.status_code == 401
     assert known[0].json() == unknown.json()  # nothing tells the names apart
     waited = client.post("/api/auth/login", json={"username": "backoff", "password": "Right-password-1"})
     assert_error(waited, 429, "too_many_attempts")
@@ -562,3 +562,59 @@ def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
     assert r.status_code == 200, r.text
     moved = client.get(f"/api/clues/{clue['id']}", headers=county)
     assert moved.status_code == 200 and moved.json()["admdvs"] == county_code
+
+
+# ---------------------------------------------------------------- issue 10: CSRF, TLS cookie, users, access log
+
+
+def test_cross_site_state_changes_are_refused(client: TestClient, as_role: Any) -> None:
+    sup = as_role("city_supervisor")
+    evil = client.post("/api/auth/sessions/revoke-others", headers={**sup, "Origin": "http://127.0.0.1:9999"})
+    assert_error(evil, 403, "forbidden")
+    referer = client.post(
+        "/api/auth/sessions/revoke-others", headers={**sup, "Referer": "http://evil.example/x"}
+    )
+    assert_error(referer, 403, "forbidden")
+    same = client.post("/api/auth/sessions/revoke-others", headers={**sup, "Origin": "http://testserver"})
+    assert same.status_code == 200, same.text
+    # a browser carrying the session cookie must say where it comes from
+    cookie = client.post("/api/auth/logout", headers={"Cookie": "fg_session=x"})
+    assert_error(cookie, 403, "forbidden")
+
+
+def test_session_cookie_is_secure_over_tls(sw: ServiceWorkspace) -> None:
+    u = sw.user("city_supervisor")
+    with TestClient(create_app(sw.workspace, sw.database_url), base_url="https://testserver") as tls:
+        r = tls.post("/api/auth/login", json={"username": u["username"], "password": u["password"]})
+    assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_admin_creates_a_user_who_must_change_the_password_and_the_access_log_shows_it(
+    client: TestClient, as_role: Any, sw: ServiceWorkspace
+) -> None:
+    admin = as_role("admin")
+    weak = client.post("/api/admin/users", headers=admin, json={"username": "newbie", "password": "12345678",
+                                                                "role": "county_supervisor", "admdvs": "890102"})  # fmt: skip
+    assert_error(weak, 422, "validation")
+    assert_error(client.get("/api/admin/users", headers=as_role("hospital")), 403)
+    made = client.post("/api/admin/users", headers=admin, json={"username": "newbie", "password": "First-pass-123",
+                                                                "role": "county_supervisor", "admdvs": "890102"})  # fmt: skip
+    assert made.status_code == 200 and made.json()["must_change"], made.text
+    bad = client.post("/api/auth/login", json={"username": "newbie", "password": "wrong"})
+    assert bad.status_code == 401
+    newbie = login(client, "newbie", "First-pass-123")
+    assert_error(client.get("/api/clues", headers=newbie), 403, "password_change_required")
+    assert client.get("/api/me", headers=newbie).json()["must_change"]
+    changed = client.post("/api/auth/password", headers=newbie,
+                          json={"old_password": "First-pass-123", "new_password": "Second-pass-456"})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    clue = client.get("/api/clues", headers=newbie, params={"size": 1}).json()["items"][0]
+    assert client.get(f"/api/clues/{clue['id']}", headers=newbie).status_code == 200
+    log = client.get("/api/admin/access-log", headers=admin, params={"username": "newbie"}).json()["items"]
+    assert {"login.failed", "login.ok", "password.change", "clue.read"} <= {i["action"] for i in log}
+    assert any(i["target"] == f"clue:{clue['id']}" for i in log)
+    assert_error(client.get("/api/admin/access-log", headers=as_role("province_supervisor")), 403)
+    db = Database(sw.database_url)
+    with db.session() as s:
+        s.execute(sa.delete(LoginThrottle))
+    db.dispose()

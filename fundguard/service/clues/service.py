@@ -20,7 +20,7 @@ from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
-from fundguard.service import record, workflow
+from fundguard.service import record, uploads, workflow
 from fundguard.service.clues.process import (
     FLAG,
     OUTCOME_ZH,
@@ -523,7 +523,7 @@ def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, versi
 
 def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, str]:
     """Accept PDF/JPG/PNG up to 10 MB whose content matches the extension; returns (safe name, content type)."""
-    name = Path(filename or "").name.replace("\x00", "")[:200]
+    name = uploads.safe_name(filename)
     ext = Path(name).suffix.lower()
     if ext not in UPLOAD_TYPES:
         raise BadUpload(f"不支持的文件类型：{name or '（无文件名）'}，仅接受 PDF、JPG、PNG",
@@ -535,6 +535,9 @@ def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, st
     if ct not in ("", "application/octet-stream", declared) or not any(data.startswith(m) for m in magics):
         raise BadUpload(f"文件 {name} 的内容不是有效的 {ext[1:].upper()} 文件",
                         f"file {name} is not a valid {ext[1:].upper()} file")  # fmt: skip
+    why = uploads.problems(ext, data)
+    if why:
+        raise BadUpload(f"文件 {name} 被拒绝：{why[0]}", f"file {name} refused: {why[1]}")
     return name, declared
 
 
