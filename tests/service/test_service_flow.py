@@ -103,7 +103,7 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         with pytest.raises(PermissionDenied):  # medical records identify patients
             clues.appeal_file(s, world.actor("disanfang"), appeal["files"][0]["id"])
         with pytest.raises(NotFound):  # another county cannot read it
-            other = auth.create_user(s, "qita", "Qita-pass-22x", "county_supervisor", "890105")
+            other = auth.create_user(s, "qita", "Other-county-22x", "county_supervisor", "890105")
             clues.appeal_file(s, auth.actor_for_user(s, other), appeal["files"][0]["id"])
     rejected = _step(world, "xian", cid, "appeal_reject", comment="病历不支持")
     assert rejected["status"] == "verifying"
@@ -316,7 +316,7 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
         with pytest.raises(PermissionDenied):
             ledgers.export_ledger(s, hosp, "fines")
         with pytest.raises(NotFound):  # another county's supervisor does not see the case
-            other = auth.create_user(s, "qita2", "Qita-pass-22x", "county_supervisor", "890105")
+            other = auth.create_user(s, "qita2", "Other-county-22x", "county_supervisor", "890105")
             cases.get_case(s, auth.actor_for_user(s, other), cid)
         dash = clues.dashboard(s, city)["totals"]
         assert dash["recovered"] == "60000.00" and dash["fines"] == "210000.00" and dash["cases_open"] == 0
@@ -434,8 +434,8 @@ def test_referral_to_police_with_receipt(world: World) -> None:
 def test_clue_transfer_between_regions(world: World) -> None:
     cid = _hospital_clue(world)
     with world.db.session() as s:
-        auth.create_user(s, "linqu", "Linqu-pass-33x", "county_supervisor", "890103", must_change=False)
-    world.passwords["linqu"] = "Linqu-pass-33x"
+        auth.create_user(s, "linqu", "Next-county-33x", "county_supervisor", "890103", must_change=False)
+    world.passwords["linqu"] = "Next-county-33x"
     with pytest.raises(ValidationFailed):  # not to itself
         _step(world, "xian", cid, "transfer", to_admdvs="890102", to_department="医保局", comment="x")
     sent = _step(
@@ -638,13 +638,13 @@ def test_transfer_to_another_department_is_answered_there(world: World) -> None:
         auth.create_user(
             s,
             "weijian",
-            "Weijian-pass-44x",
+            "Health-dept-44x",
             "county_supervisor",
             "890102",
             department="卫生健康委",
             must_change=False,
         )
-    world.passwords["weijian"] = "password-44"
+    world.passwords["weijian"] = "Health-dept-44x"
     _step(
         world, "xian", cid, "transfer", to_admdvs="890102", to_department="卫生健康委", comment="涉及执业资格"
     )
