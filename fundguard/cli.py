@@ -556,8 +556,10 @@ def demo(
     user per role (passwords printed) and serves the web workbench (``--no-serve`` to stop before).
     """
     from fundguard.demo import run_demo
+    from fundguard.service import record
     from fundguard.service.clues import import_run
     from fundguard.service.seed import notify_demo_hospital, seed_demo
+    from fundguard.service.settings import settings
 
     try:
         index = run_demo(
@@ -569,10 +571,16 @@ def demo(
                 summary = import_run(s, workspace)
                 users = seed_demo(s, workspace)
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
+            with db.session() as s:
+                anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
             db.dispose()
     except FundGuardError as err:
         raise _fail(err) from err
+    console.print(
+        f"执法记录密钥 Record key (工作区之外 outside the workspace): {settings().record_key}\n"
+        f"链头导出 Record head exported to: {anchored['file']}（`fundguard verify-log` 以此核对 checks against it）"
+    )
     console.print(
         f"线索 Clues: 本次审核新增 {summary['clues_created']} 条 / {summary['clues_created']} new from the audit"
     )
@@ -580,7 +588,7 @@ def demo(
     console.print("演示用户 Demo users (每次运行重新生成密码 new passwords on every run):")
     _print_users(users)
     if serve_after:
-        serve(workspace, None, "127.0.0.1", port)
+        serve(workspace, None, "127.0.0.1", port, None, None)
 
 
 DatabaseUrl = Annotated[
@@ -775,18 +783,55 @@ def service_import(
 
 @app.command("verify-log")
 def verify_log(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
-    """校验执法全过程记录的哈希链 Verify the hash chain of the enforcement record; exit 1 if tampered."""
+    """校验执法全过程记录：密钥哈希链、最近导出的链头、线索/案件/用户的现状 Verify the enforcement record (keyed
+    chain, latest exported head, current rows replayed against it); exit 1 if tampered."""
     from fundguard.service.db import database_url as default_url
     from fundguard.service.record import verify_database
 
-    result = verify_database(database_url or default_url(workspace))
+    try:
+        result = verify_database(database_url or default_url(workspace))
+    except FundGuardError as err:
+        raise _fail(err) from err
+    anchor = result.get("anchor")
+    where = (
+        f"，与 {anchor['at']} 导出的链头一致 matches the head exported then"
+        if anchor
+        else "（尚无链头导出 no exported head yet）"
+    )
     if result.get("ok"):
-        console.print(f"[green]记录完整 Record intact[/green]: {result.get('entries')} 条 entries")
+        console.print(f"[green]记录完整 Record intact[/green]: {result.get('entries')} 条 entries{where}")
         return
+    for m in result.get("mismatches", [])[:50]:
+        console.print(
+            f"  {m['entity']} {m['id']} {m['field']}: 记录 recorded {m['recorded']} → 现值 now {m['current']}"
+        )
     console.print(
-        f"[red]记录被篡改 Record TAMPERED[/red]: {json.dumps(result, ensure_ascii=False, default=str)}"
+        f"[red]记录被篡改 Record TAMPERED[/red]: {json.dumps({k: v for k, v in result.items() if k != 'mismatches'}, ensure_ascii=False, default=str)}"
     )
     raise typer.Exit(1)
+
+
+record_app = typer.Typer(help="执法全过程记录 The enforcement record: export its head.", no_args_is_help=True)
+app.add_typer(record_app, name="record")
+
+
+@record_app.command("anchor")
+def record_anchor(workspace: Workspace = Path("workspace"), database_url: DatabaseUrl = None) -> None:
+    """导出链头（条数与哈希）到只追加文件 Append the record's head (count and hash) to the anchor file."""
+    from fundguard.service import record
+    from fundguard.service.db import Database
+    from fundguard.service.db import database_url as default_url
+
+    url = database_url or default_url(workspace)
+    db = Database(url)
+    try:
+        with db.session() as s:
+            line = record.anchor(s, url)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(f"链头已导出 Head exported: 第 {line['seq']} 条 entries, {line['hash']} → {line['file']}")
 
 
 @app.command()
@@ -795,6 +840,10 @@ def serve(
     database_url: DatabaseUrl = None,
     host: Annotated[str, typer.Option(help="监听地址 Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 Port.")] = 8000,
+    certfile: Annotated[
+        Path | None, typer.Option(help="TLS 证书（PEM）TLS certificate: serve HTTPS, session cookie Secure.")
+    ] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS 私钥（PEM）TLS private key.")] = None,
 ) -> None:
     """启动监管工作台与接口 Serve the web workbench and the API (OpenAPI docs at /api/docs)."""
     import uvicorn
@@ -805,10 +854,15 @@ def serve(
         web = create_app(workspace, database_url)
     except FundGuardError as err:
         raise _fail(err) from err
+    if bool(certfile) != bool(keyfile) or any(p and not p.is_file() for p in (certfile, keyfile)):
+        raise _fail(InputError("--certfile 与 --keyfile 须同时给出且文件存在",
+                               "--certfile and --keyfile go together and must exist"))  # fmt: skip
+    scheme = "https" if certfile else "http"
     console.print(
-        f"工作台 Workbench: [bold]http://{host}:{port}/[/bold]  接口文档 API docs: http://{host}:{port}/api/docs"
+        f"工作台 Workbench: [bold]{scheme}://{host}:{port}/[/bold]  接口文档 API docs: {scheme}://{host}:{port}/api/docs"
     )
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)} if certfile else {}
+    uvicorn.run(web, host=host, port=port, log_level="warning", **tls)
 
 
 def _quality(workspace: Path) -> dict[str, Path]:

@@ -7,12 +7,14 @@ no CDN) and the static web workbench mounted at ``/``.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,13 +24,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.service import record
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
+from fundguard.service.settings import settings
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
-from . import routes_admin, routes_auth, routes_cases, routes_clues, routes_processes, routes_referrals
+from . import (
+    routes_admin,
+    routes_auth,
+    routes_cases,
+    routes_clues,
+    routes_processes,
+    routes_referrals,
+    routes_users,
+)
 from .routes_clues import MAX_REQUEST_BYTES
 
 _HTTP_ZH = {
@@ -54,7 +66,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status)
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        return JSONResponse(
+            error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status, headers=headers
+        )
 
     @app.exception_handler(WorkflowInvalidTransition)
     def _transition(_: Request, exc: WorkflowInvalidTransition) -> JSONResponse:
@@ -129,6 +145,47 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class SameOrigin:
+    """CSRF: a state-changing request (POST/PUT/PATCH/DELETE under ``/api/``) whose ``Origin`` (or, without it,
+    ``Referer``) names another origin is refused 403 — another port counts as another origin, which SameSite
+    alone lets through. A browser request carrying the session cookie must name its origin; API clients that
+    authenticate by ``Authorization`` send neither and are not cookie-borne."""
+
+    UNSAFE: ClassVar[set[str]] = {"POST", "PUT", "PATCH", "DELETE"}
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in self.UNSAFE
+            and scope.get("path", "").startswith("/api/")
+        ):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            claimed = headers.get("origin") or headers.get("referer") or ""
+            cookie = "fg_session=" in headers.get("cookie", "")
+            bearer = headers.get("authorization", "").lower().startswith("bearer ")
+            if (claimed and not _same_origin(claimed, scope, headers)) or (
+                cookie and not bearer and not claimed
+            ):
+                body = json.dumps(error_body("forbidden", "跨站请求被拒绝（来源不符）", "cross-site request refused (origin mismatch)"),
+                                  ensure_ascii=False).encode()  # fmt: skip
+                await send({"type": "http.response.start", "status": 403, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def _same_origin(claimed: str, scope: dict, headers: dict[str, str]) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(claimed)
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return parts.scheme == scheme and parts.netloc.lower() == headers.get("host", "").lower()
 
 
 class BodyLimit:
@@ -206,6 +263,21 @@ def _optional_module(module: str) -> Any | None:
         return None
 
 
+async def _anchor_every(db: Database, url: str) -> None:
+    """Export the enforcement record's head to the anchor file on a schedule (``FUNDGUARD_ANCHOR_MINUTES``)."""
+    while True:
+        await asyncio.sleep(settings().anchor_minutes * 60)
+
+        def export() -> None:
+            with db.session() as s:
+                record.anchor(s, url)
+
+        try:
+            await asyncio.to_thread(export)
+        except FundGuardError as err:  # a full disk must not stop the server; the next tick retries
+            logging.getLogger("fundguard.record").error("anchor failed: %s", err)
+
+
 def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     """The app over ``workspace`` (audit results, uploads) and the service database (migrated on start).
 
@@ -218,7 +290,10 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_anchor_every(db, url)) if settings().anchor_minutes else None
         yield
+        if task:
+            task.cancel()
         if audit is not None:
             audit.shutdown(app)  # the real-time pool and the last rows of its call log
         db.dispose()
@@ -242,9 +317,11 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         app.include_router(audit.router)
         body_limits[audit.router.prefix + "/"] = int(getattr(audit, "MAX_BODY", 8 * 1024 * 1024))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin)
     app.add_middleware(BodyLimit, prefixes=body_limits)
 
-    for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin):
+    for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin,
+                   routes_users):  # fmt: skip
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)

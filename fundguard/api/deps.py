@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from fundguard.service import access
 from fundguard.service import auth as auth_service
 from fundguard.service.db import Database
 from fundguard.service.errors import NotAuthenticated
@@ -40,22 +41,33 @@ class Ctx:
     db: Database
     token: str | None
     workspace: Path
+    client: str = ""
 
     @contextmanager
-    def session(self, *, authenticated: bool = True) -> Iterator[tuple[Session, Any]]:
-        """One transaction; yields ``(session, actor)`` (actor ``None`` when ``authenticated`` is False)."""
+    def session(
+        self, *, authenticated: bool = True, pending_ok: bool = False
+    ) -> Iterator[tuple[Session, Any]]:
+        """One transaction; yields ``(session, actor)`` (actor ``None`` when ``authenticated`` is False;
+        ``pending_ok`` lets a user who must change their password in: the password and /me routes)."""
         with self.db.session() as s:
             actor = None
             if authenticated:
                 if not self.token:
                     raise NotAuthenticated("请先登录", "not logged in")
-                actor = auth_service.actor_for_token(s, self.token)
+                actor = auth_service.actor_for_token(s, self.token, pending_ok=pending_ok)
             yield s, actor
+
+    def log(
+        self, session: Session, username: str, action: str, target: str = "", outcome: str = "ok"
+    ) -> None:
+        """One line of the access log (logins, reads of patient-level data, administrators' actions)."""
+        access.log(session, username, action, target, self.client, outcome)
 
 
 def get_ctx(request: Request) -> Ctx:
     state = request.app.state
-    return Ctx(db=state.db, token=token_from(request), workspace=state.workspace)
+    return Ctx(db=state.db, token=token_from(request), workspace=state.workspace,
+               client=request.client.host if request.client else "")  # fmt: skip
 
 
 CtxDep = Annotated[Ctx, Depends(get_ctx)]

@@ -48,6 +48,7 @@ def resume_rule(rule_id: RuleId, ctx: CtxDep) -> Any:
 def ledger(name: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")], ctx: CtxDep) -> Response:
     with ctx.session() as (s, actor):
         filename, data = ledger_service.export_ledger(s, actor, name)
+        ctx.log(s, actor.username, "ledger.export", f"ledger:{name}")
     return Response(data, media_type=XLSX, headers=attachment(filename))
 
 

@@ -1,15 +1,17 @@
-"""Auth routes: login (token + HttpOnly cookie ``fg_session``), logout, and the current user (``/api/me``)."""
+"""Auth routes: login (token + HttpOnly cookie ``fg_session``), logout, the current user (``/api/me``), password
+change, ending one's other sessions, and an administrator's password reset."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import auth as auth_service
 from fundguard.service.errors import ServiceError
-from fundguard.service.schemas import Login, Ok, User
+from fundguard.service.models import User as UserRow
+from fundguard.service.schemas import Login, Ok, Revoked, TemporaryPassword, User
 
 from .deps import COOKIE, CtxDep
 
@@ -27,14 +29,22 @@ def _public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/auth/login", summary="登录 / log in", response_model=Login)
-def login(body: LoginIn, response: Response, ctx: CtxDep) -> dict[str, Any]:
+def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session(authenticated=False) as (s, _):
         try:
-            token, user = auth_service.login(s, body.username, body.password)
-        except ServiceError:
-            s.commit()  # keep the failed-login count that drives the lockout
+            token, user = auth_service.login(s, body.username, body.password, client=ctx.client)
+        except ServiceError as err:
+            ctx.log(
+                s,
+                body.username,
+                "login.throttled" if err.http_status == 429 else "login.failed",
+                outcome=err.code,
+            )
+            s.commit()  # keep the failed-login count that drives the back-off, and the log line
             raise
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        ctx.log(s, body.username, "login.ok")
+    secure = request.url.scheme == "https"  # served over TLS (directly or behind a proxy passing the scheme)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/", secure=secure)
     return {"token": token, "user": _public_user(user)}
 
 
@@ -49,5 +59,37 @@ def logout(response: Response, ctx: CtxDep) -> dict[str, bool]:
 
 @router.get("/me", summary="当前用户 / current user", response_model=User)
 def me(ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (_, actor):
-        return _public_user(actor.as_dict()) | {"permissions": sorted(actor.permissions)}
+    with ctx.session(pending_ok=True) as (s, actor):
+        must = s.get(UserRow, actor.user_id).must_change
+        return _public_user(actor.as_dict()) | {"permissions": sorted(actor.permissions), "must_change": must}
+
+
+class PasswordIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/auth/password", summary="修改密码（结束其他会话）/ change password (ends other sessions)",
+             response_model=Revoked)  # fmt: skip
+def change_password(body: PasswordIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session(pending_ok=True) as (s, actor):
+        revoked = auth_service.change_password(s, ctx.token, body.old_password, body.new_password)
+        ctx.log(s, actor.username, "password.change")
+        return {"ok": True, "revoked": revoked}
+
+
+@router.post(
+    "/auth/sessions/revoke-others", summary="结束本人其他会话 / end my other sessions", response_model=Revoked
+)
+def revoke_others(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, _):
+        return {"ok": True, "revoked": auth_service.revoke_other_sessions(s, ctx.token)}
+
+
+@router.post("/admin/users/{username}/reset-password", summary="重置密码（管理员）/ reset a password (admin)",
+             response_model=TemporaryPassword)  # fmt: skip
+def reset_password(username: Annotated[str, Path(max_length=64)], ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        temporary = auth_service.reset_password(s, actor, username)
+        ctx.log(s, actor.username, "admin.password_reset", f"user:{username}")
+        return {"username": username, "temporary_password": temporary}

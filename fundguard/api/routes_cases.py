@@ -47,6 +47,7 @@ def list_cases(
 @router.get("/cases/{case_id}", summary="案件详情 / case detail", response_model=CaseDetail)
 def get_case(case_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
+        ctx.log(s, actor.username, "case.read", f"case:{case_id}")
         return case_service.get_case(s, actor, case_id)
 
 
@@ -67,4 +68,5 @@ def case_document(
 ) -> Response:
     with ctx.session() as (s, actor):
         filename, data = case_service.case_document(s, actor, case_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"case:{case_id}:{kind}")
     return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))

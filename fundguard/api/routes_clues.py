@@ -83,6 +83,7 @@ def list_clues(
 @router.get("/clues/{clue_id}", summary="线索详情 / clue detail", response_model=ClueDetail)
 def get_clue(clue_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
+        ctx.log(s, actor.username, "clue.read", f"clue:{clue_id}")
         return clue_service.get_clue(s, actor, clue_id, workspace=ctx.workspace)
 
 
@@ -137,6 +138,7 @@ def appeal(
 def appeal_file(file_id: IdPath, ctx: CtxDep) -> Response:
     with ctx.session() as (s, actor):
         filename, content_type, data = clue_service.appeal_file(s, actor, file_id)
+        ctx.log(s, actor.username, "appeal_file.read", f"appeal_file:{file_id}")
     return Response(data, media_type=content_type, headers=attachment(filename))
 
 

@@ -45,6 +45,24 @@ class AccountLocked(ServiceError):
     http_status = 423
 
 
+class TooManyAttempts(ServiceError):
+    """Login back-off: retry after ``retry_after`` seconds (429 with ``Retry-After``)."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, zh: str, en: str, retry_after: int) -> None:
+        super().__init__(zh, en)
+        self.retry_after = retry_after
+
+
+class PasswordChangeRequired(ServiceError):
+    """A first or reset password must be changed before anything else (403)."""
+
+    code = "password_change_required"
+    http_status = 403
+
+
 class BadUpload(ServiceError):
     """An upload of a type we do not accept (415) or too large (``too_large``: 413)."""
 

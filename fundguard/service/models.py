@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -107,6 +108,32 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    must_change: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa.false()
+    )  # first/reset
+
+
+class AccessLog(Base):
+    """访问日志: who logged in or read patient-level data, or acted as administrator (``service.access``)."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(120), default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(20), default="ok")
+
+
+class LoginThrottle(Base):
+    """Failed logins per account name (known or not: the answer must not tell) and per client address; each
+    failure past the free ones doubles the wait before the next try (back-off, not a lock)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "user:<name>" or "client:<address>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuthSession(Base):

@@ -64,11 +64,54 @@ class User(Model):
     cert_no: str = ""
     grants: list[Grant] = []
     permissions: list[str] = []
+    must_change: bool = False  # a first or reset password: change it before anything else
 
 
 class Login(Model):
     token: str
     user: User
+
+
+class UserRow(User):
+    active: bool = True
+
+
+class GrantRow(Model):
+    id: int
+    username: str
+    admdvs: str
+    fixmedins_code: str | None
+    valid_to: str
+    reason: str
+    granted_by: str
+
+
+class AccessLogItem(Model):
+    id: int
+    at: str
+    username: str
+    action: str
+    action_zh: str
+    target: str
+    client: str
+    outcome: str
+
+
+class AccessLogPage(Model):
+    items: list[AccessLogItem]
+    total: int
+    page: int
+    size: int
+
+
+class Revoked(Model):
+    ok: bool
+    revoked: int
+
+
+class TemporaryPassword(Model):
+    username: str
+    temporary_password: str
 
 
 class Ok(Model):
@@ -136,6 +179,23 @@ class RecordPage(Model):
     size: int
 
 
+class Mismatch(Model):
+    """A row whose watched field differs from what the record says (``field`` ``*``: a row never recorded)."""
+
+    entity: str
+    id: int
+    field: str
+    recorded: Any
+    current: Any
+
+
+class Anchor(Model):
+    db: str
+    at: str
+    seq: int
+    hash: str
+
+
 class Verification(Model):
     ok: bool
     entries: int
@@ -143,3 +203,5 @@ class Verification(Model):
     reason_zh: str
     reason_en: str
     head_hash: str | None = None
+    anchor: Anchor | None = None
+    mismatches: list[Mismatch] = []

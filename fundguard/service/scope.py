@@ -10,7 +10,8 @@ they expire.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,16 +191,49 @@ def mask_id(value: str | None) -> str:
     return value[:4] + "*" * (len(value) - 6) + value[-2:]
 
 
+# 18-digit resident ID (or 15-digit old form), mobile and landline numbers, as typed in free text.
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<!\d)(?:(?:\+?86[- ]?)?1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def mask_text(text: str | None, names: Iterable[str] = (), ids: Iterable[str] = ()) -> str:
+    """Free text for a masked role: ID numbers, phone numbers, the known patients' ``names`` and
+    insured-person ``ids`` masked wherever they were typed (appeal reasons, comments, findings)."""
+    if not text:
+        return text or ""
+    for value in sorted({i for i in ids if i and len(i) > 3}, key=len, reverse=True):
+        text = text.replace(value, mask_id(value))
+    text = _ID_RE.sub(lambda m: mask_id(m.group()), text)
+    text = _PHONE_RE.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 5) + m.group()[-2:], text)
+    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
+        text = text.replace(name, mask_name(name))
+    return text
+
+
+OTHER_INSTITUTION = "其他定点医疗机构"
+
+
+def mask_institutions(text: str | None, others: Mapping[str, str]) -> str:
+    """Evidence for a hospital user: every other institution (code → name) becomes 其他定点医疗机构, and the
+    bracketed details of its visit that follow (admission times, diagnosis, visit id) are dropped."""
+    if not text or not others:
+        return text or ""
+    words = sorted({w for pair in others.items() for w in pair if w}, key=len, reverse=True)
+    text = re.sub("|".join(map(re.escape, words)), OTHER_INSTITUTION, text)
+    return re.sub(f"({OTHER_INSTITUTION}[^（，。]{{0,4}})（[^）]*）", r"\1", text)
+
+
 def load_in_scope(session: Session, actor: Actor, model: type, key: int, permission: str, what_zh: str,
                   what_en: str, *, for_update: bool = False) -> Any:  # fmt: skip
     """The ``model`` row with id ``key`` when ``actor`` holds ``permission`` and its region/institution scope
-    covers the row (``admdvs``, ``fixmedins_code``); NotFound or PermissionDenied otherwise."""
+    covers the row (``admdvs``, ``fixmedins_code``); PermissionDenied without the permission, NotFound for
+    a row that is missing or outside the scope (alike)."""
     actor.require(permission)
     stmt = select(model).where(model.id == int(key))
     if for_update:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).scalar_one_or_none()
-    if row is None:
+    if row is None or not sees(actor, row.admdvs, row.fixmedins_code):
+        # Outside the actor's scope answers exactly like a missing row: a 403 would confirm that it exists.
         raise not_found(what_zh, what_en, key)
-    require_sees(actor, row.admdvs, row.fixmedins_code, f"该{what_zh}", f"this {what_en}")
     return row

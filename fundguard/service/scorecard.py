@@ -58,6 +58,8 @@ def _rows(session: Session, actor: Actor | None) -> list[dict]:
     ).where(Clue.source == "rule")
     if actor is not None:
         stmt = stmt.where(scope_filter(actor, Clue.admdvs, Clue.fixmedins_code))
+        if actor.role == "hospital":  # an institution counts only the flags it was told of
+            stmt = stmt.where(Clue.notified.is_(True))
     rows = session.execute(stmt.group_by(Clue.rule_id, Clue.rule_version).order_by(Clue.rule_id)).all()
     pauses = {p.rule_id: p for p in session.execute(select(RulePause)).scalars()}
     out = []

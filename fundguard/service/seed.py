@@ -3,7 +3,6 @@ passwords), with the institutions and regions from the workspace store (``instit
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -57,11 +56,11 @@ def seed_demo(session: Session, workspace: Path) -> list[dict]:
     for username, display, role_code, admdvs, inst in plan:
         if role_code == "hospital" and inst is None:
             continue  # no institution in the store
-        password = secrets.token_urlsafe(9)
+        password = auth.generate_password()
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         if user is None:
             user = auth.create_user(session, username, password, role_code, admdvs, display_name=display,
-                                    fixmedins_code=inst, by="seed")  # fmt: skip
+                                    fixmedins_code=inst, by="seed", must_change=False)  # fmt: skip
         else:
             user.password_hash = auth.hash_password(password)
             user.failed_logins, user.locked_until = 0, None

@@ -3,11 +3,18 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
 
 - ``FUNDGUARD_DATABASE_URL``: the service database (default SQLite in the workspace);
 - ``FUNDGUARD_TODAY``: a fixed "today" (ISO date) for demos and tests;
-- ``FUNDGUARD_SESSION_MINUTES``: the idle session timeout (30);
+- ``FUNDGUARD_SESSION_MINUTES``: the idle session timeout (30); ``FUNDGUARD_SESSION_MAX_HOURS``: a session's
+  absolute lifetime (12);
 - ``FUNDGUARD_RULE_FLOOR`` / ``FUNDGUARD_RULE_MIN_DECIDED``: the scorecard's confirmation-rate floor (0.3) and
   the decided clues a rate needs (5);
 - ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``: YAML files overriding the case thresholds and the
-  time limits.
+  time limits;
+- ``FUNDGUARD_RECORD_KEY``: the file holding the enforcement record's HMAC key (default
+  ``$XDG_CONFIG_HOME/fundguard/record.key``, outside every workspace; created 0600 on first use), or a KMS
+  path (``kms://…``) that a deployment's KMS mounts as a file;
+- ``FUNDGUARD_RECORD_ANCHOR``: the append-only file the record's head is exported to (default
+  ``$XDG_STATE_HOME/fundguard/record-anchors.log``); ``FUNDGUARD_RECORD_SYSLOG=1`` also sends it to syslog;
+  ``FUNDGUARD_ANCHOR_MINUTES``: how often the server exports it (60; 0 = never).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from fundguard.core.errors import InputError
 
@@ -26,10 +34,15 @@ class Settings:
     database_url: str = ""
     today: dt.date | None = None
     session_minutes: int = 30
+    session_max_hours: int = 12
     rule_floor: Decimal = Decimal("0.3")
     rule_min_decided: int = 5
     case_thresholds: str = ""
     time_limits: str = ""
+    record_key: str = ""
+    record_anchor: str = ""
+    record_syslog: bool = False
+    anchor_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,13 +53,25 @@ class Settings:
                 database_url=get("FUNDGUARD_DATABASE_URL"),
                 today=dt.date.fromisoformat(get("FUNDGUARD_TODAY")) if get("FUNDGUARD_TODAY") else None,
                 session_minutes=max(int(get("FUNDGUARD_SESSION_MINUTES") or 30), 1),
+                session_max_hours=max(int(get("FUNDGUARD_SESSION_MAX_HOURS") or 12), 1),
                 rule_floor=Decimal(get("FUNDGUARD_RULE_FLOOR") or "0.3"),
                 rule_min_decided=int(get("FUNDGUARD_RULE_MIN_DECIDED") or 5),
                 case_thresholds=get("FUNDGUARD_CASE_THRESHOLDS"),
                 time_limits=get("FUNDGUARD_TIME_LIMITS"),
+                record_key=get("FUNDGUARD_RECORD_KEY")
+                or str(_xdg("XDG_CONFIG_HOME", ".config") / "record.key"),
+                record_anchor=get("FUNDGUARD_RECORD_ANCHOR")
+                or str(_xdg("XDG_STATE_HOME", ".local/state") / "record-anchors.log"),
+                record_syslog=get("FUNDGUARD_RECORD_SYSLOG") in ("1", "true", "yes"),
+                anchor_minutes=max(int(get("FUNDGUARD_ANCHOR_MINUTES") or 60), 0),
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    base = os.environ.get(var) or str(Path.home() / fallback)
+    return Path(base) / "fundguard"
 
 
 def settings() -> Settings:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
@@ -24,9 +25,10 @@ from service_ws import ServiceWorkspace, build_service_workspace, fresh_pg_schem
 from fundguard.api.app import create_app
 from fundguard.service import auth as auth_service
 from fundguard.service.db import Database
+from fundguard.service.models import LoginThrottle
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82"  # a real 1×1 PNG
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -103,7 +105,8 @@ def test_login_sets_cookie_and_me_works_with_cookie_or_bearer(
         assert "httponly" in r.headers["set-cookie"].lower()
         me = browser.get("/api/me")  # the cookie alone
         assert me.status_code == 200 and me.json()["username"] == u["username"]
-        assert browser.post("/api/auth/logout").status_code == 200
+        assert_error(browser.post("/api/auth/logout"), 403)  # a cookie-borne change must name its origin
+        assert browser.post("/api/auth/logout", headers={"Origin": "http://testserver"}).status_code == 200
         assert_error(browser.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"}), 401)
 
 
@@ -126,23 +129,28 @@ def test_wrong_password_and_no_token_are_401_in_chinese(client: TestClient, sw: 
     assert_error(client.get("/api/clues", headers={"Authorization": "Bearer nonsense"}), 401)
 
 
-def test_lockout_after_repeated_failures_is_423(client: TestClient, sw: ServiceWorkspace) -> None:
+def test_failed_logins_answer_alike_then_429_with_retry_after(
+    client: TestClient, sw: ServiceWorkspace
+) -> None:
     db = Database(sw.database_url)
     with db.session() as s:
-        auth_service.create_user(
-            s, "locktest", "right-password-1", "city_supervisor", sw.user("city_supervisor")["admdvs"]
-        )
+        auth_service.create_user(s, "backoff", "Right-password-1", "city_supervisor",
+                                 sw.user("city_supervisor")["admdvs"], must_change=False)  # fmt: skip
+        s.execute(sa.delete(LoginThrottle))  # earlier tests' failures from this same test client
     db.dispose()
-    statuses = [
-        client.post("/api/auth/login", json={"username": "locktest", "password": "bad"}).status_code
-        for _ in range(auth_service.MAX_FAILURES)
+    known = [
+        client.post("/api/auth/login", json={"username": "backoff", "password": "bad"}) for _ in range(3)
     ]
-    assert statuses[:-1] == [401] * (auth_service.MAX_FAILURES - 1)
-    assert statuses[-1] == 423
-    # locked even with the right password
-    assert_error(
-        client.post("/api/auth/login", json={"username": "locktest", "password": "right-password-1"}), 423
-    )
+    unknown = client.post("/api/auth/login", json={"username": "no-such-user-x", "password": "bad"})
+    assert [r.status_code for r in known] == [401] * 3 and unknown.status_code == 401
+    assert known[0].json() == unknown.json()  # nothing tells the names apart
+    waited = client.post("/api/auth/login", json={"username": "backoff", "password": "Right-password-1"})
+    assert_error(waited, 429, "too_many_attempts")
+    assert int(waited.headers["Retry-After"]) >= 1
+    db = Database(sw.database_url)
+    with db.session() as s:  # the other tests log in from the same test client
+        s.execute(sa.delete(LoginThrottle))
+    db.dispose()
 
 
 # ---------------------------------------------------------------- region scope and masking
@@ -162,7 +170,7 @@ def test_each_level_sees_its_region_only(client: TestClient, as_role: Any, sw: S
     outside = [c for c in province if c["admdvs"] != county_code]
     assert outside, "the seeded city needs clues outside the county for this test"
     assert_error(
-        client.get(f"/api/clues/{outside[0]['id']}", headers=as_role("county_supervisor")), 403, "forbidden"
+        client.get(f"/api/clues/{outside[0]['id']}", headers=as_role("county_supervisor")), 404, "not_found"
     )
 
 
@@ -216,7 +224,7 @@ def test_hospital_sees_only_its_notified_clues(client: TestClient, as_role: Any)
         for c in all_items(client, as_role("province_supervisor"))
         if c["fixmedins_code"] != me["fixmedins_code"]
     )
-    assert_error(client.get(f"/api/clues/{other['id']}", headers=hosp), 403, "forbidden")
+    assert_error(client.get(f"/api/clues/{other['id']}", headers=hosp), 404, "not_found")  # answered alike
     assert_error(client.get("/api/cases", headers=hosp), 403)
 
 
@@ -369,7 +377,7 @@ def test_hospital_appeals_with_upload_and_bad_uploads_are_rejected(client: TestC
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-type"].startswith("application/pdf")
     assert_error(client.get("/api/appeal-files/999999", headers=sup), 404)
-    assert_error(client.get(f"/api/appeal-files/{pdf['id']}", headers=as_role("county_supervisor")), 403)
+    assert_error(client.get(f"/api/appeal-files/{pdf['id']}", headers=as_role("county_supervisor")), 404)
 
 
 def test_supervisor_takes_a_clue_to_a_served_decision_with_documents(
@@ -536,7 +544,7 @@ def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
     assert client.get(f"/api/referrals/{ref['id']}", headers=sup).json()["receipt_no"] == "HZ-2026-001"
 
     # transfer the clue to the county; the county supervisor accepts it and then sees the clue
-    assert_error(client.get(f"/api/clues/{clue['id']}", headers=county), 403)
+    assert_error(client.get(f"/api/clues/{clue['id']}", headers=county), 404)
     act(
         client,
         sup,
@@ -556,3 +564,59 @@ def test_referral_to_police_with_receipt_and_a_clue_transfer_between_regions(
     assert r.status_code == 200, r.text
     moved = client.get(f"/api/clues/{clue['id']}", headers=county)
     assert moved.status_code == 200 and moved.json()["admdvs"] == county_code
+
+
+# ---------------------------------------------------------------- issue 10: CSRF, TLS cookie, users, access log
+
+
+def test_cross_site_state_changes_are_refused(client: TestClient, as_role: Any) -> None:
+    sup = as_role("city_supervisor")
+    evil = client.post("/api/auth/sessions/revoke-others", headers={**sup, "Origin": "http://127.0.0.1:9999"})
+    assert_error(evil, 403, "forbidden")
+    referer = client.post(
+        "/api/auth/sessions/revoke-others", headers={**sup, "Referer": "http://evil.example/x"}
+    )
+    assert_error(referer, 403, "forbidden")
+    same = client.post("/api/auth/sessions/revoke-others", headers={**sup, "Origin": "http://testserver"})
+    assert same.status_code == 200, same.text
+    # a browser carrying the session cookie must say where it comes from
+    cookie = client.post("/api/auth/logout", headers={"Cookie": "fg_session=x"})
+    assert_error(cookie, 403, "forbidden")
+
+
+def test_session_cookie_is_secure_over_tls(sw: ServiceWorkspace) -> None:
+    u = sw.user("city_supervisor")
+    with TestClient(create_app(sw.workspace, sw.database_url), base_url="https://testserver") as tls:
+        r = tls.post("/api/auth/login", json={"username": u["username"], "password": u["password"]})
+    assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_admin_creates_a_user_who_must_change_the_password_and_the_access_log_shows_it(
+    client: TestClient, as_role: Any, sw: ServiceWorkspace
+) -> None:
+    admin = as_role("admin")
+    weak = client.post("/api/admin/users", headers=admin, json={"username": "newbie", "password": "12345678",
+                                                                "role": "county_supervisor", "admdvs": "890102"})  # fmt: skip
+    assert_error(weak, 422, "validation")
+    assert_error(client.get("/api/admin/users", headers=as_role("hospital")), 403)
+    made = client.post("/api/admin/users", headers=admin, json={"username": "newbie", "password": "First-pass-123",
+                                                                "role": "county_supervisor", "admdvs": "890102"})  # fmt: skip
+    assert made.status_code == 200 and made.json()["must_change"], made.text
+    bad = client.post("/api/auth/login", json={"username": "newbie", "password": "wrong"})
+    assert bad.status_code == 401
+    newbie = login(client, "newbie", "First-pass-123")
+    assert_error(client.get("/api/clues", headers=newbie), 403, "password_change_required")
+    assert client.get("/api/me", headers=newbie).json()["must_change"]
+    changed = client.post("/api/auth/password", headers=newbie,
+                          json={"old_password": "First-pass-123", "new_password": "Second-pass-456"})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    clue = client.get("/api/clues", headers=newbie, params={"size": 1}).json()["items"][0]
+    assert client.get(f"/api/clues/{clue['id']}", headers=newbie).status_code == 200
+    log = client.get("/api/admin/access-log", headers=admin, params={"username": "newbie"}).json()["items"]
+    assert {"login.failed", "login.ok", "password.change", "clue.read"} <= {i["action"] for i in log}
+    assert any(i["target"] == f"clue:{clue['id']}" for i in log)
+    assert_error(client.get("/api/admin/access-log", headers=as_role("province_supervisor")), 403)
+    db = Database(sw.database_url)
+    with db.session() as s:
+        s.execute(sa.delete(LoginThrottle))
+    db.dispose()

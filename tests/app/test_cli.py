@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -177,8 +178,18 @@ def test_service_commands_and_verify_log(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["audit-claim", str(tmp_path / "bad.json"), "-w", str(ws)])
     assert bad.exit_code == 2 and "mdtrt_d must hold exactly one visit row" in bad.output
 
-    intact = runner.invoke(app, ["verify-log", "-w", str(ws)])
-    assert intact.exit_code == 0 and "Record intact" in intact.output
+    os.environ["FUNDGUARD_RECORD_ANCHOR"] = str(tmp_path / "outside" / "anchors.log")
+    try:
+        anchored = runner.invoke(app, ["record", "anchor", "-w", str(ws)])
+        assert anchored.exit_code == 0 and "anchors.log" in anchored.output
+        intact = runner.invoke(app, ["verify-log", "-w", str(ws)])
+    finally:
+        del os.environ["FUNDGUARD_RECORD_ANCHOR"]
+    assert intact.exit_code == 0 and "Record intact" in intact.output and "导出的链头一致" in intact.output
+    with sqlite3.connect(ws / "service.db") as con:  # a role changed behind the service's back
+        con.execute("UPDATE users SET role = 'admin' WHERE username = 'yiyuan'")
+    promoted = runner.invoke(app, ["verify-log", "-w", str(ws)])
+    assert promoted.exit_code == 1 and "user" in promoted.output and "admin" in promoted.output
     with sqlite3.connect(ws / "service.db") as con:  # tamper with one recorded step
         con.execute("UPDATE record_entries SET actor = 'someone-else' WHERE seq = 1")
     tampered = runner.invoke(app, ["verify-log", "-w", str(ws)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,3 +188,16 @@ def world(
         db = Database(db_url)
     yield World(db, workspace, passwords)
     db.dispose()
+
+
+def _as_dba(con: sa.Connection) -> sa.Connection:
+    if con.dialect.name == "postgresql":
+        con.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    return con
+
+
+@pytest.fixture
+def as_dba() -> Callable[[sa.Connection], sa.Connection]:
+    """A database administrator bypassing the record's append-only trigger (PostgreSQL superuser), to test
+    that tampering is still detected."""
+    return _as_dba

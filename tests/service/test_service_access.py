@@ -10,9 +10,16 @@ import sqlalchemy as sa
 
 from fundguard.service import auth, cases, clues, scorecard
 from fundguard.service.db import Database, current_revision, head_revision, migrate
-from fundguard.service.errors import AccountLocked, NotAuthenticated, PermissionDenied
+from fundguard.service.errors import (
+    NotAuthenticated,
+    NotFound,
+    PasswordChangeRequired,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from fundguard.service.models import Clue, User
-from fundguard.service.scope import region_prefix
+from fundguard.service.scope import Actor, region_prefix
 
 if TYPE_CHECKING:
     from conftest import World
@@ -67,21 +74,29 @@ def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
 
 def _user(db: Database) -> None:
     with db.session() as s:
-        auth.create_user(s, "wang", "correct-horse-1", "county_supervisor", "890103", display_name="王科长")
+        auth.create_user(
+            s,
+            "wang",
+            "Correct-horse-1",
+            "county_supervisor",
+            "890103",
+            display_name="王科长",
+            must_change=False,
+        )
 
 
 def test_login_hashes_and_tokens(db: Database) -> None:
     _user(db)
     with db.session() as s:
         stored = s.execute(sa.select(User.password_hash).where(User.username == "wang")).scalar_one()
-        assert stored.startswith("scrypt$") and "correct-horse-1" not in stored
-        token, user = auth.login(s, "wang", "correct-horse-1", now=T0)
+        assert stored.startswith("scrypt$") and "Correct-horse-1" not in stored
+        token, user = auth.login(s, "wang", "Correct-horse-1", now=T0)
         assert user["role_zh"] == "县级监管员" and user["admdvs"] == "890103"
         assert auth.actor_for_token(s, token, now=T0).username == "wang"
         with pytest.raises(NotAuthenticated):
             auth.login(s, "wang", "wrong", now=T0)
         with pytest.raises(NotAuthenticated):
-            auth.login(s, "nobody", "correct-horse-1", now=T0)
+            auth.login(s, "nobody", "Correct-horse-1", now=T0)
         with pytest.raises(NotAuthenticated):
             auth.actor_for_token(s, "forged-token", now=T0)
         auth.logout(s, token)
@@ -89,27 +104,98 @@ def test_login_hashes_and_tokens(db: Database) -> None:
             auth.actor_for_token(s, token, now=T0)
 
 
-def test_lockout_after_five_failures(db: Database) -> None:
+def test_failed_logins_back_off_alike_for_known_and_unknown_names(db: Database) -> None:
+    """Issue 10 finding 7: no 423 lock, the same 401 for a wrong password and an unknown user; past 3 failures
+    each name (known or not) and each client waits twice as long, answered 429 with the wait."""
     _user(db)
-    for i in range(4):
+    answers = {}
+    for name in ("wang", "nobody"):
+        for i in range(3):
+            with db.session() as s, pytest.raises(NotAuthenticated) as exc:
+                auth.login(s, name, f"bad{i}", now=T0)
+            answers[name] = (type(exc.value), exc.value.zh, exc.value.http_status)
+        with (
+            db.session() as s,
+            pytest.raises(NotAuthenticated),
+        ):  # the 4th is let through, then the wait starts
+            auth.login(s, name, "bad3", now=T0)
+        with db.session() as s, pytest.raises(TooManyAttempts) as wait:
+            auth.login(s, name, "Correct-horse-1", now=T0)
+        assert wait.value.http_status == 429 and wait.value.retry_after == 1
+    assert answers["wang"] == answers["nobody"]
+    with db.session() as s, pytest.raises(NotAuthenticated):  # after the wait: one more failure doubles it
+        auth.login(s, "wang", "bad4", now=T0 + dt.timedelta(seconds=2))
+    with db.session() as s, pytest.raises(TooManyAttempts) as wait:
+        auth.login(s, "wang", "Correct-horse-1", now=T0 + dt.timedelta(seconds=2))
+    assert wait.value.retry_after == 2
+    with db.session() as s:  # never a lock: the right password works once the wait is over
+        assert auth.login(s, "wang", "Correct-horse-1", now=T0 + dt.timedelta(seconds=5))[0]
+    for i in range(4):  # one client trying many names is slowed down too
         with db.session() as s, pytest.raises(NotAuthenticated):
-            auth.login(s, "wang", f"bad{i}", now=T0)
-    with db.session() as s, pytest.raises(AccountLocked) as exc:
-        auth.login(s, "wang", "bad5", now=T0)
-    assert "锁定" in exc.value.zh and exc.value.http_status == 423
-    # locked: even the right password is refused for 15 minutes
-    with db.session() as s, pytest.raises(AccountLocked):
-        auth.login(s, "wang", "correct-horse-1", now=T0 + dt.timedelta(minutes=14))
+            auth.login(s, f"guess{i}", "x", now=T0, client="10.0.0.9")
+    with db.session() as s, pytest.raises(TooManyAttempts):
+        auth.login(s, "wang", "Correct-horse-1", now=T0, client="10.0.0.9")
+
+
+@pytest.mark.parametrize(
+    "weak", ["12345678", "Password123", "short-1A", "alllowercaseletters", "wang-Secret-99"]
+)
+def test_password_policy_refuses_weak_passwords(db: Database, weak: str) -> None:
+    with db.session() as s, pytest.raises(ValidationFailed, match="密码"):
+        auth.create_user(s, "wang", weak, "county_supervisor", "890103")
+
+
+def test_first_password_must_change_and_change_ends_other_sessions(db: Database) -> None:
     with db.session() as s:
-        token, _ = auth.login(s, "wang", "correct-horse-1", now=T0 + dt.timedelta(minutes=16))
-        assert token
+        auth.create_user(s, "li", "First-pass-123", "county_supervisor", "890103")
+    with db.session() as s:
+        token, user = auth.login(s, "li", "First-pass-123", now=T0)
+        assert user["must_change"]
+        with pytest.raises(PasswordChangeRequired):
+            auth.actor_for_token(s, token, now=T0)
+        assert auth.actor_for_token(s, token, now=T0, pending_ok=True).username == "li"
+    with db.session() as s:
+        other, _ = auth.login(s, "li", "First-pass-123")
+        with pytest.raises(ValidationFailed):
+            auth.change_password(s, other, "First-pass-123", "12345678")
+        assert auth.change_password(s, other, "First-pass-123", "Second-pass-456") == 1  # the first token
+    with db.session() as s:
+        assert auth.actor_for_token(s, other).username == "li"
+        with pytest.raises(NotAuthenticated):
+            auth.actor_for_token(s, token)
+        admin = Actor(0, "root", "管理员", "admin", "890000")
+        with pytest.raises(PermissionDenied):
+            auth.reset_password(s, auth.actor_for_token(s, other), "li")
+        temporary = auth.reset_password(s, admin, "li")
+        assert not auth.password_problems(temporary)
+    with db.session() as s:
+        with pytest.raises(NotAuthenticated):  # a reset ends every session
+            auth.actor_for_token(s, other)
+        fresh, user = auth.login(s, "li", temporary)
+        assert user["must_change"]
+        third, _ = auth.login(s, "li", temporary)
+        assert auth.revoke_other_sessions(s, third) == 1
+        with pytest.raises(NotAuthenticated):
+            auth.actor_for_token(s, fresh, pending_ok=True)
+
+
+def test_session_has_an_absolute_lifetime(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _user(db)
+    monkeypatch.setenv("FUNDGUARD_SESSION_MAX_HOURS", "2")
+    with db.session() as s:
+        token, _ = auth.login(s, "wang", "Correct-horse-1", now=T0)
+    for minutes in range(20, 120, 20):  # used every 20 minutes: the idle timeout never fires
+        with db.session() as s:
+            auth.actor_for_token(s, token, now=T0 + dt.timedelta(minutes=minutes))
+    with db.session() as s, pytest.raises(NotAuthenticated, match="最长时限"):
+        auth.actor_for_token(s, token, now=T0 + dt.timedelta(minutes=121))
 
 
 def test_session_timeout_slides(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     _user(db)
     monkeypatch.setenv("FUNDGUARD_SESSION_MINUTES", "30")
     with db.session() as s:
-        token, _ = auth.login(s, "wang", "correct-horse-1", now=T0)
+        token, _ = auth.login(s, "wang", "Correct-horse-1", now=T0)
     for minutes in (25, 50, 75):  # each use slides the 30-minute window
         with db.session() as s:
             auth.actor_for_token(s, token, now=T0 + dt.timedelta(minutes=minutes))
@@ -136,7 +222,7 @@ def test_region_scope_per_level(world: World) -> None:
         assert clues.list_clues(s, city, size=1)["total"] == total  # the city sees all its counties
         assert clues.list_clues(s, province, size=1)["total"] == total
         other = next(c for c in clues.list_clues(s, city, size=500)["items"] if c["admdvs"] != county.admdvs)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, county, other["id"])
         assert clues.get_clue(s, city, other["id"])["id"] == other["id"]
         # filters cannot widen the scope
@@ -172,7 +258,7 @@ def test_hospital_sees_only_its_notified_clues(world: World) -> None:
             .scalars()
             .first()
         )
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, hosp, other)
         with pytest.raises(PermissionDenied):  # a hospital cannot review flags or see cases
             clues.act_on_clue(s, hosp, own.id, "appeal_expired", c["version"])
@@ -227,7 +313,7 @@ def test_cross_check_grant_is_scoped_and_expires(world: World) -> None:
     other = "890104"
     target = _clue_in(world, other)
     with world.db.session() as s:
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, county, target)
         with pytest.raises(PermissionDenied):  # a county cannot grant what it cannot see
             auth.grant_access(s, county, "xian", admdvs=other, days=7)
@@ -239,5 +325,5 @@ def test_cross_check_grant_is_scoped_and_expires(world: World) -> None:
         assert clues.get_clue(s, during, target)["admdvs"] == other
         assert clues.list_clues(s, during, size=1)["total"] > clues.list_clues(s, county, size=1)["total"]
         after = auth.actor_for_user(s, user, T0 + dt.timedelta(days=8))
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             clues.get_clue(s, after, target)

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import shutil
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from fundguard.service.errors import (
     BadUpload,
     InvalidTransition,
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     StaleVersion,
     ValidationFailed,
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from conftest import World
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU\x00\x00\x00\nIDATx\x9cc`\x00\x00\x00\x02\x00\x01H\xaf\xa4q\x00\x00\x00\x00IEND\xaeB`\x82"  # a real 1×1 PNG
 
 
 def _hospital_clue(world: World) -> int:
@@ -100,8 +102,8 @@ def test_flag_flow_with_appeal_and_uploads(world: World) -> None:
         assert (name, ctype, data) == ("病历.pdf", "application/pdf", PDF)
         with pytest.raises(PermissionDenied):  # medical records identify patients
             clues.appeal_file(s, world.actor("disanfang"), appeal["files"][0]["id"])
-        with pytest.raises(PermissionDenied):  # another county cannot read it
-            other = auth.create_user(s, "qita", "password-22", "county_supervisor", "890105")
+        with pytest.raises(NotFound):  # another county cannot read it
+            other = auth.create_user(s, "qita", "Other-county-22x", "county_supervisor", "890105")
             clues.appeal_file(s, auth.actor_for_user(s, other), appeal["files"][0]["id"])
     rejected = _step(world, "xian", cid, "appeal_reject", comment="病历不支持")
     assert rejected["status"] == "verifying"
@@ -313,8 +315,8 @@ def test_case_from_filing_to_closing(world: World, monkeypatch: pytest.MonkeyPat
         assert row["违法行为"].startswith("A38_4 串换") and "市医保局执法员（8901" in row["执法人员"]
         with pytest.raises(PermissionDenied):
             ledgers.export_ledger(s, hosp, "fines")
-        with pytest.raises(PermissionDenied):  # another county's supervisor does not see the case
-            other = auth.create_user(s, "qita2", "password-22", "county_supervisor", "890105")
+        with pytest.raises(NotFound):  # another county's supervisor does not see the case
+            other = auth.create_user(s, "qita2", "Other-county-22x", "county_supervisor", "890105")
             cases.get_case(s, auth.actor_for_user(s, other), cid)
         dash = clues.dashboard(s, city)["totals"]
         assert dash["recovered"] == "60000.00" and dash["fines"] == "210000.00" and dash["cases_open"] == 0
@@ -432,8 +434,8 @@ def test_referral_to_police_with_receipt(world: World) -> None:
 def test_clue_transfer_between_regions(world: World) -> None:
     cid = _hospital_clue(world)
     with world.db.session() as s:
-        auth.create_user(s, "linqu", "password-33", "county_supervisor", "890103")
-    world.passwords["linqu"] = "password-33"
+        auth.create_user(s, "linqu", "Next-county-33x", "county_supervisor", "890103", must_change=False)
+    world.passwords["linqu"] = "Next-county-33x"
     with pytest.raises(ValidationFailed):  # not to itself
         _step(world, "xian", cid, "transfer", to_admdvs="890102", to_department="医保局", comment="x")
     sent = _step(
@@ -444,7 +446,7 @@ def test_clue_transfer_between_regions(world: World) -> None:
     with world.db.session() as s:
         incoming = referrals.list_transfers(s, receiver, "in")
         assert [t["clue_id"] for t in incoming] == [cid]
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # outside the scope answers like a missing row
             clues.get_clue(s, receiver, cid)
         with pytest.raises(InvalidTransition):  # the sender cannot accept its own transfer
             referrals.answer_transfer(s, world.actor("xian"), incoming[0]["id"], True)
@@ -452,7 +454,7 @@ def test_clue_transfer_between_regions(world: World) -> None:
         assert out["clue_visible"] and out["status"] == "accepted"
     with world.db.session() as s:
         assert clues.get_clue(s, receiver, cid)["status_zh"] == "待初审"
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):
             clues.get_clue(s, world.actor("xian"), cid)
 
 
@@ -510,7 +512,7 @@ def test_import_is_idempotent_and_grouped(world: World) -> None:
         assert again["evidence"] == detail["evidence"]
 
 
-def test_record_detects_tampering(world: World) -> None:
+def test_record_detects_tampering(world: World, as_dba: Callable) -> None:
     cid = _hospital_clue(world)
     _step(world, "xian", cid, "initial_confirm", comment="疑点成立")
     _step(world, "shi", cid, "review_dismiss", comment="已核实无误")
@@ -539,7 +541,7 @@ def test_record_detects_tampering(world: World) -> None:
         )
     assert record.verify_database(world.db.url)["ok"]
     with world.db.engine.begin() as con:  # someone edits the comment in the database directly
-        con.execute(
+        as_dba(con).execute(
             sa.text(
                 "UPDATE record_entries SET payload = replace(payload, '疑点成立', '无问题') WHERE seq = :s"
             ),
@@ -548,7 +550,7 @@ def test_record_detects_tampering(world: World) -> None:
     bad = record.verify_database(world.db.url)
     assert not bad["ok"] and bad["first_bad"] == seq and "篡改" in bad["reason_zh"]
     with world.db.engine.begin() as con:  # deleting the entry instead is caught too
-        con.execute(sa.text("DELETE FROM record_entries WHERE seq = :s"), {"s": seq})
+        as_dba(con).execute(sa.text("DELETE FROM record_entries WHERE seq = :s"), {"s": seq})
     gone = record.verify_database(world.db.url)
     assert not gone["ok"] and gone["first_bad"] == seq
 
@@ -633,8 +635,16 @@ def test_clue_from_another_department(world: World) -> None:
 def test_transfer_to_another_department_is_answered_there(world: World) -> None:
     cid = _hospital_clue(world)
     with world.db.session() as s:
-        auth.create_user(s, "weijian", "password-44", "county_supervisor", "890102", department="卫生健康委")
-    world.passwords["weijian"] = "password-44"
+        auth.create_user(
+            s,
+            "weijian",
+            "Health-dept-44x",
+            "county_supervisor",
+            "890102",
+            department="卫生健康委",
+            must_change=False,
+        )
+    world.passwords["weijian"] = "Health-dept-44x"
     _step(
         world, "xian", cid, "transfer", to_admdvs="890102", to_department="卫生健康委", comment="涉及执业资格"
     )

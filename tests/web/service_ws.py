@@ -8,7 +8,6 @@ imported as clues. Nothing is mocked.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import threading
 import time
@@ -98,7 +97,7 @@ def _busiest_hospital_user(session: Session) -> dict[str, Any]:
         .order_by(func.count().desc(), Clue.fixmedins_code)
         .limit(1)
     ).one()
-    password = secrets.token_urlsafe(12)
+    password = auth_service.generate_password()
     auth_service.create_user(
         session,
         "yiyuan_test",
@@ -107,6 +106,7 @@ def _busiest_hospital_user(session: Session) -> dict[str, Any]:
         admdvs,
         display_name="测试医院医保办",
         fixmedins_code=code,
+        must_change=False,
     )
     return {"username": "yiyuan_test", "password": password, "role": "hospital", "role_zh": "医院医保办",
             "admdvs": admdvs, "fixmedins_code": code}  # fmt: skip

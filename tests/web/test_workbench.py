@@ -144,7 +144,7 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
-        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录",
+        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
 

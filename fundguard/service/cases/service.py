@@ -43,7 +43,7 @@ from fundguard.service.models import (
     User,
     money,
 )
-from fundguard.service.scope import Actor, paged
+from fundguard.service.scope import Actor, mask_id, mask_name, mask_text, paged
 from fundguard.service.timing import case_deadline, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.penalties import ARTICLES_ZH, BEHAVIOURS
@@ -126,17 +126,21 @@ def list_cases(session: Session, actor: Actor, *, status: str | None = None, fix
         conds.append(Case.fixmedins_code == fixmedins_code)
     if overdue:
         conds.append(and_(Case.status != "closed", Case.deadline < today()))
-    return paged(session, actor, Case, CASE_VIEW, conds, Case.id.desc(), _summary, page, size)
+    summary = (lambda c: _summary(c, masked=True)) if actor.masked else _summary
+    return paged(session, actor, Case, CASE_VIEW, conds, Case.id.desc(), summary, page, size)
 
 
-def _summary(c: Case) -> dict:
+def _summary(c: Case, masked: bool = False) -> dict:
     day = today()
     open_ = c.status != "closed"
+    person = masked and c.party_type == "individual"  # an insured person is a patient
     return {
-        "id": c.id, "number": c.number, "title": c.title, "status": c.status,
+        "id": c.id, "number": c.number, "status": c.status,
         "status_zh": wf.CASE_STATES.get(c.status, c.status), "fixmedins_code": c.fixmedins_code,
-        "party": {"fixmedins_code": c.fixmedins_code, "name": c.party_name, "type": c.party_type,
-                  "type_zh": PARTY_TYPES.get(c.party_type, c.party_type), "id": c.party_id},
+        "title": mask_text(c.title, [c.party_name]) if person else c.title,
+        "party": {"fixmedins_code": c.fixmedins_code, "name": mask_name(c.party_name) if person else c.party_name,
+                  "type": c.party_type, "type_zh": PARTY_TYPES.get(c.party_type, c.party_type),
+                  "id": mask_id(c.party_id) if person else c.party_id},
         "admdvs": c.admdvs, "opened_at": c.opened_at.isoformat(), "deadline": c.deadline.isoformat(),
         "days_left": (c.deadline - day).days if open_ else None, "overdue": open_ and c.deadline < day,
         "amount_at_issue": str(c.amount_at_issue), "version": c.version,
@@ -148,7 +152,7 @@ PARTY_TYPES = {"organisation": "定点医药机构", "individual": "参保个人
 
 def get_case(session: Session, actor: Actor, case_id: int) -> dict:
     c = _load(session, actor, case_id)
-    out = _summary(c)
+    out = _summary(c, masked=actor.masked)
     steps = session.execute(select(CaseStep).where(CaseStep.case_id == c.id).order_by(CaseStep.id)).scalars()
     exts = session.execute(
         select(CaseExtension).where(CaseExtension.case_id == c.id).order_by(CaseExtension.id)
@@ -258,6 +262,11 @@ def get_case(session: Session, actor: Actor, case_id: int) -> dict:
         ],
         actions=_with_sources(session, actor, c, CASE.actions(session, c, actor)),
     )
+    if actor.masked:  # third-party inspectors: patients masked in every text; documents are not theirs
+        person = (c.party_name,) if c.party_type == "individual" else ()
+        mask = clues.text_masker(session, actor, c.clue_id, person)
+        out = mask(out)
+        out["documents"] = []
     return out
 
 
@@ -305,6 +314,9 @@ def case_document(
     from fundguard.supervision.documents import render_document, render_pdf
 
     c = _load(session, actor, case_id)
+    if actor.masked:
+        raise PermissionDenied("文书载有当事人与患者身份信息，第三方检查员不可查看",
+                               "documents identify parties and patients; third-party inspectors cannot open them")  # fmt: skip
     if kind not in DOCUMENT_KINDS:
         raise not_found("文书类型", "document kind", kind)
     if fmt not in ("docx", "pdf"):

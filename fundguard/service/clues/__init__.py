@@ -41,6 +41,7 @@ from fundguard.service.clues.service import (
     register_clue,
     rule_set,
     submit_appeal,
+    text_masker,
 )
 
 __all__ = [
@@ -69,4 +70,5 @@ __all__ = [
     "rule_set",
     "set_outcome",
     "submit_appeal",
+    "text_masker",
 ]

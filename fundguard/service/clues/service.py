@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
 from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
-from fundguard.service import record, workflow
+from fundguard.service import record, uploads, workflow
 from fundguard.service.clues.process import (
     FLAG,
     OUTCOME_ZH,
@@ -48,7 +49,16 @@ from fundguard.service.models import (
     money,
     utcnow,
 )
-from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter
+from fundguard.service.scope import (
+    Actor,
+    mask_id,
+    mask_institutions,
+    mask_name,
+    mask_text,
+    paged,
+    require_sees,
+    scope_filter,
+)
 from fundguard.service.timing import due_date_for, flag_warning, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import CLUE_IMPORT, CLUE_REGISTER, CLUE_VIEW
@@ -322,11 +332,39 @@ def get_clue(session: Session, actor: Actor, clue_id: int, *, workspace: Path | 
         evidence=_evidence(session, actor, clue, workspace),
         events=_events(session, actor, clue),
         appeals=_appeals(session, clue.id),
+    )
+    mask = text_masker(session, actor, clue.id)
+    out.update(
+        description=mask(out["description"]),
+        events=[{**e, "comment": mask(e["comment"]), "fields": mask(e["fields"])} for e in out["events"]],
+        appeals=[{**a, "reason": mask(a["reason"])} for a in out["appeals"]],
         case_id=session.execute(select(Case.id).where(Case.clue_id == clue.id)).scalars().first(),
         measures=measure_items(session, Measure.clue_id == clue.id),
         actions=FLAG.actions(session, clue, actor),
     )
     return out
+
+
+def text_masker(session: Session, actor: Actor, clue_id: int | None, names: tuple[str, ...] = ()) -> Callable:
+    """For a masked role, a function masking the clue's patients (names and ids from its hits), ID and phone
+    numbers in any text, or in every string of a JSON-like value; for others, the identity."""
+    if not actor.masked:
+        return lambda v: v
+    people = session.execute(
+        select(ClueHit.psn_name, ClueHit.psn_no).where(ClueHit.clue_id == clue_id).distinct()
+    ).all()
+    known, ids = {*names, *(n for n, _ in people)}, {i for _, i in people}
+
+    def mask(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask_text(value, known, ids)
+        if isinstance(value, dict):
+            return {k: mask(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        return value
+
+    return mask
 
 
 INTERNAL_STEPS = (
@@ -420,6 +458,11 @@ def _evidence(session: Session, actor: Actor, clue: Clue, workspace: Path | None
     ]  # imported before the details were kept
     if old and store is not None and store.root.exists():
         lines, names = _store_details(store, old)
+    others: dict[str, str] = {}
+    if actor.role == "hospital":
+        others = dict(session.execute(
+            select(Institution.fixmedins_code, Institution.name).where(Institution.fixmedins_code != actor.fixmedins_code)
+        ).all())  # fmt: skip
     out = []
     for h in hits:
         sns = [s for s in h.bkkp_sn.split(";") if s]
@@ -428,11 +471,14 @@ def _evidence(session: Session, actor: Actor, clue: Clue, workspace: Path | None
         psn_no, psn_name = h.psn_no, h.psn_name or names.get(h.psn_no, "")
         if actor.masked:
             psn_no, psn_name = mask_id(psn_no), mask_name(psn_name)
+        evidence = h.evidence_zh
+        if actor.role == "hospital":  # another institution's name, stay and visit id are not its business
+            evidence = mask_institutions(evidence, others)
         out.append({"mdtrt_id": h.mdtrt_id, "setl_id": h.setl_id, "bkkp_sn": sns, "psn_no": psn_no,
                     "psn_name": psn_name, "hilist_code": h.hilist_code,
                     "item_name": h.item_name or (first[0] if first else ""),
                     "fee_ocur_time": h.fee_ocur_time or (times[0] if times else ""), "amount": str(h.amount),
-                    "evidence_zh": h.evidence_zh, "kp_id": h.kp_id})  # fmt: skip
+                    "evidence_zh": evidence, "kp_id": h.kp_id})  # fmt: skip
     return out
 
 
@@ -477,7 +523,7 @@ def act_on_clue(session: Session, actor: Actor, clue_id: int, action: str, versi
 
 def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, str]:
     """Accept PDF/JPG/PNG up to 10 MB whose content matches the extension; returns (safe name, content type)."""
-    name = Path(filename or "").name.replace("\x00", "")[:200]
+    name = uploads.safe_name(filename)
     ext = Path(name).suffix.lower()
     if ext not in UPLOAD_TYPES:
         raise BadUpload(f"不支持的文件类型：{name or '（无文件名）'}，仅接受 PDF、JPG、PNG",
@@ -489,6 +535,9 @@ def check_upload(filename: str, content_type: str, data: bytes) -> tuple[str, st
     if ct not in ("", "application/octet-stream", declared) or not any(data.startswith(m) for m in magics):
         raise BadUpload(f"文件 {name} 的内容不是有效的 {ext[1:].upper()} 文件",
                         f"file {name} is not a valid {ext[1:].upper()} file")  # fmt: skip
+    why = uploads.problems(ext, data)
+    if why:
+        raise BadUpload(f"文件 {name} 被拒绝：{why[0]}", f"file {name} refused: {why[1]}")
     return name, declared
 
 

@@ -9,10 +9,12 @@ import { h, page, panel } from "./dom.js";
 import { ledgersPage } from "./ledgers.js";
 import { recordPage } from "./record.js";
 import { rulesPage } from "./rules.js";
+import { accessLogPage, passwordPage, usersPage } from "./users.js";
 
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+  ["#/users", "用户与授权", "grant.manage"], ["#/access", "访问日志", "access.log"],
 ];
 
 const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
@@ -25,6 +27,7 @@ function renderChrome() {
   document.body.classList.toggle("anon", !state.user);
   if (!state.user) return;
   const perms = new Set(state.user.permissions);
+  if (state.user.role === "admin") perms.add("access.log");  // the access log is the administrator's
   const items = isHospital() ? HOSPITAL_NAV : NAV.filter(([, , perm]) => perms.has(perm));
   for (const [href, label] of items) {
     const active = location.hash.startsWith(href);
@@ -35,6 +38,7 @@ function renderChrome() {
     h("span", { id: "user-name" }, u.display_name),
     h("span", { class: "role", id: "user-role" }, u.role_zh),
     u.fixmedins_code ? h("span", {}, u.fixmedins_code) : (u.admdvs ? h("span", {}, `区划 ${u.admdvs}`) : null),
+    h("a", { href: "#/password", id: "change-password" }, "修改密码"),
     h("button", { id: "logout", onclick: logout }, "退出"),
   );
 }
@@ -60,6 +64,7 @@ function loginPage() {
       await api("/api/auth/login", { method: "POST",
         json: { username: form.elements.username.value.trim(), password: form.elements.password.value } });
       state.user = await api("/api/me");  // with the permissions that decide the menu
+      if (state.user.must_change) { location.hash = "#/password"; return; }
       location.hash = isHospital() ? "#/clues" : "#/dashboard";
     } catch (e) {
       err.textContent = e.message;
@@ -68,7 +73,7 @@ function loginPage() {
   });
   document.getElementById("main").append(h("div", { class: "login-wrap" },
     h("div", { class: "panel login" }, h("h1", {}, "监管工作台登录"), form,
-      h("p", { class: "muted" }, "连续多次输入错误密码将临时锁定账号。"))));
+      h("p", { class: "muted" }, "多次输入错误后，需等待片刻才能再试。"))));
 }
 
 async function route() {
@@ -85,6 +90,7 @@ async function route() {
   try {
     let m;
     if (path === "/login") loginPage();
+    else if (state.user && state.user.must_change && path !== "/password") location.hash = "#/password";
     else if (path === "/" || path === "") location.hash = isHospital() ? "#/clues" : "#/dashboard";
     else if (path === "/dashboard") await dashboardPage();
     else if (path === "/clues") await cluesPage(params);
@@ -94,6 +100,9 @@ async function route() {
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
+    else if (path === "/password") passwordPage();
+    else if (path === "/users") await usersPage();
+    else if (path === "/access") await accessLogPage(params);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
