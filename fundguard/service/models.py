@@ -442,3 +442,85 @@ class RecordHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- inspections (issue 14): registries and draws
+
+
+class InspectionTarget(Base):
+    """检查对象名录库: what the registry adds to an institution of the store (risk weight, whether it is in
+    the pool, the last inspection); an institution without a row has the defaults."""
+
+    __tablename__ = "inspection_targets"
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"), primary_key=True)
+    risk_weight: Mapped[int] = mapped_column(Integer, default=1)  # 1–10, the draw's weight
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inspected: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Inspector(Base):
+    """执法检查人员名录库 and 专家库 in one table: ``kind`` is officer (执法人员, with 执法证号), expert (专家)
+    or agency_staff (第三方机构人员, with ``agency_id``). The recusal facts (回避) are the institutions the
+    person worked at and those where close relatives work (';'-joined codes)."""
+
+    __tablename__ = "inspectors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    cert_no: Mapped[str] = mapped_column(String(40), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    department: Mapped[str] = mapped_column(String(100), default="")
+    speciality: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    former_employers: Mapped[str] = mapped_column(Text, default="")
+    relatives_at: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Agency(Base):
+    """A third-party agency (第三方机构: accounting firms, information-technology and medical-review firms)."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), default="")  # 统一社会信用代码
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    speciality: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RegistryChange(Base):
+    """The history of every registry edit and import: who changed which row, before and after."""
+
+    __tablename__ = "registry_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry: Mapped[str] = mapped_column(String(20), index=True)  # target / inspector / agency
+    item_key: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))  # create / update / import
+    before_json: Mapped[str] = mapped_column(Text, default="{}")
+    after_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Draw(Base):
+    """A 双随机 draw: the sealed record (pools, rules, seed, result; ``record_json`` hashed as ``hash``), and
+    its publication (公开). A redraw is a new row citing ``previous_id`` with its ``reason``."""
+
+    __tablename__ = "draws"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    seed_value: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))
+    record_json: Mapped[str] = mapped_column(Text)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="drawn")  # drawn / published / superseded
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_by: Mapped[str] = mapped_column(String(64), default="")

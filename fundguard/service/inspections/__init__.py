@@ -1,0 +1,45 @@
+"""Inspections (监督检查): the registries (名录库: targets, inspectors/experts/third-party staff, agencies) with
+their history and Excel/CSV import (``registries``), and 双随机一公开 draws — reproducible, sealed, redrawn
+only by a new record, published (``draws``; the computation itself is ``supervision.draws``).
+
+May import ``record``, ``scope``, ``timing``, ``models``, ``errors`` and ``supervision``; nothing in
+``service`` imports it but the demo seed.
+"""
+
+from __future__ import annotations
+
+from fundguard.service.inspections.draws import (
+    draw_record,
+    get_draw,
+    list_draws,
+    make_draw,
+    publish_draw,
+    verify_draw,
+)
+from fundguard.service.inspections.registries import (
+    history,
+    import_inspectors,
+    list_agencies,
+    list_inspectors,
+    list_targets,
+    save_agency,
+    save_inspector,
+    update_target,
+)
+
+__all__ = [
+    "draw_record",
+    "get_draw",
+    "history",
+    "import_inspectors",
+    "list_agencies",
+    "list_draws",
+    "list_inspectors",
+    "list_targets",
+    "make_draw",
+    "publish_draw",
+    "save_agency",
+    "save_inspector",
+    "update_target",
+    "verify_draw",
+]

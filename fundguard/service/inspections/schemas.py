@@ -1,0 +1,143 @@
+"""Response models of the inspection routes (registries and draws)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fundguard.service.schemas import Model
+
+
+class Target(Model):
+    fixmedins_code: str
+    name: str
+    admdvs: str
+    fixmedins_type: str
+    hosp_lv: str
+    agrm_stas: str
+    risk_weight: int
+    eligible: bool
+    last_inspected: str | None
+    note: str
+    open_clues: int
+    credit_grade: str
+
+
+class TargetPage(Model):
+    items: list[Target]
+    total: int
+    page: int
+    size: int
+
+
+class Inspector(Model):
+    id: int
+    kind: str
+    kind_zh: str
+    name: str
+    cert_no: str
+    admdvs: str
+    department: str
+    speciality: str
+    agency_id: int | None
+    available: bool
+    former_employers: list[str]
+    relatives_at: list[str]
+    updated_at: str
+
+
+class InspectorPage(Model):
+    items: list[Inspector]
+    total: int
+    page: int
+    size: int
+
+
+class Agency(Model):
+    id: int
+    name: str
+    credit_code: str
+    admdvs: str
+    speciality: str
+    contact: str
+    staff: int
+
+
+class BadRow(Model):
+    line: int
+    zh: str
+    en: str
+
+
+class ImportResult(Model):
+    created: int
+    updated: int
+    bad: list[BadRow]
+
+
+class Change(Model):
+    at: str
+    actor: str
+    action: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class TeamMember(Model):
+    name: str
+    cert_no: str
+    leader: bool
+
+
+class DrawnTarget(Model):
+    code: str
+    name: str
+    admdvs: str
+    team: list[TeamMember]
+
+
+class Stratum(Model):
+    stratum: str
+    size: int
+    drawn: int
+
+
+class Recusal(Model):
+    id: str
+    reason: str
+
+
+class Draw(Model):
+    id: int
+    number: str
+    title: str
+    admdvs: str
+    status: str
+    status_zh: str
+    seed_value: str
+    seed: str
+    hash: str
+    previous_id: int | None
+    previous: dict[str, Any] | None
+    reason: str
+    created_at: str
+    created_by: str
+    published_at: str | None
+    rules: dict[str, Any]
+    targets: list[DrawnTarget]
+    pool_sizes: dict[str, int]
+    strata: list[Stratum]
+    unstaffed: list[str]
+    recused: dict[str, list[Recusal]] | None = None
+
+
+class DrawPage(Model):
+    items: list[Draw]
+    total: int
+    page: int
+    size: int
+
+
+class DrawCheck(Model):
+    ok: bool
+    problems: list[str]
+    hash: str

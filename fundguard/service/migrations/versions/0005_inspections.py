@@ -1,0 +1,90 @@
+"""Inspections: the target, inspector and agency registries with their history, and 双随机 draws.
+
+Revision ID: 0005_inspections
+Revises: 0004
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_inspections"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def _now() -> sa.Column:
+    return sa.Column("at", sa.DateTime(), nullable=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "inspection_targets",
+        sa.Column(
+            "fixmedins_code", sa.String(30), sa.ForeignKey("institutions.fixmedins_code"), primary_key=True
+        ),
+        sa.Column("risk_weight", sa.Integer(), nullable=False),
+        sa.Column("eligible", sa.Boolean(), nullable=False),
+        sa.Column("last_inspected", sa.Date(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+    )
+    op.create_table(
+        "agencies",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("credit_code", sa.String(18), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("speciality", sa.String(200), nullable=False),
+        sa.Column("contact", sa.String(200), nullable=False),
+    )
+    op.create_table(
+        "inspectors",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False, index=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("cert_no", sa.String(40), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("department", sa.String(100), nullable=False),
+        sa.Column("speciality", sa.String(200), nullable=False),
+        sa.Column("agency_id", sa.Integer(), sa.ForeignKey("agencies.id"), nullable=True),
+        sa.Column("available", sa.Boolean(), nullable=False),
+        sa.Column("former_employers", sa.Text(), nullable=False),
+        sa.Column("relatives_at", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    )
+    op.create_table(
+        "registry_changes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("registry", sa.String(20), nullable=False, index=True),
+        sa.Column("item_key", sa.String(40), nullable=False, index=True),
+        _now(),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(20), nullable=False),
+        sa.Column("before_json", sa.Text(), nullable=False),
+        sa.Column("after_json", sa.Text(), nullable=False),
+    )
+    op.create_table(
+        "draws",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("number", sa.String(60), nullable=False, unique=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("seed_value", sa.String(200), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("record_json", sa.Text(), nullable=False),
+        sa.Column("previous_id", sa.Integer(), sa.ForeignKey("draws.id"), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=True),
+        sa.Column("published_by", sa.String(64), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    for table in ("draws", "registry_changes", "inspectors", "agencies", "inspection_targets"):
+        op.drop_table(table)
