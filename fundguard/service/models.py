@@ -496,7 +496,7 @@ class RegistryChange(Base):
 
     __tablename__ = "registry_changes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    registry: Mapped[str] = mapped_column(String(20), index=True)  # target / inspector / agency
+    book: Mapped[str] = mapped_column(String(20), index=True)  # which registry: target / inspector / agency
     item_key: Mapped[str] = mapped_column(String(40), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))

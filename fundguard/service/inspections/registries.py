@@ -48,7 +48,7 @@ def _codes(text: str) -> list[str]:
 
 def _history(session: Session, actor: Actor, registry: str, key: Any, action: str, before: dict,
              after: dict) -> None:  # fmt: skip
-    session.add(RegistryChange(registry=registry, item_key=str(key), actor=actor.username, action=action,
+    session.add(RegistryChange(book=registry, item_key=str(key), actor=actor.username, action=action,
                                before_json=json.dumps(before, ensure_ascii=False, default=str),
                                after_json=json.dumps(after, ensure_ascii=False, default=str)))  # fmt: skip
     record.append(session, actor.username, f"registry.{action}", registry, str(key),
@@ -59,7 +59,7 @@ def history(session: Session, actor: Actor, registry: str, key: str) -> list[dic
     actor.require(INSPECTION_VIEW)
     rows = session.execute(
         select(RegistryChange)
-        .where(RegistryChange.registry == registry, RegistryChange.item_key == str(key))
+        .where(RegistryChange.book == registry, RegistryChange.item_key == str(key))
         .order_by(RegistryChange.id)
     ).scalars()
     return [{"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "before": json.loads(r.before_json),

@@ -58,7 +58,7 @@ def upgrade() -> None:
     op.create_table(
         "registry_changes",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("registry", sa.String(20), nullable=False, index=True),
+        sa.Column("book", sa.String(20), nullable=False, index=True),
         sa.Column("item_key", sa.String(40), nullable=False, index=True),
         _now(),
         sa.Column("actor", sa.String(64), nullable=False),
