@@ -6,6 +6,7 @@ import { ApiError, api, isHospital, state } from "./client.js";
 import { clueDetailPage, cluesPage } from "./clues.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
+import { drawDetailPage, drawsPage, inspectionsPage } from "./inspections.js";
 import { ledgersPage } from "./ledgers.js";
 import { recordPage } from "./record.js";
 import { rulesPage } from "./rules.js";
@@ -13,9 +14,10 @@ import { rulesPage } from "./rules.js";
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+  ["#/inspections", "监督检查", "inspection.view"], ["#/draws", "抽查公开", "clue.view"],
 ];
 
-const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
+const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/draws", "抽查公开"]];
 
 function renderChrome() {
   const nav = document.getElementById("nav");
@@ -94,6 +96,9 @@ async function route() {
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
+    else if (path === "/inspections") await inspectionsPage(params);
+    else if (path === "/draws") await drawsPage(params, false);
+    else if ((m = path.match(/^\/draws\/(\d+)$/))) await drawDetailPage(m[1]);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;

@@ -1,0 +1,163 @@
+// Inspections (监督检查): the registries (检查对象、检查人员/专家/第三方人员), Excel/CSV import with bad rows
+// listed, and 双随机一公开 draws — draw, redraw citing the old one, verify, publish. Published draws are listed
+// for every role (公开); the rest needs inspection.view.
+import { api, qs, rerender, state } from "./client.js";
+import { h, num, page, pager, panel, statusTag, table, toast, txt, when } from "./dom.js";
+
+const can = (perm) => state.user && state.user.permissions.includes(perm);
+
+function tabs(active) {
+  return h("div", { class: "filters", id: "inspection-tabs" },
+    [["targets", "检查对象名录库"], ["people", "检查人员与专家库"], ["draws", "双随机抽取"]].map(([k, label]) =>
+      h("a", { href: `#/inspections${qs({ tab: k })}`, class: k === active ? "active" : "", "data-tab": k }, label)));
+}
+
+export async function inspectionsPage(params) {
+  const tab = params.get("tab") || "targets";
+  const pageNo = Number(params.get("page") || 1);
+  const go = (p) => { location.hash = `#/inspections${qs({ tab, page: p })}`; };
+  if (tab === "people") return peopleTab(pageNo, go);
+  if (tab === "draws") return drawsPage(params, true);
+  const data = await api(`/api/inspections/targets${qs({ page: pageNo, size: 50 })}`);
+  const edit = async (r) => {
+    const w = window.prompt(`「${r.name}」的风险权重（1–10）`, String(r.risk_weight));
+    if (w === null) return;
+    try {
+      await api(`/api/inspections/targets/${encodeURIComponent(r.fixmedins_code)}`, { method: "PATCH", json: { risk_weight: Number(w) } });
+      toast("已修改，已记入修改历史", true);
+      rerender();
+    } catch (e) { toast(e.message); }
+  };
+  page("监督检查", tabs(tab), panel("检查对象名录库", table([
+    { label: "机构编码", key: "fixmedins_code", nowrap: true }, { label: "机构名称", key: "name" },
+    { label: "区划", key: "admdvs" }, { label: "类型", key: "fixmedins_type" }, { label: "等级", key: "hosp_lv" },
+    { label: "在办线索", num: true, render: (r) => num(r.open_clues) },
+    { label: "风险权重", num: true, render: (r) => num(r.risk_weight) },
+    { label: "纳入抽查", render: (r) => (r.eligible ? "是" : "否") },
+    { label: "最近检查", render: (r) => txt(r.last_inspected) },
+    { label: "", render: (r) => (can("inspection.manage") ? h("button", { class: "secondary", onclick: () => edit(r) }, "调整权重") : "") },
+  ], data.items), pager(data, go)));
+}
+
+function importForm() {
+  const result = h("div", { id: "import-result" });
+  const form = h("form", { class: "stack", id: "people-import" },
+    h("label", {}, "Excel/CSV 文件（列：类别、姓名、执法证号、区划、单位、专业、曾任职机构、近亲属任职机构）",
+      h("input", { type: "file", name: "file", accept: ".xlsx,.csv", required: true })),
+    h("div", {}, h("button", { type: "submit" }, "导入")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = new FormData();
+    body.append("file", form.elements.file.files[0]);
+    try {
+      const r = await api("/api/inspections/people/import", { method: "POST", body });
+      result.replaceChildren(h("div", { class: r.bad.length ? "alert orange" : "alert green" },
+        `新增 ${r.created} 人，更新 ${r.updated} 人，错误 ${r.bad.length} 行`),
+      r.bad.length ? table([{ label: "行号", key: "line" }, { label: "原因", key: "zh" }], r.bad) : null);
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+function personForm() {
+  const form = h("form", { class: "stack", id: "person-form" },
+    h("label", {}, "类别", h("select", { name: "kind" }, [["officer", "执法人员"], ["expert", "专家"], ["agency_staff", "第三方机构人员"]]
+      .map(([v, l]) => h("option", { value: v }, l)))),
+    h("label", {}, "姓名 *", h("input", { name: "name", required: true })),
+    h("label", {}, "执法证号（执法人员必填）", h("input", { name: "cert_no" })),
+    h("label", {}, "区划（默认本人区划）", h("input", { name: "admdvs" })),
+    h("label", {}, "曾任职机构编码（分号分隔，回避用）", h("input", { name: "former_employers" })),
+    h("label", {}, "近亲属任职机构编码（分号分隔，回避用）", h("input", { name: "relatives_at" })),
+    h("div", {}, h("button", { type: "submit" }, "新增")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    try {
+      await api("/api/inspections/people", { method: "POST", json: { kind: f.kind.value, name: f.name.value.trim(),
+        cert_no: f.cert_no.value.trim(), admdvs: f.admdvs.value.trim(), former_employers: f.former_employers.value,
+        relatives_at: f.relatives_at.value } });
+      toast("已新增", true);
+      rerender();
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+async function peopleTab(pageNo, go) {
+  const data = await api(`/api/inspections/people${qs({ page: pageNo, size: 50 })}`);
+  page("监督检查", tabs("people"), panel("执法检查人员、专家与第三方人员", table([
+    { label: "类别", key: "kind_zh" }, { label: "姓名", key: "name" }, { label: "执法证号", key: "cert_no", nowrap: true },
+    { label: "区划", key: "admdvs" }, { label: "专业", key: "speciality" },
+    { label: "可抽取", render: (r) => (r.available ? "是" : "否") },
+    { label: "回避：曾任职", render: (r) => txt(r.former_employers.join("、")) },
+    { label: "回避：近亲属", render: (r) => txt(r.relatives_at.join("、")) },
+  ], data.items), pager(data, go)),
+  can("inspection.manage") ? [panel("新增人员", personForm()), panel("批量导入", importForm())] : null);
+}
+
+function drawForm(previous) {
+  const form = h("form", { class: "stack", id: previous ? "redraw-form" : "draw-form" },
+    h("label", {}, "抽查任务名称 *", h("input", { name: "title", required: true, value: previous ? `${previous.title}（重抽）` : "" })),
+    h("label", {}, "种子值 *（抽取前已确定：公开开奖号码、上次抽取哈希或见证人录入值）", h("input", { name: "seed_value", required: true })),
+    h("label", {}, "各层抽取比例", h("input", { name: "ratio", type: "number", step: "0.01", min: "0.01", max: "1", value: "0.1" })),
+    h("label", {}, "每组执法人员数", h("input", { name: "team_size", type: "number", min: "2", value: "2" })),
+    previous ? h("label", {}, "重抽理由 *", h("textarea", { name: "reason", required: true })) : null,
+    h("div", {}, h("button", { type: "submit" }, previous ? "重新抽取（新记录，引用原记录）" : "抽取")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    try {
+      const d = await api("/api/inspections/draws", { method: "POST", json: { title: f.title.value.trim(),
+        seed_value: f.seed_value.value.trim(), rules: { ratio: Number(f.ratio.value), team_size: Number(f.team_size.value) },
+        previous_id: previous ? previous.id : null, reason: previous ? f.reason.value.trim() : "" } });
+      toast(`已抽取 ${d.number}`, true);
+      location.hash = `#/draws/${d.id}`;
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+export async function drawsPage(params, inTabs) {
+  const pageNo = Number(params.get("page") || 1);
+  const data = await api(`/api/inspections/draws${qs({ page: pageNo, size: 20 })}`);
+  const go = (p) => { location.hash = inTabs ? `#/inspections${qs({ tab: "draws", page: p })}` : `#/draws${qs({ page: p })}`; };
+  page(inTabs ? "监督检查" : "双随机抽查结果公开", inTabs ? tabs("draws") : null, panel(null, table([
+    { label: "编号", nowrap: true, render: (r) => h("a", { href: `#/draws/${r.id}`, class: "draw-link" }, r.number) },
+    { label: "名称", key: "title" }, { label: "抽中机构", num: true, render: (r) => num(r.targets.length) },
+    { label: "抽取时间", render: (r) => when(r.created_at) }, { label: "状态", render: (r) => statusTag(r.status_zh) },
+  ], data.items), pager(data, go)),
+  inTabs && can("inspection.manage") ? panel("新的双随机抽取", drawForm(null)) : null);
+}
+
+export async function drawDetailPage(id) {
+  const d = await api(`/api/inspections/draws/${id}`);
+  const result = h("div", { id: "draw-verify" });
+  const verify = async () => {
+    try {
+      const v = await api(`/api/inspections/draws/${id}/verify`);
+      result.replaceChildren(h("div", { class: v.ok ? "alert green" : "alert red" },
+        v.ok ? "校验通过：由记录中的名录库、规则和种子值重算，结果一致，记录未被改动。" : `校验失败：${v.problems.join("；")}`));
+    } catch (e) { toast(e.message); }
+  };
+  const publish = async () => {
+    try { await api(`/api/inspections/draws/${id}/publish`, { method: "POST" }); toast("已公开", true); rerender(); } catch (e) { toast(e.message); }
+  };
+  const manage = can("inspection.manage") && d.recused !== undefined && d.recused !== null;
+  page(`双随机抽取 ${d.number}`,
+    panel(null, h("dl", { class: "kv" },
+      h("dt", {}, "名称"), h("dd", {}, d.title), h("dt", {}, "状态"), h("dd", { id: "draw-status" }, d.status_zh),
+      h("dt", {}, "种子值"), h("dd", {}, d.seed_value), h("dt", {}, "推导种子"), h("dd", {}, h("code", {}, d.seed)),
+      h("dt", {}, "记录哈希"), h("dd", {}, h("code", {}, d.hash)),
+      h("dt", {}, "名录库"), h("dd", {}, `检查对象 ${d.pool_sizes.targets} 家，执法人员 ${d.pool_sizes.inspectors} 人`),
+      h("dt", {}, "规则"), h("dd", {}, `各层比例 ${d.rules.ratio}，每组 ${d.rules.team_size} 人，${d.rules.risk_weighted ? "按风险加权" : "等概率"}，${d.rules.recuse_same_county ? "同县回避" : "不限同县"}`),
+      d.previous ? [h("dt", {}, "重抽自"), h("dd", {}, `${d.previous.number}（理由：${d.previous.reason}）`)] : null,
+      d.published_at ? [h("dt", {}, "公开时间"), h("dd", {}, when(d.published_at))] : null),
+    manage ? h("div", {}, h("button", { id: "draw-verify-btn", onclick: verify }, "校验记录"), " ",
+      d.status === "drawn" ? h("button", { id: "draw-publish", onclick: publish }, "公开结果") : null, " ",
+      h("a", { href: `/api/inspections/draws/${id}/record`, download: `${d.number}.json` }, "下载封存记录（JSON）"), result) : null),
+    panel("抽取结果", table([
+      { label: "机构编码", key: "code", nowrap: true }, { label: "机构名称", key: "name" }, { label: "区划", key: "admdvs" },
+      { label: "检查组", render: (r) => r.team.map((m) => `${m.name}${m.leader ? "（组长）" : ""} ${m.cert_no}`).join("；") || "人员不足" },
+    ], d.targets)),
+    manage && d.status !== "superseded" ? panel("重新抽取", drawForm(d)) : null);
+}
