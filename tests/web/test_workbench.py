@@ -450,7 +450,13 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
     assert page.locator("details.action").count() == 0
     assert "没有可执行的操作" in page.inner_text("#clue-actions")
     # the menu offers only what the role may open: no ledgers, no enforcement record
-    assert [a.inner_text() for a in page.locator("#nav a").all()] == ["仪表盘", "线索", "案件", "规则成效"]
+    assert [a.inner_text() for a in page.locator("#nav a").all()] == [
+        "仪表盘",
+        "线索",
+        "案件",
+        "规则成效",
+        "抽查公开",
+    ]
     shot(page, "15-third-party-masked")
 
 

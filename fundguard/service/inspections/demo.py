@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from fundguard.service.inspections.registries import save_agency, save_inspector
 from fundguard.service.models import Inspector, Institution, Region, User
 from fundguard.service.scope import Actor
+from fundguard.supervision.roles import SUPERVISOR_ROLES
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 
@@ -24,7 +25,8 @@ def seed_inspections(session: Session, actor: Actor) -> int:
             select(Institution.admdvs, func.min(Institution.fixmedins_code)).group_by(Institution.admdvs)
         ).all()
     )
-    for u in session.execute(select(User).where(User.cert_no != "").order_by(User.id)).scalars():
+    officers = select(User).where(User.cert_no != "", User.role.in_(SUPERVISOR_ROLES)).order_by(User.id)
+    for u in session.execute(officers).scalars():  # the supervisors; the head and legal review stay apart
         save_inspector(session, actor, {"name": u.display_name, "cert_no": u.cert_no, "admdvs": u.admdvs,
                                         "department": u.department, "speciality": "医保基金监管"})  # fmt: skip
         n += 1

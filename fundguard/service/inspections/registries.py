@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from fundguard.service import record
@@ -26,7 +26,7 @@ from fundguard.service.models import (
     RegistryChange,
     utcnow,
 )
-from fundguard.service.scope import Actor, paged, require_sees, scope_filter
+from fundguard.service.scope import Actor, paged, parents, require_sees, scope_filter
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import INSPECTION_MANAGE, INSPECTION_VIEW
 
@@ -160,9 +160,14 @@ def _inspector_item(i: Inspector) -> dict:
     }  # fmt: skip
 
 
+def _visible(actor: Actor, admdvs_col):  # type: ignore[no-untyped-def]
+    """People and agencies of the actor's scope and of the levels above (a province's expert pool serves its
+    cities). People are not institutions: an institution grant (交叉检查 of one hospital) shows none."""
+    return or_(scope_filter(actor, admdvs_col, literal("")), admdvs_col.in_(parents(actor.admdvs)))
+
+
 def _visible_inspectors(actor: Actor):  # type: ignore[no-untyped-def]
-    # people are not institutions: an institution grant (交叉检查 of one hospital) shows no inspectors
-    return scope_filter(actor, Inspector.admdvs, literal(""))
+    return _visible(actor, Inspector.admdvs)
 
 
 def list_inspectors(session: Session, actor: Actor, *, kind: str | None = None, page: int = 1,
@@ -302,7 +307,7 @@ def list_agencies(session: Session, actor: Actor) -> list[dict]:
     actor.require(INSPECTION_VIEW)
     staff = select(func.count()).where(Inspector.agency_id == Agency.id).scalar_subquery()
     rows = session.execute(
-        select(Agency, staff).where(scope_filter(actor, Agency.admdvs, literal(""))).order_by(Agency.id)
+        select(Agency, staff).where(_visible(actor, Agency.admdvs)).order_by(Agency.id)
     ).all()
     return [{"id": a.id, "name": a.name, "credit_code": a.credit_code, "admdvs": a.admdvs,
              "speciality": a.speciality, "contact": a.contact, "staff": n} for a, n in rows]  # fmt: skip

@@ -1,0 +1,43 @@
+"""Inspections in the browser: a city supervisor browses the registries, draws, verifies and publishes; the
+hospital finds the published result under 抽查公开 and has no 监督检查 menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service_ws import ServiceWorkspace
+from test_workbench import goto, login, shot, wait_until
+
+
+def test_draw_verify_publish_in_the_browser(page: Any, service_ws: ServiceWorkspace) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/inspections")
+    assert page.locator("table tbody tr").count() > 1
+    shot(page, "30-inspection-targets")
+    goto(page, "#/inspections?tab=people")
+    assert "执法人员" in page.inner_text("table")
+    shot(page, "31-inspection-people")
+    goto(page, "#/inspections?tab=draws")
+    page.fill("#draw-form input[name=title]", "浏览器抽查")
+    page.fill("#draw-form input[name=seed_value]", "见证人录入 739105")
+    page.click("#draw-form button[type=submit]")
+    page.wait_for_selector("#draw-status")
+    wait_until(
+        lambda: page.get_attribute("#main", "data-ready", timeout=1000).startswith("/draws/"), "the draw"
+    )
+    assert "已抽取" in page.inner_text("#draw-status")
+    page.click("#draw-verify-btn")
+    page.wait_for_selector("#draw-verify .alert")
+    assert "校验通过" in page.inner_text("#draw-verify")
+    page.click("#draw-publish")
+    wait_until(lambda: "已公开" in page.inner_text("#draw-status"), "the publication")
+    shot(page, "32-draw-published")
+    route = page.get_attribute("#main", "data-ready")
+
+    login(page, service_ws.user("hospital"))
+    assert "监督检查" not in page.inner_text("#nav")
+    goto(page, "#/draws")
+    assert "浏览器抽查" in page.inner_text("#main")
+    goto(page, "#" + route)
+    assert "组长" in page.inner_text("#main") and page.locator("#draw-publish").count() == 0
+    shot(page, "33-draw-public")
