@@ -524,3 +524,46 @@ class Draw(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class FlightInspection(Base):
+    """A 飞行检查 (令第6号) of one institution on the ``flight`` process: plan, team, pre-analysis (疑点清单),
+    on-site records, findings, feedback and 陈述申辩, handover as clues, 整改 and 回头看. Lists are JSON."""
+
+    __tablename__ = "flight_inspections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    trigger: Mapped[str] = mapped_column(String(30))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), nullable=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")  # 检查范围与重点
+    period_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    period_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    team_json: Mapped[str] = mapped_column(Text, default="{}")
+    leads_json: Mapped[str] = mapped_column(Text, default="[]")  # 疑点清单 from the target's clues
+    records_json: Mapped[str] = mapped_column(Text, default="[]")  # 笔录、证据、数据调取
+    findings_json: Mapped[str] = mapped_column(Text, default="[]")  # problems, each later a clue
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
+
+
+class FlightEvent(Base):
+    __tablename__ = "flight_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("flight_inspections.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")

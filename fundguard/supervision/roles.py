@@ -26,6 +26,9 @@ GRANT_MANAGE = "grant.manage"
 UNMASKED = "patient.unmasked"  # may see patients' names and IDs
 INSPECTION_VIEW = "inspection.view"  # the registries (名录库) and the draws, published or not
 INSPECTION_MANAGE = "inspection.manage"  # edit and import the registries, draw, redraw, publish
+FLIGHT_VIEW = (
+    "flight.view"  # see flight inspections in scope (a hospital: its own, once the notice is served)
+)
 
 _SUPERVISOR = frozenset(
     {
@@ -43,7 +46,7 @@ class Role:
     permissions: frozenset[str]
 
 
-_INSPECTION = frozenset({INSPECTION_VIEW, INSPECTION_MANAGE})
+_INSPECTION = frozenset({INSPECTION_VIEW, INSPECTION_MANAGE, FLIGHT_VIEW})
 
 ROLES: dict[str, Role] = {
     r.code: r
@@ -55,7 +58,7 @@ ROLES: dict[str, Role] = {
             "bureau_head",
             "医保局负责人",
             "any",
-            (_SUPERVISOR - {CLUE_IMPORT, GRANT_MANAGE}) | {INSPECTION_VIEW},
+            (_SUPERVISOR - {CLUE_IMPORT, GRANT_MANAGE}) | {INSPECTION_VIEW, FLIGHT_VIEW},
         ),
         Role(
             "agency_reviewer",
@@ -69,8 +72,8 @@ ROLES: dict[str, Role] = {
             "any",
             frozenset({CLUE_VIEW, CASE_VIEW, LEDGER_EXPORT, RECORD_VIEW, UNMASKED}),
         ),
-        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, UNMASKED})),
-        Role("third_party_inspector", "第三方检查员", "any", frozenset({CLUE_VIEW, CASE_VIEW})),
+        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, UNMASKED, FLIGHT_VIEW})),
+        Role("third_party_inspector", "第三方检查员", "any", frozenset({CLUE_VIEW, CASE_VIEW, FLIGHT_VIEW})),
         Role(
             "admin",
             "管理员",

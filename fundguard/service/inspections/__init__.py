@@ -1,8 +1,10 @@
 """Inspections (监督检查): the registries (名录库: targets, inspectors/experts/third-party staff, agencies) with
 their history and Excel/CSV import (``registries``), and 双随机一公开 draws — reproducible, sealed, redrawn
-only by a new record, published (``draws``; the computation itself is ``supervision.draws``).
+only by a new record, published (``draws``; the computation itself is ``supervision.draws``), and flight inspections (飞行检查,
+令第6号) on the workflow engine (``process`` binds ``FLIGHT_FLOW``; ``flight`` the functions), whose findings
+become clues at handover.
 
-May import ``record``, ``scope``, ``timing``, ``models``, ``errors`` and ``supervision``; nothing in
+May import ``clues`` (handover), ``workflow``, ``record``, ``scope``, ``timing``, ``models``, ``errors`` and ``supervision``; nothing in
 ``service`` imports it but the demo seed.
 """
 
@@ -16,6 +18,7 @@ from fundguard.service.inspections.draws import (
     publish_draw,
     verify_draw,
 )
+from fundguard.service.inspections.flight import act_on_flight, create_flight, get_flight, list_flights
 from fundguard.service.inspections.registries import (
     history,
     import_inspectors,
@@ -28,12 +31,16 @@ from fundguard.service.inspections.registries import (
 )
 
 __all__ = [
+    "act_on_flight",
+    "create_flight",
     "draw_record",
     "get_draw",
+    "get_flight",
     "history",
     "import_inspectors",
     "list_agencies",
     "list_draws",
+    "list_flights",
     "list_inspectors",
     "list_targets",
     "make_draw",

@@ -1,4 +1,5 @@
-"""Inspections: the target, inspector and agency registries with their history, and 双随机 draws.
+"""Inspections: the target, inspector and agency registries with their history, 双随机 draws, and flight
+inspections (飞行检查) with their events.
 
 Revision ID: 0005_inspections
 Revises: 0004
@@ -84,7 +85,55 @@ def upgrade() -> None:
         sa.Column("published_by", sa.String(64), nullable=False),
     )
 
+    op.create_table(
+        "flight_inspections",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("number", sa.String(60), nullable=False, unique=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("trigger", sa.String(30), nullable=False),
+        sa.Column("draw_id", sa.Integer(), sa.ForeignKey("draws.id"), nullable=True),
+        sa.Column("fixmedins_code", sa.String(30), nullable=False, index=True),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("scope", sa.Text(), nullable=False),
+        sa.Column("period_from", sa.Date(), nullable=True),
+        sa.Column("period_to", sa.Date(), nullable=True),
+        sa.Column("status", sa.String(30), nullable=False, index=True),
+        sa.Column("step_started", sa.Date(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        *(
+            sa.Column(c, sa.Text(), nullable=False)
+            for c in ("team_json", "leads_json", "records_json", "findings_json")
+        ),
+        sa.Column("refused", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        "flight_events",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "inspection_id", sa.Integer(), sa.ForeignKey("flight_inspections.id"), nullable=False, index=True
+        ),
+        _now(),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("from_status", sa.String(30), nullable=False),
+        sa.Column("to_status", sa.String(30), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("fields_json", sa.Text(), nullable=False),
+    )
+
 
 def downgrade() -> None:
-    for table in ("draws", "registry_changes", "inspectors", "agencies", "inspection_targets"):
+    for table in (
+        "flight_events",
+        "flight_inspections",
+        "draws",
+        "registry_changes",
+        "inspectors",
+        "agencies",
+        "inspection_targets",
+    ):
         op.drop_table(table)
