@@ -553,7 +553,7 @@ def demo(
     """
     from fundguard.demo import run_demo
     from fundguard.service.clues import import_run
-    from fundguard.service.seed import notify_demo_hospital, seed_demo
+    from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_inspection_year
 
     try:
         index = run_demo(
@@ -565,6 +565,7 @@ def demo(
                 summary = import_run(s, workspace)
                 users = seed_demo(s, workspace)
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
+                seed_inspection_year(s)  # a published draw and a flight inspection mid-way
         finally:
             db.dispose()
     except FundGuardError as err:

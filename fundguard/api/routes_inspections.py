@@ -17,6 +17,8 @@ from fundguard.service.inspections.schemas import (
     Draw,
     DrawCheck,
     DrawPage,
+    Flight,
+    FlightPage,
     ImportResult,
     Inspector,
     InspectorPage,
@@ -25,7 +27,7 @@ from fundguard.service.inspections.schemas import (
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import IdPath
+from .routes_clues import ActionIn, IdPath
 
 router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -180,3 +182,39 @@ def draw_record(draw_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
 def verify_draw(draw_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.verify_draw(s, actor, draw_id)
+
+
+class FlightIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    trigger: Literal["annual_plan", "major_report", "model_lead", "media", "upper_assignment"]
+    fixmedins_code: str = Field(min_length=1, max_length=30)
+    scope: str = Field(default="", max_length=4000, description="检查范围与重点")
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    draw_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="年度计划检查引用的双随机抽取")
+
+
+@router.get("/flights", summary="飞行检查列表 / flight inspections", response_model=FlightPage)
+def list_flights(ctx: CtxDep, page: PageQ = 1, size: SizeQ = 20) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.list_flights(s, actor, page=page, size=size)
+
+
+@router.post("/flights", summary="制定飞行检查方案 / plan a flight inspection", response_model=Flight)
+def create_flight(body: FlightIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.create_flight(s, actor, **body.model_dump())
+
+
+@router.get("/flights/{flight_id}", summary="飞行检查详情 / a flight inspection", response_model=Flight)
+def get_flight(flight_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.get_flight(s, actor, flight_id)
+
+
+@router.post("/flights/{flight_id}/actions", summary="飞行检查办理 / act on a flight inspection",
+             response_model=Flight)  # fmt: skip
+def act_on_flight(flight_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.act_on_flight(s, actor, flight_id, body.action, body.version, comment=body.comment,
+                                 **body.fields())  # fmt: skip

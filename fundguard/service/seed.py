@@ -120,3 +120,15 @@ def notify_demo_hospital(session: Session, count: int = 3) -> int:
             session.refresh(clue)
         n += 1
     return n
+
+
+def seed_inspection_year(session: Session) -> dict:
+    """The demo's published 双随机 draw and one flight inspection mid-way at the demo hospital."""
+    from fundguard.service.inspections.demo import seed_year
+
+    users = {u.username: u for u in session.execute(select(User)).scalars()}
+    if not {"shi", "fuzeren"} <= set(users):
+        return {}
+    hospital = users.get("yiyuan")
+    return seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
+                     hospital.fixmedins_code if hospital else None)  # fmt: skip

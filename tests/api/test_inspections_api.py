@@ -66,13 +66,15 @@ def test_registries_per_role(client: Any) -> None:
 
 def test_draw_verify_publish(client: Any) -> None:
     h = client.h
+    public_before = client.get("/api/inspections/draws", headers=h["yiyuan"]).json()["total"]
+    assert public_before == 1  # the demo's published plan draw
     r = client.post("/api/inspections/draws", headers=h["shi"],
                     json={"title": "第一批", "seed_value": "2026-12-07 开奖 0815", "rules": {"ratio": 0.2}})  # fmt: skip
     assert r.status_code == 200, r.text
     d = r.json()
     assert d["targets"] and all(len(t["team"]) == 2 for t in d["targets"])
     assert client.get(f"/api/inspections/draws/{d['id']}", headers=h["yiyuan"]).status_code == 404
-    assert client.get("/api/inspections/draws", headers=h["yiyuan"]).json()["total"] == 0
+    assert client.get("/api/inspections/draws", headers=h["yiyuan"]).json()["total"] == public_before
     assert (
         client.post(
             "/api/inspections/draws", headers=h["yiyuan"], json={"title": "x", "seed_value": "1"}
@@ -97,3 +99,29 @@ def test_draw_verify_publish(client: Any) -> None:
     assert r.status_code == 422 and "理由" in r.json()["detail"]["zh"]
     r = client.post("/api/inspections/draws", headers=h["shi"], json={"title": "x", "seed_value": ""})
     assert r.status_code == 422
+
+
+def test_flight_routes_per_role(client: Any) -> None:
+    h = client.h
+    flights = client.get("/api/inspections/flights", headers=h["shi"]).json()
+    assert flights["total"] == 1 and flights["items"][0]["status"] == "on_site"  # the demo's, mid-way
+    fid = flights["items"][0]["id"]
+    mine = client.get(f"/api/inspections/flights/{fid}", headers=h["yiyuan"])
+    assert mine.status_code == 200 and mine.json()["leads"] == [] and mine.json()["actions"] == []
+    assert client.get(f"/api/inspections/flights/{fid}", headers=h["yiyuan_test"]).status_code in (403, 404)
+    for who in ("jingban", "fazhi"):
+        assert client.get("/api/inspections/flights", headers=h[who]).status_code == 403
+    f = client.get(f"/api/inspections/flights/{fid}", headers=h["shi"]).json()
+    assert f["leads"] is not None and {a["action"] for a in f["actions"]} >= {"add_record", "send_feedback"}
+    r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["shi"],
+                    json={"action": "send_feedback", "version": f["version"], "feedback": "发现一项问题"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "feedback"
+    r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["yiyuan"],
+                    json={"action": "submit_statement", "version": r.json()["version"], "statement": "无异议补充"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "disputed"
+    r = client.post("/api/inspections/flights", headers=h["shi"],
+                    json={"title": "x", "trigger": "annual_plan", "fixmedins_code": f["fixmedins_code"]})  # fmt: skip
+    assert r.status_code == 422
+    r = client.post("/api/inspections/flights", headers=h["yiyuan"],
+                    json={"title": "x", "trigger": "media", "fixmedins_code": f["fixmedins_code"]})  # fmt: skip
+    assert r.status_code == 403

@@ -41,3 +41,22 @@ def test_draw_verify_publish_in_the_browser(page: Any, service_ws: ServiceWorksp
     goto(page, "#" + route)
     assert "组长" in page.inner_text("#main") and page.locator("#draw-publish").count() == 0
     shot(page, "33-draw-public")
+
+
+def test_flight_inspection_pages(page: Any, service_ws: ServiceWorkspace) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/flights")
+    page.click("a.flight-link")
+    page.wait_for_selector("#flight-status")
+    wait_until(lambda: "现场检查" in page.inner_text("#flight-status"), "the flight page")
+    assert "疑点清单" in page.inner_text("#main") and "组长" in page.inner_text("#main")
+    assert page.locator("#flight-actions details.action").count() >= 3
+    shot(page, "34-flight-on-site")
+    hospital = next(u for u in service_ws.users if u["username"] == "yiyuan")
+    login(page, hospital)
+    goto(page, "#/flights")
+    page.click("a.flight-link")
+    page.wait_for_selector("#flight-status")
+    wait_until(lambda: "现场检查" in page.inner_text("#flight-status"), "the hospital's flight page")
+    assert "疑点清单" not in page.inner_text("#main")
+    shot(page, "35-flight-hospital")

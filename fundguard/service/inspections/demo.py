@@ -1,15 +1,19 @@
-"""Demo registry rows: the officers among the demo users, one more officer per county (enough for teams
+"""Demo inspections: registry rows: the officers among the demo users, one more officer per county (enough for teams
 with 回避), two experts and a third-party agency with its staff, written through ``save_inspector`` and
-``save_agency`` so they have their history. Runs once (does nothing when the registry has people)."""
+``save_agency`` so they have their history; and the year's published draw with one flight inspection
+mid-way. Each runs once."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fundguard.service.inspections.draws import make_draw, publish_draw
+from fundguard.service.inspections.flight import act_on_flight, create_flight, get_flight
 from fundguard.service.inspections.registries import save_agency, save_inspector
-from fundguard.service.models import Inspector, Institution, Region, User
+from fundguard.service.models import Draw, Inspector, Institution, Region, User
 from fundguard.service.scope import Actor
+from fundguard.service.timing import today
 from fundguard.supervision.roles import SUPERVISOR_ROLES
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -48,3 +52,36 @@ def seed_inspections(session: Session, actor: Actor) -> int:
                                         "agency_id": agency["id"] if kind == "agency_staff" else None})  # fmt: skip
         n += 1
     return n
+
+
+def seed_year(session: Session, supervisor: Actor, head: Actor, hospital_code: str | None) -> dict:
+    """The year's 双随机 plan draw (published) and one flight inspection mid-way (on site, with a signed
+    record and a finding) at ``hospital_code``; does nothing when a draw exists. Returns what it made."""
+    if session.execute(select(func.count()).select_from(Draw)).scalar_one():
+        return {}
+    d = make_draw(
+        session,
+        supervisor,
+        title=f"{today().year}年度双随机抽查",
+        seed_value=f"{today().isoformat()} 演示见证值",
+    )
+    publish_draw(session, supervisor, d["id"])
+    if not hospital_code:
+        return {"draw": d["number"]}
+    f = create_flight(session, supervisor, title="血液透析专项飞行检查", trigger="model_lead",
+                      fixmedins_code=hospital_code, scope="血液透析收费、串换项目")  # fmt: skip
+    inst = session.get(Institution, hospital_code)
+    team = [i for i in session.execute(select(Inspector).where(Inspector.kind == "officer")).scalars()
+            if i.admdvs != inst.admdvs and i.admdvs.startswith(inst.admdvs[:4])
+            and hospital_code not in i.former_employers][:2]  # fmt: skip
+
+    def act(who: Actor, action: str, **fields: object) -> None:
+        act_on_flight(session, who, f["id"], action, get_flight(session, who, f["id"])["version"], **fields)
+
+    act(head, "approve", comment="同意检查方案")
+    act(supervisor, "form_team", leader=team[0].id, members=[t.id for t in team], pledges=True)
+    act(supervisor, "prepare")
+    act(supervisor, "serve_notice", notice_no=f"飞检〔{today().year}〕1号", served_to="医保办负责人")
+    act(supervisor, "add_record", kind="inquiry", summary="询问血透室负责人收费情况", pages=2, signed=True)
+    act(supervisor, "add_finding", description="血液透析串换收费项目", amount="3600")
+    return {"draw": d["number"], "flight": f["number"]}

@@ -97,7 +97,8 @@ def get_flight(session: Session, actor: Actor, flight_id: int) -> dict:
     out["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                       "label_zh": wf.FLIGHT_FLOW.label(e.action), "to_status": e.to_status,
                       "to_zh": wf.FLIGHT_STATES.get(e.to_status, e.to_status), "comment": e.comment}
-                     for e in events]  # fmt: skip
+                     for e in events
+                     if actor.role != "hospital" or e.to_status not in HIDDEN_FROM_HOSPITAL]  # fmt: skip
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fundguard.service.schemas import Model
+from fundguard.service.schemas import Action, Model
 
 
 class Target(Model):
@@ -141,3 +141,48 @@ class DrawCheck(Model):
     ok: bool
     problems: list[str]
     hash: str
+
+
+class FlightEvent(Model):
+    at: str
+    actor: str
+    action: str
+    label_zh: str
+    to_status: str
+    to_zh: str
+    comment: str
+
+
+class Flight(Model):
+    id: int
+    number: str
+    title: str
+    trigger: str
+    trigger_zh: str
+    draw_id: int | None
+    fixmedins_code: str
+    admdvs: str
+    scope: str
+    period_from: str | None
+    period_to: str | None
+    status: str
+    status_zh: str
+    due_date: str | None
+    overdue: bool
+    team: dict[str, Any]
+    leads: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    refused: bool
+    created_by: str
+    created_at: str
+    version: int
+    actions: list[Action]
+    events: list[FlightEvent]
+
+
+class FlightPage(Model):
+    items: list[Flight]
+    total: int
+    page: int
+    size: int

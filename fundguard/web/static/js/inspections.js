@@ -1,8 +1,9 @@
 // Inspections (监督检查): the registries (检查对象、检查人员/专家/第三方人员), Excel/CSV import with bad rows
 // listed, and 双随机一公开 draws — draw, redraw citing the old one, verify, publish. Published draws are listed
 // for every role (公开); the rest needs inspection.view.
-import { api, qs, rerender, state } from "./client.js";
-import { h, num, page, pager, panel, statusTag, table, toast, txt, when } from "./dom.js";
+import { api, isHospital, qs, rerender, state } from "./client.js";
+import { dueCell, h, money, num, page, pager, panel, statusTag, table, toast, txt, when } from "./dom.js";
+import { actionForms } from "./forms.js";
 
 const can = (perm) => state.user && state.user.permissions.includes(perm);
 
@@ -160,4 +161,73 @@ export async function drawDetailPage(id) {
       { label: "检查组", render: (r) => r.team.map((m) => `${m.name}${m.leader ? "（组长）" : ""} ${m.cert_no}`).join("；") || "人员不足" },
     ], d.targets)),
     manage && d.status !== "superseded" ? panel("重新抽取", drawForm(d)) : null);
+}
+
+// ------------------------------------------------------------------ flight inspections (飞行检查, 令第6号)
+
+const TRIGGERS = [["major_report", "重大举报"], ["model_lead", "智能监控/大数据重大风险"], ["media", "媒体曝光"],
+  ["upper_assignment", "上级交办"], ["annual_plan", "年度计划（双随机抽取）"]];
+
+function flightForm() {
+  const form = h("form", { class: "stack", id: "flight-form" },
+    h("label", {}, "检查方案名称 *", h("input", { name: "title", required: true })),
+    h("label", {}, "启动原因 *", h("select", { name: "trigger" }, TRIGGERS.map(([v, l]) => h("option", { value: v }, l)))),
+    h("label", {}, "被检查机构编码 *", h("input", { name: "fixmedins_code", required: true })),
+    h("label", {}, "双随机抽取编号（年度计划检查必填）", h("input", { name: "draw_id", type: "number", min: "1" })),
+    h("label", {}, "检查范围与重点", h("textarea", { name: "scope" })),
+    h("div", {}, h("button", { type: "submit" }, "提交方案（报负责人批准）")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    try {
+      const r = await api("/api/inspections/flights", { method: "POST", json: { title: f.title.value.trim(),
+        trigger: f.trigger.value, fixmedins_code: f.fixmedins_code.value.trim(), scope: f.scope.value,
+        draw_id: f.draw_id.value ? Number(f.draw_id.value) : null } });
+      location.hash = `#/flights/${r.id}`;
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+export async function flightsPage(params) {
+  const pageNo = Number(params.get("page") || 1);
+  const data = await api(`/api/inspections/flights${qs({ page: pageNo, size: 20 })}`);
+  page("飞行检查", panel(null, table([
+    { label: "编号", nowrap: true, render: (r) => h("a", { href: `#/flights/${r.id}`, class: "flight-link" }, r.number) },
+    { label: "名称", key: "title" }, { label: "机构", key: "fixmedins_code", nowrap: true },
+    { label: "启动原因", key: "trigger_zh" }, { label: "期限", render: (r) => dueCell(r.due_date, r.overdue) },
+    { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
+  ], data.items), pager(data, (p) => { location.hash = `#/flights${qs({ page: p })}`; })),
+  can("inspection.manage") ? panel("制定检查方案", flightForm()) : null);
+}
+
+export async function flightDetailPage(id) {
+  const f = await api(`/api/inspections/flights/${id}`);
+  const members = (f.team.members || []).map((m) => ({ ...m, leader: m.id === f.team.leader }));
+  page(`飞行检查 ${f.number}`,
+    panel(null, h("dl", { class: "kv" },
+      h("dt", {}, "名称"), h("dd", {}, f.title), h("dt", {}, "状态"), h("dd", { id: "flight-status" }, f.status_zh),
+      h("dt", {}, "被检查机构"), h("dd", {}, f.fixmedins_code), h("dt", {}, "启动原因"), h("dd", {}, f.trigger_zh),
+      h("dt", {}, "检查范围"), h("dd", {}, txt(f.scope)), h("dt", {}, "期限"), h("dd", {}, dueCell(f.due_date, f.overdue)),
+      f.refused ? [h("dt", {}, "拒不配合"), h("dd", { class: "tag red" }, "已记录，可依第三十条采取临时措施")] : null)),
+    members.length ? panel("检查组（组长负责制）", table([
+      { label: "姓名", render: (m) => `${m.name}${m.leader ? "（组长）" : ""}` }, { label: "类别", key: "kind" },
+      { label: "执法证号", key: "cert_no" }, { label: "保密与廉洁承诺", render: (m) => (m.pledges ? "已签署" : "未签署") },
+    ], members)) : null,
+    f.leads.length ? panel("疑点清单（预分析）", table([
+      { label: "线索", render: (r) => h("a", { href: `#/clues/${r.clue_id}` }, String(r.clue_id)) },
+      { label: "规则/来源", key: "rule_name" }, { label: "期间", key: "period" }, { label: "命中", num: true, key: "hits" },
+      { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "状态", key: "status_zh" },
+    ], f.leads)) : null,
+    panel("笔录与证据", table([{ label: "类别", key: "kind_zh" }, { label: "摘要", key: "summary" },
+      { label: "页数", key: "pages" }, { label: "逐页签字", render: (r) => (r.signed ? "是" : "—") }, { label: "日期", key: "on" }], f.records)),
+    panel("发现问题", table([{ label: "问题", key: "description" }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
+      { label: "转为线索", render: (r) => (r.clue_id ? h("a", { href: `#/clues/${r.clue_id}` }, `线索 ${r.clue_id}`) : "—") }], f.findings)),
+    panel("办理操作", h("div", { id: "flight-actions" }, actionForms(f.actions, async (a, values) => {
+      await api(`/api/inspections/flights/${id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: f.version }, values) });
+      rerender();
+    }))),
+    panel("办理过程", table([{ label: "时间", render: (e) => when(e.at) }, { label: "操作人", key: "actor" },
+      { label: "操作", key: "label_zh" }, { label: "进入状态", key: "to_zh" }, { label: "意见", key: "comment" }], f.events)),
+    isHospital() ? h("p", { class: "muted" }, "检查组出示执法证件并送达通知书后，贵单位可在此提交陈述申辩和整改报告。") : null);
 }
