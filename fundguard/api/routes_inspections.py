@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from fundguard.service import inspections as svc
@@ -17,11 +17,17 @@ from fundguard.service.inspections.schemas import (
     Draw,
     DrawCheck,
     DrawPage,
+    DrawRecord,
     Flight,
     FlightPage,
     ImportResult,
     Inspector,
     InspectorPage,
+    PlanCoverage,
+    PlanItem,
+    PlanItemPage,
+    Problem,
+    ProblemPage,
     Target,
     TargetPage,
 )
@@ -172,7 +178,8 @@ def publish_draw(draw_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
         return svc.publish_draw(s, actor, draw_id)
 
 
-@router.get("/draws/{draw_id}/record", summary="封存的抽取记录（JSON）/ the sealed draw record")
+@router.get("/draws/{draw_id}/record", summary="封存的抽取记录（JSON）/ the sealed draw record",
+            response_model=DrawRecord)  # fmt: skip
 def draw_record(draw_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.draw_record(s, actor, draw_id)
@@ -218,3 +225,87 @@ def act_on_flight(flight_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, A
     with ctx.session() as (s, actor):
         return svc.act_on_flight(s, actor, flight_id, body.action, body.version, comment=body.comment,
                                  **body.fields())  # fmt: skip
+
+
+class PlanIn(BaseModel):
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=1, max_length=300)
+    seed_value: str = Field(min_length=1, max_length=200, description="随机抽查的种子值（事先确定）")
+    top_n: int = Field(default=30, ge=0, le=10_000, description="上年基金支付前 N 名现场检查（省级可配置）")
+    sample_ratio: float = Field(default=0.1, ge=0, le=1, description="随机抽查比例（不低于 10%，省级可配置）")
+
+
+class CheckIn(BaseModel):
+    result: str = Field(min_length=1, max_length=4000)
+
+
+class ProblemIn(BaseModel):
+    fixmedins_code: str = Field(min_length=1, max_length=30)
+    description: str = Field(min_length=1, max_length=4000)
+    owner: str = Field(min_length=1, max_length=100)
+    deadline: dt.date
+    category: str = Field(default="", max_length=60)
+    amount: float = Field(default=0, ge=0, le=1e12)
+
+
+class CloseIn(BaseModel):
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+@router.post(
+    "/plans", summary="制定年度监督检查计划（全覆盖）/ make the annual plan", response_model=PlanCoverage
+)
+def create_plan(body: PlanIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.create_plan(s, actor, year=body.year, title=body.title, seed_value=body.seed_value,
+                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio))  # fmt: skip
+
+
+@router.get(
+    "/plans/{plan_id}", summary="计划覆盖进度（按区划）/ plan coverage by region", response_model=PlanCoverage
+)
+def plan_coverage(plan_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.coverage(s, actor, plan_id)
+
+
+@router.get("/plans/{plan_id}/items", summary="计划检查对象 / plan items", response_model=PlanItemPage)
+def plan_items(plan_id: IdPath, ctx: CtxDep, mode: Literal["onsite", "review"] | None = None, page: PageQ = 1,
+               size: SizeQ = 50) -> dict[str, Any]:  # fmt: skip
+    with ctx.session() as (s, actor):
+        return svc.list_items(s, actor, plan_id, mode=mode, page=page, size=size)
+
+
+@router.post("/plan-items/{item_id}/check", summary="登记检查完成 / record a check", response_model=PlanItem)
+def complete_item(item_id: IdPath, body: CheckIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.complete_item(s, actor, item_id, result=body.result)
+
+
+@router.get("/problems", summary="问题清零台账 / problem ledger", response_model=ProblemPage)
+def list_problems(ctx: CtxDep, status: Literal["open", "closed"] | None = None, page: PageQ = 1,
+                  size: SizeQ = 50) -> dict[str, Any]:  # fmt: skip
+    with ctx.session() as (s, actor):
+        return svc.list_problems(s, actor, status=status, page=page, size=size)
+
+
+@router.post("/problems", summary="登记问题 / add a problem", response_model=Problem)
+def add_problem(body: ProblemIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.add_problem(s, actor, **body.model_dump())
+
+
+@router.post(
+    "/problems/{problem_id}/close", summary="问题清零 / close a problem with evidence", response_model=Problem
+)
+def close_problem(problem_id: IdPath, body: CloseIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return svc.close_problem(s, actor, problem_id, body.evidence)
+
+
+@router.get("/problems.xlsx", summary="导出问题清零台账（Excel）/ export the ledger", response_class=Response)
+def problem_ledger(ctx: CtxDep) -> Response:
+    with ctx.session() as (s, actor):
+        data = svc.problem_ledger(s, actor)
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''problems.xlsx"})  # fmt: skip

@@ -152,3 +152,50 @@ def test_tampered_stored_draw_is_caught(world: World) -> None:
         with pytest.raises(InvalidTransition):
             inspections.publish_draw(s, shi, d["id"])
         assert s.execute(select(Draw.status).where(Draw.id == d["id"])).scalar_one() == "drawn"
+
+
+def test_annual_plan_full_coverage_and_problem_ledger(world: World) -> None:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    shi, xian, hosp = world.actor("shi"), world.actor("xian"), world.actor("yiyuan")
+    with world.db.session() as s:
+        plan = inspections.create_plan(s, shi, year=2026, title="2026年度监督检查计划", seed_value="计划-2026",
+                                       workspace=world.workspace, config=inspections.PlanConfig(top_n=5))  # fmt: skip
+        n = s.query(Institution).filter(Institution.admdvs.startswith(shi.admdvs[:4])).count()
+        assert plan["total"] == n and plan["done"] == 0  # every institution is in the plan (全覆盖)
+        onsite = inspections.list_items(s, shi, plan["id"], mode="onsite", size=500)["items"]
+        tops = [i for i in onsite if "上年基金支付前列" in i["reasons_zh"]]
+        assert len(tops) == 5 and all(float(i["fund_paid"]) > 0 for i in tops)
+        assert len([i for i in onsite if "随机抽查" in i["reasons_zh"]]) >= 0.1 * n - 5
+        again = inspections.create_plan(s, shi, year=2026, title="复算", seed_value="计划-2026",
+                                        workspace=world.workspace, config=inspections.PlanConfig(top_n=5))  # fmt: skip
+        again_onsite = inspections.list_items(s, shi, again["id"], mode="onsite", size=500)["items"]
+        assert [i["fixmedins_code"] for i in again_onsite] == [i["fixmedins_code"] for i in onsite]  # reproducible
+        item = onsite[0]
+        inspections.complete_item(s, shi, item["id"], result="未发现问题")
+        with pytest.raises(InvalidTransition):
+            inspections.complete_item(s, shi, item["id"], result="再次")
+        cov = inspections.coverage(s, shi, plan["id"])
+        assert cov["done"] == 1 and sum(r["total"] for r in cov["regions"]) == n
+        county = inspections.coverage(s, xian, plan["id"])  # the county sees its own progress
+        assert {r["admdvs"] for r in county["regions"]} == {xian.admdvs}
+        with pytest.raises(PermissionDenied):
+            inspections.coverage(s, hosp, plan["id"])
+        # 清零: a problem closes only with evidence; an overdue one is flagged in the Excel ledger
+        code = item["fixmedins_code"]
+        late = inspections.add_problem(s, shi, fixmedins_code=code, description="重复收费", owner="医保办",
+                                       deadline=dt.date(2026, 1, 31), amount="500")  # fmt: skip
+        ok = inspections.add_problem(s, shi, fixmedins_code=code, description="超量开药", owner="药剂科",
+                                     deadline=dt.date(2026, 12, 31))  # fmt: skip
+        assert late["overdue"] and not ok["overdue"]
+        with pytest.raises(ValidationFailed):
+            inspections.close_problem(s, shi, ok["id"], "")
+        assert inspections.close_problem(s, shi, ok["id"], "退款凭证 2026-003")["status_zh"] == "已清零"
+        sheet = load_workbook(io.BytesIO(inspections.problem_ledger(s, shi))).active
+        text = [[str(c) if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
+        assert text[0][0] == "问题清零台账"
+        assert any("重复收费" in r and "已超期" in r for r in text) and any("已清零" in r for r in text)
+        with pytest.raises(PermissionDenied):
+            inspections.problem_ledger(s, hosp)

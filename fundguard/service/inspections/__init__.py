@@ -2,7 +2,8 @@
 their history and Excel/CSV import (``registries``), and 双随机一公开 draws — reproducible, sealed, redrawn
 only by a new record, published (``draws``; the computation itself is ``supervision.draws``), and flight inspections (飞行检查,
 令第6号) on the workflow engine (``process`` binds ``FLIGHT_FLOW``; ``flight`` the functions), whose findings
-become clues at handover.
+become clues and 清零 problems at handover; the annual plan with full coverage and the 问题清零 ledger
+(``plans``).
 
 May import ``clues`` (handover), ``workflow``, ``record``, ``scope``, ``timing``, ``models``, ``errors`` and ``supervision``; nothing in
 ``service`` imports it but the demo seed.
@@ -19,6 +20,17 @@ from fundguard.service.inspections.draws import (
     verify_draw,
 )
 from fundguard.service.inspections.flight import act_on_flight, create_flight, get_flight, list_flights
+from fundguard.service.inspections.plans import (
+    PlanConfig,
+    add_problem,
+    close_problem,
+    complete_item,
+    coverage,
+    create_plan,
+    list_items,
+    list_problems,
+    problem_ledger,
+)
 from fundguard.service.inspections.registries import (
     history,
     import_inspectors,
@@ -31,8 +43,14 @@ from fundguard.service.inspections.registries import (
 )
 
 __all__ = [
+    "PlanConfig",
     "act_on_flight",
+    "add_problem",
+    "close_problem",
+    "complete_item",
+    "coverage",
     "create_flight",
+    "create_plan",
     "draw_record",
     "get_draw",
     "get_flight",
@@ -42,8 +60,11 @@ __all__ = [
     "list_draws",
     "list_flights",
     "list_inspectors",
+    "list_items",
+    "list_problems",
     "list_targets",
     "make_draw",
+    "problem_ledger",
     "publish_draw",
     "save_agency",
     "save_inspector",

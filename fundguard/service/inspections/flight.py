@@ -53,8 +53,10 @@ def create_flight(session: Session, actor: Actor, *, title: str, trigger: str, f
     if inst is None:
         raise not_found("定点机构", "institution", fixmedins_code)
     require_sees(actor, inst.admdvs, inst.fixmedins_code, "该机构", "this institution")
+    d = session.get(Draw, int(draw_id)) if draw_id else None
+    if draw_id and d is None:
+        raise not_found("抽取记录", "draw", draw_id)
     if trigger == "annual_plan":
-        d = session.get(Draw, int(draw_id)) if draw_id else None
         drawn = [t["code"] for t in json.loads(d.record_json)["result"]["targets"]] if d else []
         if d is None or d.status == "superseded" or fixmedins_code not in drawn:
             raise ValidationFailed("年度计划检查须引用有效的双随机抽取，且该机构在抽取结果中",

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from fundguard.service import clues, workflow
 from fundguard.service.errors import ValidationFailed
-from fundguard.service.inspections.registries import _codes
-from fundguard.service.models import Clue, FlightEvent, FlightInspection, Inspector, Institution
-from fundguard.service.timing import due_date_for
+from fundguard.service.inspections.registries import KINDS, _codes
+from fundguard.service.models import Clue, FlightEvent, FlightInspection, Inspector, Institution, Problem
+from fundguard.service.timing import due_date_for, step_due
 from fundguard.supervision import draws
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import FLIGHT_VIEW
@@ -59,12 +59,17 @@ def _enter(f: FlightInspection, m: workflow.Move) -> None:
 def _form_team(session: Session, f: FlightInspection, m: workflow.Move) -> None:
     """组长负责制 and 回避: the leader is one of ≥ 2 certified, available officers; nobody on the team worked at
     the institution or has close relatives there; same-county officers stand aside too."""
-    ids = [int(x) for x in m.values["members"]] + [int(x) for x in m.values.get("experts") or []]
+    try:
+        ids = [int(x) for x in m.values["members"]] + [int(x) for x in m.values.get("experts") or []]
+    except ValueError:
+        raise ValidationFailed(
+            "人员应填写人员名录编号（数字）", "people are given by their registry numbers"
+        ) from None
     people = {p.id: p for p in session.execute(select(Inspector).where(Inspector.id.in_(ids))).scalars()}
     missing = sorted(set(ids) - set(people))
     if missing:
         raise ValidationFailed(f"人员名录中没有编号 {missing}", f"no such registry people: {missing}")
-    officers = [people[int(x)] for x in m.values["members"]]
+    officers = [people[int(x)] for x in dict.fromkeys(m.values["members"])]
     if any(p.kind != "officer" or not p.cert_no for p in officers) or len(officers) < 2:
         raise ValidationFailed(
             "检查组至少须有 2 名持执法证的执法人员", "a team needs at least 2 certified officers"
@@ -79,7 +84,7 @@ def _form_team(session: Session, f: FlightInspection, m: workflow.Move) -> None:
             raise ValidationFailed(f"{p.name} 须回避：{why}", f"{p.name} must stand aside (recusal)")
     f.team_json = json.dumps({
         "leader": int(m.values["leader"]),
-        "members": [{"id": p.id, "name": p.name, "kind": p.kind, "cert_no": p.cert_no,
+        "members": [{"id": p.id, "name": p.name, "kind": p.kind, "kind_zh": KINDS[p.kind], "cert_no": p.cert_no,
                      "pledges": True} for p in people.values()],
     }, ensure_ascii=False)  # fmt: skip
 
@@ -122,6 +127,21 @@ def _hand_over(session: Session, f: FlightInspection, m: workflow.Move) -> None:
         c = clues.register_clue(session, m.actor, fixmedins_code=f.fixmedins_code, source="inspection",
                                 description=f"飞行检查 {f.number}：{item['description']}", amount=item["amount"])  # fmt: skip
         item["clue_id"] = c["id"]
+        session.add(
+            Problem(
+                source="flight",
+                source_ref=f.number,
+                fixmedins_code=f.fixmedins_code,
+                admdvs=f.admdvs,
+                category="飞行检查",
+                description=item["description"],
+                amount=item["amount"],
+                owner=inst.name if inst else f.fixmedins_code,
+                status="open",
+                evidence="",
+                deadline=step_due(m.day, "flight_rectification_report"),
+            )
+        )  # 问题清零台账
     f.findings_json = json.dumps(findings, ensure_ascii=False)
     m.extra["clues"] = [i["clue_id"] for i in findings]
     m.extra["to"] = inst.admdvs if inst else f.admdvs

@@ -214,6 +214,8 @@ def _clean(data: dict[str, Any], actor: Actor, agencies: dict[str, int]) -> dict
         if agency not in agencies:
             raise ValidationFailed(f"第三方机构不在名录库中：{agency}", f"unknown agency: {agency}")
         agency_id = agencies[agency]
+    if agency_id is not None and int(agency_id) not in agencies.values():
+        raise ValidationFailed(f"第三方机构不存在：{agency_id}", f"no such agency: {agency_id}")
     if kind == "agency_staff" and not agency_id:
         raise ValidationFailed("第三方机构人员须注明所属机构", "agency staff need their agency")
     available = data.get("available", True)

@@ -186,3 +186,84 @@ class FlightPage(Model):
     total: int
     page: int
     size: int
+
+
+class DrawRecord(Model):
+    """The sealed record exactly as drawn (see ``supervision.draws``)."""
+
+    format: str
+    meta: dict[str, Any]
+    seed_value: str
+    seed: str
+    pools: dict[str, Any]
+    rules: dict[str, Any]
+    previous: dict[str, Any] | None
+    result: dict[str, Any]
+    hash: str
+
+
+class RegionCoverage(Model):
+    admdvs: str
+    total: int
+    done: int
+    onsite: int
+    onsite_done: int
+    coverage: float
+
+
+class PlanCoverage(Model):
+    id: int
+    year: int
+    title: str
+    admdvs: str
+    config: dict[str, Any]
+    total: int
+    done: int
+    onsite: int
+    coverage: float
+    regions: list[RegionCoverage]
+
+
+class PlanItem(Model):
+    id: int
+    plan_id: int
+    fixmedins_code: str
+    admdvs: str
+    mode: str
+    mode_zh: str
+    reasons_zh: list[str]
+    fund_paid: str
+    done_on: str | None
+    result: str
+
+
+class PlanItemPage(Model):
+    items: list[PlanItem]
+    total: int
+    page: int
+    size: int
+
+
+class Problem(Model):
+    id: int
+    source: str
+    source_ref: str
+    fixmedins_code: str
+    admdvs: str
+    category: str
+    description: str
+    amount: str
+    owner: str
+    deadline: str
+    status: str
+    status_zh: str
+    evidence: str
+    closed_on: str | None
+    overdue: bool
+
+
+class ProblemPage(Model):
+    items: list[Problem]
+    total: int
+    page: int
+    size: int

@@ -1,5 +1,6 @@
 """Inspections: the target, inspector and agency registries with their history, 双随机 draws, and flight
-inspections (飞行检查) with their events.
+inspections (飞行检查) with their events, annual plans with
+full coverage and the 问题清零 ledger.
 
 Revision ID: 0005_inspections
 Revises: 0004
@@ -125,9 +126,52 @@ def upgrade() -> None:
         sa.Column("fields_json", sa.Text(), nullable=False),
     )
 
+    op.create_table(
+        "supervision_plans",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("config_json", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+    op.create_table(
+        "plan_items",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("plan_id", sa.Integer(), sa.ForeignKey("supervision_plans.id"), nullable=False, index=True),
+        sa.Column("fixmedins_code", sa.String(30), nullable=False, index=True),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("mode", sa.String(10), nullable=False),
+        sa.Column("reasons", sa.String(200), nullable=False),
+        sa.Column("fund_paid", sa.BigInteger(), nullable=False),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("result", sa.Text(), nullable=False),
+    )
+    op.create_table(
+        "problems",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("source_ref", sa.String(60), nullable=False),
+        sa.Column("fixmedins_code", sa.String(30), nullable=False, index=True),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("category", sa.String(60), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("owner", sa.String(100), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=False),
+        sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
+
 
 def downgrade() -> None:
     for table in (
+        "problems",
+        "plan_items",
+        "supervision_plans",
         "flight_events",
         "flight_inspections",
         "draws",

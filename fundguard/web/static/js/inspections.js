@@ -211,7 +211,7 @@ export async function flightDetailPage(id) {
       h("dt", {}, "检查范围"), h("dd", {}, txt(f.scope)), h("dt", {}, "期限"), h("dd", {}, dueCell(f.due_date, f.overdue)),
       f.refused ? [h("dt", {}, "拒不配合"), h("dd", { class: "tag red" }, "已记录，可依第三十条采取临时措施")] : null)),
     members.length ? panel("检查组（组长负责制）", table([
-      { label: "姓名", render: (m) => `${m.name}${m.leader ? "（组长）" : ""}` }, { label: "类别", key: "kind" },
+      { label: "姓名", render: (m) => `${m.name}${m.leader ? "（组长）" : ""}` }, { label: "类别", key: "kind_zh" },
       { label: "执法证号", key: "cert_no" }, { label: "保密与廉洁承诺", render: (m) => (m.pledges ? "已签署" : "未签署") },
     ], members)) : null,
     f.leads.length ? panel("疑点清单（预分析）", table([
