@@ -172,7 +172,9 @@ def test_annual_plan_full_coverage_and_problem_ledger(world: World) -> None:
         again = inspections.create_plan(s, shi, year=2026, title="复算", seed_value="计划-2026",
                                         workspace=world.workspace, config=inspections.PlanConfig(top_n=5))  # fmt: skip
         again_onsite = inspections.list_items(s, shi, again["id"], mode="onsite", size=500)["items"]
-        assert [i["fixmedins_code"] for i in again_onsite] == [i["fixmedins_code"] for i in onsite]  # reproducible
+        assert [i["fixmedins_code"] for i in again_onsite] == [
+            i["fixmedins_code"] for i in onsite
+        ]  # reproducible
         item = onsite[0]
         inspections.complete_item(s, shi, item["id"], result="未发现问题")
         with pytest.raises(InvalidTransition):

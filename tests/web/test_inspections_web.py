@@ -60,3 +60,14 @@ def test_flight_inspection_pages(page: Any, service_ws: ServiceWorkspace) -> Non
     wait_until(lambda: "现场检查" in page.inner_text("#flight-status"), "the hospital's flight page")
     assert "疑点清单" not in page.inner_text("#main")
     shot(page, "35-flight-hospital")
+
+
+def test_plan_coverage_in_the_browser(page: Any, service_ws: ServiceWorkspace) -> None:
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/inspections?tab=plan")
+    page.fill("#plan-form input[name=seed_value]", "计划见证值 20261207")
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_selector("#plan-coverage")
+    assert "覆盖率" in page.inner_text("#plan-coverage")
+    assert "问题清零台账" in page.inner_text("#main")  # the demo flight's finding is not handed over yet
+    shot(page, "36-plan-coverage")

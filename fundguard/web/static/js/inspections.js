@@ -9,7 +9,7 @@ const can = (perm) => state.user && state.user.permissions.includes(perm);
 
 function tabs(active) {
   return h("div", { class: "filters", id: "inspection-tabs" },
-    [["targets", "检查对象名录库"], ["people", "检查人员与专家库"], ["draws", "双随机抽取"]].map(([k, label]) =>
+    [["targets", "检查对象名录库"], ["people", "检查人员与专家库"], ["draws", "双随机抽取"], ["plan", "年度计划与问题清零"]].map(([k, label]) =>
       h("a", { href: `#/inspections${qs({ tab: k })}`, class: k === active ? "active" : "", "data-tab": k }, label)));
 }
 
@@ -19,6 +19,7 @@ export async function inspectionsPage(params) {
   const go = (p) => { location.hash = `#/inspections${qs({ tab, page: p })}`; };
   if (tab === "people") return peopleTab(pageNo, go);
   if (tab === "draws") return drawsPage(params, true);
+  if (tab === "plan") return planTab(params);
   const data = await api(`/api/inspections/targets${qs({ page: pageNo, size: 50 })}`);
   const edit = async (r) => {
     const w = window.prompt(`「${r.name}」的风险权重（1–10）`, String(r.risk_weight));
@@ -230,4 +231,47 @@ export async function flightDetailPage(id) {
     panel("办理过程", table([{ label: "时间", render: (e) => when(e.at) }, { label: "操作人", key: "actor" },
       { label: "操作", key: "label_zh" }, { label: "进入状态", key: "to_zh" }, { label: "意见", key: "comment" }], f.events)),
     isHospital() ? h("p", { class: "muted" }, "检查组出示执法证件并送达通知书后，贵单位可在此提交陈述申辩和整改报告。") : null);
+}
+
+// ------------------------------------------------------------------ annual plan (全覆盖) and 问题清零
+
+function planForm() {
+  const year = new Date().getFullYear();
+  const form = h("form", { class: "stack", id: "plan-form" },
+    h("label", {}, "年度 *", h("input", { name: "year", type: "number", value: String(year), required: true })),
+    h("label", {}, "计划名称 *", h("input", { name: "title", required: true, value: `${year}年度监督检查计划` })),
+    h("label", {}, "随机抽查种子值 *（事先确定）", h("input", { name: "seed_value", required: true })),
+    h("label", {}, "上年基金支付前 N 名现场检查", h("input", { name: "top_n", type: "number", min: "0", value: "30" })),
+    h("label", {}, "随机抽查比例", h("input", { name: "sample_ratio", type: "number", step: "0.01", min: "0", max: "1", value: "0.1" })),
+    h("div", {}, h("button", { type: "submit" }, "生成计划")));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    try {
+      const p = await api("/api/inspections/plans", { method: "POST", json: { year: Number(f.year.value), title: f.title.value.trim(),
+        seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value) } });
+      location.hash = `#/inspections${qs({ tab: "plan", plan: p.id })}`;
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+async function planTab(params) {
+  const planId = params.get("plan");
+  let coverage = null;
+  if (planId) coverage = await api(`/api/inspections/plans/${planId}`);
+  const problems = await api("/api/inspections/problems?size=200");
+  page("监督检查", tabs("plan"),
+    coverage ? panel(`${coverage.title}：覆盖 ${num(coverage.done)} / ${num(coverage.total)} 家（${(coverage.coverage * 100).toFixed(1)}%），现场检查 ${num(coverage.onsite)} 家`,
+      h("div", { id: "plan-coverage" }, table([
+        { label: "区划", key: "admdvs" }, { label: "机构数", num: true, key: "total" }, { label: "已检查", num: true, key: "done" },
+        { label: "现场检查", num: true, key: "onsite" }, { label: "覆盖率", num: true, render: (r) => `${(r.coverage * 100).toFixed(1)}%` },
+      ], coverage.regions))) : null,
+    can("inspection.manage") ? panel("生成年度监督检查计划（全覆盖）", planForm()) : null,
+    panel("问题清零台账", h("p", {}, h("a", { href: "/api/inspections/problems.xlsx", download: "", id: "problem-ledger" }, "导出 Excel 台账")),
+      table([
+        { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "问题", key: "description" },
+        { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "责任人", key: "owner" },
+        { label: "时限", render: (r) => dueCell(r.deadline, r.overdue) }, { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
+      ], problems.items)));
 }
