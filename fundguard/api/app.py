@@ -37,6 +37,7 @@ from . import (
     routes_auth,
     routes_cases,
     routes_clues,
+    routes_inspections,
     routes_processes,
     routes_referrals,
     routes_users,
@@ -323,6 +324,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin,
                    routes_users):  # fmt: skip
         app.include_router(module.router)
+    app.include_router(routes_inspections.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

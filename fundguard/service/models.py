@@ -506,3 +506,174 @@ class RealtimeCall(Base):
     hit_count: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# ---------------------------------------------------------------- inspections (issue 14): registries and draws
+
+
+class InspectionTarget(Base):
+    """检查对象名录库: what the registry adds to an institution of the store (risk weight, whether it is in
+    the pool, the last inspection); an institution without a row has the defaults."""
+
+    __tablename__ = "inspection_targets"
+    fixmedins_code: Mapped[str] = mapped_column(ForeignKey("institutions.fixmedins_code"), primary_key=True)
+    risk_weight: Mapped[int] = mapped_column(Integer, default=1)  # 1–10, the draw's weight
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inspected: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Inspector(Base):
+    """执法检查人员名录库 and 专家库 in one table: ``kind`` is officer (执法人员, with 执法证号), expert (专家)
+    or agency_staff (第三方机构人员, with ``agency_id``). The recusal facts (回避) are the institutions the
+    person worked at and those where close relatives work (';'-joined codes)."""
+
+    __tablename__ = "inspectors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    cert_no: Mapped[str] = mapped_column(String(40), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    department: Mapped[str] = mapped_column(String(100), default="")
+    speciality: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    former_employers: Mapped[str] = mapped_column(Text, default="")
+    relatives_at: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Agency(Base):
+    """A third-party agency (第三方机构: accounting firms, information-technology and medical-review firms)."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), default="")  # 统一社会信用代码
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    speciality: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RegistryChange(Base):
+    """The history of every registry edit and import: who changed which row, before and after."""
+
+    __tablename__ = "registry_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    book: Mapped[str] = mapped_column(String(20), index=True)  # which registry: target / inspector / agency
+    item_key: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))  # create / update / import
+    before_json: Mapped[str] = mapped_column(Text, default="{}")
+    after_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class Draw(Base):
+    """A 双随机 draw: the sealed record (pools, rules, seed, result; ``record_json`` hashed as ``hash``), and
+    its publication (公开). A redraw is a new row citing ``previous_id`` with its ``reason``."""
+
+    __tablename__ = "draws"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    seed_value: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))
+    record_json: Mapped[str] = mapped_column(Text)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="drawn")  # drawn / published / superseded
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class FlightInspection(Base):
+    """A 飞行检查 (令第6号) of one institution on the ``flight`` process: plan, team, pre-analysis (疑点清单),
+    on-site records, findings, feedback and 陈述申辩, handover as clues, 整改 and 回头看. Lists are JSON."""
+
+    __tablename__ = "flight_inspections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    trigger: Mapped[str] = mapped_column(String(30))
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), nullable=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")  # 检查范围与重点
+    period_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    period_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    team_json: Mapped[str] = mapped_column(Text, default="{}")
+    leads_json: Mapped[str] = mapped_column(Text, default="[]")  # 疑点清单 from the target's clues
+    records_json: Mapped[str] = mapped_column(Text, default="[]")  # 笔录、证据、数据调取
+    findings_json: Mapped[str] = mapped_column(Text, default="[]")  # problems, each later a clue
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
+
+
+class FlightEvent(Base):
+    __tablename__ = "flight_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("flight_inspections.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class SupervisionPlan(Base):
+    """年度监督检查计划: every institution of the region gets a ``PlanItem`` (全覆盖); the prioritised ones on site."""
+
+    __tablename__ = "supervision_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    config_json: Mapped[str] = mapped_column(Text, default="{}")  # top_n, sample_ratio, seed value
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanItem(Base):
+    __tablename__ = "plan_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("supervision_plans.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    mode: Mapped[str] = mapped_column(String(10))  # onsite / review
+    reasons: Mapped[str] = mapped_column(String(200), default="")  # ';'-joined: top / sample / lead / report
+    fund_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # prior-year fund payment
+    done_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    result: Mapped[str] = mapped_column(Text, default="")
+
+
+class Problem(Base):
+    """问题清零台账: one problem with its owner, deadline, status and evidence of closure."""
+
+    __tablename__ = "problems"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # flight / plan / campaign
+    source_ref: Mapped[str] = mapped_column(String(60), default="")
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    category: Mapped[str] = mapped_column(String(60), default="")
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    owner: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / closed
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

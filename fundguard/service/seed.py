@@ -73,7 +73,17 @@ def seed_demo(session: Session, workspace: Path) -> list[dict]:
                     "role_zh": ROLES[role_code].name_zh, "admdvs": admdvs, "scope": scope})  # fmt: skip
     record.append(session, "seed", "seed", "users", "demo", {"users": [u["username"] for u in out]})
     session.flush()
+    _seed_inspections(session)
     return out
+
+
+def _seed_inspections(session: Session) -> None:
+    """The inspection registries (officers, experts, an agency), entered by the province supervisor."""
+    from fundguard.service.inspections.demo import seed_inspections
+
+    sheng = session.execute(select(User).where(User.username == "sheng")).scalar_one_or_none()
+    if sheng is not None:
+        seed_inspections(session, auth.actor_for_user(session, sheng))
 
 
 def notify_demo_hospital(session: Session, count: int = 3) -> int:
@@ -109,3 +119,15 @@ def notify_demo_hospital(session: Session, count: int = 3) -> int:
             session.refresh(clue)
         n += 1
     return n
+
+
+def seed_inspection_year(session: Session) -> dict:
+    """The demo's published 双随机 draw and one flight inspection mid-way at the demo hospital."""
+    from fundguard.service.inspections.demo import seed_year
+
+    users = {u.username: u for u in session.execute(select(User)).scalars()}
+    if not {"shi", "fuzeren"} <= set(users):
+        return {}
+    hospital = users.get("yiyuan")
+    return seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
+                     hospital.fixmedins_code if hospital else None)  # fmt: skip

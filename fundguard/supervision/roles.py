@@ -24,6 +24,11 @@ RULE_PAUSE = "rule.pause"
 USER_MANAGE = "user.manage"
 GRANT_MANAGE = "grant.manage"
 UNMASKED = "patient.unmasked"  # may see patients' names and IDs
+INSPECTION_VIEW = "inspection.view"  # the registries (名录库) and the draws, published or not
+INSPECTION_MANAGE = "inspection.manage"  # edit and import the registries, draw, redraw, publish
+FLIGHT_VIEW = (
+    "flight.view"  # see flight inspections in scope (a hospital: its own, once the notice is served)
+)
 
 _SUPERVISOR = frozenset(
     {
@@ -41,13 +46,20 @@ class Role:
     permissions: frozenset[str]
 
 
+_INSPECTION = frozenset({INSPECTION_VIEW, INSPECTION_MANAGE, FLIGHT_VIEW})
+
 ROLES: dict[str, Role] = {
     r.code: r
     for r in (
-        Role("province_supervisor", "省级监管员", "province", _SUPERVISOR | {RULE_PAUSE}),
-        Role("city_supervisor", "市级监管员", "city", _SUPERVISOR),
-        Role("county_supervisor", "县级监管员", "county", _SUPERVISOR),
-        Role("bureau_head", "医保局负责人", "any", _SUPERVISOR - {CLUE_IMPORT, GRANT_MANAGE}),
+        Role("province_supervisor", "省级监管员", "province", _SUPERVISOR | {RULE_PAUSE} | _INSPECTION),
+        Role("city_supervisor", "市级监管员", "city", _SUPERVISOR | _INSPECTION),
+        Role("county_supervisor", "县级监管员", "county", _SUPERVISOR | _INSPECTION),
+        Role(
+            "bureau_head",
+            "医保局负责人",
+            "any",
+            (_SUPERVISOR - {CLUE_IMPORT, GRANT_MANAGE}) | {INSPECTION_VIEW, FLIGHT_VIEW},
+        ),
         Role(
             "agency_reviewer",
             "经办审核员",
@@ -60,8 +72,8 @@ ROLES: dict[str, Role] = {
             "any",
             frozenset({CLUE_VIEW, CASE_VIEW, LEDGER_EXPORT, RECORD_VIEW, UNMASKED}),
         ),
-        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, UNMASKED})),
-        Role("third_party_inspector", "第三方检查员", "any", frozenset({CLUE_VIEW, CASE_VIEW})),
+        Role("hospital", "医院医保办", "institution", frozenset({CLUE_VIEW, UNMASKED, FLIGHT_VIEW})),
+        Role("third_party_inspector", "第三方检查员", "any", frozenset({CLUE_VIEW, CASE_VIEW, FLIGHT_VIEW})),
         Role(
             "admin",
             "管理员",

@@ -792,7 +792,100 @@ REFERRAL_FLOW = Machine(
     ),
 )
 
+# ---------------------------------------------------------------- flight inspection (飞行检查, 令第6号)
+
+FLIGHT_TRIGGERS = {
+    "annual_plan": "年度计划（双随机抽取）",
+    "major_report": "重大举报",
+    "model_lead": "智能监控/大数据重大风险",
+    "media": "媒体曝光",
+    "upper_assignment": "上级交办",
+}
+RECORD_KINDS = {"onsite": "现场笔录", "inquiry": "询问笔录", "evidence": "证据材料", "data": "数据调取"}
+
+FLIGHT_STATES = {
+    "planned": "方案待批",
+    "approved": "方案已批准",
+    "team_formed": "检查组已组建",
+    "prepared": "预分析完成",
+    "on_site": "现场检查",
+    "feedback": "反馈意见（陈述申辩期）",
+    "disputed": "有异议待集体研究",
+    "decided": "检查结论已定",
+    "rectifying": "移交与整改",
+    "revisit": "回头看",
+    "closed": "办结",
+    "cancelled": "已撤销",
+}
+
+
+def _collective(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    if ctx.get("disputed") and not fields.get("collective"):
+        return ("机构提出异议的，须经集体研究决定", "a disputed finding must be decided collectively")
+    return None
+
+
+FLIGHT_FLOW = Machine(
+    name="flight",
+    states=FLIGHT_STATES,
+    final=("closed", "cancelled"),
+    steps={"feedback": "flight_feedback_statement", "rectifying": "flight_rectification_report"},
+    transitions=(
+        Transition("approve", "批准检查方案", ("planned",), "approved", HEAD, (COMMENT,), step_zh="方案"),
+        Transition("cancel", "撤销检查", ("planned", "approved"), "cancelled", HEAD, (REASON,), step_zh="方案"),
+        Transition(
+            "form_team", "组建检查组", ("approved",), "team_formed", SUPERVISORS,
+            (Field("leader", "组长（人员名录编号）", "int"),
+             Field("members", "执法人员（人员名录编号，至少 2 名持证）", "list"),
+             Field("experts", "专家与第三方人员（人员名录编号）", "list", required=False),
+             Field("pledges", "全体成员已签署保密与廉洁承诺", "bool"), COMMENT),
+            guard=lambda f, c: None if f.get("pledges") else ("全体成员须签署保密与廉洁承诺", "pledges must be signed"),
+            step_zh="组建检查组",
+        ),
+        Transition("prepare", "完成预分析（生成疑点清单）", ("team_formed",), "prepared", SUPERVISORS, (COMMENT,),
+                   step_zh="预分析"),
+        Transition(
+            "serve_notice", "送达飞行检查通知书", ("prepared",), "on_site", SUPERVISORS,
+            (Field("notice_no", "通知书文号"), Field("served_to", "签收人"), COMMENT), step_zh="现场检查",
+        ),
+        Transition(
+            "add_record", "记录笔录/证据", ("on_site",), "on_site", SUPERVISORS,
+            (Field("kind", "类别", "choice", choices=tuple(RECORD_KINDS), labels=RECORD_KINDS),
+             Field("summary", "内容摘要", "textarea"), Field("pages", "页数", "int", required=False),
+             Field("signed", "已逐页签字确认", "bool")),
+            guard=lambda f, c: None if f.get("signed") or f.get("kind") in ("evidence", "data")
+            else ("笔录须经被检查人逐页签字确认", "records must be signed page by page"),
+            step_zh="现场检查",
+        ),
+        Transition(
+            "add_finding", "登记问题", ("on_site",), "on_site", SUPERVISORS,
+            (Field("description", "问题描述", "textarea"), Field("amount", "涉及金额（元）", "money")),
+            step_zh="现场检查",
+        ),
+        Transition("record_refusal", "记录拒不配合（第三十条临时措施）", ("on_site",), "on_site", SUPERVISORS,
+                   (REASON,), step_zh="现场检查"),
+        Transition("send_feedback", "送达书面反馈意见", ("on_site",), "feedback", SUPERVISORS,
+                   (Field("feedback", "反馈意见", "textarea"),), step_zh="反馈"),
+        Transition("submit_statement", "提交陈述申辩", ("feedback",), "disputed", ("hospital",),
+                   (Field("statement", "陈述申辩意见", "textarea"),), step_zh="反馈"),
+        Transition(
+            "decide", "确定检查结论", ("feedback", "disputed"), "decided", HEAD,
+            (Field("conclusion", "检查结论", "textarea"), Field("collective", "经集体研究", "bool", required=False)),
+            guard=_collective, step_zh="反馈",
+        ),
+        Transition("hand_over", "移交属地医保部门（问题转为线索）", ("decided",), "rectifying", SUPERVISORS,
+                   (COMMENT,), step_zh="移交"),
+        Transition("submit_rectification", "提交整改报告", ("rectifying",), "revisit", ("hospital",),
+                   (Field("report", "整改报告", "textarea"),), step_zh="整改"),
+        Transition("close", "回头看：问题已整改，办结", ("revisit",), "closed", SUPERVISORS, (COMMENT,),
+                   step_zh="回头看"),
+        Transition("reopen", "回头看：整改不到位，重新整改", ("revisit",), "rectifying", SUPERVISORS, (REASON,),
+                   step_zh="回头看"),
+    ),
+)  # fmt: skip
+
 MACHINES = {"flag": FLAG_FLOW, "case": CASE_FLOW, "referral": REFERRAL_FLOW}
+MACHINES["flight"] = FLIGHT_FLOW
 
 
 def _empty(v: Any) -> bool:

@@ -83,6 +83,7 @@ def build_service_workspace(root: Path, *, database_url: str | None = None) -> S
             imported = clue_service.import_run(s, ws)
         with db.session() as s:
             users.insert(0, _busiest_hospital_user(s))
+            seed_service.seed_inspection_year(s)  # a published draw, a flight inspection mid-way
     finally:
         db.dispose()
     return ServiceWorkspace(ws, url, users, imported)

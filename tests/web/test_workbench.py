@@ -144,7 +144,8 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
-        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "用户与授权",
+        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
+        "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
 
@@ -226,7 +227,7 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     hospital = browser.new_context(base_url=server.url, locale="zh-CN")
     hp = hospital.new_page()
     login(hp, service_ws.user("hospital"))
-    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点"]
+    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点", "飞行检查", "抽查公开"]
     goto(hp, f"#/clues/{clue['id']}")
     assert hp.locator("#appeal-form").count() == 1
     shot(hp, "06-hospital-clue")
@@ -450,7 +451,14 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
     assert page.locator("details.action").count() == 0
     assert "没有可执行的操作" in page.inner_text("#clue-actions")
     # the menu offers only what the role may open: no ledgers, no enforcement record
-    assert [a.inner_text() for a in page.locator("#nav a").all()] == ["仪表盘", "线索", "案件", "规则成效"]
+    assert [a.inner_text() for a in page.locator("#nav a").all()] == [
+        "仪表盘",
+        "线索",
+        "案件",
+        "规则成效",
+        "飞行检查",
+        "抽查公开",
+    ]
     shot(page, "15-third-party-masked")
 
 

@@ -6,6 +6,7 @@ import { ApiError, api, isHospital, state } from "./client.js";
 import { clueDetailPage, cluesPage } from "./clues.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
+import { drawDetailPage, drawsPage, flightDetailPage, flightsPage, inspectionsPage } from "./inspections.js";
 import { ledgersPage } from "./ledgers.js";
 import { recordPage } from "./record.js";
 import { rulesPage } from "./rules.js";
@@ -14,10 +15,12 @@ import { accessLogPage, passwordPage, usersPage } from "./users.js";
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+  ["#/inspections", "监督检查", "inspection.view"], ["#/flights", "飞行检查", "flight.view"],
+  ["#/draws", "抽查公开", "clue.view"],
   ["#/users", "用户与授权", "grant.manage"], ["#/access", "访问日志", "access.log"],
 ];
 
-const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
+const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/flights", "飞行检查"], ["#/draws", "抽查公开"]];
 
 function renderChrome() {
   const nav = document.getElementById("nav");
@@ -100,6 +103,11 @@ async function route() {
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
+    else if (path === "/inspections") await inspectionsPage(params);
+    else if (path === "/draws") await drawsPage(params, false);
+    else if ((m = path.match(/^\/draws\/(\d+)$/))) await drawDetailPage(m[1]);
+    else if (path === "/flights") await flightsPage(params);
+    else if ((m = path.match(/^\/flights\/(\d+)$/))) await flightDetailPage(m[1]);
     else if (path === "/password") passwordPage();
     else if (path === "/users") await usersPage();
     else if (path === "/access") await accessLogPage(params);
