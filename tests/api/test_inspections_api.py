@@ -29,7 +29,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         for u in sw.users:
             r = c.post("/api/auth/login", json={"username": u["username"], "password": u["password"]})
             tokens[u["username"]] = {"Authorization": f"Bearer {r.json()['token']}"}
-        c.cookies.clear()
+            c.cookies.clear()  # by header only: a leftover cookie without Origin is refused (CSRF)
         c.h = tokens  # type: ignore[attr-defined]
         yield c
 

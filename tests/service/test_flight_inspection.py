@@ -4,13 +4,17 @@ refusal → feedback and 陈述申辩 → collective decision → handover as cl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from conftest import World
 from sqlalchemy import select
 
 from fundguard.service import inspections
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from fundguard.service.models import Clue, Inspector, User
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
 def _act(s, actor, fid, action, **fields):  # type: ignore[no-untyped-def]

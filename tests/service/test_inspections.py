@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import World
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -16,6 +16,9 @@ from fundguard.service import inspections
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from fundguard.service.models import Draw, Institution
 from fundguard.supervision import draws
+
+if TYPE_CHECKING:
+    from conftest import World
 
 
 def test_registries_seeded_and_scoped(world: World) -> None:
