@@ -7,7 +7,8 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
 - ``FUNDGUARD_RULE_FLOOR`` / ``FUNDGUARD_RULE_MIN_DECIDED``: the scorecard's confirmation-rate floor (0.3) and
   the decided clues a rate needs (5);
 - ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``: YAML files overriding the case thresholds and the
-  time limits.
+  time limits;
+- ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Settings:
     rule_min_decided: int = 5
     case_thresholds: str = ""
     time_limits: str = ""
+    points_rules: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +46,7 @@ class Settings:
                 rule_min_decided=int(get("FUNDGUARD_RULE_MIN_DECIDED") or 5),
                 case_thresholds=get("FUNDGUARD_CASE_THRESHOLDS"),
                 time_limits=get("FUNDGUARD_TIME_LIMITS"),
+                points_rules=get("FUNDGUARD_POINTS_RULES"),
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None

@@ -23,7 +23,7 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 def test_migrations_up_and_idempotent(db_url: str) -> None:
     migrate(db_url)
     migrate(db_url)  # a second upgrade is a no-op
-    assert current_revision(db_url) == "0004"
+    assert current_revision(db_url) == "0005_points_credit"
     engine = sa.create_engine(db_url)
     tables = set(sa.inspect(engine).get_table_names())
     engine.dispose()
@@ -62,7 +62,7 @@ def test_upgrade_keeps_and_backfills_rows(db_url: str) -> None:
     with engine.connect() as con:
         assert con.execute(sa.text("SELECT group_key FROM clues")).scalar_one() == "rule|R1|H1|2025-01"
     engine.dispose()
-    assert current_revision(db_url) == "0004"
+    assert current_revision(db_url) == "0005_points_credit"
 
 
 def _user(db: Database) -> None:
