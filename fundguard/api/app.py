@@ -28,7 +28,15 @@ from fundguard.service.errors import ServiceError
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
-from . import routes_admin, routes_auth, routes_cases, routes_clues, routes_processes, routes_referrals
+from . import (
+    routes_admin,
+    routes_auth,
+    routes_cases,
+    routes_clues,
+    routes_points,
+    routes_processes,
+    routes_referrals,
+)
 from .routes_clues import MAX_REQUEST_BYTES
 
 _HTTP_ZH = {
@@ -242,7 +250,15 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, prefixes=body_limits)
 
-    for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin):
+    for module in (
+        routes_auth,
+        routes_processes,
+        routes_clues,
+        routes_cases,
+        routes_referrals,
+        routes_admin,
+        routes_points,
+    ):
         app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
