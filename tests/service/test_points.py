@@ -194,3 +194,33 @@ def test_exchange_round_trip_and_snapshot(
     snap = pq.read_table(tmp_path / "snap.parquet").to_pylist()
     assert {(r["national_code"], r["status"], str(r["until"])) for r in snap} == {
         ("D123456789", "suspended", "2026-06-01"), ("X987654321", "suspended", "2026-06-01")}  # fmt: skip
+
+
+def test_demo_seed_and_cli(world: World, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fundguard.cli import app
+    from fundguard.service.seed import seed_demo_points
+
+    with world.db.session() as s:
+        assert seed_demo_points(s) == 2
+        assert seed_demo_points(s) == 0  # once
+    code = "D" + world.actor("yiyuan").fixmedins_code[-6:] + "001"
+    url = world.db.url
+    run = CliRunner().invoke
+    r = run(app, ["points", "lookup", code, "--database-url", url])
+    assert r.exit_code == 0 and "暂停医保支付资格" in r.output, r.output
+    r = run(
+        app,
+        ["points", "lookup", "11010119800101001X", "--id-no", "--on", "2025-01-01", "--database-url", url],
+    )
+    assert r.exit_code == 0 and "正常" in r.output, r.output
+    out = tmp_path / "x.csv"
+    assert run(app, ["points", "export", str(out), "--database-url", url]).exit_code == 0
+    assert code in out.read_text(encoding="utf-8-sig")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("国家医保编码,资格状态,起始日期,通报地区\nX1,吊销,2026-01-01,110105\n", encoding="utf-8")
+    r = run(app, ["points", "import", str(bad), "--as", "shi", "--database-url", url])
+    assert r.exit_code == 1 and "第 2 行" in r.output and "暂停 或 终止" in r.output, r.output
+    r = run(app, ["points", "lookup", code, "--on", "2026-13-01", "--database-url", url])
+    assert r.exit_code == 2 and "日期无效" in r.output
