@@ -7,15 +7,17 @@ import { clueDetailPage, cluesPage } from "./clues.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
 import { ledgersPage } from "./ledgers.js";
+import { pointsPage, staffPage } from "./points.js";
 import { recordPage } from "./record.js";
 import { rulesPage } from "./rules.js";
 
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+  ["#/points", "支付资格记分", "points.view"],
 ];
 
-const HOSPITAL_NAV = [["#/clues", "本院疑点"]];
+const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/points", "本院人员记分"]];
 
 function renderChrome() {
   const nav = document.getElementById("nav");
@@ -94,6 +96,8 @@ async function route() {
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
+    else if (path === "/points") await pointsPage(params);
+    else if ((m = path.match(/^\/points\/(\d+)$/))) await staffPage(m[1]);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
