@@ -224,3 +224,25 @@ def test_demo_seed_and_cli(world: World, tmp_path: Path) -> None:
     assert r.exit_code == 1 and "第 2 行" in r.output and "暂停 或 终止" in r.output, r.output
     r = run(app, ["points", "lookup", code, "--on", "2026-13-01", "--database-url", url])
     assert r.exit_code == 2 and "日期无效" in r.output
+
+
+def test_real_time_check_of_a_claims_lines(world: World) -> None:
+    """事中: the suspended doctor's ordinary line is refused with a reason, the emergency line still paid, a
+    line served before the suspension paid; the suspension follows the line's day."""
+    _register(world)
+    hosp = world.actor("yiyuan")
+    with world.db.session() as s:
+        rec = points.score(s, world.actor("xian"), national_code="D123456789", fixmedins_code=hosp.fixmedins_code,
+                           band=3, responsibility="主要", decided_on=D("2026-02-01"), reason="协议处理")  # fmt: skip
+    _act(world, "yiyuan", rec["id"], "waive")
+    lines = [
+        {"bilg_dr_code": "D123456789", "med_type": "11", "fee_ocur_time": "2026-03-05 10:00:00"},
+        {"bilg_dr_code": "D123456789", "med_type": "13", "fee_ocur_time": "2026-03-05 10:05:00"},
+        {"acord_dr_code": "D123456789", "med_type": "11", "fee_ocur_time": "2026-02-20 09:00:00"},
+        {"bilg_dr_code": "OTHER", "med_type": "11"},
+    ]
+    with world.db.session() as s:
+        got = points.check_lines(s, lines, D(TODAY))
+    assert [(g["index"], g["pay"]) for g in got] == [(0, False), (1, True)]
+    assert got[0]["reason_zh"].startswith("开单医生 D123456789 暂停医保支付资格")
+    assert "急诊、抢救服务照常结算" in got[1]["reason_zh"]

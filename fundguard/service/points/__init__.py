@@ -16,6 +16,7 @@ from fundguard.service.points.process import POINTS, rules
 from fundguard.service.points.service import (
     act_on_record,
     add_site,
+    check_lines,
     get_record,
     get_staff,
     list_records,
@@ -32,6 +33,7 @@ __all__ = [
     "POINTS",
     "act_on_record",
     "add_site",
+    "check_lines",
     "export_exchange",
     "get_record",
     "get_staff",

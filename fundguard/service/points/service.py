@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -86,8 +87,37 @@ def settles(
     if q["status"] not in ("suspended", "terminated"):
         return True, ""
     if medical_type and medical_type in rules().exempt_medical_types:
-        return True, f"{q['status_zh']}，但{medical_type}服务照常结算"
-    return False, f"医师/人员 {national_code} {q['status_zh']}（{q['reason_zh']}），医保基金不予支付"
+        return True, f"{q['status_zh']}，但急诊、抢救服务照常结算"
+    return False, f"{national_code} {q['status_zh']}（{q['reason_zh']}），医保基金不予支付"
+
+
+DOCTOR_FIELDS = {
+    "bilg_dr_code": "开单医生",
+    "acord_dr_code": "受单医生",
+}  # fee_list_d: who ordered / performed
+
+
+def check_lines(session: Session, lines: Iterable[Mapping[str, Any]], day: dt.date) -> list[dict]:
+    """事中 for one claim: each fee line whose ordering or performing doctor may not be paid on the line's day
+    (``fee_ocur_time``, else ``day``), with the Chinese reason for the 3101 answer; emergency lines (``med_type``
+    13/24 or the configured kinds) pass with a note. Returns ``[{index, national_code, role_zh, pay,
+    reason_zh}]`` for the lines that involve a suspended or terminated person only."""
+    out, cache = [], {}
+    for i, line in enumerate(lines):
+        when = str(line.get("fee_ocur_time") or "")[:10]
+        on = dt.date.fromisoformat(when) if len(when) == 10 else day
+        for field, role_zh in DOCTOR_FIELDS.items():
+            code = str(line.get(field) or "").strip()
+            if not code:
+                continue
+            key = (code, on, str(line.get("med_type") or ""))
+            if key not in cache:
+                cache[key] = settles(session, code, on, key[2])
+            pay, why = cache[key]
+            if why:
+                out.append({"index": i, "national_code": code, "role_zh": role_zh, "pay": pay,
+                            "reason_zh": f"{role_zh} {why}" if not pay else why})  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- registry (一人一档)
