@@ -537,3 +537,44 @@ class ExternalQualification(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- 医保信用 (issue 15): grades and the blacklist
+
+
+class CreditGrade(Base):
+    """One computed grade of one subject for a natural year, with its reasons (the history is every row)."""
+
+    __tablename__ = "credit_grades"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20), index=True)  # institution / staff / insured
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)  # fixmedins_code / national_code / psn_no
+    subject_name: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(4))
+    previous: Mapped[str] = mapped_column(String(4), default="")
+    reasons_json: Mapped[str] = mapped_column(Text, default="[]")
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    computed_by: Mapped[str] = mapped_column(String(64))
+
+
+class BlacklistEntry(Base):
+    """严重失信名单 (联合惩戒): entered by a rule or an officer, left on its end date or by repair."""
+
+    __tablename__ = "credit_blacklist"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20), index=True)
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+    until: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    left_reason: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -8,7 +8,8 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
   the decided clues a rate needs (5);
 - ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``: YAML files overriding the case thresholds and the
   time limits;
-- ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``).
+- ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``);
+- ``FUNDGUARD_CREDIT_SCHEME``: a province's credit scheme (YAML, as ``supervision/data/credit.yaml``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Settings:
     case_thresholds: str = ""
     time_limits: str = ""
     points_rules: str = ""
+    credit_scheme: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
                 case_thresholds=get("FUNDGUARD_CASE_THRESHOLDS"),
                 time_limits=get("FUNDGUARD_TIME_LIMITS"),
                 points_rules=get("FUNDGUARD_POINTS_RULES"),
+                credit_scheme=get("FUNDGUARD_CREDIT_SCHEME"),
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None

@@ -103,3 +103,17 @@ for _code, _extra in {
 }.items():
     ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
                         ROLES[_code].permissions | _extra)  # fmt: skip
+
+# 医保信用 (issue 15): grades, history and the blacklist. A hospital reads its own institution's and staff's
+# grades (never insured persons'); third-party inspectors read none.
+CREDIT_VIEW = "credit.view"
+CREDIT_MANAGE = "credit.manage"
+for _code, _extra in {
+    **{code: {CREDIT_VIEW, CREDIT_MANAGE} for code in SUPERVISOR_ROLES},
+    "bureau_head": {CREDIT_VIEW, CREDIT_MANAGE},
+    "agency_reviewer": {CREDIT_VIEW},
+    "legal_reviewer": {CREDIT_VIEW},
+    "hospital": {CREDIT_VIEW},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip

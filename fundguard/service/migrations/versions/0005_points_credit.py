@@ -1,5 +1,5 @@
-"""医保支付资格记分 (issue 15): the staff registry (一人一档) with practice sites, point records with their
-events (告知 → 陈述申辩 → 生效 → 修复), and other regions' suspensions imported from the exchange file.
+"""医保支付资格记分 and 医保信用 (issue 15): the staff registry (一人一档) with practice sites, point records with their
+events (告知 → 陈述申辩 → 生效 → 修复), and other regions' suspensions imported from the exchange file; credit grades with their reasons and the blacklist (严重失信名单).
 
 Revision ID: 0005_points_credit
 Revises: 0004
@@ -94,7 +94,48 @@ def upgrade() -> None:
         sa.UniqueConstraint("national_code", "source_admdvs", "since"),
     )
 
+    op.create_table(
+        "credit_grades",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("subject_type", sa.String(20), nullable=False, index=True),
+        sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+        sa.Column("subject_name", sa.String(200), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.String(4), nullable=False),
+        sa.Column("previous", sa.String(4), nullable=False),
+        sa.Column("reasons_json", sa.Text(), nullable=False),
+        sa.Column("fixmedins_code", sa.String(30), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("computed_at", sa.DateTime(), nullable=False),
+        sa.Column("computed_by", sa.String(64), nullable=False),
+    )
+    op.create_table(
+        "credit_blacklist",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("subject_type", sa.String(20), nullable=False, index=True),
+        sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+        sa.Column("subject_name", sa.String(200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("entered_on", sa.Date(), nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.Column("left_on", sa.Date(), nullable=True),
+        sa.Column("left_reason", sa.Text(), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("fixmedins_code", sa.String(30), nullable=False),
+        sa.Column("admdvs", sa.String(6), nullable=False, index=True),
+        sa.Column("created_by", sa.String(64), nullable=False),
+    )
+
 
 def downgrade() -> None:
-    for table in ("external_qualifications", "point_events", "point_records", "staff_sites", "staff"):
+    for table in (
+        "credit_blacklist",
+        "credit_grades",
+        "external_qualifications",
+        "point_events",
+        "point_records",
+        "staff_sites",
+        "staff",
+    ):
         op.drop_table(table)
