@@ -33,6 +33,7 @@ from . import (
     routes_auth,
     routes_cases,
     routes_clues,
+    routes_credit,
     routes_points,
     routes_processes,
     routes_referrals,
@@ -258,6 +259,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         routes_referrals,
         routes_admin,
         routes_points,
+        routes_credit,
     ):
         app.include_router(module.router)
 

@@ -73,3 +73,29 @@ def test_points_journey_over_http(
     assert csv.status_code == 200 and "D555555555" in csv.content.decode("utf-8-sig")
     bad = client.post("/api/points/exchange", headers=xian, files={"file": ("x.txt", b"abc", "text/plain")})
     assert bad.status_code == 415 and "CSV" in bad.json()["detail"]["zh"]
+
+
+def test_credit_over_http(client: TestClient, sw: ServiceWorkspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNDGUARD_TODAY", "2026-03-02")
+    shi, hosp = _as(client, sw, "shi"), _as(client, sw, "yiyuan")
+    assert client.post("/api/credit/recompute", json={}, headers=hosp).status_code == 403
+    r = client.post("/api/credit/recompute", json={"year": 2026}, headers=shi)
+    assert r.status_code == 200 and r.json()["subjects"]["institution"] > 0, r.text
+    grades = client.get("/api/credit/grades", headers=shi).json()
+    assert grades["total"] > 0 and grades["items"][0]["grade_zh"]
+    me = client.get("/api/me", headers=hosp).json()
+    own = client.get("/api/credit/grades", headers=hosp).json()["items"]
+    assert {g["subject_id"] for g in own} == {me["fixmedins_code"]}  # a hospital sees its own grade only
+    weights = client.get("/api/credit/draw-weights", headers=shi).json()
+    assert weights and all(w >= 1 for w in weights.values())
+    r = client.post("/api/credit/blacklist", headers=shi, json={
+        "subject_type": "institution", "subject_id": me["fixmedins_code"], "reason": "拒不配合检查", "public": True})  # fmt: skip
+    assert r.status_code == 200, r.text
+    public = client.get("/api/credit/blacklist/public")  # no login: public disclosure
+    assert public.status_code == 200 and public.json()[0]["reason"] == "拒不配合检查"
+    assert client.get("/api/credit/blacklist/export", headers=hosp).status_code == 403
+    assert "拒不配合检查" in client.get("/api/credit/blacklist/export", headers=shi).content.decode(
+        "utf-8-sig"
+    )
+    dist = client.get("/api/credit/distribution", headers=shi).json()
+    assert set(dist) == {"institution", "staff", "insured"}
