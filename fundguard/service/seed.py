@@ -114,7 +114,8 @@ def notify_demo_hospital(session: Session, count: int = 3) -> int:
 
 def seed_demo_points(session: Session) -> int:
     """医保支付资格记分 demo (issue 15): three staff of the demo hospital registered, one scored 9 points that took
-    effect (suspended, so the real-time audit refuses their lines), one with a pending notice to state on.
+    effect (suspended, so the real-time audit refuses their lines), one with a pending notice to state on;
+    then the county's credit grades are computed (医保信用).
     Does nothing when the hospital already has staff; returns how many records were scored."""
     import datetime as dt
 
@@ -144,4 +145,7 @@ def seed_demo_points(session: Session) -> int:
     points.act_on_record(session, hosp, rec["id"], "waive", rec["version"], comment="演示：放弃陈述申辩")
     points.score(session, officer, national_code=f"D{code[-6:]}002", fixmedins_code=code, band=2,
                  responsibility="一般", decided_on=today(), reason="演示：协议处理，超标准收费")  # fmt: skip
+    from fundguard.service import credit
+
+    credit.recompute(session, officer)  # grades with reasons; the suspended doctor lowers the hospital's
     return 2

@@ -205,6 +205,13 @@ def test_demo_seed_and_cli(world: World, tmp_path: Path) -> None:
     with world.db.session() as s:
         assert seed_demo_points(s) == 2
         assert seed_demo_points(s) == 0  # once
+    from fundguard.service import credit
+
+    with world.db.session() as s:
+        doctor = credit.history(
+            s, world.actor("xian"), "staff", "D" + world.actor("yiyuan").fixmedins_code[-6:] + "001"
+        )
+        assert doctor[0]["grade"] == "D"
     code = "D" + world.actor("yiyuan").fixmedins_code[-6:] + "001"
     url = world.db.url
     run = CliRunner().invoke

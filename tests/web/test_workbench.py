@@ -144,7 +144,7 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
-        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "支付资格记分",
+        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "支付资格记分", "信用评价",
     ]  # fmt: skip
     shot(page, "03-dashboard")
 
@@ -525,3 +525,20 @@ def test_points_notice_statement_suspension_in_the_browser(
     page.wait_for_selector("#points-lookup-result .alert")
     assert "暂停医保支付资格" in page.inner_text("#points-lookup-result")
     shot(page, "31-points-suspended")
+
+
+def test_credit_grades_recompute_in_the_browser(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    """The city recomputes the grades from the page: the distribution chart and the graded institutions show,
+    each grade with its reasons and its payment measure."""
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/credit")
+    before = render_count(page)
+    page.click("#credit-recompute")
+    wait_render(page, before)
+    page.wait_for_selector("#chart-credit canvas")
+    text = page.inner_text("#main")
+    assert "信用等级（含扣分理由）" in text and ("优秀" in text or "良好" in text or "较差" in text)
+    assert "审核" in text  # the grade's payment measure
+    shot(page, "32-credit")

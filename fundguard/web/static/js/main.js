@@ -4,6 +4,7 @@
 import { caseDetailPage, casesPage } from "./cases.js";
 import { ApiError, api, isHospital, state } from "./client.js";
 import { clueDetailPage, cluesPage } from "./clues.js";
+import { creditPage } from "./credit.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
 import { ledgersPage } from "./ledgers.js";
@@ -14,10 +15,10 @@ import { rulesPage } from "./rules.js";
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
-  ["#/points", "支付资格记分", "points.view"],
+  ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
 ];
 
-const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/points", "本院人员记分"]];
+const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/points", "本院人员记分"], ["#/credit", "本院信用"]];
 
 function renderChrome() {
   const nav = document.getElementById("nav");
@@ -96,6 +97,7 @@ async function route() {
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
+    else if (path === "/credit") await creditPage(params);
     else if (path === "/points") await pointsPage(params);
     else if ((m = path.match(/^\/points\/(\d+)$/))) await staffPage(m[1]);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
