@@ -253,3 +253,29 @@ def test_real_time_check_of_a_claims_lines(world: World) -> None:
     assert [(g["index"], g["pay"]) for g in got] == [(0, False), (1, True)]
     assert got[0]["reason_zh"].startswith("开单医生 D123456789 暂停医保支付资格")
     assert "急诊、抢救服务照常结算" in got[1]["reason_zh"]
+
+
+def test_snapshot_joins_claim_lines_by_service_day(world: World, tmp_path: Path) -> None:
+    """The batch hook: the snapshot joined to fee lines by doctor code and service day finds exactly the lines
+    settled under the suspended doctor (what a batch rule would flag); emergency lines are left out."""
+    import duckdb
+
+    _register(world)
+    hosp = world.actor("yiyuan")
+    with world.db.session() as s:
+        rec = points.score(s, world.actor("xian"), national_code="D123456789", fixmedins_code=hosp.fixmedins_code,
+                           band=3, responsibility="主要", decided_on=D("2026-02-01"), reason="协议处理")  # fmt: skip
+    _act(world, "yiyuan", rec["id"], "waive")
+    with world.db.session() as s:
+        points.write_snapshot(s, tmp_path / "q.parquet")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE fee_list_d AS SELECT * FROM (VALUES ('L1', 'D123456789', '11', TIMESTAMP '2026-03-05 10:00'),"
+                "('L2', 'D123456789', '13', TIMESTAMP '2026-03-05 11:00'), ('L3', 'D123456789', '11', TIMESTAMP '2026-06-02 09:00'),"
+                "('L4', 'OTHER', '11', TIMESTAMP '2026-03-05 09:00')) t(feedetl_sn, bilg_dr_code, med_type, fee_ocur_time)")  # fmt: skip
+    hits = con.execute(
+        "SELECT f.feedetl_sn, q.reason_zh FROM fee_list_d f JOIN read_parquet(?) q ON q.national_code = f.bilg_dr_code"
+        " AND CAST(f.fee_ocur_time AS DATE) BETWEEN q.since AND coalesce(q.until, DATE '9999-12-31')"
+        " WHERE f.med_type NOT IN ('13', '24') ORDER BY 1",
+        [str(tmp_path / "q.parquet")],
+    ).fetchall()
+    assert [h[0] for h in hits] == ["L1"] and "暂停医保支付资格" in hits[0][1]
