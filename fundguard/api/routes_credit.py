@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import credit as credit_service
-from fundguard.service.credit.schemas import BlacklistEntry, BlacklistPage, CreditGrade, GradePage, Recomputed
+from fundguard.service.credit.schemas import (
+    BlacklistEntry,
+    BlacklistPage,
+    CreditGrade,
+    Distribution,
+    DrawWeights,
+    GradePage,
+    Recomputed,
+)
 
 from .deps import CtxDep, PageQ, SizeQ
 from .routes_clues import IdPath, attachment
@@ -55,18 +63,16 @@ def recompute(body: RecomputeIn, ctx: CtxDep) -> dict[str, Any]:
         return credit_service.recompute(s, actor, body.year)
 
 
-@router.get(
-    "/distribution", summary="等级分布 / grade distribution", response_model=dict[str, dict[str, int]]
-)
+@router.get("/distribution", summary="等级分布 / grade distribution", response_model=Distribution)
 def distribution(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return credit_service.distribution(s, actor)
 
 
-@router.get("/draw-weights", summary="双随机抽取权重 / draw weights", response_model=dict[str, int])
-def draw_weights(ctx: CtxDep) -> dict[str, int]:
+@router.get("/draw-weights", summary="双随机抽取权重 / draw weights", response_model=DrawWeights)
+def draw_weights(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return credit_service.draw_weights(s, actor)
+        return {"weights": credit_service.draw_weights(s, actor)}
 
 
 @router.get("/blacklist", summary="严重失信名单 / the blacklist", response_model=BlacklistPage)

@@ -86,7 +86,7 @@ def test_credit_over_http(client: TestClient, sw: ServiceWorkspace, monkeypatch:
     me = client.get("/api/me", headers=hosp).json()
     own = client.get("/api/credit/grades", headers=hosp).json()["items"]
     assert {g["subject_id"] for g in own} == {me["fixmedins_code"]}  # a hospital sees its own grade only
-    weights = client.get("/api/credit/draw-weights", headers=shi).json()
+    weights = client.get("/api/credit/draw-weights", headers=shi).json()["weights"]
     assert weights and all(w >= 1 for w in weights.values())
     r = client.post("/api/credit/blacklist", headers=shi, json={
         "subject_type": "institution", "subject_id": me["fixmedins_code"], "reason": "拒不配合检查", "public": True})  # fmt: skip

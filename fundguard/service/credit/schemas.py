@@ -64,3 +64,17 @@ class BlacklistPage(Model):
     total: int
     page: int
     size: int
+
+
+class Distribution(Model):
+    """Latest grades counted by grade, per subject."""
+
+    institution: dict[str, int]
+    staff: dict[str, int]
+    insured: dict[str, int]
+
+
+class DrawWeights(Model):
+    """双随机 weight per institution code (lower grades drawn more often)."""
+
+    weights: dict[str, int]
