@@ -226,7 +226,7 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     hospital = browser.new_context(base_url=server.url, locale="zh-CN")
     hp = hospital.new_page()
     login(hp, service_ws.user("hospital"))
-    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点"]
+    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点", "本院人员记分", "本院信用"]
     goto(hp, f"#/clues/{clue['id']}")
     assert hp.locator("#appeal-form").count() == 1
     shot(hp, "06-hospital-clue")
