@@ -558,7 +558,7 @@ def demo(
     from fundguard.demo import run_demo
     from fundguard.service import record
     from fundguard.service.clues import import_run
-    from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_inspection_year
+    from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_demo_points, seed_inspection_year
     from fundguard.service.settings import settings
 
     try:
@@ -572,6 +572,7 @@ def demo(
                 users = seed_demo(s, workspace)
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
                 seed_inspection_year(s)  # a published draw and a flight inspection mid-way
+                seed_demo_points(s)  # staff files, a suspended doctor, a pending 记分告知
             with db.session() as s:
                 anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
@@ -964,3 +965,126 @@ def inspections_verify_draw(
     console.print(
         f"[green]抽取记录完整，重算结果一致 Draw verified[/green]: {n} 家 targets, hash {rec['hash'][:16]}…"
     )
+
+
+# ---------------------------------------------------------------- 医保支付资格记分 (issue 15)
+
+points_app = typer.Typer(
+    help="医保支付资格记分：全国联网查询、交换文件导入导出、结算快照 Payment-qualification points: lookup, exchange "
+    "file in and out, the snapshot for the batch audit.",
+    no_args_is_help=True,
+)
+app.add_typer(points_app, name="points")
+AsUser = Annotated[str, typer.Option("--as", help="以该用户身份导入（须有记分管理权限）Act as this user.")]
+
+
+def _points_actor(session, username: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from fundguard.service.auth import actor_for_user
+    from fundguard.service.models import User
+
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise InputError(f"未知用户 {username}", f"unknown user {username}")
+    return actor_for_user(session, user)
+
+
+@points_app.command("lookup")
+def points_lookup(
+    code: Annotated[str, typer.Argument(help="国家医保编码 National code (or the ID number with --id-no).")],
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    id_no: Annotated[bool, typer.Option("--id-no", help="按身份证号查询 Look up by ID number.")] = False,
+    on: Annotated[str, typer.Option("--on", help="服务日期 Service day (ISO, default today).")] = "",
+) -> None:
+    """查询某人某日的医保支付资格 A person's payment qualification on a day (all institutions)."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from fundguard.service.models import Staff
+    from fundguard.service.points import qualification_status
+
+    db = _service_db(workspace, database_url)
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+        with db.session() as s:
+            if id_no:
+                code = (
+                    s.execute(select(Staff.national_code).where(Staff.id_no == code.upper())).scalar() or code
+                )
+            q = qualification_status(s, code, day)
+    except ValueError:
+        raise _fail(InputError(f"日期无效：{on}", f"invalid date: {on}")) from None
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(
+        f"{q['national_code']}  [bold]{q['status_zh']}[/bold]  本年记分 {q['points_year']}  {q['reason_zh']}"
+    )
+    console.print(json.dumps(q, ensure_ascii=False, default=str))
+
+
+@points_app.command("export")
+def points_export(
+    out: Annotated[Path, typer.Argument(help="交换文件 Exchange file to write (CSV).")],
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """导出本地暂停/终止记录（全国交换文件，格式见 docs/points-exchange.md）Export the exchange file."""
+    from fundguard.service.points import export_exchange
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            text = export_exchange(s, out)
+    finally:
+        db.dispose()
+    console.print(f"已导出 {max(len(text.splitlines()) - 1, 0)} 条 Exported rows → {out}")
+
+
+@points_app.command("import")
+def points_import(
+    path: Annotated[Path, typer.Argument(help="外地交换文件 Another region's exchange file (CSV/xlsx).")],
+    as_user: AsUser,
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """导入外地暂停/终止通报（全国联网惩戒）Import other regions' suspensions; bad rows are listed, exit 1."""
+    from fundguard.service.points import import_exchange
+
+    if not path.is_file():
+        raise _fail(InputError(f"文件不存在：{path}", f"no such file: {path}"))
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            result = import_exchange(s, _points_actor(s, as_user), path)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(f"已导入 Imported: {result['imported']}")
+    for e in result["errors"]:
+        console.print(f"[red]第 {e['line']} 行 line[/red] {e['reason_zh']} / {e['reason_en']}")
+    if result["errors"]:
+        raise typer.Exit(1)
+
+
+@points_app.command("snapshot")
+def points_snapshot(
+    out: Annotated[Path, typer.Argument(help="快照文件 Parquet file to write.")],
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """写出资格暂停/终止期间快照供事后审核关联 Write the qualification periods for the batch audit (Parquet)."""
+    from fundguard.service.points import write_snapshot
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            n = write_snapshot(s, out)
+    finally:
+        db.dispose()
+    console.print(f"已写出 {n} 个期间 Periods written → {out}")

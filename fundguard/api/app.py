@@ -37,7 +37,9 @@ from . import (
     routes_auth,
     routes_cases,
     routes_clues,
+    routes_credit,
     routes_inspections,
+    routes_points,
     routes_processes,
     routes_referrals,
     routes_users,
@@ -322,7 +324,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, prefixes=body_limits)
 
     for module in (routes_auth, routes_processes, routes_clues, routes_cases, routes_referrals, routes_admin,
-                   routes_users):  # fmt: skip
+                   routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
 

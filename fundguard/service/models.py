@@ -629,6 +629,80 @@ class FlightEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[str] = mapped_column(String(30), default="")
     to_status: Mapped[str] = mapped_column(String(30), default="")
+
+
+# ---------------------------------------------------------------- 医保支付资格记分 (issue 15): 一人一档
+
+
+class Staff(Base):
+    """One person's file (一人一档): registration (登记备案) with the national code and the 服务承诺; the
+    registering institution gives the row its scope, the practice sites (``StaffSite``) widen it."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    national_code: Mapped[str] = mapped_column(String(30), unique=True)  # 国家医保医师/护士/药师代码
+    id_no: Mapped[str] = mapped_column(String(30), index=True)  # 身份证号
+    name: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(20))  # 医师 / 药师 / 护士 / 技师 / … / 药店主要负责人
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    pledge_on: Mapped[dt.date] = mapped_column(Date)  # 服务承诺 signed
+    registered_on: Mapped[dt.date] = mapped_column(Date)  # 登记备案 (again after a bar ends)
+    created_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class StaffSite(Base):
+    """A designated institution where the person practises (多点执业): points act at every one of them."""
+
+    __tablename__ = "staff_sites"
+    __table_args__ = (UniqueConstraint("staff_id", "fixmedins_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    department: Mapped[str] = mapped_column(String(60), default="")
+
+
+class PointRecord(Base):
+    """One scoring of one person from a decided case or 协议处理, through 告知 → 陈述申辩 → 生效 (``POINTS_FLOW``);
+    ``decided_on`` is the score date (natural-year window), ``effective_on`` when it took effect."""
+
+    __tablename__ = "point_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True, index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    behaviour_code: Mapped[str] = mapped_column(String(20), default="")
+    band: Mapped[int] = mapped_column(Integer)
+    responsibility: Mapped[str] = mapped_column(String(10))  # 一般 / 重要 / 主要
+    adjustment: Mapped[str] = mapped_column(String(10), default="none")  # none / mitigate / aggravate
+    points: Mapped[int] = mapped_column(Integer)
+    reduced: Mapped[int] = mapped_column(Integer, default=0)  # by 修复
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    statement_due: Mapped[dt.date] = mapped_column(Date)
+    effective_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class PointEvent(Base):
+    __tablename__ = "point_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("point_records.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
     fields_json: Mapped[str] = mapped_column(Text, default="{}")
 
@@ -677,3 +751,63 @@ class Problem(Base):
     evidence: Mapped[str] = mapped_column(Text, default="")
     closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExternalQualification(Base):
+    """Another region's suspension or termination, imported from the exchange file (全国联网惩戒)."""
+
+    __tablename__ = "external_qualifications"
+    __table_args__ = (UniqueConstraint("national_code", "source_admdvs", "since"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    national_code: Mapped[str] = mapped_column(String(30), index=True)
+    id_no: Mapped[str] = mapped_column(String(30), default="")
+    name: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20))  # suspended / terminated
+    since: Mapped[dt.date] = mapped_column(Date)
+    until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    bar_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    source_admdvs: Mapped[str] = mapped_column(String(6))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- 医保信用 (issue 15): grades and the blacklist
+
+
+class CreditGrade(Base):
+    """One computed grade of one subject for a natural year, with its reasons (the history is every row)."""
+
+    __tablename__ = "credit_grades"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20), index=True)  # institution / staff / insured
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)  # fixmedins_code / national_code / psn_no
+    subject_name: Mapped[str] = mapped_column(String(200), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(4))
+    previous: Mapped[str] = mapped_column(String(4), default="")
+    reasons_json: Mapped[str] = mapped_column(Text, default="[]")
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    computed_by: Mapped[str] = mapped_column(String(64))
+
+
+class BlacklistEntry(Base):
+    """严重失信名单 (联合惩戒): entered by a rule or an officer, left on its end date or by repair."""
+
+    __tablename__ = "credit_blacklist"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20), index=True)
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+    until: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    left_reason: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))

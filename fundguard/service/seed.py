@@ -131,3 +131,42 @@ def seed_inspection_year(session: Session) -> dict:
     hospital = users.get("yiyuan")
     return seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
                      hospital.fixmedins_code if hospital else None)  # fmt: skip
+
+
+def seed_demo_points(session: Session) -> int:
+    """医保支付资格记分 demo (issue 15): three staff of the demo hospital registered, one scored 9 points that took
+    effect (suspended, so the real-time audit refuses their lines), one with a pending notice to state on;
+    then the county's credit grades are computed (医保信用).
+    Does nothing when the hospital already has staff; returns how many records were scored."""
+    import datetime as dt
+
+    from fundguard.service import points
+    from fundguard.service.models import Staff
+
+    users = {u.username: u for u in session.execute(
+        select(User).where(User.username.in_(("yiyuan", "xian")))).scalars()}  # fmt: skip
+    hospital, county = users.get("yiyuan"), users.get("xian")
+    if hospital is None or county is None or not hospital.fixmedins_code:
+        return 0
+    code = hospital.fixmedins_code
+    if session.execute(select(Staff).where(Staff.fixmedins_code == code).limit(1)).first():
+        return 0
+    hosp, officer = auth.actor_for_user(session, hospital), auth.actor_for_user(session, county)
+    day = points.rules().statement_days
+    people = [("王建国", "医师", "心内科"), ("李秀英", "医师", "骨科"), ("赵敏", "药师", "药剂科")]
+    for i, (name, category, dept) in enumerate(people, start=1):
+        points.register_staff(session, hosp, national_code=f"D{code[-6:]}{i:03d}", id_no=f"11010119800101{i:03d}X",
+                              name=name, category=category, fixmedins_code=code,
+                              pledge_on=dt.date(2026, 1, 2), department=dept)  # fmt: skip
+    from fundguard.service.timing import today
+
+    decided = today() - dt.timedelta(days=day + 1)
+    rec = points.score(session, officer, national_code=f"D{code[-6:]}001", fixmedins_code=code, band=3,
+                       responsibility="主要", decided_on=decided, reason="演示：协议处理，串换诊疗项目")  # fmt: skip
+    points.act_on_record(session, hosp, rec["id"], "waive", rec["version"], comment="演示：放弃陈述申辩")
+    points.score(session, officer, national_code=f"D{code[-6:]}002", fixmedins_code=code, band=2,
+                 responsibility="一般", decided_on=today(), reason="演示：协议处理，超标准收费")  # fmt: skip
+    from fundguard.service import credit
+
+    credit.recompute(session, officer)  # grades with reasons; the suspended doctor lowers the hospital's
+    return 2

@@ -14,7 +14,9 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
   path (``kms://…``) that a deployment's KMS mounts as a file;
 - ``FUNDGUARD_RECORD_ANCHOR``: the append-only file the record's head is exported to (default
   ``$XDG_STATE_HOME/fundguard/record-anchors.log``); ``FUNDGUARD_RECORD_SYSLOG=1`` also sends it to syslog;
-  ``FUNDGUARD_ANCHOR_MINUTES``: how often the server exports it (60; 0 = never).
+  ``FUNDGUARD_ANCHOR_MINUTES``: how often the server exports it (60; 0 = never);
+- ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``);
+- ``FUNDGUARD_CREDIT_SCHEME``: a province's credit scheme (YAML, as ``supervision/data/credit.yaml``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Settings:
     record_anchor: str = ""
     record_syslog: bool = False
     anchor_minutes: int = 60
+    points_rules: str = ""
+    credit_scheme: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +68,8 @@ class Settings:
                 or str(_xdg("XDG_STATE_HOME", ".local/state") / "record-anchors.log"),
                 record_syslog=get("FUNDGUARD_RECORD_SYSLOG") in ("1", "true", "yes"),
                 anchor_minutes=max(int(get("FUNDGUARD_ANCHOR_MINUTES") or 60), 0),
+                points_rules=get("FUNDGUARD_POINTS_RULES"),
+                credit_scheme=get("FUNDGUARD_CREDIT_SCHEME"),
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None

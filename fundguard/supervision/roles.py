@@ -100,3 +100,32 @@ def role(code: str) -> Role:
 def has_permission(role_code: str, permission: str) -> bool:
     r = ROLES.get(role_code)
     return bool(r and permission in r.permissions)
+
+
+# 医保支付资格记分 (issue 15): who reads the staff files (一人一档) and who registers, scores and imports.
+# A hospital reads its own staff; third-party inspectors and the administrator read none.
+POINTS_VIEW = "points.view"
+POINTS_MANAGE = "points.manage"
+for _code, _extra in {
+    **{code: {POINTS_VIEW, POINTS_MANAGE} for code in SUPERVISOR_ROLES},
+    "bureau_head": {POINTS_VIEW, POINTS_MANAGE},
+    "agency_reviewer": {POINTS_VIEW},
+    "legal_reviewer": {POINTS_VIEW},
+    "hospital": {POINTS_VIEW},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip
+
+# 医保信用 (issue 15): grades, history and the blacklist. A hospital reads its own institution's and staff's
+# grades (never insured persons'); third-party inspectors read none.
+CREDIT_VIEW = "credit.view"
+CREDIT_MANAGE = "credit.manage"
+for _code, _extra in {
+    **{code: {CREDIT_VIEW, CREDIT_MANAGE} for code in SUPERVISOR_ROLES},
+    "bureau_head": {CREDIT_VIEW, CREDIT_MANAGE},
+    "agency_reviewer": {CREDIT_VIEW},
+    "legal_reviewer": {CREDIT_VIEW},
+    "hospital": {CREDIT_VIEW},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip

@@ -1005,3 +1005,89 @@ def apply(machine: Machine, state: str, action: str, role: str, fields: Mapping[
             raise InvalidTransition(*reason)
     target = t.target(values, ctx) if callable(t.target) else (t.target or state)
     return target, values, t
+
+
+# ---------------------------------------------------------------- payment-qualification points (记分, 陈述申辩)
+
+POINTS_STATES = {
+    "notified": "已告知待陈述申辩",
+    "reviewing": "陈述申辩复核中",
+    "effective": "记分已生效",
+    "revoked": "记分已撤销",
+}
+REPAIR_KINDS = ("学习培训", "约谈", "公益服务")
+
+
+def _statement_period_over(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
+    due = ctx.get("statement_due")
+    if due and ctx.get("today") and ctx["today"] <= due:
+        return (f"陈述申辩期至 {due} 届满，期满后方可确认生效", f"the statement period runs until {due}")
+    return None
+
+
+POINTS_FLOW = Machine(
+    name="points",
+    states=POINTS_STATES,
+    final=("revoked",),
+    transitions=(
+        Transition(
+            "submit_statement",
+            "提交陈述申辩",
+            ("notified",),
+            "reviewing",
+            ("hospital", *SUPERVISORS),
+            (Field("statement", "陈述申辩内容", "textarea"),),
+            step_zh="陈述申辩",
+        ),
+        Transition(
+            "waive",
+            "放弃陈述申辩",
+            ("notified",),
+            "effective",
+            ("hospital", *SUPERVISORS),
+            (COMMENT,),
+            step_zh="陈述申辩",
+        ),
+        Transition(
+            "confirm",
+            "申辩期满确认生效",
+            ("notified",),
+            "effective",
+            SUPERVISORS,
+            (COMMENT,),
+            guard=_statement_period_over,
+            step_zh="生效",
+        ),
+        Transition(
+            "uphold",
+            "申辩不成立，记分生效",
+            ("reviewing",),
+            "effective",
+            SUPERVISORS,
+            (REASON,),
+            step_zh="复核",
+        ),
+        Transition(
+            "reduce",
+            "申辩部分成立，调减记分",
+            ("reviewing",),
+            "effective",
+            SUPERVISORS,
+            (Field("points", "调整后分值", "int"), REASON),
+            step_zh="复核",
+        ),
+        Transition(
+            "adopt", "申辩成立，撤销记分", ("reviewing",), "revoked", SUPERVISORS, (REASON,), step_zh="复核"
+        ),
+        Transition(
+            "repair",
+            "修复（学习培训/约谈/公益服务）",
+            ("effective",),
+            "effective",
+            SUPERVISORS,
+            (Field("kind", "修复方式", "choice", choices=REPAIR_KINDS), COMMENT),
+            step_zh="修复",
+        ),
+    ),
+)
+MACHINES["points"] = POINTS_FLOW

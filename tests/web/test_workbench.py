@@ -145,7 +145,7 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
         "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
-        "用户与授权",
+        "支付资格记分", "信用评价", "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
 
@@ -227,7 +227,9 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     hospital = browser.new_context(base_url=server.url, locale="zh-CN")
     hp = hospital.new_page()
     login(hp, service_ws.user("hospital"))
-    assert [a.inner_text() for a in hp.locator("#nav a").all()] == ["本院疑点", "飞行检查", "抽查公开"]
+    assert [a.inner_text() for a in hp.locator("#nav a").all()] == [
+        "本院疑点", "飞行检查", "抽查公开", "本院人员记分", "本院信用",
+    ]  # fmt: skip
     goto(hp, f"#/clues/{clue['id']}")
     assert hp.locator("#appeal-form").count() == 1
     shot(hp, "06-hospital-clue")
@@ -496,3 +498,57 @@ def test_overdue_steps_and_cases_are_flagged(
     assert "已超期 30 天" in page.inner_text("#case-overdue")
     assert "已超期 30 天" in page.inner_text("#case-deadline")
     shot(page, "16-case-overdue")
+
+
+def test_points_notice_statement_suspension_in_the_browser(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    """A person scored 9 points: the hospital states its case in the browser, the city upholds it there, and
+    the file shows the suspension; the lookup answers for any institution."""
+    hosp_user, county = service_ws.user("hospital"), service_ws.user("city_supervisor")
+    hosp = api_headers(server, hosp_user)
+    inst = httpx.get(f"{server.url}/api/me", headers=hosp).json()["fixmedins_code"]
+    r = httpx.post(f"{server.url}/api/points/staff", headers=hosp, json={
+        "national_code": "D777777777", "id_no": "110101199001011234", "name": "周医生", "category": "医师",
+        "fixmedins_code": inst, "pledge_on": "2026-01-02"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    staff_id = r.json()["id"]
+    sup = api_headers(server, county)
+    r = httpx.post(f"{server.url}/api/points/records", headers=sup, json={
+        "national_code": "D777777777", "fixmedins_code": inst, "band": 3, "responsibility": "主要",
+        "decided_on": dt.date.today().isoformat(), "reason": "协议处理：串换诊疗项目"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    login(page, hosp_user)
+    goto(page, "#/points")
+    assert "本院人员记分" in page.inner_text("#nav") and "D777777777" in page.inner_text("#main")
+    goto(page, f"#/points/{staff_id}")
+    do_action(page, "submit_statement", {"statement": "本人仅执行医嘱，非主要责任人"})
+    assert "陈述申辩复核中" in page.inner_text("#main")
+    shot(page, "30-points-statement")
+    login(page, county)
+    goto(page, f"#/points/{staff_id}")
+    do_action(page, "uphold", {"comment": "证据确凿，申辩不成立"})
+    assert "暂停医保支付资格" in page.inner_text("#qualification")
+    goto(page, "#/points")
+    page.fill("#points-lookup [name='national_code']", "D777777777")
+    page.click("#points-lookup button")
+    page.wait_for_selector("#points-lookup-result .alert")
+    assert "暂停医保支付资格" in page.inner_text("#points-lookup-result")
+    shot(page, "31-points-suspended")
+
+
+def test_credit_grades_recompute_in_the_browser(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    """The city recomputes the grades from the page: the distribution chart and the graded institutions show,
+    each grade with its reasons and its payment measure."""
+    login(page, service_ws.user("city_supervisor"))
+    goto(page, "#/credit")
+    before = render_count(page)
+    page.click("#credit-recompute")
+    wait_render(page, before)
+    page.wait_for_selector("#chart-credit canvas")
+    text = page.inner_text("#main")
+    assert "信用等级（含扣分理由）" in text and ("优秀" in text or "良好" in text or "较差" in text)
+    assert "审核" in text  # the grade's payment measure
+    shot(page, "32-credit")

@@ -4,10 +4,12 @@
 import { caseDetailPage, casesPage } from "./cases.js";
 import { ApiError, api, isHospital, state } from "./client.js";
 import { clueDetailPage, cluesPage } from "./clues.js";
+import { creditPage } from "./credit.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
 import { drawDetailPage, drawsPage, flightDetailPage, flightsPage, inspectionsPage } from "./inspections.js";
 import { ledgersPage } from "./ledgers.js";
+import { pointsPage, staffPage } from "./points.js";
 import { recordPage } from "./record.js";
 import { rulesPage } from "./rules.js";
 import { accessLogPage, passwordPage, usersPage } from "./users.js";
@@ -17,10 +19,14 @@ const NAV = [
   ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
   ["#/inspections", "监督检查", "inspection.view"], ["#/flights", "飞行检查", "flight.view"],
   ["#/draws", "抽查公开", "clue.view"],
+  ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
   ["#/users", "用户与授权", "grant.manage"], ["#/access", "访问日志", "access.log"],
 ];
 
-const HOSPITAL_NAV = [["#/clues", "本院疑点"], ["#/flights", "飞行检查"], ["#/draws", "抽查公开"]];
+const HOSPITAL_NAV = [
+  ["#/clues", "本院疑点"], ["#/flights", "飞行检查"], ["#/draws", "抽查公开"], ["#/points", "本院人员记分"],
+  ["#/credit", "本院信用"],
+];
 
 function renderChrome() {
   const nav = document.getElementById("nav");
@@ -111,6 +117,9 @@ async function route() {
     else if (path === "/password") passwordPage();
     else if (path === "/users") await usersPage();
     else if (path === "/access") await accessLogPage(params);
+    else if (path === "/credit") await creditPage(params);
+    else if (path === "/points") await pointsPage(params);
+    else if ((m = path.match(/^\/points\/(\d+)$/))) await staffPage(m[1]);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;

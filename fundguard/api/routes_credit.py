@@ -1,0 +1,110 @@
+"""医保信用 routes: grades by subject with reasons, a subject's history, recompute, the distribution for the
+dashboard, 双随机 draw weights, and the 严重失信名单 (list, enter, leave by repair, export, public disclosure)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from fundguard.service import credit as credit_service
+from fundguard.service.credit.schemas import (
+    BlacklistEntry,
+    BlacklistPage,
+    CreditGrade,
+    Distribution,
+    DrawWeights,
+    GradePage,
+    Recomputed,
+)
+
+from .deps import CtxDep, PageQ, SizeQ
+from .routes_clues import IdPath, attachment
+
+router = APIRouter(prefix="/api/credit", tags=["医保信用 credit"])
+Subject = Literal["institution", "staff", "insured"]
+
+
+class RecomputeIn(BaseModel):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+class BlacklistIn(BaseModel):
+    subject_type: Subject
+    subject_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=4000)
+    public: bool = False
+
+
+class LeaveIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+@router.get("/grades", summary="信用等级 / latest grades", response_model=GradePage)
+def list_grades(ctx: CtxDep, subject_type: Subject = "institution",
+                grade: Annotated[str, Query(max_length=4)] = "", page: PageQ = 1, size: SizeQ = 20) -> dict[str, Any]:  # fmt: skip
+    with ctx.session() as (s, actor):
+        return credit_service.list_grades(
+            s, actor, subject_type=subject_type, grade=grade, page=page, size=size
+        )
+
+
+@router.get("/history/{subject_type}/{subject_id}", summary="信用等级历史 / grade history",
+            response_model=list[CreditGrade])  # fmt: skip
+def history(subject_type: Subject, subject_id: str, ctx: CtxDep) -> list[dict[str, Any]]:
+    with ctx.session() as (s, actor):
+        return credit_service.history(s, actor, subject_type, subject_id)
+
+
+@router.post("/recompute", summary="重新评价 / recompute the grades", response_model=Recomputed)
+def recompute(body: RecomputeIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.recompute(s, actor, body.year)
+
+
+@router.get("/distribution", summary="等级分布 / grade distribution", response_model=Distribution)
+def distribution(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.distribution(s, actor)
+
+
+@router.get("/draw-weights", summary="双随机抽取权重 / draw weights", response_model=DrawWeights)
+def draw_weights(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return {"weights": credit_service.draw_weights(s, actor)}
+
+
+@router.get("/blacklist", summary="严重失信名单 / the blacklist", response_model=BlacklistPage)
+def list_blacklist(ctx: CtxDep, current: bool = True, page: PageQ = 1, size: SizeQ = 20) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.list_blacklist(s, actor, current=current, page=page, size=size)
+
+
+@router.post("/blacklist", summary="列入失信名单 / list a subject", response_model=BlacklistEntry)
+def add_to_blacklist(body: BlacklistIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.add_to_blacklist(s, actor, **body.model_dump())
+
+
+@router.post(
+    "/blacklist/{entry_id}/leave", summary="信用修复移出 / leave the list", response_model=BlacklistEntry
+)
+def leave_blacklist(entry_id: IdPath, body: LeaveIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.leave_blacklist(s, actor, entry_id, body.reason)
+
+
+@router.get("/blacklist/public", summary="失信名单公开 / public disclosure (no login)",
+            response_model=list[BlacklistEntry])  # fmt: skip
+def public_blacklist(ctx: CtxDep) -> list[dict[str, Any]]:
+    with ctx.session(authenticated=False) as (s, _):
+        return credit_service.public_blacklist(s)
+
+
+@router.get("/blacklist/export", summary="联合惩戒推送文件 / export for partner departments")
+def export_blacklist(ctx: CtxDep) -> Response:
+    with ctx.session() as (s, actor):
+        text = credit_service.export_blacklist(s, actor)
+    return Response(("\ufeff" + text).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers=attachment("失信联合惩戒名单.csv"))  # fmt: skip

@@ -1,0 +1,99 @@
+"""医保信用评价 (条例 Art. 33): a configurable scheme (``data/credit.yaml``; a province's file through
+``load_scheme(path)``) turns the counted facts of a natural year into a score, a grade with its reasons, and the
+grade's consequences (双随机 draw weight, review share, prepayment). A blacklisted subject (严重失信名单) takes the
+configured lowest grade directly. Pure: the service counts the facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fundguard.core.errors import InputError
+
+SUBJECTS = {"institution": "定点医药机构", "staff": "医药服务人员", "insured": "参保人员"}
+_DEFAULT = Path(__file__).parent / "data" / "credit.yaml"
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name_zh: str
+    base: int
+    grades: tuple[tuple[str, str, int], ...]  # (grade, name_zh, floor), highest first
+    items: dict[str, dict[str, dict[str, Any]]]  # subject → item → {label_zh, deduct, max}
+    blacklist_grade: str
+    blacklist_entry: dict[str, tuple[str, ...]]
+    blacklist_years: int
+    consequences: dict[str, dict[str, Any]]
+    disclose_blacklist: bool
+
+    def grade_name(self, grade: str) -> str:
+        return next((n for g, n, _ in self.grades if g == grade), grade)
+
+
+def load_scheme(path: str | Path | None = None) -> Scheme:
+    p = Path(path) if path else _DEFAULT
+    try:
+        d: dict[str, Any] = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        grades = tuple(sorted(((str(g["grade"]), str(g["name_zh"]), int(g["floor"])) for g in d["grades"]),
+                              key=lambda g: -g[2]))  # fmt: skip
+        scheme = Scheme(
+            name_zh=str(d.get("name_zh") or ""),
+            base=int(d["base"]),
+            grades=grades,
+            items={str(s): {str(k): dict(v) for k, v in items.items()} for s, items in d["items"].items()},
+            blacklist_grade=str(d.get("blacklist_grade") or grades[-1][0]),
+            blacklist_entry={str(s): tuple(v) for s, v in (d.get("blacklist_entry") or {}).items()},
+            blacklist_years=int(d.get("blacklist_years", 3)),
+            consequences={str(g): dict(v) for g, v in (d.get("consequences") or {}).items()},
+            disclose_blacklist=bool(d.get("disclose_blacklist", False)),
+        )
+    except (OSError, KeyError, TypeError, ValueError, AttributeError, IndexError, yaml.YAMLError) as exc:
+        raise InputError(f"信用评价方案文件 {p} 有误：{exc}", f"bad credit scheme file {p}: {exc}") from None
+    if scheme.blacklist_grade not in {g for g, _, _ in grades}:
+        raise InputError(
+            f"信用评价方案 {p}：失信名单等级不在等级表中", f"{p}: blacklist grade not among grades"
+        )
+    return scheme
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: int
+    grade: str
+    grade_zh: str
+    reasons: list[dict[str, Any]]  # {item, label_zh, count, deduct}
+    blacklisted: bool
+    entry_items: list[str]  # items that put the subject on the blacklist
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "grade": self.grade, "grade_zh": self.grade_zh, "reasons": self.reasons,
+                "blacklisted": self.blacklisted}  # fmt: skip
+
+
+def grade(scheme: Scheme, subject: str, counts: dict[str, int], blacklisted: bool = False) -> Grade:
+    """Score = base − Σ deduct × count (each item capped by its ``max``); the grade is the first whose floor the
+    score reaches; blacklisted → the configured lowest grade, said as the first reason."""
+    if subject not in scheme.items:
+        raise InputError(
+            f"信用评价对象应为 {'、'.join(SUBJECTS)} 之一", f"unknown credit subject {subject!r}"
+        )
+    reasons, score = [], scheme.base
+    for item, cfg in scheme.items[subject].items():
+        n = int(counts.get(item, 0))
+        if n <= 0:
+            continue
+        deduct = int(cfg["deduct"]) * n
+        deduct = min(deduct, int(cfg["max"])) if "max" in cfg else deduct
+        score -= deduct
+        reasons.append({"item": item, "label_zh": str(cfg["label_zh"]), "count": n, "deduct": deduct})
+    score = max(score, 0)
+    g = next((g for g, _, floor in scheme.grades if score >= floor), scheme.grades[-1][0])
+    entry = [i for i in scheme.blacklist_entry.get(subject, ()) if counts.get(i, 0) > 0]
+    if blacklisted or entry:
+        g = scheme.blacklist_grade
+        reasons.insert(0, {"item": "blacklist", "label_zh": "列入严重失信名单，直接评为最低等级", "count": 1,
+                           "deduct": 0})  # fmt: skip
+    return Grade(score, g, scheme.grade_name(g), reasons, bool(blacklisted or entry), entry)
