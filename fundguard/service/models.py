@@ -629,6 +629,54 @@ class FlightEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[str] = mapped_column(String(30), default="")
     to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class SupervisionPlan(Base):
+    """年度监督检查计划: every institution of the region gets a ``PlanItem`` (全覆盖); the prioritised ones on site."""
+
+    __tablename__ = "supervision_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    config_json: Mapped[str] = mapped_column(Text, default="{}")  # top_n, sample_ratio, seed value
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanItem(Base):
+    __tablename__ = "plan_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("supervision_plans.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    mode: Mapped[str] = mapped_column(String(10))  # onsite / review
+    reasons: Mapped[str] = mapped_column(String(200), default="")  # ';'-joined: top / sample / lead / report
+    fund_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # prior-year fund payment
+    done_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    result: Mapped[str] = mapped_column(Text, default="")
+
+
+class Problem(Base):
+    """问题清零台账: one problem with its owner, deadline, status and evidence of closure."""
+
+    __tablename__ = "problems"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # flight / plan / campaign
+    source_ref: Mapped[str] = mapped_column(String(60), default="")
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    category: Mapped[str] = mapped_column(String(60), default="")
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    owner: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / closed
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---------------------------------------------------------------- 医保支付资格记分 (issue 15): 一人一档
@@ -705,52 +753,6 @@ class PointEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
     fields_json: Mapped[str] = mapped_column(Text, default="{}")
-
-
-class SupervisionPlan(Base):
-    """年度监督检查计划: every institution of the region gets a ``PlanItem`` (全覆盖); the prioritised ones on site."""
-
-    __tablename__ = "supervision_plans"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    year: Mapped[int] = mapped_column(Integer)
-    admdvs: Mapped[str] = mapped_column(String(6), index=True)
-    title: Mapped[str] = mapped_column(String(300))
-    config_json: Mapped[str] = mapped_column(Text, default="{}")  # top_n, sample_ratio, seed value
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class PlanItem(Base):
-    __tablename__ = "plan_items"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("supervision_plans.id"), index=True)
-    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
-    admdvs: Mapped[str] = mapped_column(String(6), index=True)
-    mode: Mapped[str] = mapped_column(String(10))  # onsite / review
-    reasons: Mapped[str] = mapped_column(String(200), default="")  # ';'-joined: top / sample / lead / report
-    fund_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # prior-year fund payment
-    done_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    result: Mapped[str] = mapped_column(Text, default="")
-
-
-class Problem(Base):
-    """问题清零台账: one problem with its owner, deadline, status and evidence of closure."""
-
-    __tablename__ = "problems"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(20))  # flight / plan / campaign
-    source_ref: Mapped[str] = mapped_column(String(60), default="")
-    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
-    admdvs: Mapped[str] = mapped_column(String(6), index=True)
-    category: Mapped[str] = mapped_column(String(60), default="")
-    description: Mapped[str] = mapped_column(Text)
-    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    owner: Mapped[str] = mapped_column(String(100))
-    deadline: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open / closed
-    evidence: Mapped[str] = mapped_column(Text, default="")
-    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ExternalQualification(Base):
