@@ -7,8 +7,9 @@ each is looked up on the line's day (``service.points``): at 事中 a line order
 rescue lines (``med_type`` 13/24, the province's ``exempt_medical_types``) settle, with a note of amount 0; at
 事前 an ordering doctor at or above the warning level, or suspended, is a warning.
 
-Disclosure: only doctors named on the institution's own claim are looked up, and the answer says only their
-status and its end date — never the reason, the points or another region's record.
+Disclosure: only the ordering doctor named on the institution's own claim and its own staff are looked up, and
+the answer says only their status and its end date (事前: the year's points at the warning level) — never the
+reason of a decision or another region's record.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from fundguard.service.models import Staff, StaffSite
 from fundguard.service.points import check_lines, qualification_status
 
 RULE_REFUSE = ("PTS-001", "医保支付资格暂停或终止人员开具或执行的费用")
@@ -65,9 +68,25 @@ def _item(
     }  # fmt: skip
 
 
+def _own_staff(session: Session, codes: set[str], fixmedins_code: str) -> set[str]:
+    """Those of ``codes`` registered at the institution (main or practice site)."""
+    if not codes:
+        return set()
+    at = or_(Staff.fixmedins_code == fixmedins_code, exists().where(
+        StaffSite.staff_id == Staff.id, StaffSite.fixmedins_code == fixmedins_code))  # fmt: skip
+    return set(
+        session.execute(select(Staff.national_code).where(Staff.national_code.in_(codes), at)).scalars()
+    )
+
+
 def staff_items(session: Session, claim: dict, stage: str) -> list[dict]:
-    """The items of one claim (``realtime_worker.staff_lines``'s summary) at ``stage``, in the national form."""
-    lines, day, cache = claim["lines"], _day(claim["day"]), {}
+    """The items of one claim (``realtime_worker.staff_lines``'s summary) at ``stage``, in the national form.
+    A performing doctor is looked up only when they are the institution's own staff (disclosure)."""
+    day, cache = _day(claim["day"]), {}
+    own = _own_staff(session, {ln["acord_dr_code"] for ln in claim["lines"] if ln.get("acord_dr_code")},
+                     claim["fixmedins_code"])  # fmt: skip
+    lines = [{**ln, "acord_dr_code": ln.get("acord_dr_code") if ln.get("acord_dr_code") in own else ""}
+             for ln in claim["lines"]]  # fmt: skip
 
     def status(code: str, on: dt.date) -> dict:
         if (code, on) not in cache:

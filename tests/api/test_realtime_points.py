@@ -5,6 +5,7 @@ with a note, 事前 warns, and a doctor in good standing is not named."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,11 +20,14 @@ from fundguard.data.store import Store
 from fundguard.engine.payload3101 import to_3101
 from fundguard.engine.realtime import claim_from_store
 from fundguard.service.db import Database, migrate
-from fundguard.service.models import User
+from fundguard.service.models import ExternalQualification, User
 from fundguard.service.realtime_keys import issue_key
 from fundguard.service.seed import seed_demo, seed_demo_points
 from fundguard.service.timing import today
 from fundguard.synth import CityConfig, generate_city
+
+OUTSIDER = "D110105999"
+"""A doctor of another region, suspended there (exchange file), not registered here."""
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +45,9 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClie
         assert seed_demo_points(s) == 2
         code = s.execute(select(User.fixmedins_code).where(User.username == "yiyuan")).scalar_one()
         key = issue_key(s, code, name="测试", workspace=ws)[1]
+        s.add(ExternalQualification(national_code=OUTSIDER, status="suspended", since=dt.date(2020, 1, 1),
+                                    until=dt.date(2099, 12, 31), source_admdvs="320102", reason="外地通报原因",
+                                    imported_by="test"))  # fmt: skip
     db.dispose()
     store = Store(ws).connect()
     try:
@@ -114,4 +121,23 @@ def test_before_the_visit_the_hospital_is_warned(setting: tuple) -> None:
     [warn] = _points(r.json()["hits"])
     assert (
         warn["rule_id"] == "PTS-002" and warn["amount"] == "0.00" and "请更换开单医师" in warn["evidence_zh"]
+    )
+
+
+def test_only_the_ordering_doctor_and_own_staff_are_looked_up(setting: tuple) -> None:
+    client, claim, code, h = setting
+    performer = copy.deepcopy(claim)
+    performer["fee_list_d"][0]["acord_dr_code"] = OUTSIDER  # not the hospital's staff: not its to learn
+    performer["fee_list_d"][1]["acord_dr_code"] = f"D{code[-6:]}001"  # its own suspended doctor
+    r = client.post("/api/audit/claim", json=performer, headers=h)
+    [hit] = _points(r.json()["hits"])
+    assert hit["evidence_zh"].startswith(f"执行医师（国家医保医师代码 D{code[-6:]}001）")
+    r = client.post("/api/audit/claim", json=_with_doctor(claim, OUTSIDER, "张三"), headers=h)
+    [hit] = _points(
+        r.json()["hits"]
+    )  # named as the claim's ordering doctor: refused, with no other region's reason
+    assert (
+        OUTSIDER in hit["evidence_zh"]
+        and "外地通报原因" not in hit["evidence_zh"]
+        and "320102" not in hit["evidence_zh"]
     )
