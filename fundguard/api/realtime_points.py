@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from fundguard.service.models import Staff, StaffSite
 from fundguard.service.points import check_lines, qualification_status
+from fundguard.service.timing import today
 
 RULE_REFUSE = ("PTS-001", "医保支付资格暂停或终止人员开具或执行的费用")
 RULE_WARN = ("PTS-002", "开单医师医保支付资格记分预警")
@@ -35,7 +36,7 @@ def _day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(text or "")[:10])
     except ValueError:
-        return dt.date.today()
+        return today()
 
 
 def _money(v: Any) -> Decimal:
