@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from fundguard.service.models import Staff, StaffSite
+from fundguard.service.models import ExternalQualification, PointRecord, Staff, StaffSite
 from fundguard.service.points import check_lines, qualification_status
 from fundguard.service.timing import today
 
@@ -69,24 +69,41 @@ def _item(
     }  # fmt: skip
 
 
-def _own_staff(session: Session, codes: set[str], fixmedins_code: str) -> set[str]:
-    """Those of ``codes`` registered at the institution (main or practice site)."""
-    if not codes:
-        return set()
-    at = or_(Staff.fixmedins_code == fixmedins_code, exists().where(
-        StaffSite.staff_id == Staff.id, StaffSite.fixmedins_code == fixmedins_code))  # fmt: skip
-    return set(
-        session.execute(select(Staff.national_code).where(Staff.national_code.in_(codes), at)).scalars()
+def _flagged(session: Session, claim: dict) -> tuple[set[str], set[str]]:
+    """(ordering, performing) doctors of the claim worth a look: with effective points or another region's
+    record (the rest are in good standing: one query spares each the three of ``qualification_status``); a
+    performing doctor only when the institution's own staff, main or practice site (disclosure)."""
+    bilg = {ln["bilg_dr_code"] for ln in claim["lines"] if ln.get("bilg_dr_code")}
+    acord = {ln["acord_dr_code"] for ln in claim["lines"] if ln.get("acord_dr_code")}
+    if not bilg | acord:
+        return set(), set()
+    scored = select(Staff.national_code).where(
+        Staff.national_code.in_(bilg | acord),
+        exists().where(PointRecord.staff_id == Staff.id, PointRecord.status == "effective"),
     )
+    known = select(ExternalQualification.national_code).where(
+        ExternalQualification.national_code.in_(bilg | acord)
+    )
+    flagged = set(session.execute(scored.union(known)).scalars())
+    if acord & flagged:
+        here = or_(Staff.fixmedins_code == claim["fixmedins_code"], exists().where(
+            StaffSite.staff_id == Staff.id, StaffSite.fixmedins_code == claim["fixmedins_code"]))  # fmt: skip
+        acord = set(
+            session.execute(
+                select(Staff.national_code).where(Staff.national_code.in_(acord & flagged), here)
+            ).scalars()
+        )
+    return bilg & flagged, acord & flagged
 
 
 def staff_items(session: Session, claim: dict, stage: str) -> list[dict]:
-    """The items of one claim (``realtime_worker.staff_lines``'s summary) at ``stage``, in the national form.
-    A performing doctor is looked up only when they are the institution's own staff (disclosure)."""
+    """The items of one claim (``realtime_worker.staff_lines``'s summary) at ``stage``, in the national form."""
     day, cache = _day(claim["day"]), {}
-    own = _own_staff(session, {ln["acord_dr_code"] for ln in claim["lines"] if ln.get("acord_dr_code")},
-                     claim["fixmedins_code"])  # fmt: skip
-    lines = [{**ln, "acord_dr_code": ln.get("acord_dr_code") if ln.get("acord_dr_code") in own else ""}
+    bilg, acord = _flagged(session, claim)
+    if not bilg | acord:
+        return []
+    lines = [{**ln, "bilg_dr_code": ln["bilg_dr_code"] if ln["bilg_dr_code"] in bilg else "",
+              "acord_dr_code": ln["acord_dr_code"] if ln["acord_dr_code"] in acord else ""}
              for ln in claim["lines"]]  # fmt: skip
 
     def status(code: str, on: dt.date) -> dict:
