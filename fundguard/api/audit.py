@@ -12,6 +12,7 @@ institution's claim 403, limits 429 with ``Retry-After``, a workspace without a 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
+from fundguard.api import realtime_points
 from fundguard.api.realtime_guard import RealtimeGuard, Refused
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
@@ -81,6 +83,11 @@ _OBJECT_BODY = {
 }
 
 
+def _points(db: Database, route: str, out: dict, claims: list[dict], stage: str) -> int:
+    with db.session() as s:
+        return realtime_points.check(s, route, out, claims, stage)
+
+
 def _error(status: int, code: str, zh: str, en: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": {"code": code, "zh": zh, "en": en}}, status_code=status, headers=headers)
 
@@ -127,6 +134,11 @@ async def _serve(request: Request, route: str, stage: str = "") -> JSONResponse:
                 f"body too large (max {MAX_BODY} bytes)",
             )
         status, out, seen = await guard.run(caller, route, body, stage)
+        if status == 200 and seen.get("staff"):  # 医保支付资格 of the claim's doctors (service database)
+            args = (route, out, seen["staff"], seen.get("stage") or stage)
+            seen["hits"] = seen.get("hits", 0) + await asyncio.get_running_loop().run_in_executor(
+                None, _points, guard.db, *args
+            )
     except HTTPException as e:
         status = e.status_code
         raise

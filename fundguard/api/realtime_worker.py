@@ -118,6 +118,7 @@ def _claim(payload: Any, stage: str, code: str, seen: dict) -> dict:
     sns = _claim_sns(payload)
     out = [_hit_json(disclose(h, a.rule_by_id[h["rule_id"]], sns), a) for h in hits]
     seen["hits"] = len(out)
+    seen["staff"] = [staff_lines(payload, code)]
     return {
         "mdtrt_id": visit.get("mdtrt_id"),
         "psn_no": visit.get("psn_no"),
@@ -151,6 +152,10 @@ def _3101(payload: Any, code: str, seen: dict) -> dict:
             ]
         )
     seen["hits"] = sum(map(len, per_claim))
+    seen["staff"] = [
+        {**staff_lines(c.claim, code), "psn_no": c.patn_id, "task_id": req.task_id} for c in req.claims
+    ]
+    seen["stage"] = req.stage
     return response_3101(req, per_claim, a.rule_by_id, 1000 * (time.perf_counter() - t0))
 
 
@@ -171,6 +176,24 @@ def _own(payload: Any, code: str) -> None:
                     f"{name} 的定点医药机构编号 {got} 与接口密钥所属机构 {code} 不符",
                     f"{name} fixmedins_code {got} is not the key's institution {code}",
                 )
+
+
+_LINE_FIELDS = ("bkkp_sn", "bilg_dr_code", "bilg_dr_name", "acord_dr_code", "fee_ocur_time",
+                "det_item_fee_sumamt", "hilist_code")  # fmt: skip
+
+
+def staff_lines(claim: dict, code: str) -> dict:
+    """What the API layer's 医保支付资格 check (``realtime_points``) needs of an audited claim: the visit, its
+    day and medical type, and each fee line's doctors, day and amount (plain strings, to cross processes)."""
+    visit = claim["mdtrt_d"][0]
+    med_type = _text(visit.get("med_type")) or ""
+    lines = [
+        {**{f: _text(r.get(f)) or "" for f in _LINE_FIELDS}, "med_type": med_type}
+        for r in claim.get("fee_list_d") or []
+        if isinstance(r, dict)
+    ]
+    return {"mdtrt_id": _text(visit.get("mdtrt_id")) or "", "psn_no": _text(visit.get("psn_no")) or "",
+            "fixmedins_code": code, "day": _text(visit.get("begntime")) or "", "lines": lines}  # fmt: skip
 
 
 def _text(v: Any) -> str | None:
@@ -202,4 +225,4 @@ def _hit_json(hit: dict, a: RealtimeAuditor) -> dict:
     }
 
 
-__all__ = ["STAGES", "auditor", "init", "run"]
+__all__ = ["STAGES", "auditor", "init", "run", "staff_lines"]
