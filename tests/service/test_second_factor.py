@@ -5,6 +5,7 @@ administrator's reset — and finding 8's retention purge run by the server's pe
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -83,10 +84,16 @@ def test_other_roles_cannot_enrol_and_log_in_as_before(db: Database) -> None:
             auth.totp_begin(s, token)
 
 
-def test_admin_resets_a_second_factor(db: Database) -> None:
+def test_admin_resets_a_second_factor(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     totp = _enrolled(db, "boss", "admin")
     admin = Actor(0, "root", "管理员", "admin", "890000")
     later = T0 + dt.timedelta(seconds=60)
+    monkeypatch.setenv("FUNDGUARD_RECORD_KEY", str(tmp_path / "new.key"))  # a replaced record key
+    with (
+        db.session() as s,
+        pytest.raises(OtpRequired),
+    ):  # the sealed secret no longer opens: refused, not a crash
+        auth.login(s, "boss", PW, now=later, otp=totp.at(later))
     with db.session() as s:
         with pytest.raises(PermissionDenied):
             auth.totp_reset(s, Actor(1, "wang", "王", "county_supervisor", "890103"), "boss")
