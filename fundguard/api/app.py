@@ -286,8 +286,8 @@ async def _periodic(db: Database, url: str) -> None:
         await asyncio.sleep((settings().anchor_minutes or 60) * 60)
         try:
             await asyncio.to_thread(_housekeeping, db, url, anchor=bool(settings().anchor_minutes))
-        except FundGuardError as err:  # a full disk must not stop the server; the next tick retries
-            logging.getLogger("fundguard.record").error("anchor failed: %s", err)
+        except Exception:  # a full disk or a database hiccup must not end the task; the next tick retries
+            logging.getLogger("fundguard.record").exception("periodic anchor/purge failed")
 
 
 def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
