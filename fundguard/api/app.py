@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundguard.core.errors import FundGuardError, InputError
-from fundguard.service import record
+from fundguard.service import access, record
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
@@ -266,19 +266,28 @@ def _optional_module(module: str) -> Any | None:
         return None
 
 
-async def _anchor_every(db: Database, url: str) -> None:
-    """Export the enforcement record's head to the anchor file on a schedule (``FUNDGUARD_ANCHOR_MINUTES``)."""
+def _housekeeping(db: Database, url: str, *, anchor: bool) -> int:
+    """One tick of the server's periodic task: purge the access log past its retention (``access.purge``, never
+    under six months), then export the enforcement record's head to the anchor file. Returns how many log
+    entries were purged."""
+    with db.session() as s:
+        purged = access.purge(s)
+    if purged:
+        logging.getLogger("fundguard.access").info("access log: %d entries past retention purged", purged)
+    if anchor:
+        with db.session() as s:
+            record.anchor(s, url)
+    return purged
+
+
+async def _periodic(db: Database, url: str) -> None:
+    """Every ``FUNDGUARD_ANCHOR_MINUTES`` (hourly when anchoring is off): the housekeeping tick."""
     while True:
-        await asyncio.sleep(settings().anchor_minutes * 60)
-
-        def export() -> None:
-            with db.session() as s:
-                record.anchor(s, url)
-
+        await asyncio.sleep((settings().anchor_minutes or 60) * 60)
         try:
-            await asyncio.to_thread(export)
-        except FundGuardError as err:  # a full disk must not stop the server; the next tick retries
-            logging.getLogger("fundguard.record").error("anchor failed: %s", err)
+            await asyncio.to_thread(_housekeeping, db, url, anchor=bool(settings().anchor_minutes))
+        except Exception:  # a full disk or a database hiccup must not end the task; the next tick retries
+            logging.getLogger("fundguard.record").exception("periodic anchor/purge failed")
 
 
 def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
@@ -293,10 +302,9 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_anchor_every(db, url)) if settings().anchor_minutes else None
+        task = asyncio.create_task(_periodic(db, url))
         yield
-        if task:
-            task.cancel()
+        task.cancel()
         if audit is not None:
             audit.shutdown(app)  # the real-time pool and the last rows of its call log
         db.dispose()

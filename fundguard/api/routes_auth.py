@@ -1,5 +1,6 @@
 """Auth routes: login (token + HttpOnly cookie ``fg_session``), logout, the current user (``/api/me``), password
-change, ending one's other sessions, and an administrator's password reset."""
+change, ending one's other sessions, an administrator's password reset, and the optional second factor (TOTP) of
+administrators and legal reviewers: enrol, confirm, and an administrator's reset."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field
 from fundguard.service import auth as auth_service
 from fundguard.service.errors import ServiceError
 from fundguard.service.models import User as UserRow
-from fundguard.service.schemas import Login, Ok, Revoked, TemporaryPassword, User
+from fundguard.service.schemas import Login, Ok, Revoked, TemporaryPassword, TotpEnrolment, User
 
 from .deps import COOKIE, CtxDep
 
@@ -21,6 +22,9 @@ router = APIRouter(prefix="/api", tags=["认证 auth"])
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    otp: str = Field(
+        default="", max_length=10, description="动态验证码（已启用第二因素的用户）/ one-time code"
+    )
 
 
 def _public_user(user: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def _public_user(user: dict[str, Any]) -> dict[str, Any]:
 def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session(authenticated=False) as (s, _):
         try:
-            token, user = auth_service.login(s, body.username, body.password, client=ctx.client)
+            token, user = auth_service.login(s, body.username, body.password, client=ctx.client, otp=body.otp)
         except ServiceError as err:
             ctx.log(
                 s,
@@ -60,8 +64,9 @@ def logout(response: Response, ctx: CtxDep) -> dict[str, bool]:
 @router.get("/me", summary="当前用户 / current user", response_model=User)
 def me(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session(pending_ok=True) as (s, actor):
-        must = s.get(UserRow, actor.user_id).must_change
-        return _public_user(actor.as_dict()) | {"permissions": sorted(actor.permissions), "must_change": must}
+        row = s.get(UserRow, actor.user_id)
+        return _public_user(actor.as_dict()) | {"permissions": sorted(actor.permissions),
+                                                "must_change": row.must_change, "totp_on": row.totp_on}  # fmt: skip
 
 
 class PasswordIn(BaseModel):
@@ -93,3 +98,33 @@ def reset_password(username: Annotated[str, Path(max_length=64)], ctx: CtxDep) -
         temporary = auth_service.reset_password(s, actor, username)
         ctx.log(s, actor.username, "admin.password_reset", f"user:{username}")
         return {"username": username, "temporary_password": temporary}
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+@router.post("/auth/totp/begin", summary="开始启用动态验证码（仅显示一次）/ start second-factor enrolment",
+             response_model=TotpEnrolment)  # fmt: skip
+def totp_begin(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, _):
+        return auth_service.totp_begin(s, ctx.token)
+
+
+@router.post(
+    "/auth/totp/confirm", summary="以首个验证码确认启用 / confirm with a first code", response_model=Ok
+)
+def totp_confirm(body: CodeIn, ctx: CtxDep) -> dict[str, bool]:
+    with ctx.session() as (s, actor):
+        auth_service.totp_confirm(s, ctx.token, body.code)
+        ctx.log(s, actor.username, "totp.enrol")
+        return {"ok": True}
+
+
+@router.post("/admin/users/{username}/reset-totp", summary="重置动态验证码（管理员）/ reset a second factor (admin)",
+             response_model=Ok)  # fmt: skip
+def reset_totp(username: Annotated[str, Path(max_length=64)], ctx: CtxDep) -> dict[str, bool]:
+    with ctx.session() as (s, actor):
+        auth_service.totp_reset(s, actor, username)
+        ctx.log(s, actor.username, "admin.totp_reset", f"user:{username}")
+        return {"ok": True}

@@ -30,6 +30,8 @@ ACTION_ZH = {
     "ledger.export": "导出台账",
     "admin.user_create": "创建用户",
     "admin.password_reset": "重置密码",
+    "admin.totp_reset": "重置动态验证码",
+    "totp.enrol": "启用动态验证码",
     "admin.grant": "交叉检查授权",
     "admin.access_log": "查询访问日志",
 }

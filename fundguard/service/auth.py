@@ -7,6 +7,11 @@ whether the account exists or not; past ``FREE_ATTEMPTS`` (3) failures for an ac
 further try must wait twice as long as the last (1 s … ``MAX_WAIT_SECONDS``), answered 429 with
 ``Retry-After`` — a back-off, never a lock an attacker could impose. First and reset passwords must be changed
 before anything else; changing one ends the user's other sessions.
+
+Administrators and legal reviewers may add a second factor (TOTP, RFC 6238, via ``pyotp``): the secret is made
+here, shown once, confirmed by a first code, then stored only sealed under the record key (outside the database)
+and never returned. Their login then needs a code from the current or an adjacent 30 s step, each step accepted
+once; a missing or wrong code is a failed login for the back-off. An administrator can reset it.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import math
 import os
 import secrets
 
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundguard.service import record
 from fundguard.service.errors import (
     NotAuthenticated,
+    OtpRequired,
     PasswordChangeRequired,
     PermissionDenied,
     TooManyAttempts,
@@ -228,9 +235,10 @@ def _fail(session: Session, keys: list[str], now: dt.datetime) -> None:
 
 
 def login(session: Session, username: str, password: str, now: dt.datetime | None = None,
-          client: str = "") -> tuple[str, dict]:  # fmt: skip
-    """Check the password; return a new bearer token and the user. Any failure → the same
-    ``NotAuthenticated``; too many recent failures for this name or client → ``TooManyAttempts``."""
+          client: str = "", otp: str = "") -> tuple[str, dict]:  # fmt: skip
+    """Check the password (and the one-time code of a user with a second factor); return a new bearer token
+    and the user. A wrong password → the same ``NotAuthenticated``; a missing or wrong code → ``OtpRequired``;
+    too many recent failures for this name or client → ``TooManyAttempts``."""
     now = now or utcnow()
     keys = [f"user:{username.strip().lower()[:100]}"] + ([f"client:{client[:100]}"] if client else [])
     wait = _throttle_wait(session, keys, now)
@@ -248,6 +256,14 @@ def login(session: Session, username: str, password: str, now: dt.datetime | Non
         _fail(session, keys, now)
         session.commit()  # the back-off must survive the error the caller turns into a 401
         raise NotAuthenticated("用户名或密码错误", "wrong username or password")
+    if user.totp_on and not _accept_code(user, otp, now):
+        _fail(session, keys, now)
+        session.commit()
+        if otp:
+            raise OtpRequired("动态验证码错误或已使用", "wrong or already used one-time code")
+        raise OtpRequired(
+            "请输入动态验证码（身份验证器）", "a one-time code from the authenticator is required"
+        )
     for key in keys:
         t = session.get(LoginThrottle, key)
         if t is not None:
@@ -411,7 +427,7 @@ def list_users(session: Session, actor: Actor) -> list[dict]:
     if actor.role != "admin":
         stmt = stmt.where(User.admdvs.startswith(region_prefix(actor.admdvs)))
     return [
-        user_dict(u) | {"active": u.active, "must_change": u.must_change}
+        user_dict(u) | {"active": u.active, "must_change": u.must_change, "totp_on": u.totp_on}
         for u in session.execute(stmt).scalars()
     ]
 
@@ -425,3 +441,83 @@ def list_grants(session: Session, actor: Actor, now: dt.datetime | None = None) 
     return [{"id": g.id, "username": name, "admdvs": g.admdvs, "fixmedins_code": g.fixmedins_code,
              "valid_to": g.valid_to.isoformat(), "reason": g.reason, "granted_by": g.granted_by}
             for g, name in session.execute(stmt.order_by(Grant.id.desc())).all()]  # fmt: skip
+
+
+TOTP_ROLES = frozenset({"admin", "legal_reviewer"})
+TOTP_ISSUER = "FundGuard 医保基金监管"
+
+
+def _pad(nonce: bytes, n: int) -> bytes:
+    # One HMAC block under the record key (kept outside the database) as a keystream: a fresh random nonce per
+    # secret, so a database dump alone does not reveal the secrets.
+    return hmac.new(record.record_key(), b"totp-seal:" + nonce, hashlib.sha256).digest()[:n]
+
+
+def _seal(secret: str) -> str:
+    raw, nonce = secret.encode("ascii"), os.urandom(16)
+    return nonce.hex() + ":" + bytes(a ^ b for a, b in zip(raw, _pad(nonce, len(raw)), strict=True)).hex()
+
+
+def _unseal(sealed: str) -> str:
+    nonce, body = (bytes.fromhex(x) for x in sealed.split(":"))
+    return bytes(a ^ b for a, b in zip(body, _pad(nonce, len(body)), strict=True)).decode("ascii")
+
+
+def _accept_code(user: User, code: str, now: dt.datetime) -> bool:
+    """A code of the current or an adjacent step (clock drift) not older than the last accepted one."""
+    code = (code or "").strip()
+    if not (code.isdigit() and len(code) == 6 and user.totp_secret):
+        return False
+    try:
+        totp = pyotp.TOTP(_unseal(user.totp_secret))
+        here = totp.timecode(now)
+        steps = [s for s in (here - 1, here, here + 1) if hmac.compare_digest(totp.generate_otp(s), code)]
+    except ValueError:  # sealed under another record key: no code fits until an administrator resets it
+        return False
+    if not steps or steps[0] <= (user.totp_last_step or -1):
+        return False
+    user.totp_last_step = steps[0]
+    return True
+
+
+def totp_begin(session: Session, token: str) -> dict:
+    """Start enrolment for the token's user: a new secret, returned this once (otpauth:// URI and base32)."""
+    s = _live_session(session, token, utcnow())
+    user = session.get(User, s.user_id)
+    if user.role not in TOTP_ROLES:
+        raise PermissionDenied("只有系统管理员和法制审核人员可启用动态验证码",
+                               "only administrators and legal reviewers use a second factor")  # fmt: skip
+    if user.totp_on:
+        raise ValidationFailed(
+            "动态验证码已启用；如需更换请由管理员重置", "second factor already on; ask an admin to reset"
+        )
+    secret = pyotp.random_base32()
+    user.totp_secret, user.totp_last_step = _seal(secret), None
+    session.flush()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return {"otpauth_uri": uri, "secret": secret}
+
+
+def totp_confirm(session: Session, token: str, code: str, now: dt.datetime | None = None) -> None:
+    """Turn the second factor on once the first code from the new secret is right."""
+    s = _live_session(session, token, now or utcnow())
+    user = session.get(User, s.user_id)
+    if user.totp_on or not user.totp_secret:
+        raise ValidationFailed("没有待确认的动态验证码", "no second factor awaiting confirmation")
+    if not _accept_code(user, code, now or utcnow()):
+        raise ValidationFailed("动态验证码错误", "wrong one-time code")
+    user.totp_on = True
+    session.flush()
+
+
+def totp_reset(session: Session, actor: Actor, username: str) -> None:
+    """An administrator removes a user's second factor (lost phone); the user may enrol again."""
+    if actor.role != "admin":
+        raise PermissionDenied(
+            "只有系统管理员可重置动态验证码", "only an administrator resets a second factor"
+        )
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise ValidationFailed(f"用户 {username} 不存在", f"user {username} not found")
+    user.totp_secret, user.totp_on, user.totp_last_step = None, False, None
+    session.flush()

@@ -20,6 +20,12 @@ class NotAuthenticated(ServiceError):
     http_status = 401
 
 
+class OtpRequired(NotAuthenticated):
+    """The password was right but the one-time code (second factor) is missing or wrong (401)."""
+
+    code = "otp_required"
+
+
 class PermissionDenied(ServiceError):
     code = "forbidden"
     http_status = 403

@@ -111,6 +111,11 @@ class User(Base):
     must_change: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa.false()
     )  # first/reset
+    # Second factor (admin and legal roles, optional): the TOTP secret sealed under the record key
+    # (``service.totp``), whether it is confirmed, and the last accepted time step (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    totp_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AccessLog(Base):

@@ -65,6 +65,7 @@ class User(Model):
     grants: list[Grant] = []
     permissions: list[str] = []
     must_change: bool = False  # a first or reset password: change it before anything else
+    totp_on: bool = False  # the second factor (admin and legal roles) is on
 
 
 class Login(Model):
@@ -116,6 +117,11 @@ class TemporaryPassword(Model):
 
 class Ok(Model):
     ok: bool
+
+
+class TotpEnrolment(Model):
+    otpauth_uri: str  # shown once, for the authenticator app
+    secret: str  # the same secret as base32 text, for typing in
 
 
 class State(Model):

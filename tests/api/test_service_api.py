@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -616,6 +617,44 @@ def test_admin_creates_a_user_who_must_change_the_password_and_the_access_log_sh
     assert {"login.failed", "login.ok", "password.change", "clue.read"} <= {i["action"] for i in log}
     assert any(i["target"] == f"clue:{clue['id']}" for i in log)
     assert_error(client.get("/api/admin/access-log", headers=as_role("province_supervisor")), 403)
+    db = Database(sw.database_url)
+    with db.session() as s:
+        s.execute(sa.delete(LoginThrottle))
+    db.dispose()
+
+
+def test_legal_reviewer_enrols_a_second_factor_and_the_admin_resets_it(
+    client: TestClient, as_role: Any, sw: ServiceWorkspace
+) -> None:
+    admin = as_role("admin")
+    made = client.post("/api/admin/users", headers=admin, json={"username": "fazhi2", "password": "First-pass-123",
+                                                                "role": "legal_reviewer", "admdvs": "890100"})  # fmt: skip
+    assert made.status_code == 200, made.text
+    first = login(client, "fazhi2", "First-pass-123")
+    assert_error(client.post("/api/auth/totp/begin", headers=first), 403, "password_change_required")
+    client.post("/api/auth/password", headers=first,
+                json={"old_password": "First-pass-123", "new_password": "Second-pass-456"})  # fmt: skip
+    enrol = client.post("/api/auth/totp/begin", headers=first)
+    assert enrol.status_code == 200 and enrol.json()["otpauth_uri"].startswith("otpauth://totp/"), enrol.text
+    totp = pyotp.TOTP(enrol.json()["secret"])
+    assert client.post("/api/auth/totp/confirm", headers=first, json={"code": totp.now()}).status_code == 200
+    assert client.get("/api/me", headers=first).json()["totp_on"]
+    assert "secret" not in str(client.get("/api/admin/users", headers=admin).json())
+    missing = client.post("/api/auth/login", json={"username": "fazhi2", "password": "Second-pass-456"})
+    assert "动态验证码" in assert_error(missing, 401, "otp_required")["zh"]
+    code = totp.at(
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
+    )  # the next step: the enrolment one is used
+    ok = client.post(
+        "/api/auth/login", json={"username": "fazhi2", "password": "Second-pass-456", "otp": code}
+    )
+    assert ok.status_code == 200, ok.text
+    client.cookies.clear()
+    assert_error(client.post("/api/admin/users/fazhi2/reset-totp", headers=as_role("legal_reviewer")), 403)
+    assert client.post("/api/admin/users/fazhi2/reset-totp", headers=admin).status_code == 200
+    assert login(client, "fazhi2", "Second-pass-456")  # no code asked any more
+    log = client.get("/api/admin/access-log", headers=admin, params={"action": "admin.totp"}).json()["items"]
+    assert log[0]["target"] == "user:fazhi2" and log[0]["action_zh"] == "重置动态验证码"
     db = Database(sw.database_url)
     with db.session() as s:
         s.execute(sa.delete(LoginThrottle))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 from service_ws import LiveServer, ServiceWorkspace
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -552,3 +553,37 @@ def test_credit_grades_recompute_in_the_browser(
     assert "信用等级（含扣分理由）" in text and ("优秀" in text or "良好" in text or "较差" in text)
     assert "审核" in text  # the grade's payment measure
     shot(page, "32-credit")
+
+
+def test_legal_reviewer_enrols_a_second_factor_in_the_browser(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace
+) -> None:
+    legal = service_ws.user("legal_reviewer")
+    login(page, legal)
+    goto(page, "#/password")
+    page.click("#totp-begin")
+    page.wait_for_selector("#totp-secret")
+    assert page.inner_text("#totp-uri").startswith("otpauth://totp/")
+    totp = pyotp.TOTP(page.inner_text("#totp-secret").strip())
+    shot(page, "30-second-factor-enrolment")
+    page.fill("#f-code", totp.now())
+    page.click("#totp-confirm button[type=submit]")
+    page.wait_for_selector("#totp:has-text('已启用动态验证码')")
+    try:
+        page.context.clear_cookies()
+        page.goto("/#/login")
+        page.wait_for_selector("#login-form")
+        page.fill("#username", legal["username"])
+        page.fill("#password", legal["password"])
+        page.click("#login-submit")
+        page.wait_for_selector("#otp-row:visible")
+        assert "动态验证码" in page.inner_text("#login-error")
+        page.fill(
+            "#otp", totp.at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+        )  # not the enrolment step
+        page.click("#login-submit")
+        page.wait_for_selector("#user-role")
+    finally:  # the other tests log in as this user without a code
+        admin = api_headers(server, service_ws.user("admin"))
+        r = httpx.post(f"{server.url}/api/admin/users/{legal['username']}/reset-totp", headers=admin)
+        assert r.status_code == 200, r.text

@@ -64,6 +64,8 @@ function loginPage() {
   const form = h("form", { class: "stack", id: "login-form" },
     h("label", {}, "用户名", h("input", { name: "username", id: "username", autocomplete: "username", required: true })),
     h("label", {}, "密码", h("input", { name: "password", id: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("label", { id: "otp-row", style: "display:none" }, "动态验证码（身份验证器 App）",
+      h("input", { name: "otp", id: "otp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 6 })),
     err,
     h("button", { type: "submit", id: "login-submit" }, "登录"));
   form.addEventListener("submit", async (ev) => {
@@ -71,11 +73,13 @@ function loginPage() {
     err.style.display = "none";
     try {
       await api("/api/auth/login", { method: "POST",
-        json: { username: form.elements.username.value.trim(), password: form.elements.password.value } });
+        json: { username: form.elements.username.value.trim(), password: form.elements.password.value,
+          otp: form.elements.otp.value.trim() } });
       state.user = await api("/api/me");  // with the permissions that decide the menu
       if (state.user.must_change) { location.hash = "#/password"; return; }
       location.hash = isHospital() ? "#/clues" : "#/dashboard";
     } catch (e) {
+      if (e.detail.code === "otp_required") document.getElementById("otp-row").style.display = "";  // second factor on
       err.textContent = e.message;
       err.style.display = "block";
     }

@@ -22,6 +22,10 @@ export async function usersPage() {
       toast(`临时密码（请当面或经安全渠道交付，首次登录须修改）：${r.temporary_password}`, true);
     } catch (e) { toast(e.message); }
   };
+  const resetTotp = async (u) => {
+    if (!confirm(`重置 ${u.username} 的动态验证码（如手机丢失）？其下次登录不再需要验证码，可重新启用。`)) return;
+    try { await api(`/api/admin/users/${encodeURIComponent(u.username)}/reset-totp`, { method: "POST" }); toast("已重置动态验证码", true); await usersPage(); } catch (e) { toast(e.message); }
+  };
   const grantForm = h("form", { class: "stack", id: "grant-form" },
     field("被授权用户", "username", { required: true }), field("医保区划（6 位）", "admdvs"),
     field("或定点机构编码", "fixmedins_code"), field("天数", "days", { type: "number", min: 1, max: 365, value: 30 }),
@@ -48,8 +52,9 @@ export async function usersPage() {
     panel("用户", table([
       { label: "用户名", key: "username" }, { label: "姓名", key: "display_name" }, { label: "角色", key: "role_zh" },
       { label: "区划", key: "admdvs" }, { label: "机构", key: "fixmedins_code" },
-      { label: "状态", render: (u) => (u.must_change ? "待修改初始密码" : "正常") },
-      { label: "操作", render: (u) => (admin ? h("button", { onclick: () => reset(u) }, "重置密码") : "—") },
+      { label: "状态", render: (u) => (u.must_change ? "待修改初始密码" : "正常") + (u.totp_on ? "，已启用动态验证码" : "") },
+      { label: "操作", render: (u) => (admin ? h("span", {}, h("button", { onclick: () => reset(u) }, "重置密码"),
+        u.totp_on ? h("button", { onclick: () => resetTotp(u) }, "重置动态验证码") : null) : "—") },
     ], users)),
     userForm ? panel("创建用户", userForm) : null,
     panel("有效的交叉检查授权", table([
@@ -97,5 +102,39 @@ export function passwordPage() {
   };
   page("修改密码",
     state.user && state.user.must_change ? h("div", { class: "alert red" }, "首次登录或密码已被重置：请先修改密码。") : null,
-    panel(null, form), panel("会话", h("button", { id: "revoke-others", onclick: endOthers }, "结束本人其他会话")));
+    panel(null, form), panel("会话", h("button", { id: "revoke-others", onclick: endOthers }, "结束本人其他会话")),
+    state.user && ["admin", "legal_reviewer"].includes(state.user.role) && !state.user.must_change ? totpPanel() : null);
+}
+
+// The optional second factor of administrators and legal reviewers: the secret is shown once, then confirmed.
+function totpPanel() {
+  const box = h("div", { class: "stack", id: "totp" });
+  if (state.user.totp_on) {
+    box.append(h("p", {}, "已启用动态验证码：登录时须输入身份验证器 App 显示的 6 位验证码。如手机丢失，请系统管理员重置。"));
+    return panel("动态验证码（第二因素）", box);
+  }
+  const start = h("button", { id: "totp-begin" }, "启用动态验证码");
+  start.addEventListener("click", async () => {
+    try {
+      const r = await api("/api/auth/totp/begin", { method: "POST" });
+      const form = h("form", { class: "stack", id: "totp-confirm" },
+        field("身份验证器显示的 6 位验证码", "code", { required: true, inputmode: "numeric", maxlength: 6, autocomplete: "one-time-code" }),
+        h("button", { type: "submit" }, "确认启用"));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          await api("/api/auth/totp/confirm", { method: "POST", json: formJson(form, ["code"]) });
+          state.user = await api("/api/me");
+          toast("动态验证码已启用，下次登录须输入验证码", true);
+          passwordPage();
+        } catch (e) { toast(e.message); }
+      });
+      box.replaceChildren(
+        h("p", {}, "请在身份验证器 App 中添加以下账户（仅显示这一次，离开本页后无法再次查看）："),
+        h("p", {}, "链接：", h("code", { id: "totp-uri" }, r.otpauth_uri)),
+        h("p", {}, "密钥（手工输入）：", h("code", { id: "totp-secret" }, r.secret)), form);
+    } catch (e) { toast(e.message); }
+  });
+  box.append(h("p", {}, "系统管理员和法制审核人员可启用第二因素：启用后登录须另输入 6 位动态验证码。"), start);
+  return panel("动态验证码（第二因素）", box);
 }
