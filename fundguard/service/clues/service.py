@@ -225,7 +225,7 @@ SOURCES = {
     "transfer": "部门移送",
     "complaint": "举报投诉",
     "inspection": "检查发现",
-    "model": "模型筛查",
+    "model": "大数据模型",
 }
 
 
