@@ -39,7 +39,9 @@ def latest_leads_run(workspace: Path) -> str:
     return runs[-1].parent.name.removeprefix("run=")
 
 
-def import_leads(session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None) -> dict:
+def import_leads(
+    session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
+) -> dict:
     """Turn a model run's leads into clues (institution × month). Idempotent per run."""
     from fundguard.models import lead_rows  # the models layer is heavy (scikit-learn); only here
     from fundguard.models.cards import ENTITY_ZH
@@ -127,4 +129,3 @@ def _doctor_institutions(workspace: Path, doctors: set[str]) -> dict[str, str]:
         )
     finally:
         con.close()
-
