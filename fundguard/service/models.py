@@ -629,6 +629,8 @@ class FlightEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[str] = mapped_column(String(30), default="")
     to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
 
 
 # ---------------------------------------------------------------- 医保支付资格记分 (issue 15): 一人一档
