@@ -52,6 +52,13 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
             assert c.admdvs == insts[c.fixmedins_code] and c.status == "pending_initial" and not c.notified
             hits = s.execute(sa.select(ClueHit).where(ClueHit.clue_id == c.id)).scalars().all()
             assert c.hits == len(hits) and c.amount == max(h.amount for h in hits)
+    with world.db.session() as s:  # the workbench's source filter
+        city = world.actor("shi")
+        listed = clues.list_clues(s, city, source="model", size=100)
+        assert listed["total"] == first["clues_created"] and {c["source"] for c in listed["items"]} == {
+            "model"
+        }
+        assert {c["source"] for c in clues.list_clues(s, city, source="rule", size=100)["items"]} == {"rule"}
     # an institution's own lead: its model, score, rank, reasons and money reach the clue
     top = (
         leads.filter(pl.col("entity_type") == "institution").sort("score", descending=True).row(0, named=True)
