@@ -43,7 +43,7 @@ def import_leads(
     session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
 ) -> dict:
     """Turn a model run's leads into clues (institution × month). Idempotent per run."""
-    from fundguard.models import lead_rows  # the models layer is heavy (scikit-learn); only here
+    from fundguard.models import lead_rows  # the models layer loads only when leads are imported
     from fundguard.models.cards import ENTITY_ZH
 
     if actor is not None:
