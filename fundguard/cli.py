@@ -557,7 +557,7 @@ def demo(
     """
     from fundguard.demo import run_demo
     from fundguard.service import record
-    from fundguard.service.clues import import_run
+    from fundguard.service.clues import import_leads, import_run
     from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_demo_points, seed_inspection_year
     from fundguard.service.settings import settings
 
@@ -569,6 +569,7 @@ def demo(
         try:
             with db.session() as s:
                 summary = import_run(s, workspace)
+                leads = import_leads(s, workspace)  # the models ran in run_demo, after the audit
                 users = seed_demo(s, workspace)
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
                 seed_inspection_year(s)  # a published draw and a flight inspection mid-way
@@ -585,6 +586,9 @@ def demo(
     )
     console.print(
         f"线索 Clues: 本次审核新增 {summary['clues_created']} 条 / {summary['clues_created']} new from the audit"
+    )
+    console.print(
+        f"大数据模型线索 Model clues: 新增 {leads['clues_created']} 条 / {leads['clues_created']} new from the leads"
     )
     console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")
     console.print("演示用户 Demo users (每次运行重新生成密码 new passwords on every run):")
@@ -776,6 +780,28 @@ def service_import(
     try:
         with db.session() as s:
             summary = import_run(s, workspace, run_id)
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+    console.print(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@service_app.command("import-leads")
+def service_import_leads(
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="模型运行编号（默认最新）Model run id (default: latest).")
+    ] = None,
+) -> None:
+    """把大数据模型线索转为线索（机构×月，来源 大数据模型），可重复执行 Turn model leads into clues (idempotent)."""
+    from fundguard.service.clues import import_leads
+
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            summary = import_leads(s, workspace, run_id)
     except FundGuardError as err:
         raise _fail(err) from err
     finally:

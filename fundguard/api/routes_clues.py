@@ -55,6 +55,7 @@ def dashboard(ctx: CtxDep) -> dict[str, Any]:
 def list_clues(
     ctx: CtxDep,
     status: Short = None,
+    source: Short = None,
     rule_id: Short = None,
     fixmedins_code: Short = None,
     admdvs: Annotated[str | None, Query(pattern=r"^\d{2,6}$")] = None,
@@ -69,6 +70,7 @@ def list_clues(
             s,
             actor,
             status=status or None,
+            source=source or None,
             rule_id=rule_id or None,
             fixmedins_code=fixmedins_code or None,
             admdvs=admdvs or None,

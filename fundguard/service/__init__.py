@@ -8,9 +8,9 @@ hash-chained enforcement record (``record``), settings read in one place (``sett
 demo seed (``seed``). One folder per supervision concept — ``clues/``, ``cases/``, ``referrals/`` — with the same
 files: ``process.py`` (the process bound to its table and its effects), ``service.py``, ``schemas.py``.
 
-May import ``core``, ``data``, ``rules``, ``engine`` and ``supervision``; never ``api`` or ``web``. Inside, the
-concepts sit above the shared machinery (cases → referrals → clues), no circles: the contracts are in
-pyproject.toml and checked by ``tests/test_architecture.py``.
+May import ``core``, ``data``, ``rules``, ``engine``, ``models`` (reading leads files) and ``supervision``;
+never ``api`` or ``web``. Inside, the concepts sit above the shared machinery (cases → referrals → clues), no
+circles: the contracts are in pyproject.toml and checked by ``tests/test_architecture.py``.
 
 Every service function takes a SQLAlchemy ``Session`` and (except login) an ``Actor``, checks permission and
 region scope itself, and raises ``service.errors`` exceptions (``code`` and ``http_status`` attributes tell

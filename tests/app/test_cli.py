@@ -65,7 +65,10 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
             "SELECT count(*) FROM clues c JOIN users u ON u.fixmedins_code = c.fixmedins_code "
             "WHERE u.username = 'yiyuan' AND c.status = 'pending_appeal'"
         ).fetchone()
-    assert notified > 0
+        (model_clues,) = con.execute("SELECT count(*) FROM clues WHERE source = 'model'").fetchone()
+    assert (
+        notified > 0 and model_clues > 0 and "Model clues:" in result.output
+    )  # the leads reached the service
     latest = json.loads((ws / "reports" / "ingest-latest.json").read_text("utf-8"))
     assert latest  # the ingest report is machine-readable too
 
@@ -74,6 +77,8 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     again = runner.invoke(app, args)  # re-running reuses the city and adds nothing
     assert again.exit_code == 0, again.output
     assert Store(ws).row_counts() == before
+    with sqlite3.connect(ws / "service.db") as con:  # a second model run in the same month adds no clue
+        assert con.execute("SELECT count(*) FROM clues WHERE source = 'model'").fetchone() == (model_clues,)
     assert "跳过生成" in again.output or "Reusing" in again.output
 
 

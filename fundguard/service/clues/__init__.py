@@ -1,4 +1,5 @@
 """Clues (线索): import from audit runs, the flagged-item flow (初审 → 复审 → 申诉 → 调查核实 → 处理),
+the big-data models' leads (``leads``: source 大数据模型, one clue per institution × month),
 appeals with evidence uploads, lists, detail with evidence lines from the store, and the dashboard.
 
 An audit run's hits are grouped per institution × rule × month (the visit's month) into one clue each;
@@ -13,6 +14,7 @@ other concepts (cases and referrals build on clues, not the other way round).
 
 from __future__ import annotations
 
+from fundguard.service.clues.leads import import_leads, latest_leads_run
 from fundguard.service.clues.process import (
     CONFIRMED_OUTCOMES,
     FLAG,
@@ -61,7 +63,9 @@ __all__ = [
     "check_upload",
     "dashboard",
     "get_clue",
+    "import_leads",
     "import_run",
+    "latest_leads_run",
     "latest_run",
     "list_clues",
     "measure_items",

@@ -225,7 +225,7 @@ SOURCES = {
     "transfer": "部门移送",
     "complaint": "举报投诉",
     "inspection": "检查发现",
-    "model": "模型筛查",
+    "model": "大数据模型",
 }
 
 
@@ -294,12 +294,14 @@ def _item(clue: Clue, day: dt.date | None = None) -> dict:
     }
 
 
-def list_clues(session: Session, actor: Actor, *, status: str | None = None, rule_id: str | None = None,
-               fixmedins_code: str | None = None, admdvs: str | None = None, month: str | None = None,
-               q: str | None = None, overdue: bool | None = None, page: int = 1, size: int = 20) -> dict:  # fmt: skip
+def list_clues(session: Session, actor: Actor, *, status: str | None = None, source: str | None = None,
+               rule_id: str | None = None, fixmedins_code: str | None = None, admdvs: str | None = None,
+               month: str | None = None, q: str | None = None, overdue: bool | None = None, page: int = 1, size: int = 20) -> dict:  # fmt: skip
     conds = []
     if status:
         conds.append(Clue.status == status)
+    if source:
+        conds.append(Clue.source == source)
     if rule_id:
         conds.append(Clue.rule_id == rule_id)
     if fixmedins_code:

@@ -3,7 +3,7 @@ import { api, isHospital, processStates, qs, rerender } from "./client.js";
 import { dueCell, h, money, num, page, pager, panel, statusTag, table, toast, txt, when } from "./dom.js";
 import { actionForms } from "./forms.js";
 
-const CLUE_FILTERS = ["status", "rule_id", "fixmedins_code", "admdvs", "month", "q", "overdue"];
+const CLUE_FILTERS = ["status", "source", "rule_id", "fixmedins_code", "admdvs", "month", "q", "overdue"];
 
 // the processes (states with Chinese names, transitions and their forms) come from the workflow engine
 
@@ -16,6 +16,8 @@ export async function cluesPage(params) {
   const form = h("form", { class: "filters", id: "clue-filters" },
     h("label", {}, "状态", h("select", { name: "status" }, h("option", { value: "" }, "全部"),
       states.map((st) => h("option", { value: st.code, selected: st.code === query.status }, st.label_zh)))),
+    h("label", {}, "来源", h("select", { name: "source" }, h("option", { value: "" }, "全部"),
+      Object.entries(SOURCE_ZH).map(([k, v]) => h("option", { value: k, selected: k === query.source }, v)))),
     isHospital() ? null : h("label", {}, "规则编码", h("input", { name: "rule_id", value: query.rule_id, size: 18 })),
     isHospital() ? null : h("label", {}, "机构编码", h("input", { name: "fixmedins_code", value: query.fixmedins_code, size: 14 })),
     isHospital() ? null : h("label", {}, "区划", h("input", { name: "admdvs", value: query.admdvs, size: 8 })),
@@ -50,7 +52,16 @@ export async function cluesPage(params) {
     panel(null, form, table(cols, data.items, () => ({ class: "clue-row" })), pager(data, (p) => go(p))));
 }
 
-const SOURCE_ZH = { rule: "规则命中", transfer: "部门/地区移交", model: "模型预警", complaint: "投诉举报", inspection: "检查发现" };
+const SOURCE_ZH = { rule: "规则", model: "大数据模型", inspection: "检查发现", transfer: "部门/地区移交", complaint: "投诉举报" };
+
+// A model clue's evidence: one row per lead (model, entity, score, rank and its Chinese reasons).
+function leadTable(rows) {
+  return table([
+    { label: "模型", key: "item_name", nowrap: true },
+    { label: "涉及金额（元）", num: true, render: (r) => money(r.amount) },
+    { label: "风险分、排名与理由", render: (r) => h("div", { class: "evidence-text" }, txt(r.evidence_zh)) },
+  ], rows, () => ({ class: "evidence-row" }));
+}
 
 function evidenceTable(rows) {
   return table([
@@ -118,7 +129,7 @@ export async function clueDetailPage(id) {
         h("dt", {}, "政策依据"), h("dd", { id: "legal-basis" }, txt(c.legal_basis)),
         h("dt", {}, "知识来源"), h("dd", { id: "knowledge-source" }, txt(c.knowledge_source)),
         h("dt", {}, "处理建议"), h("dd", {}, txt(c.suggested_handling))))),
-    panel(`证据明细（${c.evidence.length} 条）`, h("div", { id: "evidence" }, evidenceTable(c.evidence))),
+    panel(`证据明细（${c.evidence.length} 条）`, h("div", { id: "evidence" }, (c.source === "model" ? leadTable : evidenceTable)(c.evidence))),
     canAppeal ? panel("提出申诉", appealForm(c, reload)) : null,
     c.appeals.length ? panel("申诉记录", h("div", { id: "appeals" }, c.appeals.map((a) => h("div", { class: "appeal" },
       h("p", {}, `${when(a.at)}：${txt(a.reason)}`),

@@ -1,0 +1,115 @@
+"""Big-data model leads imported as clues (source 大数据模型): one clue per institution × month with the leads'
+reasons as evidence, idempotent, recorded once, region-scoped, and shown to the institution only once notified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from fundguard.models import run_models
+from fundguard.service import auth, clues
+from fundguard.service.errors import NotFound, PermissionDenied
+from fundguard.service.models import Clue, ClueHit, Institution, RecordEntry
+
+if TYPE_CHECKING:
+    from conftest import World
+
+
+@pytest.fixture(scope="session")
+def leads_run(workspace: Path) -> str:
+    """One model run over the session's audited city (the newest audit run's hits give the money)."""
+    return run_models(workspace).run_id
+
+
+def _import(world: World, run_id: str, actor: str | None = None) -> dict:
+    with world.db.session() as s:
+        return clues.import_leads(s, world.workspace, run_id, actor=world.actor(actor) if actor else None)
+
+
+def test_leads_become_clues_once(world: World, leads_run: str) -> None:
+    leads = pl.read_parquet(world.workspace / "leads" / f"run={leads_run}" / "leads.parquet")
+    with pytest.raises(PermissionDenied):  # the third-party inspector may not import
+        _import(world, leads_run, "disanfang")
+    first = _import(world, leads_run, "shi")
+    people = leads.filter(pl.col("entity_type").is_in(["person", "group"])).height
+    assert first["clues_created"] > 0 and first["leads"] == leads.height
+    assert sum(first["skipped"].values()) >= people  # person and group leads are counted, not imported
+    assert _import(world, leads_run) == {**first, "already_imported": True, "clues_created": 0, "leads": 0,
+                                         "skipped": {}}  # fmt: skip
+    with world.db.session() as s:
+        model_clues = s.execute(sa.select(Clue).where(Clue.source == "model")).scalars().all()
+        assert len(model_clues) == first["clues_created"]
+        entries = (
+            s.execute(sa.select(RecordEntry).where(RecordEntry.action == "clue.import_leads")).scalars().all()
+        )
+        assert len(entries) == 1 and entries[0].actor == "shi"
+        insts = {i.fixmedins_code: i.admdvs for i in s.execute(sa.select(Institution)).scalars()}
+        for c in model_clues:
+            assert c.admdvs == insts[c.fixmedins_code] and c.status == "pending_initial" and not c.notified
+            hits = s.execute(sa.select(ClueHit).where(ClueHit.clue_id == c.id)).scalars().all()
+            assert c.hits == len(hits) and c.amount == max(h.amount for h in hits)
+    with world.db.session() as s:  # the workbench's source filter
+        city = world.actor("shi")
+        listed = clues.list_clues(s, city, source="model", size=100)
+        assert listed["total"] == first["clues_created"] and {c["source"] for c in listed["items"]} == {
+            "model"
+        }
+        assert {c["source"] for c in clues.list_clues(s, city, source="rule", size=100)["items"]} == {"rule"}
+    # an institution's own lead: its model, score, rank, reasons and money reach the clue
+    top = (
+        leads.filter(pl.col("entity_type") == "institution").sort("score", descending=True).row(0, named=True)
+    )
+    city = world.actor("shi")
+    with world.db.session() as s:
+        cid = s.execute(
+            sa.select(Clue.id).where(Clue.source == "model", Clue.fixmedins_code == top["entity_id"])
+        ).scalar_one()
+        detail = clues.get_clue(s, city, cid)
+    assert detail["source"] == "model" and detail["rule_name"].startswith("大数据模型：")
+    ev = next(
+        e for e in detail["evidence"] if e["kp_id"] == top["model"] and top["entity_name"] in e["evidence_zh"]
+    )
+    assert all(r in ev["evidence_zh"] for r in top["reasons"])
+    assert f"风险分 {top['score']:.2f}，第 {top['rank']} 名" in ev["evidence_zh"]
+    assert float(ev["amount"]) == pytest.approx(top["money"], abs=0.01)
+
+
+def test_model_clues_are_scoped_and_told_only_once_notified(world: World, leads_run: str) -> None:
+    _import(world, leads_run)
+    county = world.actor("xian")
+    with world.db.session() as s:
+        clue = (
+            s.execute(
+                sa.select(Clue).where(Clue.source == "model", Clue.admdvs == county.admdvs).order_by(Clue.id)
+            )
+            .scalars()
+            .first()
+        )
+        assert clue is not None, "the city has model clues in the county"
+        cid, code = clue.id, clue.fixmedins_code
+        auth.create_user(s, "moxing", "Model-hosp-33x", "hospital", clue.admdvs, fixmedins_code=code,
+                         must_change=False)  # fmt: skip
+        auth.create_user(s, "linqu", "Next-county-33x", "county_supervisor", "890103", must_change=False)
+    world.passwords.update(moxing="Model-hosp-33x", linqu="Next-county-33x")
+    hosp, other = world.actor("moxing"), world.actor("linqu")
+    with world.db.session() as s:
+        assert cid in {c["id"] for c in clues.list_clues(s, county, size=100, fixmedins_code=code)["items"]}
+        for who in (hosp, other):  # not yet told / another region
+            assert cid not in {c["id"] for c in clues.list_clues(s, who, size=100)["items"]}
+            with pytest.raises(NotFound):
+                clues.get_clue(s, who, cid)
+        version = clues.get_clue(s, county, cid)["version"]
+        clues.act_on_clue(s, county, cid, "initial_confirm", version, comment="模型线索核实")
+    jingban = world.actor("jingban")
+    with world.db.session() as s:
+        version = clues.get_clue(s, jingban, cid)["version"]
+        clues.act_on_clue(s, jingban, cid, "review_confirm", version, comment="告知机构")
+    with world.db.session() as s:
+        seen = clues.get_clue(s, hosp, cid)
+        assert seen["source"] == "model" and seen["evidence"]
+        with pytest.raises(NotFound):
+            clues.get_clue(s, other, cid)
