@@ -6,8 +6,10 @@ This is the application layer: it may import every package of ``fundguard``; not
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -627,6 +629,19 @@ def _service_db(workspace: Path, database_url: str | None):
     return Database(url)
 
 
+@contextmanager
+def _service_session(workspace: Path, database_url: str | None) -> Iterator[Any]:
+    """One transaction on the (migrated) service database; a FundGuardError becomes the command's failure."""
+    db = _service_db(workspace, database_url)
+    try:
+        with db.session() as s:
+            yield s
+    except FundGuardError as err:
+        raise _fail(err) from err
+    finally:
+        db.dispose()
+
+
 def _print_users(users: list[dict]) -> None:
     t = RichTable("用户名 username", "密码 password", "角色 role", "范围 scope")
     for u in users:
@@ -652,15 +667,9 @@ def apikeys_issue(
     """签发密钥（仅显示一次）Issue a key for an institution; it is printed once and stored only hashed."""
     from fundguard.service.realtime_keys import issue_key
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            row, text = issue_key(s, institution, name=name, created_by=by, workspace=workspace)
-            key_id, code = row.key_id, row.fixmedins_code
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        row, text = issue_key(s, institution, name=name, created_by=by, workspace=workspace)
+        key_id, code = row.key_id, row.fixmedins_code
     console.print(f"密钥编号 key id: {key_id}（机构 institution {code}）")
     console.print("密钥（只显示这一次，请交机构妥善保管）The key, shown this once — hand it over securely:")
     print(text)
@@ -702,15 +711,9 @@ def apikeys_rotate(
 
     from fundguard.service.realtime_keys import rotate_key
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            row, text = rotate_key(s, key_id, grace=dt.timedelta(minutes=grace_minutes))
-            new_id = row.key_id
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        row, text = rotate_key(s, key_id, grace=dt.timedelta(minutes=grace_minutes))
+        new_id = row.key_id
     console.print(
         f"新密钥编号 new key id: {new_id}；旧密钥 {key_id} {grace_minutes} 分钟后失效 ends in {grace_minutes} min"
     )
@@ -726,14 +729,8 @@ def apikeys_revoke(
     """吊销密钥（立即失效）Revoke a key: it stops working at once (within the servers' 10 s key cache)."""
     from fundguard.service.realtime_keys import revoke_key
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            revoke_key(s, key_id)
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        revoke_key(s, key_id)
     console.print(f"已吊销 revoked: {key_id}")
 
 
@@ -754,14 +751,8 @@ def service_seed(workspace: Workspace = Path("workspace"), database_url: Databas
     """演示数据：区划、机构（取自数据仓）与各角色演示用户（打印密码）Demo regions, institutions and one user per role."""
     from fundguard.service.seed import seed_demo
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            users = seed_demo(s, workspace)
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        users = seed_demo(s, workspace)
     _print_users(users)
 
 
@@ -776,14 +767,8 @@ def service_import(
     """把审核命中转为线索（机构×规则×月），可重复执行 Turn an audit run's hits into clues (idempotent)."""
     from fundguard.service.clues import import_run
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            summary = import_run(s, workspace, run_id)
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        summary = import_run(s, workspace, run_id)
     console.print(json.dumps(summary, ensure_ascii=False, default=str))
 
 
@@ -798,14 +783,8 @@ def service_import_leads(
     """把大数据模型线索转为线索（机构×月，来源 大数据模型），可重复执行 Turn model leads into clues (idempotent)."""
     from fundguard.service.clues import import_leads
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            summary = import_leads(s, workspace, run_id)
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        summary = import_leads(s, workspace, run_id)
     console.print(json.dumps(summary, ensure_ascii=False, default=str))
 
 
@@ -948,21 +927,15 @@ def inspections_draw(
     from fundguard.service import auth, inspections
     from fundguard.service.models import User
 
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            u = s.execute(select(User).where(User.username == user)).scalar_one_or_none()
-            if u is None:
-                raise InputError(f"用户不存在：{user}", f"no such user: {user}")
-            actor = auth.actor_for_user(s, u)
-            d = inspections.make_draw(s, actor, title=title, seed_value=seed,
-                                      rules={"ratio": ratio, "team_size": team_size},
-                                      previous_id=redraw_of, reason=reason)  # fmt: skip
-            rec = inspections.draw_record(s, actor, d["id"])
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        u = s.execute(select(User).where(User.username == user)).scalar_one_or_none()
+        if u is None:
+            raise InputError(f"用户不存在：{user}", f"no such user: {user}")
+        actor = auth.actor_for_user(s, u)
+        d = inspections.make_draw(s, actor, title=title, seed_value=seed,
+                                  rules={"ratio": ratio, "team_size": team_size},
+                                  previous_id=redraw_of, reason=reason)  # fmt: skip
+        rec = inspections.draw_record(s, actor, d["id"])
     out.write_text(json.dumps(rec, ensure_ascii=False, indent=1), "utf-8")
     console.print(
         f"抽取 {d['number']}：{len(d['targets'])} 家机构 / drew {len(d['targets'])} targets; "
@@ -1083,14 +1056,8 @@ def points_import(
 
     if not path.is_file():
         raise _fail(InputError(f"文件不存在：{path}", f"no such file: {path}"))
-    db = _service_db(workspace, database_url)
-    try:
-        with db.session() as s:
-            result = import_exchange(s, _points_actor(s, as_user), path)
-    except FundGuardError as err:
-        raise _fail(err) from err
-    finally:
-        db.dispose()
+    with _service_session(workspace, database_url) as s:
+        result = import_exchange(s, _points_actor(s, as_user), path)
     console.print(f"已导入 Imported: {result['imported']}")
     for e in result["errors"]:
         console.print(f"[red]第 {e['line']} 行 line[/red] {e['reason_zh']} / {e['reason_en']}")
