@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fundguard.service import cases as case_service
 from fundguard.service import clues as clue_service
@@ -41,8 +41,32 @@ class ActionIn(BaseModel):
     version: int = Field(ge=1, le=2**31 - 1)
     comment: str = Field(default="", max_length=4000)
 
+    @model_validator(mode="after")
+    def _no_reserved_fields(self) -> ActionIn:
+        # the extra fields become keyword arguments of the service call: a name of its own parameters (e.g.
+        # "actor") would collide there and answer 500
+        clash = sorted(set(self.model_extra or {}) & RESERVED_FIELDS)
+        if clash:
+            raise ValueError(f"字段名不可用 reserved field names: {', '.join(clash)}")
+        return self
+
     def fields(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+RESERVED_FIELDS = frozenset(
+    {
+        "session",
+        "actor",
+        "clue_id",
+        "case_id",
+        "referral_id",
+        "transfer_id",
+        "flight_id",
+        "record_id",
+        "fields",
+    }
+)
 
 
 @router.get("/dashboard", summary="仪表盘 / dashboard figures", response_model=Dashboard)
