@@ -458,6 +458,22 @@ def _close_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str
     return None
 
 
+COURT_RULINGS = {
+    "enforced": "法院裁定准予强制执行（执行款待登记）",
+    "refused": "法院裁定不准予执行",
+    "terminated": "法院终结执行",
+}
+
+
+def _resume_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
+    if ctx.get("closing_grounds") != "court":
+        return (
+            "只有以申请人民法院强制执行结案的案件可以恢复执行",
+            "only a case closed on court enforcement resumes",
+        )
+    return None
+
+
 def _after_review(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
     return "legal_review" if ctx.get("needs_legal_review") else "prior_notice"
 
@@ -687,6 +703,21 @@ CASE_FLOW = Machine(
             ),
             guard=_close_guard,
             step_zh="结案",
+        ),
+        Transition(
+            "resume_execution",
+            "法院裁定后恢复执行（登记裁定）",
+            ("closed",),
+            "executing",
+            HANDLERS,
+            (
+                Field("ruling", "法院裁定", "choice", choices=tuple(COURT_RULINGS), labels=COURT_RULINGS),
+                Field("ruling_on", "裁定日期", "date"),
+                Field("ruling_no", "裁定书文号"),
+                COMMENT,
+            ),
+            guard=_resume_guard,
+            step_zh="执行",
         ),
         Transition(
             "terminate",
