@@ -119,6 +119,9 @@ class Transition:
     guard: Guard | None = None
     step_zh: str = ""  # the procedure step this action belongs to (timeline)
     rules: tuple[Rule, ...] = ()  # who may act beyond the role (separation of duties)
+    offered: Callable[[Mapping[str, Any]], bool] | None = (
+        None  # applies to this item at all (ctx); else unlisted
+    )
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -465,8 +468,12 @@ COURT_RULINGS = {
 }
 
 
+def _closed_on_court(ctx: Mapping[str, Any]) -> bool:
+    return ctx.get("closing_grounds") == "court"
+
+
 def _resume_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
-    if ctx.get("closing_grounds") != "court":
+    if not _closed_on_court(ctx):
         return (
             "只有以申请人民法院强制执行结案的案件可以恢复执行",
             "only a case closed on court enforcement resumes",
@@ -718,6 +725,7 @@ CASE_FLOW = Machine(
             ),
             guard=_resume_guard,
             step_zh="执行",
+            offered=_closed_on_court,
         ),
         Transition(
             "terminate",
@@ -993,6 +1001,8 @@ def allowed_actions(
     out = []
     for t in machine.transitions:
         if state not in t.sources or role not in t.roles:
+            continue
+        if t.offered and ctx is not None and not t.offered(ctx):
             continue
         item: dict[str, Any] = {
             "action": t.action,
