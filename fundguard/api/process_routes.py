@@ -6,6 +6,8 @@ own (lists, documents, uploads).
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,7 +20,7 @@ from .deps import CtxDep
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 # the names the service calls take themselves: an action field of that name would collide there (a 500)
-RESERVED_FIELDS = frozenset({"session", "actor", "item_id", "clue_id", "case_id", "referral_id", "transfer_id",
+RESERVED_FIELDS = frozenset({"session", "actor", "clue_id", "case_id", "referral_id", "transfer_id",
                              "flight_id", "record_id", "fields", "action", "version"})  # fmt: skip
 
 
@@ -47,22 +49,32 @@ Actor = Callable[..., dict[str, Any]]  # (session, actor, id, action, version, c
 
 def process_routes(router: APIRouter, path: str, *, what: tuple[str, str], model: type, get: Getter,
                    act: Actor, read_log: str | None = None, act_summary: str | None = None) -> None:  # fmt: skip
-    """Add the detail and action routes of one process at ``path`` (e.g. ``/cases``). ``what`` names the item
-    (``("案件", "case")``); ``read_log`` writes an access-log line on each read (items with personal data)."""
+    """Add the detail and action routes of one process at ``path``, which names its id (``/cases/{case_id}``).
+    ``what`` names the item (``("案件", "case")``); ``read_log`` writes an access-log line on each read (items
+    with personal data)."""
     zh, en = what
+    id_name = re.fullmatch(r".*/\{(\w+)\}", path)[1]  # type: ignore[index]
 
-    def detail(item_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
+    def detail(ctx: CtxDep, **ids: int) -> dict[str, Any]:
         with ctx.session() as (s, actor):
             if read_log:
-                ctx.log(s, actor.username, read_log, f"{en}:{item_id}")
-            return get(s, actor, item_id)
+                ctx.log(s, actor.username, read_log, f"{en}:{ids[id_name]}")
+            return get(s, actor, ids[id_name])
 
-    def action(item_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
+    def action(body: ActionIn, ctx: CtxDep, **ids: int) -> dict[str, Any]:
         with ctx.session() as (s, actor):
-            return act(s, actor, item_id, body.action, body.version, comment=body.comment, **body.fields())
+            return act(
+                s, actor, ids[id_name], body.action, body.version, comment=body.comment, **body.fields()
+            )
 
+    # FastAPI reads the parameters from the signature: the id keeps its own name in the API (``case_id``)
+    item = inspect.Parameter(id_name, inspect.Parameter.KEYWORD_ONLY, annotation=IdPath)
+    context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=CtxDep)
+    body = inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=ActionIn)
+    detail.__signature__ = inspect.Signature([item, context])  # type: ignore[attr-defined]
+    action.__signature__ = inspect.Signature([item, body, context])  # type: ignore[attr-defined]
     slug = en.replace(" ", "_")
     detail.__name__, action.__name__ = f"get_{slug}", f"act_on_{slug}"
-    router.get(f"{path}/{{item_id}}", summary=f"{zh}详情 / {en} detail", response_model=model)(detail)
-    router.post(f"{path}/{{item_id}}/actions", summary=act_summary or f"{zh}办理 / act on a {en}",
+    router.get(path, summary=f"{zh}详情 / {en} detail", response_model=model)(detail)
+    router.post(f"{path}/actions", summary=act_summary or f"{zh}办理 / act on a {en}",
                 response_model=model)(action)  # fmt: skip

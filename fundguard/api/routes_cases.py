@@ -45,7 +45,7 @@ def list_cases(
         return case_service.list_cases(s, actor, status=status or None, page=page, size=size)
 
 
-process_routes(router, "/cases", what=("案件", "case"), model=CaseDetail, get=case_service.get_case,
+process_routes(router, "/cases/{case_id}", what=("案件", "case"), model=CaseDetail, get=case_service.get_case,
                act=case_service.act_on_case, read_log="case.read")  # fmt: skip
 
 

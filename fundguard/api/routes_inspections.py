@@ -213,7 +213,7 @@ def create_flight(body: FlightIn, ctx: CtxDep) -> dict[str, Any]:
         return svc.create_flight(s, actor, **body.model_dump())
 
 
-process_routes(router, "/flights", what=("飞行检查", "flight inspection"), model=Flight, get=svc.get_flight,
+process_routes(router, "/flights/{flight_id}", what=("飞行检查", "flight inspection"), model=Flight, get=svc.get_flight,
                act=svc.act_on_flight)  # fmt: skip
 
 

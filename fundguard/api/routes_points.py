@@ -140,7 +140,7 @@ def score_case(body: CaseScoreIn, ctx: CtxDep) -> list[dict[str, Any]]:
         return points_service.score_case(s, actor, body.case_id, persons, body.band)
 
 
-process_routes(router, "/records", what=("记分", "point record"), model=PointRecord,
+process_routes(router, "/records/{record_id}", what=("记分", "point record"), model=PointRecord,
                get=points_service.get_record, act=points_service.act_on_record,
                act_summary="陈述申辩、复核、修复 / act on a point record")  # fmt: skip
 

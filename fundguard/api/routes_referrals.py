@@ -48,7 +48,7 @@ def list_referrals(
         return referral_service.list_referrals(s, actor, status=status or None, page=page, size=size)
 
 
-process_routes(router, "/referrals", what=("移送", "referral"), model=Referral,
+process_routes(router, "/referrals/{referral_id}", what=("移送", "referral"), model=Referral,
                get=referral_service.get_referral, act=referral_service.act_on_referral,
                act_summary="移送办理（审批、移送、回执…）/ act on a referral")  # fmt: skip
 
