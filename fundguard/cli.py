@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 
 from fundguard import __version__
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.core.workspace import Workspace as Layout
 
 app = typer.Typer(
     name="fundguard",
@@ -157,7 +158,7 @@ def ingest(
     except FundGuardError as err:
         raise _fail(err) from err
     console.print(report.summary_zh())
-    console.print(f"报告 Report: [bold]{workspace / 'reports' / 'ingest-latest.html'}[/bold]")
+    console.print(f"报告 Report: [bold]{Layout(workspace).reports / 'ingest-latest.html'}[/bold]")
     if not report.published:
         raise typer.Exit(code=1)
 
@@ -557,11 +558,11 @@ def demo(
     Generates the city, ingests it, writes the reports, audits it, turns the hits into clues, creates one demo
     user per role (passwords printed) and serves the web workbench (``--no-serve`` to stop before).
     """
+    from fundguard.core.settings import settings
     from fundguard.demo import run_demo
     from fundguard.service import record
     from fundguard.service.clues import import_leads, import_run
     from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_demo_points, seed_inspection_year
-    from fundguard.service.settings import settings
 
     try:
         index = run_demo(
@@ -879,7 +880,7 @@ def _quality(workspace: Path) -> dict[str, Path]:
 
     report = profile_store(Store(workspace), icd10_codes=codes.icd10()["code"].to_list())
     console.print(report.summary_zh())
-    return report.write(workspace / "reports")
+    return report.write(Layout(workspace).reports)
 
 
 def _parse_rates(items: list[str]) -> dict[str, float]:

@@ -14,6 +14,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.console import Console
 
+from fundguard.core.workspace import Workspace
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine import run_batch
@@ -52,7 +53,7 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     console.rule("3/5 数据质量 Data quality")
     started = time.perf_counter()
     quality = profile_store(Store(workspace), icd10_codes=codes.icd10()["code"].to_list())
-    quality_paths = quality.write(workspace / "reports")
+    quality_paths = quality.write(Workspace(workspace).reports)
     timings["quality"] = time.perf_counter() - started
     console.print(quality.summary_zh())
 

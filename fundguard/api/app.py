@@ -24,11 +24,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.core.settings import settings
 from fundguard.service import access, record
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 from fundguard.service.errors import ServiceError
-from fundguard.service.settings import settings
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 

@@ -27,7 +27,6 @@ import asyncio
 import json
 import math
 import multiprocessing
-import os
 import re
 import threading
 import time
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 from fundguard.rules.spec import Rule
 from fundguard.service.db import Database
 from fundguard.service.realtime_keys import CallLog, KeyInfo, load_key, matches, split_key
@@ -46,13 +46,6 @@ MAX_DEPTH = 20
 """Deepest JSON nesting accepted (a 3101 message needs 6)."""
 KEY_CACHE_SECONDS = 10.0
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 class RateLimiter:
@@ -109,13 +102,12 @@ class RealtimeGuard:
         self.db = db
         self.log = CallLog(db)
         self._pool_args = (workspace, rule_files)
-        self.per_key = RateLimiter(_env("FUNDGUARD_RT_KEY_RATE", 20), _env("FUNDGUARD_RT_KEY_BURST", 40))
-        self.per_client = RateLimiter(
-            _env("FUNDGUARD_RT_CLIENT_RATE", 40), _env("FUNDGUARD_RT_CLIENT_BURST", 80)
-        )
+        config = settings()
+        self.per_key = RateLimiter(config.rt_key_rate, config.rt_key_burst)
+        self.per_client = RateLimiter(config.rt_client_rate, config.rt_client_burst)
         self.unauthenticated = RateLimiter(2, 10)  # wrong or missing keys, per client
-        self.capacity = int(_env("FUNDGUARD_RT_QUEUE", 16))
-        self.workers = int(_env("FUNDGUARD_RT_WORKERS", 1))
+        self.capacity = config.rt_queue
+        self.workers = config.rt_workers
         self.pool = self._new_pool()
         self._lookup = ThreadPoolExecutor(1, thread_name_prefix="fundguard-rt-keys")
         self._admitted = 0

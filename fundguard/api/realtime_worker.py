@@ -28,6 +28,7 @@ from typing import Any
 
 from fundguard.api.realtime_guard import disclose, parse_json
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.core.settings import settings
 from fundguard.data.store import Store
 from fundguard.engine.payload3101 import parse_3101, response_3101
 from fundguard.engine.realtime import RealtimeAuditor
@@ -48,11 +49,12 @@ def init(workspace: str, rule_files: list[str]) -> None:
 
     The process runs below the web server's CPU priority (``FUNDGUARD_RT_NICE``, default 5): a saturated
     auditor then cannot take the cores the workbench needs; with cores to spare it changes nothing."""
-    os.nice(int(os.environ.get("FUNDGUARD_RT_NICE", "5")))
+    config = settings()
+    os.nice(config.rt_nice)
     _state.update(
         workspace=Path(workspace), rule_files=[Path(p) for p in rule_files], auditor=None, checked=None
     )
-    _state["stale_seconds"] = float(os.environ.get("FUNDGUARD_RT_STALE_SECONDS", "30"))
+    _state["stale_seconds"] = config.rt_stale_seconds
 
 
 def auditor() -> RealtimeAuditor:

@@ -11,7 +11,8 @@ from fundguard.service import cases as case_service
 from fundguard.service.cases.schemas import CaseDetail, CasePage
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath, attachment
+from .process_routes import IdPath, process_routes
+from .routes_clues import attachment
 
 router = APIRouter(prefix="/api", tags=["案件 cases"])
 
@@ -44,19 +45,8 @@ def list_cases(
         return case_service.list_cases(s, actor, status=status or None, page=page, size=size)
 
 
-@router.get("/cases/{case_id}", summary="案件详情 / case detail", response_model=CaseDetail)
-def get_case(case_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        ctx.log(s, actor.username, "case.read", f"case:{case_id}")
-        return case_service.get_case(s, actor, case_id)
-
-
-@router.post("/cases/{case_id}/actions", summary="案件办理 / act on a case", response_model=CaseDetail)
-def act_on_case(case_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return case_service.act_on_case(
-            s, actor, case_id, body.action, body.version, comment=body.comment, **body.fields()
-        )
+process_routes(router, "/cases/{case_id}", what=("案件", "case"), model=CaseDetail, get=case_service.get_case,
+               act=case_service.act_on_case, read_log="case.read")  # fmt: skip
 
 
 @router.get("/cases/{case_id}/documents/{kind}", summary="案件文书 / a case document (.docx or PDF)")

@@ -12,8 +12,7 @@ from pathlib import PurePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from fundguard.service import cases as case_service
 from fundguard.service import clues as clue_service
@@ -22,51 +21,15 @@ from fundguard.service.clues.schemas import ClueDetail, CluePage, Dashboard
 from fundguard.service.errors import BadUpload
 
 from .deps import CtxDep, PageQ, SizeQ
+from .process_routes import ActionIn, IdPath
 
 router = APIRouter(prefix="/api", tags=["线索 clues"])
 
 # Multipart overhead on top of the files themselves (boundaries, part headers, the reason text).
 MAX_REQUEST_BYTES = MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
 
-IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Short = Annotated[str | None, Query(max_length=64)]
-
-
-class ActionIn(BaseModel):
-    """A flag-flow or case action; any further fields the action needs (see ``actions[].fields``) go alongside."""
-
-    model_config = ConfigDict(extra="allow")
-    action: str = Field(min_length=1, max_length=64)
-    version: int = Field(ge=1, le=2**31 - 1)
-    comment: str = Field(default="", max_length=4000)
-
-    @model_validator(mode="after")
-    def _no_reserved_fields(self) -> ActionIn:
-        # the extra fields become keyword arguments of the service call: a name of its own parameters (e.g.
-        # "actor") would collide there and answer 500
-        clash = sorted(set(self.model_extra or {}) & RESERVED_FIELDS)
-        if clash:
-            raise ValueError(f"字段名不可用 reserved field names: {', '.join(clash)}")
-        return self
-
-    def fields(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-RESERVED_FIELDS = frozenset(
-    {
-        "session",
-        "actor",
-        "clue_id",
-        "case_id",
-        "referral_id",
-        "transfer_id",
-        "flight_id",
-        "record_id",
-        "fields",
-    }
-)
 
 
 @router.get("/dashboard", summary="仪表盘 / dashboard figures", response_model=Dashboard)

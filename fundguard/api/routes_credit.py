@@ -20,7 +20,8 @@ from fundguard.service.credit.schemas import (
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import IdPath, attachment
+from .process_routes import IdPath
+from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/credit", tags=["医保信用 credit"])
 Subject = Literal["institution", "staff", "insured"]

@@ -33,7 +33,7 @@ from fundguard.service.inspections.schemas import (
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath
+from .process_routes import IdPath, process_routes
 
 router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -213,18 +213,8 @@ def create_flight(body: FlightIn, ctx: CtxDep) -> dict[str, Any]:
         return svc.create_flight(s, actor, **body.model_dump())
 
 
-@router.get("/flights/{flight_id}", summary="飞行检查详情 / a flight inspection", response_model=Flight)
-def get_flight(flight_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return svc.get_flight(s, actor, flight_id)
-
-
-@router.post("/flights/{flight_id}/actions", summary="飞行检查办理 / act on a flight inspection",
-             response_model=Flight)  # fmt: skip
-def act_on_flight(flight_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return svc.act_on_flight(s, actor, flight_id, body.action, body.version, comment=body.comment,
-                                 **body.fields())  # fmt: skip
+process_routes(router, "/flights/{flight_id}", what=("飞行检查", "flight inspection"), model=Flight, get=svc.get_flight,
+               act=svc.act_on_flight)  # fmt: skip
 
 
 class PlanIn(BaseModel):

@@ -25,7 +25,7 @@ from fundguard.service.points.schemas import (
 from fundguard.supervision.roles import POINTS_MANAGE
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath
+from .process_routes import IdPath, process_routes
 
 router = APIRouter(prefix="/api/points", tags=["医保支付资格记分 points"])
 Code = Annotated[str, Field(min_length=1, max_length=30)]
@@ -140,18 +140,9 @@ def score_case(body: CaseScoreIn, ctx: CtxDep) -> list[dict[str, Any]]:
         return points_service.score_case(s, actor, body.case_id, persons, body.band)
 
 
-@router.get("/records/{record_id}", summary="记分详情 / a point record", response_model=PointRecord)
-def get_record(record_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return points_service.get_record(s, actor, record_id)
-
-
-@router.post("/records/{record_id}/actions", summary="陈述申辩、复核、修复 / act on a record",
-             response_model=PointRecord)  # fmt: skip
-def act_on_record(record_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return points_service.act_on_record(s, actor, record_id, body.action, body.version,
-                                            comment=body.comment, **body.fields())  # fmt: skip
+process_routes(router, "/records/{record_id}", what=("记分", "point record"), model=PointRecord,
+               get=points_service.get_record, act=points_service.act_on_record,
+               act_summary="陈述申辩、复核、修复 / act on a point record")  # fmt: skip
 
 
 @router.get("/exchange", summary="导出全国交换文件 / export the exchange file")

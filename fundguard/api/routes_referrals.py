@@ -12,7 +12,7 @@ from fundguard.service import referrals as referral_service
 from fundguard.service.referrals.schemas import Referral, ReferralPage, Transfer
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath
+from .process_routes import IdPath, process_routes
 
 router = APIRouter(prefix="/api", tags=["移送与移交 referrals, transfers"])
 
@@ -48,22 +48,9 @@ def list_referrals(
         return referral_service.list_referrals(s, actor, status=status or None, page=page, size=size)
 
 
-@router.get("/referrals/{referral_id}", summary="移送详情 / referral detail", response_model=Referral)
-def get_referral(referral_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return referral_service.get_referral(s, actor, referral_id)
-
-
-@router.post(
-    "/referrals/{referral_id}/actions",
-    summary="移送办理（审批、移送、回执…）/ act on a referral",
-    response_model=Referral,
-)
-def act_on_referral(referral_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return referral_service.act_on_referral(
-            s, actor, referral_id, body.action, body.version, comment=body.comment, **body.fields()
-        )
+process_routes(router, "/referrals/{referral_id}", what=("移送", "referral"), model=Referral,
+               get=referral_service.get_referral, act=referral_service.act_on_referral,
+               act_summary="移送办理（审批、移送、回执…）/ act on a referral")  # fmt: skip
 
 
 @router.get(

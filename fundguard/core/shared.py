@@ -6,13 +6,14 @@ that check against the originals look here and skip with a clear message where i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from fundguard.core.settings import settings
 
 
 def shared_data_dir() -> Path | None:
     """``$FUNDGUARD_SHARED_DATA`` or ``<repo>/../shared/data``; ``None`` when neither exists."""
-    env = os.environ.get("FUNDGUARD_SHARED_DATA")
+    env = settings().shared_data
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[2].parent / "shared" / "data")
     return next((p for p in candidates if p.is_dir()), None)

@@ -5,6 +5,7 @@ joining folder names itself."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,25 @@ class Workspace:
         return self.root / "store"
 
     @property
+    def staging(self) -> Path:
+        """Where an ingest stages files before publishing them, and DuckDB spills."""
+        return self.store / ".staging"
+
+    @property
+    def cache(self) -> Path:
+        """Derived tables rebuilt from the store when it changes (``claim_lines`` per input fingerprint)."""
+        return self.root / "cache"
+
+    @property
+    def reports(self) -> Path:
+        """Ingest and data-quality reports (HTML, xlsx, JSON)."""
+        return self.root / "reports"
+
+    def quarantine(self, ingest_id: str) -> Path:
+        """One ingest's rejected rows, one ``<file>.bad.csv`` per input file."""
+        return self.root / "quarantine" / ingest_id
+
+    @property
     def results(self) -> Path:
         return self.root / "results"
 
@@ -33,10 +53,9 @@ class Workspace:
         return self.results / f"run={run_id}"
 
     def runs(self) -> list[str]:
-        """The ids of the runs that produced hits, oldest first."""
-        return sorted(
-            p.name.split("=", 1)[1] for p in self.results.glob("run=*") if (p / "hits.parquet").exists()
-        )
+        """The ids of the runs that produced hits, oldest first (by when their hits were written: a run id
+        given by hand need not sort by time)."""
+        return _run_ids(self.results.glob("run=*/hits.parquet"))
 
     def latest_run(self) -> str:
         runs = self.runs()
@@ -44,6 +63,11 @@ class Workspace:
             raise InputError(f"工作区 {self.root} 还没有审核结果，请先运行 fundguard audit",
                              f"workspace {self.root} has no audit run yet; run fundguard audit first")  # fmt: skip
         return runs[-1]
+
+    def latest_hits(self) -> Path | None:
+        """The newest run's ``hits.parquet``, if any."""
+        runs = self.runs()
+        return self.run(runs[-1]) / "hits.parquet" if runs else None
 
     def run_meta(self, run_id: str) -> dict[str, Any]:
         meta = self.run(run_id) / "run.json"
@@ -68,6 +92,23 @@ class Workspace:
     def leads(self) -> Path:
         return self.root / "leads"
 
+    def lead_run(self, run_id: str) -> Path:
+        """One model run's folder: ``leads.parquet`` and ``leads.xlsx``."""
+        return self.leads / f"run={run_id}"
+
+    def latest_lead_run(self) -> str:
+        runs = _run_ids(self.leads.glob("run=*/leads.parquet"))
+        if not runs:
+            raise InputError(f"工作区 {self.root} 还没有模型线索，请先运行 fundguard models run",
+                             f"workspace {self.root} has no model leads yet; run fundguard models run first")  # fmt: skip
+        return runs[-1]
+
     @property
     def documents(self) -> Path:
         return self.root / "documents"
+
+
+def _run_ids(outputs: Iterable[Path]) -> list[str]:
+    """Run ids from their output files (``…/run=<id>/<file>``), oldest first."""
+    ordered = sorted(outputs, key=lambda p: (p.stat().st_mtime, p.parent.name))
+    return [p.parent.name.split("=", 1)[1] for p in ordered]

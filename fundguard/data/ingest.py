@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
+from fundguard.core.workspace import Workspace
 from fundguard.data import schema
 from fundguard.data.headers import detect_table, map_header, table_from_path
 from fundguard.data.readers import (
@@ -369,7 +370,7 @@ class _FileLoad:
             bar,
         )
         self.table = schema.table(fr.table)
-        qdir = store.workspace / "quarantine" / ingest_id
+        qdir = Workspace(store.workspace).quarantine(ingest_id)
         qpath = qdir / f"{Path(fr.path).name}.bad.csv"
         if qpath.exists():
             qpath = qdir / f"{Path(fr.path).stem}-{fr.import_id[-3:]}{Path(fr.path).suffix}.bad.csv"
@@ -661,7 +662,7 @@ def _run_with_progress(con: duckdb.DuckDBPyConnection, sql: str, bar, descriptio
 
 
 def _write_reports(report: IngestReport, workspace: Path) -> None:
-    out = workspace / "reports"
+    out = Workspace(workspace).reports
     out.mkdir(parents=True, exist_ok=True)
     for stem in (f"ingest-{report.ingest_id}", "ingest-latest"):
         report.to_json(out / f"{stem}.json")

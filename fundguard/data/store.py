@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from fundguard.core.errors import InputError
 from fundguard.core.sql import literal
+from fundguard.core.workspace import Workspace
 from fundguard.data import schema
 
 DUCKDB_MEMORY_LIMIT = "1GB"
@@ -64,8 +65,8 @@ class Store:
 
     def __init__(self, workspace: Path):
         self.workspace = Path(workspace)
-        self.root = self.workspace / "store"
-        self.staging = self.root / ".staging"
+        self.root = Workspace(workspace).store
+        self.staging = Workspace(workspace).staging
 
     # --- reading -------------------------------------------------------------------------------------
     def import_dirs(self, table_name: str) -> list[Path]:
@@ -227,7 +228,7 @@ def duckdb_connection(workspace: Path, *, preserve_order: bool = False) -> duckd
 
     ``preserve_order`` keeps rows in file order (ingest numbers them as they stream past).
     """
-    tmp = Path(workspace) / "store" / ".staging" / f"duckdb-pid{os.getpid()}"
+    tmp = Workspace(workspace).staging / f"duckdb-pid{os.getpid()}"
     tmp.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")

@@ -26,6 +26,7 @@ import duckdb
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
+from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store, restrict_file_access
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS, claim_lines_sql, create_claim_lines
@@ -66,7 +67,7 @@ def stored_claim_lines(store: Store, con: duckdb.DuckDBPyConnection) -> Path:
     reused by every later audit of the same data, and replaced after the next import. ``con`` is a
     ``Store.connect()`` connection."""
     fingerprint = input_fingerprint(store)
-    cache = store.workspace / "cache"
+    cache = Workspace(store.workspace).cache
     path = cache / f"claim_lines-{fingerprint}.duckdb"
     if path.exists():
         return path
@@ -130,7 +131,7 @@ def new_run(workspace: Path, out_dir: Path | None, suffix: str = "") -> tuple[dt
     """A run's start time, id (time + random, plus ``suffix``) and folder (``<ws>/results/run=<id>``)."""
     started = dt.datetime.now()
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6] + suffix
-    run_dir = Path(out_dir) if out_dir else Path(workspace) / "results" / f"run={run_id}"
+    run_dir = Path(out_dir) if out_dir else Workspace(workspace).run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     return started, run_id, run_dir
 
@@ -219,7 +220,7 @@ def run_batch(
         else:
             prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if lines_on_disk else None)
         # the rules read the store and the cached claim_lines, and write the run
-        restrict_file_access(con, [store.root, store.workspace / "cache", run_dir])
+        restrict_file_access(con, [store.root, Workspace(store.workspace).cache, run_dir])
         phases["claim_lines"] = round(time.perf_counter() - t, 3)
         groups: dict[str, list[Rule]] = {}
         for r in enabled:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.engine.batch import input_fingerprint
 from fundguard.engine.claim_input import claim_from_store, claim_tables, parse_claim
@@ -131,7 +132,7 @@ class RealtimeAuditor:
 
     def _rule_file_list(self) -> list[Path]:
         """The files the rules came from, with the workspace's own rule files as they are now."""
-        own = Path(self.workspace) / "rules"
+        own = Workspace(self.workspace).rules
         files = [Path(f) for f in self.ruleset.files if Path(f).parent.resolve() != own.resolve()]
         return [*files, *workspace_rule_files(self.workspace)]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from fundguard.core.errors import InputError
+from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.models import scenarios
 from fundguard.models.cards import CARDS, ENTITY_ZH
@@ -51,12 +52,6 @@ class ModelRun:
     """Entity-grouped CV figures of the supervised model (when ``labels`` were given and suffice)."""
 
 
-def latest_hits(workspace: Path) -> Path | None:
-    """The newest audit run's ``hits.parquet`` under ``<ws>/results``, if any."""
-    runs = sorted((Path(workspace) / "results").glob("run=*/hits.parquet"), key=lambda p: p.stat().st_mtime)
-    return runs[-1] if runs else None
-
-
 def run_models(
     workspace: Path,
     *,
@@ -74,9 +69,9 @@ def run_models(
             f"workspace {workspace} has no visits (mdtrt_d); ingest data first",
         )
     run_id = run_id or datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    run_dir = Path(workspace) / "leads" / f"run={run_id}"
+    run_dir = Workspace(workspace).lead_run(run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
-    hits_path = hits_path or latest_hits(workspace)
+    hits_path = hits_path or Workspace(workspace).latest_hits()
     con = store.connect()
     try:
         prepare(con)

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from fundguard.core.errors import FundGuardError
+from fundguard.core.workspace import Workspace
 from fundguard.rules import knowledge
 from fundguard.rules.base import SCENES
 
@@ -151,7 +152,7 @@ def national_rule_files() -> list[Path]:
 def workspace_rule_files(workspace: Path) -> list[Path]:
     """A workspace's own rule files (``<ws>/rules/*.yaml``), applied after the national and local ones:
     where the supervision service records rules paused by a maintainer (``paused.yaml``)."""
-    return sorted((Path(workspace) / "rules").glob("*.yaml"))
+    return sorted(Workspace(workspace).rules.glob("*.yaml"))
 
 
 def _err(file: str, rule: str, fld: str, zh: str, en: str) -> RuleError:

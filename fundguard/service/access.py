@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from fundguard.core.settings import settings
 from fundguard.service.errors import PermissionDenied
 from fundguard.service.models import AccessLog, utcnow
 from fundguard.service.scope import Actor
@@ -45,12 +46,7 @@ def log(session: Session, username: str, action: str, target: str = "", client: 
 
 
 def keep_days() -> int:
-    import os
-
-    try:
-        return max(int(os.environ.get("FUNDGUARD_ACCESS_LOG_DAYS") or 190), MIN_KEEP_DAYS)
-    except ValueError:
-        return 190
+    return max(settings().access_log_days, MIN_KEEP_DAYS)
 
 
 def purge(session: Session, now: dt.datetime | None = None) -> int:

@@ -28,6 +28,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fundguard.core.settings import settings
 from fundguard.service import record
 from fundguard.service.errors import (
     NotAuthenticated,
@@ -39,7 +40,6 @@ from fundguard.service.errors import (
 )
 from fundguard.service.models import AuthSession, Grant, Institution, LoginThrottle, User, utcnow
 from fundguard.service.scope import ActiveGrant, Actor
-from fundguard.service.settings import settings
 from fundguard.supervision.roles import ROLES, role
 
 FREE_ATTEMPTS = 3

@@ -21,8 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def database_url(workspace: Path | str) -> str:
     """``$FUNDGUARD_DATABASE_URL`` if set, else SQLite at ``<workspace>/service.db``."""
+    from fundguard.core.settings import settings
     from fundguard.core.workspace import Workspace
-    from fundguard.service.settings import settings
 
     if settings().database_url:
         return settings().database_url

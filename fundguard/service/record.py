@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 from fundguard.service.models import Case, Clue, RecordEntry, RecordHead, User, utcnow
-from fundguard.service.settings import settings
 
 GENESIS = "0" * 64
 ACTION_ZH = {

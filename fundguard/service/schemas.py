@@ -39,6 +39,18 @@ class Action(Model):
     blocked_zh: str | None = None
 
 
+class TimelineEntry(Model):
+    """One step of an item's history (``workflow.timeline``)."""
+
+    at: str
+    action: str
+    action_zh: str
+    actor_name: str
+    to_status: str
+    to_status_zh: str
+    comment: str
+
+
 class Measure(Model):
     code: str
     name_zh: str

@@ -20,13 +20,13 @@ import yaml
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from fundguard.core.settings import settings
 from fundguard.core.workspace import Workspace
 from fundguard.service import record
 from fundguard.service.clues import CONFIRMED_OUTCOMES, REFUTED_OUTCOMES
 from fundguard.service.errors import InvalidTransition, ValidationFailed
 from fundguard.service.models import Clue, RulePause, money, utcnow
 from fundguard.service.scope import Actor, scope_filter
-from fundguard.service.settings import settings
 from fundguard.supervision.roles import CLUE_VIEW, RULE_PAUSE
 
 

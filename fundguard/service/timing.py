@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from fundguard.service.settings import settings
+from fundguard.core.settings import settings
 from fundguard.supervision import workflow as wf
 
 

@@ -12,17 +12,18 @@ its effects — no new machinery.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from fundguard.service import record
 from fundguard.service.errors import StaleVersion, from_workflow, not_found
-from fundguard.service.models import utcnow
+from fundguard.service.models import User, utcnow
 from fundguard.service.scope import Actor, load_in_scope
 from fundguard.service.timing import today
 from fundguard.supervision import workflow as wf
@@ -53,6 +54,26 @@ class Move:
     @property
     def comment(self) -> str:
         return str(self.values.get("comment") or "")
+
+
+def names_of(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """Display names for a timeline's actors (an officer reads 张三, not zhangsan); unknown ones keep the
+    username (e.g. ``system``)."""
+    wanted = set(usernames)
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
+    return {u: u for u in wanted} | dict(rows)
+
+
+def timeline(session: Session, machine: wf.Machine, events: Iterable[Any]) -> list[dict[str, Any]]:
+    """A process's event rows (``at``, ``action``, ``actor``, ``to_status``, ``comment``) as the timeline a
+    person reads: step and state in Chinese, who acted by name."""
+    events = list(events)
+    names = names_of(session, (e.actor for e in events))
+    return [
+        {"at": e.at.isoformat(), "action": e.action, "action_zh": machine.label(e.action), "actor_name": names[e.actor],
+         "to_status": e.to_status, "to_status_zh": machine.states.get(e.to_status, e.to_status), "comment": e.comment}
+        for e in events
+    ]  # fmt: skip
 
 
 Effect = Callable[[Session, Any, Move], None]  # (session, row, move): may set move.after / move.extra

@@ -10,7 +10,6 @@ source and its confidence. A holiday list and 调休 working weekends decide wor
 from __future__ import annotations
 
 import calendar as _calendar
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 
 DEFAULT_TIME_LIMITS = Path(__file__).parent / "data" / "time_limits.yaml"
 UNITS: dict[str, str] = {
@@ -203,14 +203,13 @@ def load_time_limits(path: str | Path | None = None) -> TimeLimits:
     )
 
 
-TIME_LIMITS_ENV = "FUNDGUARD_TIME_LIMITS"
 _LOADED: dict[str, TimeLimits] = {}
 
 
 def default_limits() -> TimeLimits:
     """The limits in force: the file named by ``FUNDGUARD_TIME_LIMITS`` if set, else the shipped default;
     loaded once per path."""
-    path = os.environ.get(TIME_LIMITS_ENV, "").strip() or str(DEFAULT_TIME_LIMITS)
+    path = settings().time_limits or str(DEFAULT_TIME_LIMITS)
     if path not in _LOADED:
         _LOADED[path] = load_time_limits(path)
     return _LOADED[path]

@@ -9,7 +9,6 @@ discretion table that splits each range into circumstance levels (configuration,
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_DISCRETION = DATA_DIR / "discretion.yaml"
@@ -389,14 +389,13 @@ def load_discretion_table(path: str | Path | None = None) -> DiscretionTable:
     )
 
 
-DISCRETION_ENV = "FUNDGUARD_DISCRETION_TABLE"
 _TABLES: dict[str, DiscretionTable] = {}
 
 
 def default_table() -> DiscretionTable:
     """The table in force: the file named by ``FUNDGUARD_DISCRETION_TABLE`` if set, else the shipped default;
     loaded once per path."""
-    path = os.environ.get(DISCRETION_ENV, "").strip() or str(DEFAULT_DISCRETION)
+    path = settings().discretion_table or str(DEFAULT_DISCRETION)
     if path not in _TABLES:
         _TABLES[path] = load_discretion_table(path)
     return _TABLES[path]

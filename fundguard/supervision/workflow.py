@@ -119,6 +119,9 @@ class Transition:
     guard: Guard | None = None
     step_zh: str = ""  # the procedure step this action belongs to (timeline)
     rules: tuple[Rule, ...] = ()  # who may act beyond the role (separation of duties)
+    offered: Callable[[Mapping[str, Any]], bool] | None = (
+        None  # applies to this item at all (ctx); else unlisted
+    )
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -458,6 +461,26 @@ def _close_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str
     return None
 
 
+COURT_RULINGS = {
+    "enforced": "法院裁定准予强制执行（执行款待登记）",
+    "refused": "法院裁定不准予执行",
+    "terminated": "法院终结执行",
+}
+
+
+def _closed_on_court(ctx: Mapping[str, Any]) -> bool:
+    return ctx.get("closing_grounds") == "court"
+
+
+def _resume_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
+    if not _closed_on_court(ctx):
+        return (
+            "只有以申请人民法院强制执行结案的案件可以恢复执行",
+            "only a case closed on court enforcement resumes",
+        )
+    return None
+
+
 def _after_review(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
     return "legal_review" if ctx.get("needs_legal_review") else "prior_notice"
 
@@ -687,6 +710,22 @@ CASE_FLOW = Machine(
             ),
             guard=_close_guard,
             step_zh="结案",
+        ),
+        Transition(
+            "resume_execution",
+            "法院裁定后恢复执行（登记裁定）",
+            ("closed",),
+            "executing",
+            HANDLERS,
+            (
+                Field("ruling", "法院裁定", "choice", choices=tuple(COURT_RULINGS), labels=COURT_RULINGS),
+                Field("ruling_on", "裁定日期", "date"),
+                Field("ruling_no", "裁定书文号"),
+                COMMENT,
+            ),
+            guard=_resume_guard,
+            step_zh="执行",
+            offered=_closed_on_court,
         ),
         Transition(
             "terminate",
@@ -962,6 +1001,8 @@ def allowed_actions(
     out = []
     for t in machine.transitions:
         if state not in t.sources or role not in t.roles:
+            continue
+        if t.offered and ctx is not None and not t.offered(ctx):
             continue
         item: dict[str, Any] = {
             "action": t.action,

@@ -128,16 +128,18 @@ def test_every_call_is_logged(city: tuple, api_key: Callable) -> None:
 def test_rate_limits_answer_429_with_retry_after(
     city: tuple, api_key: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FUNDGUARD_RT_KEY_RATE", "0.05")  # slow enough that no token comes back meanwhile
+    # slow enough that no token comes back meanwhile, even when the first call waits ~20 s for the auditor
+    # process to start on a loaded machine
+    monkeypatch.setenv("FUNDGUARD_RT_KEY_RATE", "0.01")
     monkeypatch.setenv("FUNDGUARD_RT_KEY_BURST", "2")
     claim = next(iter(city[2].values()))
     with TestClient(create_audit_app(city[0]), headers=headers(api_key, claim)) as c:
         codes = [c.post(ROUTES[0], json={"mdtrt_d": []}).status_code for _ in range(4)]
         assert codes == [422, 422, 429, 429]
         r = c.post(ROUTES[0], json=claim)
-        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 20
+        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 100
         assert r.json()["detail"]["code"] == "rate_limited" and r.json()["detail"]["zh"]
-    monkeypatch.setenv("FUNDGUARD_RT_CLIENT_RATE", "0.05")
+    monkeypatch.setenv("FUNDGUARD_RT_CLIENT_RATE", "0.01")
     monkeypatch.setenv("FUNDGUARD_RT_CLIENT_BURST", "3")
     with TestClient(create_audit_app(city[0])) as c:  # per client, keys or not
         assert [c.post(ROUTES[0], json={}).status_code for _ in range(4)] == [401, 401, 401, 429]

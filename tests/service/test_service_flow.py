@@ -371,6 +371,20 @@ def test_small_case_without_hearing_paid_late(world: World, monkeypatch: pytest.
         _act(world, "xian", cid, "close", grounds="no_penalty")
     closed = _act(world, "xian", cid, "close", grounds="court", court_applied_on="2026-06-01")
     assert closed["status"] == "closed" and closed["closing_grounds"] == "court"
+    # the court's ruling comes back: execution resumes, what the court collected is registered, the case closes
+    # again as executed; only a case closed on court enforcement resumes
+    resumed = _act(world, "xian", cid, "resume_execution", ruling="enforced", ruling_on=later(220),
+                   ruling_no="（2026）示执 12 号", comment="法院划扣加处罚款")  # fmt: skip
+    assert resumed["status"] == "executing" and resumed["closing_grounds"] == ""
+    assert resumed["timeline"][-1]["action_zh"] == "法院裁定后恢复执行（登记裁定）"
+    assert resumed["execution"]["fine_total_due"] == "3600.00"
+    _act(world, "xian", cid, "record_fine", amount="600",
+         paid_on=later(230), voucher_no="GK-C")  # fmt: skip
+    _act(world, "xian", cid, "record_refund", amount="2000", paid_on=later(230), voucher_no="JJ-C")
+    done = _act(world, "xian", cid, "close", grounds="executed")
+    assert done["status"] == "closed" and done["closing_grounds"] == "executed"
+    with pytest.raises(InvalidTransition, match="只有以申请人民法院强制执行结案"):
+        _act(world, "xian", cid, "resume_execution", ruling="enforced", ruling_on=later(240), ruling_no="x")
 
 
 def test_a_case_against_an_insured_person(world: World) -> None:

@@ -151,12 +151,12 @@ def test_workflow_steps_all_have_time_limits() -> None:
 
 
 def test_environment_names_the_limits_in_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fundguard.supervision.deadlines import TIME_LIMITS_ENV, default_limits
+    from fundguard.supervision.deadlines import default_limits
 
     custom = tmp_path / "local.yaml"
     custom.write_text("steps:\n  flag_appeal: {zh: 申诉, amount: 20, unit: calendar_day}\n", encoding="utf-8")
-    monkeypatch.setenv(TIME_LIMITS_ENV, str(custom))
+    monkeypatch.setenv("FUNDGUARD_TIME_LIMITS", str(custom))
     assert default_limits().step("申诉").amount == 20
     assert due(date(2026, 11, 2), "申诉") == date(2026, 11, 23)
-    monkeypatch.delenv(TIME_LIMITS_ENV)
+    monkeypatch.delenv("FUNDGUARD_TIME_LIMITS")
     assert default_limits().step("申诉").amount == 10

@@ -213,13 +213,12 @@ def test_hearing_and_legal_review_thresholds() -> None:
 
 
 def test_environment_names_the_table_in_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fundguard.supervision.penalties import DISCRETION_ENV
 
     custom = tmp_path / "prov.yaml"
     custom.write_text(
         "levels: [一般]\narticles:\n  '40':\n    fine_multiple: {一般: [3.5, 3.5]}\n", encoding="utf-8"
     )
-    monkeypatch.setenv(DISCRETION_ENV, str(custom))
+    monkeypatch.setenv("FUNDGUARD_DISCRETION_TABLE", str(custom))
     assert penalty_range("40", 1000).fine_min == D("3500.00") == penalty_range("40", 1000).fine_max
-    monkeypatch.delenv(DISCRETION_ENV)
+    monkeypatch.delenv("FUNDGUARD_DISCRETION_TABLE")
     assert penalty_range("40", 1000).fine_min == D("3000.00")

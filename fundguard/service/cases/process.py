@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 from fundguard.service import clues, workflow
 from fundguard.service.errors import (
     InvalidTransition,
@@ -36,7 +37,6 @@ from fundguard.service.models import (
     money,
 )
 from fundguard.service.scope import Actor, region_prefix
-from fundguard.service.settings import settings
 from fundguard.service.timing import case_deadline, step_due, today
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import CASE_VIEW
@@ -135,6 +135,7 @@ def _ctx(session: Session, c: Case) -> dict[str, Any]:
         "decision_type": decision.get("type"),
         "execution": execution(session, c) if c.status == "executing" else {},
         "referred": bool(session.execute(select(Referral.id).where(Referral.case_id == c.id)).first()),
+        "closing_grounds": c.closing_grounds,
     }
 
 
@@ -345,6 +346,13 @@ def _close(session: Session, c: Case, m: workflow.Move) -> None:
         m.extra["execution"] = execution(session, c)
 
 
+def _resume(session: Session, c: Case, m: workflow.Move) -> None:
+    """The court's ruling reopens execution: what it collects is registered as payments, and the case closes
+    again as executed (or, refused, on the grounds that then apply)."""
+    c.closed_at, c.closing_grounds = None, ""
+    m.extra["court_ruling_zh"] = wf.COURT_RULINGS[m.values["ruling"]]
+
+
 def _terminate(session: Session, c: Case, m: workflow.Move) -> None:
     c.closed_at = today()
     c.closing_grounds = "terminated"
@@ -401,6 +409,7 @@ CASE = workflow.Process(
         "record_refund": _refund,
         "record_fine": _fine,
         "close": _close,
+        "resume_execution": _resume,
         "terminate": _terminate,
         "extend": _extend,
     },

@@ -14,7 +14,7 @@ other concepts (cases and referrals build on clues, not the other way round).
 
 from __future__ import annotations
 
-from fundguard.service.clues.leads import import_leads, latest_leads_run
+from fundguard.service.clues.leads import import_leads
 from fundguard.service.clues.process import (
     CONFIRMED_OUTCOMES,
     FLAG,
@@ -65,7 +65,6 @@ __all__ = [
     "get_clue",
     "import_leads",
     "import_run",
-    "latest_leads_run",
     "latest_run",
     "list_clues",
     "measure_items",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
+from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.service import record
 from fundguard.service.institutions import sync_institutions
@@ -31,14 +32,6 @@ SKIPPED_TYPES = {
 }
 
 
-def latest_leads_run(workspace: Path) -> str:
-    runs = sorted((Path(workspace) / "leads").glob("run=*/leads.parquet"), key=lambda p: p.stat().st_mtime)
-    if not runs:
-        raise InputError(f"工作区 {workspace} 还没有模型线索，请先运行 fundguard models run",
-                         f"workspace {workspace} has no model leads yet; run fundguard models run first")  # fmt: skip
-    return runs[-1].parent.name.removeprefix("run=")
-
-
 def import_leads(
     session: Session, workspace: Path, run_id: str | None = None, *, actor: Actor | None = None
 ) -> dict:
@@ -48,9 +41,9 @@ def import_leads(
 
     if actor is not None:
         actor.require(CLUE_IMPORT)
-    workspace = Path(workspace)
-    run_id = run_id or latest_leads_run(workspace)
-    run_dir = workspace / "leads" / f"run={run_id}"
+    ws = Workspace(workspace)
+    run_id = run_id or ws.latest_lead_run()
+    run_dir = ws.lead_run(run_id)
     if not (run_dir / "leads.parquet").exists():
         raise InputError(f"模型线索 {run_id} 不存在", f"model run {run_id} not found")
     key = f"leads:{run_id}"  # model runs share the import ledger with audit runs, by a prefixed id

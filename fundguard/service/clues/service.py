@@ -45,7 +45,6 @@ from fundguard.service.models import (
     Measure,
     Region,
     TreasuryFine,
-    User,
     money,
     utcnow,
 )
@@ -380,10 +379,12 @@ INTERNAL_STEPS = (
 def _events(session: Session, actor: Actor, clue: Clue) -> list[dict]:
     """The clue's history. The institution sees the steps from 复审告知 on, by office (医保部门), not the
     bureau's internal review comments or usernames."""
-    rows = session.execute(
-        select(ClueEvent).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id)
-    ).scalars()
-    names = dict(session.execute(select(User.username, User.display_name)).all())
+    rows = (
+        session.execute(select(ClueEvent).where(ClueEvent.clue_id == clue.id).order_by(ClueEvent.id))
+        .scalars()
+        .all()
+    )
+    names = workflow.names_of(session, (e.actor for e in rows))
     hospital = actor.role == "hospital"
     out = []
     for e in rows:
@@ -393,7 +394,7 @@ def _events(session: Session, actor: Actor, clue: Clue) -> list[dict]:
         out.append({
             "at": e.at.isoformat(), "action": e.action, "action_zh": wf.FLAG_FLOW.label(e.action),
             "actor": e.actor if not hospital or own else "", "from_status": e.from_status,
-            "actor_name": names.get(e.actor, e.actor) if not hospital or own else "医保部门",
+            "actor_name": names[e.actor] if not hospital or own else "医保部门",
             "to_status": e.to_status, "to_status_zh": wf.FLAG_STATES.get(e.to_status, e.to_status),
             "comment": e.comment if not hospital or own or e.action in HOSPITAL_VISIBLE_COMMENTS else "",
             "fields": json.loads(e.fields_json or "{}") if not hospital else {},

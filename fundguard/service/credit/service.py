@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fundguard.core.settings import settings
 from fundguard.service import record
 from fundguard.service.clues import CONFIRMED_OUTCOMES
 from fundguard.service.errors import ValidationFailed, not_found
@@ -32,7 +33,6 @@ from fundguard.service.models import (
 from fundguard.service.points import qualification_status, rules
 from fundguard.service.points.service import _events
 from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter, sees
-from fundguard.service.settings import settings
 from fundguard.service.timing import today
 from fundguard.supervision import credit as cr
 from fundguard.supervision import points as pts

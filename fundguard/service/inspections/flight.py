@@ -93,10 +93,13 @@ def get_flight(session: Session, actor: Actor, flight_id: int) -> dict:
     f = workflow.load(session, actor, FLIGHT, flight_id)
     out = _item(f, team_side=actor.role != "hospital")
     out["actions"] = FLIGHT.actions(session, f, actor)
-    events = session.execute(
-        select(FlightEvent).where(FlightEvent.inspection_id == f.id).order_by(FlightEvent.id)
-    ).scalars()
-    out["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+    events = (
+        session.execute(select(FlightEvent).where(FlightEvent.inspection_id == f.id).order_by(FlightEvent.id))
+        .scalars()
+        .all()
+    )
+    names = workflow.names_of(session, (e.actor for e in events))
+    out["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "actor_name": names[e.actor], "action": e.action,
                       "label_zh": wf.FLIGHT_FLOW.label(e.action), "to_status": e.to_status,
                       "to_zh": wf.FLIGHT_STATES.get(e.to_status, e.to_status), "comment": e.comment}
                      for e in events

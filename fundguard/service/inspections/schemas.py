@@ -146,6 +146,7 @@ class DrawCheck(Model):
 class FlightEvent(Model):
     at: str
     actor: str
+    actor_name: str
     action: str
     label_zh: str
     to_status: str

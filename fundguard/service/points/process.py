@@ -9,10 +9,10 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fundguard.core.settings import settings
 from fundguard.service import workflow
 from fundguard.service.errors import InvalidTransition
 from fundguard.service.models import PointEvent, PointRecord, utcnow
-from fundguard.service.settings import settings
 from fundguard.supervision import points as pts
 from fundguard.supervision import workflow as wf
 from fundguard.supervision.roles import POINTS_VIEW

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fundguard.service.schemas import Action, Model
+from fundguard.service.schemas import Action, Model, TimelineEntry
 
 
 class Site(Model):
@@ -54,6 +54,7 @@ class PointRecord(Model):
     status_zh: str
     version: int
     actions: list[Action]
+    events: list[TimelineEntry]
 
 
 class Person(Model):

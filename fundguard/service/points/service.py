@@ -15,9 +15,26 @@ from sqlalchemy.orm import Session
 
 from fundguard.service import record, workflow
 from fundguard.service.errors import InvalidTransition, ValidationFailed, forbidden, not_found
-from fundguard.service.models import Case, ExternalQualification, Institution, PointRecord, Staff, StaffSite
+from fundguard.service.models import (
+    Case,
+    ExternalQualification,
+    Institution,
+    PointEvent,
+    PointRecord,
+    Staff,
+    StaffSite,
+)
 from fundguard.service.points.process import POINTS, rules, statement_due
-from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter, sees
+from fundguard.service.scope import (
+    Actor,
+    mask_id,
+    mask_name,
+    mask_text,
+    paged,
+    require_sees,
+    scope_filter,
+    sees,
+)
 from fundguard.service.timing import today
 from fundguard.supervision import points as pts
 from fundguard.supervision import workflow as wf
@@ -250,15 +267,25 @@ def list_staff(session: Session, actor: Actor, *, q: str = "", page: int = 1, si
 
 
 def _record_item(session: Session, r: PointRecord, actor: Actor) -> dict:
+    events = workflow.timeline(session, wf.POINTS_FLOW, session.execute(
+        select(PointEvent).where(PointEvent.record_id == r.id).order_by(PointEvent.id)).scalars())  # fmt: skip
+    free_text = lambda text: text  # noqa: E731
+    if actor.masked:  # the person's name and ID typed into reasons, statements and comments
+        st = session.get(Staff, r.staff_id)
+        free_text = lambda text: mask_text(text, names=[st.name], ids=[st.id_no])  # noqa: E731
+    for e in events:
+        e["comment"] = free_text(e["comment"])
     return {
         "id": r.id, "staff_id": r.staff_id, "case_id": r.case_id, "fixmedins_code": r.fixmedins_code,
         "behaviour_code": r.behaviour_code, "behaviour_zh": BEHAVIOURS.get(r.behaviour_code, r.behaviour_code),
         "band": r.band, "responsibility": r.responsibility, "adjustment": r.adjustment,
         "adjustment_zh": pts.ADJUSTMENTS.get(r.adjustment, r.adjustment), "points": r.points, "reduced": r.reduced,
-        "reason": r.reason, "decided_on": r.decided_on.isoformat(), "statement_due": r.statement_due.isoformat(),
-        "effective_on": r.effective_on.isoformat() if r.effective_on else None, "statement": r.statement,
+        "reason": free_text(r.reason), "decided_on": r.decided_on.isoformat(),
+        "statement_due": r.statement_due.isoformat(),
+        "effective_on": r.effective_on.isoformat() if r.effective_on else None, "statement": free_text(r.statement),
         "status": r.status, "status_zh": wf.POINTS_STATES.get(r.status, r.status), "version": r.version,
         "actions": POINTS.actions(session, r, actor) if sees(actor, r.admdvs, r.fixmedins_code) else [],
+        "events": events,
     }  # fmt: skip
 
 

@@ -228,7 +228,7 @@ export async function flightDetailPage(id) {
       await api(`/api/inspections/flights/${id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: f.version }, values) });
       rerender();
     }))),
-    panel("办理过程", table([{ label: "时间", render: (e) => when(e.at) }, { label: "操作人", key: "actor" },
+    panel("办理过程", table([{ label: "时间", render: (e) => when(e.at) }, { label: "操作人", key: "actor_name" },
       { label: "操作", key: "label_zh" }, { label: "进入状态", key: "to_zh" }, { label: "意见", key: "comment" }], f.events)),
     isHospital() ? h("p", { class: "muted" }, "检查组出示执法证件并送达通知书后，贵单位可在此提交陈述申辩和整改报告。") : null);
 }

@@ -1,5 +1,6 @@
-"""The service's settings, read from the environment in one place (at call time: demos and tests set them per
-process). Each has a safe default; a bad value is refused with a bilingual message.
+"""FundGuard's settings, read from the environment in one place (at call time: demos and tests set them per
+process). Each has a safe default; a bad value is refused with a bilingual message. Every layer reads its
+settings here (``core`` imports nothing else, so the supervision domain may use it as well as the service).
 
 - ``FUNDGUARD_DATABASE_URL``: the service database (default SQLite in the workspace);
 - ``FUNDGUARD_TODAY``: a fixed "today" (ISO date) for demos and tests;
@@ -7,8 +8,8 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
   absolute lifetime (12);
 - ``FUNDGUARD_RULE_FLOOR`` / ``FUNDGUARD_RULE_MIN_DECIDED``: the scorecard's confirmation-rate floor (0.3) and
   the decided clues a rate needs (5);
-- ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``: YAML files overriding the case thresholds and the
-  time limits;
+- ``FUNDGUARD_CASE_THRESHOLDS``, ``FUNDGUARD_TIME_LIMITS``, ``FUNDGUARD_DISCRETION_TABLE``: YAML files overriding
+  the case thresholds, the time limits and the penalty discretion table;
 - ``FUNDGUARD_RECORD_KEY``: the file holding the enforcement record's HMAC key (default
   ``$XDG_CONFIG_HOME/fundguard/record.key``, outside every workspace; created 0600 on first use), or a KMS
   path (``kms://…``) that a deployment's KMS mounts as a file;
@@ -16,7 +17,13 @@ process). Each has a safe default; a bad value is refused with a bilingual messa
   ``$XDG_STATE_HOME/fundguard/record-anchors.log``); ``FUNDGUARD_RECORD_SYSLOG=1`` also sends it to syslog;
   ``FUNDGUARD_ANCHOR_MINUTES``: how often the server exports it (60; 0 = never);
 - ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``);
-- ``FUNDGUARD_CREDIT_SCHEME``: a province's credit scheme (YAML, as ``supervision/data/credit.yaml``).
+- ``FUNDGUARD_CREDIT_SCHEME``: a province's credit scheme (YAML, as ``supervision/data/credit.yaml``);
+- ``FUNDGUARD_ACCESS_LOG_DAYS``: how long the access log is kept (190; never under six months);
+- real time: ``FUNDGUARD_RT_KEY_RATE`` / ``_KEY_BURST`` (calls a second per API key, 20 / 40),
+  ``FUNDGUARD_RT_CLIENT_RATE`` / ``_CLIENT_BURST`` (per client address, 40 / 80), ``FUNDGUARD_RT_QUEUE`` (claims
+  waiting for the auditor, 16), ``FUNDGUARD_RT_WORKERS`` (auditor processes, 1), ``FUNDGUARD_RT_NICE`` (their
+  CPU niceness, 5), ``FUNDGUARD_RT_STALE_SECONDS`` (how often the auditor looks for new data, 30);
+- ``FUNDGUARD_SHARED_DATA``: where the real reference data lives (tools and tests only).
 """
 
 from __future__ import annotations
@@ -47,6 +54,17 @@ class Settings:
     anchor_minutes: int = 60
     points_rules: str = ""
     credit_scheme: str = ""
+    discretion_table: str = ""
+    access_log_days: int = 190
+    rt_key_rate: float = 20
+    rt_key_burst: float = 40
+    rt_client_rate: float = 40
+    rt_client_burst: float = 80
+    rt_queue: int = 16
+    rt_workers: int = 1
+    rt_nice: int = 5
+    rt_stale_seconds: float = 30
+    shared_data: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,9 +88,27 @@ class Settings:
                 anchor_minutes=max(int(get("FUNDGUARD_ANCHOR_MINUTES") or 60), 0),
                 points_rules=get("FUNDGUARD_POINTS_RULES"),
                 credit_scheme=get("FUNDGUARD_CREDIT_SCHEME"),
+                discretion_table=get("FUNDGUARD_DISCRETION_TABLE"),
+                access_log_days=int(get("FUNDGUARD_ACCESS_LOG_DAYS") or 190),
+                rt_key_rate=_positive(get("FUNDGUARD_RT_KEY_RATE") or 20),
+                rt_key_burst=_positive(get("FUNDGUARD_RT_KEY_BURST") or 40),
+                rt_client_rate=_positive(get("FUNDGUARD_RT_CLIENT_RATE") or 40),
+                rt_client_burst=_positive(get("FUNDGUARD_RT_CLIENT_BURST") or 80),
+                rt_queue=max(int(get("FUNDGUARD_RT_QUEUE") or 16), 1),
+                rt_workers=max(int(get("FUNDGUARD_RT_WORKERS") or 1), 1),
+                rt_nice=int(get("FUNDGUARD_RT_NICE") or 5),
+                rt_stale_seconds=float(get("FUNDGUARD_RT_STALE_SECONDS") or 30),
+                shared_data=get("FUNDGUARD_SHARED_DATA"),
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None
+
+
+def _positive(value: str | float) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"{value!r} is not a positive number")
+    return number
 
 
 def _xdg(var: str, fallback: str) -> Path:
