@@ -64,6 +64,8 @@ RESERVED_FIELDS = frozenset(
         "transfer_id",
         "flight_id",
         "record_id",
+        "report_id",
+        "reward_id",
         "fields",
     }
 )
