@@ -1170,7 +1170,7 @@ REWARD_FLOW = Machine(
         Transition("approve", "批准奖励", ("computed",), "approved", HEAD, (COMMENT,), step_zh="审批"),
         Transition("refuse", "不予奖励", ("computed",), "refused", HEAD, (REASON,), step_zh="审批"),
         Transition(
-            "notify", "发出奖励通知", ("approved",), "notified", SUPERVISORS,
+            "issue_notice", "发出奖励通知", ("approved",), "notified", SUPERVISORS,
             (Field("notice_no", "奖励通知文号"), COMMENT), step_zh="通知",
         ),
         Transition("claim", "举报人确认身份领取", ("notified",), "claimed", ("system",), (), step_zh="领取"),

@@ -59,7 +59,11 @@ def test_public_filing_and_lookup_without_login(client: TestClient, sw: ServiceW
     form = client.get("/api/public/reports/form").json()
     assert admdvs in {r["code"] for r in form["regions"]} and form["violation_types"]
     pdf = base64.b64encode(b"%PDF-1.4\n%%EOF").decode()
-    body = _body(client, admdvs, attachments=[{"filename": "单据.pdf", "content_type": "application/pdf", "data_base64": pdf}])
+    body = _body(
+        client,
+        admdvs,
+        attachments=[{"filename": "单据.pdf", "content_type": "application/pdf", "data_base64": pdf}],
+    )
     r = client.post("/api/public/reports", json=body)
     assert r.status_code == 200, r.text
     code = r.json()["code"]
@@ -73,7 +77,9 @@ def test_public_filing_and_lookup_without_login(client: TestClient, sw: ServiceW
     status = client.get(f"/api/public/reports/{code}").json()
     assert status == {"status": "registered", "status_zh": "待受理", "received_on": status["received_on"],
                       "reply": "", "reward": None}  # fmt: skip
-    misses = [client.get(f"/api/public/reports/{c}") for c in ("AAAAA-AAAAA-AAAAA-AAAAA", "x", code[:-1] + "2")]
+    misses = [
+        client.get(f"/api/public/reports/{c}") for c in ("AAAAA-AAAAA-AAAAA-AAAAA", "x", code[:-1] + "2")
+    ]
     assert {m.status_code for m in misses} == {404} and len({m.text for m in misses}) == 1
     # the handler sees the facts and the attachment, not the reporter
     page = client.get("/api/reports", headers=shi).json()
@@ -83,9 +89,14 @@ def test_public_filing_and_lookup_without_login(client: TestClient, sw: ServiceW
     att = detail.json()["attachments"][0]
     f = client.get(f"/api/reports/{item['id']}/attachments/{att['id']}", headers=shi)
     assert f.status_code == 200 and f.content.startswith(b"%PDF")
-    assert client.post(f"/api/reports/{item['id']}/identity", json={"reason": "核实"}, headers=shi).status_code == 403
+    assert (
+        client.post(f"/api/reports/{item['id']}/identity", json={"reason": "核实"}, headers=shi).status_code
+        == 403
+    )
     head = _as(client, sw, "fuzeren")
-    who = client.post(f"/api/reports/{item['id']}/identity", json={"reason": "奖励发放核对身份"}, headers=head)
+    who = client.post(
+        f"/api/reports/{item['id']}/identity", json={"reason": "奖励发放核对身份"}, headers=head
+    )
     assert who.status_code == 200 and who.json()["name"] == NAME
     ledger = client.get("/api/rewards/ledger.xlsx", headers=shi)
     assert ledger.status_code == 200 and NAME.encode() not in ledger.content
@@ -99,7 +110,10 @@ def test_roles_that_must_not_see_reports(client: TestClient, sw: ServiceWorkspac
         for path in ("/api/reports", f"/api/reports/{rid}", "/api/reports/statistics", "/api/rewards",
                      "/api/rewards/ledger.xlsx"):  # fmt: skip
             assert client.get(path, headers=h).status_code == 403, (who, path)
-        assert client.post(f"/api/reports/{rid}/identity", json={"reason": "查看举报人"}, headers=h).status_code == 403
+        assert (
+            client.post(f"/api/reports/{rid}/identity", json={"reason": "查看举报人"}, headers=h).status_code
+            == 403
+        )
     assert client.get("/api/reports").status_code == 401  # the staff side needs a login
     xian = _as(client, sw, "xian")
     assert client.get(f"/api/reports/{rid}", headers=xian).status_code == 404  # another region: as if absent

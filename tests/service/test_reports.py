@@ -115,7 +115,7 @@ def test_report_to_clue_to_reward_claimed_and_paid(world: World, db_url: str) ->
         w = reports.act_on_reward(s, world.actor("fuzeren"), w["id"], "approve", w["version"])
         assert reports.public_status(s, filed["code"])["reward"] is None  # not before the notice
         w = reports.act_on_reward(
-            s, world.actor("shi"), w["id"], "notify", w["version"], notice_no="奖通〔2026〕1号"
+            s, world.actor("shi"), w["id"], "issue_notice", w["version"], notice_no="奖通〔2026〕1号"
         )
     assert w["status"] == "notified" and w["claim_due"] == "2026-05-06"  # two months, past the May holiday
     with world.db.session() as s:
@@ -232,7 +232,7 @@ def test_first_in_time_and_waiver(world: World, monkeypatch: pytest.MonkeyPatch)
         assert w["amount"] == "200.00"  # 1 % of 3,000 is under the floor
         w = reports.act_on_reward(s, world.actor("fuzeren"), w["id"], "approve", w["version"])
         w = reports.act_on_reward(
-            s, world.actor("shi"), w["id"], "notify", w["version"], notice_no="奖通〔2026〕2号"
+            s, world.actor("shi"), w["id"], "issue_notice", w["version"], notice_no="奖通〔2026〕2号"
         )
     monkeypatch.setenv(
         "FUNDGUARD_TODAY", (dt.date(2026, 5, 7)).isoformat()

@@ -159,7 +159,7 @@ REWARD = workflow.Process(
     what=("举报奖励", "reward"),
     record_action="reward.action",
     effects={
-        "notify": _set(notice_no="notice_no", notified_on="day"),
+        "issue_notice": _set(notice_no="notice_no", notified_on="day"),
         "claim": _set(claimed_on="day"),
         "pay": _set(voucher_no="voucher_no", paid_on="day"),
     },

@@ -286,7 +286,8 @@ def get_report(session: Session, actor: Actor, report_id: int) -> dict:
                     "at": e.at.isoformat(), "comment": e.comment} for e in events],
         "attachments": [{"id": i, "filename": n, "size": s} for i, n, s in files],
         "linked": [{"id": i, "number": n, "received_on": at.date().isoformat()} for i, n, at in linked],
-        "actions": REPORT.actions(session, r, actor),
+        # anonymous reporters are told nothing: they look the report up with their code
+        "actions": [a for a in REPORT.actions(session, r, actor) if r.real_name or a["action"] != "notify"],
         "reward": reward_item(reward) if reward else None,
         "can_decrypt": actor.can(REPORT_IDENTITY) and r.real_name,
     }  # fmt: skip
