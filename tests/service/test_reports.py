@@ -261,3 +261,15 @@ def test_filing_refuses_bad_input(world: World) -> None:
     for extra in cases:
         with world.db.session() as s, pytest.raises(ValidationFailed):
             reports.file_report(s, **{**base, **extra})
+
+
+def test_demo_seed_leaves_a_reward_waiting_for_its_claim(world: World) -> None:
+    from fundguard.service.seed import seed_demo_reports
+
+    with world.db.session() as s:
+        seeded = seed_demo_reports(s)
+    with world.db.session() as s:
+        assert seed_demo_reports(s) == []  # once
+        statuses = [reports.public_status(s, r["code"]) for r in seeded]
+    assert [p["status"] for p in statuses] == ["registered", "accepted", "concluded"]
+    assert statuses[2]["reward"]["status"] == "notified" and statuses[2]["reward"]["amount"] == "3096.00"
