@@ -62,9 +62,13 @@ class PublicGuard:
         """Accept a solved, unexpired, unused challenge of ours; refuse anything else in Chinese and English."""
         parts = str(challenge or "").split(".")
         bad = ValidationFailed("防刷验证未通过，请刷新页面后重试", "challenge not solved; reload and retry")
-        if len(parts) != 4 or not hmac.compare_digest(self._mac(".".join(parts[:3])), parts[3]):
+        if len(parts) != 4 or not hmac.compare_digest(
+            self._mac(".".join(parts[:3])).encode(), parts[3].encode()
+        ):
             raise bad
-        expires, bits = int(parts[0]) if parts[0].isdigit() else 0, int(parts[2]) if parts[2].isdigit() else 0
+        expires, bits = (
+            int(p) if p.isascii() and p.isdigit() and len(p) < 12 else 0 for p in (parts[0], parts[2])
+        )
         if expires < time.time() or bits < self.bits or len(str(solution)) > 20:
             raise bad
         digest = hashlib.sha256(f"{challenge}:{solution}".encode()).digest()
