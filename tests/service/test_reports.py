@@ -273,3 +273,22 @@ def test_demo_seed_leaves_a_reward_waiting_for_its_claim(world: World) -> None:
         statuses = [reports.public_status(s, r["code"]) for r in seeded]
     assert [p["status"] for p in statuses] == ["registered", "accepted", "concluded"]
     assert statuses[2]["reward"]["status"] == "notified" and statuses[2]["reward"]["amount"] == "3096.00"
+
+
+def test_time_limits_and_overdue_warnings(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    filed = _file(world)
+    rid = _report_id(world, filed["number"])
+    with world.db.session() as s:
+        item = reports.get_report(s, world.actor("shi"), rid)
+        assert item["due_date"] == "2026-03-23" and item["warnings"] == []  # 15 working days to decide
+        assert reports.list_reports(s, world.actor("shi"), overdue=True)["total"] == 0
+    monkeypatch.setenv("FUNDGUARD_TODAY", "2026-03-24")
+    with world.db.session() as s:
+        late = reports.list_reports(s, world.actor("shi"), overdue=True)["items"]
+    assert [i["number"] for i in late] == [filed["number"]] and "待受理已逾期" in late[0]["warnings"][0]
+    detail = _act(world, "shi", rid, "accept")
+    assert detail["notice_due"] == "2026-03-31"  # 5 working days to tell the real-name reporter
+    monkeypatch.setenv("FUNDGUARD_TODAY", "2026-04-01")
+    with world.db.session() as s:
+        warnings = reports.get_report(s, world.actor("shi"), rid)["warnings"]
+    assert any(w.startswith("告知实名举报人") and "已逾期" in w for w in warnings)

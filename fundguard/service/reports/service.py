@@ -33,6 +33,7 @@ from fundguard.service.scope import Actor, paged, scope_filter
 from fundguard.service.timing import due_date_for, flag_warning, today
 from fundguard.supervision import reports as rules
 from fundguard.supervision import workflow as wf
+from fundguard.supervision.deadlines import DUE_SOON, OVERDUE
 from fundguard.supervision.roles import REPORT_IDENTITY, REPORT_VIEW
 
 MAX_DESCRIPTION = 5000
@@ -226,13 +227,17 @@ def public_status(session: Session, code: str) -> dict:
 
 
 def _overdue(r: Report, day: dt.date) -> list[str]:
+    """The report's time-limit warnings: its step (受理, 核查) and the notice owed to a real-name reporter."""
     out = []
     w = flag_warning(r.due_date, day) if r.status not in wf.REPORT_FLOW.final else ""
-    if w:
-        out.append(f"{wf.REPORT_STATES[r.status]}：{w}")
+    if w in (OVERDUE, DUE_SOON):
+        out.append(f"{wf.REPORT_STATES[r.status]}{w}（{r.due_date}）")
     if r.notice_due and not r.notified_on:
         n = flag_warning(r.notice_due, day)
-        out.append(f"告知实名举报人（{r.notice_due.isoformat()} 前）" + (f"：{n}" if n else ""))
+        out.append(
+            f"告知实名举报人（{r.notice_due.isoformat()} 前）"
+            + (f"{n}" if n in (OVERDUE, DUE_SOON) else "待办")
+        )
     return out
 
 
