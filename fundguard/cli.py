@@ -562,7 +562,13 @@ def demo(
     from fundguard.demo import run_demo
     from fundguard.service import record
     from fundguard.service.clues import import_leads, import_run
-    from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_demo_points, seed_inspection_year
+    from fundguard.service.seed import (
+        notify_demo_hospital,
+        seed_demo,
+        seed_demo_points,
+        seed_demo_reports,
+        seed_inspection_year,
+    )
 
     try:
         index = run_demo(
@@ -577,6 +583,7 @@ def demo(
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
                 seed_inspection_year(s)  # a published draw and a flight inspection mid-way
                 seed_demo_points(s)  # staff files, a suspended doctor, a pending 记分告知
+                reported = seed_demo_reports(s)  # 举报: one rewarded, waiting for its claim (issue 16a)
             with db.session() as s:
                 anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
@@ -593,6 +600,10 @@ def demo(
     console.print(
         f"大数据模型线索 Model clues: 新增 {leads['clues_created']} 条 / {leads['clues_created']} new from the leads"
     )
+    for r in reported:
+        console.print(
+            f"演示举报 Demo report {r['number']}：查询码 tracking code {r['code']}（/public/track.html）"
+        )
     console.print(f"\n[bold green]完成 Done.[/bold green] 打开 Open: [bold]{index}[/bold]")
     console.print("演示用户 Demo users (每次运行重新生成密码 new passwords on every run):")
     _print_users(users)

@@ -41,7 +41,10 @@ from . import (
     routes_inspections,
     routes_points,
     routes_processes,
+    routes_public,
+    routes_public_reports,
     routes_referrals,
+    routes_reports,
     routes_users,
 )
 from .routes_clues import MAX_REQUEST_BYTES
@@ -323,6 +326,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.state.db = db
     _install_error_handlers(app)
     body_limits: dict[str, int] = {}
+    body_limits["/api/public/reports"] = routes_public_reports.MAX_BODY  # attachments (issue 16a)
     audit = _optional_module("fundguard.api.audit")
     if audit is not None:  # the real-time claim audit (事前/事中), /api/audit/*, over app.state.workspace
         app.include_router(audit.router)
@@ -335,6 +339,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
                    routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
+    app.include_router(routes_reports.router)  # issue 16a: 举报 (handlers) and the public side
+    app.include_router(routes_public.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

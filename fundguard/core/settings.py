@@ -18,6 +18,7 @@ settings here (``core`` imports nothing else, so the supervision domain may use 
   ``FUNDGUARD_ANCHOR_MINUTES``: how often the server exports it (60; 0 = never);
 - ``FUNDGUARD_POINTS_RULES``: a province's 医保支付资格记分 rules (YAML, as ``supervision/data/points.yaml``);
 - ``FUNDGUARD_CREDIT_SCHEME``: a province's credit scheme (YAML, as ``supervision/data/credit.yaml``);
+- ``FUNDGUARD_REPORT_RULES``: a province's 举报奖励 rules (YAML, as ``supervision/data/report_rewards.yaml``);
 - ``FUNDGUARD_ACCESS_LOG_DAYS``: how long the access log is kept (190; never under six months);
 - real time: ``FUNDGUARD_RT_KEY_RATE`` / ``_KEY_BURST`` (calls a second per API key, 20 / 40),
   ``FUNDGUARD_RT_CLIENT_RATE`` / ``_CLIENT_BURST`` (per client address, 40 / 80), ``FUNDGUARD_RT_QUEUE`` (claims
@@ -55,6 +56,7 @@ class Settings:
     points_rules: str = ""
     credit_scheme: str = ""
     discretion_table: str = ""
+    report_rules: str = ""
     access_log_days: int = 190
     rt_key_rate: float = 20
     rt_key_burst: float = 40
@@ -89,6 +91,7 @@ class Settings:
                 points_rules=get("FUNDGUARD_POINTS_RULES"),
                 credit_scheme=get("FUNDGUARD_CREDIT_SCHEME"),
                 discretion_table=get("FUNDGUARD_DISCRETION_TABLE"),
+                report_rules=get("FUNDGUARD_REPORT_RULES"),
                 access_log_days=int(get("FUNDGUARD_ACCESS_LOG_DAYS") or 190),
                 rt_key_rate=_positive(get("FUNDGUARD_RT_KEY_RATE") or 20),
                 rt_key_burst=_positive(get("FUNDGUARD_RT_KEY_BURST") or 40),

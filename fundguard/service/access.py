@@ -35,6 +35,8 @@ ACTION_ZH = {
     "totp.enrol": "启用动态验证码",
     "admin.grant": "交叉检查授权",
     "admin.access_log": "查询访问日志",
+    "report.identity": "解密举报人信息",
+    "report.attachment": "下载举报附件",
 }
 
 

@@ -818,3 +818,113 @@ class BlacklistEntry(Base):
     fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
     admdvs: Mapped[str] = mapped_column(String(6), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- 举报处理与奖励 (issue 16a): reports and rewards
+
+
+class Report(Base):
+    """A public report (举报投诉) on the ``REPORT_FLOW``. The reporter's identity and contact are only in
+    ``identity_sealed`` (AES-GCM under a key outside the database, ``reports.sealing``); the tracking code only as
+    its keyed hash. ``fixmedins_code`` is empty until the report becomes a clue."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    violation_type: Mapped[str] = mapped_column(String(30))
+    target_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    happened: Mapped[str] = mapped_column(String(100), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    real_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_sealed: Mapped[str] = mapped_column(Text, default="")
+    insider: Mapped[bool] = mapped_column(Boolean, default=False)  # 内部人员 (declared; reward bonus)
+    excluded: Mapped[str] = mapped_column(String(30), default="")  # staff / self_reporting / already_known
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="", index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True, index=True)
+    inspection: Mapped[str] = mapped_column(String(200), default="")
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    notice_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # 告知实名举报人 (5 working days)
+    notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="public")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ReportEvent(Base):
+    __tablename__ = "report_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class ReportAttachment(Base):
+    """An attachment, sealed like the identity (a photo or a receipt may name the reporter)."""
+
+    __tablename__ = "report_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReportReward(Base):
+    """举报奖励 of one report on the ``REWARD_FLOW``: computed from the case's 案值 → approved → 奖励通知 →
+    claimed with an identity check within the window (``due_date``) → paid; or waived / refused."""
+
+    __tablename__ = "report_rewards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), unique=True)
+    case_value: Mapped[Decimal] = mapped_column(Money)
+    grade: Mapped[int] = mapped_column(Integer)
+    insider: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    basis: Mapped[str] = mapped_column(Text)
+    notice_no: Mapped[str] = mapped_column(String(60), default="")
+    notified_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    claimed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    claimant_sealed: Mapped[str] = mapped_column(Text, default="")
+    voucher_no: Mapped[str] = mapped_column(String(60), default="")
+    paid_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RewardEvent(Base):
+    __tablename__ = "reward_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("report_rewards.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")

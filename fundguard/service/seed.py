@@ -170,3 +170,16 @@ def seed_demo_points(session: Session) -> int:
 
     credit.recompute(session, officer)  # grades with reasons; the suspended doctor lowers the hospital's
     return 2
+
+
+def seed_demo_reports(session: Session) -> list[dict]:
+    """举报 demo (issue 16a): three public reports to the city, one rewarded and waiting for its claim; returns their
+    numbers and tracking codes (printed once by the demo). Does nothing without the demo users or when seeded."""
+    from fundguard.service.reports.demo import seed_reports
+
+    users = {u.username: u for u in session.execute(
+        select(User).where(User.username.in_(("shi", "shi2", "fuzeren", "yiyuan")))).scalars()}  # fmt: skip
+    if len(users) < 4:
+        return []
+    a = {k: auth.actor_for_user(session, u) for k, u in users.items()}
+    return seed_reports(session, a["shi"], a["shi2"], a["fuzeren"], a["yiyuan"])

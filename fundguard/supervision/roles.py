@@ -129,3 +129,15 @@ for _code, _extra in {
 }.items():
     ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
                         ROLES[_code].permissions | _extra)  # fmt: skip
+
+# 举报处理 and 举报奖励 (issue 16): handlers (supervisors) read and move reports in their region and see the facts
+# only; the bureau head approves rewards and is the one designated role that may decrypt a reporter's identity
+# (with a reason, each time logged). Reviewers, hospitals, third parties and the administrator see no reports.
+REPORT_VIEW = "report.view"
+REPORT_IDENTITY = "report.identity"
+for _code, _extra in {
+    **{code: {REPORT_VIEW} for code in SUPERVISOR_ROLES},
+    "bureau_head": {REPORT_VIEW, REPORT_IDENTITY},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip

@@ -24,6 +24,8 @@ from typing import Any
 
 from fundguard.core.errors import FundGuardError
 from fundguard.supervision.penalties import ARTICLES_ZH, BEHAVIOURS, MEASURES
+from fundguard.supervision.reports import OUTCOMES as _OUTCOMES
+from fundguard.supervision.reports import REJECT_REASONS as _REJECT
 
 SUPERVISORS = ("province_supervisor", "city_supervisor", "county_supervisor")
 REVIEWERS = (*SUPERVISORS, "agency_reviewer")
@@ -1132,3 +1134,92 @@ POINTS_FLOW = Machine(
     ),
 )
 MACHINES["points"] = POINTS_FLOW
+
+
+# ---------------------------------------------------------------- 举报处理 and 举报奖励 (issue 16, 令第5号, 医保办发〔2022〕22号)
+
+REPORT_STATES = {
+    "registered": "待受理",
+    "accepted": "已受理",
+    "verifying": "核查中",
+    "concluded": "已办结",
+    "rejected": "不予受理",
+    "merged": "已合并（重复举报）",
+}
+_NOTICE_CHANNELS = {"phone": "电话", "sms": "短信", "letter": "书面", "in_person": "当面"}
+REPLY = Field("reply", "答复举报人（公开查询可见，不含举报人信息）", "textarea")
+
+REPORT_FLOW = Machine(
+    name="report",
+    states=REPORT_STATES,
+    final=("concluded", "rejected", "merged"),
+    steps={"registered": "report_acceptance", "accepted": "assigned_clue", "verifying": "assigned_clue_complex"},
+    transitions=(
+        Transition("accept", "受理", ("registered",), "accepted", SUPERVISORS, (COMMENT,), step_zh="受理"),
+        Transition(
+            "reject", "不予受理", ("registered",), "rejected", SUPERVISORS,
+            (Field("reason", "不予受理理由", "choice", choices=tuple(_REJECT), labels=_REJECT), REPLY),
+            step_zh="受理",
+        ),
+        Transition(
+            "transfer", "移交（按属地分派、上移或下交）", ("registered", "accepted"), "registered", SUPERVISORS,
+            (Field("to_admdvs", "接收的医保区划代码"), REASON), step_zh="分派",
+        ),
+        Transition(
+            "merge", "合并为重复举报", ("registered",), "merged", SUPERVISORS,
+            (Field("duplicate_of", "与之重复的举报编号（数字）", "int"), COMMENT), step_zh="受理",
+        ),
+        Transition(
+            "to_clue", "转为线索（进入疑点处理）", ("accepted",), "verifying", SUPERVISORS,
+            (Field("fixmedins_code", "被举报定点机构编码"), Field("amount", "涉及金额（元）", "money", required=False),
+             COMMENT), step_zh="核查",
+        ),
+        Transition(
+            "to_inspection", "纳入监督检查", ("accepted",), "verifying", SUPERVISORS,
+            (Field("inspection", "检查任务（编号或名称）"), COMMENT), step_zh="核查",
+        ),
+        Transition(
+            "conclude", "办结并答复", ("verifying",), "concluded", SUPERVISORS,
+            (Field("outcome", "核查结论", "choice", choices=tuple(_OUTCOMES), labels=_OUTCOMES), REPLY),
+            step_zh="办结",
+        ),
+        Transition(
+            "notify", "告知实名举报人", ("accepted", "verifying", "concluded", "rejected"), "", SUPERVISORS,
+            (Field("channel", "告知方式", "choice", choices=tuple(_NOTICE_CHANNELS), labels=_NOTICE_CHANNELS),
+             COMMENT), step_zh="告知",
+        ),
+    ),
+)  # fmt: skip
+MACHINES["report"] = REPORT_FLOW
+
+REWARD_STATES = {
+    "computed": "待审批",
+    "approved": "已批准",
+    "notified": "已通知待领取",
+    "claimed": "已确认身份待发放",
+    "paid": "已发放",
+    "waived": "逾期视为放弃",
+    "refused": "不予奖励",
+}
+
+REWARD_FLOW = Machine(
+    name="reward",
+    states=REWARD_STATES,
+    final=("paid", "waived", "refused"),
+    steps={"notified": "reward_claim"},
+    transitions=(
+        Transition("approve", "批准奖励", ("computed",), "approved", HEAD, (COMMENT,), step_zh="审批"),
+        Transition("refuse", "不予奖励", ("computed",), "refused", HEAD, (REASON,), step_zh="审批"),
+        Transition(
+            "issue_notice", "发出奖励通知", ("approved",), "notified", SUPERVISORS,
+            (Field("notice_no", "奖励通知文号"), COMMENT), step_zh="通知",
+        ),
+        Transition("claim", "举报人确认身份领取", ("notified",), "claimed", ("system",), (), step_zh="领取"),
+        Transition("waive", "逾期未领取，视为放弃", ("notified",), "waived", ("system",), (), step_zh="领取"),
+        Transition(
+            "pay", "发放奖励（登记支付凭证）", ("claimed",), "paid", SUPERVISORS,
+            (Field("voucher_no", "支付凭证号"), COMMENT), step_zh="发放",
+        ),
+    ),
+)  # fmt: skip
+MACHINES["reward"] = REWARD_FLOW

@@ -11,6 +11,7 @@ import { drawDetailPage, drawsPage, flightDetailPage, flightsPage, inspectionsPa
 import { ledgersPage } from "./ledgers.js";
 import { pointsPage, staffPage } from "./points.js";
 import { recordPage } from "./record.js";
+import { reportDetailPage, reportsPage } from "./reports.js";
 import { rulesPage } from "./rules.js";
 import { accessLogPage, passwordPage, usersPage } from "./users.js";
 
@@ -20,6 +21,7 @@ const NAV = [
   ["#/inspections", "监督检查", "inspection.view"], ["#/flights", "飞行检查", "flight.view"],
   ["#/draws", "抽查公开", "clue.view"],
   ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
+  ["#/reports", "举报处理", "report.view"],
   ["#/users", "用户与授权", "grant.manage"], ["#/access", "访问日志", "access.log"],
 ];
 
@@ -124,6 +126,8 @@ async function route() {
     else if (path === "/credit") await creditPage(params);
     else if (path === "/points") await pointsPage(params);
     else if ((m = path.match(/^\/points\/(\d+)$/))) await staffPage(m[1]);
+    else if (path === "/reports") await reportsPage(params);
+    else if ((m = path.match(/^\/reports\/(\d+)$/))) await reportDetailPage(m[1]);
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
