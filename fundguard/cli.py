@@ -1081,3 +1081,11 @@ def points_snapshot(
     finally:
         db.dispose()
     console.print(f"已写出 {n} 个期间 Periods written → {out}")
+
+
+# issue 16b: 信息公开, 部门协同, 异地就医
+from fundguard.cli_exchange import crossregion_app, disclosure_app, exchange_app  # noqa: E402
+
+app.add_typer(disclosure_app, name="disclosure")
+app.add_typer(exchange_app, name="exchange")
+app.add_typer(crossregion_app, name="crossregion")

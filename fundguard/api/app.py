@@ -38,9 +38,12 @@ from . import (
     routes_cases,
     routes_clues,
     routes_credit,
+    routes_disclosure,
+    routes_exchange,
     routes_inspections,
     routes_points,
     routes_processes,
+    routes_public_disclosure,
     routes_referrals,
     routes_users,
 )
@@ -335,6 +338,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
                    routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
+    for module in (routes_disclosure, routes_public_disclosure, routes_exchange):  # issue 16b
+        app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

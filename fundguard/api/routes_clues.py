@@ -65,6 +65,7 @@ RESERVED_FIELDS = frozenset(
         "flight_id",
         "record_id",
         "fields",
+        "disclosure_id",  # issue 16b
     }
 )
 
