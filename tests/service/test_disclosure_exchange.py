@@ -288,3 +288,15 @@ def test_cross_region_clue_seen_by_both_regions(world: World) -> None:
         r["fixmedins_code"]: r["out_settlements"] for r in ind_t["treatment"] if r["out_settlements"]
     } == out
     assert {r["fixmedins_code"]: r["settlements"] for r in ind_i["insurance"]} == mine
+
+
+def test_demo_seed_publishes_and_links_once(world: World) -> None:
+    world.actor("shi")
+    with world.db.session() as s:
+        seed.seed_inspection_year(s)
+    with world.db.session() as s:
+        done = seed.seed_cooperation(s, world.workspace)
+        again = seed.seed_cooperation(s, world.workspace)
+        items = disclosure.public_items(s)
+    assert done["published"] == 2 and done["links"] > 0 and again == {"links": 0, "published": 0}
+    assert sorted(i["kind"] for i in items) == ["draw", "fund_use"]
