@@ -190,10 +190,8 @@ def seed_cooperation(session: Session, workspace: Path) -> dict:
         drafts.append(disclosure.create_disclosure(session, shi, kind="draw", draw_id=draw))
     hospital = users.get("yiyuan")
     if hospital is not None and hospital.fixmedins_code:
-        period = session.execute(select(func.max(Clue.period))).scalar() or ""
-        year = int(period[:4]) if period[:4].isdigit() else None
         drafts.append(disclosure.create_disclosure(session, shi, kind="fund_use", fixmedins_code=hospital.fixmedins_code,
-                                                   year=year, workspace=workspace))  # fmt: skip
+                                                   workspace=workspace))  # fmt: skip
     for d in drafts:
         for actor, action in ((shi, "submit"), (head, "approve"), (shi, "publish")):
             v = disclosure.get_disclosure(session, actor, d["id"])["version"]

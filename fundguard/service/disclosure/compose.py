@@ -134,6 +134,20 @@ def draw_record(session: Session, actor: Actor, draw_id: int) -> tuple[dict, Dra
     return _content("draw", d.title, [text], facts, [table]), d
 
 
+def latest_year(workspace: Path | None) -> int | None:
+    """The latest settlement year in the claims store (the natural default of a fund-use publication)."""
+    if workspace is None:
+        return None
+    from fundguard.data.store import Store
+
+    con = Store(Path(workspace)).connect()
+    try:
+        y = con.execute("SELECT max(year(setl_time)) FROM setl_d_valid").fetchone()[0]
+    finally:
+        con.close()
+    return int(y) if y is not None else None
+
+
 def _store_year(workspace: Path | None, code: str, year: int) -> tuple[Decimal, int, list[list[str]]]:
     """Fund paid, settlements and the five largest items of one institution in one year, from the claims store."""
     if workspace is None:

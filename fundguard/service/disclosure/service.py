@@ -45,6 +45,8 @@ def create_disclosure(session: Session, actor: Actor, *, kind: str, case_id: int
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"说明文字不能超过 {MAX_TEXT} 字", f"text longer than {MAX_TEXT} characters")
+    if year is None and kind == "fund_use":
+        year = compose.latest_year(workspace)  # the store's latest year, not the calendar's
     year = int(year or today().year)
     if not 2000 <= year <= 2100:
         raise ValidationFailed("年度应在 2000–2100 之间", "year must be within 2000–2100")
