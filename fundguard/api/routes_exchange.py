@@ -3,13 +3,14 @@ body), and the cross-region views for the place of treatment and the place of in
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from fundguard.service import crossregion
 from fundguard.service import exchange as exchange_service
+from fundguard.service.exchange.format import Envelope
 from fundguard.service.schemas import Model
 
 from .deps import CtxDep
@@ -111,10 +112,9 @@ def list_messages(ctx: CtxDep) -> list[dict[str, Any]]:
         return exchange_service.list_messages(s, actor)
 
 
-@router.get(
-    "/exchange/export", summary="导出交换文件（JSON，格式 1.0）/ export", response_model=dict[str, Any]
-)
-def export(ctx: CtxDep, partner: str | None = None) -> dict[str, Any]:
+@router.get("/exchange/export", summary="导出交换文件（JSON，格式 1.0，见 docs/exchange）/ export",
+            response_model=Envelope)  # fmt: skip
+def export(ctx: CtxDep, partner: Annotated[str | None, Query(max_length=20)] = None) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return exchange_service.export_envelope(s, actor, partner or None)
 
@@ -123,14 +123,6 @@ def export(ctx: CtxDep, partner: str | None = None) -> dict[str, Any]:
 def import_(body: dict[str, Any], ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return exchange_service.import_envelope(s, actor, body)
-
-
-@router.get(
-    "/exchange/schema", summary="交换格式 JSON Schema / the format's schema", response_model=dict[str, Any]
-)
-def schema(ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session():
-        return exchange_service.json_schema()
 
 
 @router.get("/crossregion/indicator", summary="异地就医指标（就医地/参保地）/ out-of-region indicator",

@@ -228,6 +228,13 @@ def test_partner_finding_becomes_a_clue_and_bad_files_are_refused(world: World) 
         clue = clues.get_clue(s, county, done["clues"][0])
     assert clue["source"] == "partner" and clue["amount"] == "1234.50" and clue["status"] == "pending_initial"
     assert "市监罚〔2026〕7号" in clue["description"] and "行政处罚决定书" in clue["description"]
+    with world.db.session() as s:  # 结果互通: our result on their finding goes back in the next export
+        clues.act_on_clue(s, county, clue["id"], "initial_dismiss", clue["version"], comment="经核查不属实")
+    with world.db.session() as s:
+        env = exchange.export_envelope(s, county, "市场监管")
+    [back] = [m for m in env["messages"] if m["kind"] == "result"]
+    assert back["partner_ref"] == "市监罚〔2026〕7号" and back["result"] == "dismissed"
+    assert all(m["partner"] == "市场监管" for m in env["messages"])
     for bad, match in ((finding | {"version": "2.0"}, "版本"),
                        (finding | {"messages": [finding["messages"][0] | {"summary": ""}]}, "summary"),
                        (finding | {"messages": [finding["messages"][0] | {"partner": "法院"}]}, "partner")):  # fmt: skip
