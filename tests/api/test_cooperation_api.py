@@ -118,6 +118,27 @@ def test_public_pages_show_only_published_items(client: Any, tmp_path: Path) -> 
     assert client.get("/api/public/disclosure").json() == []
 
 
+def test_exchange_commands(client: Any, tmp_path: Path) -> None:
+    """`fundguard exchange export|import`: a file out in both forms, a partner finding in, a bad file refused."""
+    base = ["-w", str(client.sw.workspace), "--database-url", client.sw.database_url]
+    run = CliRunner().invoke
+    for suffix in ("json", "xlsx"):
+        r = run(cli_app, ["exchange", "export", "--as", "shi", "--out", str(tmp_path / f"o.{suffix}"), *base])
+        assert r.exit_code == 0 and (tmp_path / f"o.{suffix}").stat().st_size > 0, r.output
+    finding = {"format": "fundguard-exchange", "version": "1.0", "sender": {"department": "市药监局"},
+               "created_at": "2026-12-07", "messages": [
+                   {"message_id": "YJ-CLI-1", "kind": "finding", "partner": "药品监管", "sent_at": "2026-12-07",
+                    "fixmedins_code": _hospital(client), "summary": "药品购销记录不实", "partner_ref": "药监〔2026〕3号"}]}  # fmt: skip
+    (tmp_path / "in.json").write_text(json.dumps(finding, ensure_ascii=False), encoding="utf-8")
+    r = run(cli_app, ["exchange", "import", str(tmp_path / "in.json"), "--as", "shi", *base])
+    assert r.exit_code == 0 and "已导入 1 条" in r.output, r.output
+    (tmp_path / "bad.json").write_text(json.dumps(finding | {"version": "2.0"}), encoding="utf-8")
+    r = run(cli_app, ["exchange", "import", str(tmp_path / "bad.json"), "--as", "shi", *base])
+    assert r.exit_code == 2 and "不支持的交换格式版本" in r.output
+    r = run(cli_app, ["exchange", "import", str(tmp_path / "in.json"), "--as", "yiyuan", *base])
+    assert r.exit_code == 2 and "无权" in r.output
+
+
 def test_documented_schema_is_the_one_the_code_reads() -> None:
     """docs/exchange/schema-1.0.json is what partners read: regenerate it (`fundguard exchange schema`) on change."""
     from fundguard.service.exchange import json_schema
