@@ -564,6 +564,7 @@ def demo(
     from fundguard.service.clues import import_leads, import_run
     from fundguard.service.seed import (
         notify_demo_hospital,
+        seed_cooperation,
         seed_demo,
         seed_demo_points,
         seed_demo_reports,
@@ -584,6 +585,7 @@ def demo(
                 seed_inspection_year(s)  # a published draw and a flight inspection mid-way
                 seed_demo_points(s)  # staff files, a suspended doctor, a pending 记分告知
                 reported = seed_demo_reports(s)  # 举报: one rewarded, waiting for its claim (issue 16a)
+                seed_cooperation(s, workspace)  # issue 16b: 异地就医 links, two published disclosures
             with db.session() as s:
                 anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
@@ -1093,3 +1095,11 @@ def points_snapshot(
     finally:
         db.dispose()
     console.print(f"已写出 {n} 个期间 Periods written → {out}")
+
+
+# issue 16b: 信息公开, 部门协同, 异地就医
+from fundguard.cli_exchange import crossregion_app, disclosure_app, exchange_app  # noqa: E402
+
+app.add_typer(disclosure_app, name="disclosure")
+app.add_typer(exchange_app, name="exchange")
+app.add_typer(crossregion_app, name="crossregion")

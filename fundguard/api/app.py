@@ -38,10 +38,13 @@ from . import (
     routes_cases,
     routes_clues,
     routes_credit,
+    routes_disclosure,
+    routes_exchange,
     routes_inspections,
     routes_points,
     routes_processes,
     routes_public,
+    routes_public_disclosure,
     routes_public_reports,
     routes_referrals,
     routes_reports,
@@ -341,6 +344,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.include_router(routes_inspections.router)
     app.include_router(routes_reports.router)  # issue 16a: 举报 (handlers) and the public side
     app.include_router(routes_public.router)
+    for module in (routes_disclosure, routes_public_disclosure, routes_exchange):  # issue 16b
+        app.include_router(module.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api", tags=["移送与移交 referrals, transfers"])
 
 
 class ReferralIn(BaseModel):
-    target: str = Field(min_length=1, max_length=20, description="公安 / 纪检监察 / 卫生健康 / 市场监管")
+    target: str = Field(
+        min_length=1, max_length=20, description="公安 / 纪检监察 / 卫生健康 / 市场监管 / 药品监管 / 财政"
+    )
     reason: str = Field(min_length=1, max_length=4000)
     case_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     clue_id: int | None = Field(default=None, ge=1, le=2**31 - 1)

@@ -928,3 +928,81 @@ class RewardEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
     fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# ---------------------------------------------------------------- issue 16b: 信息公开, 部门协同, 异地就医
+
+
+class Disclosure(Base):
+    """One public-disclosure item (信息公开). ``content_json`` is the masked snapshot composed at drafting: what
+    the reviewer and the head approve is exactly what the public page shows."""
+
+    __tablename__ = "disclosures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        String(30), index=True
+    )  # typical_case / flight_notice / draw / fund_use / ...
+    title: Mapped[str] = mapped_column(String(300))
+    content_json: Mapped[str] = mapped_column(Text, default="{}")
+    source_type: Mapped[str] = mapped_column(String(20), default="")  # case / draw / institution / year
+    source_id: Mapped[str] = mapped_column(String(64), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
+
+
+class DisclosureEvent(Base):
+    __tablename__ = "disclosure_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExchangeMessage(Base):
+    """One message of the inter-department exchange (部门协同), sent or received: a referral, a receipt, a
+    result, a partner finding. ``message_id`` is unique, so importing a partner file twice adds nothing."""
+
+    __tablename__ = "exchange_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(80), unique=True)
+    direction: Mapped[str] = mapped_column(String(4))  # out / in
+    kind: Mapped[str] = mapped_column(String(20))  # referral / receipt / result / finding
+    partner: Mapped[str] = mapped_column(String(20))
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), nullable=True, index=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clues.id"), nullable=True, index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    payload_json: Mapped[str] = mapped_column(Text, default="{}")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(64))
+
+
+class CrossRegionLink(Base):
+    """A clue at the place of treatment that concerns persons insured elsewhere (异地就医): the insurance
+    region sees it for its own duty (its insured persons) and may ask for joint handling (联合办案)."""
+
+    __tablename__ = "cross_region_links"
+    __table_args__ = (UniqueConstraint("clue_id", "insu_admdvs"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clues.id"), index=True)
+    insu_admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    persons: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    joint_status: Mapped[str] = mapped_column(String(20), default="")  # "" / requested / accepted / declined
+    joint_by: Mapped[str] = mapped_column(String(64), default="")
+    joint_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -183,3 +183,30 @@ def seed_demo_reports(session: Session) -> list[dict]:
         return []
     a = {k: auth.actor_for_user(session, u) for k, u in users.items()}
     return seed_reports(session, a["shi"], a["shi2"], a["fuzeren"], a["yiyuan"])
+
+
+def seed_cooperation(session: Session, workspace: Path) -> dict:
+    """信息公开 and 异地就医 demo (issue 16b): clues linked to their patients' insurance regions, and two published
+    items (the demo's 双随机 draw, the demo hospital's fund use for the store's latest year) drafted by the city
+    supervisor and approved by the head. Does nothing when disclosures exist; returns what was done."""
+    from fundguard.service import crossregion, disclosure
+    from fundguard.service.models import Disclosure, Draw
+
+    links = crossregion.link_clues(session, workspace)
+    users = {u.username: u for u in session.execute(select(User).where(User.username.in_(("shi", "fuzeren", "yiyuan")))).scalars()}  # fmt: skip
+    if {"shi", "fuzeren"} - set(users) or session.execute(select(Disclosure.id).limit(1)).first():
+        return {"links": links, "published": 0}
+    shi, head = auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"])
+    drafts = []
+    draw = session.execute(select(Draw.id).where(Draw.status == "published").order_by(Draw.id)).scalar()
+    if draw is not None:
+        drafts.append(disclosure.create_disclosure(session, shi, kind="draw", draw_id=draw))
+    hospital = users.get("yiyuan")
+    if hospital is not None and hospital.fixmedins_code:
+        drafts.append(disclosure.create_disclosure(session, shi, kind="fund_use", fixmedins_code=hospital.fixmedins_code,
+                                                   workspace=workspace))  # fmt: skip
+    for d in drafts:
+        for actor, action in ((shi, "submit"), (head, "approve"), (shi, "publish")):
+            v = disclosure.get_disclosure(session, actor, d["id"])["version"]
+            disclosure.act_on_disclosure(session, actor, d["id"], action, v)
+    return {"links": links, "published": len(drafts)}

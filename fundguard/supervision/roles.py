@@ -141,3 +141,19 @@ for _code, _extra in {
 }.items():
     ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
                         ROLES[_code].permissions | _extra)  # fmt: skip
+
+
+# 信息公开, 部门协同, 异地就医 (issue 16): who drafts and reads disclosure items (the head approves through the
+# process), and who sees the cross-region view (the place of treatment and the place of insurance, each in its own
+# region). Hospitals and third-party inspectors see neither: they read the public pages like anyone.
+DISCLOSURE_VIEW = "disclosure.view"
+DISCLOSURE_MANAGE = "disclosure.manage"
+CROSSREGION_VIEW = "crossregion.view"
+for _code, _extra in {
+    **{code: {DISCLOSURE_VIEW, DISCLOSURE_MANAGE, CROSSREGION_VIEW} for code in SUPERVISOR_ROLES},
+    "bureau_head": {DISCLOSURE_VIEW, CROSSREGION_VIEW},
+    "legal_reviewer": {DISCLOSURE_VIEW},
+    "agency_reviewer": {CROSSREGION_VIEW},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip

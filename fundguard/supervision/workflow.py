@@ -756,7 +756,7 @@ CASE_FLOW = Machine(
 
 # ---------------------------------------------------------------- referral (移送, 两法衔接)
 
-REFERRAL_TARGETS = ("公安", "纪检监察", "卫生健康", "市场监管")
+REFERRAL_TARGETS = ("公安", "纪检监察", "卫生健康", "市场监管", "药品监管", "财政")  # 药监, 财政: issue 16
 REFERRAL_STATES = {
     "pending_approval": "待负责人审批",
     "approved": "已批准待移送",
@@ -1223,3 +1223,34 @@ REWARD_FLOW = Machine(
     ),
 )  # fmt: skip
 MACHINES["reward"] = REWARD_FLOW
+
+
+# ---------------------------------------------------------------- public disclosure (信息公开, issue 16)
+
+DISCLOSURE_STATES = {
+    "draft": "草稿",
+    "reviewing": "待负责人审批",
+    "approved": "已批准待发布",
+    "published": "已发布",
+    "withdrawn": "已撤回",
+}
+NOT_DRAFTER = DifferentActor(
+    ("submit",),
+    "职责分离：公开事项须由起草人以外的负责人审批",
+    "separation of duties: a disclosure is approved by someone other than its drafter",
+)
+DISCLOSURE_FLOW = Machine(
+    name="disclosure",
+    states=DISCLOSURE_STATES,
+    final=("withdrawn",),
+    transitions=(
+        Transition("submit", "提交审批", ("draft",), "reviewing", SUPERVISORS, (COMMENT,), step_zh="起草"),
+        Transition("return", "退回修改", ("reviewing",), "draft", HEAD, (REASON,), step_zh="审批",
+                   rules=(NOT_DRAFTER,)),
+        Transition("approve", "批准公开", ("reviewing",), "approved", HEAD, (COMMENT,), step_zh="审批",
+                   rules=(NOT_DRAFTER,)),
+        Transition("publish", "发布", ("approved",), "published", SUPERVISORS, (COMMENT,), step_zh="发布"),
+        Transition("withdraw", "撤回", ("published", "approved"), "withdrawn", HEAD, (REASON,), step_zh="撤回"),
+    ),
+)  # fmt: skip
+MACHINES["disclosure"] = DISCLOSURE_FLOW

@@ -146,7 +146,7 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
         "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
-        "支付资格记分", "信用评价", "举报处理", "用户与授权",
+        "支付资格记分", "信用评价", "举报处理", "信息公开", "部门协同", "异地就医", "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
 

@@ -225,6 +225,7 @@ SOURCES = {
     "complaint": "举报投诉",
     "inspection": "检查发现",
     "model": "大数据模型",
+    "partner": "部门互认",  # issue 16b: a partner department's finding (标准互认)
 }
 
 

@@ -41,7 +41,7 @@ const EXECUTION_LABELS = [
 function referralForm(caseId, reload) {
   const form = h("form", { class: "stack", id: "referral-form" },
     h("label", {}, "移送机关 *", h("select", { name: "target", required: true },
-      ["公安", "纪检监察", "卫生健康", "市场监管"].map((t) => h("option", { value: t }, t)))),
+      ["公安", "纪检监察", "卫生健康", "市场监管", "药品监管", "财政"].map((t) => h("option", { value: t }, t)))),
     h("label", {}, "移送理由 *", h("textarea", { name: "reason", required: true })),
     h("div", {}, h("button", { type: "submit" }, "发起移送（报负责人审批）")));
   form.addEventListener("submit", async (ev) => {

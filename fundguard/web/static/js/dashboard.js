@@ -1,9 +1,12 @@
 // Dashboard (仪表盘): totals and charts.
-import { api } from "./client.js";
+import { api, state } from "./client.js";
+import { crossRegionCards } from "./cooperation.js";
 import { chart, h, money, num, page, panel } from "./dom.js";
 
 export async function dashboardPage() {
   const d = await api("/api/dashboard");
+  const perms = new Set(state.user ? state.user.permissions : []);
+  const crossRegion = perms.has("crossregion.view") ? await crossRegionCards() : null;  // 异地就医 focus (issue 16)
   const t = d.totals;
   const card = (label, value, id, warn) => h("div", { class: warn ? "card warn" : "card", id },
     h("div", { class: "label" }, label), h("div", { class: "value" }, value));
@@ -19,6 +22,7 @@ export async function dashboardPage() {
       card("罚款（元）", money(t.fines), "total-fines"),
       card("在办案件", num(t.cases_open), "total-cases"),
       card("超期事项", num(t.overdue), "total-overdue", Number(t.overdue) > 0)),
+    crossRegion,
     h("div", { class: "grid" },
       panel("按规则：线索数与涉及金额", byRule),
       panel("按区划：线索数与涉及金额", byRegion)),

@@ -4,6 +4,7 @@
 import { caseDetailPage, casesPage } from "./cases.js";
 import { ApiError, api, isHospital, state } from "./client.js";
 import { clueDetailPage, cluesPage } from "./clues.js";
+import { crossRegionPage, disclosureDetailPage, disclosuresPage, exchangePage } from "./cooperation.js";
 import { creditPage } from "./credit.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
@@ -22,6 +23,8 @@ const NAV = [
   ["#/draws", "抽查公开", "clue.view"],
   ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
   ["#/reports", "举报处理", "report.view"],
+  ["#/disclosures", "信息公开", "disclosure.view"], ["#/exchange", "部门协同", "referral.view"],
+  ["#/crossregion", "异地就医", "crossregion.view"],
   ["#/users", "用户与授权", "grant.manage"], ["#/access", "访问日志", "access.log"],
 ];
 
@@ -128,6 +131,10 @@ async function route() {
     else if ((m = path.match(/^\/points\/(\d+)$/))) await staffPage(m[1]);
     else if (path === "/reports") await reportsPage(params);
     else if ((m = path.match(/^\/reports\/(\d+)$/))) await reportDetailPage(m[1]);
+    else if (path === "/disclosures") await disclosuresPage(params);
+    else if ((m = path.match(/^\/disclosures\/(\d+)$/))) await disclosureDetailPage(m[1]);
+    else if (path === "/exchange") await exchangePage();
+    else if (path === "/crossregion") await crossRegionPage();
     else page("页面不存在", h("p", {}, "请从左侧菜单选择。"));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
