@@ -39,6 +39,7 @@ from . import (
     routes_clues,
     routes_credit,
     routes_inspections,
+    routes_leads,
     routes_points,
     routes_processes,
     routes_referrals,
@@ -335,6 +336,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
                    routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
+    app.include_router(routes_leads.router)  # issue 13: model leads
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
