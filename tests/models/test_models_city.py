@@ -159,3 +159,30 @@ def test_supervised_model_from_outcomes(city, tmp_path: Path) -> None:
     labels.write_text("entity_id,label\nH1,maybe\n", "utf-8")
     res = CliRunner().invoke(app, ["models", "run", "-w", str(ws), "--labels", str(labels)])
     assert res.exit_code == 2 and "entity_id,label" in res.output
+
+
+def test_peer_distributions_group_links_and_institutions(city) -> None:
+    """The files behind the workbench's peer charts and group graph, and each lead's institutions."""
+    out, _, run = city
+    df = pl.read_parquet(run.leads_path)
+    assert df.filter(pl.col("institutions").list.len() == 0).is_empty()  # every lead can be scoped by region
+    own = df.filter(pl.col("entity_type").is_in(["institution", "pharmacy"]))
+    assert (own["institutions"].list.first() == own["entity_id"]).all()
+    peers = pl.read_parquet(run.run_dir / "peers.parquet")
+    assert set(peers.select("entity_type", "entity_id").unique().rows()) <= set(
+        df.select("entity_type", "entity_id").unique().rows()
+    )
+    ghost = next(p for p in placements(out, run.leads_path) if p.scheme == "ghost_bed")
+    row = peers.filter(
+        (pl.col("entity_id") == ghost.entity_id) & (pl.col("indicator") == "no_care_share")
+    ).row(0, named=True)
+    assert row["peer_group"] == ghost.lead["peer_group"] and row["n"] >= 5 and row["value"] > row["p90"]
+    assert row["p10"] <= row["p25"] <= row["p50"] <= row["p75"] <= row["p90"]
+    links = pl.read_parquet(run.run_dir / "group_links.parquet")
+    gang = next(p for p in placements(out, run.leads_path) if p.scheme == "phantom_inpatient_gang")
+    mine = links.filter(pl.col("group_id") == gang.lead["entity_id"])
+    members = set(gang.lead["related"])
+    pairs = mine.filter(pl.col("kind") == "person")
+    assert set(pairs["source"]) | set(pairs["target"]) <= members and pairs["times"].max() >= 2
+    stays = mine.filter(pl.col("kind") == "institution")
+    assert set(stays["source"]) == members and set(stays["target"]) == set(gang.lead["institutions"])

@@ -1,5 +1,6 @@
 """Big-data model leads imported as clues (source 大数据模型): one clue per institution × month with the leads'
-reasons as evidence, idempotent, recorded once, region-scoped, and shown to the institution only once notified."""
+reasons as evidence, one per person or group lead (its insured persons on the evidence lines, masked for masked
+roles), idempotent, recorded once, region-scoped, and shown to the institution only once notified."""
 
 from __future__ import annotations
 
@@ -35,9 +36,8 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
     with pytest.raises(PermissionDenied):  # the third-party inspector may not import
         _import(world, leads_run, "disanfang")
     first = _import(world, leads_run, "shi")
-    people = leads.filter(pl.col("entity_type").is_in(["person", "group"])).height
-    assert first["clues_created"] > 0 and first["leads"] == leads.height
-    assert sum(first["skipped"].values()) >= people  # person and group leads are counted, not imported
+    people = leads.filter(pl.col("entity_type").is_in(["person", "group"])).select("entity_type", "entity_id")
+    assert first["clues_created"] > people.n_unique() and first["leads"] == leads.height
     assert _import(world, leads_run) == {**first, "already_imported": True, "clues_created": 0, "leads": 0,
                                          "skipped": {}}  # fmt: skip
     with world.db.session() as s:
@@ -51,7 +51,11 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
         for c in model_clues:
             assert c.admdvs == insts[c.fixmedins_code] and c.status == "pending_initial" and not c.notified
             hits = s.execute(sa.select(ClueHit).where(ClueHit.clue_id == c.id)).scalars().all()
-            assert c.hits == len(hits) and c.amount == max(h.amount for h in hits)
+            assert c.amount == max(h.amount for h in hits)
+            if ":" in c.group_key:  # a person or group clue: its people on the evidence lines
+                assert all(h.psn_no for h in hits)
+            else:
+                assert c.hits == len(hits)
     with world.db.session() as s:  # the workbench's source filter
         city = world.actor("shi")
         listed = clues.list_clues(s, city, source="model", size=100)
@@ -66,7 +70,9 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
     city = world.actor("shi")
     with world.db.session() as s:
         cid = s.execute(
-            sa.select(Clue.id).where(Clue.source == "model", Clue.fixmedins_code == top["entity_id"])
+            sa.select(Clue.id).where(
+                Clue.source == "model", Clue.fixmedins_code == top["entity_id"], ~Clue.group_key.contains(":")
+            )
         ).scalar_one()
         detail = clues.get_clue(s, city, cid)
     assert detail["source"] == "model" and detail["rule_name"].startswith("大数据模型：")
@@ -76,6 +82,35 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
     assert all(r in ev["evidence_zh"] for r in top["reasons"])
     assert f"风险分 {top['score']:.2f}，第 {top['rank']} 名" in ev["evidence_zh"]
     assert float(ev["amount"]) == pytest.approx(top["money"], abs=0.01)
+
+
+def test_person_and_group_leads_become_clues_masked_for_masked_roles(world: World, leads_run: str) -> None:
+    _import(world, leads_run)
+    leads = pl.read_parquet(world.workspace / "leads" / f"run={leads_run}" / "leads.parquet")
+    person = leads.filter(pl.col("entity_type") == "person").sort("score", descending=True).row(0, named=True)
+    with world.db.session() as s:
+        clue = s.execute(
+            sa.select(Clue).where(Clue.group_key.like(f"model|person:{person['entity_id']}|%"))
+        ).scalar_one()
+        assert clue.fixmedins_code == person["institutions"][0] and clue.rule_id == person["model"]
+        cid = clue.id
+    with world.db.session() as s:
+        seen = clues.get_clue(s, world.actor("shi"), cid)
+        masked = clues.get_clue(s, world.actor("disanfang"), cid)
+    assert person["entity_id"] in str(seen["evidence"]) and all(
+        r in str(seen["evidence"]) for r in person["reasons"]
+    )
+    assert person["entity_id"] not in str(masked)
+    groups = leads.filter(pl.col("entity_type") == "group")
+    with world.db.session() as s:
+        for g in groups.iter_rows(named=True):
+            c = s.execute(
+                sa.select(Clue).where(Clue.group_key.like(f"model|group:{g['entity_id']}|%"))
+            ).scalar_one()
+            members = {
+                h.psn_no for h in s.execute(sa.select(ClueHit).where(ClueHit.clue_id == c.id)).scalars()
+            }
+            assert members == set(g["related"])
 
 
 def test_model_clues_are_scoped_and_told_only_once_notified(world: World, leads_run: str) -> None:
