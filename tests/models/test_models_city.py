@@ -186,3 +186,24 @@ def test_peer_distributions_group_links_and_institutions(city) -> None:
     assert set(pairs["source"]) | set(pairs["target"]) <= members and pairs["times"].max() >= 2
     stays = mine.filter(pl.col("kind") == "institution")
     assert set(stays["source"]) == members and set(stays["target"]) == set(gang.lead["institutions"])
+
+
+def test_evaluate_reads_outcomes_from_the_service(city, tmp_path: Path) -> None:
+    """`models evaluate`: the model clues in the service database by model (none decided yet), and the labels
+    file it writes feeds `models run --labels`."""
+    from typer.testing import CliRunner
+
+    from fundguard.cli import app
+
+    _, ws, _ = city
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    runner = CliRunner()
+    r = runner.invoke(app, ["service", "import-leads", "-w", str(ws), "--database-url", url])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "labels.csv"
+    r = runner.invoke(
+        app, ["models", "evaluate", "-w", str(ws), "--database-url", url, "--labels-out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "虚假住院" in r.output and "机构标签 0 家" in r.output
+    assert out.read_text(encoding="utf-8") == "entity_id,label\n"

@@ -148,3 +148,50 @@ def test_model_clues_are_scoped_and_told_only_once_notified(world: World, leads_
         assert seen["source"] == "model" and seen["evidence"]
         with pytest.raises(NotFound):
             clues.get_clue(s, other, cid)
+
+
+def test_decided_model_clues_give_precision_by_model_and_labels(world: World, leads_run: str) -> None:
+    """Outcomes read back: a model clue dismissed at 初审 and one confirmed after 核实 credit their models."""
+    from fundguard.service.leads import institution_labels, model_precision
+
+    _import(world, leads_run)
+    county = world.actor("xian")
+    with world.db.session() as s:
+        before = {r["model"]: r for r in model_precision(s)}
+        picked = (
+            s.execute(
+                sa.select(Clue)
+                .where(Clue.source == "model", Clue.admdvs == county.admdvs, Clue.status == "pending_initial")
+                .order_by(Clue.id)  # fmt: skip
+            )
+            .scalars()
+            .all()
+        )
+        assert len(picked) >= 2, "two open model clues in the county"
+        yes, no = picked[0], next(c for c in picked[1:] if c.fixmedins_code != picked[0].fixmedins_code)
+        yes_id, no_id, code = yes.id, no.id, yes.fixmedins_code
+        models_yes = set(s.execute(sa.select(ClueHit.kp_id).where(ClueHit.clue_id == yes_id)).scalars())
+        models_no = set(s.execute(sa.select(ClueHit.kp_id).where(ClueHit.clue_id == no_id)).scalars())
+        auth.create_user(s, "moxing2", "Model-hosp-44x", "hospital", yes.admdvs, fixmedins_code=code,
+                         must_change=False)  # fmt: skip
+    world.passwords.update(moxing2="Model-hosp-44x")
+    steps = [("xian", no_id, "initial_dismiss", {}), ("xian", yes_id, "initial_confirm", {}),
+             ("jingban", yes_id, "review_confirm", {}), ("moxing2", yes_id, "accept", {}),
+             ("shi", yes_id, "verify_confirm", {"confirmed_amount": "100.00"})]  # fmt: skip
+    for who, cid, action, fields in steps:
+        actor = world.actor(who)
+        with world.db.session() as s:
+            version = clues.get_clue(s, actor, cid)["version"]
+            clues.act_on_clue(s, actor, cid, action, version, comment="模型线索办理", **fields)
+    with world.db.session() as s:
+        after = {r["model"]: r for r in model_precision(s)}
+        labels = institution_labels(s)
+        outcome = {
+            c.id: c.outcome for c in s.execute(sa.select(Clue).where(Clue.id.in_([yes_id, no_id]))).scalars()
+        }
+    assert outcome == {yes_id: "confirmed", no_id: "dismissed"}
+    for m in models_yes | models_no:
+        gained = (after[m]["confirmed"] - before[m]["confirmed"], after[m]["refuted"] - before[m]["refuted"])
+        assert gained == (int(m in models_yes), int(m in models_no)), m
+        assert after[m]["precision"] == round(after[m]["confirmed"] / after[m]["decided"], 4)
+    assert labels[code] == 1

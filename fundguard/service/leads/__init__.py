@@ -6,6 +6,7 @@ machinery of ``fundguard.service`` (``scope``, ``models``), never the other conc
 
 from __future__ import annotations
 
+from fundguard.service.leads.outcomes import institution_labels, model_precision
 from fundguard.service.leads.service import ENTITY_TYPES, lead_detail, list_leads
 
-__all__ = ["ENTITY_TYPES", "lead_detail", "list_leads"]
+__all__ = ["ENTITY_TYPES", "institution_labels", "lead_detail", "list_leads", "model_precision"]
