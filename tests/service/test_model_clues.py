@@ -162,7 +162,7 @@ def test_decided_model_clues_give_precision_by_model_and_labels(world: World, le
             s.execute(
                 sa.select(Clue)
                 .where(Clue.source == "model", Clue.admdvs == county.admdvs, Clue.status == "pending_initial")
-                .order_by(Clue.id)  # fmt: skip
+                .order_by(Clue.id)
             )
             .scalars()
             .all()
