@@ -207,3 +207,25 @@ def test_evaluate_reads_outcomes_from_the_service(city, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "虚假住院" in r.output and "机构标签 0 家" in r.output
     assert out.read_text(encoding="utf-8") == "entity_id,label\n"
+
+
+def test_institution_risk_for_the_inspection_pool(city) -> None:
+    """The planted institutions and pharmacies lead the pool's model risk; the legitimate-unusual controls add
+    nothing; a person's lead is counted, never scored onto the place the person used."""
+    from fundguard.models.risk import institution_risk, weight
+
+    out, ws, run = city
+    risk = institution_risk(ws)
+    assert risk == institution_risk(ws, run.run_id)
+    ranked = sorted(risk, key=lambda c: -risk[c]["score"])
+    for p in placements(out, run.leads_path):
+        if p.entity_type not in ("institution", "pharmacy"):
+            continue
+        if p.scheme == "control":
+            assert risk.get(p.entity_id, {"weight": 0})["weight"] == 0, p.entity_id
+        else:
+            assert ranked.index(p.entity_id) < 15 and risk[p.entity_id]["weight"] >= 3, p.scheme
+    only_people = [c for c, r in risk.items() if r["leads"] == 0]
+    assert all(risk[c]["person_leads"] > 0 and risk[c]["weight"] == 0 for c in only_people)
+    assert (weight(0), weight(1.0), weight(3.0), weight(3.1), weight(100)) == (0, 1, 1, 2, 9)
+    assert institution_risk(ws / "nowhere") == {}
