@@ -36,8 +36,12 @@ def test_leads_become_clues_once(world: World, leads_run: str) -> None:
     with pytest.raises(PermissionDenied):  # the third-party inspector may not import
         _import(world, leads_run, "disanfang")
     first = _import(world, leads_run, "shi")
-    people = leads.filter(pl.col("entity_type").is_in(["person", "group"])).select("entity_type", "entity_id")
+    people = leads.filter(
+        (pl.col("entity_type") == "group") | ((pl.col("entity_type") == "person") & (pl.col("rank") <= 50))
+    ).select("entity_type", "entity_id")
     assert first["clues_created"] > people.n_unique() and first["leads"] == leads.height
+    beyond = leads.filter((pl.col("entity_type") == "person") & (pl.col("rank") > 50)).height
+    assert sum(v for k, v in first["skipped"].items() if "前50名之外" in k) == beyond
     assert _import(world, leads_run) == {**first, "already_imported": True, "clues_created": 0, "leads": 0,
                                          "skipped": {}}  # fmt: skip
     with world.db.session() as s:

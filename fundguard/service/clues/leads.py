@@ -4,7 +4,7 @@ A model run (``<ws>/leads/run=<id>/leads.parquet``, written by ``fundguard model
 institution-level lead — an institution, a pharmacy, a department (``<inst>/<dept>``) or a doctor (attached to the
 institution where most of the doctor's visits are) — becomes part of one clue per institution × month of the run,
 whose evidence lines are the leads' Chinese reasons. Person and group leads point at people: each becomes a clue
-of its own (one per person or group × month), filed under the institution where most of its linked visits
+of its own (one per group, and per person among the ``PERSON_CLUES`` riskiest, × month), filed under the institution where most of its linked visits
 happened (the lead's first ``institutions``), with one evidence line per linked visit (person) or per member
 (group) carrying the insured person's number, so the clue pages mask them as any patient. Importing a run twice
 adds nothing; a later run adds clues only for keys not seen.
@@ -29,6 +29,8 @@ from fundguard.supervision.roles import CLUE_IMPORT
 
 PEOPLE_TYPES = ("person", "group")
 """Lead types pointing at people: a clue each, not merged into their institution's clue."""
+PERSON_CLUES = 50
+"""Person leads ranked beyond this stay on the leads page only: a clue each for the riskiest, not a flood."""
 
 
 def clue_key(entity_type: str, entity_id: str, institution: str, period: str) -> str:
@@ -92,6 +94,10 @@ def import_leads(
     skipped: dict[str, int] = {}
     for r in rows:
         code = lead_institution(r, doctors)
+        if r["entity_type"] == "person" and r["rank"] > PERSON_CLUES:
+            why = f"参保人线索排名在前{PERSON_CLUES}名之外，仅在模型线索页列示"
+            skipped[why] = skipped.get(why, 0) + 1
+            continue
         if code not in insts:
             why = "未找到所属定点机构"
             skipped[why] = skipped.get(why, 0) + 1
