@@ -215,8 +215,8 @@ def test_institution_risk_for_the_inspection_pool(city) -> None:
     from fundguard.models.risk import institution_risk, weight
 
     out, ws, run = city
-    risk = institution_risk(ws)
-    assert risk == institution_risk(ws, run.run_id)
+    risk = institution_risk(ws, run.run_id)
+    assert institution_risk(ws)  # the newest run (other tests of this module may have run the models again)
     ranked = sorted(risk, key=lambda c: -risk[c]["score"])
     for p in placements(out, run.leads_path):
         if p.entity_type not in ("institution", "pharmacy"):
