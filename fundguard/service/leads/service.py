@@ -18,6 +18,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fundguard.core.errors import InputError
 from fundguard.service.clues.leads import (
     PEOPLE_TYPES,
     clue_key,
@@ -64,7 +65,7 @@ def _run(workspace: Path, run_id: str | None) -> str | None:
         return run_id
     try:
         return latest_leads_run(workspace)
-    except Exception:  # no model run yet: an empty page, not an error
+    except InputError:  # no model run yet: an empty page, not an error
         return None
 
 
