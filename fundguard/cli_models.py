@@ -45,6 +45,16 @@ def models_run(
             "(1 confirmed / 0 overturned): adds the supervised model."
         ),
     ] = None,
+    labels_from_service: Annotated[
+        bool,
+        typer.Option(
+            "--labels-from-service",
+            help="从监管服务库读取已办结线索的结论作为标签 Labels from the service database's decided clues.",
+        ),
+    ] = False,
+    database_url: Annotated[
+        str | None, typer.Option(help="监管服务数据库 URL Service database URL (default: the workspace's).")
+    ] = None,
 ) -> None:
     """运行全部模型，输出排序并说明理由的线索 Run every model; write ranked, explained leads
     (WS/leads/run=<id>/leads.parquet and leads.xlsx)."""
@@ -58,6 +68,9 @@ def models_run(
         raise _fail(FundGuardError(f"找不到命中文件 {hits}", f"hits file not found: {hits}"))
     try:
         outcomes = read_entity_labels(labels) if labels else None
+        if labels_from_service:
+            outcomes = {**_service_labels(workspace, database_url), **(outcomes or {})}
+            labels = labels or Path("service")
         result = run_models(workspace, hits_path=hits, labels=outcomes)
     except FundGuardError as err:
         raise _fail(err) from err
@@ -89,6 +102,54 @@ def models_run(
             else "标签不足（每类至少2家机构），未训练监督模型 / too few labels (2 per class), no supervised model"
         )
     console.print(f"输出 Output: [bold]{result.leads_path}[/bold]、{result.xlsx_path.name}")
+
+
+def _service_labels(workspace: Path, database_url: str | None) -> dict[str, int]:
+    from fundguard.cli import _service_session
+    from fundguard.service.leads import institution_labels
+
+    with _service_session(workspace, database_url) as s:
+        return institution_labels(s)
+
+
+@models_app.command("evaluate")
+def models_evaluate(
+    workspace: Annotated[
+        Path, typer.Option("--workspace", "-w", help="工作区目录 Workspace directory.")
+    ] = Path("workspace"),
+    database_url: Annotated[
+        str | None, typer.Option(help="监管服务数据库 URL Service database URL (default: the workspace's).")
+    ] = None,
+    labels_out: Annotated[
+        Path | None,
+        typer.Option(help="把机构标签写成 entity_id,label CSV Write the institution labels (for --labels)."),
+    ] = None,
+) -> None:
+    """按模型统计线索核实结论（来自监管服务）：准确率 Precision by model from the service's decided model clues."""
+    from fundguard.cli import _service_session
+    from fundguard.models.cards import CARDS
+    from fundguard.service.leads import institution_labels, model_precision
+
+    with _service_session(workspace, database_url) as s:
+        rows, labels = model_precision(s), institution_labels(s)
+    t = RichTable(
+        "模型 model", "线索 clues", "已办结 decided", "确认 confirmed", "撤销 refuted", "准确率 precision"
+    )
+    for r in rows:
+        name = CARDS[r["model"]].name_zh if r["model"] in CARDS else r["model"]
+        prec = "—" if r["precision"] is None else f"{r['precision']:.0%}"
+        t.add_row(name, str(r["clues"]), str(r["decided"]), str(r["confirmed"]), str(r["refuted"]), prec)
+    console.print(t)
+    pos = sum(labels.values())
+    console.print(
+        f"机构标签 {len(labels)} 家（确认 {pos}，撤销 {len(labels) - pos}）/ institution labels: {len(labels)}"
+        + ("；可用 fundguard models run --labels-from-service 训练监督模型" if labels else "")
+    )
+    if labels_out:
+        labels_out.write_text(
+            "entity_id,label\n" + "".join(f"{k},{v}\n" for k, v in sorted(labels.items())), encoding="utf-8"
+        )
+        console.print(f"输出 Output: [bold]{labels_out}[/bold]")
 
 
 @models_app.command("list")

@@ -67,14 +67,24 @@ def derive_codes(codes_dir: Path, out: Path) -> None:
             if code:
                 rows.append([code, label.strip()])
         _write(out, name, ["code", "name"], rows)
-    # CHS-DRG 1.1 complication lists: a code in both is an MCC (the major one wins)
-    level: dict[str, str] = {}
+    # CHS-DRG 1.1 complication lists: a code in both is an MCC (the major one wins). The second field of each
+    # line is the code's exclusion table: the CC/MCC does not count when the principal diagnosis is listed
+    # under that table in CCE.dat (a complication of the principal diagnosis itself is no complication).
+    level: dict[str, tuple[str, str]] = {}
     for src, lv in (("CC.dat", "CC"), ("MCC.dat", "MCC")):
         for line in (codes_dir / "DATA" / src).read_text(encoding="utf-8").splitlines():
-            code = line.strip().partition(" ")[0]
+            code, _, table = line.strip().partition(" ")
             if code:
-                level[code] = lv
-    _write(out, "cc_mcc.csv", ["code", "level"], [[c, lv] for c, lv in sorted(level.items())])
+                level[code] = (lv, table.strip())
+    _write(out, "cc_mcc.csv", ["code", "level", "excl"], [[c, lv, t] for c, (lv, t) in sorted(level.items())])
+    excl = sorted(
+        {
+            tuple(line.split()[:2])
+            for line in (codes_dir / "DATA" / "CCE.dat").read_text(encoding="utf-8").splitlines()
+            if len(line.split()) >= 2
+        }
+    )
+    _write(out, "cc_exclusions.csv", ["code", "excl"], [list(r) for r in excl])
 
 
 def derive_points(cur: list[dict], out: Path) -> None:

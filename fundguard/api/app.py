@@ -41,6 +41,7 @@ from . import (
     routes_disclosure,
     routes_exchange,
     routes_inspections,
+    routes_leads,
     routes_points,
     routes_processes,
     routes_public,
@@ -346,6 +347,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     app.include_router(routes_public.router)
     for module in (routes_disclosure, routes_public_disclosure, routes_exchange):  # issue 16b
         app.include_router(module.router)
+    app.include_router(routes_leads.router)  # issue 13: model leads
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

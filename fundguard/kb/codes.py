@@ -19,5 +19,12 @@ def icd9cm3() -> pl.DataFrame:
 
 
 def cc_mcc() -> pl.DataFrame:
-    """CHS-DRG 1.1 complication / comorbidity diagnoses: [code, level] with level ``CC`` or ``MCC``."""
+    """CHS-DRG 1.1 complication / comorbidity diagnoses: [code, level, excl] with level ``CC`` or ``MCC`` and
+    ``excl`` the code's exclusion table (see ``cc_exclusions``)."""
     return read("cc_mcc")
+
+
+def cc_exclusions() -> pl.DataFrame:
+    """CHS-DRG 1.1 CC exclusions (CCE): [code, excl] — a CC/MCC of table ``excl`` does not count as a
+    complication when the principal diagnosis is ``code`` (it is part of the principal condition)."""
+    return read("cc_exclusions")

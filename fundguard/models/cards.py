@@ -65,10 +65,11 @@ CARDS: dict[str, Card] = {
             "高套/升级诊断",
             "institution",
             "发现次要诊断中CC/MCC（CHS-DRG 1.1并发症目录）占比远高于同类机构的医院。",
-            "setl_list_diag_d（次要诊断）、fundguard/kb/data/cc_mcc.csv",
+            "setl_list_diag_d（主诊断、次要诊断）、fundguard/kb/data/cc_mcc.csv、cc_exclusions.csv（CCE排除表）",
             f"MCC占比稳健分 + 0.5×CC占比稳健分；涉及金额按超出同类中位数的MCC住院费用比例估算。{_PEER}",
             CITY_CHECK,
-            "未使用DRG权重（仓库中CHS-DRG 1.1无权重表）；专科医院无同类时不评分；主诊断升级未覆盖。",
+            "未使用DRG权重：共享数据中的CHS-DRG 1.1表只有分组名称、CC/MCC与排除表，没有相对权重，也没有主诊断到"
+            "ADRG的分组规则，无法算病组权重结构；专科医院无同类时不评分；主诊断升级未覆盖。",
         ),
         Card(
             "repeated_test",

@@ -83,6 +83,15 @@ def find_groups(con: duckdb.DuckDBPyConnection, *, min_size: int = 3, seed: int 
                 "visits": stays,
                 "money": float(money or 0),
                 "institutions": insts,
+                "links": [
+                    {
+                        "source": a,
+                        "target": b,
+                        "weight": int(d["weight"]),
+                        "times": int(times.get((a, b), times.get((b, a), 0))),
+                    }
+                    for a, b, d in sub.edges(data=True)
+                ],
             }
         )
     return sorted(groups, key=lambda x: -x["score"])

@@ -61,8 +61,8 @@ INDICATORS: dict[str, Indicator] = {
         _i("material_share", "耗材占比", "卫生材料费 / 医疗总费用", "%", 1, "institution", 0.02),
         _i("exam_share", "检查检验占比", "检查费与化验费 / 医疗总费用", "%", 1, "institution", 0.02),
         _i("ownpay_rate", "自费率", "全自费金额 / 医疗总费用", "%", 0, "institution", 0.02),
-        _i("cc_share", "CC占比", "有CC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次", "%", 1, "institution", 0.03),
-        _i("mcc_share", "MCC占比", "有MCC次要诊断（CHS-DRG 1.1）的出院人次 / 出院人次", "%", 1, "institution", 0.02),
+        _i("cc_share", "CC占比", "有CC次要诊断（CHS-DRG 1.1，除外主诊断所排除者）的出院人次 / 出院人次", "%", 1, "institution", 0.03),
+        _i("mcc_share", "MCC占比", "有MCC次要诊断（CHS-DRG 1.1，除外主诊断所排除者）的出院人次 / 出院人次", "%", 1, "institution", 0.02),
         _i("occupancy", "床位使用率", "实际占用床日 / (核定床位数 × 当月天数)", "%", 1, "institution", 0.05),
         _i("peak_occupancy", "床位使用率峰值", "单日在院人数最大值 / 核定床位数", "%", 1, "institution", 0.05),
         _i("no_care_share", "无诊疗护理床日占比", "只收床位费、无护理费的床日 / 住院总床日", "%", 1, "institution", 0.01),
@@ -100,13 +100,26 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
+CC_FLAGS_SQL = """
+    SELECT d.mdtrt_id, bool_or(k.level = 'CC') AS has_cc, bool_or(k.level = 'MCC') AS has_mcc
+    FROM setl_list_diag_d_valid d JOIN kb_cc_mcc k ON k.code = d.diag_code
+    LEFT JOIN (SELECT DISTINCT mdtrt_id, diag_code FROM setl_list_diag_d_valid WHERE maindiag_flag = '1') p
+        ON p.mdtrt_id = d.mdtrt_id
+    WHERE d.maindiag_flag = '0'
+      AND NOT EXISTS (SELECT 1 FROM kb_cc_excl x WHERE x.code = p.diag_code AND x.excl = k.excl)
+    GROUP BY 1
+"""
+"""Per visit: has a CC / an MCC secondary diagnosis (CHS-DRG 1.1), not counting one whose exclusion table
+lists the principal diagnosis (CCE: a complication of the principal condition itself is no complication)."""
+
+
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Temp tables ``visit_fees`` (one row per visit: money by category, bed / nursing / test days) and
     ``visits`` (the visit with its institution, doctor, person, dates, CC/MCC flags and fees)."""
-    cc = codes.cc_mcc().to_arrow()
-    con.register("_cc_mcc", cc)
-    con.execute("CREATE OR REPLACE TEMP TABLE kb_cc_mcc AS SELECT * FROM _cc_mcc")
-    con.unregister("_cc_mcc")
+    for name, table in (("kb_cc_mcc", codes.cc_mcc()), ("kb_cc_excl", codes.cc_exclusions())):
+        con.register("_kb", table.to_arrow())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _kb")
+        con.unregister("_kb")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE visit_fees AS
     SELECT mdtrt_id,
@@ -124,11 +137,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     FROM fee_list_d_valid GROUP BY mdtrt_id""")
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE visits AS
-    WITH sec AS (
-        SELECT d.mdtrt_id, bool_or(k.level = 'CC') AS has_cc, bool_or(k.level = 'MCC') AS has_mcc
-        FROM setl_list_diag_d_valid d JOIN kb_cc_mcc k ON k.code = d.diag_code
-        WHERE d.maindiag_flag = '0' GROUP BY 1
-    ),
+    WITH sec AS ({CC_FLAGS_SQL}),
     psn AS (SELECT psn_no, any_value(die_date) AS die_date FROM psn_info_b_valid GROUP BY 1)
     SELECT m.mdtrt_id, m.fixmedins_code AS inst, m.psn_no AS psn,
         coalesce(m.adm_dept_codg, '') AS dept, coalesce(m.adm_dept_name, '') AS dept_name,

@@ -83,3 +83,51 @@ def reason(ind_code: str, value: float | None, median: float | None, peer_label:
     if median is None:
         return f"{ind.name_zh} {ind.show(value)}（{peer_label}不足{MIN_PEERS}家，不作同类比较）"
     return f"{ind.name_zh} {ind.show(value)}，{peer_label}中位数 {ind.show(median)}"
+
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def values_long(
+    df: pl.DataFrame, etype: str, id_col: str, peer: str | dict[str, str], codes: list[str]
+) -> pl.DataFrame:
+    """Each entity's value and robust score of each indicator in ``codes``, one row per (entity, indicator),
+    with the peer group it was compared within (``peer``: a column, or a column per indicator code). The
+    model run keeps these for the workbench's peer charts, so the chart shows the numbers the score used."""
+    cols = {c: (peer.get(c, "") if isinstance(peer, dict) else peer) for c in codes}
+    return pl.concat(
+        [
+            df.select(
+                pl.lit(etype).alias("entity_type"),
+                pl.col(id_col).cast(pl.String).alias("entity_id"),
+                pl.col(p).cast(pl.String).alias("peer_group"),
+                pl.lit(c).alias("indicator"),
+                pl.col(c).cast(pl.Float64).alias("value"),
+                pl.col(f"{c}__z").cast(pl.Float64).alias("z"),
+            )
+            for c, p in cols.items()
+            if c in df.columns and f"{c}__z" in df.columns
+        ],
+        how="vertical",
+    )
+
+
+def peer_distribution(values: pl.DataFrame, keep: pl.DataFrame) -> pl.DataFrame:
+    """The peer group's distribution (count and the 10/25/50/75/90 % quantiles) beside the value of each
+    entity in ``keep`` (``entity_type``, ``entity_id``): the data of a peer-comparison chart."""
+    stats = (
+        values.filter(pl.col("value").is_not_null())
+        .group_by("entity_type", "peer_group", "indicator")
+        .agg(
+            pl.len().alias("n"),
+            *(pl.col("value").quantile(q, "linear").alias(f"p{int(q * 100)}") for q in QUANTILES),
+        )
+    )
+    own = values.join(keep.unique(), on=["entity_type", "entity_id"], how="semi")
+    out = own.join(stats, on=["entity_type", "peer_group", "indicator"], how="left")
+    return out.with_columns(
+        name_zh=pl.col("indicator").replace_strict(
+            {k: i.name_zh for k, i in INDICATORS.items()}, default=None
+        ),
+        unit=pl.col("indicator").replace_strict({k: i.unit for k, i in INDICATORS.items()}, default=""),
+    ).sort("entity_type", "entity_id", pl.col("z").fill_null(0), descending=[False, False, True])

@@ -1,8 +1,11 @@
 """The model run: indicators per entity × month, every scenario model, ranked and explained leads.
 
 ``run_models(workspace)`` writes ``<ws>/leads/run=<id>/``: ``leads.parquet`` and ``leads.xlsx`` (Chinese
-headers), the monthly indicator tables ``indicators_institution.parquet`` / ``indicators_pharmacy.parquet``
-and ``run.json``. ``lead_rows(path)`` reads leads back as plain dicts, for importing them as clues.
+headers), the monthly indicator tables ``indicators_institution.parquet`` / ``indicators_pharmacy.parquet``,
+``peers.parquet`` (each lead entity's indicator values beside its peer group's quantiles: the peer charts),
+``group_links.parquet`` (each group lead's member–member and member–institution links: the group graph)
+and ``run.json``. Each lead names its ``institutions`` (where its linked visits happened, most first): the
+service scopes leads by region through them and attaches person and group clues to the first. ``lead_rows(path)`` reads leads back as plain dicts, for importing them as clues.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from fundguard.data.store import Store
 from fundguard.models import scenarios
 from fundguard.models.cards import CARDS, ENTITY_ZH
 from fundguard.models.indicators import frame, institution_month, pharmacy_month, prepare
+from fundguard.models.peers import peer_distribution
 
 LEAD_COLUMNS_ZH = {
     "rank": "排名",
@@ -35,6 +39,7 @@ LEAD_COLUMNS_ZH = {
     "peer_group": "同类组",
     "visits": "关联就诊/品种",
     "related": "关联对象",
+    "institutions": "关联机构",
 }
 
 
@@ -80,23 +85,33 @@ def run_models(
                 f"COPY ({sql} ORDER BY ALL) TO '{run_dir / f'indicators_{name}.parquet'}' (FORMAT PARQUET)"
             )
         hits = _hit_money(con, hits_path)
+        values: list[pl.DataFrame] = []
+        links: list[dict] = []
         leads = (
-            scenarios.institution_leads(con, hits)
-            + scenarios.pharmacy_leads(con, hits)
-            + scenarios.person_leads(con)
-            + scenarios.doctor_leads(con)
-            + scenarios.department_leads(con)
-            + scenarios.group_leads(con)
+            scenarios.institution_leads(con, hits, values)
+            + scenarios.pharmacy_leads(con, hits, values)
+            + scenarios.person_leads(con, values)
+            + scenarios.doctor_leads(con, values)
+            + scenarios.department_leads(con, values)
+            + scenarios.group_leads(con, links)
         )
         figures = None
         if labels:
             extra, figures = scenarios.supervised_leads(con, labels)
             leads += extra
+        anchors = _anchor_institutions(con, leads)
+        for lead in leads:
+            lead["institutions"] = anchors.get((lead["entity_type"], lead["entity_id"]), [])
+        graph = _group_graph(con, leads, links)
     finally:
         con.close()
     df = rank(leads, run_id)
     leads_path = run_dir / "leads.parquet"
     df.write_parquet(leads_path)
+    keep = df.select("entity_type", "entity_id").unique()
+    if values:
+        peer_distribution(pl.concat(values, how="vertical"), keep).write_parquet(run_dir / "peers.parquet")
+    graph.write_parquet(run_dir / "group_links.parquet")
     xlsx = run_dir / "leads.xlsx"
     write_excel(df, xlsx)
     by_type = {
@@ -115,6 +130,67 @@ def run_models(
     }
     (run_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return ModelRun(run_id, run_dir, leads_path, xlsx, df.height, by_type, secs, record["hits"], figures)
+
+
+def _anchor_institutions(con, leads: list[dict]) -> dict[tuple[str, str], list[str]]:
+    """Each lead entity's institutions, most linked visits first: itself for an institution or pharmacy, the
+    department's institution, a doctor's main institution, and for persons and groups the institutions of
+    their linked visits (a person without linked visits: the institutions of all their visits)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    pairs: list[tuple[str, str, str]] = []  # (entity_type, entity_id, mdtrt_id)
+    for x in leads:
+        key = (x["entity_type"], x["entity_id"])
+        if x["entity_type"] in ("institution", "pharmacy"):
+            out[key] = [x["entity_id"]]
+        elif x["entity_type"] == "department":
+            out[key] = [x["entity_id"].split("/")[0]]
+        elif x["entity_type"] in ("person", "group"):
+            pairs += [(*key, v) for v in x["visits"]]
+    if pairs:
+        con.register(
+            "_lead_visits", pl.DataFrame(pairs, schema=["et", "eid", "mdtrt_id"], orient="row").to_arrow()
+        )
+        rows = con.execute(
+            "SELECT et, eid, list(inst ORDER BY n DESC, inst) FROM (SELECT l.et, l.eid, v.inst, count(*) AS n "
+            "FROM _lead_visits l JOIN visits v USING (mdtrt_id) GROUP BY ALL) GROUP BY ALL"
+        ).fetchall()
+        con.unregister("_lead_visits")
+        out.update({(et, eid): insts for et, eid, insts in rows})
+    people = sorted(
+        {x["entity_id"] for x in leads if x["entity_type"] == "person"}
+        - {k[1] for k in out if k[0] == "person"}
+    )
+    doctors = sorted({x["entity_id"] for x in leads if x["entity_type"] == "doctor"})
+    for etype, col, ids in (("person", "psn", people), ("doctor", "doctor", doctors)):
+        if ids:
+            rows = con.execute(
+                f"SELECT {col}, list(inst ORDER BY n DESC, inst) FROM (SELECT {col}, inst, count(*) AS n "
+                f"FROM visits WHERE {col} IN (SELECT unnest(?)) GROUP BY ALL) GROUP BY ALL",
+                [ids],
+            ).fetchall()
+            out.update({(etype, eid): insts for eid, insts in rows})
+    return out
+
+
+def _group_graph(con, leads: list[dict], links: list[dict]) -> pl.DataFrame:
+    """The group graph's edges: member–member links (co-admissions) and member–institution links (stays)."""
+    schema = {"group_id": pl.String, "source": pl.String, "target": pl.String, "kind": pl.String,
+              "weight": pl.Int64, "times": pl.Int64}  # fmt: skip
+    groups = {x["entity_id"]: x for x in leads if x["entity_type"] == "group"}
+    rows = [dict(link, kind="person") for link in links if link["group_id"] in groups]
+    pairs = [(gid, v) for gid, x in groups.items() for v in x["visits"]]
+    if pairs:
+        con.register(
+            "_group_visits", pl.DataFrame(pairs, schema=["gid", "mdtrt_id"], orient="row").to_arrow()
+        )
+        for gid, psn, inst, n in con.execute(
+            "SELECT g.gid, v.psn, v.inst, count(*) FROM _group_visits g JOIN visits v USING (mdtrt_id) "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall():
+            rows.append({"group_id": gid, "source": psn, "target": inst, "kind": "institution",
+                         "weight": int(n), "times": int(n)})  # fmt: skip
+        con.unregister("_group_visits")
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _hit_money(con, hits_path: Path | None) -> pl.DataFrame | None:
@@ -140,6 +216,7 @@ def rank(leads: list[dict], run_id: str) -> pl.DataFrame:
         "visits": pl.List(pl.String),
         "related": pl.List(pl.String),
         "money": pl.Float64,
+        "institutions": pl.List(pl.String),
     }
     df = pl.DataFrame(leads, schema=schema)
     best = (
@@ -152,7 +229,7 @@ def rank(leads: list[dict], run_id: str) -> pl.DataFrame:
     return df.sort(["entity_type", "rank", "score"], descending=[False, False, True]).select(
         pl.lit(run_id).alias("run_id"), "entity_type", "entity_id", "entity_name", "rank", "score", "model",
         pl.col("model").replace_strict({k: c.name_zh for k, c in CARDS.items()}, default=pl.col("model")).alias("model_name"),
-        "reasons", "money", "peer_group", "visits", "related",
+        "reasons", "money", "peer_group", "visits", "related", "institutions",
     )  # fmt: skip
 
 
@@ -170,6 +247,7 @@ def write_excel(df: pl.DataFrame, path: Path) -> None:
         pl.col("peer_group").alias("同类组"),
         pl.col("visits").list.join("、").alias("关联就诊/品种"),
         pl.col("related").list.join("、").alias("关联对象"),
+        pl.col("institutions").list.join("、").alias("关联机构"),
     )
     out.write_excel(path, worksheet="线索", autofit=True, freeze_panes=(1, 0))
 

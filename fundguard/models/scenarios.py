@@ -25,7 +25,14 @@ from fundguard.models.indicators import (
     institution_month,
     pharmacy_month,
 )
-from fundguard.models.peers import LEVEL_ZH, institution_peer, pharmacy_peer, reason, robust_scores
+from fundguard.models.peers import (
+    LEVEL_ZH,
+    institution_peer,
+    pharmacy_peer,
+    reason,
+    robust_scores,
+    values_long,
+)
 
 MAX_LINKED = 50
 """Linked visits kept per lead (the money counts them all)."""
@@ -137,7 +144,10 @@ STAY_CODES = [
 ]
 
 
-def institution_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None) -> list[dict]:
+def institution_leads(
+    con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None, sink: list[pl.DataFrame] | None = None
+) -> list[dict]:
+    """Hospital leads; ``sink`` collects every institution's indicator values and scores (``values_long``)."""
     df = frame(con, institution_month(period=True))
     info = frame(con, "SELECT inst, name, level FROM institutions")
     df = df.join(info, on="inst", how="left")
@@ -150,6 +160,8 @@ def institution_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None)
     visit_codes = sorted({t.code for ts in INSTITUTION_MODELS.values() for t in ts} - set(STAY_CODES))
     df = robust_scores(df, "peer", STAY_CODES, (pl.col("stays") / 20).clip(0, 1))
     df = robust_scores(df, "peer", visit_codes, (pl.col("visits") / 100).clip(0, 1))
+    if sink is not None:
+        sink.append(values_long(df, "institution", "inst", "peer", STAY_CODES + visit_codes))
     ev = {r["inst"]: r for r in frame(con, STAY_EVIDENCE_SQL).iter_rows(named=True)}
     leads: dict[str, list[dict]] = {m: [] for m in INSTITUTION_MODELS}
     for model, terms in INSTITUTION_MODELS.items():
@@ -207,7 +219,9 @@ FROM pharmacy_visits GROUP BY inst
 """
 
 
-def pharmacy_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None) -> list[dict]:
+def pharmacy_leads(
+    con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None, sink: list[pl.DataFrame] | None = None
+) -> list[dict]:
     df = frame(con, pharmacy_month(period=True))
     info = frame(con, "SELECT inst, name FROM institutions")
     inv = frame(
@@ -228,6 +242,11 @@ def pharmacy_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None) ->
     df = robust_scores(
         df, "all", ["round_share", "repeat_card_share", "short_item_share", "rule_hit_share"], w
     )
+    if sink is not None:
+        codes = ["night_share", "round_share", "repeat_card_share", "short_item_share", "rule_hit_share"]
+        sink.append(
+            values_long(df, "pharmacy", "inst", {c: "all" for c in codes} | {"night_share": "hours"}, codes)
+        )
     ev = {r["inst"]: r for r in frame(con, PHARMACY_EVIDENCE_SQL).iter_rows(named=True)}
     models = {
         "pharmacy_cashing": [Term("repeat_card_share"), Term("round_share", 0.5), Term("night_share", 0.5)],
@@ -258,10 +277,12 @@ def pharmacy_leads(con: duckdb.DuckDBPyConnection, hits: pl.DataFrame | None) ->
 
 
 # --- persons ---------------------------------------------------------------------------------------------
-def person_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def person_leads(con: duckdb.DuckDBPyConnection, sink: list[pl.DataFrame] | None = None) -> list[dict]:
     df = frame(con, PERSON_SQL).with_columns(peer=pl.lit("全体参保人"))
     codes = ["max_drug_days", "supply_days", "drug_institutions", "max_monthly_institutions"]
     df = robust_scores(df, "peer", codes)
+    if sink is not None:
+        sink.append(values_long(df, "person", "psn", "peer", codes))
     terms = [
         Term("max_drug_days"),
         Term("supply_days", 0.3),
@@ -340,13 +361,15 @@ def person_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
 # --- doctors and departments -----------------------------------------------------------------------------
 def _one_indicator(
     con, sql: str, etype: str, model: str, code: str, key: str, name: str, peer: pl.Expr, volume: str, full: float,
-    label: str, money: bool = False,
+    label: str, money: bool = False, sink: list[pl.DataFrame] | None = None,
 ) -> list[dict]:  # fmt: skip
     """Leads of a one-indicator model: ``code`` from ``sql`` against ``peer``, shrunk below ``full`` of
     ``volume``; ``money``: the cost above the peer median (indicator − median) × visits."""
     df = robust_scores(
         frame(con, sql).with_columns(peer=peer), "peer", [code], (pl.col(volume) / full).clip(0, 1)
     )
+    if sink is not None:
+        sink.append(values_long(df, etype, key, "peer", [code]))
     terms = [Term(code)]
     return _top(
         [
@@ -369,27 +392,31 @@ def _level_zh() -> pl.Expr:
     return pl.col("level").replace_strict(LEVEL_ZH, default="未定级", return_dtype=pl.String)
 
 
-def doctor_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def doctor_leads(con: duckdb.DuckDBPyConnection, sink: list[pl.DataFrame] | None = None) -> list[dict]:
     peer = pl.concat_str(_level_zh(), pl.lit("医疗机构 "), pl.col("dept_name"), pl.lit("医师"))
     return _one_indicator(
         con, DOCTOR_SQL, "doctor", "doctor_load", "daily_load", "doctor", "name", peer, "days", 20,
-        "同级机构同科室医师",
+        "同级机构同科室医师", sink=sink,
     )  # fmt: skip
 
 
-def department_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def department_leads(con: duckdb.DuckDBPyConnection, sink: list[pl.DataFrame] | None = None) -> list[dict]:
     peer = pl.concat_str(_level_zh(), pl.lit("医疗机构 "), pl.col("dept_name"))
     return _one_indicator(
         con, DEPARTMENT_SQL, "department", "department_cost", "dept_avg_fee", "department", "name", peer,
-        "visits", 50, "同级机构同名科室", money=True,
+        "visits", 50, "同级机构同名科室", money=True, sink=sink,
     )  # fmt: skip
 
 
 # --- groups ----------------------------------------------------------------------------------------------
-def group_leads(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def group_leads(con: duckdb.DuckDBPyConnection, links: list[dict] | None = None) -> list[dict]:
+    """Gang leads; ``links`` collects each group's member–member links (``group_id``, ``source``,
+    ``target``, ``weight``, ``times``) for the workbench's group graph."""
     out = []
     for g in gangs.find_groups(con):
         gid = "G" + hashlib.sha1(";".join(g["members"]).encode()).hexdigest()[:10].upper()
+        if links is not None:
+            links += [{"group_id": gid, **link} for link in g["links"]]
         name = f"{len(g['members'])}人团伙（{'、'.join(g['institutions'][:3])}）"
         out.append(
             _lead(

@@ -157,3 +157,12 @@ for _code, _extra in {
 }.items():
     ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
                         ROLES[_code].permissions | _extra)  # fmt: skip
+
+
+# 大数据模型线索 (issue 13): the leads page. Supervisors, the bureau head and third-party inspectors (masked) read
+# the ranked leads in their scope; a hospital never sees the models' view of itself or of its patients (it sees a
+# model clue only once notified), and reviewers, legal reviewers and the administrator have no use for them.
+LEADS_VIEW = "leads.view"
+for _code in (*SUPERVISOR_ROLES, "bureau_head", "third_party_inspector"):
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | {LEADS_VIEW})  # fmt: skip

@@ -159,3 +159,73 @@ def test_supervised_model_from_outcomes(city, tmp_path: Path) -> None:
     labels.write_text("entity_id,label\nH1,maybe\n", "utf-8")
     res = CliRunner().invoke(app, ["models", "run", "-w", str(ws), "--labels", str(labels)])
     assert res.exit_code == 2 and "entity_id,label" in res.output
+
+
+def test_peer_distributions_group_links_and_institutions(city) -> None:
+    """The files behind the workbench's peer charts and group graph, and each lead's institutions."""
+    out, _, run = city
+    df = pl.read_parquet(run.leads_path)
+    assert df.filter(pl.col("institutions").list.len() == 0).is_empty()  # every lead can be scoped by region
+    own = df.filter(pl.col("entity_type").is_in(["institution", "pharmacy"]))
+    assert (own["institutions"].list.first() == own["entity_id"]).all()
+    peers = pl.read_parquet(run.run_dir / "peers.parquet")
+    assert set(peers.select("entity_type", "entity_id").unique().rows()) <= set(
+        df.select("entity_type", "entity_id").unique().rows()
+    )
+    ghost = next(p for p in placements(out, run.leads_path) if p.scheme == "ghost_bed")
+    row = peers.filter(
+        (pl.col("entity_id") == ghost.entity_id) & (pl.col("indicator") == "no_care_share")
+    ).row(0, named=True)
+    assert row["peer_group"] == ghost.lead["peer_group"] and row["n"] >= 5 and row["value"] > row["p90"]
+    assert row["p10"] <= row["p25"] <= row["p50"] <= row["p75"] <= row["p90"]
+    links = pl.read_parquet(run.run_dir / "group_links.parquet")
+    gang = next(p for p in placements(out, run.leads_path) if p.scheme == "phantom_inpatient_gang")
+    mine = links.filter(pl.col("group_id") == gang.lead["entity_id"])
+    members = set(gang.lead["related"])
+    pairs = mine.filter(pl.col("kind") == "person")
+    assert set(pairs["source"]) | set(pairs["target"]) <= members and pairs["times"].max() >= 2
+    stays = mine.filter(pl.col("kind") == "institution")
+    assert set(stays["source"]) == members and set(stays["target"]) == set(gang.lead["institutions"])
+
+
+def test_evaluate_reads_outcomes_from_the_service(city, tmp_path: Path) -> None:
+    """`models evaluate`: the model clues in the service database by model (none decided yet), and the labels
+    file it writes feeds `models run --labels`."""
+    from typer.testing import CliRunner
+
+    from fundguard.cli import app
+
+    _, ws, _ = city
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    runner = CliRunner()
+    r = runner.invoke(app, ["service", "import-leads", "-w", str(ws), "--database-url", url])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "labels.csv"
+    r = runner.invoke(
+        app, ["models", "evaluate", "-w", str(ws), "--database-url", url, "--labels-out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "虚假住院" in r.output and "机构标签 0 家" in r.output
+    assert out.read_text(encoding="utf-8") == "entity_id,label\n"
+
+
+def test_institution_risk_for_the_inspection_pool(city) -> None:
+    """The planted institutions and pharmacies lead the pool's model risk; the legitimate-unusual controls add
+    nothing; a person's lead is counted, never scored onto the place the person used."""
+    from fundguard.models.risk import institution_risk, weight
+
+    out, ws, run = city
+    risk = institution_risk(ws, run.run_id)
+    assert institution_risk(ws)  # the newest run (other tests of this module may have run the models again)
+    ranked = sorted(risk, key=lambda c: -risk[c]["score"])
+    for p in placements(out, run.leads_path):
+        if p.entity_type not in ("institution", "pharmacy"):
+            continue
+        if p.scheme == "control":
+            assert risk.get(p.entity_id, {"weight": 0})["weight"] == 0, p.entity_id
+        else:
+            assert ranked.index(p.entity_id) < 15 and risk[p.entity_id]["weight"] >= 3, p.scheme
+    only_people = [c for c, r in risk.items() if r["leads"] == 0]
+    assert all(risk[c]["person_leads"] > 0 and risk[c]["weight"] == 0 for c in only_people)
+    assert (weight(0), weight(1.0), weight(3.0), weight(3.1), weight(100)) == (0, 1, 1, 2, 9)
+    assert institution_risk(ws / "nowhere") == {}

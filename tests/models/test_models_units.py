@@ -81,3 +81,29 @@ def test_grouped_cross_validation_does_not_leak() -> None:
     res = cross_validate(x, y, groups)
     assert res.roc_auc < 0.65
     assert set(res.precision_at) == {50, 100, 200}
+
+
+def test_cc_exclusion_of_the_principal_diagnosis() -> None:
+    """CHS-DRG 1.1 CCE: a CC/MCC whose exclusion table lists the principal diagnosis is not counted."""
+    import duckdb
+    import polars as pl
+
+    from fundguard.kb import codes
+    from fundguard.models.indicators import CC_FLAGS_SQL
+
+    cc, excl = codes.cc_mcc(), codes.cc_exclusions()
+    mcc = cc.filter(pl.col("level") == "MCC").row(0, named=True)
+    own = excl.filter(pl.col("excl") == mcc["excl"])["code"]
+    other = excl.filter(~pl.col("code").is_in(own.implode()))["code"][0]
+    diag = pl.DataFrame(
+        {
+            "mdtrt_id": ["v1", "v1", "v2", "v2"],
+            "diag_code": [own[0], mcc["code"], other, mcc["code"]],
+            "maindiag_flag": ["1", "0", "1", "0"],
+        }
+    )
+    with duckdb.connect() as con:
+        for name, df in (("setl_list_diag_d_valid", diag), ("kb_cc_mcc", cc), ("kb_cc_excl", excl)):
+            con.register(name, df.to_arrow())
+        flags = dict(con.execute(f"SELECT mdtrt_id, has_mcc FROM ({CC_FLAGS_SQL})").fetchall())
+    assert flags == {"v2": True}  # v1's MCC belongs to its own principal diagnosis

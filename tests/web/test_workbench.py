@@ -145,7 +145,7 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
-        "仪表盘", "线索", "案件", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
+        "仪表盘", "线索", "案件", "模型线索", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
         "支付资格记分", "信用评价", "举报处理", "信息公开", "部门协同", "异地就医", "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
@@ -470,6 +470,7 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
         "仪表盘",
         "线索",
         "案件",
+        "模型线索",
         "规则成效",
         "飞行检查",
         "抽查公开",

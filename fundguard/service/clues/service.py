@@ -473,9 +473,10 @@ def _evidence(session: Session, actor: Actor, clue: Clue, workspace: Path | None
         first = next((lines[s] for s in sns if s in lines), None)
         times = sorted(lines[s][1] for s in sns if s in lines and lines[s][1])
         psn_no, psn_name = h.psn_no, h.psn_name or names.get(h.psn_no, "")
-        if actor.masked:
-            psn_no, psn_name = mask_id(psn_no), mask_name(psn_name)
         evidence = h.evidence_zh
+        if actor.masked:  # the evidence text may name the person too (a model lead on an insured person)
+            evidence = mask_text(evidence, [psn_name], [psn_no])
+            psn_no, psn_name = mask_id(psn_no), mask_name(psn_name)
         if actor.role == "hospital":  # another institution's name, stay and visit id are not its business
             evidence = mask_institutions(evidence, others)
         out.append({"mdtrt_id": h.mdtrt_id, "setl_id": h.setl_id, "bkkp_sn": sns, "psn_no": psn_no,

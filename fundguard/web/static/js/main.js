@@ -9,6 +9,7 @@ import { creditPage } from "./credit.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
 import { drawDetailPage, drawsPage, flightDetailPage, flightsPage, inspectionsPage } from "./inspections.js";
+import { leadDetailPage, leadsPage } from "./leads.js";
 import { ledgersPage } from "./ledgers.js";
 import { pointsPage, staffPage } from "./points.js";
 import { recordPage } from "./record.js";
@@ -18,7 +19,7 @@ import { accessLogPage, passwordPage, usersPage } from "./users.js";
 
 const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
-  ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
+  ["#/leads", "模型线索", "leads.view"], ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
   ["#/inspections", "监督检查", "inspection.view"], ["#/flights", "飞行检查", "flight.view"],
   ["#/draws", "抽查公开", "clue.view"],
   ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
@@ -115,6 +116,8 @@ async function route() {
     else if ((m = path.match(/^\/clues\/(\d+)$/))) await clueDetailPage(m[1]);
     else if (path === "/cases") await casesPage(params);
     else if ((m = path.match(/^\/cases\/(\d+)$/))) await caseDetailPage(m[1]);
+    else if (path === "/leads") await leadsPage(params);
+    else if ((m = path.match(/^\/leads\/([0-9a-f]{20})$/))) await leadDetailPage(m[1]);
     else if (path === "/rules") await rulesPage();
     else if (path === "/ledgers") ledgersPage();
     else if (path === "/record") await recordPage(params);
