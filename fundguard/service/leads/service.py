@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fundguard.core.errors import InputError
+from fundguard.core.workspace import Workspace
 from fundguard.service.clues.leads import (
     PEOPLE_TYPES,
     clue_key,
-    latest_leads_run,
     lead_institution,
     run_period,
 )
@@ -64,7 +64,7 @@ def _run(workspace: Path, run_id: str | None) -> str | None:
             raise not_found("模型运行", "model run", run_id)
         return run_id
     try:
-        return latest_leads_run(workspace)
+        return Workspace(workspace).latest_lead_run()
     except InputError:  # no model run yet: an empty page, not an error
         return None
 
