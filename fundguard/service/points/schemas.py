@@ -32,6 +32,13 @@ class Lookup(Qualification):
     staff_id: int | None
 
 
+class DocumentLink(Model):
+    kind: str
+    name_zh: str
+    url: str
+    pdf_url: str
+
+
 class PointRecord(Model):
     id: int
     staff_id: int
@@ -54,6 +61,7 @@ class PointRecord(Model):
     status_zh: str
     version: int
     actions: list[Action]
+    documents: list[DocumentLink]
 
 
 class Person(Model):

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from fundguard.service import record, workflow
 from fundguard.service.errors import InvalidTransition, ValidationFailed, forbidden, not_found
 from fundguard.service.models import Case, ExternalQualification, Institution, PointRecord, Staff, StaffSite
+from fundguard.service.points.documents import links
 from fundguard.service.points.process import POINTS, rules, statement_due
+from fundguard.service.points.process import events as _events
 from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter, sees
 from fundguard.service.timing import today
 from fundguard.supervision import points as pts
@@ -29,13 +31,6 @@ _RANK = {"normal": 0, "suspended": 1, "terminated": 2}
 
 
 # ---------------------------------------------------------------- qualification (settlement, lookup)
-
-
-def _events(session: Session, staff_id: int) -> list[pts.Event]:
-    rows = session.execute(
-        select(PointRecord).where(PointRecord.staff_id == staff_id, PointRecord.status == "effective")
-    ).scalars()
-    return [pts.Event(r.decided_on, r.effective_on or r.decided_on, r.points - r.reduced) for r in rows]
 
 
 def _external(session: Session, national_code: str, day: dt.date) -> ExternalQualification | None:
@@ -259,6 +254,7 @@ def _record_item(session: Session, r: PointRecord, actor: Actor) -> dict:
         "effective_on": r.effective_on.isoformat() if r.effective_on else None, "statement": r.statement,
         "status": r.status, "status_zh": wf.POINTS_STATES.get(r.status, r.status), "version": r.version,
         "actions": POINTS.actions(session, r, actor) if sees(actor, r.admdvs, r.fixmedins_code) else [],
+        "documents": links(session, r, actor),
     }  # fmt: skip
 
 

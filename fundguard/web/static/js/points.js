@@ -66,6 +66,9 @@ export async function staffPage(id) {
       labelled(r, [["reason", "事由"], ["behaviour_zh", "违法行为"], ["responsibility", "责任程度"],
         ["adjustment_zh", "情节"], ["decided_on", "记分日期（决定日）"], ["statement_due", "陈述申辩截止"],
         ["effective_on", "生效日期"], ["statement", "陈述申辩内容"], ["reduced", "已修复分值"]]),
+      r.documents.length ? h("ul", { class: "points-documents", "data-record": r.id }, r.documents.map((d) => h("li", {},
+        h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh), " ",
+        h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF")))) : null,
       r.actions.length ? actionForms(r.actions, async (a, values) => {
         await api(`/api/points/records/${r.id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: r.version }, values) });
         rerender();
