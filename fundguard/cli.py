@@ -1081,3 +1081,28 @@ def points_snapshot(
     finally:
         db.dispose()
     console.print(f"已写出 {n} 个期间 Periods written → {out}")
+
+
+@points_app.command("batch")
+def points_batch(
+    as_user: AsUser,
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    no_import: Annotated[
+        bool, typer.Option("--no-import", help="只写出结果，不生成线索 Write the run only.")
+    ] = False,
+) -> None:
+    """事后批量核查 PTS-001：暂停/终止期间人员开具或执行的费用，写为审核结果并生成线索 Flag the store's lines settled
+    under a suspended or terminated person (a run under results/, imported as clues)."""
+    from fundguard.service.clues import import_run
+    from fundguard.service.points.batch import run_batch
+
+    with _service_session(workspace, database_url) as s:
+        actor = _points_actor(s, as_user)
+        out = run_batch(s, actor, workspace)
+        clues = None if no_import else import_run(s, workspace, out["run_id"], actor=actor)
+    console.print(
+        f"PTS-001：{out['lines']} 条费用中命中 {out['hits']} 条，金额 {out['amount']} 元 → run {out['run_id']}"
+    )
+    if clues is not None:
+        console.print(f"生成线索 Clues created: {clues['clues_created']}, updated: {clues['clues_updated']}")
