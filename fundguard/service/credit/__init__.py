@@ -23,11 +23,13 @@ from fundguard.service.credit.service import (
     recompute,
     scheme,
 )
+from fundguard.service.credit.weights import credit_weights, weigh_targets
 
 __all__ = [
     "act_on_repair",
     "add_to_blacklist",
     "apply_repair",
+    "credit_weights",
     "distribution",
     "draw_weights",
     "export_blacklist",
@@ -40,4 +42,5 @@ __all__ = [
     "public_blacklist",
     "recompute",
     "scheme",
+    "weigh_targets",
 ]
