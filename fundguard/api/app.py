@@ -41,6 +41,7 @@ from . import (
     routes_inspections,
     routes_points,
     routes_processes,
+    routes_public_points,
     routes_referrals,
     routes_users,
 )
@@ -335,6 +336,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
                    routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
+    app.include_router(routes_public_points.router)  # issue 15: 公众查询 of the payment qualification
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
