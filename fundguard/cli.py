@@ -560,7 +560,13 @@ def demo(
     from fundguard.demo import run_demo
     from fundguard.service import record
     from fundguard.service.clues import import_leads, import_run
-    from fundguard.service.seed import notify_demo_hospital, seed_demo, seed_demo_points, seed_inspection_year
+    from fundguard.service.seed import (
+        notify_demo_hospital,
+        seed_demo,
+        seed_demo_points,
+        seed_demo_points_batch,
+        seed_inspection_year,
+    )
     from fundguard.service.settings import settings
 
     try:
@@ -576,6 +582,7 @@ def demo(
                 notify_demo_hospital(s)  # so the hospital's view has flags to appeal
                 seed_inspection_year(s)  # a published draw and a flight inspection mid-way
                 seed_demo_points(s)  # staff files, a suspended doctor, a pending 记分告知
+                seed_demo_points_batch(s, workspace)  # PTS-001 batch clues, a 信用修复 application
             with db.session() as s:
                 anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:

@@ -84,3 +84,16 @@ def test_batch_agrees_with_real_time(world: World, monkeypatch: pytest.MonkeyPat
         assert made["clues_created"] >= 1
         rows = s.execute(select(Clue).where(Clue.rule_id == "PTS-001")).scalars().all()
         assert sum(c.hits for c in rows) == len(hits)
+
+
+def test_demo_seeds_the_batch_and_a_repair(world: World) -> None:
+    from fundguard.service import credit
+    from fundguard.service.seed import seed_demo_points, seed_demo_points_batch
+
+    shi = world.actor("shi")
+    with world.db.session() as s:
+        seed_demo_points(s)
+        out = seed_demo_points_batch(s, world.workspace)
+        assert out["hits"] > 0 and out["clues"] >= 1 and out.get("repair")
+        assert credit.list_repairs(s, shi)["total"] == 1
+        assert seed_demo_points_batch(s, world.workspace).get("hits") is None  # idempotent: seeded once
