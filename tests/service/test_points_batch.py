@@ -97,3 +97,12 @@ def test_demo_seeds_the_batch_and_a_repair(world: World) -> None:
         assert out["hits"] > 0 and out["clues"] >= 1 and out.get("repair")
         assert credit.list_repairs(s, shi)["total"] == 1
         assert seed_demo_points_batch(s, world.workspace).get("hits") is None  # idempotent: seeded once
+    from typer.testing import CliRunner
+
+    from fundguard.cli import app
+
+    url, ws = world.db.url, str(world.workspace)
+    r = CliRunner().invoke(app, ["points", "batch", "--as", "shi", "--workspace", ws, "--database-url", url])
+    assert r.exit_code == 0 and f"命中 {out['hits']} 条" in r.output, r.output
+    r = CliRunner().invoke(app, ["points", "batch", "--as", "yiyuan", "--workspace", ws, "--database-url", url])
+    assert r.exit_code != 0 and "权" in r.output, r.output
