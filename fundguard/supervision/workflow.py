@@ -1129,6 +1129,8 @@ CREDIT_REPAIR_FLOW = Machine(
                    guard=_clean_period_served, step_zh="受理", rules=(NOT_APPLICANT,)),
         Transition("withdraw", "撤回申请", ("applied",), "withdrawn", ("hospital", *SUPERVISORS), (COMMENT,),
                    step_zh="申请"),
+        Transition("return", "退回补正材料", ("reviewing",), "applied", SUPERVISORS, (REASON,), step_zh="审核",
+                   rules=(NOT_APPLICANT,)),
         Transition("recommend", "审核通过，报负责人审批", ("reviewing",), "proposed", SUPERVISORS,
                    (Field("comment", "审核意见", "textarea"),), guard=_clean_period_served, step_zh="审核",
                    rules=(NOT_APPLICANT,)),
