@@ -567,6 +567,7 @@ def demo(
         seed_cooperation,
         seed_demo,
         seed_demo_points,
+        seed_demo_points_batch,
         seed_demo_reports,
         seed_inspection_year,
     )
@@ -586,6 +587,7 @@ def demo(
                 seed_demo_points(s)  # staff files, a suspended doctor, a pending 记分告知
                 reported = seed_demo_reports(s)  # 举报: one rewarded, waiting for its claim (issue 16a)
                 seed_cooperation(s, workspace)  # issue 16b: 异地就医 links, two published disclosures
+                seed_demo_points_batch(s, workspace)  # PTS-001 batch clues, a 信用修复 application
             with db.session() as s:
                 anchored = record.anchor(s, db.url)  # the head, exported outside the database
         finally:
@@ -1103,3 +1105,28 @@ from fundguard.cli_exchange import crossregion_app, disclosure_app, exchange_app
 app.add_typer(disclosure_app, name="disclosure")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(crossregion_app, name="crossregion")
+
+
+@points_app.command("batch")
+def points_batch(
+    as_user: AsUser,
+    workspace: Workspace = Path("workspace"),
+    database_url: DatabaseUrl = None,
+    no_import: Annotated[
+        bool, typer.Option("--no-import", help="只写出结果，不生成线索 Write the run only.")
+    ] = False,
+) -> None:
+    """事后批量核查 PTS-001：暂停/终止期间人员开具或执行的费用，写为审核结果并生成线索 Flag the store's lines settled
+    under a suspended or terminated person (a run under results/, imported as clues)."""
+    from fundguard.service.clues import import_run
+    from fundguard.service.points.batch import run_batch
+
+    with _service_session(workspace, database_url) as s:
+        actor = _points_actor(s, as_user)
+        out = run_batch(s, actor, workspace)
+        clues = None if no_import else import_run(s, workspace, out["run_id"], actor=actor)
+    console.print(
+        f"PTS-001：{out['lines']} 条费用中命中 {out['hits']} 条，金额 {out['amount']} 元 → run {out['run_id']}"
+    )
+    if clues is not None:
+        console.print(f"生成线索 Clues created: {clues['clues_created']}, updated: {clues['clues_updated']}")

@@ -46,6 +46,7 @@ from . import (
     routes_processes,
     routes_public,
     routes_public_disclosure,
+    routes_public_points,
     routes_public_reports,
     routes_referrals,
     routes_reports,
@@ -348,6 +349,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
     for module in (routes_disclosure, routes_public_disclosure, routes_exchange):  # issue 16b
         app.include_router(module.router)
     app.include_router(routes_leads.router)  # issue 13: model leads
+    app.include_router(routes_public_points.router)  # issue 15: 公众查询 of the payment qualification
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

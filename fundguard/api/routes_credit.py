@@ -13,14 +13,16 @@ from fundguard.service.credit.schemas import (
     BlacklistEntry,
     BlacklistPage,
     CreditGrade,
+    CreditRepair,
     Distribution,
     DrawWeights,
     GradePage,
     Recomputed,
+    RepairPage,
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .process_routes import IdPath
+from .process_routes import ActionIn, IdPath
 from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/credit", tags=["医保信用 credit"])
@@ -109,3 +111,41 @@ def export_blacklist(ctx: CtxDep) -> Response:
         text = credit_service.export_blacklist(s, actor)
     return Response(("\ufeff" + text).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers=attachment("失信联合惩戒名单.csv"))  # fmt: skip
+
+
+class RepairIn(BaseModel):
+    subject_type: Subject
+    subject_id: str = Field(min_length=1, max_length=64)
+    rectification: str = Field(min_length=1, max_length=4000, description="整改情况说明")
+    evidence: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=20)
+    pledge: str = Field(min_length=1, max_length=2000, description="信用承诺")
+
+
+@router.get("/repairs", summary="信用修复申请 / credit repair applications", response_model=RepairPage)
+def list_repairs(ctx: CtxDep, status: Annotated[str, Query(max_length=20)] = "", page: PageQ = 1,
+                 size: SizeQ = 20) -> dict[str, Any]:  # fmt: skip
+    with ctx.session() as (s, actor):
+        return credit_service.list_repairs(s, actor, status=status, page=page, size=size)
+
+
+@router.post("/repairs", summary="申请信用修复 / apply for credit repair", response_model=CreditRepair)
+def apply_repair(body: RepairIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.apply_repair(s, actor, **body.model_dump())
+
+
+@router.get(
+    "/repairs/{repair_id}", summary="信用修复详情 / a repair application", response_model=CreditRepair
+)
+def get_repair(repair_id: IdPath, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.get_repair(s, actor, repair_id)
+
+
+@router.post(
+    "/repairs/{repair_id}/actions", summary="受理、审核、审批 / act on a repair", response_model=CreditRepair
+)
+def act_on_repair(repair_id: IdPath, body: ActionIn, ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.act_on_repair(s, actor, repair_id, body.action, body.version,
+                                            comment=body.comment, **body.fields())  # fmt: skip

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from pathlib import Path, PurePath
+from pathlib import Path as FilePath
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from fundguard.service import points as points_service
@@ -26,6 +27,8 @@ from fundguard.supervision.roles import POINTS_MANAGE
 
 from .deps import CtxDep, PageQ, SizeQ
 from .process_routes import IdPath, process_routes
+from .routes_cases import DOCX, PDF
+from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/points", tags=["医保支付资格记分 points"])
 Code = Annotated[str, Field(min_length=1, max_length=30)]
@@ -79,14 +82,14 @@ def register_staff(body: StaffIn, ctx: CtxDep) -> dict[str, Any]:
         return points_service.register_staff(s, actor, **body.model_dump())
 
 
-async def _saved(upload: UploadFile, tmp: str) -> Path:
+async def _saved(upload: UploadFile, tmp: str) -> FilePath:
     name = PurePath(upload.filename or "").name
     if PurePath(name).suffix.lower() not in (".csv", ".xlsx"):
         raise BadUpload("仅支持 CSV 或 Excel（.xlsx）文件", "only CSV or .xlsx files")
     data = await upload.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise BadUpload("文件超过 5 MB", "file larger than 5 MB")
-    path = Path(tmp) / name
+    path = FilePath(tmp) / name
     path.write_bytes(data)
     return path
 
@@ -160,3 +163,16 @@ async def import_exchange(ctx: CtxDep, file: Annotated[UploadFile, File()]) -> d
         path = await _saved(file, tmp)
         with ctx.session() as (s, actor):
             return points_service.import_exchange(s, actor, path)
+
+
+@router.get("/records/{record_id}/documents/{kind}", summary="记分文书 / a points document (.docx or PDF)")
+def points_document(
+    record_id: IdPath,
+    kind: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")],
+    ctx: CtxDep,
+    format: Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")] = "docx",
+) -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = points_service.points_document(s, actor, record_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"points:{record_id}:{kind}")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))

@@ -1006,3 +1006,49 @@ class CrossRegionLink(Base):
     joint_by: Mapped[str] = mapped_column(String(64), default="")
     joint_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- issue 15: 信用修复 (credit repair process)
+
+
+class CreditRepair(Base):
+    """信用修复申请: the subject (institution, staff, insured) rectified and served the clean period; reviewed,
+    approved by the 负责人, then it leaves the blacklist and its grade is restored without the listing."""
+
+    __tablename__ = "credit_repairs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20), index=True)
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_name: Mapped[str] = mapped_column(String(200), default="")
+    blacklist_id: Mapped[int | None] = mapped_column(ForeignKey("credit_blacklist.id"), nullable=True)
+    grade_before: Mapped[str] = mapped_column(String(4), default="")
+    grade_after: Mapped[str] = mapped_column(String(4), default="")
+    rectification: Mapped[str] = mapped_column(Text)  # 整改情况说明
+    evidence_json: Mapped[str] = mapped_column(Text, default="[]")  # 整改佐证材料
+    pledge: Mapped[str] = mapped_column(Text)  # 信用承诺
+    clean_since: Mapped[dt.date] = mapped_column(
+        Date
+    )  # the last adverse fact: the clean period runs from here
+    applied_on: Mapped[dt.date] = mapped_column(Date)
+    decide_by: Mapped[dt.date] = mapped_column(Date)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CreditRepairEvent(Base):
+    __tablename__ = "credit_repair_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repair_id: Mapped[int] = mapped_column(ForeignKey("credit_repairs.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")

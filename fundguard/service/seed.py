@@ -210,3 +210,55 @@ def seed_cooperation(session: Session, workspace: Path) -> dict:
             v = disclosure.get_disclosure(session, actor, d["id"])["version"]
             disclosure.act_on_disclosure(session, actor, d["id"], action, v)
     return {"links": links, "published": len(drafts)}
+
+
+def seed_demo_points_batch(session: Session, workspace: Path) -> dict:
+    """Issue 15 demo, after ``seed_demo_points``: another region's suspension (外地通报) of the demo hospital's
+    busiest ordering doctor in the store, from the middle of their lines for 30 days; the 事后 batch check
+    PTS-001 over the store then flags the lines settled under it and they become clues. And the hospital
+    applies for 信用修复 when its grade is not the best, so the bureau has an application to review."""
+    import contextlib
+    import datetime as dt
+
+    from fundguard.core.errors import FundGuardError
+    from fundguard.data.store import Store
+    from fundguard.service import credit
+    from fundguard.service.clues import import_run
+    from fundguard.service.models import ExternalQualification
+    from fundguard.service.points.batch import run_batch
+
+    users = {u.username: u for u in session.execute(
+        select(User).where(User.username.in_(("yiyuan", "shi")))).scalars()}  # fmt: skip
+    hospital, city = users.get("yiyuan"), users.get("shi")
+    if hospital is None or city is None or not hospital.fixmedins_code:
+        return {}
+    officer, hosp = auth.actor_for_user(session, city), auth.actor_for_user(session, hospital)
+    out: dict = {}
+    store = Store(workspace)
+    if store.root.exists() and store.data_files("fee_list_d"):
+        con = store.connect()
+        try:
+            row = con.execute(
+                "SELECT bilg_dr_code, CAST(quantile_disc(CAST(fee_ocur_time AS DATE), 0.5) AS DATE) FROM fee_list_d_valid "
+                "WHERE fixmedins_code = ? AND bilg_dr_code IS NOT NULL AND bilg_dr_code <> '' "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+                [hospital.fixmedins_code],
+            ).fetchone()
+        finally:
+            con.close()
+        known = row and session.execute(
+            select(ExternalQualification).where(ExternalQualification.national_code == row[0])).first()  # fmt: skip
+        if row and not known:
+            since: dt.date = row[1]
+            session.add(ExternalQualification(national_code=row[0], source_admdvs="440100", status="suspended",
+                                              since=since, until=since + dt.timedelta(days=29),
+                                              reason="演示：外地协议处理，累计记9分", imported_by="seed"))  # fmt: skip
+            session.flush()
+            out = run_batch(session, officer, workspace)
+            out["clues"] = import_run(session, workspace, out["run_id"])["clues_created"]
+    with contextlib.suppress(FundGuardError):  # the best grade or an open application: nothing to apply for
+        out["repair"] = credit.apply_repair(
+            session, hosp, subject_type="institution", subject_id=hospital.fixmedins_code,
+            rectification="演示：已退回违规费用，完成科室自查和全员医保政策培训", evidence=["退款凭证", "培训签到表"],
+            pledge="严格遵守医保服务协议，自愿接受监督")["id"]  # fmt: skip
+    return out

@@ -28,6 +28,8 @@ class Scheme:
     blacklist_years: int
     consequences: dict[str, dict[str, Any]]
     disclose_blacklist: bool
+    repair_clean_months: int = 6
+    repair_decide_working_days: int = 15
 
     def grade_name(self, grade: str) -> str:
         return next((n for g, n, _ in self.grades if g == grade), grade)
@@ -49,6 +51,8 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
             blacklist_years=int(d.get("blacklist_years", 3)),
             consequences={str(g): dict(v) for g, v in (d.get("consequences") or {}).items()},
             disclose_blacklist=bool(d.get("disclose_blacklist", False)),
+            repair_clean_months=int((d.get("repair") or {}).get("clean_months", 6)),
+            repair_decide_working_days=int((d.get("repair") or {}).get("decide_working_days", 15)),
         )
     except (OSError, KeyError, TypeError, ValueError, AttributeError, IndexError, yaml.YAMLError) as exc:
         raise InputError(f"信用评价方案文件 {p} 有误：{exc}", f"bad credit scheme file {p}: {exc}") from None
@@ -97,3 +101,8 @@ def grade(scheme: Scheme, subject: str, counts: dict[str, int], blacklisted: boo
         reasons.insert(0, {"item": "blacklist", "label_zh": "列入严重失信名单，直接评为最低等级", "count": 1,
                            "deduct": 0})  # fmt: skip
     return Grade(score, g, scheme.grade_name(g), reasons, bool(blacklisted or entry), entry)
+
+
+def grade_of_score(scheme: Scheme, score: int) -> str:
+    """The grade a score reaches by the floors alone (no blacklist override): a repaired subject's grade."""
+    return next((g for g, _, floor in scheme.grades if score >= floor), scheme.grades[-1][0])

@@ -158,23 +158,26 @@ def periods(
                  key=lambda e: (e.decided, e.effective))  # fmt: skip
     out: list[Period] = []
     for year in sorted({e.decided.year for e in evs}):
-        total = 0
+        total, start = 0, dt.date.min
         for e in (e for e in evs if e.decided.year == year):
             before, total = total, min(total + e.points, rules.annual_cap)
+            # the consequence starts when all the points that reach it are in force (a record decided earlier
+            # may take effect later, after its 陈述申辩): standing on any day and the snapshot then agree
+            start = max(start, e.effective)
             if total >= rules.terminate_at:
                 single = e.points >= rules.terminate_at
                 years = rules.ban_years_single if single else rules.ban_years_cumulative
                 why = "单次记满" if single else "年度累计记满"
-                out.append(Period("terminated", e.effective, None, add_years(e.effective, years),
+                out.append(Period("terminated", start, None, add_years(start, years),
                                   f"{year}年{why}{rules.terminate_at}分，终止医保支付资格，"
                                   f"{years}年内不得再次登记备案"))  # fmt: skip
                 return out
             if total >= rules.suspend_at > before:
                 single = e.points >= rules.suspend_at
                 months = rules.months(total, single)
-                end = add_months(e.effective, months) - dt.timedelta(days=1)
+                end = add_months(start, months) - dt.timedelta(days=1)
                 why = f"{year}年{'单次' if single else '累计'}记{total}分，暂停医保支付资格{months}个月"
-                out.append(Period("suspended", e.effective, end, None, why))
+                out.append(Period("suspended", start, end, None, why))
     return out
 
 

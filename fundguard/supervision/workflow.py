@@ -1254,3 +1254,53 @@ DISCLOSURE_FLOW = Machine(
     ),
 )  # fmt: skip
 MACHINES["disclosure"] = DISCLOSURE_FLOW
+
+
+# ---------------------------------------------------------------- 信用修复 (credit repair, issue 15)
+
+REPAIR_STATES = {
+    "applied": "已申请待受理",
+    "reviewing": "审核中",
+    "proposed": "待负责人审批",
+    "approved": "已同意修复",
+    "rejected": "不予修复",
+    "withdrawn": "已撤回",
+}
+NOT_APPLICANT = DifferentActor(
+    ("apply",), "申请人不能审核本人提交的信用修复申请", "the applicant cannot review their own application"
+)
+NOT_REVIEWER = DifferentActor(
+    ("recommend",), "审批人不能是审核人（审批分离）", "the approver must not be the reviewer"
+)
+
+
+def _clean_period_served(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The minimum clean period (configured months since the last adverse fact) must have run."""
+    eligible = ctx.get("eligible_on")
+    if eligible and ctx.get("today") and ctx["today"] < eligible:
+        return (f"自最近一次失信行为起未满规定期限，{eligible} 起方可修复",
+                f"the clean period runs until {eligible}")  # fmt: skip
+    return None
+
+
+CREDIT_REPAIR_FLOW = Machine(
+    name="credit_repair",
+    states=REPAIR_STATES,
+    final=("approved", "rejected", "withdrawn"),
+    transitions=(
+        Transition("accept", "受理", ("applied",), "reviewing", SUPERVISORS, (COMMENT,),
+                   guard=_clean_period_served, step_zh="受理", rules=(NOT_APPLICANT,)),
+        Transition("withdraw", "撤回申请", ("applied",), "withdrawn", ("hospital", *SUPERVISORS), (COMMENT,),
+                   step_zh="申请"),
+        Transition("return", "退回补正材料", ("reviewing",), "applied", SUPERVISORS, (REASON,), step_zh="审核",
+                   rules=(NOT_APPLICANT,)),
+        Transition("recommend", "审核通过，报负责人审批", ("reviewing",), "proposed", SUPERVISORS,
+                   (Field("comment", "审核意见", "textarea"),), guard=_clean_period_served, step_zh="审核",
+                   rules=(NOT_APPLICANT,)),
+        Transition("approve", "同意信用修复", ("proposed",), "approved", HEAD, (COMMENT,),
+                   guard=_clean_period_served, step_zh="决定", rules=(NOT_APPLICANT, NOT_REVIEWER)),
+        Transition("reject", "不予修复", ("reviewing", "proposed"), "rejected", (*SUPERVISORS, *HEAD), (REASON,),
+                   step_zh="决定", rules=(NOT_APPLICANT,)),
+    ),
+)  # fmt: skip
+MACHINES["credit_repair"] = CREDIT_REPAIR_FLOW

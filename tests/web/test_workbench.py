@@ -549,6 +549,52 @@ def test_points_notice_statement_suspension_in_the_browser(
     page.wait_for_selector("#points-lookup-result .alert")
     assert "暂停医保支付资格" in page.inner_text("#points-lookup-result")
     shot(page, "31-points-suspended")
+    goto(page, f"#/points/{staff_id}")  # the documents of the record, issued from its panel
+    kinds = page.locator(".points-documents .doc-link").evaluate_all("els => els.map(e => e.dataset.kind)")
+    assert kinds == ["points_notice", "statement_outcome", "qualification_decision"]
+    page.goto("/public/points.html")  # the public lookup, no login
+    page.fill("#public-points [name='national_code']", "D777777777")
+    page.click("#public-points button")
+    page.wait_for_selector("#public-points-result .alert")
+    assert "医保支付资格暂停中" in page.inner_text("#public-points-result")
+    assert "串换" not in page.inner_text("body")
+
+
+def test_credit_repair_in_the_browser(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, monkeypatch: Any
+) -> None:
+    """The hospital applies for 信用修复 of its listed institution; after the clean period the city accepts and
+    recommends, the 负责人 approves, and the application shows approved with the restored grade."""
+    hosp_user, city = service_ws.user("hospital"), service_ws.user("city_supervisor")
+    sup = api_headers(server, city)
+    inst = httpx.get(f"{server.url}/api/me", headers=api_headers(server, hosp_user)).json()["fixmedins_code"]
+    assert httpx.post(f"{server.url}/api/credit/recompute", headers=sup, json={}).status_code == 200
+    r = httpx.post(f"{server.url}/api/credit/blacklist", headers=sup, json={
+        "subject_type": "institution", "subject_id": inst, "reason": "拒不配合检查"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    login(page, hosp_user)
+    goto(page, "#/credit")
+    page.fill("#repair-apply [name='subject_id']", inst)
+    page.fill("#repair-apply [name='rectification']", "已完成整改")
+    page.fill("#repair-apply [name='evidence']", "整改报告，退款凭证")
+    page.fill("#repair-apply [name='pledge']", "守信承诺")
+    before = render_count(page)
+    page.click("#repair-apply button")
+    wait_render(page, before)
+    assert "已申请待受理" in page.inner_text("#credit-repairs")
+    later = dt.date.today() + dt.timedelta(days=200)
+    monkeypatch.setenv("FUNDGUARD_TODAY", later.isoformat())
+    login(page, city)
+    goto(page, "#/credit")
+    do_action(page, "accept", {"comment": "材料齐全"})
+    do_action(page, "recommend", {"comment": "整改到位"})
+    assert "待负责人审批" in page.inner_text("#credit-repairs")
+    login(page, service_ws.user("bureau_head"))
+    goto(page, "#/credit")
+    do_action(page, "approve", {"comment": "同意"})
+    text = page.inner_text("#credit-repairs")
+    assert "已同意修复" in text and "修复后等级" in text
+    shot(page, "33-credit-repair")
 
 
 def test_credit_grades_recompute_in_the_browser(

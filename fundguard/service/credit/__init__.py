@@ -9,6 +9,7 @@ consequences: 双随机 draw weights and payment measures by grade.
 
 from __future__ import annotations
 
+from fundguard.service.credit.repair import act_on_repair, apply_repair, get_repair, list_repairs
 from fundguard.service.credit.service import (
     add_to_blacklist,
     distribution,
@@ -22,17 +23,24 @@ from fundguard.service.credit.service import (
     recompute,
     scheme,
 )
+from fundguard.service.credit.weights import credit_weights, weigh_targets
 
 __all__ = [
+    "act_on_repair",
     "add_to_blacklist",
+    "apply_repair",
+    "credit_weights",
     "distribution",
     "draw_weights",
     "export_blacklist",
+    "get_repair",
     "history",
     "leave_blacklist",
     "list_blacklist",
     "list_grades",
+    "list_repairs",
     "public_blacklist",
     "recompute",
     "scheme",
+    "weigh_targets",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fundguard.service.schemas import Model
+from fundguard.service.schemas import Action, Model
 
 
 class Reason(Model):
@@ -78,3 +78,47 @@ class DrawWeights(Model):
     """双随机 weight per institution code (lower grades drawn more often)."""
 
     weights: dict[str, int]
+
+
+class RepairStep(Model):
+    action: str
+    action_zh: str
+    actor: str
+    at: str
+    to_status_zh: str
+    comment: str
+
+
+class CreditRepair(Model):
+    """信用修复申请 with its state, the clean period and, in the detail, the actions and the timeline."""
+
+    id: int
+    subject_type: str
+    subject_type_zh: str
+    subject_id: str
+    subject_name: str
+    blacklist_id: int | None
+    grade_before: str
+    grade_after: str
+    rectification: str
+    evidence: list[str]
+    pledge: str
+    clean_since: str
+    eligible_on: str
+    applied_on: str
+    decide_by: str
+    decided_on: str | None
+    status: str
+    status_zh: str
+    fixmedins_code: str
+    admdvs: str
+    version: int
+    actions: list[Action]
+    timeline: list[RepairStep]
+
+
+class RepairPage(Model):
+    items: list[CreditRepair]
+    total: int
+    page: int
+    size: int

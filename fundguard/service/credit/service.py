@@ -25,6 +25,7 @@ from fundguard.service.models import (
     Case,
     Clue,
     CreditGrade,
+    CreditRepair,
     Institution,
     PointRecord,
     Staff,
@@ -145,8 +146,15 @@ def recompute(session: Session, actor: Actor, year: int | None = None) -> dict:
     year, sch = year or today().year, scheme()
     facts, listed, latest = _facts(session, actor, year), _listed(session, today()), _latest(session)
     changed, by_type = [], Counter()
+    # 信用修复 approved in or after this year: the facts it repaired no longer put the subject back on the list
+    repaired = {(t, i) for t, i in session.execute(select(CreditRepair.subject_type, CreditRepair.subject_id).where(
+        CreditRepair.status == "approved", CreditRepair.decided_on >= dt.date(year, 1, 1))).all()}  # fmt: skip
     for (kind, key), f in sorted(facts.items()):
         g = cr.grade(sch, kind, dict(f["counts"]), (kind, key) in listed)
+        if (kind, key) in repaired and (kind, key) not in listed and g.blacklisted:
+            g = cr.Grade(g.score, cr.grade_of_score(sch, g.score), sch.grade_name(cr.grade_of_score(sch, g.score)),
+                         [{"item": "repair", "label_zh": "已信用修复，不再列入严重失信名单", "count": 1, "deduct": 0},
+                          *g.reasons[1:]], False, [])  # fmt: skip
         if g.entry_items and (kind, key) not in listed:
             items = "、".join(sch.items[kind][i]["label_zh"] for i in g.entry_items)
             _enter(session, actor, kind, key, f["name"], f"{year}年：{items}", f["admdvs"], f["fixmedins_code"],

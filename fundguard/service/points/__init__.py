@@ -11,6 +11,7 @@ the files (staff import, exchange file, snapshot); ``schemas`` the API's respons
 
 from __future__ import annotations
 
+from fundguard.service.points.documents import points_document
 from fundguard.service.points.exchange import export_exchange, import_exchange, import_staff, write_snapshot
 from fundguard.service.points.process import POINTS, rules
 from fundguard.service.points.service import (
@@ -42,6 +43,7 @@ __all__ = [
     "list_records",
     "list_staff",
     "lookup",
+    "points_document",
     "qualification_status",
     "register_staff",
     "rules",

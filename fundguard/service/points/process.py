@@ -28,6 +28,14 @@ def _rules(path: str) -> pts.PointsRules:
     return pts.load_rules(path or None)
 
 
+def events(session: Session, staff_id: int) -> list[pts.Event]:
+    """A person's records in force, as the pure rules take them (points net of repair)."""
+    rows = session.execute(
+        select(PointRecord).where(PointRecord.staff_id == staff_id, PointRecord.status == "effective")
+    ).scalars()
+    return [pts.Event(r.decided_on, r.effective_on or r.decided_on, r.points - r.reduced) for r in rows]
+
+
 def _context(session: Session, r: PointRecord) -> dict:
     return {"statement_due": r.statement_due}
 

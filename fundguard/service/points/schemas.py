@@ -32,6 +32,13 @@ class Lookup(Qualification):
     staff_id: int | None
 
 
+class DocumentLink(Model):
+    kind: str
+    name_zh: str
+    url: str
+    pdf_url: str
+
+
 class PointRecord(Model):
     id: int
     staff_id: int
@@ -55,6 +62,7 @@ class PointRecord(Model):
     version: int
     actions: list[Action]
     events: list[TimelineEntry]
+    documents: list[DocumentLink]
 
 
 class Person(Model):

@@ -24,7 +24,9 @@ from fundguard.service.models import (
     Staff,
     StaffSite,
 )
+from fundguard.service.points.documents import links
 from fundguard.service.points.process import POINTS, rules, statement_due
+from fundguard.service.points.process import events as _events
 from fundguard.service.scope import (
     Actor,
     mask_id,
@@ -46,13 +48,6 @@ _RANK = {"normal": 0, "suspended": 1, "terminated": 2}
 
 
 # ---------------------------------------------------------------- qualification (settlement, lookup)
-
-
-def _events(session: Session, staff_id: int) -> list[pts.Event]:
-    rows = session.execute(
-        select(PointRecord).where(PointRecord.staff_id == staff_id, PointRecord.status == "effective")
-    ).scalars()
-    return [pts.Event(r.decided_on, r.effective_on or r.decided_on, r.points - r.reduced) for r in rows]
 
 
 def _external(session: Session, national_code: str, day: dt.date) -> ExternalQualification | None:
@@ -286,6 +281,7 @@ def _record_item(session: Session, r: PointRecord, actor: Actor) -> dict:
         "status": r.status, "status_zh": wf.POINTS_STATES.get(r.status, r.status), "version": r.version,
         "actions": POINTS.actions(session, r, actor) if sees(actor, r.admdvs, r.fixmedins_code) else [],
         "events": events,
+        "documents": links(session, r, actor),
     }  # fmt: skip
 
 

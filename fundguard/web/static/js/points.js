@@ -69,6 +69,9 @@ export async function staffPage(id) {
       r.events.length ? table([{ label: "时间", render: (e) => when(e.at) }, { label: "步骤", key: "action_zh" },
         { label: "办理人", key: "actor_name" }, { label: "办理后状态", key: "to_status_zh" }, { label: "意见", key: "comment" }],
       r.events) : null,
+      r.documents.length ? h("ul", { class: "points-documents", "data-record": r.id }, r.documents.map((d) => h("li", {},
+        h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh), " ",
+        h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF")))) : null,
       r.actions.length ? actionForms(r.actions, async (a, values) => {
         await api(`/api/points/records/${r.id}/actions`, { method: "POST", json: Object.assign({ action: a.action, version: r.version }, values) });
         rerender();
