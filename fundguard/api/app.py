@@ -35,6 +35,7 @@ from fundguard.web import STATIC_DIR
 from . import (
     routes_admin,
     routes_auth,
+    routes_campaigns,
     routes_cases,
     routes_clues,
     routes_credit,
@@ -335,6 +336,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
                    routes_users, routes_points, routes_credit):  # fmt: skip
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
+    app.include_router(routes_campaigns.router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

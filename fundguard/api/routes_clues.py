@@ -63,6 +63,8 @@ RESERVED_FIELDS = frozenset(
         "referral_id",
         "transfer_id",
         "flight_id",
+        "campaign_id",
+        "return_id",
         "record_id",
         "fields",
     }
