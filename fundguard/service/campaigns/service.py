@@ -140,9 +140,16 @@ def create_campaign(session: Session, actor: Actor, *, title: str, theme: str, f
     return get_campaign(session, actor, c.id)
 
 
+def _for(actor: Actor, c: Campaign) -> dict:
+    out = _item(c)
+    if actor.role == "hospital":
+        out.update(targets=[], seed_value="")  # what the bureau targets stays with the bureau
+    return out
+
+
 def list_campaigns(session: Session, actor: Actor, *, page: int = 1, size: int = 20) -> dict:
-    return paged(session, actor, Campaign, CAMPAIGN_VIEW, [], Campaign.id.desc(), _item, page, size,
-                 visible=_visible(actor))  # fmt: skip
+    return paged(session, actor, Campaign, CAMPAIGN_VIEW, [], Campaign.id.desc(), lambda c: _for(actor, c), page,
+                 size, visible=_visible(actor))  # fmt: skip
 
 
 def _events(
@@ -157,9 +164,8 @@ def _events(
 
 def get_campaign(session: Session, actor: Actor, campaign_id: int) -> dict:
     c = _load(session, actor, campaign_id)
-    out = _item(c)
+    out = _for(actor, c)
     if actor.role == "hospital":
-        out.update(targets=[], seed_value="")  # what the bureau targets stays with the bureau
         return out
     if sees(actor, c.admdvs, c.fixmedins_code):  # the planning bureau acts on the campaign itself
         out["actions"] = CAMPAIGN.actions(session, c, actor)
