@@ -33,7 +33,8 @@ from fundguard.service.inspections.schemas import (
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath
+from .routes_cases import DOCX, PDF
+from .routes_clues import ActionIn, IdPath, attachment
 
 router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -309,3 +310,25 @@ def problem_ledger(ctx: CtxDep) -> Response:
         data = svc.problem_ledger(s, actor)
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''problems.xlsx"})  # fmt: skip
+
+
+# ---------------------------------------------------------------- inspection documents (.docx or PDF)
+
+DocKind = Annotated[Literal["notice", "record", "feedback", "rectification"], Path(description="文书类型")]
+DocFormat = Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")]
+
+
+@router.get("/flights/{flight_id}/documents/{kind}", summary="飞行检查文书 / a flight-inspection document")
+def flight_document(flight_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFormat = "docx") -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.flight_document(s, actor, flight_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"flight:{flight_id}:{kind}")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))
+
+
+@router.get("/plan-items/{item_id}/documents/{kind}", summary="日常监督检查文书 / a daily-check document")
+def plan_item_document(item_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFormat = "docx") -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.plan_item_document(s, actor, item_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"plan-item:{item_id}:{kind}")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))

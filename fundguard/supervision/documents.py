@@ -586,14 +586,18 @@ def _soffice() -> str | None:
 
 def render_pdf(kind: str, data: Mapping[str, Any], *, timeout_s: float = 120, **kwargs: Any) -> bytes:
     """The document as PDF through ``libreoffice --headless --convert-to pdf`` (needs LibreOffice)."""
-    docx_bytes = render_document(kind, data, **kwargs)
+    return docx_to_pdf(render_document(kind, data, **kwargs), kind, timeout_s=timeout_s)
+
+
+def docx_to_pdf(docx_bytes: bytes, stem: str = "document", *, timeout_s: float = 120) -> bytes:
+    """Any .docx as PDF through LibreOffice (case and inspection documents alike)."""
     exe = _soffice()
     if exe is None:
         raise FundGuardError(
             "未安装 LibreOffice，无法生成 PDF，请下载 .docx 文书", "LibreOffice is not installed"
         )
     with tempfile.TemporaryDirectory(prefix="fg-doc-") as tmp:
-        src = Path(tmp) / f"{kind}.docx"
+        src = Path(tmp) / f"{stem}.docx"
         src.write_bytes(docx_bytes)
         # A private profile keeps parallel conversions from fighting over the user's profile lock.
         profile = Path(tmp, "profile").as_uri()

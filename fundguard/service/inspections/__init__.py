@@ -11,6 +11,7 @@ May import ``clues`` (handover), ``workflow``, ``record``, ``scope``, ``timing``
 
 from __future__ import annotations
 
+from fundguard.service.inspections.documents import flight_document, plan_item_document
 from fundguard.service.inspections.draws import (
     draw_record,
     get_draw,
@@ -52,6 +53,7 @@ __all__ = [
     "create_flight",
     "create_plan",
     "draw_record",
+    "flight_document",
     "get_draw",
     "get_flight",
     "history",
@@ -64,6 +66,7 @@ __all__ = [
     "list_problems",
     "list_targets",
     "make_draw",
+    "plan_item_document",
     "problem_ledger",
     "publish_draw",
     "save_agency",
