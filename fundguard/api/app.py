@@ -337,6 +337,7 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_inspections.router)
     app.include_router(routes_campaigns.router)
+    app.include_router(routes_campaigns.overview_router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

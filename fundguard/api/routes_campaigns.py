@@ -9,11 +9,13 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import campaigns as svc
+from fundguard.service import oversight
 from fundguard.service.campaigns.schemas import (
     Campaign,
     CampaignPage,
     CampaignReturn,
     CampaignStats,
+    InspectionOverview,
     ReturnPage,
 )
 
@@ -97,3 +99,13 @@ def campaign_ledger(campaign_id: IdPath, ctx: CtxDep) -> Response:
         data = svc.campaign_ledger(s, actor, campaign_id)
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''campaign-problems.xlsx"})  # fmt: skip
+
+
+overview_router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
+
+
+@overview_router.get("/overview", summary="监督检查概览（仪表盘）/ inspection figures for the dashboard",
+                     response_model=InspectionOverview)  # fmt: skip
+def inspection_overview(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return oversight.inspection_overview(s, actor)

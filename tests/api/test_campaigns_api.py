@@ -116,3 +116,25 @@ def test_campaign_journey(client: Any) -> None:
     assert _act(client, "shi", path, "summarise", summary="自查问题 2 个，退回 3000 元").status_code == 200
     assert _act(client, "fuzeren", path, "close").status_code == 200
     assert client.get(path, headers=h["shi"]).json()["status_zh"] == "已结束"
+
+
+def test_dashboard_overview_per_role(client: Any) -> None:
+    """Runs after the journey: its campaign's problems are in the 清零 figures."""
+    h = client.h
+    r = client.post("/api/inspections/plans", headers=h["shi"], json={"year": dt.date.today().year,
+                    "title": "年度监督检查计划", "seed_value": "概览-1", "top_n": 3, "sample_ratio": 0.1})  # fmt: skip
+    assert r.status_code == 200, r.text
+    o = client.get("/api/inspections/overview", headers=h["shi"]).json()
+    plan = o["plan"]
+    assert plan["total"] > 0 and plan["done"] == 0
+    assert sum(x["total"] for x in plan["regions"]) == sum(x["total"] for x in plan["types"]) == plan["total"]
+    assert {c["title"] for c in o["campaigns"]} >= {"三假专项整治"}
+    camp = next(p for p in o["problems"] if p["source"] == "campaign")
+    assert camp["total"] >= 4 and camp["closed"] == 0 and camp["cleared_rate"] == 0.0
+    county = client.get("/api/inspections/overview", headers=h["xian"]).json()
+    assert {x["key"] for x in county["plan"]["regions"]} <= {
+        client.get("/api/me", headers=h["xian"]).json()["admdvs"]
+    }
+    assert client.get("/api/inspections/overview", headers=h["fuzeren"]).status_code == 200
+    for who in ("yiyuan", "disanfang", "jingban", "fazhi", "admin"):
+        assert client.get("/api/inspections/overview", headers=h[who]).status_code == 403, who

@@ -72,6 +72,9 @@ def test_flight_documents_per_step_and_role(world: World) -> None:
         assert "飞行检查反馈意见书" in text and "8,800.00元" in text and "5个工作日" in text
         _act(s, head, fid, "decide", conclusion="问题属实")
         _act(s, shi, fid, "hand_over")
+        assert [d["kind"] for d in inspections.get_flight(s, shi, fid)["documents"]] == [
+            "notice", "record", "feedback", "rectification"]  # fmt: skip
+        assert inspections.get_flight(s, third, fid)["documents"] == []  # masked: none offered
         text = _text(inspections.flight_document(s, shi, fid, "rectification")[1])
         assert "整改通知书" in text and "骨科耗材串换收费" in text and "回头看" in text
         if pdf_available():

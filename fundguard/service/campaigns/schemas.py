@@ -114,3 +114,62 @@ class ReturnPage(Model):
     total: int
     page: int
     size: int
+
+
+class CoverageRow(Model):
+    key: str
+    name: str
+    total: int
+    done: int
+    onsite: int
+    coverage: float
+
+
+class PlanCoverageFigures(Model):
+    id: int
+    year: int
+    title: str
+    total: int
+    done: int
+    coverage: float
+    regions: list[CoverageRow]
+    types: list[CoverageRow]
+
+
+class FlightCount(Model):
+    status: str
+    status_zh: str
+    count: int
+
+
+class ProblemProgress(Model):
+    source: str
+    source_zh: str
+    total: int
+    closed: int
+    open: int
+    overdue: int
+    cleared_rate: float
+
+
+class CampaignProgress(Model):
+    id: int
+    number: str
+    title: str
+    status_zh: str
+    institutions: int
+    reported: int
+    selected: int
+    checked: int
+    refunded: str
+    ledger_open: int
+    ledger_closed: int
+
+
+class InspectionOverview(Model):
+    """The dashboard's inspection figures: plan coverage, flights, 清零 progress, campaign progress."""
+
+    plan: PlanCoverageFigures | None
+    flights: list[FlightCount]
+    problems: list[ProblemProgress]
+    campaigns: list[CampaignProgress]

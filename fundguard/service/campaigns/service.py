@@ -39,7 +39,7 @@ TARGET_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 MAX_FOCUS = 20
 
 
-def _visible(actor: Actor):  # type: ignore[no-untyped-def]
+def visible_campaigns(actor: Actor):  # type: ignore[no-untyped-def]
     """The campaigns ``actor`` may read: see the module docstring."""
     if actor.role == "hospital":
         mine = exists().where(CampaignReturn.campaign_id == Campaign.id,
@@ -53,7 +53,7 @@ def _visible(actor: Actor):  # type: ignore[no-untyped-def]
 def _load(session: Session, actor: Actor, campaign_id: int) -> Campaign:
     actor.require(CAMPAIGN_VIEW)
     c = session.execute(
-        select(Campaign).where(Campaign.id == int(campaign_id), _visible(actor))
+        select(Campaign).where(Campaign.id == int(campaign_id), visible_campaigns(actor))
     ).scalar_one_or_none()
     if c is None:
         raise not_found("专项整治", "campaign", campaign_id)  # outside the scope reads as missing
@@ -149,7 +149,7 @@ def _for(actor: Actor, c: Campaign) -> dict:
 
 def list_campaigns(session: Session, actor: Actor, *, page: int = 1, size: int = 20) -> dict:
     return paged(session, actor, Campaign, CAMPAIGN_VIEW, [], Campaign.id.desc(), lambda c: _for(actor, c), page,
-                 size, visible=_visible(actor))  # fmt: skip
+                 size, visible=visible_campaigns(actor))  # fmt: skip
 
 
 def _events(

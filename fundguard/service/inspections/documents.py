@@ -16,7 +16,7 @@ from fundguard.core.errors import FundGuardError, InputError
 from fundguard.service import workflow
 from fundguard.service.cases.service import bureau
 from fundguard.service.errors import InvalidTransition, PermissionDenied, ValidationFailed, not_found
-from fundguard.service.inspections.process import FLIGHT
+from fundguard.service.inspections.process import FLIGHT, FLIGHT_DOC_FROM, FLIGHT_ORDER
 from fundguard.service.models import (
     FlightEvent,
     FlightInspection,
@@ -31,15 +31,6 @@ from fundguard.service.timing import today
 from fundguard.supervision.documents import docx_to_pdf
 from fundguard.supervision.inspection_documents import INSPECTION_DOCUMENTS, render_inspection_document
 from fundguard.supervision.roles import INSPECTION_VIEW
-
-FLIGHT_ORDER = ("planned", "approved", "team_formed", "prepared", "on_site", "feedback", "disputed", "decided",
-                "rectifying", "revisit", "closed")  # fmt: skip
-FLIGHT_DOC_FROM = {
-    "notice": "prepared",
-    "record": "on_site",
-    "feedback": "feedback",
-    "rectification": "rectifying",
-}
 
 
 def _check_request(actor: Actor, kind: str, fmt: str) -> None:

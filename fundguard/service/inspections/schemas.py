@@ -179,6 +179,7 @@ class Flight(Model):
     version: int
     actions: list[Action]
     events: list[FlightEvent]
+    documents: list[dict[str, str]]  # kind, name_zh, url, pdf_url: the documents it can issue now
 
 
 class FlightPage(Model):

@@ -222,6 +222,9 @@ export async function flightDetailPage(id) {
     ], f.leads)) : null,
     panel("笔录与证据", table([{ label: "类别", key: "kind_zh" }, { label: "摘要", key: "summary" },
       { label: "页数", key: "pages" }, { label: "逐页签字", render: (r) => (r.signed ? "是" : "—") }, { label: "日期", key: "on" }], f.records)),
+    f.documents.length ? panel("检查文书", h("ul", { id: "flight-documents" }, f.documents.map((d) => h("li", {},
+      h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh), " ",
+      h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF"))))) : null,
     panel("发现问题", table([{ label: "问题", key: "description" }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
       { label: "转为线索", render: (r) => (r.clue_id ? h("a", { href: `#/clues/${r.clue_id}` }, `线索 ${r.clue_id}`) : "—") }], f.findings)),
     panel("办理操作", h("div", { id: "flight-actions" }, actionForms(f.actions, async (a, values) => {
