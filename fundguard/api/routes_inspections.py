@@ -29,6 +29,7 @@ from fundguard.service.inspections.schemas import (
     Problem,
     ProblemPage,
     Target,
+    TargetImportResult,
     TargetPage,
 )
 
@@ -120,6 +121,21 @@ def create_person(body: InspectorIn, ctx: CtxDep) -> dict[str, Any]:
 def update_person(person_id: IdPath, body: InspectorIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.save_inspector(s, actor, body.model_dump(), person_id)
+
+
+@router.post("/targets/import", summary="从 Excel/CSV 导入检查对象名录 / import the target registry",
+             response_model=TargetImportResult)  # fmt: skip
+def import_targets(
+    file: Annotated[
+        UploadFile, File(description=".xlsx 或 .csv（列：机构编码、风险权重、纳入抽查、最近检查日期、备注）")
+    ],
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    content = file.file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise BadUpload("导入文件超过 5 MB", "the import file is larger than 5 MB", too_large=True)
+    with ctx.session() as (s, actor):
+        return svc.import_targets(s, actor, file.filename or "", content)
 
 
 @router.post("/people/import", summary="从 Excel/CSV 导入人员 / import people", response_model=ImportResult)

@@ -35,6 +35,7 @@ from fundguard.service.inspections.plans import (
 from fundguard.service.inspections.registries import (
     history,
     import_inspectors,
+    import_targets,
     list_agencies,
     list_inspectors,
     list_targets,
@@ -58,6 +59,7 @@ __all__ = [
     "get_flight",
     "history",
     "import_inspectors",
+    "import_targets",
     "list_agencies",
     "list_draws",
     "list_flights",

@@ -268,3 +268,19 @@ class ProblemPage(Model):
     total: int
     page: int
     size: int
+
+
+class BadTargetRow(Model):
+    line: int
+    code: str
+    values: dict[str, str]
+    zh: str
+    en: str
+
+
+class TargetImportResult(Model):
+    """The target-registry import: rows changed, rows already so (idempotent), bad rows kept aside."""
+
+    updated: int
+    unchanged: int
+    bad: list[BadTargetRow]

@@ -38,7 +38,28 @@ export async function inspectionsPage(params) {
     { label: "纳入抽查", render: (r) => (r.eligible ? "是" : "否") },
     { label: "最近检查", render: (r) => txt(r.last_inspected) },
     { label: "", render: (r) => (can("inspection.manage") ? h("button", { class: "secondary", onclick: () => edit(r) }, "调整权重") : "") },
-  ], data.items), pager(data, go)));
+  ], data.items), pager(data, go)),
+  can("inspection.manage") ? panel("导入检查对象名录（Excel/CSV）", targetImportForm()) : null);
+}
+
+function targetImportForm() {
+  const result = h("div", { id: "target-import-result" });
+  const form = h("form", { class: "stack", id: "target-import" },
+    h("label", {}, "Excel/CSV 文件（列：机构编码、风险权重、纳入抽查、最近检查日期、备注）",
+      h("input", { type: "file", name: "file", accept: ".xlsx,.csv", required: true })),
+    h("div", {}, h("button", { type: "submit" }, "导入")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = new FormData();
+    body.append("file", form.elements.file.files[0]);
+    try {
+      const r = await api("/api/inspections/targets/import", { method: "POST", body });
+      result.replaceChildren(h("div", { class: r.bad.length ? "alert orange" : "alert green" },
+        `更新 ${r.updated} 家，无变化 ${r.unchanged} 家，错误 ${r.bad.length} 行（错误行未导入）`),
+      r.bad.length ? table([{ label: "行号", key: "line" }, { label: "机构编码", key: "code" }, { label: "原因", key: "zh" }], r.bad) : null);
+    } catch (e) { toast(e.message); }
+  });
+  return form;
 }
 
 function importForm() {
