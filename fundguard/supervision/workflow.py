@@ -1134,7 +1134,28 @@ def _future_date(name: str, zh: str) -> Guard:
 def _sample_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
     if not 1 <= int(fields.get("ratio") or 0) <= 100:
         return ("抽查比例应为 1–100（%）", "the sample ratio is a per cent from 1 to 100")
+    if len(str(fields.get("seed_value") or "")) > 200:
+        return ("随机种子值不超过 200 字", "the seed value has at most 200 characters")
     return None
+
+
+MAX_AMOUNT = Decimal("1000000000000")  # one trillion yuan: beyond any institution, within the money column
+
+
+def _amount_guard(name: str, zh: str) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        if Decimal(fields.get(name) or 0) > MAX_AMOUNT:
+            return (f"{zh}超出合理范围", f"{name} is out of range")
+        return None
+
+    return guard
+
+
+def _all(*guards: Guard) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        return next((r for g in guards if (r := g(fields, ctx))), None)
+
+    return guard
 
 
 def _all_checked(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
@@ -1208,15 +1229,17 @@ RETURN_FLOW = Machine(
     final=("confirmed",),
     transitions=(
         Transition("submit_self_check", "报送自查自纠情况", ("pending",), "reported", ("hospital",),
-                   SELF_CHECK_FIELDS, guard=_in_phase("self_check"), step_zh="自查自纠"),
+                   SELF_CHECK_FIELDS, guard=_all(_in_phase("self_check"), _amount_guard("refunded", "主动退回金额")),
+                   step_zh="自查自纠"),
         Transition("amend_self_check", "更正自查自纠情况", ("reported",), "reported", ("hospital",),
-                   SELF_CHECK_FIELDS, guard=_in_phase("self_check"), step_zh="自查自纠"),
+                   SELF_CHECK_FIELDS, guard=_all(_in_phase("self_check"), _amount_guard("refunded", "主动退回金额")),
+                   step_zh="自查自纠"),
         Transition(
             "check", "登记复查结果", ("pending", "reported"), "checked", SUPERVISORS,
             (Field("found", "复查发现的问题（每行一条）", "list", required=False),
              Field("found_amount", "复查发现问题涉及金额（元）", "money"),
              Field("unreported", "其中未在自查中报告的问题数（请将这些问题列在最后）", "int"), COMMENT),
-            guard=_check_guard, step_zh="抽查复查",
+            guard=_all(_check_guard, _amount_guard("found_amount", "复查发现问题涉及金额")), step_zh="抽查复查",
         ),
         Transition("confirm", "复核确认复查结果", ("checked",), "confirmed", (*SUPERVISORS, *HEAD), (COMMENT,),
                    rules=(CHECKER_CONFIRMS,), step_zh="抽查复查"),

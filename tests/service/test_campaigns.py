@@ -106,6 +106,8 @@ def test_campaign_end_to_end_per_role(world: World) -> None:
         _act(s, shi, cid, "open_self_check", self_check_due=due)
         with pytest.raises(PermissionDenied):  # a supervisor does not file the hospital's return
             _act_r(s, shi, rid, "submit_self_check", problems=["a"], refunded="1")
+        with pytest.raises(InvalidTransition, match="超出"):  # an absurd amount is refused, not stored
+            _act_r(s, hosp, rid, "submit_self_check", problems=["a"], refunded="1e15")
         _act_r(s, hosp, rid, "submit_self_check", problems="血透重复收费\n超频次透析", refunded="12000")
         r = _act_r(
             s, hosp, rid, "amend_self_check", problems=["血透重复收费", "超频次透析"], refunded="12500"
