@@ -283,7 +283,13 @@ function planForm() {
 async function planTab(params) {
   const planId = params.get("plan");
   let coverage = null;
-  if (planId) coverage = await api(`/api/inspections/plans/${planId}`);
+  let items = null;
+  if (planId) {
+    coverage = await api(`/api/inspections/plans/${planId}`);
+    items = await api(`/api/inspections/plans/${planId}/items${qs({ mode: "onsite", size: 100 })}`);
+  }
+  const docs = (r) => h("span", { class: "plan-docs" }, [["notice", "通知书"], ["feedback", "结果告知书"], ["rectification", "整改通知书"]]
+    .map(([k, label]) => [h("a", { href: `/api/inspections/plan-items/${r.id}/documents/${k}`, class: "doc-link", "data-kind": k, download: "" }, label), " "]));
   const problems = await api("/api/inspections/problems?size=200");
   page("监督检查", tabs("plan"),
     coverage ? panel(`${coverage.title}：覆盖 ${num(coverage.done)} / ${num(coverage.total)} 家（${(coverage.coverage * 100).toFixed(1)}%），现场检查 ${num(coverage.onsite)} 家`,
@@ -291,6 +297,11 @@ async function planTab(params) {
         { label: "区划", key: "admdvs" }, { label: "机构数", num: true, key: "total" }, { label: "已检查", num: true, key: "done" },
         { label: "现场检查", num: true, key: "onsite" }, { label: "覆盖率", num: true, render: (r) => `${(r.coverage * 100).toFixed(1)}%` },
       ], coverage.regions))) : null,
+    items ? panel("现场检查对象与检查文书", table([
+      { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "列入原因", render: (r) => r.reasons_zh.join("、") },
+      { label: "检查日期", render: (r) => txt(r.done_on) }, { label: "结果", render: (r) => txt(r.result) },
+      { label: "文书（.docx）", render: docs },
+    ], items.items)) : null,
     can("inspection.manage") ? panel("生成年度监督检查计划（全覆盖）", planForm()) : null,
     panel("问题清零台账", h("p", {}, h("a", { href: "/api/inspections/problems.xlsx", download: "", id: "problem-ledger" }, "导出 Excel 台账")),
       table([
