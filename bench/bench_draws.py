@@ -41,7 +41,11 @@ def main() -> None:
     teams = [rng.sample(pools["inspectors"], 2) for _ in picked]
     baseline = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    draws.sha256(draws.canonical(pools))
+    sealing = time.perf_counter() - t0
     print(f"pool {a.targets} targets × {a.inspectors} inspectors, teams of 2")
+    print(f"canonical JSON + sha256 of the pools (each draw seals its record with it) {sealing:.3f} s")
     print(f"baseline random.sample            {baseline:8.3f} s")
     for algorithm in (draws.FORMAT, *(() if a.skip_v1 else (draws.FORMAT_V1,))):
         t0 = time.perf_counter()
