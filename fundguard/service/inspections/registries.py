@@ -227,7 +227,6 @@ def import_targets(session: Session, actor: Actor, filename: str, content: bytes
                 raise ValidationFailed(
                     f"机构编码与第 {seen[code]} 行重复", f"the code repeats line {seen[code]}"
                 )
-            seen[code] = line
             changes = _target_row(row)
             if not changes:
                 raise ValidationFailed("该行没有可导入的内容", "the row has nothing to import")
@@ -240,6 +239,7 @@ def import_targets(session: Session, actor: Actor, filename: str, content: bytes
                     updated += 1
                 else:
                     unchanged += 1
+            seen[code] = line  # a code goes in once per file: a later row for it is refused
         except (ValidationFailed, PermissionDenied) as exc:
             bad.append({"line": line, "code": code, "values": {k: str(v) for k, v in row.items()},
                         "zh": exc.zh, "en": exc.en})  # fmt: skip
