@@ -145,3 +145,16 @@ def test_weight_is_a_parameter_and_verification_uses_it() -> None:
 KNOWN_V2 = [("H052", ["I3", "I6", "I5"]), ("H038", ["I7", "I4", "I0"]), ("H014", ["I0", "I4", "I1"]),
             ("H059", ["I6", "I3", "I7"]), ("H039", ["I5", "I7", "I1"]), ("H029", ["I0", "I4", "I1"]),
             ("P008", ["I7", "I5", "I8"]), ("P000", ["I1", "I8", "I2"])]  # fmt: skip
+
+
+def test_partitioned_order_equals_a_full_stable_sort() -> None:
+    """The team order read from a partition is exactly a full sort by key descending, ties by index."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for m, k in ((1, 1), (5, 2), (50, 8), (600, 8)):
+        for _ in range(20):
+            row = rng.integers(0, 6, size=m).astype(float)  # many ties on purpose
+            cut = np.partition(row, m - k)[m - k]
+            full = [int(i) for i in np.lexsort((np.arange(m), -row))]
+            assert list(draws._descending(row, cut)) == full
