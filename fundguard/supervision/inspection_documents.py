@@ -9,6 +9,7 @@ deadlines are computed. Pure Python: the service passes plain mappings and gets 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -195,8 +196,23 @@ def _rectification(data: Mapping[str, Any], limits: deadlines.TimeLimits) -> byt
 _RENDERERS = {"notice": _notice, "record": _record, "feedback": _feedback, "rectification": _rectification}
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """Text as Word can hold it: control characters (typed or pasted into a title) are dropped, not a crash."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, Mapping):
+        return {k: _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(v) for v in value]
+    return value
+
+
 def render_inspection_document(kind: str, data: Mapping[str, Any], *,
                                limits: deadlines.TimeLimits | None = None) -> bytes:  # fmt: skip
     """The .docx bytes of one inspection document; ``InputError`` names a missing field or an invalid value."""
+    data = _xml_safe(data)
     _validate(kind, data)
     return _RENDERERS[kind](data, limits or deadlines.default_limits())

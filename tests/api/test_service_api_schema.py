@@ -111,6 +111,9 @@ def test_every_supervision_route_declares_its_response(
         "/api/cases/{case_id}/documents/{kind}",
         "/api/ledgers/{name}",
         "/api/inspections/problems.xlsx",
+        "/api/inspections/flights/{flight_id}/documents/{kind}",
+        "/api/inspections/plan-items/{item_id}/documents/{kind}",
+        "/api/campaigns/{campaign_id}/problems.xlsx",
         "/api/points/exchange",
         "/api/credit/blacklist/export",
     )
