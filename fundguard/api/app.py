@@ -35,6 +35,7 @@ from fundguard.web import STATIC_DIR
 from . import (
     routes_admin,
     routes_auth,
+    routes_campaigns,
     routes_cases,
     routes_clues,
     routes_credit,
@@ -350,6 +351,8 @@ def create_app(workspace: Path, database_url: str | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(routes_leads.router)  # issue 13: model leads
     app.include_router(routes_public_points.router)  # issue 15: 公众查询 of the payment qualification
+    app.include_router(routes_campaigns.router)
+    app.include_router(routes_campaigns.overview_router)
 
     @app.get("/api/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

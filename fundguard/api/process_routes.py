@@ -21,7 +21,8 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 # the names the service calls take themselves: an action field of that name would collide there (a 500)
 RESERVED_FIELDS = frozenset({"session", "actor", "clue_id", "case_id", "referral_id", "transfer_id",
-                             "flight_id", "record_id", "report_id", "reward_id", "disclosure_id", "fields", "action",
+                             "flight_id", "record_id", "report_id", "reward_id", "disclosure_id", "campaign_id", "return_id", "fields",
+                             "action",
                              "version"})  # fmt: skip
 
 

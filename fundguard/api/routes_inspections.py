@@ -29,11 +29,14 @@ from fundguard.service.inspections.schemas import (
     Problem,
     ProblemPage,
     Target,
+    TargetImportResult,
     TargetPage,
 )
 
 from .deps import CtxDep, PageQ, SizeQ
 from .process_routes import IdPath, process_routes
+from .routes_cases import DOCX, PDF
+from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -119,6 +122,21 @@ def create_person(body: InspectorIn, ctx: CtxDep) -> dict[str, Any]:
 def update_person(person_id: IdPath, body: InspectorIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.save_inspector(s, actor, body.model_dump(), person_id)
+
+
+@router.post("/targets/import", summary="从 Excel/CSV 导入检查对象名录 / import the target registry",
+             response_model=TargetImportResult)  # fmt: skip
+def import_targets(
+    file: Annotated[
+        UploadFile, File(description=".xlsx 或 .csv（列：机构编码、风险权重、纳入抽查、最近检查日期、备注）")
+    ],
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    content = file.file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise BadUpload("导入文件超过 5 MB", "the import file is larger than 5 MB", too_large=True)
+    with ctx.session() as (s, actor):
+        return svc.import_targets(s, actor, file.filename or "", content)
 
 
 @router.post("/people/import", summary="从 Excel/CSV 导入人员 / import people", response_model=ImportResult)
@@ -299,3 +317,25 @@ def problem_ledger(ctx: CtxDep) -> Response:
         data = svc.problem_ledger(s, actor)
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''problems.xlsx"})  # fmt: skip
+
+
+# ---------------------------------------------------------------- inspection documents (.docx or PDF)
+
+DocKind = Annotated[Literal["notice", "record", "feedback", "rectification"], Path(description="文书类型")]
+DocFormat = Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")]
+
+
+@router.get("/flights/{flight_id}/documents/{kind}", summary="飞行检查文书 / a flight-inspection document")
+def flight_document(flight_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFormat = "docx") -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.flight_document(s, actor, flight_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"flight:{flight_id}:{kind}")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))
+
+
+@router.get("/plan-items/{item_id}/documents/{kind}", summary="日常监督检查文书 / a daily-check document")
+def plan_item_document(item_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFormat = "docx") -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.plan_item_document(s, actor, item_id, kind, format)
+        ctx.log(s, actor.username, "document.read", f"plan-item:{item_id}:{kind}")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))

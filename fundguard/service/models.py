@@ -1052,3 +1052,87 @@ class CreditRepairEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
     fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# ---------------------------------------------------------------- 专项整治 (issue 14): special campaigns
+
+
+class Campaign(Base):
+    """A 专项整治 campaign on the ``campaign`` process (动员部署 → 自查自纠 → 抽查复查 → 总结): its theme and
+    focus areas, the rules/models it targets (rule ids, as on clues), its region, its self-check deadline, and
+    the sample drawn for re-checking (seed value and ratio, so the sample can be recomputed)."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    theme: Mapped[str] = mapped_column(String(60))
+    focus_json: Mapped[str] = mapped_column(Text, default="[]")
+    targets_json: Mapped[str] = mapped_column(Text, default="[]")  # rule ids / model codes it targets
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), default="")  # none: a campaign spans institutions
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    self_check_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    rectify_days: Mapped[int] = mapped_column(Integer, default=30)
+    seed_value: Mapped[str] = mapped_column(String(200), default="")
+    sample_ratio: Mapped[int] = mapped_column(Integer, default=0)  # per cent of the reporting institutions
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
+
+
+class CampaignEvent(Base):
+    __tablename__ = "campaign_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class CampaignReturn(Base):
+    """One institution in a campaign's scope on the ``campaign_return`` process: its 自查自纠 return (problems
+    found, money refunded voluntarily), whether it was drawn for re-checking, and the bureau's check (problems
+    found, how many it had not reported: handled more strictly)."""
+
+    __tablename__ = "campaign_returns"
+    __table_args__ = (UniqueConstraint("campaign_id", "fixmedins_code", name="uq_campaign_return"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(30), index=True)
+    admdvs: Mapped[str] = mapped_column(String(6), index=True)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    step_started: Mapped[dt.date] = mapped_column(Date)
+    problems_json: Mapped[str] = mapped_column(Text, default="[]")
+    refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    reported_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    found_json: Mapped[str] = mapped_column(Text, default="[]")
+    found_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    unreported: Mapped[int] = mapped_column(Integer, default=0)
+    strict: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — optimistic locking on flush
+
+
+class CampaignReturnEvent(Base):
+    __tablename__ = "campaign_return_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("campaign_returns.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(30), default="")
+    to_status: Mapped[str] = mapped_column(String(30), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")

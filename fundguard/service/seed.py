@@ -129,8 +129,16 @@ def seed_inspection_year(session: Session) -> dict:
     if not {"shi", "fuzeren"} <= set(users):
         return {}
     hospital = users.get("yiyuan")
-    return seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
-                     hospital.fixmedins_code if hospital else None)  # fmt: skip
+    out = seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
+                    hospital.fixmedins_code if hospital else None)  # fmt: skip
+    from fundguard.service.campaigns.demo import (
+        seed_campaign,
+    )  # 专项整治 (issue 14): one campaign in 自查自纠
+
+    number = seed_campaign(session, auth.actor_for_user(session, users["shi"]),
+                           auth.actor_for_user(session, users["fuzeren"]),
+                           auth.actor_for_user(session, hospital) if hospital else None)  # fmt: skip
+    return {**out, "campaign": number} if number else out
 
 
 def seed_demo_points(session: Session) -> int:

@@ -166,3 +166,16 @@ LEADS_VIEW = "leads.view"
 for _code in (*SUPERVISOR_ROLES, "bureau_head", "third_party_inspector"):
     ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
                         ROLES[_code].permissions | {LEADS_VIEW})  # fmt: skip
+
+
+# 专项整治 (issue 14): supervisors plan, draw and re-check; the head approves and reads; a hospital reads the
+# campaigns it is in and files its own 自查自纠 return (never another institution's, nor whether it was drawn).
+CAMPAIGN_VIEW = "campaign.view"
+CAMPAIGN_MANAGE = "campaign.manage"
+for _code, _extra in {
+    **{code: {CAMPAIGN_VIEW, CAMPAIGN_MANAGE} for code in SUPERVISOR_ROLES},
+    "bureau_head": {CAMPAIGN_VIEW},
+    "hospital": {CAMPAIGN_VIEW},
+}.items():
+    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
+                        ROLES[_code].permissions | _extra)  # fmt: skip

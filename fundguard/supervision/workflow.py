@@ -1304,3 +1304,162 @@ CREDIT_REPAIR_FLOW = Machine(
     ),
 )  # fmt: skip
 MACHINES["credit_repair"] = CREDIT_REPAIR_FLOW
+
+
+# ---------------------------------------------------------------- 专项整治 (special campaigns, issue 14)
+
+CAMPAIGN_THEMES = {
+    "三假": "三假（假病人、假病情、假票据）",
+    "骨科耗材": "骨科高值医用耗材",
+    "血液透析": "血液透析",
+    "异地就医": "异地就医",
+    "医学影像": "医学影像检查",
+    "康复理疗": "康复理疗",
+    "药品串换": "药品耗材串换与倒卖",
+    "其他": "其他",
+}
+CAMPAIGN_STATES = {
+    "planned": "方案待批",
+    "mobilising": "动员部署",
+    "self_check": "自查自纠",
+    "recheck": "抽查复查",
+    "summary": "总结评估",
+    "closed": "已结束",
+    "cancelled": "已撤销",
+}
+RETURN_STATES = {
+    "pending": "待自查",
+    "reported": "已报送自查",
+    "checked": "已复查待复核",
+    "confirmed": "复查结果已确认",
+}
+
+
+def _future_date(name: str, zh: str) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        day = fields.get(name)
+        if day and ctx.get("today") and day <= ctx["today"]:
+            return (f"{zh}须晚于今天", f"{name} must be after today")
+        return None
+
+    return guard
+
+
+def _sample_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    if not 1 <= int(fields.get("ratio") or 0) <= 100:
+        return ("抽查比例应为 1–100（%）", "the sample ratio is a per cent from 1 to 100")
+    if len(str(fields.get("seed_value") or "")) > 200:
+        return ("随机种子值不超过 200 字", "the seed value has at most 200 characters")
+    return None
+
+
+MAX_AMOUNT = Decimal("1000000000000")  # one trillion yuan: beyond any institution, within the money column
+
+
+def _amount_guard(name: str, zh: str) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        if Decimal(fields.get(name) or 0) > MAX_AMOUNT:
+            return (f"{zh}超出合理范围", f"{name} is out of range")
+        return None
+
+    return guard
+
+
+def _all(*guards: Guard) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        return next((r for g in guards if (r := g(fields, ctx))), None)
+
+    return guard
+
+
+def _all_checked(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    left = int(ctx.get("unconfirmed") or 0)
+    if left:
+        return (f"尚有 {left} 家抽中机构的复查结果未确认，不能进入总结",
+                f"{left} sampled institutions are not confirmed yet")  # fmt: skip
+    return None
+
+
+def _in_phase(phase: str) -> Guard:
+    def guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+        if ctx.get("phase") != phase:
+            now = CAMPAIGN_STATES.get(str(ctx.get("phase")), str(ctx.get("phase")))
+            return (f"专项整治当前处于「{now}」阶段，不能办理此项（须在「{CAMPAIGN_STATES[phase]}」阶段）",
+                    f"the campaign is in phase {ctx.get('phase')}, not {phase}")  # fmt: skip
+        return None
+
+    return guard
+
+
+def _check_guard(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    reason = _in_phase("recheck")(fields, ctx)
+    if reason:
+        return reason
+    if not ctx.get("selected"):
+        return ("该机构未被抽中复查", "this institution was not drawn for re-checking")
+    if int(fields.get("unreported") or 0) > len(fields.get("found") or ()):
+        return ("未自查报告的问题数不能多于复查发现的问题数", "unreported problems exceed the problems found")
+    return None
+
+
+CAMPAIGN_FLOW = Machine(
+    name="campaign",
+    states=CAMPAIGN_STATES,
+    final=("closed", "cancelled"),
+    transitions=(
+        Transition("approve", "批准整治方案（动员部署）", ("planned",), "mobilising", HEAD, (COMMENT,),
+                   step_zh="动员部署"),
+        Transition("cancel", "撤销专项整治", ("planned", "mobilising"), "cancelled", HEAD, (REASON,),
+                   step_zh="动员部署"),
+        Transition("open_self_check", "启动自查自纠", ("mobilising",), "self_check", SUPERVISORS,
+                   (Field("self_check_due", "自查截止日期", "date"), COMMENT),
+                   guard=_future_date("self_check_due", "自查截止日期"), step_zh="自查自纠"),
+        Transition(
+            "start_recheck", "结束自查，抽取复查机构", ("self_check",), "recheck", SUPERVISORS,
+            (Field("seed_value", "随机种子值（事先确定，如见证人录入值）"), Field("ratio", "抽查比例（%）", "int"), COMMENT),
+            guard=_sample_guard, step_zh="抽查复查",
+        ),
+        Transition("summarise", "形成总结报告", ("recheck",), "summary", SUPERVISORS,
+                   (Field("summary", "总结（成效、典型案例、长效机制）", "textarea"),), guard=_all_checked,
+                   step_zh="总结"),
+        Transition("close", "审定总结，结束专项整治", ("summary",), "closed", HEAD, (COMMENT,), step_zh="总结"),
+    ),
+)  # fmt: skip
+
+SELF_CHECK_FIELDS = (
+    Field("problems", "自查发现的问题（每行一条）", "list", required=False),
+    Field("refunded", "主动退回金额（元）", "money"),
+    COMMENT,
+)
+CHECKER_CONFIRMS = DifferentActor(
+    ("check",),
+    "职责分离：复查结果须由复查人员以外的人员复核确认，您办理了本机构的复查",
+    "separation of duties: the re-check must be confirmed by someone other than the officer who did it",
+)
+
+RETURN_FLOW = Machine(
+    name="campaign_return",
+    states=RETURN_STATES,
+    final=("confirmed",),
+    transitions=(
+        Transition("submit_self_check", "报送自查自纠情况", ("pending",), "reported", ("hospital",),
+                   SELF_CHECK_FIELDS, guard=_all(_in_phase("self_check"), _amount_guard("refunded", "主动退回金额")),
+                   step_zh="自查自纠"),
+        Transition("amend_self_check", "更正自查自纠情况", ("reported",), "reported", ("hospital",),
+                   SELF_CHECK_FIELDS, guard=_all(_in_phase("self_check"), _amount_guard("refunded", "主动退回金额")),
+                   step_zh="自查自纠"),
+        Transition(
+            "check", "登记复查结果", ("pending", "reported"), "checked", SUPERVISORS,
+            (Field("found", "复查发现的问题（每行一条）", "list", required=False),
+             Field("found_amount", "复查发现问题涉及金额（元）", "money"),
+             Field("unreported", "其中未在自查中报告的问题数（请将这些问题列在最后）", "int"), COMMENT),
+            guard=_all(_check_guard, _amount_guard("found_amount", "复查发现问题涉及金额")), step_zh="抽查复查",
+        ),
+        Transition("confirm", "复核确认复查结果", ("checked",), "confirmed", (*SUPERVISORS, *HEAD), (COMMENT,),
+                   rules=(CHECKER_CONFIRMS,), step_zh="抽查复查"),
+        Transition("send_back", "退回重新复查", ("checked",), "reported", (*SUPERVISORS, *HEAD), (REASON,),
+                   rules=(CHECKER_CONFIRMS,), step_zh="抽查复查"),
+    ),
+)  # fmt: skip
+MACHINES["campaign"] = CAMPAIGN_FLOW
+MACHINES["campaign_return"] = RETURN_FLOW

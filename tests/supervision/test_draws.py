@@ -107,3 +107,54 @@ def test_unstaffed_and_bad_input() -> None:
         draws.draw(pools, draws.Rules(), "  ")
     with pytest.raises(InputError):
         draws.draw(pools, draws.Rules(), "s", previous={"number": "x", "hash": "y", "reason": ""})
+
+
+def test_old_records_stay_verifiable_by_their_algorithm() -> None:
+    """A ``fundguard-draw/1`` record (hash-keyed, the first records) is recomputed with its own algorithm."""
+    old = draws.draw(_pools(), RULES, "2026-03-01 见证值", algorithm=draws.FORMAT_V1)
+    new = draws.draw(_pools(), RULES, "2026-03-01 见证值")
+    assert old["format"] == "fundguard-draw/1" and new["format"] == "fundguard-draw/2"
+    assert draws.verify(old) == [] and draws.verify(new) == []
+    assert old["result"] != new["result"]  # two algorithms, two (equally valid) draws
+    relabelled = copy.deepcopy(old)
+    relabelled["format"] = draws.FORMAT  # claiming the other algorithm shows
+    assert draws.verify(relabelled)
+    with pytest.raises(InputError):
+        draws.draw(_pools(), RULES, "s", algorithm="fundguard-draw/9")
+
+
+def test_v2_known_answer() -> None:
+    """The PCG64 raw stream is fixed by its algorithm: this draw must never change (a NumPy upgrade that
+    altered it would make published records unverifiable)."""
+    rec = draws.draw(_pools(), RULES, "2026-12-07 体彩 12345")
+    got = [(t["code"], t["team"]) for t in rec["result"]["targets"]]
+    assert got == KNOWN_V2
+
+
+def test_weight_is_a_parameter_and_verification_uses_it() -> None:
+    def only_pharmacies_count(t: dict, rules: draws.Rules) -> float:
+        return 1e6 if t["code"].startswith("P0") and int(t["code"][1:]) < 2 else 1.0
+
+    pools = _pools()
+    rec = draws.draw(pools, RULES, "w", weight=only_pharmacies_count)
+    assert {t["code"] for t in rec["result"]["targets"] if t["stratum"] == "2|"} == {"P000", "P001"}
+    assert draws.verify(rec, weight=only_pharmacies_count) == []
+    assert draws.verify(rec)  # the default weights give another draw: the difference is reported
+
+
+KNOWN_V2 = [("H052", ["I3", "I6", "I5"]), ("H038", ["I7", "I4", "I0"]), ("H014", ["I0", "I4", "I1"]),
+            ("H059", ["I6", "I3", "I7"]), ("H039", ["I5", "I7", "I1"]), ("H029", ["I0", "I4", "I1"]),
+            ("P008", ["I7", "I5", "I8"]), ("P000", ["I1", "I8", "I2"])]  # fmt: skip
+
+
+def test_partitioned_order_equals_a_full_stable_sort() -> None:
+    """The team order read from a partition is exactly a full sort by key descending, ties by index."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for m, k in ((1, 1), (5, 2), (50, 8), (600, 8)):
+        for _ in range(20):
+            row = rng.integers(0, 6, size=m).astype(float)  # many ties on purpose
+            cut = np.partition(row, m - k)[m - k]
+            full = [int(i) for i in np.lexsort((np.arange(m), -row))]
+            assert list(draws._descending(row, cut)) == full

@@ -143,9 +143,11 @@ def test_dashboard_renders_the_charts(page: Any, service_ws: ServiceWorkspace) -
     for chart in ("#chart-rule", "#chart-region", "#chart-month"):
         assert page.locator(f"{chart} canvas").count() >= 1, chart
     assert int(page.inner_text("#total-clues .value").replace(",", "")) > 0
+    page.wait_for_selector("#chart-campaigns canvas")  # 监督检查: the demo campaign's progress (issue 14)
+    assert "年度监督检查计划" in page.inner_text("#main")
     assert "市级监管员" in page.inner_text("#user-role")
     assert [a.inner_text() for a in page.locator("#nav a").all()] == [
-        "仪表盘", "线索", "案件", "模型线索", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "抽查公开",
+        "仪表盘", "线索", "案件", "模型线索", "规则成效", "台账", "执法记录", "监督检查", "飞行检查", "专项整治", "抽查公开",
         "支付资格记分", "信用评价", "举报处理", "信息公开", "部门协同", "异地就医", "用户与授权",
     ]  # fmt: skip
     shot(page, "03-dashboard")
@@ -241,7 +243,7 @@ def test_supervisor_takes_a_clue_through_the_case_procedure(
     hp = hospital.new_page()
     login(hp, service_ws.user("hospital"))
     assert [a.inner_text() for a in hp.locator("#nav a").all()] == [
-        "本院疑点", "飞行检查", "抽查公开", "本院人员记分", "本院信用",
+        "本院疑点", "飞行检查", "专项整治", "抽查公开", "本院人员记分", "本院信用",
     ]  # fmt: skip
     goto(hp, f"#/clues/{clue['id']}")
     assert hp.locator("#appeal-form").count() == 1

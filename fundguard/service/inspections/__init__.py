@@ -11,6 +11,7 @@ May import ``clues`` (handover), ``workflow``, ``record``, ``scope``, ``timing``
 
 from __future__ import annotations
 
+from fundguard.service.inspections.documents import flight_document, plan_item_document
 from fundguard.service.inspections.draws import (
     draw_record,
     get_draw,
@@ -34,6 +35,7 @@ from fundguard.service.inspections.plans import (
 from fundguard.service.inspections.registries import (
     history,
     import_inspectors,
+    import_targets,
     list_agencies,
     list_inspectors,
     list_targets,
@@ -52,10 +54,12 @@ __all__ = [
     "create_flight",
     "create_plan",
     "draw_record",
+    "flight_document",
     "get_draw",
     "get_flight",
     "history",
     "import_inspectors",
+    "import_targets",
     "list_agencies",
     "list_draws",
     "list_flights",
@@ -64,6 +68,7 @@ __all__ = [
     "list_problems",
     "list_targets",
     "make_draw",
+    "plan_item_document",
     "problem_ledger",
     "publish_draw",
     "save_agency",

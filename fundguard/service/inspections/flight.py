@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fundguard.service import record, workflow
 from fundguard.service.errors import ValidationFailed, not_found
-from fundguard.service.inspections.process import FLIGHT, HIDDEN_FROM_HOSPITAL
+from fundguard.service.inspections.process import FLIGHT, HIDDEN_FROM_HOSPITAL, flight_documents
 from fundguard.service.models import Draw, FlightEvent, FlightInspection, Institution
 from fundguard.service.scope import Actor, paged, require_sees, scope_filter
 from fundguard.service.timing import today
@@ -35,7 +35,7 @@ def _item(f: FlightInspection, *, team_side: bool = True) -> dict:
         "team": json.loads(f.team_json or "{}"), "leads": json.loads(f.leads_json or "[]") if team_side else [],
         "records": json.loads(f.records_json or "[]"), "findings": json.loads(f.findings_json or "[]"),
         "refused": f.refused, "created_by": f.created_by, "created_at": f.created_at.isoformat(),
-        "version": f.version, "actions": [], "events": [],
+        "version": f.version, "actions": [], "events": [], "documents": [],
     }  # fmt: skip
 
 
@@ -93,6 +93,7 @@ def get_flight(session: Session, actor: Actor, flight_id: int) -> dict:
     f = workflow.load(session, actor, FLIGHT, flight_id)
     out = _item(f, team_side=actor.role != "hospital")
     out["actions"] = FLIGHT.actions(session, f, actor)
+    out["documents"] = flight_documents(f, actor.masked)
     events = (
         session.execute(select(FlightEvent).where(FlightEvent.inspection_id == f.id).order_by(FlightEvent.id))
         .scalars()

@@ -243,19 +243,21 @@ LEDGER_COLUMNS = [
 ]  # fmt: skip
 
 
-def problem_ledger(session: Session, actor: Actor) -> bytes:
-    """问题清零台账 (.xlsx), overdue items marked, in deadline order."""
+def problem_ledger(session: Session, actor: Actor, *, source_ref: str | None = None,
+                   title_zh: str = "问题清零台账") -> bytes:  # fmt: skip
+    """问题清零台账 (.xlsx), overdue items marked, in deadline order; ``source_ref``: one campaign's or
+    inspection's problems only."""
     actor.require(INSPECTION_VIEW)
     day = today()
-    rows = session.execute(
-        select(Problem).where(scope_filter(actor, Problem.admdvs, Problem.fixmedins_code))
-        .order_by(Problem.deadline, Problem.id)
-    ).scalars()  # fmt: skip
+    conds = [scope_filter(actor, Problem.admdvs, Problem.fixmedins_code)]
+    if source_ref is not None:
+        conds.append(Problem.source_ref == source_ref)
+    rows = session.execute(select(Problem).where(*conds).order_by(Problem.deadline, Problem.id)).scalars()
 
     def row(p: Problem) -> dict:
         d = _problem(p, day)
         return {**d, "amount": p.amount, "deadline": p.deadline, "closed_on": p.closed_on,
                 "overdue_zh": "已超期" if d["overdue"] else "否"}  # fmt: skip
 
-    return ledger_bytes("问题清零台账", LEDGER_COLUMNS, (row(p) for p in rows),
+    return ledger_bytes(title_zh, LEDGER_COLUMNS, (row(p) for p in rows),
                         subtitle_zh=f"导出日期 {day.isoformat()}")  # fmt: skip

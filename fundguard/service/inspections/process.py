@@ -147,6 +147,35 @@ def _hand_over(session: Session, f: FlightInspection, m: workflow.Move) -> None:
     m.extra["to"] = inst.admdvs if inst else f.admdvs
 
 
+# the documents of a flight inspection and the step from which each can be issued (service ``documents``)
+FLIGHT_ORDER = ("planned", "approved", "team_formed", "prepared", "on_site", "feedback", "disputed", "decided",
+                "rectifying", "revisit", "closed")  # fmt: skip
+FLIGHT_DOC_FROM = {
+    "notice": "prepared",
+    "record": "on_site",
+    "feedback": "feedback",
+    "rectification": "rectifying",
+}
+FLIGHT_DOC_ZH = {
+    "notice": "飞行检查通知书",
+    "record": "现场检查笔录",
+    "feedback": "反馈意见书",
+    "rectification": "整改通知书",
+}
+
+
+def flight_documents(f: FlightInspection, masked: bool) -> list[dict[str, str]]:
+    """The documents ``f`` can issue now (none for masked roles), with their download addresses."""
+    if masked or f.status not in FLIGHT_ORDER:
+        return []
+    reached = FLIGHT_ORDER.index(f.status)
+    has_records = bool(_load_json(f.records_json, []))
+    base = f"/api/inspections/flights/{f.id}/documents"
+    return [{"kind": k, "name_zh": FLIGHT_DOC_ZH[k], "url": f"{base}/{k}", "pdf_url": f"{base}/{k}?format=pdf"}
+            for k, step in FLIGHT_DOC_FROM.items()
+            if reached >= FLIGHT_ORDER.index(step) and (k != "record" or has_records)]  # fmt: skip
+
+
 HIDDEN_FROM_HOSPITAL = ("planned", "approved", "team_formed", "prepared", "cancelled")
 
 

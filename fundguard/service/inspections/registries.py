@@ -125,6 +125,14 @@ def update_target(session: Session, actor: Actor, code: str, **changes: Any) -> 
     if inst is None:
         raise not_found("机构", "institution", code)
     require_sees(actor, inst.admdvs, inst.fixmedins_code, "该机构", "this institution")
+    item, _ = _set_target(session, actor, inst, changes, "update")
+    return item
+
+
+def _set_target(session: Session, actor: Actor, inst: Institution, changes: dict[str, Any],
+                action: str) -> tuple[dict, bool]:  # fmt: skip
+    """Apply ``changes`` to the institution's registry row; history only when something changed."""
+    code = inst.fixmedins_code
     t = session.get(InspectionTarget, code) or InspectionTarget(fixmedins_code=code, risk_weight=1, eligible=True,
                                                                  note="")  # fmt: skip
     before = {"risk_weight": t.risk_weight, "eligible": t.eligible, "note": t.note,
@@ -137,15 +145,107 @@ def update_target(session: Session, actor: Actor, code: str, **changes: Any) -> 
     for name in ("eligible", "note", "last_inspected"):
         if changes.get(name) is not None:
             setattr(t, name, changes[name])
-    session.add(t)
-    session.flush()
     after = {"risk_weight": t.risk_weight, "eligible": t.eligible, "note": t.note,
              "last_inspected": t.last_inspected}  # fmt: skip
-    _history(session, actor, "target", code, "update", before, after)
+    changed = after != before or t not in session
+    if changed:
+        session.add(t)
+        session.flush()
+        _history(session, actor, "target", code, action, before, after)
     n = session.execute(
         select(_open_clues()).select_from(Institution).where(Institution.fixmedins_code == code)
     )
-    return _target_item(inst, t, n.scalar_one())
+    return _target_item(inst, t, n.scalar_one()), changed
+
+
+TARGET_HEADERS = {
+    "机构编码": "code", "定点机构编码": "code", "fixmedins_code": "code", "code": "code",
+    "风险权重": "risk_weight", "risk_weight": "risk_weight", "纳入抽查": "eligible", "是否纳入抽查": "eligible",
+    "eligible": "eligible", "最近检查日期": "last_inspected", "最近检查": "last_inspected",
+    "last_inspected": "last_inspected", "备注": "note", "note": "note",
+}  # fmt: skip
+_TRUE, _FALSE = {"是", "1", "true", "yes", "y", "纳入"}, {"否", "0", "false", "no", "n", "不纳入"}
+
+
+def _target_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One import row → the changes it asks for; ``ValidationFailed`` says what is wrong, in both languages."""
+    import datetime as dt
+
+    out: dict[str, Any] = {}
+    w = str(row.get("risk_weight") or "").strip()
+    if w:
+        try:
+            weight = float(w)
+            if weight != int(weight) or not 1 <= weight <= 10:
+                raise ValueError
+        except ValueError:
+            raise ValidationFailed(
+                f"风险权重应为 1–10 的整数：{w}", f"risk weight must be an integer 1–10: {w}"
+            ) from None
+        out["risk_weight"] = int(weight)
+    e = str(row.get("eligible") or "").strip().lower()
+    if e:
+        if e not in _TRUE | _FALSE:
+            raise ValidationFailed(f"纳入抽查应填「是」或「否」：{e}", f"eligible must be yes or no: {e}")
+        out["eligible"] = e in _TRUE
+    d = str(row.get("last_inspected") or "").strip()
+    if d:
+        try:  # an Excel date cell arrives as "2026-03-01 00:00:00"
+            day = dt.date.fromisoformat(d[:10].replace("/", "-"))
+        except ValueError:
+            raise ValidationFailed(
+                f"最近检查日期无效（应为 YYYY-MM-DD）：{d}", f"invalid date (YYYY-MM-DD): {d}"
+            ) from None
+        if day > dt.date.today():
+            raise ValidationFailed(
+                f"最近检查日期不能晚于今天：{d}", f"the last inspection cannot be in the future: {d}"
+            )
+        out["last_inspected"] = day
+    note = str(row.get("note") or "")
+    if len(note) > 2000:
+        raise ValidationFailed("备注不超过 2000 字", "a note has at most 2000 characters")
+    if note.strip():
+        out["note"] = note.strip()
+    return out
+
+
+def import_targets(session: Session, actor: Actor, filename: str, content: bytes) -> dict:
+    """Import the target registry's own columns (风险权重、纳入抽查、最近检查日期、备注) by 机构编码 from Excel/CSV.
+    Every row is checked (the institution exists and is in the actor's scope, values valid, a code once per
+    file); bad rows are kept aside with their line, values and reason (中文/English) and the rest go in.
+    Idempotent: a row that changes nothing writes no history, so importing a file twice changes nothing."""
+    actor.require(INSPECTION_MANAGE)
+    updated = unchanged = 0
+    bad: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(_rows(filename, content, TARGET_HEADERS, ("code", "机构编码")), start=2):
+        code = str(row.get("code") or "").strip()
+        try:
+            if not code:
+                raise ValidationFailed("机构编码不能为空", "the institution code is empty")
+            if code in seen:
+                raise ValidationFailed(
+                    f"机构编码与第 {seen[code]} 行重复", f"the code repeats line {seen[code]}"
+                )
+            changes = _target_row(row)
+            if not changes:
+                raise ValidationFailed("该行没有可导入的内容", "the row has nothing to import")
+            with session.begin_nested():
+                inst = session.get(Institution, code)
+                if inst is None:
+                    raise ValidationFailed(f"定点机构不存在：{code}", f"no such institution: {code}")
+                require_sees(actor, inst.admdvs, inst.fixmedins_code, "该机构", "this institution")
+                if _set_target(session, actor, inst, changes, "import")[1]:
+                    updated += 1
+                else:
+                    unchanged += 1
+            seen[code] = line  # a code goes in once per file: a later row for it is refused
+        except (ValidationFailed, PermissionDenied) as exc:
+            bad.append({"line": line, "code": code, "values": {k: str(v) for k, v in row.items()},
+                        "zh": exc.zh, "en": exc.en})  # fmt: skip
+    record.append(session, actor.username, "registry.import", "target registry", 0,
+                  {"file": filename, "updated": updated, "unchanged": unchanged, "bad": len(bad)})  # fmt: skip
+    return {"updated": updated, "unchanged": unchanged, "bad": bad}
 
 
 # ---------------------------------------------------------------- inspectors, experts, agencies
@@ -257,8 +357,11 @@ def save_inspector(session: Session, actor: Actor, data: dict[str, Any], inspect
     return _inspector_item(i)
 
 
-def _rows(filename: str, content: bytes) -> list[dict[str, Any]]:
-    """(header → value) rows of a CSV (UTF-8 or GB18030) or .xlsx file, headers mapped by ``HEADERS``."""
+def _rows(filename: str, content: bytes, headers: dict[str, str] | None = None,
+          required: tuple[str, str] = ("name", "姓名")) -> list[dict[str, Any]]:  # fmt: skip
+    """(header → value) rows of a CSV (UTF-8 or GB18030) or .xlsx file, headers mapped by ``headers``
+    (``HEADERS``: the people's); ``required`` is the (field, 中文列名) without which the file is refused."""
+    headers = headers or HEADERS
     if filename.lower().endswith(".xlsx"):
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
@@ -277,9 +380,11 @@ def _rows(filename: str, content: bytes) -> list[dict[str, Any]]:
         raise ValidationFailed("仅支持 .xlsx 或 .csv 文件", "only .xlsx or .csv files can be imported")
     if not raw:
         raise ValidationFailed("文件为空", "the file is empty")
-    header = [HEADERS.get(h.strip(), "") for h in raw[0]]
-    if "name" not in header:
-        raise ValidationFailed("缺少「姓名」列", "the file has no 姓名 (name) column")
+    header = [headers.get(h.strip(), "") for h in raw[0]]
+    if required[0] not in header:
+        raise ValidationFailed(
+            f"缺少「{required[1]}」列", f"the file has no {required[1]} ({required[0]}) column"
+        )
     return [{h: v for h, v in zip(header, row, strict=False) if h} for row in raw[1:] if any(row)]
 
 

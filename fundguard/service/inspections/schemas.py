@@ -180,6 +180,7 @@ class Flight(Model):
     version: int
     actions: list[Action]
     events: list[FlightEvent]
+    documents: list[dict[str, str]]  # kind, name_zh, url, pdf_url: the documents it can issue now
 
 
 class FlightPage(Model):
@@ -268,3 +269,19 @@ class ProblemPage(Model):
     total: int
     page: int
     size: int
+
+
+class BadTargetRow(Model):
+    line: int
+    code: str
+    values: dict[str, str]
+    zh: str
+    en: str
+
+
+class TargetImportResult(Model):
+    """The target-registry import: rows changed, rows already so (idempotent), bad rows kept aside."""
+
+    updated: int
+    unchanged: int
+    bad: list[BadTargetRow]

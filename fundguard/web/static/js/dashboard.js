@@ -54,5 +54,48 @@ export async function dashboardPage() {
       { name: "涉及金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.amount)) },
       { name: "追回金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.recovered)) }],
   });
+  if (state.user && state.user.permissions.includes("inspection.view")) await inspectionPanels();
 }
 
+// 监督检查: the year's plan coverage (全覆盖) by region and type, campaign progress, 清零 progress by source.
+async function inspectionPanels() {
+  const o = await api("/api/inspections/overview");
+  const main = document.getElementById("main");
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  const cov = h("div", { class: "chart", id: "chart-coverage" });
+  const covType = h("div", { class: "chart", id: "chart-coverage-type" });
+  const camp = h("div", { class: "chart", id: "chart-campaigns" });
+  const clear = h("div", { class: "chart", id: "chart-clearing" });
+  main.append(
+    panel(o.plan ? `${o.plan.title}：全覆盖进度 ${num(o.plan.done)} / ${num(o.plan.total)}（${pct(o.plan.coverage)}）` : "年度监督检查计划：尚未制定",
+      h("div", { class: "grid", id: "inspection-coverage" }, o.plan ? [cov, covType] : [])),
+    h("div", { class: "grid" },
+      panel("专项整治进度", o.campaigns.length ? camp : h("p", { class: "muted" }, "暂无专项整治")),
+      panel("问题清零进度", o.problems.length ? clear : h("p", { class: "muted", id: "no-problems" }, "暂无问题台账"))));
+  const stacked = (el, rows) => chart(el, {
+    tooltip: { trigger: "axis" }, legend: { data: ["已检查", "未检查"] }, grid: { left: 60, right: 20, bottom: 60 },
+    xAxis: { type: "category", data: rows.map((r) => r.name), axisLabel: { rotate: 30 } }, yAxis: { type: "value", name: "机构数" },
+    series: [{ name: "已检查", type: "bar", stack: "c", data: rows.map((r) => r.done) },
+      { name: "未检查", type: "bar", stack: "c", data: rows.map((r) => r.total - r.done) }],
+  });
+  if (o.plan) { stacked(cov, o.plan.regions); stacked(covType, o.plan.types); }
+  if (o.campaigns.length) {
+    chart(camp, {
+      tooltip: { trigger: "axis" }, legend: { data: ["范围内机构", "已报送自查", "抽中复查", "已复查"] },
+      grid: { left: 60, right: 20, bottom: 60 },
+      xAxis: { type: "category", data: o.campaigns.map((c) => c.title), axisLabel: { rotate: 20, width: 120, overflow: "truncate" } },
+      yAxis: { type: "value", name: "机构数" },
+      series: [["范围内机构", "institutions"], ["已报送自查", "reported"], ["抽中复查", "selected"], ["已复查", "checked"]]
+        .map(([name, k]) => ({ name, type: "bar", data: o.campaigns.map((c) => c[k]) })),
+    });
+  }
+  if (o.problems.length) {
+    chart(clear, {
+      tooltip: { trigger: "axis" }, legend: { data: ["已清零", "未清零", "其中超期"] }, grid: { left: 60, right: 20 },
+      xAxis: { type: "category", data: o.problems.map((p) => p.source_zh) }, yAxis: { type: "value", name: "问题数" },
+      series: [{ name: "已清零", type: "bar", stack: "p", data: o.problems.map((p) => p.closed) },
+        { name: "未清零", type: "bar", stack: "p", data: o.problems.map((p) => p.open) },
+        { name: "其中超期", type: "line", data: o.problems.map((p) => p.overdue) }],
+    });
+  }
+}

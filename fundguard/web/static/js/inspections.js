@@ -38,7 +38,28 @@ export async function inspectionsPage(params) {
     { label: "纳入抽查", render: (r) => (r.eligible ? "是" : "否") },
     { label: "最近检查", render: (r) => txt(r.last_inspected) },
     { label: "", render: (r) => (can("inspection.manage") ? h("button", { class: "secondary", onclick: () => edit(r) }, "调整权重") : "") },
-  ], data.items), pager(data, go)));
+  ], data.items), pager(data, go)),
+  can("inspection.manage") ? panel("导入检查对象名录（Excel/CSV）", targetImportForm()) : null);
+}
+
+function targetImportForm() {
+  const result = h("div", { id: "target-import-result" });
+  const form = h("form", { class: "stack", id: "target-import" },
+    h("label", {}, "Excel/CSV 文件（列：机构编码、风险权重、纳入抽查、最近检查日期、备注）",
+      h("input", { type: "file", name: "file", accept: ".xlsx,.csv", required: true })),
+    h("div", {}, h("button", { type: "submit" }, "导入")), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = new FormData();
+    body.append("file", form.elements.file.files[0]);
+    try {
+      const r = await api("/api/inspections/targets/import", { method: "POST", body });
+      result.replaceChildren(h("div", { class: r.bad.length ? "alert orange" : "alert green" },
+        `更新 ${r.updated} 家，无变化 ${r.unchanged} 家，错误 ${r.bad.length} 行（错误行未导入）`),
+      r.bad.length ? table([{ label: "行号", key: "line" }, { label: "机构编码", key: "code" }, { label: "原因", key: "zh" }], r.bad) : null);
+    } catch (e) { toast(e.message); }
+  });
+  return form;
 }
 
 function importForm() {
@@ -222,6 +243,9 @@ export async function flightDetailPage(id) {
     ], f.leads)) : null,
     panel("笔录与证据", table([{ label: "类别", key: "kind_zh" }, { label: "摘要", key: "summary" },
       { label: "页数", key: "pages" }, { label: "逐页签字", render: (r) => (r.signed ? "是" : "—") }, { label: "日期", key: "on" }], f.records)),
+    f.documents.length ? panel("检查文书", h("ul", { id: "flight-documents" }, f.documents.map((d) => h("li", {},
+      h("a", { href: d.url, class: "doc-link", "data-kind": d.kind, download: "" }, d.name_zh), " ",
+      h("a", { href: d.pdf_url, class: "pdf-link", "data-kind": d.kind, download: "" }, "PDF"))))) : null,
     panel("发现问题", table([{ label: "问题", key: "description" }, { label: "金额（元）", num: true, render: (r) => money(r.amount) },
       { label: "转为线索", render: (r) => (r.clue_id ? h("a", { href: `#/clues/${r.clue_id}` }, `线索 ${r.clue_id}`) : "—") }], f.findings)),
     panel("办理操作", h("div", { id: "flight-actions" }, actionForms(f.actions, async (a, values) => {
@@ -259,7 +283,13 @@ function planForm() {
 async function planTab(params) {
   const planId = params.get("plan");
   let coverage = null;
-  if (planId) coverage = await api(`/api/inspections/plans/${planId}`);
+  let items = null;
+  if (planId) {
+    coverage = await api(`/api/inspections/plans/${planId}`);
+    items = await api(`/api/inspections/plans/${planId}/items${qs({ mode: "onsite", size: 100 })}`);
+  }
+  const docs = (r) => h("span", { class: "plan-docs" }, [["notice", "通知书"], ["feedback", "结果告知书"], ["rectification", "整改通知书"]]
+    .map(([k, label]) => [h("a", { href: `/api/inspections/plan-items/${r.id}/documents/${k}`, class: "doc-link", "data-kind": k, download: "" }, label), " "]));
   const problems = await api("/api/inspections/problems?size=200");
   page("监督检查", tabs("plan"),
     coverage ? panel(`${coverage.title}：覆盖 ${num(coverage.done)} / ${num(coverage.total)} 家（${(coverage.coverage * 100).toFixed(1)}%），现场检查 ${num(coverage.onsite)} 家`,
@@ -267,6 +297,11 @@ async function planTab(params) {
         { label: "区划", key: "admdvs" }, { label: "机构数", num: true, key: "total" }, { label: "已检查", num: true, key: "done" },
         { label: "现场检查", num: true, key: "onsite" }, { label: "覆盖率", num: true, render: (r) => `${(r.coverage * 100).toFixed(1)}%` },
       ], coverage.regions))) : null,
+    items ? panel("现场检查对象与检查文书", table([
+      { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "列入原因", render: (r) => r.reasons_zh.join("、") },
+      { label: "检查日期", render: (r) => txt(r.done_on) }, { label: "结果", render: (r) => txt(r.result) },
+      { label: "文书（.docx）", render: docs },
+    ], items.items)) : null,
     can("inspection.manage") ? panel("生成年度监督检查计划（全覆盖）", planForm()) : null,
     panel("问题清零台账", h("p", {}, h("a", { href: "/api/inspections/problems.xlsx", download: "", id: "problem-ledger" }, "导出 Excel 台账")),
       table([

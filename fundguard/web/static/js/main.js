@@ -8,6 +8,7 @@ import { crossRegionPage, disclosureDetailPage, disclosuresPage, exchangePage } 
 import { creditPage } from "./credit.js";
 import { dashboardPage } from "./dashboard.js";
 import { h, page, panel } from "./dom.js";
+import { campaignDetailPage, campaignReturnPage, campaignsPage } from "./campaigns.js";
 import { drawDetailPage, drawsPage, flightDetailPage, flightsPage, inspectionsPage } from "./inspections.js";
 import { leadDetailPage, leadsPage } from "./leads.js";
 import { ledgersPage } from "./ledgers.js";
@@ -21,6 +22,7 @@ const NAV = [
   ["#/dashboard", "仪表盘", "clue.view"], ["#/clues", "线索", "clue.view"], ["#/cases", "案件", "case.view"],
   ["#/leads", "模型线索", "leads.view"], ["#/rules", "规则成效", "clue.view"], ["#/ledgers", "台账", "ledger.export"], ["#/record", "执法记录", "record.view"],
   ["#/inspections", "监督检查", "inspection.view"], ["#/flights", "飞行检查", "flight.view"],
+  ["#/campaigns", "专项整治", "campaign.view"],
   ["#/draws", "抽查公开", "clue.view"],
   ["#/points", "支付资格记分", "points.view"], ["#/credit", "信用评价", "credit.view"],
   ["#/reports", "举报处理", "report.view"],
@@ -30,7 +32,7 @@ const NAV = [
 ];
 
 const HOSPITAL_NAV = [
-  ["#/clues", "本院疑点"], ["#/flights", "飞行检查"], ["#/draws", "抽查公开"], ["#/points", "本院人员记分"],
+  ["#/clues", "本院疑点"], ["#/flights", "飞行检查"], ["#/campaigns", "专项整治"], ["#/draws", "抽查公开"], ["#/points", "本院人员记分"],
   ["#/credit", "本院信用"],
 ];
 
@@ -126,6 +128,9 @@ async function route() {
     else if ((m = path.match(/^\/draws\/(\d+)$/))) await drawDetailPage(m[1]);
     else if (path === "/flights") await flightsPage(params);
     else if ((m = path.match(/^\/flights\/(\d+)$/))) await flightDetailPage(m[1]);
+    else if (path === "/campaigns") await campaignsPage(params);
+    else if ((m = path.match(/^\/campaigns\/(\d+)$/))) await campaignDetailPage(m[1]);
+    else if ((m = path.match(/^\/campaign-returns\/(\d+)$/))) await campaignReturnPage(m[1]);
     else if (path === "/password") passwordPage();
     else if (path === "/users") await usersPage();
     else if (path === "/access") await accessLogPage(params);
