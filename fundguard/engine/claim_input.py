@@ -5,7 +5,8 @@ required fields, one visit and person throughout) and casts every value it carri
 (decimals rounded half away from zero to the kind's scale, as the Arrow cast at ingest; dates; times, a date
 alone meaning midnight), raising a bilingual ``InputError`` that names the table, row and field. It returns
 rows as dicts holding only the fields sent (``vali_flag`` defaults to ``'1'``: what a HIS sends for audit
-is the current record). ``claim_tables`` gives the same rows as Arrow tables of the canonical schemas (the
+is the current record). Casts go through memos of the texts already seen (``_Memo``): claims repeat their
+values, and a dict lookup is cheaper than parsing a Decimal or a time again. ``claim_tables`` gives the same rows as Arrow tables of the canonical schemas (the
 SQL path); ``claim_from_store`` reads a stored visit back as a claim (replay, tests, benchmarks).
 """
 
@@ -97,6 +98,33 @@ def _date(s: str) -> dt.date:
     return dt.date.fromisoformat(s[:10])
 
 
+class _Memo(dict):
+    """Text → cast value of one field kind, filled on first sight (``memo[text]``; a miss calls the cast).
+
+    A claim repeats its values (prices, quantities, times of one day) and so do the claims of one hospital:
+    a hit is one C-level dict lookup where parsing a Decimal or a datetime again costs microseconds. The
+    values are immutable (Decimal, datetime, date, int), so sharing them is safe; a text that does not parse
+    raises and is not kept. Bounded: cleared when it reaches ``MEMO_SIZE`` entries."""
+
+    __slots__ = ("cast",)
+
+    def __init__(self, cast: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.cast = cast
+
+    def __missing__(self, text: str) -> Any:
+        s = text.strip()
+        value = self.cast(s) if s else None  # '' or blanks: null (the field is left out)
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        self[text] = value
+        return value
+
+
+MEMO_SIZE = 200_000
+"""Entries kept per field kind in the cast memo (a few MiB at most)."""
+
+
 @cache
 def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | None]]:
     """Field → (field, cast from text; None for text)."""
@@ -117,42 +145,68 @@ def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | N
     return out
 
 
+@cache
+def _memo(kind: Any) -> _Memo:
+    """The memo of one cast kind (an Arrow type: fields of one type share it)."""
+    t = kind
+    if pa.types.is_decimal(t):
+        return _Memo(_decimal(t))
+    if pa.types.is_integer(t):
+        return _Memo(_int)
+    if pa.types.is_timestamp(t):
+        return _Memo(_datetime)
+    return _Memo(_date)
+
+
+@cache
+def _memos(table: str) -> dict[str, _Memo]:
+    """Field → the memo of its cast (fields cast from text only)."""
+    return {name: _memo(f.arrow_type) for name, (f, cast) in _casts(table).items() if cast is not None}
+
+
 def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
     fields = _casts(name)
-    casts = {k: c for k, (_, c) in fields.items() if c is not None}
+    memos = _memos(name)
+    keys = fields.keys()
     required = REQUIRED[name]
     out = []
     for i, row in enumerate(rows):
-        if not isinstance(row, dict):
+        if row.__class__ is not dict and not isinstance(row, dict):
             raise _err(f"{name} 第 {i + 1} 行不是字典", f"{name} row {i + 1} is not a dict")
-        if not fields.keys() >= row.keys():
+        if not keys >= row.keys():
             extra = sorted(set(row) - set(fields))
             raise _err(
                 f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
             )
         rec: dict[str, Any] = {}
-        for k, v in row.items():
-            v = (v.strip() or None) if v.__class__ is str else py_value(v)
-            if v is None:
-                continue
-            cast = casts.get(k)
-            if cast is None:
-                rec[k] = v
-                continue
-            try:
-                rec[k] = cast(v)
-            except (ValueError, ArithmeticError, InvalidOperation):
-                f = fields[k][0]
-                kind, en = (
-                    ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
-                )
-                raise _err(
-                    f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
-                    f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
-                ) from None
-        rec.setdefault("vali_flag", "1")  # a row sent for audit is in force unless it says otherwise
+        k = v = None
+        try:
+            for k, v in row.items():
+                memo = memos.get(k)
+                if memo is None:  # text: kept stripped, '' is null
+                    v = (v.strip() or None) if v.__class__ is str else py_value(v)
+                    if v is not None:
+                        rec[k] = v
+                    continue
+                if v.__class__ is not str:
+                    v = py_value(v)
+                    if v is None:
+                        continue
+                got = memo[v]
+                if got is not None:
+                    rec[k] = got
+        except (ValueError, ArithmeticError, InvalidOperation):
+            f = fields[k][0]  # type: ignore[index]
+            kind, en = ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
+            v = v.strip() if isinstance(v, str) else v
+            raise _err(
+                f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
+                f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
+            ) from None
+        if "vali_flag" not in rec:
+            rec["vali_flag"] = "1"  # a row sent for audit is in force unless it says otherwise
         for r in required:
             if r not in rec:
                 f = fields[r][0]

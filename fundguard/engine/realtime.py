@@ -38,9 +38,10 @@ from fundguard.engine.claim_input import claim_from_store, claim_tables, parse_c
 from fundguard.engine.realtime_sql import SqlRealtimeAuditor, realtime_rules
 from fundguard.rules import knowledge, load_rules, workspace_rule_files
 from fundguard.rules.base import CLAIM_LINES_SQL
-from fundguard.rules.claim import Claim, Row, line_row, visit_row
+from fundguard.rules.claim import Claim, Row, line_rows, visit_row
 from fundguard.rules.plan import RulePlan, plan
 from fundguard.rules.spec import RuleSet
+from fundguard.rules.templates.base import kp_match
 
 RULES_CHECK_SECONDS = 2.0
 """How often an audit checks whether the rule files changed (a pause, a local rule) and reloads them."""
@@ -60,6 +61,16 @@ def _knowledge_index(name: str, keys: tuple[str, ...]) -> dict[Any, list[Row]]:
     for row in knowledge.arrow(name).to_pylist():
         index[row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)].append(row)
     return dict(index)
+
+
+def _gate(p: RulePlan, index: dict[Any, list[Row]]) -> frozenset:
+    """The billed codes a gated rule can hit on: the knowledge keys (first column of a pair) with a row
+    passing the rule's ``kp_filter``."""
+    return frozenset(
+        k[0] if isinstance(k, tuple) else k
+        for k, rows in index.items()
+        if any(kp_match(p.rule, r) for r in rows)
+    )
 
 
 def _rules_signature(files: list[Path]) -> tuple:
@@ -126,6 +137,14 @@ class RealtimeAuditor:
             p.knowledge: _knowledge_index(p.knowledge, p.knowledge_keys)
             for p in self._compiled
             if p.knowledge
+        }
+        self._gates = {
+            id(p): _gate(p, self._kb[p.knowledge]) for p in self._compiled if p.gated and p.knowledge
+        }
+        # the compiled plans of each stage (and of all stages), with their code gates, in rule order
+        self._by_stage: dict[str | None, list[tuple[RulePlan, frozenset | None]]] = {
+            s: [(p, self._gates.get(id(p))) for p in self._compiled if s is None or s in p.rule.stages]
+            for s in (None, *self.stages)
         }
         self._rules_sig = _rules_signature(self._rule_file_list())
         self._rules_checked = time.monotonic()
@@ -291,21 +310,26 @@ class RealtimeAuditor:
         refunded = {f["init_feedetl_sn"] for f in fees if f.get("init_feedetl_sn")}
         person = self._psn.get(psn_no)
         cat, ins = self._cat, self._ins
-        lines = []
-        for f in fees:
-            if f["bkkp_sn"] in refunded or not (f["det_item_fee_sumamt"] > 0 and f["cnt"] > 0):
-                continue
-            i = ins.get(f.get("fixmedins_code"))
-            c = cat.get(f.get("hilist_code"))
-            lines.append(
-                line_row(
-                    f,
-                    visit,
-                    person,
-                    i["hosp_lv"] if i else None,
-                    (c["chrgitm_lv"], c["pric_uplmt_amt"]) if c else None,
-                )
-            )
+
+        def hosp_lv(code: str | None) -> str | None:
+            i = ins.get(code)
+            return i["hosp_lv"] if i else None
+
+        def catalogue(code: str | None) -> tuple | None:
+            c = cat.get(code)
+            return (c["chrgitm_lv"], c["pric_uplmt_amt"]) if c else None
+
+        lines = line_rows(
+            [
+                f
+                for f in fees
+                if f["bkkp_sn"] not in refunded and f["det_item_fee_sumamt"] > 0 and f["cnt"] > 0
+            ],
+            visit,
+            person,
+            hosp_lv,
+            catalogue,
+        )
         history = [
             r
             for r in self._history.get(psn_no, ())
@@ -364,10 +388,15 @@ class RealtimeAuditor:
         c = self._claim(tables)
         t2 = time.perf_counter()
         out: list[dict] = []
-        for p in self._compiled:
-            if stage is not None and stage not in p.rule.stages:
-                continue
-            out += [h for h in p.evaluate(c) if h["mdtrt_id"] == c.mdtrt_id]
+        codes = c.codes
+        run = 0
+        for p, gate in self._by_stage[stage]:
+            if gate is not None and codes.isdisjoint(gate):
+                continue  # none of the claim's codes has a knowledge row the rule could hit on
+            run += 1
+            for h in p.evaluate(c):
+                if h["mdtrt_id"] == c.mdtrt_id:
+                    out.append(h)
         t3 = time.perf_counter()
         if self._sql is not None:
             out += self._sql.audit(claim, stage=stage)
@@ -376,6 +405,7 @@ class RealtimeAuditor:
         self.last_timings = dict(zip(("validate", "claim", "compiled", "sql", "total"), ms, strict=True)) | {
             "rules_run": len(self.rules),
             "rules_compiled": len(self._compiled),
+            "rules_evaluated": run,
             "rules_skipped": 0,
         }
         return out

@@ -117,6 +117,67 @@ def line_row(
     }
 
 
+def line_rows(
+    fees: list[Row],
+    visit: Row | None,
+    psn: Row | None,
+    hosp_lv: Callable[[str | None], str | None],
+    cat: Callable[[str | None], tuple[str | None, Any] | None],
+) -> list[Row]:
+    """``line_row`` of each of one visit's fee lines, the visit's and person's values worked out once (the
+    same rows: ``tests/engine/test_realtime.py`` compares them with the SQL view); ``hosp_lv(code)`` and
+    ``cat(code)`` look the institution's level and the catalogue's (chrgitm_lv, max cap) up."""
+    v = visit or {}
+    p = psn or {}
+    v_med = v.get("med_type")
+    begn, endt = v.get("begntime"), v.get("endtime")
+    brdy = v.get("brdy") if v.get("brdy") is not None else p.get("brdy")
+    v_age = float(v["age"]) if brdy is None and v.get("age") is not None else None
+    age_at_begin = (begn.date() - brdy).days / 365.25 if brdy is not None and begn is not None else None
+    v_lv = _nz(v.get("hosp_lv"))
+    gend = _nz(v.get("gend")) or p.get("gend")
+    die = p.get("die_date")
+    adm_c, adm_n, insu, diag = (
+        v.get("adm_dept_codg"), v.get("adm_dept_name"), v.get("insutype"), v.get("dscg_maindiag_code")
+    )  # fmt: skip
+    levels: dict[str | None, tuple[Any, Any]] = {}
+    out = []
+    for fee in fees:
+        g = fee.get
+        t = g("fee_ocur_time")
+        med_type = v_med if v_med is not None else g("med_type")
+        if brdy is None:
+            age = v_age
+        elif begn is not None:
+            age = age_at_begin
+        else:
+            age = (t.date() - brdy).days / 365.25 if t is not None else None
+        code = g("fixmedins_code")
+        lv_level = levels.get(code)
+        if lv_level is None:
+            lv = v_lv or hosp_lv(code)
+            lv_level = levels[code] = (lv, HOSP_LEVEL.get(lv) if lv is not None else None)
+        c = cat(g("hilist_code"))
+        cat_lv, cat_cap = c if c else (None, None)
+        cap = g("pric_uplmt_amt")
+        out.append({
+            "bkkp_sn": fee["bkkp_sn"], "mdtrt_id": g("mdtrt_id"), "setl_id": g("setl_id"), "psn_no": g("psn_no"),
+            "fixmedins_code": code, "rx_drord_no": g("rx_drord_no"), "fee_ocur_time": t,
+            "fee_date": t.date() if t else None, "hilist_code": g("hilist_code"), "hilist_name": g("hilist_name"),
+            "list_type": g("list_type"), "med_chrgitm_type": g("med_chrgitm_type"),
+            "chrgitm_lv": _nz(g("chrgitm_lv")) or cat_lv, "in_catalogue": c is not None, "cnt": g("cnt"),
+            "pric": g("pric"), "prd_days": g("prd_days"), "pric_uplmt_amt": cap if cap is not None else cat_cap,
+            "catalogue_pric_uplmt_amt": cat_cap, "det_item_fee_sumamt": g("det_item_fee_sumamt"),
+            "inscp_amt": g("inscp_amt"), "fulamt_ownpay_amt": g("fulamt_ownpay_amt"),
+            "tcmdrug_used_way": g("tcmdrug_used_way"), "bilg_dept_codg": g("bilg_dept_codg"),
+            "bilg_dept_name": g("bilg_dept_name"), "med_type": med_type, "begntime": begn, "endtime": endt,
+            "adm_dept_codg": adm_c, "adm_dept_name": adm_n, "insutype": insu, "dscg_maindiag_code": diag,
+            "hosp_lv": lv_level[0], "gend": gend, "age_years": age, "die_date": die, "hosp_level": lv_level[1],
+            "scene": _SCENE.get(med_type or "", "其他"),
+        })  # fmt: skip
+    return out
+
+
 @dataclass
 class Claim:
     """What a rule evaluator may read about one claim (see the module docstring)."""
@@ -143,14 +204,44 @@ class Claim:
     knowledge: Callable[[str], dict[Any, list[Row]]] = lambda name: {}
     """Knowledge table → rows by the plan's key (``code``, or (main_code, sub_code) …)."""
 
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    """Per-claim results shared by the rules (``lines_of`` by scenes and dates, ``codes``, ``by_code``)."""
+
+    @property
+    def codes(self) -> frozenset:
+        """The ``hilist_code``s of the claim's lines (shared by every rule: computed once per claim)."""
+        got = self._cache.get("codes")
+        if got is None:
+            got = self._cache["codes"] = frozenset(ln["hilist_code"] for ln in self.lines)
+        return got
+
+    def by_code(self, rule: Rule) -> dict[Any, list[Row]]:
+        """``lines_of(rule)`` by ``hilist_code`` (in line order; computed once per scenes and dates)."""
+        key = ("by_code", tuple(rule.scenes), rule.effective_from, rule.effective_to)
+        got = self._cache.get(key)
+        if got is None:
+            got = {}
+            for ln in self.lines_of(rule):
+                got.setdefault(ln["hilist_code"], []).append(ln)
+            self._cache[key] = got
+        return got
+
     def lines_of(self, rule: Rule, rows: list[Row] | None = None) -> list[Row]:
-        """``rows`` (default: the claim's lines) in the rule's scenes and effective dates."""
-        rows = self.lines if rows is None else rows
+        """``rows`` (default: the claim's lines) in the rule's scenes and effective dates. The result for
+        the claim's lines or its history is computed once per claim and shared: do not change it."""
         scenes = set(rule.scenes)
         by_scene = bool(scenes) and not scenes >= MAIN_SCENES
         lo, hi = rule.effective_from, rule.effective_to
+        if rows is None:
+            rows = self.lines
         if not (by_scene or lo or hi):
             return rows
+        which = 0 if rows is self.lines else 1 if rows is self.history else None
+        key = (which, tuple(rule.scenes), lo, hi)
+        if which is not None:
+            got = self._cache.get(key)
+            if got is not None:
+                return got
         out = []
         for r in rows:
             if by_scene and r["scene"] not in scenes:
@@ -159,6 +250,8 @@ class Claim:
             if (lo and (d is None or d < lo)) or (hi and (d is None or d > hi)):
                 continue
             out.append(r)
+        if which is not None:
+            self._cache[key] = out
         return out
 
     def in_dates(self, rule: Rule, begntime: dt.datetime | None) -> bool:

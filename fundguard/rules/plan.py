@@ -12,6 +12,7 @@ from plans, never from template names:
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
+- ``gated`` — a hit needs a billed code with a knowledge row (real time skips claims billing none);
 - ``evaluate(claim)`` — the compiled in-memory evaluator over one ``claim.Claim`` (real time); None when
   the template has none yet (the real-time engine then runs ``sql`` over the claim).
 """
@@ -42,6 +43,9 @@ class RulePlan:
     history_columns: tuple[str, ...]
     keeps_visits: Callable[[Row], bool] | None
     evaluator: Callable[[Rule, Claim], list[dict]] | None
+    gated: bool = False
+    """A hit needs a billed code with a row in ``knowledge`` passing the rule's ``kp_filter`` (first key
+    column for pairs): real time skips the rule for claims billing none (``Template.knowledge_gate``)."""
 
     @property
     def amount_rule(self) -> str:
@@ -78,6 +82,7 @@ def plan(rule: Rule) -> RulePlan:
         history_columns=t.history_columns,
         keeps_visits=t.keeps_visits(rule),
         evaluator=t.evaluate,
+        gated=bool(getattr(t, "gated", lambda r: False)(rule)) and bool(rule.knowledge),
     )
 
 

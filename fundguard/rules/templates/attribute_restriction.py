@@ -152,6 +152,7 @@ class AttributeRestriction(Template):
     title_zh = "限定性别/年龄/医疗机构级别/就医方式/险种使用"
     knowledge = tuple(v[0] for v in _ATTR.values())
     knowledge_required = True
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
     params = (
         Param(
             "attribute",

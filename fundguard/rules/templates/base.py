@@ -72,6 +72,16 @@ class Template:
     evaluate: ClassVar[Callable[[Rule, Claim], list[dict]] | None] = None
     """The real-time evaluator over one claim (a method ``evaluate(self, rule, claim)``), when compiled."""
 
+    knowledge_gate: ClassVar[bool] = False
+    """True when a hit needs a billed code (a line's ``hilist_code``; the first key column of a pair) with a
+    row in the rule's knowledge table that passes its ``kp_filter``: real time then skips the rule for a
+    claim billing none of those codes (``gated``; a template may refine it by rule)."""
+
+    def gated(self, rule: Rule) -> bool:
+        """Whether ``knowledge_gate`` holds for ``rule`` (default: the template's flag, when the rule names a
+        knowledge table)."""
+        return self.knowledge_gate and bool(rule.knowledge)
+
     def keeps_history(self, rule: Rule) -> Callable[[Row, Callable[[str | None], Row | None]], bool] | None:
         """Which stored lines of the person's other visits the rule reads (None: none), as a predicate over
         a ``claim_lines`` row and the institution lookup (``Claim.institution``)."""
@@ -142,6 +152,22 @@ def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
         out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
         _KP_INDEX[key] = out
     return out
+
+
+_RULE_MEMO: dict[tuple[int, int, str], tuple[Any, Any, dict]] = {}
+
+
+def rule_memo(rule: Rule, index: Any, name: str) -> dict:
+    """A dict an evaluator keeps across claims for one rule and one knowledge index (e.g. code → limit):
+    knowledge and rule are fixed while the auditor holds them, so what is derived from them is worked out
+    once, not per claim. A reloaded rule or knowledge table is a new object and gets a new memo."""
+    key = (id(rule), id(index), name)
+    got = _RULE_MEMO.get(key)
+    if got is None or got[0] is not rule or got[1] is not index:
+        if len(_RULE_MEMO) > 10_000:
+            _RULE_MEMO.clear()
+        got = _RULE_MEMO[key] = (rule, index, {})
+    return got[2]
 
 
 def kp_match(rule: Rule, row: dict) -> bool:

@@ -26,6 +26,11 @@ class CatalogueScope(Template):
     name = "catalogue_scope"
     title_zh = "目录外/丙类费用或不予支付的中药饮片纳入基金结算"
     knowledge = ("kb_tcm_herbs_not_paid",)
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
+
+    def gated(self, rule: Rule) -> bool:
+        return rule.params["mode"] == "herbs" and bool(rule.knowledge)
+
     params = (
         Param("mode", "str", "What to check / 检查内容", required=True, choices=("class_c", "herbs")),
         Param(

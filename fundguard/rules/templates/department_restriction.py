@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from fundguard.rules.base import amount_expr, hits, in_list, lit, rule_lines
@@ -167,8 +168,15 @@ FROM l JOIN bad b ON b.bkkp_sn = l.bkkp_sn
         if rule.params["use_catalogue"]:
             cat = claim.catalogue(code)
             for dscr in cat["lmt_used_dscr"] if cat else ():
-                if dscr is not None and _LIMIT_RE.search(dscr):
-                    for dept in _SPLIT_RE.split(_TAIL_RE.sub("", dscr[1:], count=1)):
-                        out.append((dept.strip(" "), dscr))
+                if dscr is not None:
+                    out += _departments(dscr)
         out += [(d, "参数限定") for d in rule.params["departments"].get(code, ())]
         return out
+
+
+@lru_cache(maxsize=65_536)
+def _departments(dscr: str) -> tuple[tuple[str, str], ...]:
+    """(department, text) of a catalogue's 限…科 text (parsed once per text: catalogues repeat them)."""
+    if not _LIMIT_RE.search(dscr):
+        return ()
+    return tuple((dept.strip(" "), dscr) for dept in _SPLIT_RE.split(_TAIL_RE.sub("", dscr[1:], count=1)))

@@ -40,6 +40,7 @@ class ItemPair(Template):
     title_zh = "项目重复收费（A含B仍同时收费）"
     knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {"kb_duplicate_pairs": ("main_code", "sub_code")}
     knowledge = ("kb_duplicate_pairs",)
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
     knowledge_required = True
     amount_rules = ("duplicate_line", "fund_amount")
     params = (

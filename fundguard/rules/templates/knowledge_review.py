@@ -27,6 +27,7 @@ class KnowledgeReview(Template):
     name = "knowledge_review"
     title_zh = "需人工核实的限定用药（知识点约束无法仅凭结算数据判定）"
     knowledge = ("kb_point_codes",)
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
     knowledge_required = True
     params = (
         KP_FILTER,

@@ -9,7 +9,7 @@ from fundguard.rules.base import hits, in_list, lit, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where
+from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, rule_memo
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -33,6 +33,7 @@ class SameItemRepeat(Template):
     name = "same_item_repeat"
     title_zh = "同一项目重复计费/超限定频次"
     knowledge = ("kb_frequency",)
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
     amount_rules = ("excess_over_limit", "duplicate_line")
     params = (
         Param("window", "str", "Counting window / 计数时间窗", default="same_day", choices=tuple(WINDOWS)),
@@ -127,11 +128,19 @@ HAVING {qty} > any_value(l.lim)
         codes, types = set(p["codes"]), set(p["list_types"])
         if rule.knowledge:
             index = claim.knowledge(rule.knowledge)
+            memo = rule_memo(rule, index, "limit")
 
             def limit(code: str) -> tuple | None:
+                if code in memo:
+                    return memo[code]
+                if code not in index:
+                    return None  # not kept: the memo holds only codes of the knowledge table
                 ks = [k for k in index.get(code, ()) if kp_match(rule, k) and k["limit_qty"] is not None
                       and k["limit_unit"] in _UNITS]  # fmt: skip
-                return (min(k["kp_id"] for k in ks), float(min(k["limit_qty"] for k in ks))) if ks else None
+                got = memo[code] = (
+                    (min(k["kp_id"] for k in ks), float(min(k["limit_qty"] for k in ks))) if ks else None
+                )
+                return got
         else:
             fixed = (None, float(p["max_count"]))
 
@@ -141,6 +150,8 @@ HAVING {qty} > any_value(l.lim)
         groups: dict[tuple, list] = {}
         for ln in claim.lines_of(rule):
             if (codes and ln["hilist_code"] not in codes) or (types and ln["list_type"] not in types):
+                continue
+            if limit(ln["hilist_code"]) is None:
                 continue
             groups.setdefault((ln["mdtrt_id"], ln["hilist_code"], ln[key]), []).append(ln)
         by_lines = p["count_by"] == "lines"

@@ -29,6 +29,7 @@ class SecondaryOperation(Template):
     name = "secondary_operation"
     title_zh = "手术项目未按规定折价收费"
     knowledge = ("kb_primary_secondary_ops",)
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
     knowledge_required = True
     amount_rules = ("excess_over_limit",)
     params = (

@@ -11,7 +11,16 @@ from fundguard.rules.base import hits, in_list, lit, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import KP_FILTER, Param, Template, kp_match, kp_where, sql_int, sql_min
+from fundguard.rules.templates.base import (
+    KP_FILTER,
+    Param,
+    Template,
+    kp_match,
+    kp_where,
+    rule_memo,
+    sql_int,
+    sql_min,
+)
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -41,6 +50,11 @@ class WindowedAggregate(Template):
     name = "windowed_aggregate"
     title_zh = "时间窗累计超限（支付疗程/周期频次/开药天数/重复检查）"
     knowledge = ("kb_course_days", "kb_frequency")
+    knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)
+
+    def gated(self, rule: Rule) -> bool:
+        return rule.params["measure"] != "supply_days" and bool(rule.knowledge)
+
     amount_rules = ("excess_over_limit",)
     params = (
         Param("measure", "str", "What is aggregated / 累计口径", required=True, choices=MEASURES),
@@ -265,9 +279,11 @@ HAVING {days} > {lim}
             assert claim is not None
             index = claim.knowledge(rule.knowledge)
         col = "max_days" if p["measure"] == "use_days" else "period_max_count"
-        cache: dict[str, tuple | None] = {}
+        cache: dict[str, tuple | None] = rule_memo(rule, index, "limits")
 
         def of(code: str) -> tuple | None:
+            if code not in index:
+                return None  # not kept: the memo holds only codes of the knowledge table
             if code not in cache:
                 ks = [k for k in index.get(code, ()) if kp_match(rule, k) and k[col] is not None]
                 if p["measure"] == "count":
