@@ -3,7 +3,9 @@
 from fundguard.rules.templates.attribute_restriction import AttributeRestriction
 from fundguard.rules.templates.base import Param, Template
 from fundguard.rules.templates.catalogue_scope import CatalogueScope
+from fundguard.rules.templates.code_consistency import CodeConsistency
 from fundguard.rules.templates.department_restriction import DepartmentRestriction
+from fundguard.rules.templates.drug_safety import DrugSafety
 from fundguard.rules.templates.ghost_bed import GhostBed
 from fundguard.rules.templates.group_admission import GroupAdmission
 from fundguard.rules.templates.indication import Indication
@@ -37,6 +39,9 @@ TEMPLATES: dict[str, Template] = {
         DepartmentRestriction(),
         SecondaryOperation(),
         KnowledgeReview(),
+        # issue 12: new rule classes
+        CodeConsistency(),
+        DrugSafety(),
     )
 }
 
