@@ -13,10 +13,13 @@ from fundguard.rules.templates.inventory_balance import InventoryBalance
 from fundguard.rules.templates.item_pair import ItemPair
 from fundguard.rules.templates.knowledge_review import KnowledgeReview
 from fundguard.rules.templates.pharmacy_cashing import PharmacyCashing
+from fundguard.rules.templates.prescription_size import PrescriptionSize
 from fundguard.rules.templates.price_limit import PriceLimit
+from fundguard.rules.templates.quantity_outlier import QuantityOutlier
 from fundguard.rules.templates.readmission import Readmission
 from fundguard.rules.templates.same_item_repeat import SameItemRepeat
 from fundguard.rules.templates.secondary_operation import SecondaryOperation
+from fundguard.rules.templates.visit_frequency import VisitFrequency
 from fundguard.rules.templates.visit_overlap import VisitOverlap
 from fundguard.rules.templates.windowed_aggregate import WindowedAggregate
 
@@ -42,6 +45,9 @@ TEMPLATES: dict[str, Template] = {
         # issue 12: new rule classes
         CodeConsistency(),
         DrugSafety(),
+        VisitFrequency(),
+        PrescriptionSize(),
+        QuantityOutlier(),
     )
 }
 
