@@ -79,6 +79,25 @@ def table(name: str, overrides: Path | None = None) -> pl.DataFrame:
     return df
 
 
+def _valid(frame: pl.DataFrame) -> pl.DataFrame:
+    norm = pl.col("code").str.strip_chars(" ").str.replace_all(".", "", literal=True).str.to_uppercase()
+    return frame.select(norm.alias("norm"), "code", "name").unique("norm", keep="first").sort("norm")
+
+
+def diagnosis_codes() -> pl.DataFrame:
+    """The ICD-10 医保版 2.0 codes as the rules compare them (``norm``: no dots, upper case), for 编码异常."""
+    from fundguard.kb import codes
+
+    return _valid(codes.icd10())
+
+
+def operation_codes() -> pl.DataFrame:
+    """The ICD-9-CM-3 医保版 codes by ``norm``."""
+    from fundguard.kb import codes
+
+    return _valid(codes.icd9cm3())
+
+
 def diagnosis_sex() -> pl.DataFrame:
     """ICD-10 医保版 prefixes (dots dropped) limited to one sex: ``kp_id, prefix, allowed_gend`` …"""
     return table("diagnosis_sex")

@@ -9,6 +9,7 @@ local rule or a model, or the claims tables alone cannot decide it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from fundguard.kb import knowledge
@@ -31,9 +32,29 @@ class ClassCoverage:
 
 STATUS_ZH = {"implemented": "已实现", "knowledge_loaded": "知识已加载", "not_yet": "未实现"}
 
+# issue 12: the statistical classes (统计指标监测类) are computed by the big-data models (``fundguard.models``,
+# which the rules may not import: the caller passes the indicator codes it has), per institution × month and
+# scored against peers of the same type, level and specialty (median / MAD) into the model leads.
+INDICATOR_CLASSES: dict[int, tuple[str, str]] = {
+    56: ("drug_share", "药占比"),
+    57: ("exam_share", "检查检验占比"),
+    58: ("material_share", "耗材占比"),
+}
+"""Class seq → (indicator code in ``fundguard.models.indicators``, its name)."""
+# and why the others of the group are not computed (specific, for the coverage report)
+INDICATOR_GAPS: dict[int, str] = {
+    59: "治疗费占比尚未列入模型指标库（收费类别05治疗费可算，待加入指标并按同类机构比较）",
+    60: "CT检查须按医疗服务项目编码识别CT项目（各省价格项目编码不一），指标库尚无CT项目表",
+    61: "核磁检查须按医疗服务项目编码识别MRI项目（各省价格项目编码不一），指标库尚无MRI项目表",
+    62: "院内感染须病案首页医院感染标志或病原学检查结果，结算数据不含",
+    63: "非计划再入院须结算清单“出院31天内再住院计划”标志；模型仅有3日内同诊断再入院率，口径不同",
+}
 
-def coverage(ruleset: RuleSet) -> list[ClassCoverage]:
-    """One row per class of the 2025 catalogue, in catalogue order."""
+
+def coverage(ruleset: RuleSet, indicators: Collection[str] = ()) -> list[ClassCoverage]:
+    """One row per class of the 2025 catalogue, in catalogue order; ``indicators``: the model indicator codes
+    available (``fundguard.models.indicators.INDICATORS``), which implement the classes of
+    ``INDICATOR_CLASSES``."""
     points = knowledge.points().group_by("rule_class").len()
     kp_count = dict(zip(points["rule_class"], points["len"], strict=True))
     out = []
@@ -54,6 +75,15 @@ def coverage(ruleset: RuleSet) -> list[ClassCoverage]:
             )
         elif n:
             status, reason = "knowledge_loaded", f"国家知识点 {n} 条已加载，规则待实现"
+        elif c["seq"] in INDICATOR_CLASSES and INDICATOR_CLASSES[c["seq"]][0] in indicators:
+            code, name = INDICATOR_CLASSES[c["seq"]]
+            status, reason = (
+                "implemented",
+                f"大数据模型指标 {code}（{name}）：按机构×月计算，与同类型、同级别、同专科机构比较（中位数/MAD稳健分数），"
+                "超常者进入模型线索；仅事后",
+            )
+        elif c["seq"] in INDICATOR_GAPS:
+            status, reason = "not_yet", INDICATOR_GAPS[c["seq"]]
         elif c["has_kp_detail"] == "1":
             status, reason = "not_yet", "国家已发布知识点明细但未收入本知识库（数据源未含该批次）"
         else:

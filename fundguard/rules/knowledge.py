@@ -48,6 +48,11 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
     "kb_diag_age": (clinical.diagnosis_age, "诊断限年龄（ICD-10 前缀）/ age-specific diagnoses"),
     "kb_oprn_sex": (clinical.operation_sex, "手术操作限性别（ICD-9-CM-3 前缀）/ sex-specific operations"),
     "kb_oprn_diag": (clinical.operation_diagnosis, "手术操作须有的诊断 / operations needing a diagnosis"),
+    "kb_icd10_codes": (
+        clinical.diagnosis_codes,
+        "ICD-10 医保版2.0 编码（去点、大写）/ valid diagnosis codes",
+    ),
+    "kb_icd9_codes": (clinical.operation_codes, "ICD-9-CM-3 医保版编码（去点、大写）/ valid operation codes"),
     "kb_drug_safety": (
         clinical.drug_safety,
         "药品安全（儿童、老年、妊娠、禁忌、相互作用、十八反十九畏）/ drug safety",

@@ -30,6 +30,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "diagnosis_age": ("kb_diag_age", "dx"),
     "operation_sex": ("kb_oprn_sex", "oprn"),
     "operation_diagnosis": ("kb_oprn_diag", "oprn"),
+    "diagnosis_code": ("kb_icd10_codes", "dx"),
+    "operation_code": ("kb_icd9_codes", "oprn"),
 }
 _CODES_SQL = {
     "dx": """SELECT mdtrt_id, dscg_maindiag_code AS code FROM mdtrt_d_valid
@@ -68,7 +70,9 @@ class CodeConsistency(Template):
     - ``diagnosis_age`` (55): a diagnosis outside its category's age range (``kb_diag_age``: perinatal,
       newborn, pregnancy, senility) — age at admission, unknown: not judged;
     - ``operation_diagnosis`` (40): an operation of a group (``kb_oprn_diag``: obstetric procedures 72–75)
-      with none of the diagnoses the group needs (pregnancy, delivery, puerperium).
+      with none of the diagnoses the group needs (pregnancy, delivery, puerperium);
+    - ``diagnosis_code`` (37) / ``operation_code`` (38): a code that is not in the ICD-10 医保版 2.0 /
+      ICD-9-CM-3 医保版 table (``kb_icd10_codes`` / ``kb_icd9_codes``; ``kp_id`` empty).
 
     One hit per visit (``bkkp_sn`` empty: the whole visit is at issue), listing every contradicting code with
     its category; ``kp_id`` the smallest point involved; money at issue: the visit's lines in the rule's
@@ -85,6 +89,8 @@ class CodeConsistency(Template):
         "kb_diag_age": ("prefix",),
         "kb_oprn_sex": ("prefix",),
         "kb_oprn_diag": ("oprn_prefix",),
+        "kb_icd10_codes": ("norm",),
+        "kb_icd9_codes": ("norm",),
     }
     params = (
         Param("check", "str", "What is compared / 比对内容", required=True, choices=tuple(CHECKS)),
@@ -96,6 +102,10 @@ class CodeConsistency(Template):
         "operation_sex": Evidence("参保人性别为{sex}，手术操作与性别不符：{items}，涉及费用{amount:money}元"),
         "diagnosis_age": Evidence(
             "参保人就诊时年龄{age:num}岁，诊断与年龄不符：{items}，涉及费用{amount:money}元"
+        ),
+        "diagnosis_code": Evidence("诊断编码不在ICD-10医保版2.0编码库中：{items}，涉及费用{amount:money}元"),
+        "operation_code": Evidence(
+            "手术操作编码不在ICD-9-CM-3医保版编码库中：{items}，涉及费用{amount:money}元"
         ),
         "operation_diagnosis": Evidence(
             "手术操作与诊断不符：{items}；本次就诊诊断：{diagnoses}，涉及费用{amount:money}元"
@@ -126,6 +136,10 @@ class CodeConsistency(Template):
                 ON c.mdtrt_id = v.mdtrt_id JOIN {k} k ON starts_with(c.norm, k.prefix)
                 WHERE v.age IS NOT NULL
                   AND NOT ((k.min_age IS NULL OR v.age >= k.min_age) AND (k.max_age IS NULL OR v.age < k.max_age))"""
+        elif chk in ("diagnosis_code", "operation_code"):
+            bad = f"""SELECT v.mdtrt_id, c.code AS item, CAST(NULL AS VARCHAR) AS kp_id
+                FROM v JOIN {codes.format(src=_CODES_SQL[source])} c ON c.mdtrt_id = v.mdtrt_id
+                WHERE NOT EXISTS (SELECT 1 FROM {table} k WHERE k.norm = c.norm)"""
         else:
             bad = f"""SELECT r.mdtrt_id, r.code || '（' || r.group_zh || '）' AS item, r.kp_id
                 FROM (SELECT o.mdtrt_id, o.code, k.kp_id, k.group_zh, k.diag_prefix
@@ -169,7 +183,7 @@ GROUP BY b.mdtrt_id
         def rows(n: str) -> list[Row]:
             return [k for i in range(len(n) + 1) for k in index.get(n[:i], ())]
 
-        bad: list[tuple[str, str]] = []
+        bad: list[tuple[str, str | None]] = []
         if chk in ("diagnosis_sex", "operation_sex"):
             if gend in ("1", "2"):
                 bad = [(f"{c}（{k['group_zh']}，限{sex_zh(k['allowed_gend'])}性）", k["kp_id"])
@@ -178,6 +192,8 @@ GROUP BY b.mdtrt_id
             if age is not None:
                 bad = [(f"{c}（{k['group_zh']}，限{_range_zh(k['min_age'], k['max_age'])}）", k["kp_id"])
                        for c, n in codes for k in rows(n) if not _age_ok(age, k)]  # fmt: skip
+        elif chk in ("diagnosis_code", "operation_code"):
+            bad = [(c, None) for c, n in codes if n not in index]
         else:
             dx = sorted({c.strip(" ") for c in claim.diagnoses if c.strip(" ")})
             dx_norm = [norm(c) for c in dx]

@@ -29,8 +29,18 @@ class PrescriptionSize(Template):
     title_zh = "单张处方品种数超限（药品种类超标/中药饮片超大处方）"
     params = (
         Param("max_kinds", "int", "Most distinct items per prescription / 每张处方最多品种数", required=True),
-        Param("what_zh", "str", "What is counted, for the evidence (药品, 中药饮片) / 证据中的品种称谓", default="药品"),
-        Param("med_chrgitm_types", "str_list", "Only these 医疗收费项目类别 codes / 仅限这些收费项目类别", default=[]),
+        Param(
+            "what_zh",
+            "str",
+            "What is counted, for the evidence (药品, 中药饮片) / 证据中的品种称谓",
+            default="药品",
+        ),
+        Param(
+            "med_chrgitm_types",
+            "str_list",
+            "Only these 医疗收费项目类别 codes / 仅限这些收费项目类别",
+            default=[],
+        ),
         Param("list_types", "str_list", "Only these list_type codes / 仅限这些目录类别", default=[]),
     )
 

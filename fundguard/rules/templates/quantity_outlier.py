@@ -30,9 +30,19 @@ class QuantityOutlier(Template):
     amount_rules = ("excess_over_limit",)
     params = (
         Param("factor", "float", "Times the item's median that is too much / 超过中位数的倍数", default=5.0),
-        Param("min_support", "int", "Least visit-days for an item's normal / 计算常规用量的最少就诊日数", default=30),
+        Param(
+            "min_support",
+            "int",
+            "Least visit-days for an item's normal / 计算常规用量的最少就诊日数",
+            default=30,
+        ),
         Param("min_qty", "float", "Least quantity judged / 判断的最小数量", default=2.0),
-        Param("med_chrgitm_types", "str_list", "Only these 医疗收费项目类别 codes / 仅限这些收费项目类别", default=[]),
+        Param(
+            "med_chrgitm_types",
+            "str_list",
+            "Only these 医疗收费项目类别 codes / 仅限这些收费项目类别",
+            default=[],
+        ),
         Param("list_types", "str_list", "Only these list_type codes / 仅限这些目录类别", default=[]),
         Param("codes", "str_list", "Only these hilist codes (empty: all) / 仅限这些医保目录编码", default=[]),
     )

@@ -36,8 +36,19 @@ class VisitFrequency(Template):
     reads = "visits"
     params = (
         Param("window_days", "int", "Window in days / 时间窗天数", required=True),
-        Param("max_count", "int", "Most visits (or days) in the window / 时间窗内最多就诊次数（或天数）", required=True),
-        Param("count_by", "str", "visits or distinct days / 按就诊次数或就诊天数计", default="visits", choices=COUNT_BY),
+        Param(
+            "max_count",
+            "int",
+            "Most visits (or days) in the window / 时间窗内最多就诊次数（或天数）",
+            required=True,
+        ),
+        Param(
+            "count_by",
+            "str",
+            "visits or distinct days / 按就诊次数或就诊天数计",
+            default="visits",
+            choices=COUNT_BY,
+        ),
         Param("same_institution", "bool", "Count only the same institution / 仅计同一机构", default=False),
         Param(
             "exclude_diag_prefixes",
@@ -124,7 +135,11 @@ FROM c JOIN v x ON x.mdtrt_id = c.mdtrt_id LEFT JOIN a ON a.mdtrt_id = x.mdtrt_i
             diag = v["maindiag"]
             return not (excl and diag is not None and diag.replace(".", "").upper().startswith(excl))
 
-        if x["begntime"] is None or not claim.in_dates(rule, x["begntime"]) or not claim.in_scenes(rule, x["scene"]):
+        if (
+            x["begntime"] is None
+            or not claim.in_dates(rule, x["begntime"])
+            or not claim.in_scenes(rule, x["scene"])
+        ):
             return []
         if not counted(x):
             return []
