@@ -39,8 +39,9 @@ CLASS_NAMES = {
     73: "妊娠期及哺乳期用药安全",
     74: "药品相互作用",
     75: "中药饮片配伍禁忌",
+    87: "医用耗材与性别不符",
 }
-KIND = {66: "age", 72: "age", 71: "diagnosis", 73: "diagnosis", 74: "pair", 75: "pair"}
+KIND = {66: "age", 72: "age", 71: "diagnosis", 73: "diagnosis", 74: "pair", 75: "pair", 87: "sex"}
 
 
 def norm(code: str) -> str:
@@ -157,15 +158,18 @@ def derive(shared: Path, out: Path) -> None:
             errors.append(f"{kp}: a pair needs partners")
         if kind == "age" and g.get("min_age") is None and g.get("max_age") is None:
             errors.append(f"{kp}: an age fact needs min_age or max_age")
+        if kind == "sex" and g.get("allowed_gend") not in ("1", "2"):
+            errors.append(f"{kp}: a sex fact needs allowed_gend 1 or 2")
         for name in names:
             for dx in dxs:
                 for pt in partners:
                     rows.append([kp, CLASS_NAMES[seq], kind, g["group"], g["code_prefix"], name, excl,
-                                 _num(g.get("min_age")), _num(g.get("max_age")), dx, pt.get("code_prefix", ""),
+                                 _num(g.get("min_age")), _num(g.get("max_age")), g.get("allowed_gend", ""), dx,
+                                 pt.get("code_prefix", ""),
                                  pt.get("name_contains", ""), g["fact"], g["source"], g["confidence"]])  # fmt: skip
     _write(out, "drug_safety.csv",
            ["kp_id", "rule_class", "kind", "group_zh", "code_prefix", "name_contains", "name_excludes", "min_age",
-            "max_age", "diag_prefix", "partner_code_prefix", "partner_name_contains", "fact_zh", "source",
+            "max_age", "allowed_gend", "diag_prefix", "partner_code_prefix", "partner_name_contains", "fact_zh", "source",
             "confidence"], rows)  # fmt: skip
     if errors:
         raise ValueError("clinical facts invalid: " + "; ".join(errors))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fundguard.rules.base import amount_expr, hits, lit, rule_lines
 from fundguard.rules.claim import Claim, Row
-from fundguard.rules.evidence import Evidence
+from fundguard.rules.evidence import SEX_SQL, Evidence, sex_zh
 from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import (
     KP_FILTER,
@@ -25,7 +25,7 @@ from fundguard.rules.templates.code_consistency import norm
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
 
-KINDS = ("age", "diagnosis", "pair")
+KINDS = ("age", "sex", "diagnosis", "pair")
 
 
 def _sel_sql(line: str, prefix: str, contains: str, excludes: str | None) -> str:
@@ -56,6 +56,8 @@ class DrugSafety(Template):
 
     - ``age`` (66 儿童禁用, 72 老年人): the patient's age at admission is in the fact's forbidden range
       [``min_age``, ``max_age``);
+    - ``sex`` (87 医用耗材与性别不符): the patient's sex (known) is not the fact's ``allowed_gend`` — the same
+      table picks consumables (national code prefix ``C``) by a name fragment naming a one-sex organ;
     - ``diagnosis`` (71 禁忌症, 73 妊娠期): the visit has a diagnosis starting with the fact's ``diag_prefix``
       (``mdtrt_d.dscg_maindiag_code`` and every ``setl_list_diag_d.diag_code``);
     - ``pair`` (74 相互作用, 75 十八反/十九畏): the same visit has, on the same day, a line of the fact's drug and
@@ -67,7 +69,7 @@ class DrugSafety(Template):
     """
 
     name = "drug_safety"
-    title_zh = "药品安全（儿童禁用、老年人、妊娠期、禁忌症、相互作用、十八反十九畏）"
+    title_zh = "药品与耗材安全（儿童禁用、老年人、妊娠期、禁忌症、相互作用、十八反十九畏、耗材限性别）"
     knowledge = ("kb_drug_safety",)
     knowledge_required = True
     knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {"kb_drug_safety": ("kp_id",)}
@@ -86,6 +88,7 @@ class DrugSafety(Template):
         "age": Evidence(
             "参保人就诊时年龄{age:num}岁，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"
         ),
+        "sex": Evidence("参保人性别为{sex}，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"),
         "diagnosis": Evidence(
             "本次就诊诊断{diagnoses}，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"
         ),
@@ -114,6 +117,17 @@ SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {
 FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
 WHERE l.age_years IS NOT NULL AND (k.min_age IS NULL OR l.age_years >= k.min_age)
   AND (k.max_age IS NULL OR l.age_years < k.max_age)
+GROUP BY l.bkkp_sn"""
+        elif kind == "sex":
+            ev = self.evidence["sex"].sql(rule, {
+                "sex": SEX_SQL.format("any_value(l.gend)"), "hilist_name": "any_value(l.hilist_name)",
+                "group": "arg_min(k.group_zh, k.kp_id)", "fact": "arg_min(k.fact_zh, k.kp_id)", "amount": amount,
+            })  # fmt: skip
+            inner = f"""{head}
+SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
+       {ev} AS evidence_zh, min(k.kp_id) AS kp_id
+FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+WHERE l.gend IN ('1', '2') AND l.gend <> k.allowed_gend
 GROUP BY l.bkkp_sn"""
         elif kind == "diagnosis":
             ev = self.evidence["diagnosis"].sql(rule, {
@@ -179,6 +193,13 @@ GROUP BY l.bkkp_sn"""
                 ]  # fmt: skip
                 if ks:
                     extra["age"] = sql_round(age, 1)
+            elif kind == "sex":
+                g = ln["gend"]
+                ks = [] if g not in ("1", "2") else [
+                    k for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
+                    and k["allowed_gend"] != g
+                ]  # fmt: skip
+                extra["sex"] = sex_zh(g)
             elif kind == "diagnosis":
                 matched = [
                     (k, c) for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
