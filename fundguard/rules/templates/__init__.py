@@ -12,6 +12,7 @@ from fundguard.rules.templates.indication import Indication
 from fundguard.rules.templates.inventory_balance import InventoryBalance
 from fundguard.rules.templates.item_pair import ItemPair
 from fundguard.rules.templates.knowledge_review import KnowledgeReview
+from fundguard.rules.templates.overlapping_supply import OverlappingSupply
 from fundguard.rules.templates.pharmacy_cashing import PharmacyCashing
 from fundguard.rules.templates.prescription_size import PrescriptionSize
 from fundguard.rules.templates.price_limit import PriceLimit
@@ -48,6 +49,7 @@ TEMPLATES: dict[str, Template] = {
         VisitFrequency(),
         PrescriptionSize(),
         QuantityOutlier(),
+        OverlappingSupply(),
     )
 }
 
