@@ -84,6 +84,7 @@ class CodeConsistency(Template):
     reads = "visits"
     knowledge = tuple(v[0] for v in CHECKS.values())
     knowledge_required = True
+    knowledge_by_code = False  # prefixes of diagnosis/operation codes, name fragments, absence from a list
     knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {
         "kb_diag_sex": ("prefix",),
         "kb_diag_age": ("prefix",),

@@ -72,6 +72,7 @@ class DrugSafety(Template):
     title_zh = "药品与耗材安全（儿童禁用、老年人、妊娠期、禁忌症、相互作用、十八反十九畏、耗材限性别）"
     knowledge = ("kb_drug_safety",)
     knowledge_required = True
+    knowledge_by_code = False  # prefixes of diagnosis/operation codes, name fragments, absence from a list
     knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {"kb_drug_safety": ("kp_id",)}
     params = (
         Param("kind", "str", "Which facts: age, diagnosis or pair / 事实类型", required=True, choices=KINDS),
