@@ -393,6 +393,19 @@ def build_catalogue(seed: int) -> Catalogue:
         ("FG0000000000003", "体检套餐（自费）"),
     ):
         add(code, name, "201", "14", "03", 180.0, pool="c_class")
+    # issue 12: a systemic quinolone used only by the planter (child_contraindicated_drug): the ordinary
+    # drugs hold none, so the clean city gives no child a drug its label forbids
+    add(
+        "XJ01MAA900A001010119001",
+        "左氧氟沙星片",
+        "101",
+        "09",
+        "01",
+        12.30,
+        spec="0.5g*4片",
+        form="片剂",
+        pool="quinolone",
+    )
     for j, name in enumerate(("牙齿美白", "烤瓷冠修复", "根管治疗")):
         add(
             f"0031051{j:02d}000000"[:15],
