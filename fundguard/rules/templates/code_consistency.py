@@ -147,12 +147,17 @@ class CodeConsistency(Template):
                       FROM {codes.format(src=_CODES_SQL["oprn"])} o JOIN {k} k ON starts_with(o.norm, k.oprn_prefix)) r
                 LEFT JOIN dx d ON d.mdtrt_id = r.mdtrt_id AND starts_with(d.norm, r.diag_prefix)
                 GROUP BY r.mdtrt_id, r.code, r.kp_id, r.group_zh HAVING count(d.norm) = 0"""
-        dx_cte = f", dx AS {codes.format(src=_CODES_SQL['dx'])}" if chk == "operation_diagnosis" else ""
+        dx_cte = (
+            f", dx AS {codes.format(src=_CODES_SQL['dx'])},\n"
+            "dl AS (SELECT mdtrt_id, string_agg(DISTINCT code, '、' ORDER BY code) AS codes FROM dx GROUP BY mdtrt_id)"
+            if chk == "operation_diagnosis"
+            else ""
+        )
+        dl_join = "LEFT JOIN dl ON dl.mdtrt_id = b.mdtrt_id" if chk == "operation_diagnosis" else ""
         ev = self.evidence[chk].sql(rule, {
             "sex": SEX_SQL.format("any_value(v.gend)"), "age": "any_value(round(v.age, 1))",
             "items": "string_agg(DISTINCT b.item, '、' ORDER BY b.item)", "amount": "any_value(v.amount)",
-            "diagnoses": "COALESCE((SELECT string_agg(DISTINCT d.code, '、' ORDER BY d.code) FROM dx d "
-                         "WHERE d.mdtrt_id = b.mdtrt_id), '无')",
+            "diagnoses": "COALESCE(any_value(dl.codes), '无')",
         })  # fmt: skip
         inner = f"""
 WITH v AS (
@@ -164,7 +169,7 @@ b AS ({bad})
 SELECT b.mdtrt_id, any_value(v.setl_id) AS setl_id, any_value(v.psn_no) AS psn_no,
        any_value(v.fixmedins_code) AS fixmedins_code, CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
        any_value(v.amount) AS amount, {ev} AS evidence_zh, min(b.kp_id) AS kp_id
-FROM b JOIN v ON v.mdtrt_id = b.mdtrt_id
+FROM b JOIN v ON v.mdtrt_id = b.mdtrt_id {dl_join}
 GROUP BY b.mdtrt_id
 """
         return hits(rule, inner)

@@ -97,14 +97,12 @@ p AS (
         AND (y.fee_ocur_time < x.fee_ocur_time OR (y.fee_ocur_time = x.fee_ocur_time AND y.bkkp_sn < x.bkkp_sn))
     WHERE date_diff('day', x.fee_date, y.fee_date) + y.prd_days > {tol}
 ),
-c AS (
-    SELECT *, list(ysn ORDER BY yt, ysn) OVER (PARTITION BY sn) AS ysns,
-           row_number() OVER (PARTITION BY sn ORDER BY remain DESC, yt, ysn) AS k
-    FROM p
-)
-SELECT x.mdtrt_id, x.setl_id, x.psn_no, x.fixmedins_code, list_append(c.ysns, x.bkkp_sn) AS bkkp_sn,
+ys AS (SELECT sn, list(ysn ORDER BY yt, ysn) AS ysns FROM p GROUP BY sn),
+best AS (SELECT * FROM (SELECT p.*, row_number() OVER (PARTITION BY sn ORDER BY remain DESC, yt, ysn) AS k FROM p) q
+      WHERE q.k = 1)
+SELECT x.mdtrt_id, x.setl_id, x.psn_no, x.fixmedins_code, list_append(l.ysns, x.bkkp_sn) AS bkkp_sn,
        x.hilist_code, {excess} AS amount, {ev} AS evidence_zh, NULL AS kp_id
-FROM c JOIN x ON x.bkkp_sn = c.sn WHERE c.k = 1
+FROM best c JOIN x ON x.bkkp_sn = c.sn JOIN ys l ON l.sn = c.sn
 """
         return hits(rule, inner)
 
