@@ -341,9 +341,10 @@ def rules_list(
 def rules_coverage(rules: RuleFiles = None) -> None:
     """2025 版 88 类规则的覆盖情况 Coverage of the 2025 edition's 88 rule classes: implemented / knowledge
     loaded / not yet, with the reason."""
+    from fundguard.models.indicators import INDICATORS
     from fundguard.rules.coverage import STATUS_ZH, coverage
 
-    rows = coverage(_load_rules(rules))
+    rows = coverage(_load_rules(rules), indicators=INDICATORS)
     t = RichTable("#", "一级", "二级", "规则类 class", "状态 status", "规则 rules", "说明 reason")
     for c in rows:
         colour = {"implemented": "green", "knowledge_loaded": "yellow"}.get(c.status, "red")

@@ -337,6 +337,8 @@ class RealtimeAuditor:
         ]
         diags = [visit.get("dscg_maindiag_code")] if "dscg_maindiag_code" in visit else [None]
         diags += [d["diag_code"] for d in tables["setl_list_diag_d"] if d["vali_flag"] == "1"]
+        oprns = [visit.get("oprn_oprt_code")]  # issue 12: operation codes for the code-consistency rules
+        oprns += [o["oprn_oprt_code"] for o in tables["setl_list_oprn_d"] if o["vali_flag"] == "1"]
         fund = None
         setl = [
             s
@@ -366,6 +368,7 @@ class RealtimeAuditor:
             history=history,
             visits=[v for v in self._visits.get(psn_no, ()) if v["mdtrt_id"] != mdtrt_id],
             diagnoses=[d for d in diags if d is not None],
+            operations=[o for o in oprns if o is not None],
             fund=fund,
             die_date=self._die.get(psn_no),
             institution=self._ins.get,

@@ -177,11 +177,13 @@ class SqlRealtimeAuditor:
         # knowledge: full tables in memory, indexed by code; the DuckDB tables get one claim's rows
         self._kb: dict[str, tuple[pa.Table, dict[str, list[int]] | None]] = {}
         self._kb_keys = {r.knowledge: plan(r).knowledge_keys for r in self.rules if r.knowledge}
+        # tables not found by billed codes are loaded whole and never emptied (issue 12)
+        whole = {r.knowledge for r in self.rules if r.knowledge and not plan(r).knowledge_by_code}
         for name in sorted({r.knowledge for r in self.rules if r.knowledge}):
             full = knowledge.arrow(name)
             keys = self._kb_keys[name]
             index: dict[str, list[int]] | None = None
-            if all(k in full.column_names for k in keys):
+            if name not in whole and all(k in full.column_names for k in keys):
                 index = defaultdict(list)
                 rows = zip(*(full.column(k).to_pylist() for k in keys), strict=True)
                 for i, codes in enumerate(rows):

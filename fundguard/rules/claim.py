@@ -194,6 +194,8 @@ class Claim:
     """The person's other stored visits (``visits`` rows)."""
     diagnoses: list[str] = field(default_factory=list)
     """The visit's diagnosis codes (``dscg_maindiag_code`` and ``setl_list_diag_d.diag_code``)."""
+    operations: list[str] = field(default_factory=list)
+    """The visit's operation codes (``mdtrt_d.oprn_oprt_code`` and valid ``setl_list_oprn_d.oprn_oprt_code``)."""
     fund: tuple[str | None, Any, Any] | None = None
     """(setl_id, fund, medfee) of the visit's valid, not reversed settlements, as ``visit_fund``."""
     die_date: dt.date | None = None

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from fundguard.kb import indications, knowledge, limits
+from fundguard.kb import clinical, indications, knowledge, limits
 
 
 def _point_codes() -> pl.DataFrame:
@@ -43,6 +43,20 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
     "kb_frequency": (limits.frequency, "限定频次 / frequency limits (batch 8)"),
     "kb_tcm_herbs_not_paid": (limits.tcm_herbs_not_paid, "中药饮片不予支付 / herbal pieces not paid"),
     "kb_points": (knowledge.points, "两库知识点 / knowledge points in force"),
+    # issue 12: clinical knowledge from public authorities (source and confidence per row; bureau overrides)
+    "kb_diag_sex": (clinical.diagnosis_sex, "诊断限性别（ICD-10 前缀）/ sex-specific diagnoses"),
+    "kb_diag_age": (clinical.diagnosis_age, "诊断限年龄（ICD-10 前缀）/ age-specific diagnoses"),
+    "kb_oprn_sex": (clinical.operation_sex, "手术操作限性别（ICD-9-CM-3 前缀）/ sex-specific operations"),
+    "kb_oprn_diag": (clinical.operation_diagnosis, "手术操作须有的诊断 / operations needing a diagnosis"),
+    "kb_icd10_codes": (
+        clinical.diagnosis_codes,
+        "ICD-10 医保版2.0 编码（去点、大写）/ valid diagnosis codes",
+    ),
+    "kb_icd9_codes": (clinical.operation_codes, "ICD-9-CM-3 医保版编码（去点、大写）/ valid operation codes"),
+    "kb_drug_safety": (
+        clinical.drug_safety,
+        "药品安全（儿童、老年、妊娠、禁忌、相互作用、十八反十九畏）/ drug safety",
+    ),
     "kb_point_codes": (
         _point_codes,
         "两库知识点编码（含约束文本）/ codes of the points, with their constraint",

@@ -5,7 +5,8 @@ from plans, never from template names:
 
 - ``reads`` — ``lines`` (judges fee lines) or ``visits`` (judges visits / stays);
 - ``knowledge`` and ``knowledge_keys`` — the knowledge table joined and the code columns that join it to
-  billed codes (a real-time claim loads only the rows of its codes);
+  billed codes (a real-time claim loads only the rows of its codes); ``knowledge_by_code`` False when the
+  rows are not found by billed codes (the whole table is loaded, the rule never skipped for want of rows);
 - ``history_days`` — how far back the rule looks at the person's other visits (0: the claim's visit
   alone; None: the person's whole history); ``keeps_history(row, institution)`` — which stored lines it
   reads there, and ``history_columns`` their columns; ``keeps_visits(visit)`` — which stored visits;
@@ -36,6 +37,7 @@ class RulePlan:
     reads: str
     knowledge: str | None
     knowledge_keys: tuple[str, ...]
+    knowledge_by_code: bool
     history_days: int | None
     population: bool
     evidence: tuple[Evidence, ...]
@@ -75,6 +77,7 @@ def plan(rule: Rule) -> RulePlan:
         reads=t.reads,
         knowledge=rule.knowledge,
         knowledge_keys=t.knowledge_keys.get(rule.knowledge or "", ("code",)),
+        knowledge_by_code=t.knowledge_by_code,
         history_days=t.history_days(rule) if keeps is not None else 0,
         population=t.population,
         evidence=tuple(t.evidence.values()),

@@ -181,7 +181,7 @@ def lines(rng: np.random.Generator, v: dict[str, np.ndarray], city: City) -> dic
     add(out, np.full(len(out), 3), np.ones(len(out)), begin[out] + 60)
     nd = len(cat.drugs)
     for idx, n_items, lo, hi, t0 in (
-        (out, np.minimum(1 + rng.poisson(1.3, len(out)), 5), 1, 4, 900),
+        (out, np.minimum(1 + rng.poisson(1.3, len(out)), 4), 1, 4, 900),  # ≤ 5 kinds with a restricted drug
         (ph, np.minimum(1 + rng.poisson(0.6, len(ph)), 4), 1, 4, 60),
     ):
         vis = np.repeat(idx, n_items)

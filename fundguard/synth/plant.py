@@ -360,7 +360,38 @@ class Planter:
                 self.amt(it),
                 f"{self.name(it)}在同次住院中连续两日重复检查。",
             )
+        self._clinical()
         self._stay_based()
+
+    def _clinical(self) -> None:
+        """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
+        settlement list (诊断与患者性别不符)."""
+        v, p, rng, city = self.b.v, self.b.p, self.rng, self.city
+        kind, age, gend = v["kind"], p["age"][v["psn"]], p["gend"][v["psn"]]
+        hosp = kind != PHARM
+        quin = self.cat.pools["quinolone"][0]
+        for vi in self.choose("child_contraindicated_drug", hosp & (age >= 2) & (age < 16)):
+            li = self.line(vi, quin, 1.0, int(v["begin"][vi]) + 1250, prd=4.0)
+            self.record(
+                "child_contraindicated_drug",
+                vi,
+                [li],
+                quin,
+                self.amt(quin),
+                f"{self.name(quin)}（喹诺酮类，说明书18岁以下禁用）用于{int(age[vi])}岁儿童。",
+            )
+        preg = [int(i) for i in city.diag_pools[2] if str(city.diag_codes[i]).startswith("O")]
+        for vi in self.choose("diagnosis_sex_mismatch", (kind == INP) & (gend == 1) & (v["diag2"] < 0)):
+            d = preg[int(rng.integers(len(preg)))]
+            v["diag2"][vi] = d
+            self.record(
+                "diagnosis_sex_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"男性患者结算清单次要诊断为{city.diag_codes[d]}（{city.diag_names[d]}），妊娠类诊断限女性。",
+            )
 
     def _stay_based(self) -> None:
         v, p, rng, city = self.b.v, self.b.p, self.rng, self.city

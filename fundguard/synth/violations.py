@@ -61,6 +61,9 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("pharmacy_cashing", "药店刷卡套现（反复整额购药）", _A38_5, 0.0003),
         _v("inventory_mismatch", "进销存不符（销售量大于购进量，串换迹象）", _A38_4, 0.02),
         _v("phantom_inpatient_gang", "集中虚假住院（团伙式挂床）", _A40_3, 0.0003),
+        # issue 12
+        _v("child_contraindicated_drug", "儿童禁用药品用于儿童（喹诺酮类）", _A38_2, 0.002),
+        _v("diagnosis_sex_mismatch", "诊断与患者性别不符（男性患者妊娠类诊断）", _A40_1, 0.002),
     )
 }
 """Violation type code → definition, in a stable order."""

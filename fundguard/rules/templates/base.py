@@ -67,6 +67,10 @@ class Template:
     """Compares against the whole population (an institution's stock, many people): batch only."""
     knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
     """Knowledge table → the code columns joining it to billed codes (default ``("code",)``)."""
+    knowledge_by_code: ClassVar[bool] = True
+    """Whether the knowledge rows a claim needs are found by its billed codes (``knowledge_keys``); False when
+    the template matches them otherwise (diagnosis prefixes, name fragments, absence from a code list), so a
+    per-claim engine must load the whole table and may never skip the rule for want of rows (issue 12)."""
     evidence: ClassVar[dict[str, Evidence]] = {}
     """The evidence templates the template renders (by name)."""
     evaluate: ClassVar[Callable[[Rule, Claim], list[dict]] | None] = None

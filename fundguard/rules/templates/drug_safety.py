@@ -1,0 +1,232 @@
+"""``drug_safety``: a drug given against a settled safety fact — the patient's age, a diagnosis of the visit, or
+another drug the same day (classes 66, 71–75)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fundguard.rules.base import amount_expr, hits, lit, rule_lines
+from fundguard.rules.claim import Claim, Row
+from fundguard.rules.evidence import SEX_SQL, Evidence, sex_zh
+from fundguard.rules.plan import hit
+from fundguard.rules.templates.base import (
+    KP_FILTER,
+    Param,
+    Template,
+    kp_index,
+    kp_where,
+    line_amount,
+    sql_min,
+    sql_round,
+)
+from fundguard.rules.templates.code_consistency import norm
+
+if TYPE_CHECKING:
+    from fundguard.rules.spec import Rule
+
+KINDS = ("age", "sex", "diagnosis", "pair")
+
+
+def _sel_sql(line: str, prefix: str, contains: str, excludes: str | None) -> str:
+    """The line picks the drug: code prefix, name containing, no excluded form in the name."""
+    out = f"starts_with({line}.hilist_code, {prefix}) AND ({contains} IS NULL OR contains({line}.hilist_name, {contains}))"
+    if excludes:
+        out += f" AND ({excludes} IS NULL OR NOT regexp_matches({line}.hilist_name, {excludes}))"
+    return out
+
+
+def _sel(ln: Row, prefix: str | None, contains: str | None, excludes: str | None = None) -> bool:
+    """``_sel_sql`` in Python (a NULL name or code picks nothing, as the SQL's NULL does)."""
+    code, name = ln["hilist_code"], ln["hilist_name"]
+    if code is None or prefix is None or not code.startswith(prefix):
+        return False
+    if contains is not None and (name is None or contains not in name):
+        return False
+    return excludes is None or (name is not None and re.search(excludes, name) is None)
+
+
+_ROWS: dict[tuple[int, str], list[Row]] = {}
+
+
+class DrugSafety(Template):
+    """A drug line (picked in ``kb_drug_safety`` by the national code prefix — ``X`` + ATC level 4 — and/or a
+    name fragment, with local forms such as eye drops left out by ``name_excludes``) given against a settled
+    fact of its ``kind``:
+
+    - ``age`` (66 儿童禁用, 72 老年人): the patient's age at admission is in the fact's forbidden range
+      [``min_age``, ``max_age``);
+    - ``sex`` (87 医用耗材与性别不符): the patient's sex (known) is not the fact's ``allowed_gend`` — the same
+      table picks consumables (national code prefix ``C``) by a name fragment naming a one-sex organ;
+    - ``diagnosis`` (71 禁忌症, 73 妊娠期): the visit has a diagnosis starting with the fact's ``diag_prefix``
+      (``mdtrt_d.dscg_maindiag_code`` and every ``setl_list_diag_d.diag_code``);
+    - ``pair`` (74 相互作用, 75 十八反/十九畏): the same visit has, on the same day, a line of the fact's drug and
+      a line of its partner (``partner_code_prefix``, ``partner_name_contains``).
+
+    One hit per offending line (for a pair: the partner line, with the drug's lines in ``bkkp_sn`` before
+    it); ``kp_id`` the smallest point. Only lines with a fund share (``inscp_amt > 0``) are judged unless
+    ``require_fund`` is false; for a pair both lines must qualify.
+    """
+
+    name = "drug_safety"
+    title_zh = "药品与耗材安全（儿童禁用、老年人、妊娠期、禁忌症、相互作用、十八反十九畏、耗材限性别）"
+    knowledge = ("kb_drug_safety",)
+    knowledge_required = True
+    knowledge_by_code = False  # prefixes of diagnosis/operation codes, name fragments, absence from a list
+    knowledge_keys: ClassVar[dict[str, tuple[str, ...]]] = {"kb_drug_safety": ("kp_id",)}
+    params = (
+        Param("kind", "str", "Which facts: age, diagnosis or pair / 事实类型", required=True, choices=KINDS),
+        KP_FILTER,
+        Param(
+            "require_fund",
+            "bool",
+            "Judge only lines with a fund share (inscp_amt > 0) / 仅审核有基金支付的明细",
+            default=True,
+        ),
+    )
+
+    evidence: ClassVar[dict[str, Evidence]] = {
+        "age": Evidence(
+            "参保人就诊时年龄{age:num}岁，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"
+        ),
+        "sex": Evidence("参保人性别为{sex}，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"),
+        "diagnosis": Evidence(
+            "本次就诊诊断{diagnoses}，“{hilist_name}”属{group}：{fact}，涉及费用{amount:money}元"
+        ),
+        "pair": Evidence(
+            "{date:date}同次就诊同日使用“{main_name}”与“{hilist_name}”（{group}）：{fact}，涉及费用{amount:money}元"
+        ),
+    }
+
+    # --- batch ---------------------------------------------------------------------------------------
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
+        kind = p["kind"]
+        fund = "l.inscp_amt > 0" if p["require_fund"] else "TRUE"
+        k = f"(SELECT * FROM kb_drug_safety k WHERE {kp_where(rule)} AND k.kind = {lit(kind)})"
+        head = f"WITH k AS {k}, l AS (SELECT l.* FROM {rule_lines(rule)} l WHERE {fund})"
+        one = "any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no, any_value(l.fixmedins_code) AS fixmedins_code"
+        amount = f"any_value({amount_expr(rule, 'l')})"
+        if kind == "age":
+            ev = self.evidence["age"].sql(rule, {
+                "age": "any_value(round(l.age_years, 1))", "hilist_name": "any_value(l.hilist_name)",
+                "group": "arg_min(k.group_zh, k.kp_id)", "fact": "arg_min(k.fact_zh, k.kp_id)", "amount": amount,
+            })  # fmt: skip
+            inner = f"""{head}
+SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
+       {ev} AS evidence_zh, min(k.kp_id) AS kp_id
+FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+WHERE l.age_years IS NOT NULL AND (k.min_age IS NULL OR l.age_years >= k.min_age)
+  AND (k.max_age IS NULL OR l.age_years < k.max_age)
+GROUP BY l.bkkp_sn"""
+        elif kind == "sex":
+            ev = self.evidence["sex"].sql(rule, {
+                "sex": SEX_SQL.format("any_value(l.gend)"), "hilist_name": "any_value(l.hilist_name)",
+                "group": "arg_min(k.group_zh, k.kp_id)", "fact": "arg_min(k.fact_zh, k.kp_id)", "amount": amount,
+            })  # fmt: skip
+            inner = f"""{head}
+SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
+       {ev} AS evidence_zh, min(k.kp_id) AS kp_id
+FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+WHERE l.gend IN ('1', '2') AND l.gend <> k.allowed_gend
+GROUP BY l.bkkp_sn"""
+        elif kind == "diagnosis":
+            ev = self.evidence["diagnosis"].sql(rule, {
+                "diagnoses": "string_agg(DISTINCT d.code, '、' ORDER BY d.code)", "hilist_name": "any_value(l.hilist_name)",
+                "group": "arg_min(k.group_zh, k.kp_id)", "fact": "arg_min(k.fact_zh, k.kp_id)", "amount": amount,
+            })  # fmt: skip
+            inner = f"""{head},
+d AS (SELECT DISTINCT x.mdtrt_id, trim(x.code) AS code, upper(replace(trim(x.code), '.', '')) AS norm
+      FROM (SELECT mdtrt_id, dscg_maindiag_code AS code FROM mdtrt_d_valid
+            UNION ALL SELECT mdtrt_id, diag_code FROM setl_list_diag_d_valid) x
+      WHERE x.code IS NOT NULL AND trim(x.code) <> '' AND x.mdtrt_id IN (SELECT mdtrt_id FROM l))
+SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
+       {ev} AS evidence_zh, min(k.kp_id) AS kp_id
+FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+JOIN d ON d.mdtrt_id = l.mdtrt_id AND starts_with(d.norm, k.diag_prefix)
+GROUP BY l.bkkp_sn"""
+        else:
+            ev = self.evidence["pair"].sql(rule, {
+                "date": "any_value(l.fee_date)", "main_name": "min(m.hilist_name)", "hilist_name": "any_value(l.hilist_name)",
+                "group": "arg_min(l.group_zh, l.kp_id)", "fact": "arg_min(l.fact_zh, l.kp_id)", "amount": amount,
+            })  # fmt: skip
+            inner = f"""{head},
+s AS (SELECT l.*, k.kp_id, k.group_zh, k.fact_zh, k.code_prefix AS m_prefix, k.name_contains AS m_name,
+             k.name_excludes AS m_excl
+      FROM l JOIN k ON {_sel_sql("l", "k.partner_code_prefix", "k.partner_name_contains", None)})
+SELECT {one}, list_append(list(DISTINCT m.bkkp_sn ORDER BY m.bkkp_sn), l.bkkp_sn) AS bkkp_sn,
+       any_value(l.hilist_code) AS hilist_code, {amount} AS amount, {ev} AS evidence_zh, min(l.kp_id) AS kp_id
+FROM s l JOIN (SELECT * FROM l) m ON m.mdtrt_id = l.mdtrt_id AND m.bkkp_sn <> l.bkkp_sn AND m.fee_date = l.fee_date
+     AND {_sel_sql("m", "l.m_prefix", "l.m_name", "l.m_excl")}
+GROUP BY l.bkkp_sn"""
+        return hits(rule, inner)
+
+    # --- real time -----------------------------------------------------------------------------------
+    def _rows(self, rule: Rule, claim: Claim) -> list[Row]:
+        index = kp_index(rule, claim, "kb_drug_safety")
+        key = (id(index), rule.params["kind"])
+        rows = _ROWS.get(key)
+        if rows is None:
+            rows = [k for ks in index.values() for k in ks if k["kind"] == rule.params["kind"]]
+            _ROWS[key] = rows
+        return rows
+
+    def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
+        p = rule.params
+        kind = p["kind"]
+        rows = self._rows(rule, claim)
+        if not rows:
+            return []
+        lines = [
+            ln for ln in claim.lines_of(rule) if not p["require_fund"] or (ln["inscp_amt"] or 0) > 0
+        ]  # fmt: skip
+        out = []
+        if kind == "diagnosis":
+            dx = sorted({(c.strip(" "), norm(c)) for c in claim.diagnoses if c.strip(" ")})
+        for ln in lines:
+            extra: dict[str, Any] = {}
+            sns = [ln["bkkp_sn"]]
+            if kind == "age":
+                age = ln["age_years"]
+                ks = [] if age is None else [
+                    k for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
+                    and (k["min_age"] is None or age >= k["min_age"]) and (k["max_age"] is None or age < k["max_age"])
+                ]  # fmt: skip
+                if ks:
+                    extra["age"] = sql_round(age, 1)
+            elif kind == "sex":
+                g = ln["gend"]
+                ks = [] if g not in ("1", "2") else [
+                    k for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
+                    and k["allowed_gend"] != g
+                ]  # fmt: skip
+                extra["sex"] = sex_zh(g)
+            elif kind == "diagnosis":
+                matched = [
+                    (k, c) for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
+                    for c, n in dx if n.startswith(k["diag_prefix"])
+                ]  # fmt: skip
+                ks = [k for k, _ in matched]
+                extra["diagnoses"] = "、".join(sorted({c for _, c in matched}))
+            else:
+                pairs = [
+                    (k, m) for k in rows if _sel(ln, k["partner_code_prefix"], k["partner_name_contains"])
+                    for m in lines
+                    if m["mdtrt_id"] == ln["mdtrt_id"] and m["bkkp_sn"] != ln["bkkp_sn"]
+                    and m["fee_date"] == ln["fee_date"]
+                    and _sel(m, k["code_prefix"], k["name_contains"], k["name_excludes"])
+                ]  # fmt: skip
+                ks = [k for k, _ in pairs]
+                if ks:
+                    sns = [*sorted({m["bkkp_sn"] for _, m in pairs}), ln["bkkp_sn"]]
+                    extra["date"] = ln["fee_date"]
+                    extra["main_name"] = sql_min(m["hilist_name"] for _, m in pairs)
+            if not ks:
+                continue
+            first = min(ks, key=lambda k: k["kp_id"])
+            amount = line_amount(rule, ln)
+            vals = {"hilist_name": ln["hilist_name"], "group": first["group_zh"], "fact": first["fact_zh"],
+                    "amount": amount, **extra}  # fmt: skip
+            out.append(hit(rule, ln, sns, amount, self.evidence[kind].render(rule, vals),
+                           hilist_code=ln["hilist_code"], kp_id=first["kp_id"]))  # fmt: skip
+        return out
