@@ -21,6 +21,8 @@ settings here (``core`` imports nothing else, so the supervision domain may use 
 - ``FUNDGUARD_REPORT_RULES``: a province's 举报奖励 rules (YAML, as ``supervision/data/report_rewards.yaml``);
 - ``FUNDGUARD_CROSSREGION_SHARE``: the share of out-of-region settlements above which a small institution or
   pharmacy is flagged (0.3);
+- ``FUNDGUARD_KB_OVERRIDES``: a folder of the bureau's override files for the derived clinical knowledge tables
+  (``<table>.csv``, rows to add or remove);
 - ``FUNDGUARD_ACCESS_LOG_DAYS``: how long the access log is kept (190; never under six months);
 - real time: ``FUNDGUARD_RT_KEY_RATE`` / ``_KEY_BURST`` (calls a second per API key, 20 / 40),
   ``FUNDGUARD_RT_CLIENT_RATE`` / ``_CLIENT_BURST`` (per client address, 40 / 80), ``FUNDGUARD_RT_QUEUE`` (claims
@@ -59,6 +61,7 @@ class Settings:
     credit_scheme: str = ""
     discretion_table: str = ""
     report_rules: str = ""
+    kb_overrides: str = ""
     crossregion_share: float = 0.3
     access_log_days: int = 190
     rt_key_rate: float = 20
@@ -95,6 +98,7 @@ class Settings:
                 credit_scheme=get("FUNDGUARD_CREDIT_SCHEME"),
                 discretion_table=get("FUNDGUARD_DISCRETION_TABLE"),
                 report_rules=get("FUNDGUARD_REPORT_RULES"),
+                kb_overrides=get("FUNDGUARD_KB_OVERRIDES"),
                 crossregion_share=_positive(get("FUNDGUARD_CROSSREGION_SHARE") or 0.3),
                 access_log_days=int(get("FUNDGUARD_ACCESS_LOG_DAYS") or 190),
                 rt_key_rate=_positive(get("FUNDGUARD_RT_KEY_RATE") or 20),

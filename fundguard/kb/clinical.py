@@ -15,12 +15,12 @@ action is refused with a bilingual error.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
 from fundguard.core.errors import InputError
+from fundguard.core.settings import settings
 from fundguard.kb._files import read
 
 TABLES: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,6 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 """Shipped table → its numeric columns."""
 
-OVERRIDES_ENV = "FUNDGUARD_KB_OVERRIDES"
 _META = ("action", "reviewer", "note")
 
 
@@ -73,7 +72,7 @@ def table(name: str, overrides: Path | None = None) -> pl.DataFrame:
     ``$FUNDGUARD_KB_OVERRIDES``; none: as shipped)."""
     numeric = TABLES[name]
     df = read(name, numeric)
-    folder = overrides or (Path(os.environ[OVERRIDES_ENV]) if os.environ.get(OVERRIDES_ENV) else None)
+    folder = overrides or (Path(settings().kb_overrides) if settings().kb_overrides else None)
     if folder is not None and (Path(folder) / f"{name}.csv").is_file():
         df = _apply(df, Path(folder) / f"{name}.csv", numeric)
     return df

@@ -82,7 +82,7 @@ def test_bureau_override_removes_and_adds(tmp_path: Path, monkeypatch: pytest.Mo
         encoding="utf-8",
     )
     base = clinical.drug_safety()
-    monkeypatch.setenv(clinical.OVERRIDES_ENV, str(tmp_path))
+    monkeypatch.setenv("FUNDGUARD_KB_OVERRIDES", str(tmp_path))
     got = clinical.drug_safety()
     assert "LK-66-05" in set(base["kp_id"]) and "LK-66-05" not in set(got["kp_id"])
     added = got.filter(pl.col("kp_id") == "LK-66-90").to_dicts()
