@@ -942,6 +942,7 @@ def inspections_draw(
     from sqlalchemy import select
 
     from fundguard.service import auth, inspections
+    from fundguard.service.draw_weights import pool_weights
     from fundguard.service.models import User
 
     with _service_session(workspace, database_url) as s:
@@ -951,7 +952,7 @@ def inspections_draw(
         actor = auth.actor_for_user(s, u)
         d = inspections.make_draw(s, actor, title=title, seed_value=seed,
                                   rules={"ratio": ratio, "team_size": team_size},
-                                  previous_id=redraw_of, reason=reason)  # fmt: skip
+                                  previous_id=redraw_of, reason=reason, weigh=pool_weights(workspace))  # fmt: skip
         rec = inspections.draw_record(s, actor, d["id"])
     out.write_text(json.dumps(rec, ensure_ascii=False, indent=1), "utf-8")
     console.print(

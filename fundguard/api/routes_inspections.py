@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from fundguard.service import inspections as svc
+from fundguard.service.draw_weights import pool_weights
 from fundguard.service.errors import BadUpload
 from fundguard.service.inspections.schemas import (
     Agency,
@@ -181,7 +182,8 @@ def list_draws(ctx: CtxDep, page: PageQ = 1, size: SizeQ = 20) -> dict[str, Any]
 def make_draw(body: DrawIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.make_draw(s, actor, title=body.title, seed_value=body.seed_value,
-                             rules=body.rules.model_dump(), previous_id=body.previous_id, reason=body.reason)  # fmt: skip
+                             rules=body.rules.model_dump(), previous_id=body.previous_id, reason=body.reason,
+                             weigh=pool_weights(ctx.workspace))  # fmt: skip
 
 
 @router.get("/draws/{draw_id}", summary="抽取详情 / a draw", response_model=Draw)

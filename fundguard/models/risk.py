@@ -15,6 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
+from fundguard.core.errors import InputError
+from fundguard.core.workspace import Workspace
+
 WEIGHT_STEP = 3.0
 MAX_WEIGHT = 9
 
@@ -27,13 +30,12 @@ def weight(score: float) -> int:
 def institution_risk(workspace: Path, run_id: str | None = None) -> dict[str, dict]:
     """``{fixmedins_code: {score, weight, leads, models, reason}}`` from the given or newest model run; empty
     when the workspace has no model run (the pool then stands on the registry's own weights)."""
-    root = Path(workspace) / "leads"
-    if run_id:
-        path = root / f"run={run_id}" / "leads.parquet"
-    else:
-        runs = sorted(root.glob("run=*/leads.parquet"), key=lambda p: p.stat().st_mtime)
-        path = runs[-1] if runs else None
-    if path is None or not path.exists():
+    ws = Workspace(workspace)
+    try:
+        path = ws.lead_run(run_id or ws.latest_lead_run()) / "leads.parquet"
+    except InputError:  # no model run yet
+        return {}
+    if not path.exists():
         return {}
     df = pl.read_parquet(
         path, columns=["entity_type", "entity_id", "model_name", "score", "reasons", "institutions"]

@@ -123,6 +123,7 @@ def notify_demo_hospital(session: Session, count: int = 3) -> int:
 
 def seed_inspection_year(session: Session) -> dict:
     """The demo's published 双随机 draw and one flight inspection mid-way at the demo hospital."""
+    from fundguard.service.draw_weights import pool_weights
     from fundguard.service.inspections.demo import seed_year
 
     users = {u.username: u for u in session.execute(select(User)).scalars()}
@@ -130,7 +131,7 @@ def seed_inspection_year(session: Session) -> dict:
         return {}
     hospital = users.get("yiyuan")
     out = seed_year(session, auth.actor_for_user(session, users["shi"]), auth.actor_for_user(session, users["fuzeren"]),
-                    hospital.fixmedins_code if hospital else None)  # fmt: skip
+                    hospital.fixmedins_code if hospital else None, weigh=pool_weights(None))  # fmt: skip
     from fundguard.service.campaigns.demo import (
         seed_campaign,
     )  # 专项整治 (issue 14): one campaign in 自查自纠

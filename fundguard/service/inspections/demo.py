@@ -5,6 +5,8 @@ mid-way. Each runs once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,7 +56,8 @@ def seed_inspections(session: Session, actor: Actor) -> int:
     return n
 
 
-def seed_year(session: Session, supervisor: Actor, head: Actor, hospital_code: str | None) -> dict:
+def seed_year(session: Session, supervisor: Actor, head: Actor, hospital_code: str | None,
+              weigh: Callable[[Session, list[dict]], list[dict]] | None = None) -> dict:  # fmt: skip
     """The year's 双随机 plan draw (published) and one flight inspection mid-way (on site, with a signed
     record and a finding) at ``hospital_code``; does nothing when a draw exists. Returns what it made."""
     if session.execute(select(func.count()).select_from(Draw)).scalar_one():
@@ -64,6 +67,7 @@ def seed_year(session: Session, supervisor: Actor, head: Actor, hospital_code: s
         supervisor,
         title=f"{today().year}年度双随机抽查",
         seed_value=f"{today().isoformat()} 演示见证值",
+        weigh=weigh,
     )
     publish_draw(session, supervisor, d["id"])
     if not hospital_code:

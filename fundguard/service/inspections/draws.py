@@ -8,6 +8,7 @@ record (what ``fundguard inspections verify-draw`` checks) stays with the superv
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -52,8 +53,10 @@ def _item(d: Draw, *, full: bool) -> dict:
 
 
 def make_draw(session: Session, actor: Actor, *, title: str, seed_value: str, rules: dict[str, Any] | None = None,
-              previous_id: int | None = None, reason: str = "") -> dict:  # fmt: skip
-    """Draw targets and teams from the actor's registries; ``previous_id`` with ``reason`` for a redraw."""
+              previous_id: int | None = None, reason: str = "",
+              weigh: Callable[[Session, list[dict]], list[dict]] | None = None) -> dict:  # fmt: skip
+    """Draw targets and teams from the actor's registries; ``previous_id`` with ``reason`` for a redraw;
+    ``weigh`` adds the weights the registry does not hold (``service.draw_weights``) before the pool is sealed."""
     actor.require(INSPECTION_MANAGE)
     if not (title or "").strip():
         raise ValidationFailed("抽查任务名称不能为空", "a draw needs a title")
@@ -68,9 +71,10 @@ def make_draw(session: Session, actor: Actor, *, title: str, seed_value: str, ru
         select(func.count()).select_from(Draw).where(Draw.admdvs == actor.admdvs)
     ).scalar_one()
     number = f"SJ{actor.admdvs}-{year}-{seq + 1:04d}"
+    targets = target_pool(session, actor)
     try:
         rec = draws.draw(
-            {"targets": target_pool(session, actor), "inspectors": inspector_pool(session, actor)},
+            {"targets": weigh(session, targets) if weigh else targets, "inspectors": inspector_pool(session, actor)},
             draws.Rules.from_dict(rules or {}), seed_value,
             meta={"number": number, "title": title.strip(), "admdvs": actor.admdvs, "drawn_by": actor.username,
                   "drawn_at": utcnow().isoformat(timespec="seconds")},
