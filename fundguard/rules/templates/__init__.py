@@ -15,6 +15,7 @@ from fundguard.rules.templates.price_limit import PriceLimit
 from fundguard.rules.templates.readmission import Readmission
 from fundguard.rules.templates.same_item_repeat import SameItemRepeat
 from fundguard.rules.templates.secondary_operation import SecondaryOperation
+from fundguard.rules.templates.trace_code import TraceCodeCount, TraceCodeReuse
 from fundguard.rules.templates.visit_overlap import VisitOverlap
 from fundguard.rules.templates.windowed_aggregate import WindowedAggregate
 
@@ -37,6 +38,8 @@ TEMPLATES: dict[str, Template] = {
         DepartmentRestriction(),
         SecondaryOperation(),
         KnowledgeReview(),
+        TraceCodeCount(),
+        TraceCodeReuse(),
     )
 }
 
