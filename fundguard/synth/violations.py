@@ -61,6 +61,8 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("pharmacy_cashing", "药店刷卡套现（反复整额购药）", _A38_5, 0.0003),
         _v("inventory_mismatch", "进销存不符（销售量大于购进量，串换迹象）", _A38_4, 0.02),
         _v("phantom_inpatient_gang", "集中虚假住院（团伙式挂床）", _A40_3, 0.0003),
+        _v("trace_code_duplicate", "药品追溯码重复结算（回流药）", _A38_4, 0.0003),
+        _v("trace_code_short", "药品追溯码数量少于结算盒数", _A38_4, 0.0003),
     )
 }
 """Violation type code → definition, in a stable order."""

@@ -35,10 +35,12 @@ def codes_of(value: str | None) -> list[str]:
 
 
 def codes_sql(column: str) -> str:
-    """A line's distinct codes as a sorted DuckDB list."""
+    """A line's distinct codes as a sorted DuckDB list (separators trimmed first, so no empty element; plain
+    functions that sqlglot carries to Spark)."""
+    trimmed = f"regexp_replace(COALESCE({column}, ''), '^{SPLIT_RE}|{SPLIT_RE}$', '', 'g')"
     return (
-        f"list_sort(list_distinct(list_filter(regexp_split_to_array(COALESCE({column}, ''), "
-        f"'{SPLIT_RE}'), lambda x: x <> '')))"
+        f"CASE WHEN {trimmed} = '' THEN CAST([] AS VARCHAR[]) "
+        f"ELSE list_sort(list_distinct(regexp_split_to_array({trimmed}, '{SPLIT_RE}'))) END"
     )
 
 
@@ -88,7 +90,7 @@ class TraceCodeCount(Template):
 
     def sql(self, rule: Rule) -> str:
         p = rule.params
-        n = f"len({codes_sql('l.drug_trac_codg')})"
+        n = f"array_length({codes_sql('l.drug_trac_codg')})"
         ev = self.evidence["count"].sql(rule, {
             "hilist_name": "COALESCE(l.hilist_name, l.hilist_code)", "boxes": "CAST(l.cnt AS BIGINT)",
             "n": "l.n", "codes": "CASE WHEN l.n > 0 THEN '（' || array_to_string(l.codes, '、') || '）' ELSE '' END",
@@ -203,8 +205,8 @@ rep AS (
            arg_min(first_ins, first_t) AS first_ins, arg_min(first_mdtrt, first_t) AS first_mdtrt
     FROM ranked WHERE k > 1 AND first_sn <> bkkp_sn GROUP BY bkkp_sn
 ),
-s AS (SELECT sale.*, rep.bad, rep.first_t, rep.first_ins, rep.first_mdtrt, len(rep.bad) AS k,
-             len(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
+s AS (SELECT sale.*, rep.bad, rep.first_t, rep.first_ins, rep.first_mdtrt, array_length(rep.bad) AS k,
+             array_length(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
             vals = {**common, "first_time": "s.first_t", "first_ins": "s.first_ins", "first_mdtrt": "s.first_mdtrt",
                     "where": "CASE WHEN s.first_ins = s.fixmedins_code THEN '本机构' ELSE '另一定点医药机构' END",
                     "k": "s.k"}  # fmt: skip
@@ -223,7 +225,7 @@ rep AS (
     FROM sale_code c JOIN refund f ON f.code = c.code AND c.t > f.refund_t AND f.orig <> c.bkkp_sn
     GROUP BY c.bkkp_sn
 ),
-s AS (SELECT sale.*, rep.bad, rep.refund_t, rep.orig, len(rep.bad) AS k, len(sale.codes) AS n
+s AS (SELECT sale.*, rep.bad, rep.refund_t, rep.orig, array_length(rep.bad) AS k, array_length(sale.codes) AS n
       FROM sale JOIN rep USING (bkkp_sn))"""
             vals = {**common, "refund_time": "s.refund_t", "orig": "s.orig"}
         else:
@@ -241,7 +243,7 @@ rep AS (
                       AND b.t <= c.t)
     GROUP BY c.bkkp_sn
 ),
-s AS (SELECT sale.*, rep.bad, len(rep.bad) AS k, len(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
+s AS (SELECT sale.*, rep.bad, array_length(rep.bad) AS k, array_length(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
             vals = common
         inner = f"""{body}
 SELECT s.mdtrt_id, s.setl_id, s.psn_no, s.fixmedins_code, [s.bkkp_sn] AS bkkp_sn, s.hilist_code,
