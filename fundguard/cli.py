@@ -352,9 +352,8 @@ def rules_list(
 
 def _warn_unfed_rules(workspace: Path) -> None:
     """After an import: say loudly which enabled rules the stored data cannot feed, and which columns lack."""
-    from fundguard.rules.readiness import readiness
-
     from fundguard.rules import load_rules
+    from fundguard.rules.readiness import readiness
 
     rows = [r for r in readiness(load_rules(), workspace) if r.status != "ready"]
     if not rows:
