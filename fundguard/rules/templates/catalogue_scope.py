@@ -131,10 +131,8 @@ WHERE l.inscp_amt > 0 AND (k.always OR (l.rx <> '' AND l.n_paid = 0)
             way, rx = ln["tcmdrug_used_way"], ln["rx_drord_no"] or ""
             codes = per_rx[(ln["mdtrt_id"], rx)] - {None}
             n_paid = sum(1 for c in codes if c not in listed)
-            if rx:
-                judged = n_paid == 0
-            else:
-                judged = way == "2" or ((way or "") == "" and n_paid == 0)
+            # a prescription judged by its contents; without one the coded way is the hint
+            judged = n_paid == 0 if rx else (way == "2" or ((way or "") == "" and n_paid == 0))
             if not (always or judged):
                 continue
             if always:
