@@ -40,7 +40,7 @@ def codes_sql(column: str) -> str:
     trimmed = f"regexp_replace(COALESCE({column}, ''), '^{SPLIT_RE}|{SPLIT_RE}$', '', 'g')"
     return (
         f"CASE WHEN {trimmed} = '' THEN CAST([] AS VARCHAR[]) "
-        f"ELSE list_sort(list_distinct(regexp_split_to_array({trimmed}, '{SPLIT_RE}'))) END"
+        f"ELSE list_sort(list_distinct(string_split_regex({trimmed}, '{SPLIT_RE}'))) END"
     )
 
 
