@@ -140,6 +140,13 @@ def ingest(
             "--dictionary", "-d", help="地方字典 CSV (dic_type,code,name) extending the national code lists."
         ),
     ] = None,
+    columns: Annotated[
+        Path | None,
+        typer.Option(
+            "--columns",
+            help="列映射 CSV (table,column,field): 本地表头 → 国家字段 Map the extract's own headers to fields.",
+        ),
+    ] = None,
     no_progress: NoProgress = False,
 ) -> None:
     """导入数据 Ingest national-format files into a workspace.
@@ -153,11 +160,18 @@ def ingest(
 
     try:
         report = run_ingest(
-            paths, workspace, table=table, progress=not no_progress, dictionary_files=dictionary or []
+            paths,
+            workspace,
+            table=table,
+            progress=not no_progress,
+            dictionary_files=dictionary or [],
+            column_map=columns,
         )
     except FundGuardError as err:
         raise _fail(err) from err
     console.print(report.summary_zh())
+    if report.published:
+        _warn_unfed_rules(workspace)
     console.print(f"报告 Report: [bold]{Layout(workspace).reports / 'ingest-latest.html'}[/bold]")
     if not report.published:
         raise typer.Exit(code=1)
@@ -337,14 +351,49 @@ def rules_list(
     console.print(f"{len(ruleset)} 条规则 rules · 版本 version {ruleset.version}")
 
 
+def _warn_unfed_rules(workspace: Path) -> None:
+    """After an import: say loudly which enabled rules the stored data cannot feed, and which columns lack."""
+    from fundguard.rules import load_rules
+    from fundguard.rules.readiness import readiness
+
+    rows = [r for r in readiness(load_rules(), workspace) if r.status != "ready"]
+    if not rows:
+        return
+    lacking: dict[str, list[str]] = {}
+    for r in rows:
+        for m in r.missing:
+            lacking.setdefault(m, []).append(r.rule_id)
+    console.print(
+        f"[bold red]警告 WARNING[/bold red] {len(rows)} 条启用规则缺少所需数据列，将漏判或无法判定 / "
+        f"{len(rows)} enabled rules lack columns they need:"
+    )
+    for col, ids in sorted(lacking.items()):
+        shown = "、".join(ids[:6]) + (f" 等 {len(ids)} 条" if len(ids) > 6 else "")
+        console.print(f"  [red]缺少 missing[/red] {col} → {shown}")
+    console.print("  详见 See: fundguard rules coverage -w " + str(workspace))
+
+
 @rules_app.command("coverage")
-def rules_coverage(rules: RuleFiles = None) -> None:
+def rules_coverage(
+    rules: RuleFiles = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="工作区：逐条规则检查数据能否支撑 Per rule, can this workspace's data feed it.",
+        ),
+    ] = None,
+) -> None:
     """2025 版 88 类规则的覆盖情况 Coverage of the 2025 edition's 88 rule classes: implemented / knowledge
-    loaded / not yet, with the reason."""
+    loaded / not yet, with the reason; with ``-w`` also each rule's data readiness in that workspace."""
     from fundguard.models.indicators import INDICATORS
     from fundguard.rules.coverage import STATUS_ZH, coverage
 
-    rows = coverage(_load_rules(rules), indicators=INDICATORS)
+    ruleset = _load_rules(rules)
+    if workspace is not None:
+        _print_readiness(ruleset, workspace)
+    rows = coverage(ruleset, indicators=INDICATORS)
     t = RichTable("#", "一级", "二级", "规则类 class", "状态 status", "规则 rules", "说明 reason")
     for c in rows:
         colour = {"implemented": "green", "knowledge_loaded": "yellow"}.get(c.status, "red")
@@ -354,6 +403,26 @@ def rules_coverage(rules: RuleFiles = None) -> None:
     counts = {s: sum(c.status == s for c in rows) for s in STATUS_ZH}
     console.print(
         " · ".join(f"{STATUS_ZH[s]} {n}" for s, n in counts.items()) + f"（共 {len(rows)} 类 classes）"
+    )
+
+
+def _print_readiness(ruleset, workspace: Path) -> None:
+    from fundguard.rules.readiness import STATUS_ZH as READY_ZH
+    from fundguard.rules.readiness import readiness
+
+    if not (workspace / "store").exists():
+        raise _fail(InputError(f"工作区无数据：{workspace}", f"no store in workspace {workspace}"))
+    rows = readiness(ruleset, workspace)
+    t = RichTable("编号 id", "名称 name", "数据 data", "缺少 missing / 说明")
+    t.columns[0].no_wrap = True
+    for r in rows:
+        colour = {"ready": "green", "missing": "yellow"}.get(r.status, "red")
+        t.add_row(r.rule_id, r.name_zh, f"[{colour}]{READY_ZH[r.status]}[/{colour}]",
+                  "、".join(r.missing) or r.note)  # fmt: skip
+    console.print(t)
+    counts = {s: sum(r.status == s for r in rows) for s in READY_ZH}
+    console.print(
+        " · ".join(f"{READY_ZH[s]} {n}" for s, n in counts.items()) + f"（共 {len(rows)} 条规则 rules）"
     )
 
 

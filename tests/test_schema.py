@@ -19,9 +19,9 @@ def test_national_tables_have_template_column_counts() -> None:
         for name in ("mdtrt_d", "setl_d", "fee_list_d", "setl_list_diag_d", "setl_list_oprn_d")
     }
     assert counts == {
-        "mdtrt_d": 106,
+        "mdtrt_d": 107,
         "setl_d": 100,
-        "fee_list_d": 82,
+        "fee_list_d": 83,
         "setl_list_diag_d": 23,
         "setl_list_oprn_d": 31,
     }
@@ -35,8 +35,22 @@ def test_national_tables_match_the_templates_in_order() -> None:
     with (data / "national-tables" / "fields.csv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             expected.setdefault(r["table"], []).append(r["field"])
+    later = {"fee_list_d": ["drug_trac_codg"], "mdtrt_d": ["inet_mdtrt_flag"]}  # platform additions since
     for name, fields in expected.items():
-        assert list(schema.table(name).columns) == fields, name
+        assert list(schema.table(name).columns) == fields + later.get(name, []), name
+
+
+def test_reference_tables_require_only_their_keys() -> None:
+    for name in ("medins_info_b", "medins_staff_b", "psn_info_b", "hilist_b"):
+        t = schema.table(name)
+        assert t.required == t.key, name
+
+
+def test_trace_code_and_death_date_headers_are_recognised() -> None:
+    assert schema.aliases("fee_list_d")["trac_codg"] == "drug_trac_codg"
+    assert schema.aliases("fee_list_d")["追溯码"] == "drug_trac_codg"
+    assert schema.aliases("psn_info_b")["death_date"] == "die_date"
+    assert "death_date" not in schema.aliases("fee_list_d")
 
 
 def test_every_code_column_has_its_dictionary() -> None:

@@ -369,6 +369,17 @@ def field_type(field: str) -> str:
     return "string"
 
 
+PLATFORM_ADDITIONS: dict[str, list[tuple[str, str, str, str]]] = {
+    # Fields the platform collects since the extraction templates were published: (field, 中文名, kind, dic).
+    # 药品追溯码: one code per dispensed box, scanned at settlement since 2025-07 (interfaces 2301/3505,
+    # field drug_trac_codg); several boxes on one line give several codes, comma-separated.
+    "fee_list_d": [("drug_trac_codg", "药品追溯码", "string", "")],
+    # 互联网诊疗标志 of the visit (interface 2201 / 3101 inet_mdtrt_flag): 1 = an internet consultation.
+    "mdtrt_d": [("inet_mdtrt_flag", "互联网诊疗标志", "code", "FLAG")],
+}
+"""Columns after each template's own (position continues the template's numbering)."""
+
+
 def main(src: Path, out: Path) -> None:
     rows = list(csv.DictReader(src.open(encoding="utf-8")))
     missing = sorted({r["field"] for r in rows} - ZH.keys())
@@ -393,6 +404,12 @@ def main(src: Path, out: Path) -> None:
                     int(KEY[t] == f),
                 ]
             )
+        last: dict[str, int] = {}
+        for r in rows:
+            last[r["table"]] = max(last.get(r["table"], 0), int(r["position"]))
+        for t, extra in PLATFORM_ADDITIONS.items():
+            for i, (f, zh, kind, dic) in enumerate(extra, last[t] + 1):
+                w.writerow([t, i, f, zh, kind, dic, 0, 0, 0])
 
 
 if __name__ == "__main__":

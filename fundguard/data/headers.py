@@ -21,13 +21,64 @@ def normalise_header(name: object) -> str:
     return text.replace("\ufeff", "").strip().strip('"').strip("'").strip()
 
 
-def _lookup(table_name: str) -> dict[str, str]:
+ColumnMap = dict[str, dict[str, str]]
+"""A user's column map: table (``*`` for any) → lower-cased source header → canonical field code."""
+
+
+def _lookup(table_name: str, column_map: ColumnMap | None = None) -> dict[str, str]:
     t = schema.table(table_name)
     out: dict[str, str] = {}
     for alias, code in schema.aliases(table_name).items():
         out[alias.lower()] = code
     for f in t.fields:  # field codes win over aliases of another field
         out[f.name.lower()] = f.name
+    for scope in ("*", table_name):  # the user's map wins: it says what this extract's headers mean
+        for raw, code in (column_map or {}).get(scope, {}).items():
+            if code in t.columns:
+                out[raw] = code
+    return out
+
+
+def load_column_map(path: Path) -> ColumnMap:
+    """Read a column-map CSV (``--columns``): header ``column,field`` and optionally ``table`` (empty or ``*``:
+    any table). ``column`` is the extract's header, ``field`` the canonical field code it holds.
+
+    Raises ``InputError`` naming the line of an unknown table or field, or a file without those columns.
+    """
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"无法读取列映射文件 {path}（须为 UTF-8 CSV）：{exc}",
+            f"cannot read the column map {path} (must be UTF-8 CSV): {exc}",
+        ) from None
+    rows = list(csv.DictReader(text.splitlines()))
+    head = {normalise_header(h).lower() for h in (rows[0].keys() if rows else [])}
+    if not {"column", "field"} <= head:
+        raise InputError(
+            f"列映射文件 {path.name} 须含表头 column,field（可选 table）",
+            f"the column map {path.name} needs the header column,field (optionally table)",
+        )
+    tables = schema.tables()
+    out: ColumnMap = {}
+    for n, r in enumerate(rows, 2):
+        r = {normalise_header(k).lower(): normalise_header(v) for k, v in r.items() if k is not None}
+        table, raw, code = r.get("table") or "*", r.get("column", ""), r.get("field", "")
+        if not raw or not code:
+            continue
+        if table != "*" and table not in tables:
+            raise InputError(
+                f"列映射文件 {path.name} 第 {n} 行：未知表 {table}",
+                f"column map {path.name} line {n}: unknown table {table}",
+            )
+        if not any(code in t.columns for name, t in tables.items() if table in ("*", name)):
+            raise InputError(
+                f"列映射文件 {path.name} 第 {n} 行：{table} 无字段 {code}",
+                f"column map {path.name} line {n}: {table} has no field {code}",
+            )
+        out.setdefault(table, {})[raw.lower()] = code
     return out
 
 
@@ -44,9 +95,10 @@ class HeaderMapping:
     missing_optional: list[str] = field(default_factory=list)
 
 
-def map_header(raw: list[str], table_name: str) -> HeaderMapping:
-    """Match raw header names against ``table_name``; never raises on a bad header."""
-    lookup = _lookup(table_name)
+def map_header(raw: list[str], table_name: str, column_map: ColumnMap | None = None) -> HeaderMapping:
+    """Match raw header names against ``table_name`` (and the user's ``column_map``); never raises on a bad
+    header."""
+    lookup = _lookup(table_name, column_map)
     columns: dict[int, str] = {}
     seen: set[str] = set()
     unknown: list[str] = []
@@ -83,14 +135,14 @@ def table_from_path(path: Path) -> str | None:
     return None
 
 
-def detect_table(raw: list[str], path: Path) -> str:
+def detect_table(raw: list[str], path: Path, column_map: ColumnMap | None = None) -> str:
     """The table whose required columns are all in the header; the one recognising most columns wins a tie.
 
     Raises ``InputError`` when no table fits or two tables fit equally well.
     """
     scored: list[tuple[int, str]] = []
     for name in schema.tables():
-        m = map_header(raw, name)
+        m = map_header(raw, name, column_map)
         if not m.missing_required:
             scored.append((len(m.columns), name))
     if not scored:

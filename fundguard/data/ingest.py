@@ -40,7 +40,7 @@ from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
 from fundguard.core.workspace import Workspace
 from fundguard.data import schema
-from fundguard.data.headers import detect_table, map_header, table_from_path
+from fundguard.data.headers import ColumnMap, detect_table, load_column_map, map_header, table_from_path
 from fundguard.data.readers import (
     MAX_COLUMNS,
     SUPPORTED_EXTENSIONS,
@@ -74,8 +74,11 @@ def ingest(
     table: str | None = None,
     progress: bool = True,
     dictionary_files: Sequence[Path] = (),
+    column_map: Path | None = None,
 ) -> IngestReport:
-    """Import ``paths`` (files or directories, walked recursively in sorted order) into ``workspace``."""
+    """Import ``paths`` (files or directories, walked recursively in sorted order) into ``workspace``;
+    ``column_map``: a CSV naming what the extract's own headers hold (``headers.load_column_map``)."""
+    columns = load_column_map(Path(column_map)) if column_map is not None else None
     if table is not None:
         try:
             schema.table(table)
@@ -86,7 +89,7 @@ def ingest(
     workspace = Path(workspace)
     store = Store(workspace)
     with store.ingest_lock():
-        return _ingest_all(files, named, store, table, dictionary_files, progress)
+        return _ingest_all(files, named, store, table, dictionary_files, progress, columns)
 
 
 def _ingest_all(
@@ -96,6 +99,7 @@ def _ingest_all(
     table: str | None,
     dictionary_files: Sequence[Path],
     progress: bool,
+    columns: ColumnMap | None = None,
 ) -> IngestReport:
     """Stage every file, then publish the set at once (``Store.publish_set``), or nothing when a file is
     rejected: a folder is one import, so a kill or a bad file never leaves ``fee_list_d`` stored without its
@@ -115,7 +119,7 @@ def _ingest_all(
             for n, path in enumerate(files):
                 try:
                     fr, staged = _ingest_file(
-                        path, store, table, codes, ingest_id, f"{ingest_id}-{n:03d}", bar, pending
+                        path, store, table, codes, ingest_id, f"{ingest_id}-{n:03d}", bar, pending, columns
                     )
                 except InputError as err:
                     if path in named:  # a file the user named: its problem is the user's error
@@ -222,7 +226,15 @@ def _reject(fr: FileReport, code: str, detail_zh: str = "", detail_en: str = "")
 
 
 def _ingest_file(
-    path, store: Store, table, codes, ingest_id: str, import_id: str, bar, pending: list[_Staged]
+    path,
+    store: Store,
+    table,
+    codes,
+    ingest_id: str,
+    import_id: str,
+    bar,
+    pending: list[_Staged],
+    columns: ColumnMap | None = None,
 ) -> tuple[FileReport, Path | None]:
     """Validate and stage one file; the staged import directory (None when nothing is to be stored)."""
     t0 = time.perf_counter()
@@ -241,7 +253,7 @@ def _ingest_file(
             return _reject(
                 fr, "too_many_columns", f"：{n} 列，上限 {MAX_COLUMNS}", f": {n}, max {MAX_COLUMNS}"
             ), None
-        fr.table = table or table_from_path(path) or detect_table(source.header, path)
+        fr.table = table or table_from_path(path) or detect_table(source.header, path, columns)
 
         def imported(sha: str) -> bool:
             return bool(store.find_sha256(sha, fr.table)) or any(
@@ -256,7 +268,7 @@ def _ingest_file(
                 if imported(fr.sha256):
                     fr.status = "already_imported"
                     return fr, None
-            mapping = map_header(source.header, fr.table)
+            mapping = map_header(source.header, fr.table, columns)
             fr.unknown_columns, fr.duplicated_columns = mapping.unknown, mapping.duplicated
             fr.missing_optional = mapping.missing_optional
             if mapping.missing_required:

@@ -93,6 +93,7 @@ FIELD_MAP: dict[str, dict[str, tuple[str | None, str]]] = {
         "dise_name": ("dise_name", "str"),
         "sinc_heal_lv": (None, "str"),
         "his_md_cnt": (None, "str"),
+        "inet_mdtrt_flag": ("inet_mdtrt_flag", "flag"),
     },
     "diagnose": {
         "dise_id": ("setl_list_diag_id", "str"),
@@ -137,6 +138,8 @@ FIELD_MAP: dict[str, dict[str, tuple[str | None, str]]] = {
         "curr_drord_flag": (None, "flag"),
         "tcmdrug_used_way": ("tcmdrug_used_way", "str"),
         "prd_days": ("prd_days", "num"),
+        "drug_trac_codg": ("drug_trac_codg", "codes"),
+        "drug_trac_info": ("drug_trac_codg", "codes"),
     },
     "operation": {
         "setl_list_oprn_id": ("setl_list_oprn_id", "str"),
@@ -217,8 +220,28 @@ def _text(v: Any, path: str) -> str | None:
     return s or None
 
 
+def _codes(v: Any, path: str) -> str | None:
+    """药品追溯码: a comma-separated string, a list of codes or of ``{"drug_trac_codg": …}`` objects (one per
+    box, as interface 2301's ``drug_trac_info``) → the canonical comma-separated string."""
+    items = v if isinstance(v, list) else [v]
+    codes: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            item = item.get("drug_trac_codg")
+        s = _text(item, f"{path}[{i}]")
+        codes += [c.strip() for c in (s or "").replace("，", ",").split(",") if c.strip()]
+    for c in codes:
+        if not c.isalnum() or len(c) > 64:
+            raise _err(path, f"追溯码格式错误：{c[:70]!r}", f"malformed traceability code: {c[:70]!r}")
+    if len(codes) > 1000:
+        raise _err(path, "追溯码过多（超过 1000 个）", "too many traceability codes (over 1,000)")
+    return ",".join(codes) or None
+
+
 def _value(v: Any, kind: str, path: str) -> str | None:
     """The 3101 value ``v`` as the string the claim takes (checked by ``kind``)."""
+    if kind == "codes":
+        return _codes(v, path)
     s = _text(v, path)
     if s is None:
         return None
@@ -409,11 +432,13 @@ _DTO_TABLE = {"diagnose": "setl_list_diag_d", "order": "fee_list_d", "operation"
 
 
 def _inverse(dto: str, row: dict) -> dict:
-    return {
-        name: row[canon]
-        for name, (canon, _) in FIELD_MAP[dto].items()
-        if canon and row.get(canon) is not None
-    }
+    out: dict = {}
+    seen: set[str] = set()
+    for name, (canon, _) in FIELD_MAP[dto].items():
+        if canon and canon not in seen and row.get(canon) is not None:
+            out[name] = row[canon]  # the first 3101 name of a field (drug_trac_codg, not drug_trac_info)
+            seen.add(canon)
+    return out
 
 
 def to_3101(claim: dict, trig_scen: str = "8", task_id: str | None = None) -> dict:
@@ -427,8 +452,12 @@ def to_3101(claim: dict, trig_scen: str = "8", task_id: str | None = None) -> di
     return {"trig_scen": trig_scen, "rule_ids": [], "task_id": task_id, "patient_dtos": [patient]}
 
 
-def result_entry(hit: dict, rule: Rule, patn_id: str, task_id: str | None, n: int) -> dict:
-    """One hit as an entry of the 3101 answer's ``result`` list."""
+def result_entry(
+    hit: dict, rule: Rule, patn_id: str, task_id: str | None, n: int, trace: dict[str, str] | None = None
+) -> dict:
+    """One hit as an entry of the 3101 answer's ``result`` list (``trace``: bkkp_sn → the line's 追溯码, given
+    back on each flagged line so the pharmacy sees which boxes are in question)."""
+    trace = trace or {}
     amount = hit["amount"] if hit["amount"] is not None else Decimal(0)
     deg, deg_zh = _SEV_DEG.get(rule.severity, ("2", "中"))
     sns = list(hit["bkkp_sn"] or [])
@@ -452,6 +481,7 @@ def result_entry(hit: dict, rule: Rule, patn_id: str, task_id: str | None, n: in
                 "jr_detl_id": f"{hit['mdtrt_id']}-{rule.id}-{n}-{k + 1}",
                 "rx_id": sn,
                 "hilist_code": hit.get("hilist_code"),
+                **({"drug_trac_codg": trace[sn]} if trace.get(sn) else {}),
             }
             for k, sn in enumerate(sns)
         ],
@@ -464,8 +494,13 @@ def response_3101(
     """The 3101-style answer: ``infcode`` 0 and ``output.result`` (one entry per hit), plus timing."""
     result = []
     for c, hits in zip(req.claims, hits_by_claim, strict=True):
+        trace = {
+            ln["bkkp_sn"]: ln["drug_trac_codg"]
+            for ln in c.claim.get("fee_list_d", [])
+            if ln.get("drug_trac_codg")
+        }
         for n, h in enumerate(hits, 1):
-            result.append(result_entry(h, rules[h["rule_id"]], c.patn_id, req.task_id, n))
+            result.append(result_entry(h, rules[h["rule_id"]], c.patn_id, req.task_id, n, trace))
     return {
         "infcode": "0",
         "output": {"result": result},

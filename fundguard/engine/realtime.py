@@ -220,11 +220,12 @@ class RealtimeAuditor:
             if first_die is not None:
                 die[p] = first_die
         ins: dict[str, Row] = {}
-        for code, lv, types, name in con.execute(
-            "SELECT fixmedins_code, any_value(hosp_lv), list(DISTINCT fixmedins_type), any_value(fixmedins_name)"
-            " FROM medins_info_b_valid GROUP BY fixmedins_code"
+        for code, lv, types, name, inet in con.execute(
+            "SELECT fixmedins_code, any_value(hosp_lv), list(DISTINCT fixmedins_type), any_value(fixmedins_name),"
+            " max(inet_hosp_flag) FROM medins_info_b_valid GROUP BY fixmedins_code"
         ).fetchall():
-            ins[code] = {"hosp_lv": lv, "fixmedins_types": set(types or ()), "fixmedins_name": name}
+            ins[code] = {"hosp_lv": lv, "fixmedins_types": set(types or ()), "fixmedins_name": name,
+                         "inet_hosp_flag": inet}  # fmt: skip
         cat: dict[str, Row] = {}
         for code, lv, cap, dscr in con.execute(
             "SELECT hilist_code, any_value(chrgitm_lv), max(pric_uplmt_amt), "

@@ -30,6 +30,18 @@ def _indication_icd10() -> pl.DataFrame:
     return drugs.join(icd, on="kp_id", how="left").sort("code", "kp_id", "icd10")
 
 
+INTERVAL_RE = r"间隔(?:时间)?(?:不短于|不少于|不小于|≥|>=|大于等于|至少)\s*(\d+)\s*(?:天|日)"
+"""The interval clause of a course limit's constraint text (e.g. 手功能评定 "评定间隔时间不短于14天")."""
+
+
+def _course_days() -> pl.DataFrame:
+    """Course limits with ``interval_days``: the least days between two charge days when the constraint says
+    so (then ``max_days`` is the span from the first charge day, not a count of days)."""
+    return limits.course_days().with_columns(
+        pl.col("constraint").str.extract(INTERVAL_RE, 1).cast(pl.Int32).alias("interval_days")
+    )
+
+
 KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
     "kb_indication_icd10": (_indication_icd10, "药品限适应症 → ICD-10 前缀 / indication ICD-10 prefixes"),
     "kb_primary_secondary_ops": (limits.primary_secondary_ops, "主次手术组 / same-incision operation groups"),
@@ -38,7 +50,7 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
     "kb_hospital_level": (limits.hospital_level, "医疗机构级别限定 / minimum hospital level"),
     "kb_visit_type": (limits.visit_type, "就医方式限定 / visit type (住院)"),
     "kb_insurance_type": (limits.insurance_type, "限工伤/生育保险 / work-injury or maternity only"),
-    "kb_course_days": (limits.course_days, "支付疗程 / payable course days"),
+    "kb_course_days": (_course_days, "支付疗程（含间隔要求）/ payable course days, with interval clauses"),
     "kb_duplicate_pairs": (limits.duplicate_pairs, "重复收费项目对 / duplicate-charge pairs (batch 7)"),
     "kb_frequency": (limits.frequency, "限定频次 / frequency limits (batch 8)"),
     "kb_tcm_herbs_not_paid": (limits.tcm_herbs_not_paid, "中药饮片不予支付 / herbal pieces not paid"),

@@ -233,6 +233,7 @@ def lines(rng: np.random.Generator, v: dict[str, np.ndarray], city: City) -> dic
         "pric": cat.price[item].astype(float),
         "fund_override": np.zeros(len(item), bool),
         "tcm_way": np.zeros(len(item), np.int8),
+        "trac": np.full(len(item), "", object),
     }
 
 
@@ -285,6 +286,7 @@ def restricted_uses(
         "pric": price[item].astype(float),
         "fund_override": np.zeros(len(item), bool),
         "tcm_way": np.zeros(len(item), np.int8),
+        "trac": np.full(len(item), "", object),
     }
 
 

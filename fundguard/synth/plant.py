@@ -38,6 +38,7 @@ class Planter:
         override: bool = False,
         tcm: int = 0,
         prd: float = np.nan,
+        trac: str = "",
     ) -> int:
         self.b.extra_l.append(
             {
@@ -49,6 +50,7 @@ class Planter:
                 "pric": self.cat.price[item] if pric is None else pric,
                 "fund_override": override,
                 "tcm_way": tcm,
+                "trac": trac,
             }
         )
         return self.nl0 + len(self.b.extra_l) - 1
@@ -487,6 +489,7 @@ class Planter:
                     total,
                     f"同一参保人30日内在同一药店4次整额（{total:.2f}元）刷卡，{what}，疑似套现。",
                 )
+        self._trace_codes(adults, day0, n_days)
         if self.rates.get("phantom_inpatient_gang", 0) > 0 and len(p["age"]) >= 200:
             hosp = [h for h in city.hospitals_by_region[-1] if city.inst_level[h] >= 2]
             inst = int(hosp[rng.integers(len(hosp))])
@@ -505,6 +508,50 @@ class Planter:
                     7 * 85.0,
                     "10名参保人同日集中入住同一医院，诊断与费用高度一致，住院期间仅收床位费（团伙虚假住院）。",
                 )
+
+    def _trace_codes(self, adults: np.ndarray, day0: int, n_days: int) -> None:
+        """药品追溯码 fraud at pharmacies: a box's code settled again days later for another person at another
+        pharmacy of the region (回流药), and three boxes settled with one code scanned."""
+        p, city, rng = self.b.p, self.city, self.rng
+        drugs = [int(d) for d in self.cat.drugs if self.cat.df["list_type"][int(d)] == "101"]
+        if not drugs or len(adults) < 2:
+            return
+        for n, psn in enumerate(self.choose_people("trace_code_duplicate", adults)):
+            phs = city.pharmacies_by_region[int(p["region"][psn])]
+            it = drugs[int(rng.integers(len(drugs)))]
+            code = f"82{self.b.index:05d}{n:010d}001"
+            day = int(rng.integers(0, max(1, n_days - 10))) + day0
+            o1 = self.pharmacy_visit(psn, int(phs[0]), day * DAY + 10 * 3600)
+            self.line(o1, it, 1.0, day * DAY + 10 * 3600 + 60, trac=code)
+            other = int(adults[int(rng.integers(len(adults)))])
+            if other == psn:
+                other = int(adults[0] if adults[0] != psn else adults[1])
+            begin = (day + 3) * DAY + 11 * 3600
+            o2 = self.pharmacy_visit(other, int(phs[-1]), begin)
+            li = self.line(o2, it, 1.0, begin + 60, trac=code)
+            self.record(
+                "trace_code_duplicate",
+                o2,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}的药品追溯码{code}已于3天前在本区药店售出结算，本次再次结算（回流药）。",
+            )
+        for n, psn in enumerate(self.choose_people("trace_code_short", adults)):
+            phs = city.pharmacies_by_region[int(p["region"][psn])]
+            it = drugs[int(rng.integers(len(drugs)))]
+            day = int(rng.integers(0, n_days)) + day0
+            begin = day * DAY + 16 * 3600
+            o = self.pharmacy_visit(psn, int(phs[0]), begin)
+            li = self.line(o, it, 3.0, begin + 60, trac=f"83{self.b.index:05d}{n:010d}001")
+            self.record(
+                "trace_code_short",
+                o,
+                [li],
+                it,
+                self.amt(it, 2.0),
+                f"{self.name(it)}结算3盒，仅扫描上传1个药品追溯码。",
+            )
 
     def choose_people(self, vtype: str, cand: np.ndarray) -> list[int]:
         rate = self.rates.get(vtype, 0.0)

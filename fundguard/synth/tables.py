@@ -34,6 +34,26 @@ def _ids(blk: Block) -> dict[str, str]:
     }
 
 
+def _trace_codes(
+    blk: Block, cat, v: dict, item: np.ndarray, visit: np.ndarray, cnt: np.ndarray, orig: np.ndarray, planted
+) -> list[str | None]:
+    """药品追溯码 per line: a pharmacy's 西药中成药 line of whole boxes (≤ 20) carries one code per box, unique in
+    the city (block, original line, box); a refund line repeats its original line's codes; planted lines
+    keep theirs (``Planter.line(trac=…)``); other lines carry none (hospital dispensing is not scanned here)."""
+    out: list[str | None] = [None] * len(item)
+    lt = cat.df["list_type"].to_numpy()[item]
+    boxes = np.abs(cnt)
+    auto = (v["kind"][visit] == PHARM) & (lt == "101") & (boxes == np.round(boxes)) & (boxes <= 20)
+    for i in np.flatnonzero(auto):
+        o = int(orig[i])
+        if planted[o]:
+            continue
+        out[i] = ",".join(f"81{blk.index:05d}{o:010d}{k:03d}" for k in range(int(boxes[i])))
+    for i in np.flatnonzero(planted[orig] != ""):
+        out[i] = planted[int(orig[i])]
+    return out
+
+
 def build(
     blk: Block, city: City, refund_rate: float, rng: np.random.Generator
 ) -> tuple[dict[str, pa.Table], dict]:
@@ -129,6 +149,7 @@ def build(
     code_l = f["hilist_code"].take(item)
     dept_code_l, dept_name_l = ac.lookup(DEPT_CODES, dept_l), ac.lookup(DEPT_NAMES, dept_l)
     tcm = np.concatenate([l["tcm_way"], l["tcm_way"][ref_lines]])
+    trac = _trace_codes(blk, cat, v, item, visit, cnt, np.concatenate([np.arange(nl0), ref_lines]), l["trac"])
     lines = {
         "bkkp_sn": ids_l,
         "mdtrt_id": mdtrt_id(visit),
@@ -166,6 +187,7 @@ def build(
         "acord_dept_name": dept_name_l,
         "lmt_used_flag": f["lmt_used_flag"].take(item),
         "tcmdrug_used_way": ac.lookup(["", "1", "2"], np.where(tcm > 0, tcm, -1)),
+        "drug_trac_codg": pa.array(trac, pa.string()),
         "prd_days": ac.decimal(
             np.nan_to_num(np.concatenate([l["prd_days"], l["prd_days"][ref_lines]])), pa.decimal128(6, 2)
         ),

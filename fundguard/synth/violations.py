@@ -64,6 +64,8 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         # issue 12
         _v("child_contraindicated_drug", "儿童禁用药品用于儿童（喹诺酮类）", _A38_2, 0.002),
         _v("diagnosis_sex_mismatch", "诊断与患者性别不符（男性患者妊娠类诊断）", _A40_1, 0.002),
+        _v("trace_code_duplicate", "药品追溯码重复结算（回流药）", _A38_4, 0.0003),
+        _v("trace_code_short", "药品追溯码数量少于结算盒数", _A38_4, 0.0003),
     )
 }
 """Violation type code → definition, in a stable order."""

@@ -10,6 +10,7 @@ Run ``uv run python -m tests.engine.kp_claims`` to rewrite ``kp_undecidable.yaml
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import polars as pl
 import yaml
 
 from fundguard.kb import knowledge, limits
-from fundguard.rules.knowledge import KNOWLEDGE
+from fundguard.rules.knowledge import INTERVAL_RE, KNOWLEDGE
 
 UNDECIDABLE_FILE = Path(__file__).parent / "kp_undecidable.yaml"
 DAY0 = dt.datetime(2025, 3, 1, 8, 0, 0)
@@ -244,8 +245,11 @@ def generate() -> _Builder:
             if mine > lim:
                 b.skip(kp, cls, item, "compliant", f"编码 {code} 另有更严的疗程知识点（{lim}天）")
             else:
+                # a point with an interval clause (手功能评定 "间隔不短于14天") is used that far apart
+                ivl = [re.search(INTERVAL_RE, r["constraint"] or "") for r in course[kp]]
+                step = max([int(m.group(1)) for m in ivl if m] or [1])
                 b.claim(kp, cls, "compliant", acc(code),
-                        [[{"code": code, "days": d} for d in range(mine)]], med_type="21")  # fmt: skip
+                        [[{"code": code, "days": d} for d in range(0, mine, step)]], med_type="21")  # fmt: skip
         elif cls == "医疗服务项目重复收费":
             r = dup[kp][0]
             main, sub, freq_zh = r["main_code"], r["sub_code"], r["frequency"] or "单日"

@@ -52,7 +52,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict:
     visits = [v for c in gen.claims for v in c.visits]
     lines = [ln for c in gen.claims for ln in c.lines]
     ws = build_store(tmp, visits, lines)
-    local = tmp / "local.yaml"  # L-2025-47 ships disabled: scope it to one internet hospital
+    local = tmp / "local.yaml"  # L-2025-47: also name one internet hospital by its code
     local.write_text(
         f"- override: L-2025-47\n  enabled: true\n  params: {{fixmedins_codes: [{INTERNET_HOSPITAL}]}}\n",
         encoding="utf-8",

@@ -41,24 +41,26 @@ def test_every_template_has_examples() -> None:
         assert any(_has_negative(c) for c in cases), name
 
 
-def test_internet_hospital_rule_needs_local_scope(tmp_path: Path) -> None:
-    """L-2025-47 ships disabled; a bureau's override naming its internet hospitals switches it on for them."""
+def test_internet_hospital_rule_uses_the_flag_and_a_local_scope(tmp_path: Path) -> None:
+    """L-2025-47 ships on and judges internet visits (flag or registry); visits that say nothing at ordinary
+    institutions are left alone until a bureau's override names its internet hospitals."""
     code = "XN01AHS091B002010101435"  # 枸橼酸舒芬太尼注射液: not for internet prescriptions (batch 10)
     visits = [{"mdtrt_id": "V1", "psn_no": "P1", "med_type": "11", "fixmedins_code": "H1"},
               {"mdtrt_id": "V2", "psn_no": "P2", "med_type": "11", "fixmedins_code": "H2"}]  # fmt: skip
     lines = [{"bkkp_sn": "B1", "mdtrt_id": "V1", "hilist_code": code, "det_item_fee_sumamt": "50.00"},
              {"bkkp_sn": "B2", "mdtrt_id": "V2", "hilist_code": code, "det_item_fee_sumamt": "50.00"}]  # fmt: skip
     ws = build_store(tmp_path, visits, lines)
-    assert not RULES["L-2025-47"].enabled
+    assert RULES["L-2025-47"].enabled and RULES["L-2025-47"].params["internet"]
+
+    def hits(rules) -> list:
+        res = run_batch(ws, rules.select(["L-2025-47"]), progress=False)
+        with duckdb.connect() as con:
+            return con.execute(f"SELECT bkkp_sn FROM read_parquet('{res.hits_path}')").fetchall()
+
+    assert hits(RULES) == []
     local = tmp_path / "local.yaml"
-    local.write_text(
-        "- override: L-2025-47\n  enabled: true\n  params: {fixmedins_codes: [H1]}\n", encoding="utf-8"
-    )
-    rules = load_rules([*national_rule_files(), local]).select(["L-2025-47"])
-    res = run_batch(ws, rules, progress=False)
-    with duckdb.connect() as con:
-        got = con.execute(f"SELECT bkkp_sn FROM read_parquet('{res.hits_path}')").fetchall()
-    assert got == [(["B1"],)]
+    local.write_text("- override: L-2025-47\n  params: {fixmedins_codes: [H1]}\n", encoding="utf-8")
+    assert hits(load_rules([*national_rule_files(), local])) == [(["B1"],)]
 
 
 LOCAL_RULE = """

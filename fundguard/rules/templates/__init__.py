@@ -20,6 +20,7 @@ from fundguard.rules.templates.quantity_outlier import QuantityOutlier
 from fundguard.rules.templates.readmission import Readmission
 from fundguard.rules.templates.same_item_repeat import SameItemRepeat
 from fundguard.rules.templates.secondary_operation import SecondaryOperation
+from fundguard.rules.templates.trace_code import TraceCodeCount, TraceCodeReuse
 from fundguard.rules.templates.visit_frequency import VisitFrequency
 from fundguard.rules.templates.visit_overlap import VisitOverlap
 from fundguard.rules.templates.windowed_aggregate import WindowedAggregate
@@ -50,6 +51,8 @@ TEMPLATES: dict[str, Template] = {
         PrescriptionSize(),
         QuantityOutlier(),
         OverlappingSupply(),
+        TraceCodeCount(),
+        TraceCodeReuse(),
     )
 }
 

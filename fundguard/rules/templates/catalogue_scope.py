@@ -19,8 +19,11 @@ class CatalogueScope(Template):
 
     ``mode: class_c`` — a 丙类 item (``chrgitm_lv = '03'``) or, with ``out_of_catalogue``, a code absent from
     ``hilist_b``. ``mode: herbs`` (knowledge ``kb_tcm_herbs_not_paid``) — a herbal piece whose knowledge row
-    says 单复方 (never paid) or 单方 (not paid when used alone: ``tcmdrug_used_way = '2'``, or, when the way
-    is missing, the only herbal piece of its prescription).
+    says 单复方 (never paid) or 单方 (not paid when used alone). Per the catalogue's 凡例 a 单方 piece is not
+    paid when its prescription (``rx_drord_no``) is made up entirely of pieces the table lists — itself
+    alone, or only such pieces — whatever way the line codes. Without a prescription number the visit's
+    herbal lines stand for it and the coded way is the hint: ``tcmdrug_used_way = '2'`` (单方) is not paid,
+    ``'1'`` (复方) is, and an uncoded line is judged by the visit's pieces.
     """
 
     name = "catalogue_scope"
@@ -56,7 +59,11 @@ class CatalogueScope(Template):
         "herbs": Evidence("中药饮片“{hilist_name}”{why}，仍由基金支付（符合范围金额{fund:money}元）"),
     }
     _KIND_SQL = "CASE WHEN l.chrgitm_lv = '03' THEN '丙类（目录外）项目' ELSE '医保目录外项目' END"
-    _WHY_SQL = "CASE WHEN k.always THEN '单方、复方均不予支付' ELSE '单方使用不予支付，本次为单方使用' END"
+    _WHY_SQL = (
+        "CASE WHEN k.always THEN '单方、复方均不予支付' WHEN l.n_herbs = 1 THEN '单方使用不予支付，本次为单方使用' "
+        "WHEN l.n_paid = 0 THEN '单方使用不予支付，本处方全部由单独使用不予支付的饮片组成' "
+        "ELSE '单方使用不予支付，本次标注为单方使用' END"
+    )
 
     def sql(self, rule: Rule) -> str:
         amount = amount_expr(rule, "l")
@@ -81,15 +88,19 @@ WHERE l.inscp_amt > 0 AND {cond}
         inner = f"""
 WITH k AS (SELECT code, min(kp_id) AS kp_id, bool_or(not_paid_when = '单复方') AS always
            FROM kb_tcm_herbs_not_paid k WHERE {kp_where(rule)} GROUP BY code),
-herbs AS (
-    SELECT l.*, count(DISTINCT l.hilist_code) OVER (PARTITION BY l.mdtrt_id, l.rx_drord_no) AS n_herbs
-    FROM {rule_lines(rule)} l WHERE l.list_type = '102'
-)
+listed AS (SELECT DISTINCT code FROM kb_tcm_herbs_not_paid),
+h AS (SELECT l.*, COALESCE(l.rx_drord_no, '') AS rx FROM {rule_lines(rule)} l WHERE l.list_type = '102'),
+rx AS (
+    SELECT h.mdtrt_id, h.rx, count(DISTINCT h.hilist_code) AS n_herbs,
+           count(DISTINCT CASE WHEN a.code IS NULL THEN h.hilist_code END) AS n_paid
+    FROM h LEFT JOIN listed a ON a.code = h.hilist_code GROUP BY h.mdtrt_id, h.rx
+),
+herbs AS (SELECT h.*, rx.n_herbs, rx.n_paid FROM h JOIN rx ON rx.mdtrt_id = h.mdtrt_id AND rx.rx = h.rx)
 SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn, l.hilist_code,
        {amount} AS amount, {ev} AS evidence_zh, k.kp_id
 FROM herbs l JOIN k ON k.code = l.hilist_code
-WHERE l.inscp_amt > 0 AND (k.always OR l.tcmdrug_used_way = '2'
-      OR (COALESCE(l.tcmdrug_used_way, '') = '' AND l.n_herbs = 1))
+WHERE l.inscp_amt > 0 AND (k.always OR (l.rx <> '' AND l.n_paid = 0)
+      OR (l.rx = '' AND (l.tcmdrug_used_way = '2' OR (COALESCE(l.tcmdrug_used_way, '') = '' AND l.n_paid = 0))))
 """
         return hits(rule, inner)
 
@@ -111,21 +122,32 @@ WHERE l.inscp_amt > 0 AND (k.always OR l.tcmdrug_used_way = '2'
                                hilist_code=ln["hilist_code"]))  # fmt: skip
             return out
         index = kp_index(rule, claim, "kb_tcm_herbs_not_paid")
+        listed = claim.knowledge("kb_tcm_herbs_not_paid")
         herbs = [ln for ln in lines if ln["list_type"] == "102"]
         per_rx: dict = {}
         for ln in herbs:
-            per_rx.setdefault((ln["mdtrt_id"], ln["rx_drord_no"]), set()).add(ln["hilist_code"])
+            per_rx.setdefault((ln["mdtrt_id"], ln["rx_drord_no"] or ""), set()).add(ln["hilist_code"])
         ev = self.evidence["herbs"]
         for ln in herbs:
             ks = index.get(ln["hilist_code"])
             if not ks or not (ln["inscp_amt"] or 0) > 0:
                 continue
             always = any(k["not_paid_when"] == "单复方" for k in ks)
-            way = ln["tcmdrug_used_way"]
-            alone = (way or "") == "" and len(per_rx[(ln["mdtrt_id"], ln["rx_drord_no"])] - {None}) == 1
-            if not (always or way == "2" or alone):
+            way, rx = ln["tcmdrug_used_way"], ln["rx_drord_no"] or ""
+            codes = per_rx[(ln["mdtrt_id"], rx)] - {None}
+            n_paid = sum(1 for c in codes if c not in listed)
+            # a prescription judged by its contents; without one the coded way is the hint
+            judged = n_paid == 0 if rx else (way == "2" or ((way or "") == "" and n_paid == 0))
+            if not (always or judged):
                 continue
-            why = "单方、复方均不予支付" if always else "单方使用不予支付，本次为单方使用"
+            if always:
+                why = "单方、复方均不予支付"
+            elif len(codes) == 1:
+                why = "单方使用不予支付，本次为单方使用"
+            elif n_paid == 0:
+                why = "单方使用不予支付，本处方全部由单独使用不予支付的饮片组成"
+            else:
+                why = "单方使用不予支付，本次标注为单方使用"
             vals = {"hilist_name": ln["hilist_name"], "why": why, "fund": ln["inscp_amt"]}
             out.append(hit(rule, ln, [ln["bkkp_sn"]], line_amount(rule, ln), ev.render(rule, vals),
                            hilist_code=ln["hilist_code"], kp_id=min(k["kp_id"] for k in ks)))  # fmt: skip

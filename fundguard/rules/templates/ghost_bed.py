@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,11 +17,21 @@ from fundguard.rules.templates.stay_common import INPATIENT, INPATIENT_CODES, fm
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
 
+DRUG_LIST_TYPES = ("101", "102", "103", "104")
+"""目录类别 of drugs (西药中成药, 中药饮片, 自制剂, 民族药)."""
+DRUG_CHRGITM_TYPES = ("09", "10", "11")
+"""医疗收费项目类别 of drugs (西药费, 中成药费, 中草药费), for lines without a 目录类别."""
+
 
 class GhostBed(Template):
     """An inpatient stay with at least ``min_days`` consecutive calendar days on which every line billed is
     a routine occupancy charge (``basic_chrgitm_types``: 床位费 01, 诊察费 02, 护理费 07 by default) — no
     drug, test, treatment, surgery or material. Days with no line at all break a run.
+
+    The stay's own billing pattern counts as care: a day is covered by an earlier drug line of the stay
+    (``DRUG_LIST_TYPES``) for its 用药周期 (``prd_days``), and, in a short stay (at most ``short_stay_days``
+    from admission to discharge), a drug line without a period covers the rest of the stay — oral drugs
+    dispensed once as one line for the whole stay. Covered days break a run.
 
     One hit per stay, with the lines of all such runs; money at issue: those days' charges
     (``line_amount``) or their fund share (``fund_amount``).
@@ -36,6 +47,12 @@ class GhostBed(Template):
             "str_list",
             "med_chrgitm_type codes of routine occupancy charges / 视为床位、护理、诊查类的医疗收费项目类别",
             default=["01", "02", "07"],
+        ),
+        Param(
+            "short_stay_days",
+            "int",
+            "Stays up to this long: a drug line without a period covers the rest / 短期住院天数上限（单条药品视为覆盖其后住院日）",
+            default=5,
         ),
     )
 
@@ -63,9 +80,24 @@ class GhostBed(Template):
 WITH l AS (
     SELECT l.*, {amount} AS amt FROM {rule_lines(rule)} l WHERE l.med_type IN {INPATIENT}
 ),
-d AS (
+d0 AS (
     SELECT mdtrt_id, fee_date, bool_and(COALESCE(med_chrgitm_type IN {in_list(p["basic_chrgitm_types"])}, FALSE)) AS basic
     FROM l GROUP BY mdtrt_id, fee_date
+),
+drug AS (SELECT mdtrt_id, fee_date, prd_days, begntime, endtime FROM l
+         WHERE list_type IN {in_list(DRUG_LIST_TYPES)} OR med_chrgitm_type IN {in_list(DRUG_CHRGITM_TYPES)}),
+cov AS (
+    SELECT x.mdtrt_id, x.fee_date,
+           bool_or((g.prd_days > 0 AND date_diff('day', g.fee_date, x.fee_date) < ceil(g.prd_days))
+                   OR (COALESCE(g.prd_days, 0) <= 0 AND g.endtime IS NOT NULL
+                       AND date_diff('day', CAST(g.begntime AS DATE), CAST(g.endtime AS DATE)) <= {int(p["short_stay_days"])}))
+               AS covered
+    FROM d0 x JOIN drug g ON g.mdtrt_id = x.mdtrt_id AND g.fee_date < x.fee_date
+    WHERE x.basic GROUP BY x.mdtrt_id, x.fee_date
+),
+d AS (
+    SELECT d0.mdtrt_id, d0.fee_date, d0.basic AND NOT COALESCE(cov.covered, FALSE) AS basic
+    FROM d0 LEFT JOIN cov ON cov.mdtrt_id = d0.mdtrt_id AND cov.fee_date = d0.fee_date
 ),
 runs AS (
     SELECT mdtrt_id, fee_date, basic,
@@ -104,6 +136,23 @@ GROUP BY gl.mdtrt_id
         for ln in lines:
             d = ln["fee_date"]
             days[d] = days.get(d, True) and ln["med_chrgitm_type"] in basic_types
+        drugs = [
+            ln
+            for ln in lines
+            if ln["list_type"] in DRUG_LIST_TYPES or ln["med_chrgitm_type"] in DRUG_CHRGITM_TYPES
+        ]
+        short = int(p["short_stay_days"])
+
+        def covers(g: dict, d: dt.date) -> bool:
+            prd = g["prd_days"]
+            if prd is not None and prd > 0:
+                return (d - g["fee_date"]).days < math.ceil(prd)
+            b, e = g["begntime"], g["endtime"]
+            return e is not None and b is not None and (e.date() - b.date()).days <= short
+
+        for d, basic in days.items():
+            if basic and any(g["fee_date"] < d and covers(g, d) for g in drugs):
+                days[d] = False  # care billed once for several days: not an empty day
         runs: list[list[dt.date]] = []
         for d in sorted(days):
             if not days[d]:

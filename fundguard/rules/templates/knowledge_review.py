@@ -21,7 +21,10 @@ class KnowledgeReview(Template):
     can ask for the record.
 
     ``med_types`` / ``fixmedins_codes`` narrow the rule to visits of those 医疗类别 or institutions (a
-    region's internet-hospital codes); with ``require_scope`` the rule flags nothing until one is configured.
+    region's internet-hospital codes); with ``internet`` also to internet visits — the visit's
+    ``inet_mdtrt_flag`` = 1 (extract or 3101 field) or, when the visit does not say, an institution whose
+    registry marks it an internet hospital (``medins_info_b.inet_hosp_flag`` = 1). With ``require_scope``
+    the rule flags nothing until one of the three is configured.
     """
 
     name = "knowledge_review"
@@ -44,6 +47,12 @@ class KnowledgeReview(Template):
             default=[],
         ),
         Param(
+            "internet",
+            "bool",
+            "Only internet visits (visit flag, else the institution's registry) / 仅限互联网诊疗（就诊标志或机构登记）",
+            default=False,
+        ),
+        Param(
             "require_scope",
             "bool",
             "Flag nothing until med_types or fixmedins_codes is set / 未配置范围时不判定",
@@ -64,6 +73,11 @@ class KnowledgeReview(Template):
             scope.append(f"l.med_type IN {in_list(p['med_types'])}")
         if p["fixmedins_codes"]:
             scope.append(f"l.fixmedins_code IN {in_list(p['fixmedins_codes'])}")
+        if p["internet"]:
+            scope.append(
+                "COALESCE(l.inet_mdtrt_flag, (SELECT max(i.inet_hosp_flag) FROM medins_info_b_valid i "
+                "WHERE i.fixmedins_code = l.fixmedins_code)) = '1'"
+            )
         where = " OR ".join(scope) if scope else ("FALSE" if p["require_scope"] else "TRUE")
         ev = self.evidence["review"].sql(
             rule, {"item_name": "k.item_name", "hilist_code": "l.hilist_code", "fee": "l.det_item_fee_sumamt",
@@ -81,13 +95,15 @@ WHERE ({where})
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
-        if not (p["med_types"] or p["fixmedins_codes"]) and p["require_scope"]:
+        if not (p["med_types"] or p["fixmedins_codes"] or p["internet"]) and p["require_scope"]:
             return []
         index = kp_index(rule, claim, "kb_point_codes")
-        med, ins = set(p["med_types"]), set(p["fixmedins_codes"])
+        med, ins, inet = set(p["med_types"]), set(p["fixmedins_codes"]), p["internet"]
         out = []
         for ln in claim.lines_of(rule):
-            if (med or ins) and not (ln["med_type"] in med or ln["fixmedins_code"] in ins):
+            if (med or ins or inet) and not (
+                ln["med_type"] in med or ln["fixmedins_code"] in ins or (inet and _internet(ln, claim))
+            ):
                 continue
             ks = index.get(ln["hilist_code"])
             if not ks:
@@ -99,3 +115,12 @@ WHERE ({where})
             out.append(hit(rule, ln, [ln["bkkp_sn"]], line_amount(rule, ln), self.evidence["review"].render(rule, vals),
                            hilist_code=ln["hilist_code"], kp_id=min(k["kp_id"] for k in ks)))  # fmt: skip
         return out
+
+
+def _internet(ln: dict, claim: Claim) -> bool:
+    """The visit's internet flag, else the institution's registry type (as the SQL's COALESCE)."""
+    flag = ln["inet_mdtrt_flag"]
+    if flag is None:
+        ins = claim.institution(ln["fixmedins_code"])
+        flag = ins.get("inet_hosp_flag") if ins else None
+    return flag == "1"

@@ -29,12 +29,15 @@ class Readmission(Template):
     """An inpatient stay admitted ``max_gap_days`` or fewer days after the same person's previous
     discharge (admission date − discharge date, 0 … N), with the same 3-character ICD-10 main diagnosis
     category (出院主诊断), at the same institution (``same_institution``) and, optionally, the same
-    admission department. Main diagnoses starting with one of ``exclude_diag_prefixes`` (planned
-    courses such as Z51 化疗/放疗) are not judged. Only the adjacent previous stay is compared.
+    admission department. A re-admission any of whose diagnoses — main or secondary (``setl_list_diag_d``)
+    — starts with one of ``exclude_diag_prefixes`` (planned courses such as Z51.1 化疗 coded as a secondary
+    diagnosis) is not judged, nor one after a stay whose main diagnosis does. Only the adjacent previous
+    stay is compared.
 
     One hit per re-admission (the second stay, ``bkkp_sn`` empty: the whole stay is at issue); money at
     issue: the second stay's fund payment (``fund_amount``: setl_d fund_pay_sumamt, else hifp_pay) or its
-    total medical fee (``line_amount``: setl_d medfee_sumamt); without a settlement, its lines.
+    total medical fee (``line_amount``: setl_d medfee_sumamt); without a settlement, or when the settlement
+    carries no such amount (0 or empty: many extracts lack the fund fields), the sum over its lines.
     """
 
     name = "readmission"
@@ -77,10 +80,19 @@ class Readmission(Template):
     def sql(self, rule: Rule) -> str:
         p = rule.params
         part = "psn_no" + (", fixmedins_code" if p["same_institution"] else "")
-        excl = " OR ".join(
-            f"starts_with(upper(replace(s.maindiag, '.', '')), {lit(x)})" for x in p["exclude_diag_prefixes"]
+
+        def starts(col: str) -> str:
+            return " OR ".join(
+                f"starts_with(upper(replace({col}, '.', '')), {lit(x)})" for x in p["exclude_diag_prefixes"]
+            )
+
+        excl = (
+            f"""AND NOT ({starts("s.maindiag")}) AND NOT COALESCE({starts("s.prev_maindiag")}, FALSE)
+      AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id = s.mdtrt_id
+                      AND ({starts("d.diag_code")}))"""
+            if p["exclude_diag_prefixes"]
+            else ""
         )
-        excl = f"AND NOT ({excl})" if excl else ""
         dept = "AND s.prev_dept IS NOT DISTINCT FROM s.adm_dept_codg" if p["same_department"] else ""
         total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"
         line = "COALESCE(l.inscp_amt, 0)" if rule.amount_rule == "fund_amount" else "l.det_item_fee_sumamt"
@@ -88,7 +100,7 @@ class Readmission(Template):
             "prev_end": "r.prev_end", "place": "COALESCE(r.fixmedins_name, r.fixmedins_code)",
             "prev_maindiag": "r.prev_maindiag", "prev_begin": "r.prev_begin", "prev_id": "r.prev_id", "gap": "r.gap",
             "begin": "r.begin_date", "maindiag": "r.maindiag", "dx3": "r.dx3", "max_gap": lit(str(p["max_gap_days"])),
-            "what": lit(_what(rule)), "amount": f"COALESCE({total}, ln.amt, 0)",
+            "what": lit(_what(rule)), "amount": f"COALESCE(NULLIF({total}, 0), ln.amt, 0)",
         })  # fmt: skip
         inner = f"""
 WITH s AS (
@@ -111,7 +123,7 @@ lines AS (
 )
 SELECT r.mdtrt_id, COALESCE(f.setl_id, ln.setl_id) AS setl_id, r.psn_no, r.fixmedins_code,
        CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
-       COALESCE({total}, ln.amt, 0) AS amount,
+       COALESCE(NULLIF({total}, 0), ln.amt, 0) AS amount,
        {ev} AS evidence_zh,
        NULL AS kp_id
 FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
@@ -132,8 +144,10 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
             return []
         if not r["dx3"] or not claim.in_scenes(rule, r["scene"]):
             return []
-        diag = (r["maindiag"] or "").replace(".", "").upper() if r["maindiag"] is not None else None
-        if diag is not None and any(diag.startswith(x) for x in p["exclude_diag_prefixes"]):
+        excl = tuple(p["exclude_diag_prefixes"])
+        if excl and any(
+            d.replace(".", "").upper().startswith(excl) for d in (r["maindiag"], *claim.diagnoses) if d
+        ):
             return []
         same = [
             v for v in claim.visits
@@ -146,6 +160,8 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
         prev = max(same, key=lambda v: (v["begntime"], v["mdtrt_id"]))
         if prev["dx3"] != r["dx3"] or prev["end_date"] is None:
             return []
+        if excl and (prev["maindiag"] or "").replace(".", "").upper().startswith(excl):
+            return []
         gap = (r["begin_date"] - prev["end_date"]).days
         if not 0 <= gap <= int(p["max_gap_days"]):
             return []
@@ -156,7 +172,7 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
         total = None
         if fund is not None:
             total = fund[1] if rule.amount_rule == "fund_amount" else fund[2]
-        if total is None and lines:
+        if not total and lines:  # no settlement, or one without the amount: the stay's own lines
             total = sum(
                 (
                     (ln["inscp_amt"] or 0) if rule.amount_rule == "fund_amount" else ln["det_item_fee_sumamt"]

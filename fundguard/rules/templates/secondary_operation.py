@@ -22,7 +22,11 @@ class SecondaryOperation(Template):
     ``rate`` × its full price (``pric_uplmt_amt`` of the line or the catalogue) × max(cnt, 1). One hit per
     secondary line above that, with the primary line; the money at issue is the amount above it.
 
-    Lines without a full price are not judged (the discount cannot be told from the billed price).
+    Without a full price (no ``pric_uplmt_amt``, as many extracts and catalogues lack it) an operation
+    billed two or more times in the group and window (a bilateral or repeated operation) takes the highest
+    unit price charged for it there as its full price: a second one charged as much was not discounted.
+    An operation billed once without a full price is not judged (its discount cannot be told from its own
+    price). ``rate`` is 50 % nationally; provinces that pay 75 % set it in a local override.
     The incision itself is not in the data: the group and window stand for it, so rules are 可疑 by default.
     """
 
@@ -60,18 +64,23 @@ class SecondaryOperation(Template):
             "percent": f"CAST(round({rate} * 100) AS INTEGER)", "allowed": allowed,
             "fee": "o.det_item_fee_sumamt", "excess": excess,
         })  # fmt: skip
+        part = f"l.mdtrt_id, k.grp, {WINDOWS[p['window']]}"
+        order = "ORDER BY c.full_price DESC, c.fee_ocur_time, c.bkkp_sn"
         inner = f"""
 WITH k AS (SELECT code, min(kp_id) AS kp_id, "group" AS grp FROM kb_primary_secondary_ops GROUP BY code, "group"),
-o AS (
-    SELECT l.*, k.kp_id, k.grp, CAST(l.pric_uplmt_amt AS DOUBLE) AS full_price,
-           row_number() OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
-                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS rk,
-           first_value(l.bkkp_sn) OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
-                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS primary_sn,
-           first_value(l.hilist_name) OVER (PARTITION BY l.mdtrt_id, k.grp, {WINDOWS[p["window"]]}
-                              ORDER BY l.pric_uplmt_amt DESC, l.fee_ocur_time, l.bkkp_sn) AS primary_name
+c AS (
+    SELECT l.*, k.kp_id, k.grp, {WINDOWS[p["window"]]} AS win,
+           CASE WHEN l.pric_uplmt_amt > 0 THEN CAST(l.pric_uplmt_amt AS DOUBLE)
+                WHEN count(*) OVER (PARTITION BY {part}, l.hilist_code) > 1
+                THEN max(CAST(l.pric AS DOUBLE)) OVER (PARTITION BY {part}, l.hilist_code) END AS full_price
     FROM {rule_lines(rule)} l JOIN k ON k.code = l.hilist_code
-    WHERE l.pric_uplmt_amt > 0
+),
+o AS (
+    SELECT c.*,
+           row_number() OVER (PARTITION BY c.mdtrt_id, c.grp, c.win {order}) AS rk,
+           first_value(c.bkkp_sn) OVER (PARTITION BY c.mdtrt_id, c.grp, c.win {order}) AS primary_sn,
+           first_value(c.hilist_name) OVER (PARTITION BY c.mdtrt_id, c.grp, c.win {order}) AS primary_name
+    FROM c WHERE c.full_price > 0
 )
 SELECT o.mdtrt_id, o.setl_id, o.psn_no, o.fixmedins_code, [o.primary_sn, o.bkkp_sn] AS bkkp_sn, o.hilist_code,
        {excess} AS amount,
@@ -90,9 +99,6 @@ QUALIFY row_number() OVER (PARTITION BY o.bkkp_sn ORDER BY o.grp) = 1
         index = claim.knowledge("kb_primary_secondary_ops")
         parts: dict[tuple, list] = {}
         for ln in claim.lines_of(rule):
-            cap = ln["pric_uplmt_amt"]
-            if cap is None or not cap > 0:
-                continue
             groups: dict[str, str] = {}
             for k in index.get(ln["hilist_code"], ()):
                 g = k["group"]
@@ -100,12 +106,32 @@ QUALIFY row_number() OVER (PARTITION BY o.bkkp_sn ORDER BY o.grp) = 1
             for g, kp_id in groups.items():
                 day = ln["fee_date"] if p["window"] == "same_day" else None
                 parts.setdefault((ln["mdtrt_id"], g, day), []).append((ln, kp_id))
+        for key, rows in list(parts.items()):
+            same: dict[str, list[float]] = {}
+            for ln, _ in rows:
+                if ln["pric"] is not None:
+                    same.setdefault(ln["hilist_code"], []).append(float(ln["pric"]))
+            kept = []
+            for ln, kp_id in rows:
+                cap = ln["pric_uplmt_amt"]
+                if cap is not None and cap > 0:
+                    full = float(cap)
+                elif sum(1 for o, _ in rows if o["hilist_code"] == ln["hilist_code"]) > 1:
+                    prices = same.get(ln["hilist_code"])
+                    full = max(prices) if prices else None
+                else:
+                    full = None
+                if full is not None and full > 0:
+                    kept.append((ln, kp_id, full))
+            parts[key] = kept
         best: dict[str, tuple] = {}
         for (_, g, _), rows in parts.items():
-            rows.sort(key=lambda r: (-r[0]["pric_uplmt_amt"], r[0]["fee_ocur_time"], r[0]["bkkp_sn"]))
+            rows.sort(key=lambda r: (-r[2], r[0]["fee_ocur_time"], r[0]["bkkp_sn"]))
+            if not rows:
+                continue
             primary = rows[0][0]
-            for rk, (o, kp_id) in enumerate(rows, start=1):
-                allowed = rate * float(o["pric_uplmt_amt"]) * float(max(o["cnt"], 1))
+            for rk, (o, kp_id, full) in enumerate(rows, start=1):
+                allowed = rate * full * float(max(o["cnt"], 1))
                 excess = float(o["det_item_fee_sumamt"]) - allowed
                 if rk > 1 and excess > tol and (o["bkkp_sn"] not in best or g < best[o["bkkp_sn"]][1]):
                     best[o["bkkp_sn"]] = (o, g, kp_id, rk, primary, allowed, excess)

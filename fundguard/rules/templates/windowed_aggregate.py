@@ -36,7 +36,10 @@ class WindowedAggregate(Template):
 
     - ``use_days`` (药品/项目限支付疗程): distinct days on which the item is billed within one visit; the
       limit is ``kb_course_days.max_days`` (or ``max_value``). One hit per visit × item with all its lines;
-      the money at issue is the lines billed on the days after the limit.
+      the money at issue is the lines billed on the days after the limit. When the point has an interval
+      clause (``interval_days``, e.g. 手功能评定 "总时间不超过90天，评定间隔时间不短于14天") both apply: a
+      charge day ``max_days`` or more after the first, or fewer than ``interval_days`` after the previous
+      charge day, is at issue.
     - ``count`` (周期超频次, 重复检查): occurrences (lines or quantity, ``count_by``) of the item per visit
       or person within any ``window_days``-day window (the day of the line and the days before it);
       the limit and window are ``kb_frequency.period_max_count`` / ``period_days`` (or ``max_value`` /
@@ -98,6 +101,10 @@ class WindowedAggregate(Template):
             "本次就诊“{hilist_name}”使用{days}天（{first:date}至{last:date}，{lines}条明细），"
             "限定支付不超过{limit}天，超出疗程部分{excess:money}元"
         ),
+        "interval": Evidence(
+            "本次就诊“{hilist_name}”计费{days}天（{first:date}至{last:date}，{lines}条明细），限定总时间不超过{limit}天"
+            "且间隔不短于{interval}天，其中{bad}天不符合，涉及金额{excess:money}元"
+        ),
         "count": Evidence(
             "{scope}“{hilist_name}”在{win}天内（{first:date}至{last:date}，{visits}次就诊）累计{total:num}{unit}，"
             "限{limit:num}{unit}，超出部分{excess:money}元"
@@ -144,29 +151,51 @@ class WindowedAggregate(Template):
     def _use_days(self, rule: Rule) -> str:
         p = rule.params
         if rule.knowledge:
-            src = f"""(SELECT l.*, k.kp_id, k.lim FROM {rule_lines(rule)} l
-                JOIN (SELECT code, min(kp_id) AS kp_id, min(max_days) AS lim FROM kb_course_days k
+            src = f"""(SELECT l.*, k.kp_id, k.lim, k.ivl FROM {rule_lines(rule)} l
+                JOIN (SELECT code, min(kp_id) AS kp_id, min(max_days) AS lim, min(interval_days) AS ivl
+                      FROM kb_course_days k
                       WHERE {kp_where(rule)} AND k.max_days IS NOT NULL GROUP BY code) k
                 ON k.code = l.hilist_code)"""
         else:
-            src = f"(SELECT l.*, CAST(NULL AS VARCHAR) AS kp_id, {float(p['max_value'])} AS lim FROM {rule_lines(rule)} l)"
-        excess = "sum(CASE WHEN l.day_no > l.lim THEN l.det_item_fee_sumamt ELSE 0 END)"
-        ev = self.evidence["use_days"].sql(rule, {
+            src = f"""(SELECT l.*, CAST(NULL AS VARCHAR) AS kp_id, {float(p["max_value"])} AS lim,
+                       CAST(NULL AS INTEGER) AS ivl FROM {rule_lines(rule)} l)"""
+        excess = "sum(CASE WHEN l.bad THEN l.det_item_fee_sumamt ELSE 0 END)"
+        plain = self.evidence["use_days"].sql(rule, {
             "hilist_name": "min(l.hilist_name)", "days": "max(l.day_no)", "first": "min(l.fee_date)",
             "last": "max(l.fee_date)", "lines": "count(*)", "limit": "CAST(any_value(l.lim) AS INTEGER)",
             "excess": excess,
         })  # fmt: skip
+        spaced = self.evidence["interval"].sql(rule, {
+            "hilist_name": "min(l.hilist_name)", "days": "max(l.day_no)", "first": "min(l.fee_date)",
+            "last": "max(l.fee_date)", "lines": "count(*)", "limit": "CAST(any_value(l.lim) AS INTEGER)",
+            "interval": "any_value(l.ivl)", "bad": "count(DISTINCT CASE WHEN l.bad THEN l.fee_date END)",
+            "excess": excess,
+        })  # fmt: skip
         inner = f"""
+WITH s AS (SELECT l.* FROM {src} l WHERE {self._filter(rule)}),
+dd AS (
+    SELECT mdtrt_id, hilist_code, fee_date,
+           dense_rank() OVER (PARTITION BY mdtrt_id, hilist_code ORDER BY fee_date) AS day_no,
+           lag(fee_date) OVER (PARTITION BY mdtrt_id, hilist_code ORDER BY fee_date) AS prev_day,
+           min(fee_date) OVER (PARTITION BY mdtrt_id, hilist_code) AS first_day
+    FROM (SELECT DISTINCT mdtrt_id, hilist_code, fee_date FROM s)
+),
+l AS (
+    SELECT s.*, dd.day_no,
+           CASE WHEN s.ivl IS NULL THEN dd.day_no > s.lim
+                ELSE date_diff('day', dd.first_day, s.fee_date) >= s.lim
+                     OR COALESCE(date_diff('day', dd.prev_day, s.fee_date) < s.ivl, FALSE) END AS bad
+    FROM s JOIN dd ON dd.mdtrt_id = s.mdtrt_id AND dd.hilist_code = s.hilist_code AND dd.fee_date = s.fee_date
+)
 SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, l.hilist_code AS hilist_code,
        {excess} AS amount,
-       {ev} AS evidence_zh,
+       CASE WHEN any_value(l.ivl) IS NULL THEN {plain} ELSE {spaced} END AS evidence_zh,
        any_value(l.kp_id) AS kp_id
-FROM (SELECT l.*, dense_rank() OVER (PARTITION BY l.mdtrt_id, l.hilist_code ORDER BY l.fee_date) AS day_no
-      FROM {src} l WHERE {self._filter(rule)}) l
+FROM l
 GROUP BY l.mdtrt_id, l.hilist_code
-HAVING max(l.day_no) > any_value(l.lim)
+HAVING bool_or(l.bad)
 """
         return hits(rule, inner)
 
@@ -274,7 +303,7 @@ HAVING {days} > {lim}
         if not rule.knowledge:
             lim = float(p["max_value"])
             win = int(p["window_days"] or 0)
-            return lambda code: (None, lim, win)
+            return lambda code: (None, lim, win, None)
         if index is None:
             assert claim is not None
             index = claim.knowledge(rule.knowledge)
@@ -288,9 +317,11 @@ HAVING {days} > {lim}
                 ks = [k for k in index.get(code, ()) if kp_match(rule, k) and k[col] is not None]
                 if p["measure"] == "count":
                     ks = [k for k in ks if k["period_days"] is not None]
+                ivls = [k.get("interval_days") for k in ks if k.get("interval_days") is not None]
                 cache[code] = (
                     (min(k["kp_id"] for k in ks), min(k[col] for k in ks),
-                     int(sql_int(max(k["period_days"] for k in ks))) if p["measure"] == "count" else 0)
+                     int(sql_int(max(k["period_days"] for k in ks))) if p["measure"] == "count" else 0,
+                     min(ivls) if ivls and p["measure"] == "use_days" else None)
                     if ks else None
                 )  # fmt: skip
             return cache[code]
@@ -346,16 +377,23 @@ HAVING {days} > {lim}
             groups.setdefault((ln["mdtrt_id"], ln["hilist_code"]), []).append(ln)
         out = []
         for (_, code), rows in groups.items():
-            kp_id, lim, _ = limits(code)
+            kp_id, lim, _, ivl = limits(code)
             days = sorted({ln["fee_date"] for ln in rows})
-            if not len(days) > lim:
+            if ivl is None:
+                bad = {d for i, d in enumerate(days) if i + 1 > lim}
+            else:  # the span from the first charge day, and the gap from the previous one
+                bad = {
+                    d for i, d in enumerate(days)
+                    if (d - days[0]).days >= lim or (i > 0 and (d - days[i - 1]).days < ivl)
+                }  # fmt: skip
+            if not bad:
                 continue
-            rank = {d: i + 1 for i, d in enumerate(days)}
-            excess = sum((ln["det_item_fee_sumamt"] for ln in rows if rank[ln["fee_date"]] > lim), Decimal(0))
+            excess = sum((ln["det_item_fee_sumamt"] for ln in rows if ln["fee_date"] in bad), Decimal(0))
             rows.sort(key=lambda ln: (ln["fee_ocur_time"], ln["bkkp_sn"]))
             vals = {"hilist_name": sql_min(ln["hilist_name"] for ln in rows), "days": len(days), "first": days[0],
-                    "last": days[-1], "lines": len(rows), "limit": sql_int(lim), "excess": excess}  # fmt: skip
-            ev = self.evidence["use_days"].render(rule, vals)
+                    "last": days[-1], "lines": len(rows), "limit": sql_int(lim), "excess": excess,
+                    "interval": ivl, "bad": len(bad)}  # fmt: skip
+            ev = self.evidence["use_days" if ivl is None else "interval"].render(rule, vals)
             out.append(hit(rule, rows[0], [ln["bkkp_sn"] for ln in rows], excess, ev, hilist_code=code, kp_id=kp_id,
                            setl_id=rows[0]["setl_id"]))  # fmt: skip
         return out
@@ -371,7 +409,7 @@ HAVING {days} > {lim}
         scope = "同一参保人" if p["group_by"] == "person" else "同次就诊"
         out = []
         for x in lines:
-            kp_id, lim, win = limits(x["hilist_code"])
+            kp_id, lim, win, _ = limits(x["hilist_code"])
             lo = x["fee_date"] - dt.timedelta(days=win - 1)
             xk = (x["fee_ocur_time"], x["bkkp_sn"])
             ys = [
