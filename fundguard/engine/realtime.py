@@ -5,7 +5,7 @@ person the stored visits and ``claim_lines`` rows (only their declared columns) 
 (``RulePlan.keeps_visits`` / ``keeps_history``, cut to the longest ``history_days`` an enabled rule declares,
 counted back from the store's latest line), the person / institution / catalogue reference values and the
 knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
-its ``claim_lines`` rows in Python once (``rules.claim.line_row``, the same definition as the SQL view), and
+its ``claim_lines`` rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and
 runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
 where the old path planned and ran a DuckDB query per rule. Evidence is
 rendered by ``rules.evidence`` from the hit's values, as the batch's SQL renders it, so hits are

@@ -1,6 +1,6 @@
 """One claim as the rules' in-memory evaluators see it (real time): the Python form of ``claim_lines``.
 
-``line_row`` builds one ``claim_lines`` row exactly as ``base.CLAIM_LINES_SQL`` does (visit, person,
+``line_rows`` builds a visit's ``claim_lines`` rows exactly as ``base.CLAIM_LINES_SQL`` does (visit, person,
 institution and catalogue attributes, ``age_years``, ``hosp_level``, ``scene``); ``visit_row`` one row of
 ``stay_common.visits``. ``Claim`` holds the claim's lines and visit, the person's stored history (lines of
 other visits kept for rules that look back, and visits), the reference rows the lines name and the
@@ -57,68 +57,6 @@ def visit_row(v: Row) -> Row:
     }
 
 
-def line_row(
-    fee: Row, visit: Row | None, psn: Row | None, hosp_lv: str | None, cat: tuple[str | None, Any] | None
-) -> Row:
-    """One ``claim_lines`` row: ``fee`` (a valid fee line), its ``mdtrt_d`` row, the person's
-    ``psn_info_b`` values, the institution's ``hosp_lv`` and the catalogue's (chrgitm_lv, max cap)."""
-    v = visit or {}
-    p = psn or {}
-    t = fee.get("fee_ocur_time")
-    med_type = v.get("med_type") if v.get("med_type") is not None else fee.get("med_type")
-    brdy = v.get("brdy") if v.get("brdy") is not None else p.get("brdy")
-    if brdy is not None:
-        start = v.get("begntime") or t
-        age = (start.date() - brdy).days / 365.25 if start is not None else None
-    else:
-        age = float(v["age"]) if v.get("age") is not None else None
-    lv = _nz(v.get("hosp_lv")) or hosp_lv
-    cap = fee.get("pric_uplmt_amt")
-    cat_lv, cat_cap = cat if cat else (None, None)
-    return {
-        "bkkp_sn": fee["bkkp_sn"],
-        "mdtrt_id": fee.get("mdtrt_id"),
-        "setl_id": fee.get("setl_id"),
-        "psn_no": fee.get("psn_no"),
-        "fixmedins_code": fee.get("fixmedins_code"),
-        "rx_drord_no": fee.get("rx_drord_no"),
-        "fee_ocur_time": t,
-        "fee_date": t.date() if t else None,
-        "hilist_code": fee.get("hilist_code"),
-        "hilist_name": fee.get("hilist_name"),
-        "list_type": fee.get("list_type"),
-        "med_chrgitm_type": fee.get("med_chrgitm_type"),
-        "chrgitm_lv": _nz(fee.get("chrgitm_lv")) or cat_lv,
-        "in_catalogue": cat is not None,
-        "cnt": fee.get("cnt"),
-        "pric": fee.get("pric"),
-        "prd_days": fee.get("prd_days"),
-        "pric_uplmt_amt": cap if cap is not None else cat_cap,
-        "catalogue_pric_uplmt_amt": cat_cap,
-        "det_item_fee_sumamt": fee.get("det_item_fee_sumamt"),
-        "inscp_amt": fee.get("inscp_amt"),
-        "fulamt_ownpay_amt": fee.get("fulamt_ownpay_amt"),
-        "tcmdrug_used_way": fee.get("tcmdrug_used_way"),
-        "bilg_dept_codg": fee.get("bilg_dept_codg"),
-        "bilg_dept_name": fee.get("bilg_dept_name"),
-        "drug_trac_codg": _nz(fee.get("drug_trac_codg")),
-        "med_type": med_type,
-        "inet_mdtrt_flag": _nz(v.get("inet_mdtrt_flag")),
-        "begntime": v.get("begntime"),
-        "endtime": v.get("endtime"),
-        "adm_dept_codg": v.get("adm_dept_codg"),
-        "adm_dept_name": v.get("adm_dept_name"),
-        "insutype": v.get("insutype"),
-        "dscg_maindiag_code": v.get("dscg_maindiag_code"),
-        "hosp_lv": lv,
-        "gend": _nz(v.get("gend")) or p.get("gend"),
-        "age_years": age,
-        "die_date": p.get("die_date"),
-        "hosp_level": HOSP_LEVEL.get(lv) if lv is not None else None,
-        "scene": scene_of(med_type),
-    }
-
-
 def line_rows(
     fees: list[Row],
     visit: Row | None,
@@ -126,7 +64,7 @@ def line_rows(
     hosp_lv: Callable[[str | None], str | None],
     cat: Callable[[str | None], tuple[str | None, Any] | None],
 ) -> list[Row]:
-    """``line_row`` of each of one visit's fee lines, the visit's and person's values worked out once (the
+    """The ``claim_lines`` row of each of one visit's fee lines, the visit's and person's values worked out once (the
     same rows: ``tests/engine/test_realtime.py`` compares them with the SQL view); ``hosp_lv(code)`` and
     ``cat(code)`` look the institution's level and the catalogue's (chrgitm_lv, max cap) up."""
     v = visit or {}
@@ -139,6 +77,7 @@ def line_rows(
     v_lv = _nz(v.get("hosp_lv"))
     gend = _nz(v.get("gend")) or p.get("gend")
     die = p.get("die_date")
+    inet = _nz(v.get("inet_mdtrt_flag"))
     adm_c, adm_n, insu, diag = (
         v.get("adm_dept_codg"), v.get("adm_dept_name"), v.get("insutype"), v.get("dscg_maindiag_code")
     )  # fmt: skip
@@ -172,7 +111,8 @@ def line_rows(
             "catalogue_pric_uplmt_amt": cat_cap, "det_item_fee_sumamt": g("det_item_fee_sumamt"),
             "inscp_amt": g("inscp_amt"), "fulamt_ownpay_amt": g("fulamt_ownpay_amt"),
             "tcmdrug_used_way": g("tcmdrug_used_way"), "bilg_dept_codg": g("bilg_dept_codg"),
-            "bilg_dept_name": g("bilg_dept_name"), "med_type": med_type, "begntime": begn, "endtime": endt,
+            "bilg_dept_name": g("bilg_dept_name"), "drug_trac_codg": _nz(g("drug_trac_codg")),
+            "med_type": med_type, "inet_mdtrt_flag": inet, "begntime": begn, "endtime": endt,
             "adm_dept_codg": adm_c, "adm_dept_name": adm_n, "insutype": insu, "dscg_maindiag_code": diag,
             "hosp_lv": lv_level[0], "gend": gend, "age_years": age, "die_date": die, "hosp_level": lv_level[1],
             "scene": _SCENE.get(med_type or "", "其他"),
