@@ -23,7 +23,9 @@ from service_ws import ServiceWorkspace, build_service_workspace
 
 from fundguard.api.app import create_app
 
-EXAMPLES = 12
+# examples per operation and generation mode: a quick pass in the default suite (the API has ~150 operations),
+# the thorough one under ``pytest -m slow``
+QUICK, THOROUGH = 3, 12
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,12 @@ def app_and_token(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str, S
     return app, r.json()["token"], sw
 
 
+@pytest.mark.parametrize("examples", [pytest.param(QUICK, id="quick"),
+                                      pytest.param(THOROUGH, id="thorough", marks=pytest.mark.slow)])  # fmt: skip
 @pytest.mark.parametrize("logged_in", [True, False], ids=["logged-in", "anonymous"])
-def test_no_server_errors(app_and_token: tuple[Any, str, ServiceWorkspace], logged_in: bool) -> None:
+def test_no_server_errors(
+    app_and_token: tuple[Any, str, ServiceWorkspace], logged_in: bool, examples: int
+) -> None:
     # schemathesis' own pytest integration (``from_fixture``) does not run under pytest 9, so each operation's
     # hypothesis strategy is driven here directly, valid and invalid requests alike
     app, token, _ = app_and_token
@@ -54,7 +60,7 @@ def test_no_server_errors(app_and_token: tuple[Any, str, ServiceWorkspace], logg
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
+                max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
             )
             def check(case: Any) -> None:
                 response = case.call(headers=auth)
