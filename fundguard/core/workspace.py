@@ -53,9 +53,8 @@ class Workspace:
         return self.results / f"run={run_id}"
 
     def runs(self) -> list[str]:
-        """The ids of the runs that produced hits, oldest first (by when their hits were written: a run id
-        given by hand need not sort by time)."""
-        return _run_ids(self.results.glob("run=*/hits.parquet"))
+        """The ids of the runs that produced hits, oldest first (run ids begin with their start time)."""
+        return sorted(p.parent.name.split("=", 1)[1] for p in self.results.glob("run=*/hits.parquet"))
 
     def latest_run(self) -> str:
         runs = self.runs()

@@ -18,6 +18,7 @@ def test_machine_is_well_formed(machine: wf.Machine) -> None:
         "notified",
         "registered",
         "computed",
+        "pending",
     } & set(machine.states)  # initial states
     for t in machine.transitions:
         assert set(t.sources) <= set(machine.states), t.action

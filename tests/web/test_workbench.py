@@ -457,7 +457,9 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
     page: Any, server: LiveServer, service_ws: ServiceWorkspace
 ) -> None:
     sup = api_headers(server, service_ws.user("city_supervisor"))
-    clue = httpx.get(f"{server.url}/api/clues", headers=sup, params={"size": 1}).json()["items"][0]
+    clue = httpx.get(f"{server.url}/api/clues", headers=sup, params={"size": 1, "source": "rule"}).json()[
+        "items"
+    ][0]
     plain = httpx.get(f"{server.url}/api/clues/{clue['id']}", headers=sup).json()["evidence"][0]
     login(page, service_ws.user("third_party_inspector"))
     goto(page, f"#/clues/{clue['id']}")
