@@ -97,6 +97,13 @@ def role(code: str) -> Role:
     return ROLES[code]
 
 
+def _grant(extras: dict[str, set[str]]) -> None:
+    """Add a concept's permissions to the roles named (each concept below declares its own, beside its names)."""
+    for code, permissions in extras.items():
+        r = ROLES[code]
+        ROLES[code] = Role(r.code, r.name_zh, r.level, r.permissions | permissions)
+
+
 def has_permission(role_code: str, permission: str) -> bool:
     r = ROLES.get(role_code)
     return bool(r and permission in r.permissions)
@@ -106,41 +113,41 @@ def has_permission(role_code: str, permission: str) -> bool:
 # A hospital reads its own staff; third-party inspectors and the administrator read none.
 POINTS_VIEW = "points.view"
 POINTS_MANAGE = "points.manage"
-for _code, _extra in {
-    **{code: {POINTS_VIEW, POINTS_MANAGE} for code in SUPERVISOR_ROLES},
-    "bureau_head": {POINTS_VIEW, POINTS_MANAGE},
-    "agency_reviewer": {POINTS_VIEW},
-    "legal_reviewer": {POINTS_VIEW},
-    "hospital": {POINTS_VIEW},
-}.items():
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | _extra)  # fmt: skip
+_grant(
+    {
+        **{code: {POINTS_VIEW, POINTS_MANAGE} for code in SUPERVISOR_ROLES},
+        "bureau_head": {POINTS_VIEW, POINTS_MANAGE},
+        "agency_reviewer": {POINTS_VIEW},
+        "legal_reviewer": {POINTS_VIEW},
+        "hospital": {POINTS_VIEW},
+    }
+)
 
 # 医保信用 (issue 15): grades, history and the blacklist. A hospital reads its own institution's and staff's
 # grades (never insured persons'); third-party inspectors read none.
 CREDIT_VIEW = "credit.view"
 CREDIT_MANAGE = "credit.manage"
-for _code, _extra in {
-    **{code: {CREDIT_VIEW, CREDIT_MANAGE} for code in SUPERVISOR_ROLES},
-    "bureau_head": {CREDIT_VIEW, CREDIT_MANAGE},
-    "agency_reviewer": {CREDIT_VIEW},
-    "legal_reviewer": {CREDIT_VIEW},
-    "hospital": {CREDIT_VIEW},
-}.items():
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | _extra)  # fmt: skip
+_grant(
+    {
+        **{code: {CREDIT_VIEW, CREDIT_MANAGE} for code in SUPERVISOR_ROLES},
+        "bureau_head": {CREDIT_VIEW, CREDIT_MANAGE},
+        "agency_reviewer": {CREDIT_VIEW},
+        "legal_reviewer": {CREDIT_VIEW},
+        "hospital": {CREDIT_VIEW},
+    }
+)
 
 # 举报处理 and 举报奖励 (issue 16): handlers (supervisors) read and move reports in their region and see the facts
 # only; the bureau head approves rewards and is the one designated role that may decrypt a reporter's identity
 # (with a reason, each time logged). Reviewers, hospitals, third parties and the administrator see no reports.
 REPORT_VIEW = "report.view"
 REPORT_IDENTITY = "report.identity"
-for _code, _extra in {
-    **{code: {REPORT_VIEW} for code in SUPERVISOR_ROLES},
-    "bureau_head": {REPORT_VIEW, REPORT_IDENTITY},
-}.items():
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | _extra)  # fmt: skip
+_grant(
+    {
+        **{code: {REPORT_VIEW} for code in SUPERVISOR_ROLES},
+        "bureau_head": {REPORT_VIEW, REPORT_IDENTITY},
+    }
+)
 
 
 # 信息公开, 部门协同, 异地就医 (issue 16): who drafts and reads disclosure items (the head approves through the
@@ -149,33 +156,31 @@ for _code, _extra in {
 DISCLOSURE_VIEW = "disclosure.view"
 DISCLOSURE_MANAGE = "disclosure.manage"
 CROSSREGION_VIEW = "crossregion.view"
-for _code, _extra in {
-    **{code: {DISCLOSURE_VIEW, DISCLOSURE_MANAGE, CROSSREGION_VIEW} for code in SUPERVISOR_ROLES},
-    "bureau_head": {DISCLOSURE_VIEW, CROSSREGION_VIEW},
-    "legal_reviewer": {DISCLOSURE_VIEW},
-    "agency_reviewer": {CROSSREGION_VIEW},
-}.items():
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | _extra)  # fmt: skip
+_grant(
+    {
+        **{code: {DISCLOSURE_VIEW, DISCLOSURE_MANAGE, CROSSREGION_VIEW} for code in SUPERVISOR_ROLES},
+        "bureau_head": {DISCLOSURE_VIEW, CROSSREGION_VIEW},
+        "legal_reviewer": {DISCLOSURE_VIEW},
+        "agency_reviewer": {CROSSREGION_VIEW},
+    }
+)
 
 
 # 大数据模型线索 (issue 13): the leads page. Supervisors, the bureau head and third-party inspectors (masked) read
 # the ranked leads in their scope; a hospital never sees the models' view of itself or of its patients (it sees a
 # model clue only once notified), and reviewers, legal reviewers and the administrator have no use for them.
 LEADS_VIEW = "leads.view"
-for _code in (*SUPERVISOR_ROLES, "bureau_head", "third_party_inspector"):
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | {LEADS_VIEW})  # fmt: skip
+_grant({code: {LEADS_VIEW} for code in (*SUPERVISOR_ROLES, "bureau_head", "third_party_inspector")})
 
 
 # 专项整治 (issue 14): supervisors plan, draw and re-check; the head approves and reads; a hospital reads the
 # campaigns it is in and files its own 自查自纠 return (never another institution's, nor whether it was drawn).
 CAMPAIGN_VIEW = "campaign.view"
 CAMPAIGN_MANAGE = "campaign.manage"
-for _code, _extra in {
-    **{code: {CAMPAIGN_VIEW, CAMPAIGN_MANAGE} for code in SUPERVISOR_ROLES},
-    "bureau_head": {CAMPAIGN_VIEW},
-    "hospital": {CAMPAIGN_VIEW},
-}.items():
-    ROLES[_code] = Role(ROLES[_code].code, ROLES[_code].name_zh, ROLES[_code].level,
-                        ROLES[_code].permissions | _extra)  # fmt: skip
+_grant(
+    {
+        **{code: {CAMPAIGN_VIEW, CAMPAIGN_MANAGE} for code in SUPERVISOR_ROLES},
+        "bureau_head": {CAMPAIGN_VIEW},
+        "hospital": {CAMPAIGN_VIEW},
+    }
+)
