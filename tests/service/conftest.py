@@ -186,8 +186,23 @@ def world(
     else:
         passwords = _copy_pg_template(request.getfixturevalue("pg_template"), db_url)
         db = Database(db_url)
-    yield World(db, workspace, passwords)
+    yield World(db, _private_workspace(workspace, tmp_path / "workspace"), passwords)
     db.dispose()
+
+
+def _private_workspace(shared: Path, target: Path) -> Path:
+    """The test's own workspace: the shared store and its derived cache linked (large, only read), everything
+    else copied, so a test that writes an audit run, a local rule or a document leaves the session's workspace
+    as the next test expects it."""
+    target.mkdir()
+    for entry in shared.iterdir():
+        if entry.name in ("store", "cache"):
+            (target / entry.name).symlink_to(entry)
+        elif entry.is_dir():
+            shutil.copytree(entry, target / entry.name)
+        else:
+            shutil.copy2(entry, target / entry.name)
+    return target
 
 
 def _as_dba(con: sa.Connection) -> sa.Connection:
