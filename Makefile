@@ -18,7 +18,7 @@ demo: setup
 test: setup
 	$(UV) run ruff check fundguard tests bench tools
 	$(UV) run ruff format --check fundguard tests bench tools
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n auto --dist loadfile
 
 format: setup
 	$(UV) run ruff format fundguard tests bench tools

@@ -24,6 +24,7 @@ from fundguard.synth import CityConfig, generate_city
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "fundguard_service_test"
 PG_TEMPLATE = "fundguard_service_template"
+PG_WORK = "fundguard_service_work"
 TODAY = "2026-03-02"  # a fixed "today" for due dates and overdue checks
 
 
@@ -60,13 +61,13 @@ def _pg_available() -> str | None:
 _PG_REASON = _pg_available()
 
 
-def _fresh_pg() -> str:
+def _fresh_pg(schema: str = PG_SCHEMA) -> str:
     engine = sa.create_engine(_pg_base_url())
     with engine.begin() as con:
-        con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        con.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        con.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        con.execute(sa.text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    return _pg_url(PG_SCHEMA)
+    return _pg_url(schema)
 
 
 def _pg_url(schema: str) -> str:
@@ -75,18 +76,50 @@ def _pg_url(schema: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        if _PG_REASON:
-            pytest.skip(_PG_REASON)
-        return _fresh_pg()
-    return f"sqlite:///{tmp_path / 'service.db'}"
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and _PG_REASON:
+        pytest.skip(_PG_REASON)
+    return str(request.param)
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    migrate(db_url)
-    database = Database(db_url)
+def db_url(backend: str, tmp_path: Path) -> str:
+    """An empty, unmigrated database (for the migration tests themselves)."""
+    return _fresh_pg() if backend == "postgresql" else f"sqlite:///{tmp_path / 'service.db'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the head revision, migrated once; tests copy the file (a migration run
+    costs about two seconds, a copy nothing)."""
+    path = tmp_path_factory.mktemp("service_migrated") / "service.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated() -> str:
+    """The PostgreSQL twin: the tests' working schema, migrated once; each test empties it (``_reset_pg``)."""
+    url = _fresh_pg(PG_WORK)
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def migrated_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database at the head revision, the test's own."""
+    if backend == "postgresql":
+        url = request.getfixturevalue("pg_migrated")
+        _reset_pg()
+        return url
+    target = tmp_path / "service.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_migrated"), target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def db(migrated_url: str) -> Iterator[Database]:
+    database = Database(migrated_url)
     yield database
     database.dispose()
 
@@ -133,12 +166,7 @@ def sqlite_template(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def pg_template(workspace: Path) -> dict[str, str]:
     """The PostgreSQL twin of ``sqlite_template``: a seeded, imported schema that each test copies."""
-    engine = sa.create_engine(_pg_base_url())
-    with engine.begin() as con:
-        con.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_TEMPLATE} CASCADE"))
-        con.execute(sa.text(f"CREATE SCHEMA {PG_TEMPLATE}"))
-    engine.dispose()
-    url = _pg_url(PG_TEMPLATE)
+    url = _fresh_pg(PG_TEMPLATE)
     migrate(url)
     db = Database(url)
     passwords = _seed(db, workspace)
@@ -146,46 +174,46 @@ def pg_template(workspace: Path) -> dict[str, str]:
     return passwords
 
 
-def _copy_pg_template(passwords: dict[str, str], db_url: str) -> dict[str, str]:
-    """Migrate the test's fresh schema, then copy every table's rows from the template (parents first) and
-    move the id sequences past the copied ids."""
+def _reset_pg(copy_from: str | None = None) -> None:
+    """Empty the working schema (as a superuser, past the record's append-only triggers) and, given a template
+    schema, copy every table's rows from it and move the id sequences past the copied ids: one transaction,
+    a fraction of a migration run."""
     from fundguard.service.models import Base
 
-    migrate(db_url)
+    tables = Base.metadata.sorted_tables
     engine = sa.create_engine(_pg_base_url())
     with engine.begin() as con:
-        for table in Base.metadata.sorted_tables:
-            con.execute(
-                sa.text(f"INSERT INTO {PG_SCHEMA}.{table.name} SELECT * FROM {PG_TEMPLATE}.{table.name}")
-            )
+        con.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        names = ", ".join(f"{PG_WORK}.{t.name}" for t in tables)
+        con.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY"))
+        for table in tables if copy_from else ():
+            con.execute(sa.text(f"INSERT INTO {PG_WORK}.{table.name} SELECT * FROM {copy_from}.{table.name}"))
             if [c.name for c in table.primary_key.columns] == ["id"]:
                 con.execute(
                     sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{PG_SCHEMA}.{table.name}', 'id'), "
-                        f"coalesce(max(id), 0) + 1, false) FROM {PG_SCHEMA}.{table.name}"
+                        f"SELECT setval(pg_get_serial_sequence('{PG_WORK}.{table.name}', 'id'), "
+                        f"coalesce(max(id), 0) + 1, false) FROM {PG_WORK}.{table.name}"
                     )
                 )
     engine.dispose()
-    return passwords
 
 
 @pytest.fixture
 def world(
     request: pytest.FixtureRequest,
-    db_url: str,
+    migrated_url: str,
     workspace: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
     monkeypatch.setenv("FUNDGUARD_TODAY", TODAY)
-    if db_url.startswith("sqlite"):
+    if migrated_url.startswith("sqlite"):
         template, passwords = request.getfixturevalue("sqlite_template")
-        target = Path(db_url.removeprefix("sqlite:///"))
-        shutil.copyfile(template, target)
-        db = Database(db_url)
+        shutil.copyfile(template, Path(migrated_url.removeprefix("sqlite:///")))
     else:
-        passwords = _copy_pg_template(request.getfixturevalue("pg_template"), db_url)
-        db = Database(db_url)
+        passwords = request.getfixturevalue("pg_template")
+        _reset_pg(copy_from=PG_TEMPLATE)
+    db = Database(migrated_url)
     yield World(db, _private_workspace(workspace, tmp_path / "workspace"), passwords)
     db.dispose()
 

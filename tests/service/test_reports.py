@@ -59,10 +59,10 @@ def _confirm_clue(world: World, clue_id: int, amount: str) -> None:
             clues.act_on_clue(s, world.actor(who), clue_id, action, c["version"], **fields)
 
 
-def _db_bytes(world: World, db_url: str) -> bytes:
+def _db_bytes(world: World) -> bytes:
     """Every stored byte: the SQLite file, or every row of every table dumped as text on PostgreSQL."""
-    if db_url.startswith("sqlite"):
-        return Path(db_url.removeprefix("sqlite:///")).read_bytes()
+    if world.db.url.startswith("sqlite"):
+        return Path(world.db.url.removeprefix("sqlite:///")).read_bytes()
     out = []
     with world.db.session() as s:
         for (table,) in s.execute(
@@ -72,7 +72,7 @@ def _db_bytes(world: World, db_url: str) -> bytes:
     return "\n".join(out).encode()
 
 
-def test_report_to_clue_to_reward_claimed_and_paid(world: World, db_url: str) -> None:
+def test_report_to_clue_to_reward_claimed_and_paid(world: World) -> None:
     filed = _file(world)
     assert len(filed["code"]) == 23 and filed["number"].startswith("JB")
     rid = _report_id(world, filed["number"])
@@ -141,7 +141,7 @@ def test_report_to_clue_to_reward_claimed_and_paid(world: World, db_url: str) ->
     )
     assert {c["key"]: c["count"] for c in stats["by_outcome"]}["substantiated"] == 1
     # the identity is nowhere in the stored bytes (database, record, access log), the ledger, or the attachment
-    stored = _db_bytes(world, db_url)
+    stored = _db_bytes(world)
     for secret in (NAME, PHONE, ID_NO):
         assert secret.encode() not in stored and secret.encode("utf-16-le") not in stored
         assert secret.encode() not in ledger

@@ -103,15 +103,13 @@ def test_admin_resets_a_second_factor(db: Database, tmp_path: Path, monkeypatch:
         assert totp.at(later)  # (the old authenticator is simply no longer asked for)
 
 
-def test_server_tick_purges_the_access_log_past_retention(
-    db: Database, db_url: str, tmp_path, monkeypatch
-) -> None:
+def test_server_tick_purges_the_access_log_past_retention(db: Database, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FUNDGUARD_RECORD_ANCHOR", str(tmp_path / "anchors.log"))
     now = dt.datetime.now(dt.UTC)
     with db.session() as s:
         access.log(s, "old", "clue.read", "clue:1", now=now - dt.timedelta(days=access.keep_days() + 1))
         access.log(s, "recent", "clue.read", "clue:2", now=now - dt.timedelta(days=access.MIN_KEEP_DAYS - 1))
-    assert _housekeeping(db, db_url, anchor=True) == 1
+    assert _housekeeping(db, db.url, anchor=True) == 1
     with db.session() as s:
         assert s.execute(sa.select(AccessLog.username)).scalars().all() == ["recent"]
     assert (tmp_path / "anchors.log").read_text()  # and the record's head was exported as before
