@@ -7,9 +7,14 @@ nothing changes and the PostgreSQL tests skip with their own message."""
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+# the shared workspace builders (tests/web/service_ws.py) are imported by the service, API and web tests
+sys.path.insert(0, str(Path(__file__).parent / "web"))
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from service_ws import workspace_copy
 
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
@@ -214,23 +215,8 @@ def world(
         passwords = request.getfixturevalue("pg_template")
         _reset_pg(copy_from=PG_TEMPLATE)
     db = Database(migrated_url)
-    yield World(db, _private_workspace(workspace, tmp_path / "workspace"), passwords)
+    yield World(db, workspace_copy(workspace, tmp_path / "workspace"), passwords)
     db.dispose()
-
-
-def _private_workspace(shared: Path, target: Path) -> Path:
-    """The test's own workspace: the shared store and its derived cache linked (large, only read), everything
-    else copied, so a test that writes an audit run, a local rule or a document leaves the session's workspace
-    as the next test expects it."""
-    target.mkdir()
-    for entry in shared.iterdir():
-        if entry.name in ("store", "cache"):
-            (target / entry.name).symlink_to(entry)
-        elif entry.is_dir():
-            shutil.copytree(entry, target / entry.name)
-        else:
-            shutil.copy2(entry, target / entry.name)
-    return target
 
 
 def _as_dba(con: sa.Connection) -> sa.Connection:

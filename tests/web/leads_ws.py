@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service_ws import ServiceWorkspace
+from service_ws import ServiceWorkspace, built_once, workspace_copy
 
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
@@ -18,14 +18,17 @@ from fundguard.service.db import Database, migrate
 from fundguard.synth import CityConfig, generate_city
 
 
-def build_leads_workspace(root: Path, *, database_url: str | None = None) -> ServiceWorkspace:
-    ws = root / "ws"
+def _city_with_leads(ws: Path) -> None:
     generate_city(
         ws / "city", CityConfig(seed=11, fee_lines=60_000, schemes=True, fmt="parquet"), progress=False
     )
     ingest([d for d in sorted((ws / "city").iterdir()) if d.is_dir()], ws, progress=False)
     audit = run_batch(ws, load_rules(), progress=False)
     run_models(ws, hits_path=audit.hits_path)
+
+
+def build_leads_workspace(root: Path, *, database_url: str | None = None) -> ServiceWorkspace:
+    ws = workspace_copy(built_once("leads-city", _city_with_leads), root / "ws")
     url = database_url or f"sqlite:///{(ws / 'service.db').resolve()}"
     migrate(url)
     db = Database(url)

@@ -7,10 +7,14 @@ imported as clues. Nothing is mocked.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,11 +72,43 @@ class ServiceWorkspace:
         raise KeyError(f"no seeded user with role {role}: {[u['role'] for u in self.users]}")
 
 
-def build_service_workspace(root: Path, *, database_url: str | None = None) -> ServiceWorkspace:
-    ws = root / "ws"
+_BUILT: dict[str, Path] = {}
+
+
+def built_once(name: str, build: Callable[[Path], None]) -> Path:
+    """The workspace ``build`` makes, made once per test process (each xdist worker builds its own) and removed
+    at exit; callers take a ``workspace_copy`` of it."""
+    if name not in _BUILT:
+        root = Path(tempfile.mkdtemp(prefix=f"fundguard-{name}-"))
+        atexit.register(shutil.rmtree, root, True)
+        build(root / "ws")
+        _BUILT[name] = root / "ws"
+    return _BUILT[name]
+
+
+def workspace_copy(shared: Path, target: Path) -> Path:
+    """A workspace of the caller's own: the shared store, its derived cache and the raw city linked (large,
+    only read), everything else copied, so an audit run, a local rule or a document one test writes is never
+    another test's."""
+    target.mkdir(parents=True)
+    for entry in shared.iterdir():
+        if entry.name in ("store", "cache", "city"):
+            (target / entry.name).symlink_to(entry)
+        elif entry.is_dir():
+            shutil.copytree(entry, target / entry.name)
+        else:
+            shutil.copy2(entry, target / entry.name)
+    return target
+
+
+def _audited_city(ws: Path) -> None:
     generate_city(ws / "city", CityConfig(seed=7, fee_lines=FEE_LINES, fmt="parquet"), progress=False)
     ingest([d for d in sorted((ws / "city").iterdir()) if d.is_dir()], ws, progress=False)
     run_batch(ws, load_rules(), progress=False)
+
+
+def build_service_workspace(root: Path, *, database_url: str | None = None) -> ServiceWorkspace:
+    ws = workspace_copy(built_once("service-city", _audited_city), root / "ws")
     url = database_url or f"sqlite:///{(ws / 'service.db').resolve()}"
     migrate(url)
     db = Database(url)
