@@ -3,9 +3,9 @@
 
 - a decided Art. 41 case against the person that set ``suspension_months`` (the decision's own 3–12 months,
   from its decision day);
-- the credit grade: the scheme's ``insured_measures.<grade>`` months, counted from the day the person was first
-  given that grade in the current run of equal grades (a later recompute at the same grade does not restart it;
-  a better grade ends it);
+- the credit grade: the scheme's ``insured_measures.<grade>`` months, counted from the latest decision against
+  the person (the fact the grade answers) or, with none, from the day the person was first given that grade in
+  the current run of equal grades (a later recompute at the same grade does not restart it);
 - the 严重失信名单: ``insured_measures.blacklist`` months from the entry day, ended early when the person leaves
   the list through 信用修复.
 
@@ -25,22 +25,30 @@ from fundguard.supervision import credit as cr
 from fundguard.supervision import points as pts
 
 
-def _case_periods(session: Session, psn_no: str) -> list[dict[str, Any]]:
+def _decided_cases(session: Session, psn_no: str) -> list[tuple[str, dt.date, int]]:
+    """(number, decision day, suspension months) of the decided cases against the person."""
     rows = session.execute(select(Case.number, Case.decision_json, Case.proposal_json).where(
         Case.party_type == "individual", Case.party_id == psn_no, Case.decision_json != "{}",
         Case.decision_json != "")).all()  # fmt: skip
     out = []
     for number, decision, proposal in rows:
         day = str(json.loads(decision or "{}").get("decided_on", ""))[:10]
-        months = int(json.loads(proposal or "{}").get("suspension_months") or 0)
-        if months > 0 and len(day) == 10:
-            since = dt.date.fromisoformat(day)
-            out.append({"since": since, "until": pts.add_months(since, months), "months": months,
-                        "basis_zh": f"行政处罚决定（{number}）：暂停医疗费用联网结算 {months} 个月"})  # fmt: skip
+        if len(day) == 10:
+            months = int(json.loads(proposal or "{}").get("suspension_months") or 0)
+            out.append((number, dt.date.fromisoformat(day), months))
     return out
 
 
-def _grade_period(session: Session, scheme: cr.Scheme, psn_no: str) -> list[dict[str, Any]]:
+def _case_periods(cases: list[tuple[str, dt.date, int]]) -> list[dict[str, Any]]:
+    return [{"since": since, "until": pts.add_months(since, months), "months": months,
+             "basis_zh": f"行政处罚决定（{number}）：暂停医疗费用联网结算 {months} 个月"}
+            for number, since, months in cases if months > 0]  # fmt: skip
+
+
+def _grade_period(session: Session, scheme: cr.Scheme, psn_no: str,
+                  cases: list[tuple[str, dt.date, int]]) -> list[dict[str, Any]]:  # fmt: skip
+    """The grade's measure, from the latest decision against the person (the fact the grade answers) or, with
+    none, the day the person was first given the grade in the current run of equal grades."""
     rows = list(session.execute(select(CreditGrade).where(
         CreditGrade.subject_type == "insured", CreditGrade.subject_id == psn_no).order_by(CreditGrade.id.desc())
     ).scalars())  # fmt: skip
@@ -57,7 +65,7 @@ def _grade_period(session: Session, scheme: cr.Scheme, psn_no: str) -> list[dict
         if g.grade != latest.grade:
             break
         first = g
-    since = first.computed_at.date()
+    since = max((day for _, day, _ in cases), default=first.computed_at.date())
     label = f"信用等级 {latest.grade} {scheme.grade_name(latest.grade)}{'（列入失信名单）' if listed else ''}"
     return [{"since": since, "until": pts.add_months(since, months), "months": months,
              "basis_zh": f"{label}：{measure}"}]  # fmt: skip
@@ -81,7 +89,8 @@ def _list_periods(session: Session, scheme: cr.Scheme, psn_no: str) -> list[dict
 def settlement_standing(session: Session, scheme: cr.Scheme, psn_no: str, day: dt.date) -> dict[str, Any]:
     """Whether the person's 联网结算 is suspended on ``day`` (a period covers ``since <= day < until``), until
     when (the latest end among the covering periods), and every period with its basis."""
-    periods = sorted(_case_periods(session, psn_no) + _grade_period(session, scheme, psn_no)
+    cases = _decided_cases(session, psn_no)
+    periods = sorted(_case_periods(cases) + _grade_period(session, scheme, psn_no, cases)
                      + _list_periods(session, scheme, psn_no), key=lambda p: p["since"])  # fmt: skip
     active = [p for p in periods if p["since"] <= day < p["until"]]
     until = max((p["until"] for p in active), default=None)
