@@ -145,3 +145,10 @@ def test_the_joint_punishment_list_for_partners(world: World) -> None:
     assert narrowed["entries"] == [] and len(by_province["entries"]) >= len(doc["entries"])
     assert [e.actor for e in exports] == ["shi", "shi", "shi", "shi", "sheng"]
     assert exports[0].payload and "entry_ids" in json.loads(exports[0].payload)
+
+
+def test_documented_punishment_schema_is_the_one_the_code_writes() -> None:
+    """docs/exchange/joint-punishment-schema-1.0.json is what partners read: regenerate it on change
+    (``json.dumps(punishment.json_schema(), ensure_ascii=False, indent=2)``)."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "exchange" / "joint-punishment-schema-1.0.json"
+    assert json.loads(doc.read_text(encoding="utf-8")) == credit.punishment.json_schema()
