@@ -1,7 +1,7 @@
 // 医保信用: the grade distribution by subject (chart), each subject's latest grade with its reasons and the
 // grade's payment measures (审核比例, 预付, 双随机 weight; an insured person's 联网结算 standing), recomputing, the
 // 严重失信名单 with its export for partner departments, and 信用修复 — the only way off the list.
-import { api, isHospital, qs, rerender } from "./client.js";
+import { api, isHospital, qs, rerender, state } from "./client.js";
 import { chart, h, labelled, page, pager, panel, statusTag, table, toast, txt } from "./dom.js";
 import { actionForms } from "./forms.js";
 
@@ -34,7 +34,8 @@ export async function creditPage(params) {
   const tabs = h("div", { class: "filters", id: "credit-subjects" },
     SUBJECTS.filter(([k]) => !(isHospital() && k === "insured")).map(([k, label]) =>
       h("a", { href: `#/credit${qs({ subject: k })}`, class: k === subject ? "active" : "", style: "margin-right:1.5em" }, label)));
-  const recompute = isHospital() ? null : h("button", { id: "credit-recompute", onclick: async () => {
+  const manage = state.user.permissions.includes("credit.manage");  // a masked third party only reads
+  const recompute = !manage ? null : h("button", { id: "credit-recompute", onclick: async () => {
     try {
       const r = await api("/api/credit/recompute", { method: "POST", json: {} });
       toast(`已重新评价 ${r.year} 年度，等级变化 ${r.changed.length} 个`, true);
@@ -52,7 +53,9 @@ export async function creditPage(params) {
     panel("等级分布", recompute, byGrade),
     panel("信用档案查询（等级历史与理由）", lookup, history),
     panel("信用等级（含扣分理由）", tabs, table([
-      { label: "对象", nowrap: true, render: (r) => h("a", { href: `#/credit${qs({ subject, id: r.subject_id })}` }, `${r.subject_name}（${r.subject_id}）`) },
+      { label: "对象", nowrap: true, render: (r) => (subject !== "institution" && !state.user.permissions.includes("patient.unmasked")
+        ? `${r.subject_name}（${r.subject_id}）`  // masked: the code shown is not one to look up
+        : h("a", { href: `#/credit${qs({ subject, id: r.subject_id })}` }, `${r.subject_name}（${r.subject_id}）`)) },
       { label: "得分", key: "score", num: true },
       { label: "等级", render: (r) => statusTag(`${r.grade} ${r.grade_zh}`, r.grade === "D" || r.grade === "E") },
       { label: "上次", render: (r) => txt(r.previous) }, { label: "理由", render: reasons },
@@ -64,7 +67,7 @@ export async function creditPage(params) {
       { label: "双随机权重", render: (m) => `×${m.draw_weight}` }, { label: "机构与人员措施", key: "measure_zh" },
       { label: "参保人员措施", render: (m) => m.insured_measure_zh || "—" },
     ], measures)),
-    panel(`严重失信名单（${black.total}）`, isHospital() ? null : h("p", { id: "blacklist-export" },
+    panel(`严重失信名单（${black.total}）`, !manage ? null : h("p", { id: "blacklist-export" },
       "失信联合惩戒名单（推送合作部门，格式说明见 docs/exchange/joint-punishment.md）：",
       h("a", { href: "/api/credit/blacklist/export?format=xlsx", download: "", "data-format": "xlsx" }, "导出 Excel"), " ",
       h("a", { href: "/api/credit/blacklist/export?format=json", download: "", "data-format": "json" }, "导出 JSON")),
@@ -72,7 +75,7 @@ export async function creditPage(params) {
       { label: "对象", render: (r) => `${r.subject_type_zh} ${r.subject_name}（${r.subject_id}）` },
       { label: "事由", key: "reason" }, { label: "列入", key: "entered_on", nowrap: true },
       { label: "截止", key: "until", nowrap: true }, { label: "公开", render: (r) => (r.public ? "是" : "否") },
-      { label: "移出名单", render: (r) => (isHospital() && r.subject_type === "insured" ? "—" : h("button", { class: "small repair-start", onclick: () => {
+      { label: "移出名单", render: (r) => (!manage && !isHospital() ? "—" : h("button", { class: "small repair-start", onclick: () => {
         // leaving the list goes through 信用修复 (conditions, clean period, approval): prefill the application
         const f = document.getElementById("repair-apply");
         f.elements.subject_type.value = r.subject_type;
@@ -81,7 +84,7 @@ export async function creditPage(params) {
         f.elements.rectification.focus();
       } }, "申请信用修复")) },
     ], black.items)),
-    await repairPanel(repairs));
+    await repairPanel(repairs, manage || isHospital()));
   const gradeNames = Object.keys(dist.institution || {});
   chart(byGrade, {
     tooltip: { trigger: "axis" }, legend: { data: SUBJECTS.map(([, l]) => l) },
@@ -114,7 +117,7 @@ async function historyPanel(subject, id, pct) {
 
 // 信用修复: apply (rectification, evidence, pledge), then each application with its state, clean period and the
 // engine's actions (受理 → 审核 → 负责人审批; who may act and why not comes from the server).
-async function repairPanel(repairs) {
+async function repairPanel(repairs, mayApply) {
   const form = h("form", { class: "filters", id: "repair-apply" },
     h("label", {}, "对象", h("select", { name: "subject_type" }, SUBJECTS.filter(([k]) => !(isHospital() && k === "insured"))
       .map(([k, l]) => h("option", { value: k }, l)))),
@@ -135,7 +138,7 @@ async function repairPanel(repairs) {
     } catch (e) { toast(e.message); }
   });
   const details = await Promise.all(repairs.items.map((r) => api(`/api/credit/repairs/${r.id}`)));
-  return panel(`信用修复申请（${repairs.total}）`, form, h("div", { id: "credit-repairs" }, details.map((r) => h("div", { class: "repair", "data-id": r.id },
+  return panel(`信用修复申请（${repairs.total}）`, mayApply ? form : null, h("div", { id: "credit-repairs" }, details.map((r) => h("div", { class: "repair", "data-id": r.id },
     h("h4", {}, `#${r.id} ${r.subject_type_zh} ${r.subject_name}（${r.subject_id}）：${r.status_zh}`),
     labelled(r, [["grade_before", "修复前等级"], ["grade_after", "修复后等级"], ["rectification", "整改情况"],
       ["pledge", "信用承诺"], ["applied_on", "申请日期"], ["eligible_on", "最早可修复日期"], ["decide_by", "办理时限"]]),
