@@ -6,12 +6,16 @@ the auditor's own 事中 audit of the same claims in the same run (the baseline)
 Builds a generated city (reused with ``--workdir``), a SQLite service database with the demo users and the
 demo's staff (one suspended doctor), and times, per claim of the demo hospital, ``RealtimeAuditor.audit`` and
 then ``realtime_points.check`` (a session of its own, as the route opens one); every 10th claim names the
-suspended doctor, so both the quick path and the lookup path are timed.
+suspended doctor, so both the quick path and the lookup path are timed. The insured person's 联网结算 check
+(``api.realtime_insured``, issue 15; part of ``realtime_points.check``) is also timed alone: every 10th claim's
+patient (offset 5) has a decided Art. 41 case suspending direct settlement, the others no credit file.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,13 +23,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from fundguard.api import realtime_points
+from fundguard.api.realtime_insured import insured_items
 from fundguard.api.realtime_worker import staff_lines
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine.realtime import RealtimeAuditor, claim_from_store, realtime_rules
 from fundguard.rules import load_rules
 from fundguard.service.db import Database, migrate
-from fundguard.service.models import User
+from fundguard.service.models import Case, User
 from fundguard.service.seed import seed_demo, seed_demo_points
 from fundguard.service.timing import today
 from fundguard.synth import CityConfig, generate_city
@@ -64,9 +69,20 @@ def main() -> None:
         c["mdtrt_d"][0]["begntime"] = f"{day} 08:00:00"
         for line in c["fee_list_d"]:
             line.update(bilg_dr_code=f"D{code[-6:]}001", fee_ocur_time=f"{day} 10:00:00")
+    decided = today() - dt.timedelta(days=10)
+    with db.session() as s:
+        for i, c in enumerate(claims[5::10]):
+            psn = c["mdtrt_d"][0]["psn_no"]
+            c["mdtrt_d"][0]["begntime"] = f"{day} 08:00:00"  # the visit falls inside the suspension
+            if s.execute(select(Case.id).where(Case.party_id == psn)).first() is None:
+                s.add(Case(number=f"BENCH-41-{i}", title="冒名就医", status="serving", fixmedins_code=code,
+                           party_name="参保人", admdvs="000000", party_type="individual", party_id=psn,
+                           opened_at=decided, deadline=decided, step_started=decided, behaviour_code="A41_F",
+                           proposal_json='{"suspension_months": 6}', created_by="bench",
+                           decision_json=json.dumps({"decided_on": decided.isoformat()})))  # fmt: skip
     rules = load_rules()
     auditor = RealtimeAuditor(ws, rules.select([r.id for r in realtime_rules(rules)]), stage=("事中",))
-    base, points, items = [], [], 0
+    base, points, insured, items, refused = [], [], [], 0, 0
     for c in claims:
         t = time.perf_counter()
         auditor.audit(c, stage="事中")
@@ -76,9 +92,19 @@ def main() -> None:
         with db.session() as s:
             items += realtime_points.check(s, "claim", {"hits": []}, summary, "事中")
         points.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        with db.session() as s:
+            refused += len(insured_items(s, summary[0], "事中"))
+        insured.append(time.perf_counter() - t)
     db.dispose()
-    print(f"{len(claims)} claims of {code}, {items} points items")
-    for label, xs in (("auditor.audit (baseline)", base), ("realtime_points.check", points)):
+    print(
+        f"{len(claims)} claims of {code}, {items} points and insured items, {refused} claims refused 联网结算"
+    )
+    for label, xs in (
+        ("auditor.audit (baseline)", base),
+        ("realtime_points.check", points),
+        ("  of which insured_items", insured),
+    ):
         print(f"{label:26s} p50 {_pct(xs, 50):7.2f} ms   p99 {_pct(xs, 99):7.2f} ms")
 
 

@@ -163,10 +163,13 @@ def add_to_3101(out: dict, claim: dict, items: list[dict]) -> None:
 
 
 def check(session: Session, route: str, out: dict, claims: list[dict], stage: str) -> int:
-    """Add the points items of every claim to ``out`` (the route's answer); returns how many were added."""
+    """Add the points items of every claim to ``out`` (the route's answer), and the patient's 联网结算 item
+    (``realtime_insured``); returns how many were added."""
+    from fundguard.api.realtime_insured import insured_items  # the patient's 联网结算 (条例 Art. 41, credit)
+
     added = 0
     for claim in claims:
-        items = staff_items(session, claim, stage)
+        items = staff_items(session, claim, stage) + insured_items(session, claim, stage)
         if route == "claim":
             add_to_claim(out, items)
         else:

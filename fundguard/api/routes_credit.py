@@ -1,11 +1,13 @@
 """医保信用 routes: grades by subject with reasons, a subject's history, recompute, the distribution for the
-dashboard, 双随机 draw weights, and the 严重失信名单 (list, enter, leave by repair, export, public disclosure)."""
+dashboard (by region), 双随机 draw weights, payment measures by grade, an insured person's credit and 联网结算
+standing, and the 严重失信名单 (list, enter, export for partner departments, public disclosure). A subject leaves
+the list only through 信用修复 (``/repairs``): the old direct ``POST /blacklist/{id}/leave`` is gone."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import credit as credit_service
@@ -16,10 +18,13 @@ from fundguard.service.credit.schemas import (
     CreditRepair,
     Distribution,
     DrawWeights,
+    GradeMeasures,
     GradePage,
+    InsuredCredit,
     Recomputed,
     RepairPage,
 )
+from fundguard.supervision.roles import CREDIT_VIEW
 
 from .deps import CtxDep, PageQ, SizeQ
 from .process_routes import ActionIn, IdPath
@@ -27,6 +32,7 @@ from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/credit", tags=["医保信用 credit"])
 Subject = Literal["institution", "staff", "insured"]
+RegionQ = Annotated[str, Query(pattern=r"^(\d{6})?$", description="医保区划（6 位，须在本人范围内）")]
 
 
 class RecomputeIn(BaseModel):
@@ -38,10 +44,6 @@ class BlacklistIn(BaseModel):
     subject_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=4000)
     public: bool = False
-
-
-class LeaveIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=4000)
 
 
 @router.get("/grades", summary="信用等级 / latest grades", response_model=GradePage)
@@ -67,9 +69,9 @@ def recompute(body: RecomputeIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/distribution", summary="等级分布 / grade distribution", response_model=Distribution)
-def distribution(ctx: CtxDep) -> dict[str, Any]:
+def distribution(ctx: CtxDep, region: RegionQ = "") -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return credit_service.distribution(s, actor)
+        return credit_service.distribution(s, actor, region)
 
 
 @router.get("/draw-weights", summary="双随机抽取权重 / draw weights", response_model=DrawWeights)
@@ -90,14 +92,6 @@ def add_to_blacklist(body: BlacklistIn, ctx: CtxDep) -> dict[str, Any]:
         return credit_service.add_to_blacklist(s, actor, **body.model_dump())
 
 
-@router.post(
-    "/blacklist/{entry_id}/leave", summary="信用修复移出 / leave the list", response_model=BlacklistEntry
-)
-def leave_blacklist(entry_id: IdPath, body: LeaveIn, ctx: CtxDep) -> dict[str, Any]:
-    with ctx.session() as (s, actor):
-        return credit_service.leave_blacklist(s, actor, entry_id, body.reason)
-
-
 @router.get("/blacklist/public", summary="失信名单公开 / public disclosure (no login)",
             response_model=list[BlacklistEntry])  # fmt: skip
 def public_blacklist(ctx: CtxDep) -> list[dict[str, Any]]:
@@ -105,12 +99,39 @@ def public_blacklist(ctx: CtxDep) -> list[dict[str, Any]]:
         return credit_service.public_blacklist(s)
 
 
-@router.get("/blacklist/export", summary="联合惩戒推送文件 / export for partner departments")
-def export_blacklist(ctx: CtxDep) -> Response:
+@router.get("/blacklist/export", summary="失信联合惩戒名单 / the list for partner departments")
+def export_blacklist(ctx: CtxDep, region: RegionQ = "",
+                     form: Annotated[Literal["xlsx", "json", "csv"], Query(alias="format")] = "xlsx") -> Response:  # fmt: skip
+    """The current list in the documented format ``fundguard-joint-punishment`` 1.0 (docs/exchange/joint-punishment.md),
+    as Excel (default), JSON or CSV, unmasked, scoped to the officer's region (or ``region`` within it); the export
+    is recorded with who made it."""
     with ctx.session() as (s, actor):
-        text = credit_service.export_blacklist(s, actor)
-    return Response(("\ufeff" + text).encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers=attachment("失信联合惩戒名单.csv"))  # fmt: skip
+        doc = credit_service.punishment.build(s, actor, region=region, form=form)
+    name = f"失信联合惩戒名单-{doc['region']}-{doc['as_of']}"
+    if form == "json":
+        return Response(credit_service.punishment.to_json(doc).encode("utf-8"),
+                        media_type="application/json; charset=utf-8", headers=attachment(f"{name}.json"))  # fmt: skip
+    if form == "csv":
+        return Response(("\ufeff" + credit_service.punishment.to_csv(doc)).encode("utf-8"),
+                        media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.csv"))  # fmt: skip
+    return Response(credit_service.punishment.to_xlsx(doc), headers=attachment(f"{name}.xlsx"),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+
+
+@router.get(
+    "/measures", summary="各等级结算措施 / payment measures by grade", response_model=list[GradeMeasures]
+)
+def measures(ctx: CtxDep) -> list[dict[str, Any]]:
+    with ctx.session() as (_, actor):
+        actor.require(CREDIT_VIEW)
+        return credit_service.measures_table()
+
+
+@router.get("/insured/{psn_no}", summary="参保人员信用与联网结算状态 / an insured person's credit",
+            response_model=InsuredCredit)  # fmt: skip
+def insured(psn_no: Annotated[str, Path(min_length=1, max_length=64)], ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return credit_service.insured_standing(s, actor, psn_no)
 
 
 class RepairIn(BaseModel):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -1136,3 +1137,8 @@ class CampaignReturnEvent(Base):
     to_status: Mapped[str] = mapped_column(String(30), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
     fields_json: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# --- issue 15 ---
+# the real-time 联网结算 check looks up decided cases by the insured person (``realtime_insured``) on every claim
+Index("ix_cases_party_id", Case.party_id)

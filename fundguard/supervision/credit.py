@@ -1,11 +1,12 @@
 """医保信用评价 (条例 Art. 33): a configurable scheme (``data/credit.yaml``; a province's file through
 ``load_scheme(path)``) turns the counted facts of a natural year into a score, a grade with its reasons, and the
-grade's consequences (双随机 draw weight, review share, prepayment). A blacklisted subject (严重失信名单) takes the
-configured lowest grade directly. Pure: the service counts the facts."""
+grade's consequences (双随机 draw weight, review share, prepayment; for insured persons the suspension of
+联网结算). A blacklisted subject (严重失信名单) takes the configured lowest grade directly. Pure: the service
+counts the facts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,28 @@ class Scheme:
     disclose_blacklist: bool
     repair_clean_months: int = 6
     repair_decide_working_days: int = 15
+    insured_measures: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # grade or "blacklist" → measure
 
     def grade_name(self, grade: str) -> str:
         return next((n for g, n, _ in self.grades if g == grade), grade)
+
+    def measures(self, grade: str) -> dict[str, Any]:
+        """The payment measures of a grade: 审核比例 (share of claims reviewed by hand), 预付 allowed, the 双随机
+        weight and the measure in words; a grade the scheme does not price gets full review and no prepayment."""
+        c = self.consequences.get(grade, {})
+        return {"review_share": float(c.get("review_share", 1.0)), "prepayment": bool(c.get("prepayment", False)),
+                "draw_weight": int(c.get("draw_weight", 1)), "measure_zh": str(c.get("measure_zh", ""))}  # fmt: skip
+
+    def insured_suspension(self, grade: str, blacklisted: bool) -> tuple[int, str]:
+        """(months of 联网结算 suspension, the measure in words) for an insured person of ``grade``; a listed
+        person takes the longer of the grade's and the list's."""
+        options = [self.insured_measures.get(grade, {})]
+        if blacklisted:
+            options.append(self.insured_measures.get("blacklist", {}))
+        best = max(options, key=lambda m: int(m.get("settlement_suspend_months", 0)))
+        return int(best.get("settlement_suspend_months", 0)), str(best.get("measure_zh", ""))
 
 
 def load_scheme(path: str | Path | None = None) -> Scheme:
@@ -53,6 +73,7 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
             disclose_blacklist=bool(d.get("disclose_blacklist", False)),
             repair_clean_months=int((d.get("repair") or {}).get("clean_months", 6)),
             repair_decide_working_days=int((d.get("repair") or {}).get("decide_working_days", 15)),
+            insured_measures={str(g): dict(v) for g, v in (d.get("insured_measures") or {}).items()},
         )
     except (OSError, KeyError, TypeError, ValueError, AttributeError, IndexError, yaml.YAMLError) as exc:
         raise InputError(f"信用评价方案文件 {p} 有误：{exc}", f"bad credit scheme file {p}: {exc}") from None
@@ -60,7 +81,25 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
         raise InputError(
             f"信用评价方案 {p}：失信名单等级不在等级表中", f"{p}: blacklist grade not among grades"
         )
+    _check_measures(p, scheme)
     return scheme
+
+
+def _check_measures(p: Path, scheme: Scheme) -> None:
+    """Payment measures are figures a province sets: out-of-range ones are refused when the file loads, not
+    silently applied to claims."""
+    known = {g for g, _, _ in scheme.grades}
+    for g, c in scheme.consequences.items():
+        share = c.get("review_share", 1.0)
+        if g not in known or not isinstance(share, int | float) or not 0 <= share <= 1 or not isinstance(
+                c.get("prepayment", False), bool):  # fmt: skip
+            raise InputError(f"信用评价方案 {p}：等级 {g} 的结算措施有误（审核比例应在 0–1 之间，预付应为 true/false）",
+                             f"{p}: bad payment measures for grade {g} (review_share 0–1, prepayment a boolean)")  # fmt: skip
+    for g, m in scheme.insured_measures.items():
+        months = m.get("settlement_suspend_months", 0)
+        if (g not in known and g != "blacklist") or not isinstance(months, int) or not 0 <= months <= 36:
+            raise InputError(f"信用评价方案 {p}：参保人员措施 {g} 有误（暂停联网结算月数应为 0–36 的整数）",
+                             f"{p}: bad insured measure {g} (settlement_suspend_months an integer 0–36)")  # fmt: skip
 
 
 @dataclass(frozen=True)

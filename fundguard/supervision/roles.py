@@ -124,7 +124,8 @@ _grant(
 )
 
 # 医保信用 (issue 15): grades, history and the blacklist. A hospital reads its own institution's and staff's
-# grades (never insured persons'); third-party inspectors read none.
+# grades (never insured persons'); third-party inspectors read them masked (persons' names and codes hidden), as
+# they read clues: an inspection weighs the institution's credit.
 CREDIT_VIEW = "credit.view"
 CREDIT_MANAGE = "credit.manage"
 _grant(
@@ -134,6 +135,7 @@ _grant(
         "agency_reviewer": {CREDIT_VIEW},
         "legal_reviewer": {CREDIT_VIEW},
         "hospital": {CREDIT_VIEW},
+        "third_party_inspector": {CREDIT_VIEW},
     }
 )
 

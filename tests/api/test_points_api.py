@@ -94,8 +94,52 @@ def test_credit_over_http(client: TestClient, sw: ServiceWorkspace, monkeypatch:
     public = client.get("/api/credit/blacklist/public")  # no login: public disclosure
     assert public.status_code == 200 and public.json()[0]["reason"] == "拒不配合检查"
     assert client.get("/api/credit/blacklist/export", headers=hosp).status_code == 403
-    assert "拒不配合检查" in client.get("/api/credit/blacklist/export", headers=shi).content.decode(
-        "utf-8-sig"
-    )
+    assert "拒不配合检查" in client.get(
+        "/api/credit/blacklist/export?format=csv", headers=shi
+    ).content.decode("utf-8-sig")
     dist = client.get("/api/credit/distribution", headers=shi).json()
     assert set(dist) == {"institution", "staff", "insured"}
+
+
+def test_leaving_the_list_only_through_repair(client: TestClient, sw: ServiceWorkspace) -> None:
+    """The old direct ``POST /api/credit/blacklist/{id}/leave`` bypassed 信用修复: it is gone, and the entry stays
+    listed whoever asks (the repair process is the one way off, tests/service/test_credit_repair.py)."""
+    shi, head = _as(client, sw, "shi"), _as(client, sw, "fuzeren")
+    inst = client.get("/api/me", headers=_as(client, sw, "yiyuan")).json()["fixmedins_code"]
+    r = client.post("/api/credit/blacklist", headers=shi, json={
+        "subject_type": "institution", "subject_id": inst, "reason": "虚构医药服务项目"})  # fmt: skip
+    entry = r.json()["id"]
+    for who in (shi, head):
+        r = client.post(f"/api/credit/blacklist/{entry}/leave", headers=who, json={"reason": "已整改"})
+        assert r.status_code in (404, 405), r.text
+    current = client.get("/api/credit/blacklist", headers=shi).json()["items"]
+    assert any(e["id"] == entry and e["left_on"] is None for e in current)
+    spec = client.get("/api/openapi.json").json()["paths"]
+    assert not [p for p in spec if p.endswith("/leave")] and "/api/credit/repairs" in spec
+
+
+def test_joint_punishment_export_and_measures_over_http(client: TestClient, sw: ServiceWorkspace) -> None:
+    from fundguard.service.credit import punishment
+
+    shi, xian, hosp = _as(client, sw, "shi"), _as(client, sw, "xian"), _as(client, sw, "yiyuan")
+    me = client.get("/api/me", headers=shi).json()
+    client.post("/api/credit/blacklist", headers=shi, json={
+        "subject_type": "institution", "subject_id": client.get("/api/me", headers=hosp).json()["fixmedins_code"],
+        "reason": "伪造医疗文书"})  # fmt: skip
+    j = client.get("/api/credit/blacklist/export?format=json", headers=shi)
+    assert j.status_code == 200 and j.headers["content-type"].startswith("application/json")
+    doc = punishment.PunishmentList.model_validate(j.json())
+    assert doc.version == "1.0" and doc.entries and doc.exported_by
+    x = client.get("/api/credit/blacklist/export", headers=shi)  # Excel by default
+    assert x.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert punishment.read_xlsx(x.content)["entries"] == j.json()["entries"]
+    assert client.get(f"/api/credit/blacklist/export?region={me['admdvs']}", headers=xian).status_code == 403
+    assert client.get("/api/credit/blacklist/export?region=12", headers=shi).status_code == 422
+    assert client.get(f"/api/credit/distribution?region={me['admdvs']}", headers=xian).status_code == 403
+    assert client.get(f"/api/credit/distribution?region={me['admdvs']}", headers=shi).status_code == 200
+    table = client.get("/api/credit/measures", headers=hosp).json()
+    assert [m["grade"] for m in table] == ["A", "B", "C", "D"] and table[-1]["prepayment"] is False
+    grades = client.get("/api/credit/grades", headers=shi).json()["items"]
+    assert all("review_share" in g["measures"] for g in grades)
+    assert client.get("/api/credit/insured/P404", headers=hosp).status_code == 403
+    assert client.get("/api/credit/insured/P404", headers=shi).status_code == 404

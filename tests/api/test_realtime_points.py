@@ -20,7 +20,7 @@ from fundguard.data.store import Store
 from fundguard.engine.payload3101 import to_3101
 from fundguard.engine.realtime import claim_from_store
 from fundguard.service.db import Database, migrate
-from fundguard.service.models import ExternalQualification, User
+from fundguard.service.models import Case, ExternalQualification, User
 from fundguard.service.realtime_keys import issue_key
 from fundguard.service.seed import seed_demo, seed_demo_points
 from fundguard.service.timing import today
@@ -141,3 +141,37 @@ def test_only_the_ordering_doctor_and_own_staff_are_looked_up(setting: tuple) ->
         and "外地通报原因" not in hit["evidence_zh"]
         and "320102" not in hit["evidence_zh"]
     )
+
+
+def test_an_insured_person_with_settlement_suspended_pays_in_full(setting: tuple) -> None:
+    """条例 Art. 41: a decided case suspended the patient's 联网结算 for 6 months: 事中 refuses the whole claim's
+    direct settlement (the person pays and claims back), 事前 warns, and neither names the case; once the period
+    has run out (the case removed here, as if decided long ago) the claim settles."""
+    client, claim, code, h = setting
+    psn_no = claim["mdtrt_d"][0]["psn_no"]
+    decided = today() - dt.timedelta(days=10)
+    db = client.app.state.db
+    with db.session() as s:
+        s.add(Case(number="医保罚〔2026〕冒名1号", title="冒名就医", status="serving", fixmedins_code=code,
+                   party_name="参保人", admdvs="000000", party_type="individual", party_id=psn_no,
+                   opened_at=decided, deadline=decided, step_started=decided, behaviour_code="A41_F",
+                   proposal_json='{"suspension_months": 6}', created_by="test",
+                   decision_json=f'{{"decided_on": "{decided.isoformat()}"}}'))  # fmt: skip
+    try:
+        r = client.post("/api/audit/claim", json=claim, headers=h)
+        assert r.status_code == 200, r.text
+        [hit] = [x for x in r.json()["hits"] if x["rule_id"] == "CRD-001"]
+        total = sum(Decimal(str(ln["det_item_fee_sumamt"])) for ln in claim["fee_list_d"])
+        assert Decimal(hit["amount"]) == total > 0 and "全额垫付" in hit["evidence_zh"]
+        assert "冒名" not in hit["evidence_zh"]  # the decision is not the hospital's to read here
+        r = client.post("/api/audit/3101", json=to_3101(claim), headers=h)
+        [entry] = [x for x in r.json()["output"]["result"] if x["rule_id"] == "CRD-001"]
+        assert entry["vola_amt"] == hit["amount"] and entry["patn_id"] == psn_no
+        r = client.post("/api/audit/claim", params={"stage": "事前"}, json=claim, headers=h)
+        [warn] = [x for x in r.json()["hits"] if x["rule_id"] == "CRD-001"]
+        assert warn["amount"] == "0.00"
+    finally:
+        with db.session() as s:
+            s.query(Case).filter(Case.party_id == psn_no, Case.behaviour_code == "A41_F").delete()
+    r = client.post("/api/audit/claim", json=claim, headers=h)
+    assert not [x for x in r.json()["hits"] if x["rule_id"] == "CRD-001"]

@@ -42,7 +42,7 @@ def test_repair_process_per_role(world: World, monkeypatch: pytest.MonkeyPatch) 
     inst = _listed(world)
     with world.db.session() as s:
         weight_listed = credit.draw_weights(s, world.actor("shi"))[inst]
-        with pytest.raises(PermissionDenied):  # a masked third party has no credit access
+        with pytest.raises(PermissionDenied):  # a masked third party reads grades, never applies
             credit.apply_repair(s, world.actor("disanfang"), subject_type="institution", subject_id=inst,
                                 **APPLICATION)  # fmt: skip
         with pytest.raises(PermissionDenied):

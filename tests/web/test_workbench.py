@@ -478,8 +478,12 @@ def test_third_party_inspector_sees_patients_masked_and_cannot_act(
         "规则成效",
         "飞行检查",
         "抽查公开",
+        "信用评价",
     ]
     shot(page, "15-third-party-masked")
+    goto(page, "#/credit")  # credit grades read-only: no recompute, no export, no repair application
+    assert page.locator("#credit-recompute, #blacklist-export, #repair-apply").count() == 0
+    assert "信用等级" in page.inner_text("#main")
 
 
 def test_overdue_steps_and_cases_are_flagged(

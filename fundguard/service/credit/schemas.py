@@ -12,6 +12,32 @@ class Reason(Model):
     deduct: int
 
 
+class Measures(Model):
+    """A grade's payment measures (configuration): 审核比例, 预付, the 双随机 weight, the measure in words."""
+
+    review_share: float
+    prepayment: bool
+    draw_weight: int
+    measure_zh: str
+
+
+class SettlementPeriod(Model):
+    since: str
+    until: str
+    months: int
+    basis_zh: str
+    active: bool
+
+
+class Settlement(Model):
+    """An insured person's 联网结算 standing today (条例 Art. 41; the credit scheme's insured measures)."""
+
+    suspended: bool
+    until: str | None
+    status_zh: str
+    periods: list[SettlementPeriod]
+
+
 class CreditGrade(Model):
     id: int
     subject_type: str
@@ -28,6 +54,26 @@ class CreditGrade(Model):
     admdvs: str
     computed_at: str
     consequence: str
+    measures: Measures
+    settlement: Settlement | None = None
+
+
+class GradeMeasures(Measures):
+    """One row of the scheme's measures table."""
+
+    grade: str
+    grade_zh: str
+    floor: int
+    insured_suspend_months: int
+    insured_measure_zh: str
+
+
+class InsuredCredit(Model):
+    psn_no: str
+    name: str
+    grade: CreditGrade | None
+    settlement: Settlement
+    history: list[CreditGrade]
 
 
 class GradePage(Model):

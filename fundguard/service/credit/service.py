@@ -5,10 +5,8 @@ measures) and the dashboard distribution."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 import json
 from collections import Counter, defaultdict
 from typing import Any
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 from fundguard.core.settings import settings
 from fundguard.service import record
 from fundguard.service.clues import CONFIRMED_OUTCOMES
-from fundguard.service.errors import ValidationFailed, not_found
+from fundguard.service.errors import ValidationFailed, forbidden, not_found
 from fundguard.service.models import (
     BlacklistEntry,
     Case,
@@ -33,11 +31,22 @@ from fundguard.service.models import (
 )
 from fundguard.service.points import qualification_status, rules
 from fundguard.service.points.service import _events
-from fundguard.service.scope import Actor, mask_id, mask_name, paged, require_sees, scope_filter, sees
+from fundguard.service.scope import (
+    Actor,
+    mask_id,
+    mask_name,
+    paged,
+    region_prefix,
+    require_sees,
+    scope_filter,
+    sees,
+)
 from fundguard.service.timing import today
 from fundguard.supervision import credit as cr
 from fundguard.supervision import points as pts
 from fundguard.supervision.roles import CREDIT_MANAGE, CREDIT_VIEW
+
+from . import insured
 
 
 def scheme() -> cr.Scheme:
@@ -180,9 +189,15 @@ def _visible(actor: Actor, kind: str | None):  # type: ignore[no-untyped-def]
     return cond & (CreditGrade.subject_type != "insured") if actor.role == "hospital" else cond
 
 
-def _grade_item(g: CreditGrade, actor: Actor) -> dict:
+def _grade_item(g: CreditGrade, actor: Actor, session: Session | None = None) -> dict:
+    """A grade row as shown: persons masked for masked roles; the grade's payment measures from the scheme; for
+    an insured person (with a session) whether their 联网结算 is suspended today and why."""
     sch = scheme()
     person = g.subject_type != "institution"
+    measures = sch.measures(g.grade)
+    settlement = None
+    if g.subject_type == "insured" and session is not None:
+        settlement = insured.settlement_standing(session, sch, g.subject_id, today())
     return {
         "id": g.id, "subject_type": g.subject_type, "subject_type_zh": cr.SUBJECTS.get(g.subject_type, g.subject_type),
         "subject_id": mask_id(g.subject_id) if person and actor.masked else g.subject_id,
@@ -190,7 +205,8 @@ def _grade_item(g: CreditGrade, actor: Actor) -> dict:
         "year": g.year, "score": g.score, "grade": g.grade, "grade_zh": sch.grade_name(g.grade),
         "previous": g.previous, "reasons": json.loads(g.reasons_json), "fixmedins_code": g.fixmedins_code,
         "admdvs": g.admdvs, "computed_at": g.computed_at.isoformat(),
-        "consequence": sch.consequences.get(g.grade, {}).get("measure_zh", ""),
+        "consequence": settlement["status_zh"] if settlement and settlement["suspended"] else measures["measure_zh"],
+        "measures": measures, "settlement": settlement,
     }  # fmt: skip
 
 
@@ -204,7 +220,7 @@ def list_grades(session: Session, actor: Actor, *, subject_type: str = "institut
     if grade:
         conds.append(CreditGrade.grade == grade)
     return paged(session, actor, CreditGrade, CREDIT_VIEW, conds, (CreditGrade.score, CreditGrade.id),
-                 lambda g: _grade_item(g, actor), page, size, visible=_visible(actor, subject_type))  # fmt: skip
+                 lambda g: _grade_item(g, actor, session), page, size, visible=_visible(actor, subject_type))  # fmt: skip
 
 
 def history(session: Session, actor: Actor, subject_type: str, subject_id: str) -> list[dict]:
@@ -213,23 +229,76 @@ def history(session: Session, actor: Actor, subject_type: str, subject_id: str) 
     rows = session.execute(select(CreditGrade).where(
         CreditGrade.subject_type == subject_type, CreditGrade.subject_id == subject_id, _visible(actor, subject_type))
         .order_by(CreditGrade.id.desc())).scalars()  # fmt: skip
-    out = [_grade_item(g, actor) for g in rows]
+    out = [_grade_item(g, actor, session) for g in rows]
     if not out:
         raise not_found("信用记录", "credit history", subject_id)
     return out
 
 
-def distribution(session: Session, actor: Actor) -> dict[str, dict[str, int]]:
-    """Latest grades counted by subject and grade (dashboard charts)."""
+def _in_region(actor: Actor, region: str, admdvs_col, inst_col):  # type: ignore[no-untyped-def]
+    """The actor's scope, narrowed to ``region`` (a 6-digit 医保区划 the actor covers) when one is asked for."""
+    cond = scope_filter(actor, admdvs_col, inst_col)
+    if not region:
+        return cond
+    if len(region) != 6 or not region.isdigit():
+        raise ValidationFailed(
+            "区划应为 6 位医保区划代码", f"region must be a 6-digit admdvs code: {region!r}"
+        )
+    if actor.role == "hospital" or not sees(actor, region, None):
+        raise forbidden("无权查看该区划", f"region {region} is outside your scope")
+    return cond & admdvs_col.startswith(region_prefix(region), autoescape=True)
+
+
+def distribution(session: Session, actor: Actor, region: str = "") -> dict[str, dict[str, int]]:
+    """Latest grades counted by subject and grade (dashboard charts), in scope and, if asked, in ``region``."""
     actor.require(CREDIT_VIEW)
     last = select(func.max(CreditGrade.id)).group_by(CreditGrade.subject_type, CreditGrade.subject_id)
+    where = _visible(actor, None) & _in_region(actor, region, CreditGrade.admdvs, CreditGrade.fixmedins_code)
     rows = session.execute(select(CreditGrade.subject_type, CreditGrade.grade, func.count())
-                           .where(CreditGrade.id.in_(last), _visible(actor, None))
+                           .where(CreditGrade.id.in_(last), where)
                            .group_by(CreditGrade.subject_type, CreditGrade.grade)).all()  # fmt: skip
     out: dict[str, dict[str, int]] = {k: {g: 0 for g, _, _ in scheme().grades} for k in cr.SUBJECTS}
     for kind, g, n in rows:
         out.setdefault(kind, {})[g] = n
     return out
+
+
+def measures_table() -> list[dict[str, Any]]:
+    """The scheme's payment measures per grade (and, for insured persons, the 联网结算 suspension), as configured."""
+    sch = scheme()
+    out = []
+    for g, name, floor in sch.grades:
+        months, insured_zh = sch.insured_suspension(g, False)
+        out.append({"grade": g, "grade_zh": name, "floor": floor, **sch.measures(g),
+                    "insured_suspend_months": months, "insured_measure_zh": insured_zh})  # fmt: skip
+    return out
+
+
+def insured_standing(session: Session, actor: Actor, psn_no: str) -> dict[str, Any]:
+    """An insured person's credit file: latest grade, whether 联网结算 is suspended today and why, the grade
+    history with reasons. Never for a hospital; persons masked for masked roles; only in the actor's region."""
+    actor.require(CREDIT_VIEW)
+    if actor.role == "hospital":
+        raise forbidden("医院不能查看参保人员信用", "a hospital cannot read insured persons' credit")
+    psn_no = psn_no.strip()
+    rows = list(session.execute(select(CreditGrade).where(
+        CreditGrade.subject_type == "insured", CreditGrade.subject_id == psn_no,
+        scope_filter(actor, CreditGrade.admdvs, CreditGrade.fixmedins_code)).order_by(CreditGrade.id.desc())
+    ).scalars())  # fmt: skip
+    listed = session.execute(select(BlacklistEntry).where(
+        BlacklistEntry.subject_type == "insured", BlacklistEntry.subject_id == psn_no,
+        scope_filter(actor, BlacklistEntry.admdvs, BlacklistEntry.fixmedins_code))).scalars().first()  # fmt: skip
+    if not rows and listed is None:
+        raise not_found("参保人员信用记录", "insured person's credit record", psn_no)
+    name = rows[0].subject_name if rows else listed.subject_name  # type: ignore[union-attr]
+    standing = insured.settlement_standing(session, scheme(), psn_no, today())
+    return {
+        "psn_no": mask_id(psn_no) if actor.masked else psn_no,
+        "name": mask_name(name) if actor.masked else name,
+        "grade": _grade_item(rows[0], actor, session) if rows else None,
+        "settlement": standing,
+        "history": [_grade_item(g, actor) for g in rows],
+    }
 
 
 def draw_weights(session: Session, actor: Actor) -> dict[str, int]:
@@ -298,23 +367,6 @@ def add_to_blacklist(session: Session, actor: Actor, *, subject_type: str, subje
                        actor)  # fmt: skip
 
 
-def leave_blacklist(session: Session, actor: Actor, entry_id: int, reason: str) -> dict:
-    """信用修复: the subject leaves the list early (rectified, clean period served), with the reason on record."""
-    actor.require(CREDIT_MANAGE)
-    e = session.get(BlacklistEntry, int(entry_id))
-    if e is None or not _sees_entry(actor, e):
-        raise not_found("失信名单记录", "blacklist entry", entry_id)
-    if e.left_on is not None:
-        raise ValidationFailed("该记录已移出名单", "already left the list")
-    if not reason.strip():
-        raise ValidationFailed("须说明移出理由", "a reason is required")
-    e.left_on, e.left_reason = today(), reason.strip()
-    record.append(
-        session, actor.username, "credit.blacklist_leave", "blacklist", e.id, {"reason": e.left_reason}
-    )
-    return _entry_item(e, actor)
-
-
 def _sees_entry(actor: Actor, e: BlacklistEntry) -> bool:
     return sees(actor, e.admdvs, e.fixmedins_code or None) and not (
         actor.role == "hospital" and e.subject_type == "insured")  # fmt: skip
@@ -337,18 +389,3 @@ def public_blacklist(session: Session) -> list[dict]:
         BlacklistEntry.public.is_(True), BlacklistEntry.left_on.is_(None), BlacklistEntry.until >= today())
         .order_by(BlacklistEntry.id)).scalars()  # fmt: skip
     return [_entry_item(e, None) for e in rows]
-
-
-def export_blacklist(session: Session, actor: Actor) -> str:
-    """The current list for partner departments (联合惩戒), CSV with a Chinese header, unmasked."""
-    actor.require(CREDIT_MANAGE)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["对象类型", "统一编码", "名称/姓名", "列入事由", "列入日期", "截止日期", "区划"])
-    vis = scope_filter(actor, BlacklistEntry.admdvs, BlacklistEntry.fixmedins_code)
-    for e in session.execute(select(BlacklistEntry).where(vis, BlacklistEntry.left_on.is_(None),
-                                                          BlacklistEntry.until >= today())
-                             .order_by(BlacklistEntry.id)).scalars():  # fmt: skip
-        w.writerow([cr.SUBJECTS[e.subject_type], e.subject_id, e.subject_name, e.reason, e.entered_on.isoformat(),
-                    e.until.isoformat(), e.admdvs])  # fmt: skip
-    return out.getvalue()

@@ -54,7 +54,35 @@ export async function dashboardPage() {
       { name: "涉及金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.amount)) },
       { name: "追回金额", type: "line", yAxisIndex: 1, data: months.map((m) => Number(m.recovered)) }],
   });
+  if (perms.has("credit.view")) await creditPanel(regions);
   if (state.user && state.user.permissions.includes("inspection.view")) await inspectionPanels();
+}
+
+// 医保信用: the latest grades counted by grade for institutions, staff and insured persons, for the user's scope
+// or one region in it (the API refuses a region outside the scope).
+const CREDIT_SUBJECTS = [["institution", "定点医药机构"], ["staff", "医药服务人员"], ["insured", "参保人员"]];
+
+async function creditPanel(regions) {
+  const el = h("div", { class: "chart", id: "chart-credit-grades" });
+  const pick = h("select", { id: "credit-region" }, h("option", { value: "" }, "全部（本人管辖范围）"),
+    regions.filter((r) => /^\d{6}$/.test(r.admdvs || "")).map((r) => h("option", { value: r.admdvs }, r.name || r.admdvs)));
+  const draw = async () => {
+    const dist = await api(`/api/credit/distribution${pick.value ? `?region=${pick.value}` : ""}`);
+    const grades = Object.keys(dist.institution || {});
+    const subjects = CREDIT_SUBJECTS.filter(([k]) => dist[k] && !(state.user.role === "hospital" && k === "insured"));
+    el.dataset.total = String(subjects.reduce((n, [k]) => n + grades.reduce((m, g) => m + (dist[k][g] || 0), 0), 0));
+    const option = {
+      tooltip: { trigger: "axis" }, legend: { data: subjects.map(([, l]) => l) }, grid: { left: 60, right: 20 },
+      xAxis: { type: "category", name: "信用等级", data: grades }, yAxis: { type: "value", name: "数量", minInterval: 1 },
+      series: subjects.map(([k, label]) => ({ name: label, type: "bar", data: grades.map((g) => dist[k][g] || 0) })),
+    };
+    if (el.chart) el.chart.setOption(option, true); else el.chart = chart(el, option);
+    el.dataset.region = pick.value;
+  };
+  pick.addEventListener("change", () => { draw(); });
+  document.getElementById("main").append(panel("信用等级分布（机构、医药服务人员、参保人员）",
+    state.user.role === "hospital" ? null : h("label", { class: "filters" }, "区划 ", pick), el));
+  await draw();
 }
 
 // 监督检查: the year's plan coverage (全覆盖) by region and type, campaign progress, 清零 progress by source.
