@@ -109,7 +109,7 @@ def test_overrides_add_and_remove(tmp_path: Path) -> None:
 
 def test_derivation_is_reproducible(tool, tmp_path: Path) -> None:
     tool.derive(tmp_path)
-    names = ["indication_icd10.csv", "indication_unmapped.csv"]
+    names = ["indication_icd10.csv", "indication_unmapped.csv", "indication_clauses.csv"]
     _, mismatch, errors = filecmp.cmpfiles(tmp_path, DATA_DIR, names, shallow=False)
     assert not mismatch and not errors, "re-run tools/derive_indications.py"
 
@@ -120,7 +120,7 @@ def test_coverage_printed(tool, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "high/medium:" in out and "unmapped:" in out
     m = indications.derived()
     assert set(m["confidence"]) <= {"high", "medium", "low"}
-    assert set(m["match_kind"]) <= {"exact", "synonym", "prefix", "fuzzy"}
+    assert set(m["match_kind"]) <= {"exact", "synonym", "prefix", "fuzzy", "name"}
     n = m["kp_id"].n_unique() + indications.unmapped().height
     hm = m.filter(pl.col("confidence").is_in(["high", "medium"]))["kp_id"].n_unique()
     assert n == 510 and hm / n >= 0.9
