@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from fundguard.kb import clinical, indications, knowledge, limits
+from fundguard.kb import charging, clinical, indications, knowledge, limits
 
 
 def _point_codes() -> pl.DataFrame:
@@ -91,6 +91,11 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
         clinical.drug_safety,
         "药品安全（儿童、老年、妊娠、禁忌、相互作用、十八反十九畏）/ drug safety",
     ),
+    "kb_service_consumables": (
+        charging.service_consumables,
+        "医疗服务项目已含的耗材（价格项目规范项目内涵）/ consumables a service price includes",
+    ),
+    "kb_stay_units": (charging.stay_units, "按日/按小时计价的项目 / items priced per day or hour"),
     "kb_point_codes": (
         _point_codes,
         "两库知识点编码（含约束文本）/ codes of the points, with their constraint",
