@@ -81,6 +81,9 @@ _HISTORY = re.compile(
 )
 # a history *diagnosis* (前次化疗曾发生重度中性粒细胞减少): the disease named after it may be in an earlier visit
 _HISTORY_DX = re.compile(r"(?:曾经?|前次|既往).{0,12}(?:发生|出现|患有|患过|罹患)")
+# chapters whose names mention a disease the patient need not have: external causes (V–Y: 抗贫血制剂的有害效应)
+# and contact with services (Z: 个人史, 筛查, 随诊)
+_NAME_CHAPTERS_EXCLUDED = frozenset("VWXYZ")
 # a severity standing as an alternative to the diagnoses (限抢救、重症或因肝硬化…): no ICD-10 code says it
 _ALTERNATIVE = re.compile(r"^(?:限)?(?:抢救|急救|重症|危重|危重症)(?:患者|病人)?$")
 # ICD-10 names that mention a disease without the patient having it now
@@ -265,7 +268,7 @@ class Matcher:
         return []
 
     def named(self, term: str) -> list[str]:
-        """Every ICD-10 医保版 code (all of ZD_INFO, any chapter but Z) whose name contains the disease ``term``
+        """Every ICD-10 医保版 code (all of ZD_INFO, chapters A–U) whose name contains the disease ``term``
         (not as ``非<term>``, nor in a history / screening / observation name): ``菌血症`` → A49.901,
         O85.x00x006, P36.902 …, beyond the curated prefixes. Only disease-like terms of ≥ 2 characters."""
         if len(term) < 2 or not _DISEASE_LIKE.search(term) or term in self.generic:
@@ -276,7 +279,7 @@ class Matcher:
             for code in self.codes:
                 name = self.name_of[code]
                 at = name.find(term)
-                if at < 0 or code.startswith("Z") or _NAME_EXCLUDE.search(name):
+                if at < 0 or code[:1] in _NAME_CHAPTERS_EXCLUDED or _NAME_EXCLUDE.search(name):
                     continue
                 if all(name[i - 1 : i] == "非" for i in _all_at(name, term)):
                     continue
