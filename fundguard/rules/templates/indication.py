@@ -106,16 +106,11 @@ class Indication(Template):
             keep = "f.fits AND f.all_clause"
             verdict = "'，诊断符合适应症，但须核实：' || f.clauses || '（数据无检验结果及既往治疗记录，需人工审核）'"
         lines = rule_lines(rule)
-        shown = (
-            f"CASE WHEN array_length(k.prefixes) > {SHOWN_PREFIXES} "
-            f"THEN array_to_string(list_slice(list_sort(k.prefixes), 1, {SHOWN_PREFIXES}), '、') "
-            "|| '等' || CAST(array_length(k.prefixes) AS VARCHAR) || '项' "
-            "ELSE array_to_string(list_sort(k.prefixes), '、') END"
-        )
+        shown = f"CASE WHEN ks.n > {SHOWN_PREFIXES} THEN ks.shown || '等' || CAST(ks.n AS VARCHAR) || '项' ELSE ks.shown END"
         ev = self.evidence["indication"].sql(rule, {
             "hilist_name": "l.hilist_name", "indication": "COALESCE(k.indication, '')",
             "diagnoses": "CASE WHEN array_length(d.codes) = 0 THEN '无' ELSE array_to_string(d.codes, '、') END",
-            "icd": f"CASE WHEN array_length(k.prefixes) > 0 THEN '（适应症对应ICD-10：' || {shown} || '）' ELSE '' END",
+            "icd": f"CASE WHEN ks.n IS NOT NULL THEN '（适应症对应ICD-10：' || {shown} || '）' ELSE '' END",
             "verdict": verdict,
         })  # fmt: skip
         inner = f"""
@@ -127,10 +122,18 @@ WITH kb AS (
 k AS (
     SELECT code, min(kp_id) AS kp_id,
            string_agg(DISTINCT indication, '；' ORDER BY indication) AS indication,
-           COALESCE(list(DISTINCT icd10) FILTER (WHERE icd10 IS NOT NULL), []) AS prefixes,
            bool_or(icd10 IS NULL) AS any_unmapped,
            COALESCE(bool_or(scope = 'history'), FALSE) AS any_history
     FROM kb GROUP BY code
+),
+kr AS (  -- the indication's codes numbered, for the evidence's first few
+    SELECT code, icd10, row_number() OVER (PARTITION BY code ORDER BY icd10) AS rn,
+           count(*) OVER (PARTITION BY code) AS n
+    FROM (SELECT DISTINCT code, icd10 FROM kb WHERE icd10 IS NOT NULL) p
+),
+ks AS (
+    SELECT code, string_agg(icd10, '、' ORDER BY icd10) AS shown, any_value(n) AS n
+    FROM kr WHERE rn <= {SHOWN_PREFIXES} GROUP BY code
 ),
 l AS (SELECT l.* FROM {lines} l JOIN k ON k.code = l.hilist_code WHERE {fund}),
 vd AS (
@@ -153,12 +156,13 @@ hd AS (  -- the main diagnoses of the person's earlier visits (history rows only
       ON p.psn_no = c.psn_no AND p.mdtrt_id <> c.mdtrt_id AND p.begntime < c.begntime
     WHERE p.dscg_maindiag_code IS NOT NULL AND trim(p.dscg_maindiag_code) <> ''
 ),
-fit AS (  -- the knowledge rows a diagnosis of the visit (or, for history rows, an earlier visit) fits
+dx AS (  -- the visit's diagnoses, and the earlier visits' main diagnoses (which only history rows read)
+    SELECT mdtrt_id, code, TRUE AS current FROM vd UNION ALL SELECT mdtrt_id, code, FALSE AS current FROM hd
+),
+fit AS (  -- the knowledge rows a diagnosis fits
     SELECT DISTINCT l.bkkp_sn, kb.kp_id, kb.item_no, kb.lab_clause, kb.history_clause
     FROM l JOIN kb ON kb.code = l.hilist_code AND kb.icd10 IS NOT NULL
-    WHERE EXISTS (SELECT 1 FROM vd WHERE vd.mdtrt_id = l.mdtrt_id AND starts_with(vd.code, kb.icd10))
-       OR (kb.scope = 'history'
-           AND EXISTS (SELECT 1 FROM hd WHERE hd.mdtrt_id = l.mdtrt_id AND starts_with(hd.code, kb.icd10)))
+    JOIN dx ON dx.mdtrt_id = l.mdtrt_id AND starts_with(dx.code, kb.icd10) AND (dx.current OR kb.scope = 'history')
 ),
 items AS (
     SELECT bkkp_sn, kp_id, item_no,
@@ -176,6 +180,7 @@ SELECT l.mdtrt_id, l.setl_id, l.psn_no, l.fixmedins_code, [l.bkkp_sn] AS bkkp_sn
        {ev} AS evidence_zh,
        k.kp_id
 FROM l JOIN k ON k.code = l.hilist_code
+LEFT JOIN ks ON ks.code = l.hilist_code
 JOIN d ON d.mdtrt_id = l.mdtrt_id
 JOIN f ON f.bkkp_sn = l.bkkp_sn
 WHERE {keep}
