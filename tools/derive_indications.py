@@ -44,8 +44,11 @@ MAPPING_HEADER = [
     "match_kind",
     "confidence",
     "conditions",
+    "item_no",
+    "scope",
 ]
 UNMAPPED_HEADER = ["kp_id", "item_name", "indication", "reason"]
+CLAUSES_HEADER = ["kp_id", "item_name", "item_no", "kind", "clause"]
 CONF_RANK = {"high": 0, "medium": 1, "low": 2}
 
 _PAREN = re.compile(r"[(\[【]([^()\[\]【】]*)[)\]】]")
@@ -64,6 +67,38 @@ _STOP = re.compile(
 _DISEASE_LIKE = re.compile(
     r"病|症|炎|癌|瘤|感染|综合征|损伤|障碍|衰竭|出血|贫血|梗死|血症|硬化|溃疡|痛|疹|白血|淋巴|高压|纤维化|中毒|休克"
 )
+
+
+# clauses the claims cannot settle: a lab / measured value or a test result (检验、检查、病理), and a history
+# (既往治疗、既往发生) — quoted to the reviewer, never judged 明确违规 by themselves
+_LAB = re.compile(
+    r"(?:低于|高于|<|>|≤|≥|大于|小于|不低于|不高于)\s*\d+(?:\.\d+)?(?![\d.])\s*(?!岁|周岁|个月|月|天|日|周|年|kg)"
+    r"|阳性|阴性|突变|融合基因|表达|缺失|重排|扩增|评分|分期|(?:BMI|LVEF|eGFR|CPS|TPS|HbA1c)"
+)
+_HISTORY = re.compile(
+    r"既往|曾经?|前次|病史|(?:经|接受过?).{0,24}(?:治疗|化疗|放疗)(?:失败|后)|治疗失败|治疗后.{0,6}进展|"
+    r"[二三]线(?:及以上)?(?:系统)?治疗|初治|未经治疗"
+)
+# a history *diagnosis* (前次化疗曾发生重度中性粒细胞减少): the disease named after it may be in an earlier visit
+_HISTORY_DX = re.compile(r"(?:曾经?|前次|既往).{0,12}(?:发生|出现|患有|患过|罹患)")
+# chapters whose names mention a disease the patient need not have: external causes (V–Y: 抗贫血制剂的有害效应)
+# and contact with services (Z: 个人史, 筛查, 随诊)
+_NAME_CHAPTERS_EXCLUDED = frozenset("VWXYZ")
+# a severity standing as an alternative to the diagnoses (限抢救、重症或因肝硬化…): no ICD-10 code says it
+_ALTERNATIVE = re.compile(r"^(?:限)?(?:抢救|急救|重症|危重|危重症)(?:患者|病人)?$")
+# ICD-10 names that mention a disease without the patient having it now
+_NAME_EXCLUDE = re.compile(r"史|筛查|观察|疑似|可疑|除外|排除|预防|接种|接触|随诊|恐怖|担心|母体|母亲")
+
+
+def clause_kind(raw: str) -> str | None:
+    """``lab`` | ``history`` | None for one raw phrase of an indication item."""
+    if "支付" in raw:
+        return None  # payment conditions (支付不超过14天) are the course-limit rules' business
+    if _HISTORY.search(raw):
+        return "history"
+    if _LAB.search(raw):
+        return "lab"
+    return None
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -113,17 +148,37 @@ def parse_indication(text: str) -> list[dict[str, object]]:
     out = []
     for item in split_items(text):
         body, aliases = extract_aliases(item)
-        phrases, conditions = [], []
+        phrases, conditions, clauses, history = [], [], [], []
+        # clauses are read on the item's comma-separated parts (the phrase split would cut 且白蛋白低于30g/L off
+        # its noun or 既往…治疗 off its disease), with the parenthesised parts put back
+        for part in re.split(r"[，,;]", item):
+            part = part.strip(" :，,")
+            kind = clause_kind(part) if part else None
+            if kind:
+                clauses.append((kind, part))
         for raw in _PHRASE_SPLIT.split(body):
             raw = raw.strip(" :，,")
             if not raw:
                 continue
             if _CONDITION.search(raw):
                 conditions.append(raw)
+            if _ALTERNATIVE.match(raw):
+                clauses.append(("alternative", raw))
+                continue
             p = clean_phrase(raw)
             if p:
                 phrases.append(p)
-        out.append({"phrases": phrases, "aliases": aliases, "conditions": conditions})
+                if _HISTORY_DX.search(raw):
+                    history.append(p)
+        out.append(
+            {
+                "phrases": phrases,
+                "aliases": aliases,
+                "conditions": conditions,
+                "clauses": clauses,
+                "history": history,
+            }
+        )
     return out
 
 
@@ -133,6 +188,7 @@ class Matcher:
     def __init__(self, icd: list[dict[str, str]], synonyms: list[dict], generic: list[str] = ()) -> None:
         self.generic = set(generic)
         self._prefix_names: dict[str, str] = {}
+        self._named: dict[str, list[str]] = {}
         self.codes = sorted(r["code"] for r in icd)
         self.name_of = {r["code"]: r["name"] for r in icd}
         self.by_name: dict[str, str] = {}
@@ -211,6 +267,26 @@ class Matcher:
                 return [(best, self.by_name[best], "fuzzy", "low")]
         return []
 
+    def named(self, term: str) -> list[str]:
+        """Every ICD-10 医保版 code (all of ZD_INFO, chapters A–U) whose name contains the disease ``term``
+        (not as ``非<term>``, nor in a history / screening / observation name): ``菌血症`` → A49.901,
+        O85.x00x006, P36.902 …, beyond the curated prefixes. Only disease-like terms of ≥ 2 characters."""
+        if len(term) < 2 or not _DISEASE_LIKE.search(term) or term in self.generic:
+            return []
+        got = self._named.get(term)
+        if got is None:
+            got = []
+            for code in self.codes:
+                name = self.name_of[code]
+                at = name.find(term)
+                if at < 0 or code[:1] in _NAME_CHAPTERS_EXCLUDED or _NAME_EXCLUDE.search(name):
+                    continue
+                if all(name[i - 1 : i] == "非" for i in _all_at(name, term)):
+                    continue
+                got.append(code)
+            self._named[term] = got
+        return got
+
     def _fuzzy(self, phrase: str) -> str | None:
         grams = _bigrams(phrase)
         cands: set[str] = set()
@@ -225,29 +301,62 @@ class Matcher:
         return best if best_score >= 0.75 else None
 
 
+def _all_at(text: str, term: str) -> list[int]:
+    """Start offsets of every occurrence of ``term`` in ``text``."""
+    return [m.start() for m in re.finditer(re.escape(term), text)]
+
+
 def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
 
 
-def derive_rows(kb_data: Path = KB_DATA) -> tuple[list[list[str]], list[list[str]]]:
-    """(mapping rows, unmapped rows), sorted, from the shipped kb files."""
+def derive_rows(kb_data: Path = KB_DATA) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """(mapping rows, unmapped rows, clause rows), sorted, from the shipped kb files."""
     points = {r["kp_id"]: r for r in _rows(kb_data / "knowledge_points.csv")}
     kp_ids = sorted({r["kp_id"] for r in _rows(kb_data / "indication_drugs.csv")})
     table = yaml.safe_load((kb_data / "indication_synonyms.yaml").read_text(encoding="utf-8"))
     matcher = Matcher(_rows(kb_data / "icd10.csv"), table["synonyms"], table.get("generic_phrases", []))
     mapping: dict[tuple[str, str, str], list[str]] = {}
     unmapped: list[list[str]] = []
+    clauses: set[tuple[str, str, str, str, str]] = set()
     for kp in kp_ids:
         item_name, text = points[kp]["item_name"], points[kp]["constraint"]
         n_before = len(mapping)
-        for item in parse_indication(text):
+        for no, item in enumerate(parse_indication(text), start=1):
             conds = "；".join(item["conditions"])  # type: ignore[arg-type]
+            history_mapped = False
             for phrase in item["phrases"]:  # type: ignore[union-attr]
-                for term, code, kind, conf in matcher.match(phrase, item["aliases"]):  # type: ignore[arg-type]
+                scope = "history" if phrase in item["history"] else "visit"  # type: ignore[operator]
+                found = matcher.match(phrase, item["aliases"])  # type: ignore[arg-type]
+                history_mapped |= scope == "history" and bool(found)
+                # the disease each match names, against every ICD-10 name (not only the curated prefixes)
+                named = [
+                    (term, code, "name", "medium")
+                    for term in sorted({t for t, _, kind, conf in found if conf != "low"})
+                    for code in matcher.named(term)
+                    if not any(code.startswith(p) for _, p, _, c in found if c != "low")
+                ]
+                for term, code, kind, conf in [*found, *named]:
                     key = (kp, phrase, code)
-                    row = [kp, item_name, phrase, term, code, matcher.prefix_name(code), kind, conf, conds]
+                    row = [
+                        kp,
+                        item_name,
+                        phrase,
+                        term,
+                        code,
+                        matcher.prefix_name(code),
+                        kind,
+                        conf,
+                        conds,
+                        str(no),
+                        scope,
+                    ]
                     if key not in mapping or CONF_RANK[conf] < CONF_RANK[mapping[key][7]]:
                         mapping[key] = row
+            for kind, clause in item["clauses"]:  # type: ignore[union-attr]
+                if kind == "history" and history_mapped and _HISTORY_DX.search(clause):
+                    continue  # a history diagnosis the engine looks for in the person's visits
+                clauses.add((kp, item_name, str(no), kind, clause))
         if len(mapping) == n_before:
             disease = any(
                 _DISEASE_LIKE.search(p) and not _CONDITION.search(p)
@@ -260,7 +369,7 @@ def derive_rows(kb_data: Path = KB_DATA) -> tuple[list[list[str]], list[list[str
                 else "no diagnosis named (organism/sensitivity, severity, therapy or payment condition only)"
             )
             unmapped.append([kp, item_name, text, reason])
-    return sorted(mapping.values()), sorted(unmapped)
+    return sorted(mapping.values()), sorted(unmapped), sorted(list(c) for c in clauses)
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
@@ -281,9 +390,10 @@ def coverage(mapping: list[list[str]], n_points: int) -> dict[str, int]:
 
 
 def derive(out: Path = KB_DATA, kb_data: Path = KB_DATA) -> dict[str, int]:
-    mapping, unmapped = derive_rows(kb_data)
+    mapping, unmapped, clauses = derive_rows(kb_data)
     _write(out / "indication_icd10.csv", MAPPING_HEADER, mapping)
     _write(out / "indication_unmapped.csv", UNMAPPED_HEADER, unmapped)
+    _write(out / "indication_clauses.csv", CLAUSES_HEADER, clauses)
     n = len({r[0] for r in mapping}) + len(unmapped)
     return coverage(mapping, n)
 

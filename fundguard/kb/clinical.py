@@ -35,7 +35,8 @@ TABLES: dict[str, tuple[str, ...]] = {
 _META = ("action", "reviewer", "note")
 
 
-def _apply(df: pl.DataFrame, path: Path, numeric: tuple[str, ...]) -> pl.DataFrame:
+def apply_overrides(df: pl.DataFrame, path: Path, numeric: tuple[str, ...]) -> pl.DataFrame:
+    """``df`` with the bureau's override file ``path`` applied (format in the module docstring)."""
     ov = pl.read_csv(path, infer_schema=False)
     unknown = sorted(set(ov.columns) - set(df.columns) - set(_META))
     if unknown or "action" not in ov.columns:
@@ -74,7 +75,7 @@ def table(name: str, overrides: Path | None = None) -> pl.DataFrame:
     df = read(name, numeric)
     folder = overrides or (Path(settings().kb_overrides) if settings().kb_overrides else None)
     if folder is not None and (Path(folder) / f"{name}.csv").is_file():
-        df = _apply(df, Path(folder) / f"{name}.csv", numeric)
+        df = apply_overrides(df, Path(folder) / f"{name}.csv", numeric)
     return df
 
 

@@ -3,9 +3,19 @@
 The derived mapping ``data/indication_icd10.csv`` (written by ``tools/derive_indications.py`` from the
 shipped kb files and the curated ``data/indication_synonyms.yaml``) has one row per knowledge point ×
 indication phrase × ICD-10 code or prefix: ``kp_id, item_name, phrase, term, icd10, icd10_name,
-match_kind (exact|synonym|prefix|fuzzy|override), confidence (high|medium|low), conditions``. Points the
-text matching could not map are listed in ``data/indication_unmapped.csv`` (``kp_id, item_name,
-indication, reason``).
+match_kind (exact|synonym|prefix|fuzzy|name|override), confidence (high|medium|low), conditions, item_no,
+scope``. ``name`` rows are every ICD-10 医保版 code (all of ZD_INFO) whose name contains the matched disease
+(菌血症 → A49.901 as well as the curated A40/A41); ``item_no`` numbers the indication's alternatives;
+``scope`` is ``visit`` (the diagnosis must be in the visit) or ``history`` (前次化疗曾发生重度中性粒细胞减少: the
+person's earlier visits count too, and its absence is only 可疑). Points the text matching could not map are
+listed in ``data/indication_unmapped.csv`` (``kp_id, item_name, indication, reason``). The clauses the claims
+cannot settle are in ``data/indication_clauses.csv`` (``kp_id, item_name, item_no, kind, clause``; ``kind``
+``lab`` — a lab value or test result such as 白蛋白低于30g/L, HER2阳性 — or ``history`` — 既往…治疗失败):
+the engine quotes them to a reviewer (可疑), since no extract here carries lab results or treatment history.
+
+The rules read ``mapping()`` with the bureau's override file ``$FUNDGUARD_KB_OVERRIDES/indication_icd10.csv``
+when it exists (the format below; ``clauses()`` likewise ``indication_clauses.csv`` in the clinical tables'
+add/remove format).
 
 Override file (CSV, UTF-8, header required), applied on top of the derived mapping by ``mapping()``::
 
@@ -49,6 +59,30 @@ def unmapped() -> pl.DataFrame:
     return read("indication_unmapped")
 
 
+def clauses(overrides: Path | None = None) -> pl.DataFrame:
+    """Lab / history clauses by point and item (``kp_id, item_name, item_no, kind, clause``), with the bureau's
+    ``indication_clauses.csv`` applied (``action`` add|remove, ``reviewer``; as ``kb.clinical`` overrides)."""
+    from fundguard.kb.clinical import apply_overrides
+
+    df = read("indication_clauses")
+    path = _override_path("indication_clauses.csv", overrides)
+    return apply_overrides(df, path, ()) if path is not None else df
+
+
+def _override_path(name: str, folder: Path | None) -> Path | None:
+    """``<folder or $FUNDGUARD_KB_OVERRIDES>/<name>`` when that file exists."""
+    from fundguard.core.settings import settings
+
+    base = folder or (Path(settings().kb_overrides) if settings().kb_overrides else None)
+    path = Path(base) / name if base is not None else None
+    return path if path is not None and path.is_file() else None
+
+
+def bureau_mapping() -> pl.DataFrame:
+    """``mapping()`` with ``$FUNDGUARD_KB_OVERRIDES/indication_icd10.csv`` applied when it exists (the rules)."""
+    return mapping(_override_path("indication_icd10.csv", None))
+
+
 def _read_overrides(path: Path) -> pl.DataFrame:
     ov = pl.read_csv(path, infer_schema=False).fill_null("")
     missing = [c for c in OVERRIDE_COLUMNS if c not in ov.columns]
@@ -82,6 +116,8 @@ def mapping(overrides: Path | None = None) -> pl.DataFrame:
             "icd10": r["icd10"],
             "match_kind": "override",
             "confidence": "high",
+            "item_no": "override",
+            "scope": "visit",
             "reviewer": r["reviewer"],
             "note": r["note"],
         }

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from fundguard.kb import clinical, indications, knowledge, limits
+from fundguard.kb import charging, clinical, indications, knowledge, limits
 
 
 def _point_codes() -> pl.DataFrame:
@@ -23,11 +23,33 @@ def _point_codes() -> pl.DataFrame:
 
 
 def _indication_icd10() -> pl.DataFrame:
-    """药品限适应症 codes × ICD-10 prefixes at ≥ medium confidence (``icd10`` null: point not mapped)."""
+    """药品限适应症 codes × ICD-10 prefixes at ≥ medium confidence (``icd10`` null: point not mapped), with the
+    indication item each prefix belongs to (``item_no``), its ``scope`` (visit | history) and the item's clauses
+    the claims cannot settle (``lab_clause``, ``history_clause``: quoted to a reviewer). The bureau's override
+    files (``$FUNDGUARD_KB_OVERRIDES``) apply."""
     ok = pl.col("confidence").is_in(["high", "medium"])
-    icd = indications.mapping().filter(ok).select("kp_id", "icd10").unique()
+    icd = (
+        indications.bureau_mapping()
+        .filter(ok)
+        .group_by("kp_id", "item_no", "icd10")
+        .agg(pl.col("scope").min())  # a prefix named by the visit and by the history is a visit prefix
+    )
+    clauses = indications.clauses()
+
+    def clause(kind: str) -> pl.DataFrame:
+        rows = clauses.filter(pl.col("kind") == kind).sort("clause")
+        return rows.group_by("kp_id", "item_no").agg(
+            pl.col("clause").unique(maintain_order=True).str.join("；")
+        )
+
+    icd = icd.join(clause("lab").rename({"clause": "lab_clause"}), on=["kp_id", "item_no"], how="left").join(
+        clause("history").rename({"clause": "history_clause"}), on=["kp_id", "item_no"], how="left"
+    )
+    # an alternative no code can show (限抢救、重症或…) is an unmapped item: the point is then 可疑, never 明确违规
+    alt = clauses.filter(pl.col("kind") == "alternative").select("kp_id").unique()
+    icd = pl.concat([icd, alt.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in icd.columns[1:])])
     drugs = limits.indication_drugs().select("kp_id", "code", "item_name", "indication")
-    return drugs.join(icd, on="kp_id", how="left").sort("code", "kp_id", "icd10")
+    return drugs.join(icd, on="kp_id", how="left").sort("code", "kp_id", "item_no", "icd10", nulls_last=True)
 
 
 INTERVAL_RE = r"间隔(?:时间)?(?:不短于|不少于|不小于|≥|>=|大于等于|至少)\s*(\d+)\s*(?:天|日)"
@@ -69,6 +91,11 @@ KNOWLEDGE: dict[str, tuple[Callable[[], pl.DataFrame], str]] = {
         clinical.drug_safety,
         "药品安全（儿童、老年、妊娠、禁忌、相互作用、十八反十九畏）/ drug safety",
     ),
+    "kb_service_consumables": (
+        charging.service_consumables,
+        "医疗服务项目已含的耗材（价格项目规范项目内涵）/ consumables a service price includes",
+    ),
+    "kb_stay_units": (charging.stay_units, "按日/按小时计价的项目 / items priced per day or hour"),
     "kb_point_codes": (
         _point_codes,
         "两库知识点编码（含约束文本）/ codes of the points, with their constraint",

@@ -109,7 +109,7 @@ def test_overrides_add_and_remove(tmp_path: Path) -> None:
 
 def test_derivation_is_reproducible(tool, tmp_path: Path) -> None:
     tool.derive(tmp_path)
-    names = ["indication_icd10.csv", "indication_unmapped.csv"]
+    names = ["indication_icd10.csv", "indication_unmapped.csv", "indication_clauses.csv"]
     _, mismatch, errors = filecmp.cmpfiles(tmp_path, DATA_DIR, names, shallow=False)
     assert not mismatch and not errors, "re-run tools/derive_indications.py"
 
@@ -120,7 +120,47 @@ def test_coverage_printed(tool, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "high/medium:" in out and "unmapped:" in out
     m = indications.derived()
     assert set(m["confidence"]) <= {"high", "medium", "low"}
-    assert set(m["match_kind"]) <= {"exact", "synonym", "prefix", "fuzzy"}
+    assert set(m["match_kind"]) <= {"exact", "synonym", "prefix", "fuzzy", "name"}
     n = m["kp_id"].n_unique() + indications.unmapped().height
     hm = m.filter(pl.col("confidence").is_in(["high", "medium"]))["kp_id"].n_unique()
     assert n == 510 and hm / n >= 0.9
+
+
+def test_every_icd10_name_naming_the_disease_is_mapped() -> None:
+    """菌血症 maps to A49.901 (named 菌血症), not only to the curated A40/A41 range; 非小细胞肺癌 is not 小细胞肺癌."""
+    kp = _kp("注射用盐酸万古霉素")
+    assert indications.matches(kp, ["A49.901"]) is True
+    assert indications.matches(kp, ["O98.804"]) is True  # 妊娠合并菌血症
+    rows = indications.derived().filter((pl.col("kp_id") == kp) & (pl.col("icd10") == "A49.901"))
+    assert rows["match_kind"].to_list() == ["name"] and rows["confidence"].to_list() == ["medium"]
+    names = indications.derived().filter(pl.col("match_kind") == "name")
+    assert not names["icd10"].str.starts_with("Z").any()
+    small = names.filter(pl.col("term") == "小细胞肺癌")
+    assert not small["icd10_name"].str.contains("非小细胞").any()
+
+
+def test_history_diagnosis_and_clauses(tool) -> None:
+    kp = _kp("聚乙二醇化人粒细胞刺激因子注射液")  # 前次化疗曾发生重度中性粒细胞减少
+    rows = indications.derived().filter(pl.col("kp_id") == kp)
+    assert set(rows["scope"]) == {"history"} and "D70" in set(rows["icd10"])
+    clauses = indications.clauses()
+    albumin = clauses.filter(pl.col("item_name") == "人血白蛋白")
+    assert {"lab", "alternative"} <= set(albumin["kind"])
+    assert "白蛋白低于30g/L" in "".join(albumin["clause"])
+    assert tool.clause_kind("支付不超过14天") is None
+    assert tool.clause_kind("≥12岁青少年") is None
+    assert tool.clause_kind("HER2阳性乳腺癌") == "lab"
+    assert tool.clause_kind("既往接受过含铂化疗治疗失败的宫颈癌") == "history"
+
+
+def test_bureau_override_reaches_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fundguard.rules.knowledge import KNOWLEDGE
+
+    kp = _kp("注射用醋酸地加瑞克")
+    (tmp_path / "indication_icd10.csv").write_text(
+        f"kp_id,icd10,action,reviewer,note\n{kp},N40,add,张三,本地复核\n", encoding="utf-8"
+    )
+    load = KNOWLEDGE["kb_indication_icd10"][0]
+    assert "N40" not in set(load().filter(pl.col("kp_id") == kp)["icd10"])
+    monkeypatch.setenv("FUNDGUARD_KB_OVERRIDES", str(tmp_path))
+    assert "N40" in set(load().filter(pl.col("kp_id") == kp)["icd10"])

@@ -72,7 +72,7 @@ def test_shipped_files_match_fresh_derivation(tmp_path: Path) -> None:
     mod.derive(shared, tmp_path)
     names = sorted(p.name for p in tmp_path.glob("*.csv"))
     # The indication mapping is derived from these files by tools/derive_indications.py (its own test).
-    from_indications = {"indication_icd10.csv", "indication_unmapped.csv"}
+    from_indications = {"indication_icd10.csv", "indication_unmapped.csv", "indication_clauses.csv"}
     # The clinical tables are derived by tools/derive_clinical_kb.py (tests/kb/test_clinical.py).
     from_clinical = {"diagnosis_sex.csv", "diagnosis_age.csv", "operation_sex.csv", "operation_diagnosis.csv",
                      "drug_safety.csv"}  # fmt: skip

@@ -20,6 +20,8 @@ from fundguard.rules.templates.quantity_outlier import QuantityOutlier
 from fundguard.rules.templates.readmission import Readmission
 from fundguard.rules.templates.same_item_repeat import SameItemRepeat
 from fundguard.rules.templates.secondary_operation import SecondaryOperation
+from fundguard.rules.templates.service_consumable import ServiceConsumable
+from fundguard.rules.templates.stay_quantity_cap import StayQuantityCap
 from fundguard.rules.templates.trace_code import TraceCodeCount, TraceCodeReuse
 from fundguard.rules.templates.visit_frequency import VisitFrequency
 from fundguard.rules.templates.visit_overlap import VisitOverlap
@@ -53,6 +55,8 @@ TEMPLATES: dict[str, Template] = {
         OverlappingSupply(),
         TraceCodeCount(),
         TraceCodeReuse(),
+        ServiceConsumable(),
+        StayQuantityCap(),
     )
 }
 
