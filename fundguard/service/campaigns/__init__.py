@@ -9,6 +9,7 @@ May import ``inspections`` (the ledger export), ``cases`` (the issuing bureau), 
 
 from __future__ import annotations
 
+from fundguard.service.campaigns.report import campaign_report
 from fundguard.service.campaigns.service import (
     act_on_campaign,
     act_on_return,
@@ -20,7 +21,6 @@ from fundguard.service.campaigns.service import (
     list_campaigns,
     list_returns,
 )
-from fundguard.service.campaigns.report import campaign_report
 
 __all__ = [
     "act_on_campaign",

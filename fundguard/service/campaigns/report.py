@@ -21,7 +21,7 @@ from fundguard.core.errors import FundGuardError, InputError
 from fundguard.service.campaigns.service import _load, _names, _return_visible, campaign_stats
 from fundguard.service.cases.service import bureau
 from fundguard.service.errors import InvalidTransition, ValidationFailed
-from fundguard.service.models import Campaign, Case, CampaignReturn, Clue, Region
+from fundguard.service.models import Campaign, CampaignReturn, Case, Clue, Region
 from fundguard.service.scope import Actor, region_prefix, scope_filter
 from fundguard.service.timing import today
 from fundguard.supervision import workflow as wf
