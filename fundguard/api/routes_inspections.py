@@ -323,7 +323,9 @@ def problem_ledger(ctx: CtxDep) -> Response:
 
 # ---------------------------------------------------------------- inspection documents (.docx or PDF)
 
-DocKind = Annotated[Literal["notice", "record", "feedback", "rectification"], Path(description="文书类型")]
+DocKind = Annotated[
+    Literal["notice", "record", "feedback", "rectification", "handover"], Path(description="文书类型")
+]
 DocFormat = Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")]
 
 

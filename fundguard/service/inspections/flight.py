@@ -93,7 +93,7 @@ def get_flight(session: Session, actor: Actor, flight_id: int) -> dict:
     f = workflow.load(session, actor, FLIGHT, flight_id)
     out = _item(f, team_side=actor.role != "hospital")
     out["actions"] = FLIGHT.actions(session, f, actor)
-    out["documents"] = flight_documents(f, actor.masked)
+    out["documents"] = flight_documents(f, actor.masked, actor.role == "hospital")
     events = (
         session.execute(select(FlightEvent).where(FlightEvent.inspection_id == f.id).order_by(FlightEvent.id))
         .scalars()

@@ -155,17 +155,22 @@ FLIGHT_DOC_FROM = {
     "record": "on_site",
     "feedback": "feedback",
     "rectification": "rectifying",
+    "handover": "rectifying",
 }
 FLIGHT_DOC_ZH = {
     "notice": "飞行检查通知书",
     "record": "现场检查笔录",
     "feedback": "反馈意见书",
     "rectification": "整改通知书",
+    "handover": "移交函",
 }
+# between bureaus: the institution is not its recipient (it gets the 整改通知书)
+BUREAU_ONLY_DOCS = ("handover",)
 
 
-def flight_documents(f: FlightInspection, masked: bool) -> list[dict[str, str]]:
-    """The documents ``f`` can issue now (none for masked roles), with their download addresses."""
+def flight_documents(f: FlightInspection, masked: bool, hospital: bool = False) -> list[dict[str, str]]:
+    """The documents ``f`` can issue now (none for masked roles, none between bureaus for the institution),
+    with their download addresses."""
     if masked or f.status not in FLIGHT_ORDER:
         return []
     reached = FLIGHT_ORDER.index(f.status)
@@ -173,7 +178,8 @@ def flight_documents(f: FlightInspection, masked: bool) -> list[dict[str, str]]:
     base = f"/api/inspections/flights/{f.id}/documents"
     return [{"kind": k, "name_zh": FLIGHT_DOC_ZH[k], "url": f"{base}/{k}", "pdf_url": f"{base}/{k}?format=pdf"}
             for k, step in FLIGHT_DOC_FROM.items()
-            if reached >= FLIGHT_ORDER.index(step) and (k != "record" or has_records)]  # fmt: skip
+            if reached >= FLIGHT_ORDER.index(step) and (k != "record" or has_records)
+            and not (hospital and k in BUREAU_ONLY_DOCS)]  # fmt: skip
 
 
 HIDDEN_FROM_HOSPITAL = ("planned", "approved", "team_formed", "prepared", "cancelled")
