@@ -102,9 +102,9 @@ export async function campaignDetailPage(id) {
     });
     const { open, closed, overdue } = st.ledger;
     chart(ledgerChart, {
-      title: { text: "问题清零", left: "center", textStyle: { fontSize: 13 } }, tooltip: { trigger: "item" },
-      legend: { bottom: 0 },
-      series: [{ type: "pie", radius: ["35%", "60%"], name: "问题数", data: [
+      title: { text: "问题清零", subtext: open + closed ? "" : "清零台账暂无问题（自查结束后入账）", left: "center",
+        textStyle: { fontSize: 13 } }, tooltip: { trigger: "item" }, legend: { bottom: 0 },
+      series: [{ type: "pie", radius: ["35%", "60%"], name: "问题数", stillShowZeroSum: false, data: [
         { name: "已清零", value: closed }, { name: "未清零（未逾期）", value: open - overdue },
         { name: "逾期未清零", value: overdue }] }],
     });
