@@ -3,14 +3,15 @@ facts its guards need, its history and event row, its time limits, and the effec
 team checked against the registry (at least 2 certified officers, the leader among them, nobody who must
 stand aside), the 疑点清单 drawn from the target's open clues, records and findings appended, the refusal to
 cooperate noted with Art. 30's interim measure, and at handover every finding registered as a clue on the
-existing clue procedure."""
+existing clue procedure (and in the 清零 ledger); 回头看 closes only when each problem is cleared there and
+reopens those it finds wanting."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundguard.service import clues, workflow
@@ -32,8 +33,17 @@ def _load_json(text: str, default: Any) -> Any:
     return json.loads(text) if text else default
 
 
+def _flight_problems(f: FlightInspection):  # type: ignore[no-untyped-def]
+    return (Problem.source == "flight") & (Problem.source_ref == f.number)
+
+
 def _context(session: Session, f: FlightInspection) -> dict[str, Any]:
-    return {"disputed": f.status == "disputed"}
+    open_problems = 0
+    if f.status == "revisit":  # 回头看 closes only when each problem is cleared
+        open_problems = session.execute(
+            select(func.count()).select_from(Problem).where(_flight_problems(f), Problem.status == "open")
+        ).scalar_one()
+    return {"disputed": f.status == "disputed", "open_problems": open_problems}
 
 
 def _history(session: Session, f: FlightInspection) -> list[tuple[str, str]]:
@@ -147,6 +157,32 @@ def _hand_over(session: Session, f: FlightInspection, m: workflow.Move) -> None:
     m.extra["to"] = inst.admdvs if inst else f.admdvs
 
 
+def _reopen(session: Session, f: FlightInspection, m: workflow.Move) -> None:
+    """回头看 finds the 整改 wanting: the problems named (closed ones of this inspection) open again, and every
+    open problem of the inspection gets a new 整改 deadline."""
+    try:
+        named = {int(x) for x in m.values.get("problems") or []}
+    except ValueError:
+        raise ValidationFailed(
+            "问题应填写台账序号（数字）", "problems are given by their ledger numbers"
+        ) from None
+    rows = {p.id: p for p in session.execute(select(Problem).where(_flight_problems(f))).scalars()}
+    stray = sorted(named - set(rows))
+    if stray:
+        raise ValidationFailed(
+            f"台账序号 {stray} 不是本次飞行检查的问题", f"problems {stray} are not this inspection's"
+        )
+    due = step_due(m.day, "flight_rectification_report")
+    for p in rows.values():
+        if p.id in named and p.status == "closed":
+            p.status, p.closed_on = "open", None
+            p.evidence = f"（回头看 {m.day.isoformat()} 重新整改：{m.comment}）{p.evidence}"
+        if p.status == "open":
+            p.deadline = due
+    m.extra["reopened"] = sorted(named)
+    m.extra["open_problems"] = sorted(p.id for p in rows.values() if p.status == "open")
+
+
 # the documents of a flight inspection and the step from which each can be issued (service ``documents``)
 FLIGHT_ORDER = ("planned", "approved", "team_formed", "prepared", "on_site", "feedback", "disputed", "decided",
                 "rectifying", "revisit", "closed")  # fmt: skip
@@ -215,6 +251,7 @@ FLIGHT = workflow.Process(
         ),
         "record_refusal": _refusal,
         "hand_over": _hand_over,
+        "reopen": _reopen,
     },
     context=_context,
     history=_history,
