@@ -337,6 +337,16 @@ def flight_document(flight_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFo
     return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))
 
 
+@router.get("/flights/{flight_id}/leads.xlsx", summary="导出疑点清单（检查组）/ the team's list of suspicions",
+            response_class=Response)  # fmt: skip
+def flight_leads(flight_id: IdPath, ctx: CtxDep) -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.flight_leads(s, actor, flight_id)
+        ctx.log(s, actor.username, "ledger.export", f"flight:{flight_id}:leads")
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=attachment(filename))  # fmt: skip
+
+
 @router.get("/plan-items/{item_id}/documents/{kind}", summary="日常监督检查文书 / a daily-check document")
 def plan_item_document(item_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFormat = "docx") -> Response:
     with ctx.session() as (s, actor):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from docx import Document
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
@@ -114,6 +115,14 @@ def test_flight_routes_per_role(client: Any) -> None:
     for who in ("jingban", "fazhi"):
         assert client.get("/api/inspections/flights", headers=h[who]).status_code == 403
     f = client.get(f"/api/inspections/flights/{fid}", headers=h["shi"]).json()
+    # the 疑点清单 exported for the team; the institution must not learn what the team looks for
+    r = client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["shi"])
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert f["leads"] and any("线索编号" in [str(v) for v in row] for row in rows)
+    assert sum(1 for row in rows if row and row[0] in [x["clue_id"] for x in f["leads"]]) == len(f["leads"])
+    assert client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["yiyuan"]).status_code == 403
+    assert client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["jingban"]).status_code == 403
     assert f["leads"] is not None and {a["action"] for a in f["actions"]} >= {"add_record", "send_feedback"}
     r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["shi"],
                     json={"action": "send_feedback", "version": f["version"], "feedback": "发现一项问题"})  # fmt: skip

@@ -240,7 +240,7 @@ export async function flightDetailPage(id) {
       { label: "线索", render: (r) => h("a", { href: `#/clues/${r.clue_id}` }, String(r.clue_id)) },
       { label: "规则/来源", key: "rule_name" }, { label: "期间", key: "period" }, { label: "命中", num: true, key: "hits" },
       { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "状态", key: "status_zh" },
-    ], f.leads)) : null,
+    ], f.leads), h("p", {}, h("a", { href: `/api/inspections/flights/${f.id}/leads.xlsx`, download: "", id: "flight-leads-export" }, "导出疑点清单（Excel，供检查组使用）"))) : null,
     panel("笔录与证据", table([{ label: "类别", key: "kind_zh" }, { label: "摘要", key: "summary" },
       { label: "页数", key: "pages" }, { label: "逐页签字", render: (r) => (r.signed ? "是" : "—") }, { label: "日期", key: "on" }], f.records)),
     f.documents.length ? panel("检查文书", h("ul", { id: "flight-documents" }, f.documents.map((d) => h("li", {},
