@@ -17,6 +17,7 @@ from fundguard.service.campaigns.schemas import (
     CampaignReturn,
     CampaignStats,
     InspectionOverview,
+    ProblemSummary,
     ReturnPage,
 )
 
@@ -124,3 +125,12 @@ overview_router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspe
 def inspection_overview(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return oversight.inspection_overview(s, actor)
+
+
+@overview_router.get("/problems/summary", summary="问题清单（举一反三）/ problems across inspections, grouped",
+                     response_model=ProblemSummary)  # fmt: skip
+def problem_summary(
+    ctx: CtxDep, source: Literal["flight", "plan", "campaign"] | None = None
+) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return oversight.problem_summary(s, actor, source=source)

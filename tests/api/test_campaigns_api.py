@@ -155,3 +155,9 @@ def test_dashboard_overview_per_role(client: Any) -> None:
     assert client.get("/api/inspections/overview", headers=h["fuzeren"]).status_code == 200
     for who in ("yiyuan", "disanfang", "jingban", "fazhi", "admin"):
         assert client.get("/api/inspections/overview", headers=h[who]).status_code == 403, who
+        assert client.get("/api/inspections/problems/summary", headers=h[who]).status_code == 403, who
+    # 问题清单 (举一反三): the journey's campaign problems grouped, the title prefix gone
+    summary = client.get("/api/inspections/problems/summary?source=campaign", headers=h["shi"]).json()
+    cats = {c["category"]: c for c in summary["by_category"]}
+    assert summary["total"] >= 4 and cats["未自查问题（从严处理）"]["problems"] >= 1
+    assert client.get("/api/inspections/problems/summary?source=x", headers=h["shi"]).status_code == 422

@@ -291,6 +291,9 @@ async function planTab(params) {
   const docs = (r) => h("span", { class: "plan-docs" }, [["notice", "通知书"], ["feedback", "结果告知书"], ["rectification", "整改通知书"]]
     .map(([k, label]) => [h("a", { href: `/api/inspections/plan-items/${r.id}/documents/${k}`, class: "doc-link", "data-kind": k, download: "" }, label), " "]));
   const problems = await api("/api/inspections/problems?size=200");
+  const summary = await api("/api/inspections/problems/summary");
+  const group = (first) => [first, { label: "问题数", num: true, key: "problems" }, { label: "机构数", num: true, key: "institutions" },
+    { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "已清零", num: true, key: "closed" }];
   page("监督检查", tabs("plan"),
     coverage ? panel(`${coverage.title}：覆盖 ${num(coverage.done)} / ${num(coverage.total)} 家（${(coverage.coverage * 100).toFixed(1)}%），现场检查 ${num(coverage.onsite)} 家`,
       h("div", { id: "plan-coverage" }, table([
@@ -308,5 +311,12 @@ async function planTab(params) {
         { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "问题", key: "description" },
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "责任人", key: "owner" },
         { label: "时限", render: (r) => dueCell(r.deadline, r.overdue) }, { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
-      ], problems.items)));
+      ], problems.items)),
+    summary.total ? panel("问题清单（举一反三）", h("div", { id: "problem-summary" },
+      h("h3", {}, "共性问题：多家机构存在的同类问题"),
+      summary.common.length ? table(group({ label: "问题", key: "description" }).concat([{ label: "来源", render: (r) => r.sources_zh.join("、") }]), summary.common)
+        : h("p", { class: "muted" }, "暂无多家机构共有的问题"),
+      h("div", { class: "grid" },
+        table(group({ label: "来源 / 类别", render: (r) => `${r.source_zh}｜${r.category}` }), summary.by_category),
+        table(group({ label: "机构类别", key: "name" }), summary.by_institution_type)))) : null);
 }
