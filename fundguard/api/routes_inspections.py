@@ -243,6 +243,9 @@ class PlanIn(BaseModel):
     seed_value: str = Field(min_length=1, max_length=200, description="随机抽查的种子值（事先确定）")
     top_n: int = Field(default=30, ge=0, le=10_000, description="上年基金支付前 N 名现场检查（省级可配置）")
     sample_ratio: float = Field(default=0.1, ge=0, le=1, description="随机抽查比例（不低于 10%，省级可配置）")
+    assigned: list[str] = Field(
+        default_factory=list, max_length=5000, description="上级交办的检查对象（机构编码）"
+    )
 
 
 class CheckIn(BaseModel):
@@ -268,7 +271,8 @@ class CloseIn(BaseModel):
 def create_plan(body: PlanIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.create_plan(s, actor, year=body.year, title=body.title, seed_value=body.seed_value,
-                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio))  # fmt: skip
+                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio),
+                               assigned=body.assigned)  # fmt: skip
 
 
 @router.get(

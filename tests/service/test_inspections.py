@@ -178,6 +178,17 @@ def test_annual_plan_full_coverage_and_problem_ledger(world: World) -> None:
         assert [i["fixmedins_code"] for i in again_onsite] == [
             i["fixmedins_code"] for i in onsite
         ]  # reproducible
+        # an upper level's assignment (上级交办) puts an institution on site; one outside the region is refused
+        review = inspections.list_items(s, shi, plan["id"], mode="review", size=1)["items"][0][
+            "fixmedins_code"
+        ]
+        told = inspections.create_plan(s, shi, year=2026, title="交办", seed_value="计划-2026", workspace=world.workspace,
+                                       config=inspections.PlanConfig(top_n=5), assigned=[review])  # fmt: skip
+        told_onsite = {i["fixmedins_code"]: i for i in inspections.list_items(s, shi, told["id"], mode="onsite",
+                                                                               size=500)["items"]}  # fmt: skip
+        assert told_onsite[review]["reasons_zh"] == ["上级交办"] and len(told_onsite) == len(onsite) + 1
+        with pytest.raises(ValidationFailed, match="上级交办"):
+            inspections.create_plan(s, shi, year=2026, title="x", seed_value="s", assigned=["NO-SUCH"])
         item = onsite[0]
         inspections.complete_item(s, shi, item["id"], result="未发现问题")
         with pytest.raises(InvalidTransition):

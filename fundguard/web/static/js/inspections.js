@@ -267,13 +267,15 @@ function planForm() {
     h("label", {}, "随机抽查种子值 *（事先确定）", h("input", { name: "seed_value", required: true })),
     h("label", {}, "上年基金支付前 N 名现场检查", h("input", { name: "top_n", type: "number", min: "0", value: "30" })),
     h("label", {}, "随机抽查比例", h("input", { name: "sample_ratio", type: "number", step: "0.01", min: "0", max: "1", value: "0.1" })),
+    h("label", {}, "上级交办的检查对象（机构编码，每行一个）", h("textarea", { name: "assigned" })),
     h("div", {}, h("button", { type: "submit" }, "生成计划")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = form.elements;
     try {
       const p = await api("/api/inspections/plans", { method: "POST", json: { year: Number(f.year.value), title: f.title.value.trim(),
-        seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value) } });
+        seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value),
+        assigned: f.assigned.value.split(/[\n,，、\s]+/).map((x) => x.trim()).filter(Boolean) } });
       location.hash = `#/inspections${qs({ tab: "plan", plan: p.id })}`;
     } catch (e) { toast(e.message); }
   });
