@@ -85,4 +85,9 @@ def test_plan_coverage_in_the_browser(page: Any, service_ws: ServiceWorkspace) -
     goto(page, "#/inspections?tab=plan")
     page.wait_for_selector("#problem-summary")
     assert "浏览器共性问题：分解住院" in page.inner_text("#problem-summary")
+    # 清零 in the workbench: evidence is required, then the problem reads 已清零 with it
+    form = page.locator("form.clear-problem").first
+    form.locator("input[name=evidence]").fill("退款凭证 浏览器-001")
+    form.locator("button[type=submit]").click()
+    wait_until(lambda: "退款凭证 浏览器-001" in page.inner_text("#main"), "the cleared problem")
     shot(page, "36-plan-coverage")

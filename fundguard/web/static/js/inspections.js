@@ -282,6 +282,23 @@ function planForm() {
   return form;
 }
 
+// 清零: an open problem closes only with its evidence (整改佐证), typed in by an officer who may manage
+function clearCell(r) {
+  if (r.status === "closed") return h("span", { class: "muted" }, `${txt(r.closed_on)} ${r.evidence}`);
+  if (!can("inspection.manage")) return "—";
+  const form = h("form", { class: "inline clear-problem", "data-id": String(r.id) },
+    h("input", { name: "evidence", placeholder: "整改佐证（必填）", required: true, maxlength: "4000" }),
+    h("button", { type: "submit", class: "secondary" }, "清零"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api(`/api/inspections/problems/${r.id}/close`, { method: "POST", json: { evidence: form.elements.evidence.value.trim() } });
+      rerender();
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
 async function planTab(params) {
   const planId = params.get("plan");
   let coverage = null;
@@ -313,6 +330,7 @@ async function planTab(params) {
         { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "问题", key: "description" },
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "责任人", key: "owner" },
         { label: "时限", render: (r) => dueCell(r.deadline, r.overdue) }, { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
+        { label: "清零（佐证）", render: clearCell },
       ], problems.items)),
     summary.total ? panel("问题清单（举一反三）", h("div", { id: "problem-summary" },
       h("h3", {}, "共性问题：多家机构存在的同类问题"),
