@@ -20,6 +20,7 @@ from fundguard.service.campaigns.process import sample
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from fundguard.service.models import Case, Clue, Institution, Problem, RecordEntry, User
 from fundguard.service.timing import today
+from fundguard.supervision.documents import pdf_available
 
 if TYPE_CHECKING:
     from conftest import World
@@ -243,6 +244,9 @@ def test_summary_report_figures_cases_and_who_must_not_get_it(world: World) -> N
                 campaigns.campaign_report(s, who, cid)
         with pytest.raises(ValidationFailed):
             campaigns.campaign_report(s, shi, cid, "exe")
+        if pdf_available() and str(world.db.url).startswith("sqlite"):  # one conversion is enough (about 5 s)
+            name, pdf = campaigns.campaign_report(s, shi, cid, "pdf")
+            assert name.endswith("专项整治总结报告.pdf") and pdf.startswith(b"%PDF")
         # a county officer gets the county's part only, or nothing when no institution of the county is in it
         county = [r for r in campaigns.list_returns(s, shi, cid)["items"] if r["admdvs"] == xian.admdvs]
         if county:
