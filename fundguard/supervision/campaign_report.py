@@ -109,15 +109,21 @@ def _figures(doc: Any, st: Mapping[str, Any]) -> None:
     _heading(doc, "一、总体情况")
     _para(doc, f"本次专项整治范围内定点医药机构 {n} 家，已报送自查自纠报告 {reported} 家（报送率 "
                f"{_percent(reported, n)}），自查发现问题 {st['self_problems']} 个，主动退回医保基金 {_yuan(refunded)}。")  # fmt: skip
-    _para(doc, f"抽查复查阶段抽中 {st['selected']} 家（含未报送自查的机构），已完成复查 {st['checked']} 家，复查发现问题 "
-               f"{st['found_problems']} 个，涉及金额 {_yuan(found_amount)}。")  # fmt: skip
-    if st["unreported"]:
-        _para(doc, f"其中 {st['unreported']} 个问题未在自查自纠中主动报告、经复查发现，涉及 {st['strict']} 家机构，"
-                   "已依法从严从重处理。")  # fmt: skip
+    if not st["selected"] and not st["checked"]:  # still in 动员部署 or 自查自纠: say so, claim nothing
+        _para(doc, "抽查复查尚未开展。")
     else:
-        _para(doc, "复查中未发现应报未报的问题。")
-    _para(doc, f"问题清零台账共 {total} 个问题，已整改销号 {ledger.get('closed', 0)} 个，尚未清零 {ledger.get('open', 0)} 个"
-               f"（其中逾期 {ledger.get('overdue', 0)} 个），清零率 {_percent(int(ledger.get('closed', 0)), total)}。")  # fmt: skip
+        _para(doc, f"抽查复查阶段抽中 {st['selected']} 家（含未报送自查的机构），已完成复查 {st['checked']} 家，复查发现问题 "
+                   f"{st['found_problems']} 个，涉及金额 {_yuan(found_amount)}。")  # fmt: skip
+        if st["unreported"]:
+            _para(doc, f"其中 {st['unreported']} 个问题未在自查自纠中主动报告、经复查发现，涉及 {st['strict']} 家机构，"
+                       "已依法从严从重处理。")  # fmt: skip
+        elif st["checked"]:
+            _para(doc, "已完成的复查中未发现应报未报的问题。")
+    if not total:
+        _para(doc, "问题清零台账暂无问题（自查自纠结束后，自查和复查发现的问题逐项入账）。")
+    else:
+        _para(doc, f"问题清零台账共 {total} 个问题，已整改销号 {ledger.get('closed', 0)} 个，尚未清零 {ledger.get('open', 0)} 个"
+                   f"（其中逾期 {ledger.get('overdue', 0)} 个），清零率 {_percent(int(ledger.get('closed', 0)), total)}。")  # fmt: skip
     _heading(doc, "二、整治数据")
     rows = [
         ("范围内机构（家）", str(n)),

@@ -70,6 +70,7 @@ def test_demo_campaign_per_role(client: Any) -> None:
     )
     assert "专项整治总结报告" in text and "骨科高值医用耗材专项整治" in text and "18,600.00元" in text
     assert "自查发现问题 2 个" in text and "主动退回 18,600.00元" in text  # the demo hospital's return
+    assert "抽查复查尚未开展" in text and "台账暂无问题" in text  # in 自查自纠 still
     assert client.get(f"/api/campaigns/{cid}/report", headers=h["yiyuan"]).status_code == 404
     for who in ("jingban", "disanfang"):
         assert client.get(f"/api/campaigns/{cid}/report", headers=h[who]).status_code == 403, who

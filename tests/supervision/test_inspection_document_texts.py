@@ -63,4 +63,5 @@ def test_campaign_report_names_missing_figures() -> None:
         render_campaign_report({**base, "stats": {**stats, "refunded": "-5"}})
     doc = Document(io.BytesIO(render_campaign_report(base)))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "报送率 50.0%" in text and "尚无查实的典型案例" in text and "清零率 —" in text
+    assert "报送率 50.0%" in text and "尚无查实的典型案例" in text and "台账暂无问题" in text
+    assert "抽查复查尚未开展" in text and "未发现应报未报" not in text  # nothing claimed before the re-check
