@@ -1,11 +1,12 @@
 """Special-campaign routes (专项整治): plan, list and read campaigns, act on them, the institutions' 自查自纠
-returns and the bureau's re-checks, the campaign's figures and its 问题清零 ledger (Excel)."""
+returns and the bureau's re-checks, the campaign's figures, its 问题清零 ledger (Excel) and its summary report
+(专项整治总结报告, .docx/PDF)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from fundguard.service import campaigns as svc
@@ -16,11 +17,13 @@ from fundguard.service.campaigns.schemas import (
     CampaignReturn,
     CampaignStats,
     InspectionOverview,
+    ProblemSummary,
     ReturnPage,
 )
 
 from .deps import CtxDep, PageQ, SizeQ
-from .routes_clues import ActionIn, IdPath
+from .routes_cases import DOCX, PDF
+from .routes_clues import ActionIn, IdPath, attachment
 
 router = APIRouter(prefix="/api/campaigns", tags=["专项整治 campaigns"])
 
@@ -101,6 +104,19 @@ def campaign_ledger(campaign_id: IdPath, ctx: CtxDep) -> Response:
                     headers={"Content-Disposition": "attachment; filename*=UTF-8''campaign-problems.xlsx"})  # fmt: skip
 
 
+@router.get("/{campaign_id}/report", summary="专项整治总结报告（docx/pdf）/ the campaign's summary report",
+            response_class=Response)  # fmt: skip
+def campaign_report(
+    campaign_id: IdPath,
+    ctx: CtxDep,
+    format: Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")] = "docx",
+) -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.campaign_report(s, actor, campaign_id, format)
+        ctx.log(s, actor.username, "document.read", f"campaign:{campaign_id}:report")
+    return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))
+
+
 overview_router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
 
 
@@ -109,3 +125,12 @@ overview_router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspe
 def inspection_overview(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return oversight.inspection_overview(s, actor)
+
+
+@overview_router.get("/problems/summary", summary="问题清单（举一反三）/ problems across inspections, grouped",
+                     response_model=ProblemSummary)  # fmt: skip
+def problem_summary(
+    ctx: CtxDep, source: Literal["flight", "plan", "campaign"] | None = None
+) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return oversight.problem_summary(s, actor, source=source)

@@ -243,6 +243,9 @@ class PlanIn(BaseModel):
     seed_value: str = Field(min_length=1, max_length=200, description="随机抽查的种子值（事先确定）")
     top_n: int = Field(default=30, ge=0, le=10_000, description="上年基金支付前 N 名现场检查（省级可配置）")
     sample_ratio: float = Field(default=0.1, ge=0, le=1, description="随机抽查比例（不低于 10%，省级可配置）")
+    assigned: list[str] = Field(
+        default_factory=list, max_length=5000, description="上级交办的检查对象（机构编码）"
+    )
 
 
 class CheckIn(BaseModel):
@@ -268,7 +271,8 @@ class CloseIn(BaseModel):
 def create_plan(body: PlanIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.create_plan(s, actor, year=body.year, title=body.title, seed_value=body.seed_value,
-                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio))  # fmt: skip
+                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio),
+                               assigned=body.assigned)  # fmt: skip
 
 
 @router.get(
@@ -323,7 +327,9 @@ def problem_ledger(ctx: CtxDep) -> Response:
 
 # ---------------------------------------------------------------- inspection documents (.docx or PDF)
 
-DocKind = Annotated[Literal["notice", "record", "feedback", "rectification"], Path(description="文书类型")]
+DocKind = Annotated[
+    Literal["notice", "record", "feedback", "rectification", "handover"], Path(description="文书类型")
+]
 DocFormat = Annotated[Literal["docx", "pdf"], Query(description="docx 或 pdf")]
 
 
@@ -333,6 +339,16 @@ def flight_document(flight_id: IdPath, kind: DocKind, ctx: CtxDep, format: DocFo
         filename, data = svc.flight_document(s, actor, flight_id, kind, format)
         ctx.log(s, actor.username, "document.read", f"flight:{flight_id}:{kind}")
     return Response(data, media_type=PDF if format == "pdf" else DOCX, headers=attachment(filename))
+
+
+@router.get("/flights/{flight_id}/leads.xlsx", summary="导出疑点清单（检查组）/ the team's list of suspicions",
+            response_class=Response)  # fmt: skip
+def flight_leads(flight_id: IdPath, ctx: CtxDep) -> Response:
+    with ctx.session() as (s, actor):
+        filename, data = svc.flight_leads(s, actor, flight_id)
+        ctx.log(s, actor.username, "ledger.export", f"flight:{flight_id}:leads")
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers=attachment(filename))  # fmt: skip
 
 
 @router.get("/plan-items/{item_id}/documents/{kind}", summary="日常监督检查文书 / a daily-check document")

@@ -1,15 +1,17 @@
 """The supervision dashboard's inspection figures (issue 14): the year's plan coverage (全覆盖) by region and by
-institution type, flight inspections by state, special-campaign progress, and the 问题清零 progress by source —
-all over what the actor may see (region scope). Supervisors and the head only (``inspection.view``)."""
+institution type, flight inspections by state, special-campaign progress, the 问题清零 progress by source, and
+the 问题清单 across inspections for 举一反三 (``problem_summary``) — all over what the actor may see (region scope). Supervisors and the head only (``inspection.view``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fundguard.service.campaigns.service import campaign_stats, visible_campaigns
+from fundguard.service.errors import ValidationFailed
 from fundguard.service.models import (
     Campaign,
     FlightInspection,
@@ -91,3 +93,69 @@ def inspection_overview(session: Session, actor: Actor) -> dict[str, Any]:
                               "ledger_open": st["ledger"]["open"], "ledger_closed": st["ledger"]["closed"]})  # fmt: skip
     return {"plan": _plan_coverage(session, actor, day.year), "flights": flights, "problems": problems,
             "campaigns": campaigns}  # fmt: skip
+
+
+COMMON_MIN = (
+    2  # a problem found at this many institutions or more is a 共性问题 to check everywhere (举一反三)
+)
+COMMON_TOP = 30
+
+
+def _problem_text(p_source: str, description: str) -> str:
+    """The problem itself: a campaign's ledger rows carry its title first (``<title>：<problem>``)."""
+    text = description.strip()
+    if p_source == "campaign" and "：" in text:
+        text = text.split("：", 1)[1].strip()
+    return text
+
+
+def problem_summary(session: Session, actor: Actor, *, source: str | None = None) -> dict[str, Any]:
+    """问题清单 across inspections (flight, daily checks, campaigns) in the actor's scope, for 举一反三: by
+    category, by institution type, and the problems found at several institutions (共性问题), most widespread
+    first. Supervisors and the head (``inspection.view``); never a hospital."""
+    actor.require(INSPECTION_VIEW)
+    if source is not None and source not in SOURCE_ZH:
+        raise ValidationFailed(
+            f"来源应为 {'、'.join(SOURCE_ZH.values())}", f"source must be one of {list(SOURCE_ZH)}"
+        )
+    conds = [scope_filter(actor, Problem.admdvs, Problem.fixmedins_code)]
+    if source:
+        conds.append(Problem.source == source)
+    rows = session.execute(
+        select(Problem.source, Problem.category, Problem.description, Problem.fixmedins_code, Problem.amount,
+               Problem.status, Institution.fixmedins_type)
+        .outerjoin(Institution, Institution.fixmedins_code == Problem.fixmedins_code).where(*conds)
+    ).all()  # fmt: skip
+    zero = Decimal("0")
+
+    def bucket() -> dict[str, Any]:
+        return {"problems": 0, "institutions": set(), "amount": zero, "closed": 0}
+
+    by_category: dict[tuple[str, str], dict[str, Any]] = {}
+    by_type: dict[str, dict[str, Any]] = {}
+    common: dict[str, dict[str, Any]] = {}
+    for src, category, description, code, amount, status, itype in rows:
+        text = _problem_text(src, description)
+        for b in (by_category.setdefault((src, category or SOURCE_ZH.get(src, src)), bucket()),
+                  by_type.setdefault(itype or "", bucket()), common.setdefault(text, bucket())):  # fmt: skip
+            b["problems"] += 1
+            b["institutions"].add(code)
+            b["amount"] += amount or zero
+            b["closed"] += status == "closed"
+        common[text].setdefault("sources", set()).add(src)
+
+    def out(b: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {**extra, "problems": b["problems"], "institutions": len(b["institutions"]),
+                "amount": str(b["amount"].quantize(Decimal("0.01"))), "closed": b["closed"]}  # fmt: skip
+
+    widespread = sorted(((t, b) for t, b in common.items() if len(b["institutions"]) >= COMMON_MIN),
+                        key=lambda tb: (-len(tb[1]["institutions"]), -tb[1]["problems"], tb[0]))[:COMMON_TOP]  # fmt: skip
+    return {
+        "total": len(rows),
+        "by_category": [out(b, source=s, source_zh=SOURCE_ZH.get(s, s), category=c)
+                        for (s, c), b in sorted(by_category.items(), key=lambda kv: -kv[1]["problems"])],
+        "by_institution_type": [out(b, key=t, name=TYPE_ZH.get(t, t or "未分类"))
+                                for t, b in sorted(by_type.items(), key=lambda kv: -kv[1]["problems"])],
+        "common": [out(b, description=t, sources_zh=[SOURCE_ZH.get(s, s) for s in sorted(b["sources"])])
+                   for t, b in widespread],
+    }  # fmt: skip

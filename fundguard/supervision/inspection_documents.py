@@ -1,5 +1,6 @@
 """Inspection documents (.docx; PDF through ``documents.docx_to_pdf``): 检查通知书 (飞行检查 or 日常监督检查),
-现场检查笔录, 检查结果告知书（反馈意见书） and 整改通知书, in the same official layout as the case documents
+现场检查笔录, 检查结果告知书（反馈意见书）, 整改通知书 and 移交函 (a flight inspection's findings handed to the
+local bureau as clues), in the same official layout as the case documents
 (A4, GB/T 9704-style margins and fonts — the helpers of ``documents``).
 
 Required fields per kind (``INSPECTION_DOCUMENT_FIELDS``): a missing or empty one raises ``InputError`` naming
@@ -41,6 +42,7 @@ INSPECTION_DOCUMENTS: dict[str, str] = {
     "record": "现场检查笔录",
     "feedback": "检查结果告知书",
     "rectification": "整改通知书",
+    "handover": "移交函",
 }
 _COMMON = {"authority": "执法机关", "date": "日期", "doc_number": "文号", "party_name": "被检查单位"}
 INSPECTION_DOCUMENT_FIELDS: dict[str, dict[str, str]] = {
@@ -48,6 +50,7 @@ INSPECTION_DOCUMENT_FIELDS: dict[str, dict[str, str]] = {
     "record": {**_COMMON, "team": "检查人员", "records": "检查记录"},
     "feedback": {**_COMMON, "inspection": "检查类别", "findings": "发现的问题"},
     "rectification": {**_COMMON, "problems": "整改问题"},
+    "handover": {**_COMMON, "recipient": "受移交单位", "findings": "移交的问题"},
 }
 
 
@@ -193,7 +196,48 @@ def _rectification(data: Mapping[str, Any], limits: deadlines.TimeLimits) -> byt
     return _save(doc)
 
 
-_RENDERERS = {"notice": _notice, "record": _record, "feedback": _feedback, "rectification": _rectification}
+def _handover(data: Mapping[str, Any], limits: deadlines.TimeLimits) -> bytes:
+    """飞行检查问题移交函: to the institution's local bureau, which takes the findings on as clues (their numbers
+    are listed) on its own clue and case procedure, follows the 整改 up and reports back."""
+    when = _date(data["date"], "日期")
+    doc = _new_document()
+    _title(doc, str(data["authority"]), "飞行检查问题移交函")
+    _number_line(doc, str(data["doc_number"]))
+    _para(doc, f"{data['recipient']}：", indent=False)
+    on = f"于{_date(data['inspected_on'], '检查日期')}" if data.get("inspected_on") else ""
+    number = f"（检查编号 {data['number']}）" if data.get("number") else ""
+    code = f"（机构编码 {data['party_code']}）" if data.get("party_code") else ""
+    _para(doc, f"根据《医疗保障基金使用监督管理条例》《医疗保障基金飞行检查管理暂行办法》的规定，我局{on}对"
+               f"{data['party_name']}{code}开展了飞行检查{number}。检查结论已经确定，现将检查发现的问题移交你单位，"
+               "作为线索依法依规调查处理：")  # fmt: skip
+    lines = []
+    for it in data["findings"]:
+        amount = (
+            f"，涉及金额 {_yuan(_money(it['amount'], '涉及金额'))}"
+            if it.get("amount") not in (None, "")
+            else ""
+        )
+        clue = f"（线索编号 {it['clue_id']}）" if it.get("clue_id") else ""
+        lines.append(f"{it['description']}{amount}{clue}")
+    _numbered(doc, lines)
+    if data.get("conclusion"):
+        _heading(doc, "检查结论")
+        _para(doc, str(data["conclusion"]))
+    period = limits.step("flight_rectification_report").text_zh
+    _para(doc, f"请你单位：一是对上述问题依法依规核查处理，涉嫌违法违规使用医保基金的依法立案查处，涉嫌犯罪的移送公安机关；"
+               f"二是督促被检查单位自收到整改通知书之日起{period}内完成整改并报送整改报告，组织“回头看”；"
+               "三是将调查处理和整改情况书面报送我局。")  # fmt: skip
+    attachments = [str(a) for a in data.get("attachments") or [] if a]
+    if attachments:
+        _para(doc, "附件：" + "；".join(f"{i}. {a}" for i, a in enumerate(attachments, 1)), indent=False)
+    if data.get("contact"):
+        _para(doc, f"联系人：{data['contact']}")
+    _signature(doc, str(data["authority"]), when)
+    return _save(doc)
+
+
+_RENDERERS = {"notice": _notice, "record": _record, "feedback": _feedback, "rectification": _rectification,
+              "handover": _handover}  # fmt: skip
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

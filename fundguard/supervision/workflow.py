@@ -866,6 +866,15 @@ def _collective(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | N
     return None
 
 
+def _all_cleared(fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Reason | None:
+    """回头看 closes the inspection only when each of its problems is closed in the 清零 ledger (with evidence)."""
+    n = int(ctx.get("open_problems") or 0)
+    if n:
+        return (f"回头看：尚有 {n} 个问题未清零，请在问题清零台账逐项附整改佐证销号；整改不到位的请选择“重新整改”",
+                f"{n} problems of the inspection are still open in the ledger")  # fmt: skip
+    return None
+
+
 FLIGHT_FLOW = Machine(
     name="flight",
     states=FLIGHT_STATES,
@@ -919,8 +928,9 @@ FLIGHT_FLOW = Machine(
         Transition("submit_rectification", "提交整改报告", ("rectifying",), "revisit", ("hospital",),
                    (Field("report", "整改报告", "textarea"),), step_zh="整改"),
         Transition("close", "回头看：问题已整改，办结", ("revisit",), "closed", SUPERVISORS, (COMMENT,),
-                   step_zh="回头看"),
-        Transition("reopen", "回头看：整改不到位，重新整改", ("revisit",), "rectifying", SUPERVISORS, (REASON,),
+                   guard=_all_cleared, step_zh="回头看"),
+        Transition("reopen", "回头看：整改不到位，重新整改", ("revisit",), "rectifying", SUPERVISORS,
+                   (Field("problems", "重新整改的已清零问题（台账序号，可不填）", "list", required=False), REASON),
                    step_zh="回头看"),
     ),
 )  # fmt: skip

@@ -1,6 +1,6 @@
 """The campaign routes (专项整治) over HTTP, per role, on SQLite and PostgreSQL: the demo's campaign in 自查自纠,
 a new campaign's journey (plan → approval → self-check → sample → re-check confirmed by another officer), the
-figures and the Excel ledger, and what each role must NOT see or do; bad input → 4xx with Chinese reasons."""
+figures, the Excel ledger and the summary report, and what each role must NOT see or do; bad input → 4xx with Chinese reasons."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -58,6 +59,23 @@ def test_demo_campaign_per_role(client: Any) -> None:
     assert returns["total"] == 1 and returns["items"][0]["status"] == "reported"
     assert client.get(f"/api/campaigns/{cid}/stats", headers=h["yiyuan"]).status_code == 404
     assert client.get(f"/api/campaigns/{cid}/problems.xlsx", headers=h["yiyuan"]).status_code == 403
+    # the summary report of the demo campaign (in 自查自纠): the bureau's, never the hospital's
+    r = client.get(f"/api/campaigns/{cid}/report", headers=h["shi"])
+    assert (
+        r.status_code == 200 and r.content[:2] == b"PK" and "attachment" in r.headers["content-disposition"]
+    )
+    doc = Document(io.BytesIO(r.content))
+    text = "\n".join(
+        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    )
+    assert "专项整治总结报告" in text and "骨科高值医用耗材专项整治" in text and "18,600.00元" in text
+    assert "自查发现问题 2 个" in text and "主动退回 18,600.00元" in text  # the demo hospital's return
+    assert "抽查复查尚未开展" in text and "台账暂无问题" in text  # in 自查自纠 still
+    assert client.get(f"/api/campaigns/{cid}/report", headers=h["yiyuan"]).status_code == 404
+    for who in ("jingban", "disanfang"):
+        assert client.get(f"/api/campaigns/{cid}/report", headers=h[who]).status_code == 403, who
+    assert client.get(f"/api/campaigns/{cid}/report").status_code == 401
+    assert client.get(f"/api/campaigns/{cid}/report?format=exe", headers=h["shi"]).status_code == 422
     others = client.get(f"/api/campaigns/{cid}/returns", headers=h["shi"]).json()["items"]
     other = next(r for r in others if r["fixmedins_code"] != returns["items"][0]["fixmedins_code"])
     assert client.get(f"/api/campaigns/returns/{other['id']}", headers=h["yiyuan"]).status_code == 404
@@ -138,3 +156,9 @@ def test_dashboard_overview_per_role(client: Any) -> None:
     assert client.get("/api/inspections/overview", headers=h["fuzeren"]).status_code == 200
     for who in ("yiyuan", "disanfang", "jingban", "fazhi", "admin"):
         assert client.get("/api/inspections/overview", headers=h[who]).status_code == 403, who
+        assert client.get("/api/inspections/problems/summary", headers=h[who]).status_code == 403, who
+    # 问题清单 (举一反三): the journey's campaign problems grouped, the title prefix gone
+    summary = client.get("/api/inspections/problems/summary?source=campaign", headers=h["shi"]).json()
+    cats = {c["category"]: c for c in summary["by_category"]}
+    assert summary["total"] >= 4 and cats["未自查问题（从严处理）"]["problems"] >= 1
+    assert client.get("/api/inspections/problems/summary?source=x", headers=h["shi"]).status_code == 422

@@ -3,13 +3,16 @@ a draw → verify → publish journey, the public view without the recusal facts
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docx import Document
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 
@@ -112,6 +115,14 @@ def test_flight_routes_per_role(client: Any) -> None:
     for who in ("jingban", "fazhi"):
         assert client.get("/api/inspections/flights", headers=h[who]).status_code == 403
     f = client.get(f"/api/inspections/flights/{fid}", headers=h["shi"]).json()
+    # the 疑点清单 exported for the team; the institution must not learn what the team looks for
+    r = client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["shi"])
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert f["leads"] and any("线索编号" in [str(v) for v in row] for row in rows)
+    assert sum(1 for row in rows if row and row[0] in [x["clue_id"] for x in f["leads"]]) == len(f["leads"])
+    assert client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["yiyuan"]).status_code == 403
+    assert client.get(f"/api/inspections/flights/{fid}/leads.xlsx", headers=h["jingban"]).status_code == 403
     assert f["leads"] is not None and {a["action"] for a in f["actions"]} >= {"add_record", "send_feedback"}
     r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["shi"],
                     json={"action": "send_feedback", "version": f["version"], "feedback": "发现一项问题"})  # fmt: skip
@@ -119,6 +130,23 @@ def test_flight_routes_per_role(client: Any) -> None:
     r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["yiyuan"],
                     json={"action": "submit_statement", "version": r.json()["version"], "statement": "无异议补充"})  # fmt: skip
     assert r.status_code == 200 and r.json()["status"] == "disputed"
+    r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["fuzeren"],
+                    json={"action": "decide", "version": r.json()["version"], "conclusion": "经集体研究，问题属实",
+                          "collective": True})  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "decided"
+    r = client.post(f"/api/inspections/flights/{fid}/actions", headers=h["shi"],
+                    json={"action": "hand_over", "version": r.json()["version"]})  # fmt: skip
+    assert r.status_code == 200 and "handover" in [d["kind"] for d in r.json()["documents"]]
+    letter = client.get(f"/api/inspections/flights/{fid}/documents/handover", headers=h["shi"])
+    assert letter.status_code == 200 and letter.content[:2] == b"PK"
+    text = "\n".join(p.text for p in Document(io.BytesIO(letter.content)).paragraphs)
+    assert "飞行检查问题移交函" in text and "经集体研究，问题属实" in text
+    assert (
+        client.get(f"/api/inspections/flights/{fid}/documents/handover", headers=h["yiyuan"]).status_code
+        == 403
+    )
+    assert "handover" not in [d["kind"] for d in client.get(f"/api/inspections/flights/{fid}",
+                                                             headers=h["yiyuan"]).json()["documents"]]  # fmt: skip
     r = client.post("/api/inspections/flights", headers=h["shi"],
                     json={"title": "x", "trigger": "annual_plan", "fixmedins_code": f["fixmedins_code"]})  # fmt: skip
     assert r.status_code == 422

@@ -120,6 +120,8 @@ def test_every_supervision_route_declares_its_response(
         "/api/inspections/flights/{flight_id}/documents/{kind}",
         "/api/inspections/plan-items/{item_id}/documents/{kind}",
         "/api/campaigns/{campaign_id}/problems.xlsx",
+        "/api/campaigns/{campaign_id}/report",
+        "/api/inspections/flights/{flight_id}/leads.xlsx",
         "/api/points/exchange",
         "/api/credit/blacklist/export",
         "/api/reports/{report_id}/attachments/{attachment_id}",

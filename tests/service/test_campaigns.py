@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from fundguard.service import campaigns
+from fundguard.service import campaigns, inspections
 from fundguard.service.campaigns.process import sample
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from fundguard.service.models import Clue, Institution, Problem, RecordEntry, User
+from fundguard.service.models import Case, Clue, Institution, Problem, RecordEntry, User
+from fundguard.service.timing import today
+from fundguard.supervision.documents import pdf_available
 
 if TYPE_CHECKING:
     from conftest import World
@@ -169,3 +173,85 @@ def test_campaign_end_to_end_per_role(world: World) -> None:
         else:
             with pytest.raises(NotFound):
                 campaigns.get_campaign(s, xian, cid)
+
+
+def _docx_text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_summary_report_figures_cases_and_who_must_not_get_it(world: World) -> None:
+    """专项整治总结报告: the figures, the 清零 status, the typical cases (a decided case on a targeted rule, the
+    strictly handled re-check), read back from the .docx; refused to the hospital and to roles without campaigns."""
+    shi, shi2, head, hosp, xian = (world.actor(n) for n in ("shi", "shi2", "fuzeren", "yiyuan", "xian"))
+    outsiders = [world.actor(n) for n in ("jingban", "fazhi", "disanfang", "admin")]
+    with world.db.session() as s:
+        code = hosp.fixmedins_code
+        others = s.execute(select(Institution.fixmedins_code).where(
+            Institution.admdvs.startswith(shi.admdvs[:4]), Institution.fixmedins_code != code)
+            .order_by(Institution.fixmedins_code).limit(2)).scalars().all()  # fmt: skip
+        clue = (
+            s.execute(select(Clue).where(Clue.fixmedins_code == code, Clue.rule_id != "")).scalars().first()
+        )
+        c = campaigns.create_campaign(s, shi, title="三假专项整治", theme="三假", focus_areas=["假病人"],
+                                      targets=[clue.rule_id], institutions=[code, *others])  # fmt: skip
+        cid = c["id"]
+        _act(s, head, cid, "approve")
+        _act(
+            s,
+            shi,
+            cid,
+            "open_self_check",
+            self_check_due=(dt.date.today() + dt.timedelta(days=9)).isoformat(),
+        )
+        rid = campaigns.list_returns(s, hosp, cid)["items"][0]["id"]
+        _act_r(s, hosp, rid, "submit_self_check", problems=["挂床住院", "虚记诊疗项目"], refunded="12500")
+        _act(s, shi, cid, "start_recheck", seed_value="报告-1", ratio=100)
+        _act_r(s, shi, rid, "check", found=["挂床住院", "伪造住院病历"], found_amount="36000", unreported=1)
+        _act_r(s, shi2, rid, "confirm")
+        first = (
+            s.execute(select(Problem).where(Problem.source_ref == c["number"]).order_by(Problem.id))
+            .scalars()
+            .first()
+        )
+        inspections.close_problem(s, shi, first.id, evidence="退款凭证")
+        # a decided case on the targeted rule (the case procedure itself is tested in test_service_flow)
+        s.add(Case(number="医保罚〔2026〕88号", clue_id=clue.id, title="挂床住院案", status="serving",
+                   fixmedins_code=code, party_name="测试医院甲", admdvs=hosp.admdvs, opened_at=today(),
+                   deadline=dt.date(2026, 6, 1), step_started=dt.date(2026, 3, 1), amount_at_issue=Decimal("52000"),
+                   loss_amount=Decimal("48000"), findings="2026年1月至2月挂床住院 31 人次",
+                   decision_json='{"type": "处罚", "refund_amount": "48000", "fine_amount": "96000"}',
+                   created_by="shi"))  # fmt: skip
+        s.flush()
+        name, data = campaigns.campaign_report(s, shi, cid)
+        assert name == f"{c['number']}-专项整治总结报告.docx" and data[:2] == b"PK"
+        text = _docx_text(data)
+        assert "专项整治总结报告" in text and "三假专项整治" in text and "全部整治对象" in text
+        assert "定点医药机构 3 家" in text and "已报送自查自纠报告 1 家" in text and "12,500.00元" in text
+        assert "自查发现问题 2 个" in text and "复查发现问题 2 个" in text and "36,000.00元" in text
+        assert "其中 1 个问题未在自查自纠中主动报告" in text and "从严从重处理" in text
+        ledger = campaigns.campaign_stats(s, shi, cid)["ledger"]
+        assert ledger == {"open": 3, "closed": 1, "overdue": 0, "cleared_rate": 0.25}
+        assert "已整改销号 1 个，尚未清零 3 个" in text and "清零率 25.0%" in text
+        assert "医保罚〔2026〕88号" in text and "挂床住院 31 人次" in text and "罚款 96,000.00 元" in text
+        assert "伪造住院病历" in text and "其中 1 个未在自查中报告" in text
+        assert "表1" in text and "表2" in text  # the figures as printable tables
+        with pytest.raises(NotFound):  # it names the other institutions: never the hospital's
+            campaigns.campaign_report(s, hosp, cid)
+        for who in outsiders:
+            with pytest.raises(PermissionDenied):
+                campaigns.campaign_report(s, who, cid)
+        with pytest.raises(ValidationFailed):
+            campaigns.campaign_report(s, shi, cid, "exe")
+        if pdf_available() and str(world.db.url).startswith("sqlite"):  # one conversion is enough (about 5 s)
+            name, pdf = campaigns.campaign_report(s, shi, cid, "pdf")
+            assert name.endswith("专项整治总结报告.pdf") and pdf.startswith(b"%PDF")
+        # a county officer gets the county's part only, or nothing when no institution of the county is in it
+        county = [r for r in campaigns.list_returns(s, shi, cid)["items"] if r["admdvs"] == xian.admdvs]
+        if county:
+            text = _docx_text(campaigns.campaign_report(s, xian, cid)[1])
+            assert f"定点医药机构 {len(county)} 家" in text and "辖区内的整治对象" in text
+        else:
+            with pytest.raises(NotFound):
+                campaigns.campaign_report(s, xian, cid)

@@ -1,6 +1,7 @@
 """A flight inspection (令第6号) end to end on the workflow engine, per role, on SQLite and PostgreSQL: plan →
 approval → team (≥ 2 certified officers, 回避, pledges) → 疑点清单 → notice → signed records, findings,
-refusal → feedback and 陈述申辩 → collective decision → handover as clues → 整改 → 回头看 (reopen, close)."""
+refusal → feedback and 陈述申辩 → collective decision → handover as clues → 整改 → 回头看 problem by problem in the 清零
+ledger (reopen, close)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from fundguard.service import inspections
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from fundguard.service.models import Clue, Inspector, User
+from fundguard.service.models import Clue, Inspector, Problem, User
 
 if TYPE_CHECKING:
     from conftest import World
@@ -93,7 +94,27 @@ def test_flight_inspection_end_to_end(world: World) -> None:
         assert sum(c.amount for c in found) == pytest.approx(12800.50)
         assert f["due_date"]  # 30 working days for the 整改 report
         _act(s, hosp, fid, "submit_rectification", report="已退回并整改")
-        _act(s, shi, fid, "reopen", comment="未全部退回")
+        # 回头看 works problem by problem in the 清零 ledger: the inspection closes only when each is cleared
+        ledger = {
+            p.description: p
+            for p in s.execute(select(Problem).where(Problem.source_ref == f["number"])).scalars()
+        }
+        assert set(ledger) == {"透析串换收费", "超标准收费"} and all(
+            p.status == "open" for p in ledger.values()
+        )
+        with pytest.raises(InvalidTransition, match="2 个问题未清零"):
+            _act(s, shi, fid, "close", comment="回头看通过")
+        inspections.close_problem(s, shi, ledger["透析串换收费"].id, evidence="退款凭证")
+        with pytest.raises(InvalidTransition, match="1 个问题未清零"):
+            _act(s, shi, fid, "close", comment="回头看通过")
+        with pytest.raises(ValidationFailed, match="不是本次飞行检查"):
+            _act(s, shi, fid, "reopen", problems=[999999], comment="未全部退回")
+        before = ledger["超标准收费"].deadline
+        _act(s, shi, fid, "reopen", problems=[ledger["透析串换收费"].id], comment="未全部退回")
+        assert ledger["透析串换收费"].status == "open" and ledger["透析串换收费"].closed_on is None
+        assert ledger["超标准收费"].deadline >= before  # a new 整改 deadline from today
         _act(s, hosp, fid, "submit_rectification", report="已全部退回")
+        for p in ledger.values():
+            inspections.close_problem(s, shi, p.id, evidence="回头看核实已退回")
         f = _act(s, shi, fid, "close", comment="回头看通过")
         assert f["status"] == "closed" and [e["action"] for e in f["events"]][-1] == "close"

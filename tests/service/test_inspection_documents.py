@@ -1,5 +1,6 @@
-"""Inspection documents per role, on SQLite and PostgreSQL: a flight inspection's 通知书, 笔录, 反馈意见书 and
-整改通知书 (each once its step is reached, with the team's 执法证号 and the findings), a daily check's 通知书,
+"""Inspection documents per role, on SQLite and PostgreSQL: a flight inspection's 通知书, 笔录, 反馈意见书,
+整改通知书 and 移交函 (each once its step is reached, with the team's 执法证号 and the findings; the 移交函 never
+for the institution), a daily check's 通知书,
 结果告知书 and 整改通知书; refused to masked roles (third-party inspectors) and to roles without the inspection;
 one PDF through LibreOffice."""
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from fundguard.service import inspections
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied
-from fundguard.service.models import Inspector, User
+from fundguard.service.models import Inspector, Region, User
 from fundguard.supervision.documents import pdf_available
 
 if TYPE_CHECKING:
@@ -72,9 +73,26 @@ def test_flight_documents_per_step_and_role(world: World) -> None:
         assert "飞行检查反馈意见书" in text and "8,800.00元" in text and "5个工作日" in text
         _act(s, head, fid, "decide", conclusion="问题属实")
         _act(s, shi, fid, "hand_over")
-        assert [d["kind"] for d in inspections.get_flight(s, shi, fid)["documents"]] == [
-            "notice", "record", "feedback", "rectification"]  # fmt: skip
+        flight = inspections.get_flight(s, shi, fid)
+        assert [d["kind"] for d in flight["documents"]] == [
+            "notice", "record", "feedback", "rectification", "handover"]  # fmt: skip
         assert inspections.get_flight(s, third, fid)["documents"] == []  # masked: none offered
+        # the 移交函 goes to the institution's local bureau, with the clue each finding became
+        clue_id = flight["findings"][0]["clue_id"]
+        local = s.execute(select(Region.name).where(Region.code == f["admdvs"])).scalar_one()
+        name, data = inspections.flight_document(s, shi, fid, "handover")
+        text = _text(data)
+        assert (
+            name.endswith("移交函.docx") and "飞行检查问题移交函" in text and f"{local}医疗保障局：" in text
+        )
+        assert f"骨科耗材串换收费，涉及金额 8,800.00元（线索编号 {clue_id}）" in text
+        assert "问题属实" in text and f["number"] in text and "回头看" in text and "飞检移〔" in text
+        # between bureaus: the institution is neither offered it nor can fetch it
+        assert "handover" not in [d["kind"] for d in inspections.get_flight(s, hosp, fid)["documents"]]
+        with pytest.raises(PermissionDenied, match="移交函"):
+            inspections.flight_document(s, hosp, fid, "handover")
+        with pytest.raises(PermissionDenied):
+            inspections.flight_document(s, third, fid, "handover")
         text = _text(inspections.flight_document(s, shi, fid, "rectification")[1])
         assert "整改通知书" in text and "骨科耗材串换收费" in text and "回头看" in text
         if pdf_available():
@@ -105,6 +123,8 @@ def test_daily_check_documents(world: World) -> None:
         assert "2026年12月31日" not in text and "1,200.00元" in text
         with pytest.raises(InvalidTransition):
             inspections.plan_item_document(s, shi, item["id"], "record")
+        with pytest.raises(InvalidTransition, match="移交函"):
+            inspections.plan_item_document(s, shi, item["id"], "handover")
         for who in (hosp, third):
             with pytest.raises(PermissionDenied):
                 inspections.plan_item_document(s, who, item["id"], "notice")

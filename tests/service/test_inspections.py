@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fundguard.service import inspections
 from fundguard.service.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -178,6 +178,17 @@ def test_annual_plan_full_coverage_and_problem_ledger(world: World) -> None:
         assert [i["fixmedins_code"] for i in again_onsite] == [
             i["fixmedins_code"] for i in onsite
         ]  # reproducible
+        # an upper level's assignment (上级交办) puts an institution on site; one outside the region is refused
+        review = inspections.list_items(s, shi, plan["id"], mode="review", size=1)["items"][0][
+            "fixmedins_code"
+        ]
+        told = inspections.create_plan(s, shi, year=2026, title="交办", seed_value="计划-2026", workspace=world.workspace,
+                                       config=inspections.PlanConfig(top_n=5), assigned=[review])  # fmt: skip
+        told_onsite = {i["fixmedins_code"]: i for i in inspections.list_items(s, shi, told["id"], mode="onsite",
+                                                                               size=500)["items"]}  # fmt: skip
+        assert told_onsite[review]["reasons_zh"] == ["上级交办"] and len(told_onsite) == len(onsite) + 1
+        with pytest.raises(ValidationFailed, match="上级交办"):
+            inspections.create_plan(s, shi, year=2026, title="x", seed_value="s", assigned=["NO-SUCH"])
         item = onsite[0]
         inspections.complete_item(s, shi, item["id"], result="未发现问题")
         with pytest.raises(InvalidTransition):
@@ -204,3 +215,52 @@ def test_annual_plan_full_coverage_and_problem_ledger(world: World) -> None:
         assert any("重复收费" in r and "已超期" in r for r in text) and any("已清零" in r for r in text)
         with pytest.raises(PermissionDenied):
             inspections.problem_ledger(s, hosp)
+
+
+def test_problem_list_across_inspections_for_lessons(world: World) -> None:
+    """问题清单 (举一反三): problems of daily checks and campaigns grouped by category and institution type, and
+    the same problem at several institutions listed as a 共性问题 (a campaign's title prefix ignored); scoped."""
+    import datetime as dt
+
+    from fundguard.service import oversight
+    from fundguard.service.models import Problem
+
+    shi, xian, hosp, agency = (world.actor(n) for n in ("shi", "xian", "yiyuan", "jingban"))
+    with world.db.session() as s:
+        codes = list(s.execute(select(Institution.fixmedins_code).where(Institution.admdvs.startswith(shi.admdvs[:4]))
+                               .order_by(Institution.fixmedins_code).limit(3)).scalars())  # fmt: skip
+        due = dt.date(2026, 12, 31)
+        for code in codes:
+            inspections.add_problem(s, shi, fixmedins_code=code, description="重复收取检查费", owner="医保办",
+                                    deadline=due, category="重复收费", amount="100")  # fmt: skip
+        inst = s.get(Institution, codes[0])
+        s.add(Problem(source="campaign", source_ref="ZX-T", fixmedins_code=inst.fixmedins_code, admdvs=inst.admdvs,
+                      category="自查自纠", description="三假专项整治：重复收取检查费", amount=50, owner="医保办",
+                      deadline=due, status="open"))  # fmt: skip
+        inspections.add_problem(
+            s, shi, fixmedins_code=codes[1], description="仅此一家的问题", owner="医保办", deadline=due
+        )
+        s.flush()
+        out = oversight.problem_summary(s, shi)
+        assert out["total"] == 5
+        top = out["common"][0]
+        assert top["description"] == "重复收取检查费" and top["institutions"] == 3 and top["problems"] == 4
+        assert top["amount"] == "350.00" and top["sources_zh"] == ["专项整治", "日常监督检查"]
+        assert "仅此一家的问题" not in [c["description"] for c in out["common"]]
+        cats = {(c["source"], c["category"]): c for c in out["by_category"]}
+        assert (
+            cats[("plan", "重复收费")]["institutions"] == 3
+            and cats[("campaign", "自查自纠")]["problems"] == 1
+        )
+        assert sum(t["problems"] for t in out["by_institution_type"]) == 5
+        assert oversight.problem_summary(s, shi, source="campaign")["total"] == 1
+        with pytest.raises(ValidationFailed):
+            oversight.problem_summary(s, shi, source="nope")
+        county = oversight.problem_summary(s, xian)  # the county sees its own institutions' problems only
+        n = s.execute(
+            select(func.count()).select_from(Problem).where(Problem.admdvs == xian.admdvs)
+        ).scalar_one()
+        assert county["total"] == n
+        for who in (hosp, agency):
+            with pytest.raises(PermissionDenied):
+                oversight.problem_summary(s, who)

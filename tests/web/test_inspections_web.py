@@ -70,4 +70,24 @@ def test_plan_coverage_in_the_browser(page: Any, service_ws: ServiceWorkspace) -
     page.wait_for_selector("#plan-coverage")
     assert "覆盖率" in page.inner_text("#plan-coverage")
     assert "问题清零台账" in page.inner_text("#main")  # the demo flight's finding is not handed over yet
+    # the same problem at two institutions, registered as an officer would (same-origin fetch, the session
+    # cookie): it shows as a 共性问题 in the 问题清单 for 举一反三
+    codes = [r["fixmedins_code"] for r in page.evaluate(
+        "() => fetch('/api/inspections/targets?size=2').then((r) => r.json()).then((j) => j.items)")]  # fmt: skip
+    for code in codes:
+        status = page.evaluate(
+            """code => fetch('/api/inspections/problems', {method: 'POST', headers: {'Content-Type': 'application/json'},
+               body: JSON.stringify({fixmedins_code: code, description: '浏览器共性问题：分解住院', owner: '医保办',
+                                     deadline: '2030-12-31', category: '分解住院', amount: 10})}).then((r) => r.status)""",
+            code,
+        )
+        assert status == 200, status
+    goto(page, "#/inspections?tab=plan")
+    page.wait_for_selector("#problem-summary")
+    assert "浏览器共性问题：分解住院" in page.inner_text("#problem-summary")
+    # 清零 in the workbench: evidence is required, then the problem reads 已清零 with it
+    form = page.locator("form.clear-problem").first
+    form.locator("input[name=evidence]").fill("退款凭证 浏览器-001")
+    form.locator("button[type=submit]").click()
+    wait_until(lambda: "退款凭证 浏览器-001" in page.inner_text("#main"), "the cleared problem")
     shot(page, "36-plan-coverage")

@@ -173,3 +173,35 @@ class InspectionOverview(Model):
     flights: list[FlightCount]
     problems: list[ProblemProgress]
     campaigns: list[CampaignProgress]
+
+
+class ProblemGroup(Model):
+    problems: int
+    institutions: int
+    amount: str
+    closed: int
+
+
+class CategoryGroup(ProblemGroup):
+    source: str
+    source_zh: str
+    category: str
+
+
+class TypeGroup(ProblemGroup):
+    key: str
+    name: str
+
+
+class CommonProblem(ProblemGroup):
+    description: str
+    sources_zh: list[str]
+
+
+class ProblemSummary(Model):
+    """问题清单 across inspections, for 举一反三."""
+
+    total: int
+    by_category: list[CategoryGroup]
+    by_institution_type: list[TypeGroup]
+    common: list[CommonProblem]

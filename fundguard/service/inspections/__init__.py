@@ -20,7 +20,13 @@ from fundguard.service.inspections.draws import (
     publish_draw,
     verify_draw,
 )
-from fundguard.service.inspections.flight import act_on_flight, create_flight, get_flight, list_flights
+from fundguard.service.inspections.flight import (
+    act_on_flight,
+    create_flight,
+    flight_leads,
+    get_flight,
+    list_flights,
+)
 from fundguard.service.inspections.plans import (
     PlanConfig,
     add_problem,
@@ -55,6 +61,7 @@ __all__ = [
     "create_plan",
     "draw_record",
     "flight_document",
+    "flight_leads",
     "get_draw",
     "get_flight",
     "history",

@@ -1,5 +1,6 @@
 """Inspection documents from the records of a flight inspection or a daily check (plan item): 检查通知书,
-现场检查笔录, 检查结果告知书/反馈意见书 and 整改通知书, as .docx or PDF (LibreOffice). Each is available once the
+现场检查笔录, 检查结果告知书/反馈意见书, 整改通知书 and a flight inspection's 移交函 (to the local bureau, never
+the institution's to read), as .docx or PDF (LibreOffice). Each is available once the
 inspection has reached its step; like case documents, they identify the institution's people and are
 refused to masked roles (third-party inspectors). The institution reads those of its own flight inspection
 once the notice is served (it is their recipient)."""
@@ -16,13 +17,14 @@ from fundguard.core.errors import FundGuardError, InputError
 from fundguard.service import workflow
 from fundguard.service.cases.service import bureau
 from fundguard.service.errors import InvalidTransition, PermissionDenied, ValidationFailed, not_found
-from fundguard.service.inspections.process import FLIGHT, FLIGHT_DOC_FROM, FLIGHT_ORDER
+from fundguard.service.inspections.process import BUREAU_ONLY_DOCS, FLIGHT, FLIGHT_DOC_FROM, FLIGHT_ORDER
 from fundguard.service.models import (
     FlightEvent,
     FlightInspection,
     Institution,
     PlanItem,
     Problem,
+    Region,
     SupervisionPlan,
     User,
 )
@@ -68,9 +70,12 @@ def _team(f: FlightInspection) -> list[str]:
 def flight_document(
     session: Session, actor: Actor, flight_id: int, kind: str, fmt: str = "docx"
 ) -> tuple[str, bytes]:
-    """One document of a flight inspection (飞行检查通知书, 现场检查笔录, 反馈意见书, 整改通知书)."""
+    """One document of a flight inspection (飞行检查通知书, 现场检查笔录, 反馈意见书, 整改通知书, 移交函)."""
     f = workflow.load(session, actor, FLIGHT, flight_id)
     _check_request(actor, kind, fmt)
+    if actor.role == "hospital" and kind in BUREAU_ONLY_DOCS:
+        raise PermissionDenied("移交函是医保部门之间的公文，被检查单位不可查看",
+                               "the handover letter goes between bureaus; the institution cannot open it")  # fmt: skip
     reached = FLIGHT_ORDER.index(f.status) if f.status in FLIGHT_ORDER else -1
     records = json.loads(f.records_json or "[]")
     findings = json.loads(f.findings_json or "[]")
@@ -94,6 +99,15 @@ def flight_document(
         sent = _event_fields(session, f, "send_feedback")
         data.update(doc_number=f"飞检反〔{year}〕{f.id}号", findings=findings, opinion=sent.get("feedback", ""),
                     inspected_on=served["at"].date().isoformat() if served.get("at") else "")  # fmt: skip
+    elif kind == "handover":
+        handed = _event_fields(session, f, "hand_over")
+        decided = _event_fields(session, f, "decide")
+        to = str(handed.get("to") or (inst.admdvs if inst else f.admdvs))
+        region = session.get(Region, to)
+        data.update(doc_number=f"飞检移〔{year}〕{f.id}号", recipient=f"{region.name if region else to}医疗保障局",
+                    findings=findings, conclusion=decided.get("conclusion", ""), number=f.number,
+                    inspected_on=served["at"].date().isoformat() if served.get("at") else "",
+                    attachments=["飞行检查反馈意见书", "现场检查笔录", "证据材料清单"])  # fmt: skip
     else:
         data.update(doc_number=f"飞检改〔{year}〕{f.id}号", problems=findings, source="飞行检查",
                     deadline=f.due_date if f.status == "rectifying" else None)  # fmt: skip
@@ -142,6 +156,9 @@ def plan_item_document(
         if not problems:
             raise InvalidTransition("该机构没有待整改的问题", "the institution has no open problems")
         data.update(doc_number=f"医保监检改〔{year}〕{p.id}号", problems=problems, source=f"{year}年度{mode}")
+    elif kind == "handover":
+        raise InvalidTransition("移交函用于飞行检查发现问题的移交；日常检查的问题直接登记线索",
+                                "a handover letter belongs to a flight inspection")  # fmt: skip
     else:
         raise InvalidTransition("日常监督检查的检查记录即检查结果，请出具检查结果告知书",
                                 "a daily check has no separate record; issue the result notice")  # fmt: skip

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundguard.service import record, workflow
-from fundguard.service.errors import ValidationFailed, not_found
+from fundguard.service.errors import PermissionDenied, ValidationFailed, not_found
 from fundguard.service.inspections.process import FLIGHT, HIDDEN_FROM_HOSPITAL, flight_documents
 from fundguard.service.models import Draw, FlightEvent, FlightInspection, Institution
 from fundguard.service.scope import Actor, paged, require_sees, scope_filter
 from fundguard.service.timing import today
 from fundguard.supervision import workflow as wf
+from fundguard.supervision.ledgers import ledger_bytes
 from fundguard.supervision.roles import FLIGHT_VIEW, INSPECTION_MANAGE
 
 
@@ -93,7 +95,7 @@ def get_flight(session: Session, actor: Actor, flight_id: int) -> dict:
     f = workflow.load(session, actor, FLIGHT, flight_id)
     out = _item(f, team_side=actor.role != "hospital")
     out["actions"] = FLIGHT.actions(session, f, actor)
-    out["documents"] = flight_documents(f, actor.masked)
+    out["documents"] = flight_documents(f, actor.masked, actor.role == "hospital")
     events = (
         session.execute(select(FlightEvent).where(FlightEvent.inspection_id == f.id).order_by(FlightEvent.id))
         .scalars()
@@ -112,3 +114,22 @@ def act_on_flight(session: Session, actor: Actor, flight_id: int, action: str, v
                   **fields: Any) -> dict:  # fmt: skip
     workflow.act(session, actor, FLIGHT, flight_id, action, version, fields)
     return get_flight(session, actor, flight_id)
+
+
+LEADS_COLUMNS = [
+    ("clue_id", "线索编号", "int"), ("rule_name", "规则/来源"), ("period", "期间"), ("hits", "命中数", "int"),
+    ("amount", "涉及金额（元）", "money"), ("status_zh", "线索状态"),
+]  # fmt: skip
+
+
+def flight_leads(session: Session, actor: Actor, flight_id: int) -> tuple[str, bytes]:
+    """The 疑点清单 (.xlsx) exported for the team: never for the institution, which must not learn what the team
+    looks for."""
+    f = workflow.load(session, actor, FLIGHT, flight_id)
+    if actor.role == "hospital":
+        raise PermissionDenied("疑点清单仅供检查组使用", "the list of suspicions is for the team only")
+    leads = json.loads(f.leads_json or "[]")
+    if not leads and f.status in ("planned", "approved", "team_formed"):
+        raise ValidationFailed("尚未完成预分析，没有疑点清单", "the pre-analysis has not been done yet")
+    rows = [{**r, "amount": Decimal(str(r.get("amount") or "0"))} for r in leads]
+    return f"{f.number}-疑点清单.xlsx", ledger_bytes(f"{f.number} {f.title} 疑点清单", LEADS_COLUMNS, rows)

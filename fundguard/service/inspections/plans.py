@@ -30,7 +30,8 @@ from fundguard.supervision import draws
 from fundguard.supervision.ledgers import ledger_bytes
 from fundguard.supervision.roles import INSPECTION_MANAGE, INSPECTION_VIEW
 
-REASONS_ZH = {"top": "上年基金支付前列", "sample": "随机抽查", "lead": "模型疑点", "report": "举报线索"}
+REASONS_ZH = {"top": "上年基金支付前列", "sample": "随机抽查", "lead": "模型疑点", "report": "举报线索",
+              "assigned": "上级交办"}  # fmt: skip
 MODES_ZH = {"onsite": "现场检查", "review": "非现场审核"}
 
 
@@ -66,7 +67,11 @@ def _fund_paid(workspace: Path | None, year: int) -> dict[str, Any]:
 
 
 def create_plan(session: Session, actor: Actor, *, year: int, title: str, seed_value: str,
-                workspace: Path | None = None, config: PlanConfig | None = None) -> dict:  # fmt: skip
+                workspace: Path | None = None, config: PlanConfig | None = None,
+                assigned: list[str] | None = None) -> dict:  # fmt: skip
+    """The year's plan over every institution in scope (全覆盖): on site for the top payers, those with model
+    leads or reports, those an upper level assigned (``assigned``, institution codes), and a seeded random
+    sample of the rest; the others by review."""
     actor.require(INSPECTION_MANAGE)
     cfg = config or PlanConfig()
     if not (title or "").strip() or not (seed_value or "").strip():
@@ -76,6 +81,12 @@ def create_plan(session: Session, actor: Actor, *, year: int, title: str, seed_v
     ).scalars().all()  # fmt: skip
     if not insts:
         raise ValidationFailed("辖区内没有定点机构", "no institutions in scope")
+    codes_in_scope = {i.fixmedins_code for i in insts}
+    assigned = list(dict.fromkeys(c.strip() for c in assigned or [] if c and c.strip()))
+    outside = [c for c in assigned if c not in codes_in_scope]
+    if outside:
+        raise ValidationFailed(f"上级交办的检查对象不在本辖区定点机构中：{outside[:5]}",
+                               f"assigned institutions not in scope: {outside[:5]}")  # fmt: skip
     paid = _fund_paid(workspace, year - 1)
     flagged = dict(session.execute(
         select(Clue.fixmedins_code, func.min(Clue.source))
@@ -89,13 +100,16 @@ def create_plan(session: Session, actor: Actor, *, year: int, title: str, seed_v
     for code, source in flagged.items():
         if code in reasons:
             reasons[code].append("lead" if source == "model" else "report")
+    for code in assigned:
+        reasons[code].append("assigned")
     rest = sorted(
         (c for c in reasons if not reasons[c]), key=lambda c: draws.sha256(f"{seed_value}|plan|{c}".encode())
     )
     for code in rest[: math.ceil(len(reasons) * cfg.sample_ratio)]:
         reasons[code].append("sample")
     plan = SupervisionPlan(year=year, admdvs=actor.admdvs, title=title.strip(), created_by=actor.username,
-                           config_json=json.dumps({**asdict(cfg), "seed_value": seed_value}, ensure_ascii=False))  # fmt: skip
+                           config_json=json.dumps({**asdict(cfg), "seed_value": seed_value, "assigned": assigned},
+                                                  ensure_ascii=False))  # fmt: skip
     session.add(plan)
     session.flush()
     for i in insts:

@@ -3,14 +3,15 @@ facts its guards need, its history and event row, its time limits, and the effec
 team checked against the registry (at least 2 certified officers, the leader among them, nobody who must
 stand aside), the 疑点清单 drawn from the target's open clues, records and findings appended, the refusal to
 cooperate noted with Art. 30's interim measure, and at handover every finding registered as a clue on the
-existing clue procedure."""
+existing clue procedure (and in the 清零 ledger); 回头看 closes only when each problem is cleared there and
+reopens those it finds wanting."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fundguard.service import clues, workflow
@@ -32,8 +33,17 @@ def _load_json(text: str, default: Any) -> Any:
     return json.loads(text) if text else default
 
 
+def _flight_problems(f: FlightInspection):  # type: ignore[no-untyped-def]
+    return (Problem.source == "flight") & (Problem.source_ref == f.number)
+
+
 def _context(session: Session, f: FlightInspection) -> dict[str, Any]:
-    return {"disputed": f.status == "disputed"}
+    open_problems = 0
+    if f.status == "revisit":  # 回头看 closes only when each problem is cleared
+        open_problems = session.execute(
+            select(func.count()).select_from(Problem).where(_flight_problems(f), Problem.status == "open")
+        ).scalar_one()
+    return {"disputed": f.status == "disputed", "open_problems": open_problems}
 
 
 def _history(session: Session, f: FlightInspection) -> list[tuple[str, str]]:
@@ -147,6 +157,32 @@ def _hand_over(session: Session, f: FlightInspection, m: workflow.Move) -> None:
     m.extra["to"] = inst.admdvs if inst else f.admdvs
 
 
+def _reopen(session: Session, f: FlightInspection, m: workflow.Move) -> None:
+    """回头看 finds the 整改 wanting: the problems named (closed ones of this inspection) open again, and every
+    open problem of the inspection gets a new 整改 deadline."""
+    try:
+        named = {int(x) for x in m.values.get("problems") or []}
+    except ValueError:
+        raise ValidationFailed(
+            "问题应填写台账序号（数字）", "problems are given by their ledger numbers"
+        ) from None
+    rows = {p.id: p for p in session.execute(select(Problem).where(_flight_problems(f))).scalars()}
+    stray = sorted(named - set(rows))
+    if stray:
+        raise ValidationFailed(
+            f"台账序号 {stray} 不是本次飞行检查的问题", f"problems {stray} are not this inspection's"
+        )
+    due = step_due(m.day, "flight_rectification_report")
+    for p in rows.values():
+        if p.id in named and p.status == "closed":
+            p.status, p.closed_on = "open", None
+            p.evidence = f"（回头看 {m.day.isoformat()} 重新整改：{m.comment}）{p.evidence}"
+        if p.status == "open":
+            p.deadline = due
+    m.extra["reopened"] = sorted(named)
+    m.extra["open_problems"] = sorted(p.id for p in rows.values() if p.status == "open")
+
+
 # the documents of a flight inspection and the step from which each can be issued (service ``documents``)
 FLIGHT_ORDER = ("planned", "approved", "team_formed", "prepared", "on_site", "feedback", "disputed", "decided",
                 "rectifying", "revisit", "closed")  # fmt: skip
@@ -155,17 +191,22 @@ FLIGHT_DOC_FROM = {
     "record": "on_site",
     "feedback": "feedback",
     "rectification": "rectifying",
+    "handover": "rectifying",
 }
 FLIGHT_DOC_ZH = {
     "notice": "飞行检查通知书",
     "record": "现场检查笔录",
     "feedback": "反馈意见书",
     "rectification": "整改通知书",
+    "handover": "移交函",
 }
+# between bureaus: the institution is not its recipient (it gets the 整改通知书)
+BUREAU_ONLY_DOCS = ("handover",)
 
 
-def flight_documents(f: FlightInspection, masked: bool) -> list[dict[str, str]]:
-    """The documents ``f`` can issue now (none for masked roles), with their download addresses."""
+def flight_documents(f: FlightInspection, masked: bool, hospital: bool = False) -> list[dict[str, str]]:
+    """The documents ``f`` can issue now (none for masked roles, none between bureaus for the institution),
+    with their download addresses."""
     if masked or f.status not in FLIGHT_ORDER:
         return []
     reached = FLIGHT_ORDER.index(f.status)
@@ -173,7 +214,8 @@ def flight_documents(f: FlightInspection, masked: bool) -> list[dict[str, str]]:
     base = f"/api/inspections/flights/{f.id}/documents"
     return [{"kind": k, "name_zh": FLIGHT_DOC_ZH[k], "url": f"{base}/{k}", "pdf_url": f"{base}/{k}?format=pdf"}
             for k, step in FLIGHT_DOC_FROM.items()
-            if reached >= FLIGHT_ORDER.index(step) and (k != "record" or has_records)]  # fmt: skip
+            if reached >= FLIGHT_ORDER.index(step) and (k != "record" or has_records)
+            and not (hospital and k in BUREAU_ONLY_DOCS)]  # fmt: skip
 
 
 HIDDEN_FROM_HOSPITAL = ("planned", "approved", "team_formed", "prepared", "cancelled")
@@ -209,6 +251,7 @@ FLIGHT = workflow.Process(
         ),
         "record_refusal": _refusal,
         "hand_over": _hand_over,
+        "reopen": _reopen,
     },
     context=_context,
     history=_history,

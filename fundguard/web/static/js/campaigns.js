@@ -1,5 +1,5 @@
 // Special campaigns (专项整治): the list and a new plan; a campaign's phases, figures (ECharts), returns and
-// re-checks, its 清零 ledger; one institution's 自查自纠 return. Forms, state names and labels come from the
+// re-checks, its 清零 ledger, its summary report (Word/PDF); one institution's 自查自纠 return. Forms, state names and labels come from the
 // engine; a hospital sees only the campaigns it is in and its own return.
 import { api, isHospital, qs, rerender, state } from "./client.js";
 import { chart, dueCell, h, money, num, page, pager, panel, statusTag, table, toast, txt, when } from "./dom.js";
@@ -62,6 +62,11 @@ export async function campaignDetailPage(id) {
   const returns = await api(`/api/campaigns/${id}/returns?size=200`);
   const st = c.stats;
   const byStatus = st ? h("div", { class: "chart", id: "chart-campaign-status" }) : null;
+  const ledgerChart = st ? h("div", { class: "chart", id: "chart-campaign-ledger" }) : null;
+  // the summary report goes with the figures: whoever reads these (never a hospital) may print them
+  const report = st ? h("p", { id: "campaign-report" },
+    h("a", { href: `/api/campaigns/${id}/report`, download: "", class: "btn", id: "campaign-report-docx" }, "生成专项整治总结报告（Word）"), " ",
+    h("a", { href: `/api/campaigns/${id}/report?format=pdf`, download: "", id: "campaign-report-pdf" }, "PDF")) : null;
   page(`专项整治 ${c.number}`,
     panel(null, h("dl", { class: "kv" },
       h("dt", {}, "名称"), h("dd", {}, c.title), h("dt", {}, "阶段"), h("dd", { id: "campaign-status" }, c.status_zh),
@@ -70,7 +75,7 @@ export async function campaignDetailPage(id) {
       h("dt", {}, "自查截止"), h("dd", {}, dueCell(c.self_check_due, c.overdue)),
       c.seed_value ? [h("dt", {}, "复查抽取"), h("dd", {}, `种子值「${c.seed_value}」，比例 ${c.sample_ratio}%（未报送自查的机构全部复查）`)] : null,
       c.summary ? [h("dt", {}, "总结"), h("dd", {}, c.summary)] : null)),
-    st ? panel("整治成效", figures(st), h("div", { class: "grid" }, byStatus,
+    st ? panel("整治成效", figures(st), report, h("div", { class: "grid" }, byStatus, ledgerChart,
       table([{ label: "区划", key: "admdvs" }, { label: "机构", num: true, key: "institutions" },
         { label: "已报送", num: true, key: "reported" }, { label: "退回（元）", num: true, render: (r) => money(r.refunded) },
         { label: "抽中", num: true, key: "selected" }, { label: "已复查", num: true, key: "checked" }], st.regions)),
@@ -94,6 +99,14 @@ export async function campaignDetailPage(id) {
       tooltip: { trigger: "axis" }, grid: { left: 40, right: 20, top: 30, bottom: 30 },
       xAxis: { type: "category", data: st.by_status.map((s) => s.status_zh) }, yAxis: { type: "value", name: "机构数" },
       series: [{ type: "bar", data: st.by_status.map((s) => s.count), name: "机构数" }],
+    });
+    const { open, closed, overdue } = st.ledger;
+    chart(ledgerChart, {
+      title: { text: "问题清零", subtext: open + closed ? "" : "清零台账暂无问题（自查结束后入账）", left: "center",
+        textStyle: { fontSize: 13 } }, tooltip: { trigger: "item" }, legend: { bottom: 0 },
+      series: [{ type: "pie", radius: ["35%", "60%"], name: "问题数", stillShowZeroSum: false, data: [
+        { name: "已清零", value: closed }, { name: "未清零（未逾期）", value: open - overdue },
+        { name: "逾期未清零", value: overdue }] }],
     });
   }
 }

@@ -240,7 +240,7 @@ export async function flightDetailPage(id) {
       { label: "线索", render: (r) => h("a", { href: `#/clues/${r.clue_id}` }, String(r.clue_id)) },
       { label: "规则/来源", key: "rule_name" }, { label: "期间", key: "period" }, { label: "命中", num: true, key: "hits" },
       { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "状态", key: "status_zh" },
-    ], f.leads)) : null,
+    ], f.leads), h("p", {}, h("a", { href: `/api/inspections/flights/${f.id}/leads.xlsx`, download: "", id: "flight-leads-export" }, "导出疑点清单（Excel，供检查组使用）"))) : null,
     panel("笔录与证据", table([{ label: "类别", key: "kind_zh" }, { label: "摘要", key: "summary" },
       { label: "页数", key: "pages" }, { label: "逐页签字", render: (r) => (r.signed ? "是" : "—") }, { label: "日期", key: "on" }], f.records)),
     f.documents.length ? panel("检查文书", h("ul", { id: "flight-documents" }, f.documents.map((d) => h("li", {},
@@ -267,14 +267,33 @@ function planForm() {
     h("label", {}, "随机抽查种子值 *（事先确定）", h("input", { name: "seed_value", required: true })),
     h("label", {}, "上年基金支付前 N 名现场检查", h("input", { name: "top_n", type: "number", min: "0", value: "30" })),
     h("label", {}, "随机抽查比例", h("input", { name: "sample_ratio", type: "number", step: "0.01", min: "0", max: "1", value: "0.1" })),
+    h("label", {}, "上级交办的检查对象（机构编码，每行一个）", h("textarea", { name: "assigned" })),
     h("div", {}, h("button", { type: "submit" }, "生成计划")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = form.elements;
     try {
       const p = await api("/api/inspections/plans", { method: "POST", json: { year: Number(f.year.value), title: f.title.value.trim(),
-        seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value) } });
+        seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value),
+        assigned: f.assigned.value.split(/[\n,，、\s]+/).map((x) => x.trim()).filter(Boolean) } });
       location.hash = `#/inspections${qs({ tab: "plan", plan: p.id })}`;
+    } catch (e) { toast(e.message); }
+  });
+  return form;
+}
+
+// 清零: an open problem closes only with its evidence (整改佐证), typed in by an officer who may manage
+function clearCell(r) {
+  if (r.status === "closed") return h("span", { class: "muted" }, `${txt(r.closed_on)} ${r.evidence}`);
+  if (!can("inspection.manage")) return "—";
+  const form = h("form", { class: "inline clear-problem", "data-id": String(r.id) },
+    h("input", { name: "evidence", placeholder: "整改佐证（必填）", required: true, maxlength: "4000" }),
+    h("button", { type: "submit", class: "secondary" }, "清零"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api(`/api/inspections/problems/${r.id}/close`, { method: "POST", json: { evidence: form.elements.evidence.value.trim() } });
+      rerender();
     } catch (e) { toast(e.message); }
   });
   return form;
@@ -291,6 +310,9 @@ async function planTab(params) {
   const docs = (r) => h("span", { class: "plan-docs" }, [["notice", "通知书"], ["feedback", "结果告知书"], ["rectification", "整改通知书"]]
     .map(([k, label]) => [h("a", { href: `/api/inspections/plan-items/${r.id}/documents/${k}`, class: "doc-link", "data-kind": k, download: "" }, label), " "]));
   const problems = await api("/api/inspections/problems?size=200");
+  const summary = await api("/api/inspections/problems/summary");
+  const group = (first) => [first, { label: "问题数", num: true, key: "problems" }, { label: "机构数", num: true, key: "institutions" },
+    { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "已清零", num: true, key: "closed" }];
   page("监督检查", tabs("plan"),
     coverage ? panel(`${coverage.title}：覆盖 ${num(coverage.done)} / ${num(coverage.total)} 家（${(coverage.coverage * 100).toFixed(1)}%），现场检查 ${num(coverage.onsite)} 家`,
       h("div", { id: "plan-coverage" }, table([
@@ -308,5 +330,13 @@ async function planTab(params) {
         { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "问题", key: "description" },
         { label: "金额（元）", num: true, render: (r) => money(r.amount) }, { label: "责任人", key: "owner" },
         { label: "时限", render: (r) => dueCell(r.deadline, r.overdue) }, { label: "状态", render: (r) => statusTag(r.status_zh, r.overdue) },
-      ], problems.items)));
+        { label: "清零（佐证）", render: clearCell },
+      ], problems.items)),
+    summary.total ? panel("问题清单（举一反三）", h("div", { id: "problem-summary" },
+      h("h3", {}, "共性问题：多家机构存在的同类问题"),
+      summary.common.length ? table(group({ label: "问题", key: "description" }).concat([{ label: "来源", render: (r) => r.sources_zh.join("、") }]), summary.common)
+        : h("p", { class: "muted" }, "暂无多家机构共有的问题"),
+      h("div", { class: "grid" },
+        table(group({ label: "来源 / 类别", render: (r) => `${r.source_zh}｜${r.category}` }), summary.by_category),
+        table(group({ label: "机构类别", key: "name" }), summary.by_institution_type)))) : null);
 }
