@@ -51,6 +51,7 @@ class CrossRegionRow(Model):
     out_fund: str
     share: float
     small: bool
+    flag: str
     flag_zh: str
 
 
@@ -97,6 +98,13 @@ class Summary(Model):
     amount: str
 
 
+class FlaggedClues(Model):
+    flagged: int
+    created: list[int]
+    existing: list[int]
+    links: int
+
+
 class JointIn(BaseModel):
     note: str = Field(min_length=1, max_length=4000)
 
@@ -136,6 +144,13 @@ def indicator(ctx: CtxDep) -> dict[str, Any]:
 def linked(ctx: CtxDep, side: Literal["treatment", "insurance"] = "insurance") -> list[dict[str, Any]]:
     with ctx.session() as (s, actor):
         return crossregion.list_linked(s, actor, side)
+
+
+@router.post("/crossregion/flagged-clues", summary="异常异地就医机构转为线索（幂等）/ flagged institutions as clues",
+             response_model=FlaggedClues)  # fmt: skip
+def flagged_clues(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return crossregion.flag_clues(s, actor, ctx.workspace)
 
 
 @router.get(

@@ -25,6 +25,13 @@ JOINT_ZH = {
 }
 
 
+FLAGS_ZH = {  # the indicator's out-of-region patterns
+    "": "",
+    "cashing": "定点药店异地参保人员购药占比异常（疑似异地刷卡套现）",
+    "share": "小型机构异地就医患者占比异常",
+}
+
+
 def _threshold() -> float:
     """Share of out-of-region settlements above which a small institution is flagged (configurable: local)."""
     return settings().crossregion_share
@@ -106,14 +113,14 @@ def indicator(session: Session, actor: Actor, workspace: Path | None) -> dict[st
         share = out / n if n else 0.0
         pharmacy = code.startswith("P")
         small = n <= median
-        reason = ""
+        flag = ""
         if share >= threshold and pharmacy:
-            reason = "定点药店异地参保人员购药占比异常（疑似异地刷卡套现）"
+            flag = "cashing"
         elif share >= threshold and small:
-            reason = "小型机构异地就医患者占比异常"
+            flag = "share"
         rows.append({"fixmedins_code": code, "fixmedins_name": name or "", "admdvs": admdvs or "", "settlements": n,
                      "out_settlements": out, "out_persons": persons, "out_fund": str(money(fund)),
-                     "share": round(share, 4), "small": small, "flag_zh": reason})  # fmt: skip
+                     "share": round(share, 4), "small": small, "flag": flag, "flag_zh": FLAGS_ZH[flag]})  # fmt: skip
     rows.sort(key=lambda r: (-bool(r["flag_zh"]), -r["share"], r["fixmedins_code"]))
     return {"threshold": threshold, "treatment": rows,
             "insurance": [{"fixmedins_code": c, "fixmedins_name": nm or "", "admdvs": a or "", "settlements": n,

@@ -1,0 +1,81 @@
+"""异地就医 beyond the links (issue 16): institutions the out-of-region indicator flags become clues on the clue
+workflow (once, with their out-of-region settlements as evidence) that the place of treatment handles and the place
+of insurance sees on its own duty; and 异地就医 as a focus area that puts them into an annual plan's on-site targets
+and a draw's weights, each with its reason; the dashboard's figures by duty."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from test_disclosure_exchange import _other_county_supervisor
+
+from fundguard.data.store import Store
+from fundguard.service import clues, crossregion
+from fundguard.service.errors import NotFound, PermissionDenied
+from fundguard.service.models import ClueHit, CrossRegionLink, RecordEntry
+
+if TYPE_CHECKING:
+    from conftest import World
+
+
+@pytest.fixture
+def low_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "FUNDGUARD_CROSSREGION_SHARE", "0.01"
+    )  # the test city then flags its pharmacies with any
+
+
+def test_flagged_institutions_become_clues_once_seen_by_both_regions(
+    world: World, low_threshold: None
+) -> None:
+    city = world.actor("shi")
+    with world.db.session() as s:
+        flagged = {r["fixmedins_code"]: r for r in crossregion.indicator(s, city, world.workspace)["treatment"]
+                   if r["flag_zh"]}  # fmt: skip
+        assert flagged, "the test city has no flagged institution at this threshold"
+        for who in ("yiyuan", "fuzeren"):  # an institution, and the head (no clue import), cannot
+            with pytest.raises(PermissionDenied):
+                crossregion.flag_clues(s, world.actor(who), world.workspace)
+        made = crossregion.flag_clues(s, city, world.workspace)
+    assert made["flagged"] == len(flagged) and len(made["created"]) == len(flagged) and made["links"] > 0
+    with world.db.session() as s:
+        again = crossregion.flag_clues(s, city, world.workspace)
+    assert again["created"] == [] and sorted(again["existing"]) == sorted(made["created"])  # idempotent
+    con = Store(world.workspace).connect()
+    with world.db.session() as s:
+        for cid in made["created"]:
+            c = clues.get_clue(s, city, cid)
+            row = flagged[c["fixmedins_code"]]
+            assert c["status"] == "pending_initial" and c["source"] == "crossregion"
+            assert c["rule_name"].startswith("异地就医") and row["flag_zh"] in c["description"]
+            assert str(c["amount"]) == row["out_fund"]
+            n, top = con.execute(
+                "SELECT count(*), max(fund_pay_sumamt) FROM setl_d_valid WHERE fixmedins_code = ? AND "
+                "NOT starts_with(insu_admdvs, fix_blng_admdvs)", [c["fixmedins_code"]]).fetchone()  # fmt: skip
+            hits = s.execute(sa.select(ClueHit).where(ClueHit.clue_id == cid)).scalars().all()
+            assert len(hits) == min(n, 200) == c["hits"] and max(h.amount for h in hits) == top
+            assert all("参保地" in h.evidence_zh for h in hits)
+        assert s.execute(sa.select(sa.func.count()).select_from(RecordEntry)
+                         .where(RecordEntry.action == "crossregion.flag_clue")).scalar_one() == len(flagged)  # fmt: skip
+        link = s.execute(sa.select(CrossRegionLink).where(CrossRegionLink.clue_id.in_(made["created"]))
+                         .order_by(CrossRegionLink.amount.desc())).scalars().first()  # fmt: skip
+        clue_admdvs = clues.get_clue(s, city, link.clue_id)["admdvs"]
+        link_id, clue_id, insu = link.id, link.clue_id, link.insu_admdvs
+    con.close()
+    insured_side, treating = (
+        _other_county_supervisor(world, insu),
+        _other_county_supervisor(world, clue_admdvs),
+    )
+    with world.db.session() as s:
+        seen = next(x for x in crossregion.list_linked(s, insured_side, "insurance") if x["id"] == link_id)
+        assert seen["clue_visible"] is False and seen["rule_name"].startswith("异地就医")
+        with pytest.raises(NotFound):  # its persons' figures, not the institution's whole clue
+            clues.get_clue(s, insured_side, clue_id)
+        assert link_id in [x["id"] for x in crossregion.list_linked(s, treating, "treatment")]
+        c = clues.get_clue(s, treating, clue_id)  # the place of treatment handles it on the clue workflow
+        moved = clues.act_on_clue(
+            s, treating, clue_id, "initial_confirm", c["version"], comment="异地占比异常属实"
+        )
+        assert moved["status"] != "pending_initial"
