@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from fundguard.service import inspections as svc
 from fundguard.service.draw_weights import pool_weights
 from fundguard.service.errors import BadUpload
+from fundguard.service.focus import focus_targets
 from fundguard.service.inspections.schemas import (
     Agency,
     Change,
@@ -89,6 +90,8 @@ class DrawIn(BaseModel):
     rules: RulesIn = RulesIn()
     previous_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="重抽时被替代的抽取")
     reason: str = Field(default="", max_length=4000)
+    focus: list[Literal["crossregion"]] = Field(default_factory=list, max_length=5,
+                                                description="重点领域（crossregion：异地就医），加权并注明原因")  # fmt: skip
 
 
 @router.get("/targets", summary="检查对象名录库 / inspection targets", response_model=TargetPage)
@@ -183,7 +186,7 @@ def make_draw(body: DrawIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.make_draw(s, actor, title=body.title, seed_value=body.seed_value,
                              rules=body.rules.model_dump(), previous_id=body.previous_id, reason=body.reason,
-                             weigh=pool_weights(ctx.workspace))  # fmt: skip
+                             weigh=pool_weights(ctx.workspace, focus=body.focus, actor=actor))  # fmt: skip
 
 
 @router.get("/draws/{draw_id}", summary="抽取详情 / a draw", response_model=Draw)
@@ -243,6 +246,8 @@ class PlanIn(BaseModel):
     seed_value: str = Field(min_length=1, max_length=200, description="随机抽查的种子值（事先确定）")
     top_n: int = Field(default=30, ge=0, le=10_000, description="上年基金支付前 N 名现场检查（省级可配置）")
     sample_ratio: float = Field(default=0.1, ge=0, le=1, description="随机抽查比例（不低于 10%，省级可配置）")
+    focus: list[Literal["crossregion"]] = Field(default_factory=list, max_length=5,
+                                                description="重点领域（crossregion：异地就医），其异常机构列入现场检查并注明原因")  # fmt: skip
 
 
 class CheckIn(BaseModel):
@@ -268,7 +273,8 @@ class CloseIn(BaseModel):
 def create_plan(body: PlanIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.create_plan(s, actor, year=body.year, title=body.title, seed_value=body.seed_value,
-                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio))  # fmt: skip
+                               workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio),
+                               focus=focus_targets(s, actor, ctx.workspace, body.focus))  # fmt: skip
 
 
 @router.get(

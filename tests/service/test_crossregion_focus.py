@@ -13,7 +13,7 @@ from test_disclosure_exchange import _other_county_supervisor
 
 from fundguard.data.store import Store
 from fundguard.service import clues, crossregion
-from fundguard.service.errors import NotFound, PermissionDenied
+from fundguard.service.errors import NotFound, PermissionDenied, ValidationFailed
 from fundguard.service.models import ClueHit, CrossRegionLink, RecordEntry
 
 if TYPE_CHECKING:
@@ -79,3 +79,53 @@ def test_flagged_institutions_become_clues_once_seen_by_both_regions(
             s, treating, clue_id, "initial_confirm", c["version"], comment="异地占比异常属实"
         )
         assert moved["status"] != "pending_initial"
+
+
+def test_crossregion_focus_puts_flagged_institutions_first_with_the_reason(
+    world: World, low_threshold: None
+) -> None:
+    from fundguard.service import focus, inspections
+    from fundguard.service.draw_weights import FOCUS_WEIGHT, pool_weights
+    from fundguard.service.inspections.registries import target_pool
+
+    city = world.actor("shi")
+    with world.db.session() as s:
+        areas = focus.focus_targets(s, city, world.workspace, ["crossregion"])
+        flagged = {r["fixmedins_code"]: r["flag_zh"] for r in crossregion.indicator(s, city, world.workspace)["treatment"]
+                   if r["flag_zh"]}  # fmt: skip
+        assert flagged and set(flagged) <= set(areas["crossregion"])
+        assert all(flagged[c] in areas["crossregion"][c] for c in flagged)
+        with pytest.raises(ValidationFailed, match="重点领域"):
+            focus.focus_targets(s, city, world.workspace, ["nonsense"])
+        cfg = inspections.PlanConfig(top_n=0, sample_ratio=0)  # nothing else goes on site
+        plain = inspections.create_plan(s, city, year=2026, title="无重点", seed_value="p", workspace=world.workspace,
+                                        config=cfg)  # fmt: skip
+        plan = inspections.create_plan(s, city, year=2026, title="异地就医重点", seed_value="p",
+                                       workspace=world.workspace, config=cfg, focus=areas)  # fmt: skip
+        onsite = {i["fixmedins_code"]: i["reasons_zh"]
+                  for i in inspections.list_items(s, city, plan["id"], mode="onsite", size=200)["items"]}  # fmt: skip
+        plain_onsite = inspections.list_items(s, city, plain["id"], mode="onsite", size=200)["items"]
+        every = {i["fixmedins_code"] for i in inspections.list_items(s, city, plan["id"], size=200)["items"]}
+        assert plan["config"]["focus"] == ["crossregion"]
+    assert set(flagged) <= set(onsite)
+    for code, why in flagged.items():
+        assert any(r.startswith("异地就医重点：") and why in r for r in onsite[code])
+    assert not any("异地就医" in r for i in plain_onsite for r in i["reasons_zh"])
+    assert set(onsite) == {i["fixmedins_code"] for i in plain_onsite} | (set(areas["crossregion"]) & every)
+    with (
+        world.db.session() as s
+    ):  # a draw with the focus: those targets weigh more, the reason sealed in the pool
+        pool = target_pool(s, city)
+        plain_w = {t["code"]: t["risk"] for t in pool_weights(world.workspace)(s, pool)}
+        focus_w = pool_weights(world.workspace, focus=["crossregion"], actor=city)(s, pool)
+    for t in focus_w:
+        if t["code"] in areas["crossregion"]:
+            assert t["focus_zh"].startswith("异地就医：") and t["risk"] > plain_w[t["code"]]
+        else:
+            assert "focus_zh" not in t and t["risk"] == plain_w[t["code"]]
+    assert FOCUS_WEIGHT > 0 and any("focus_zh" in t for t in focus_w)
+    with world.db.session() as s:
+        d = inspections.make_draw(s, city, title="异地就医重点抽查", seed_value="cr-1", rules={"ratio": 1.0},
+                                  weigh=pool_weights(world.workspace, focus=["crossregion"], actor=city))  # fmt: skip
+        assert d["focus"] and set(d["focus"]) <= set(areas["crossregion"])
+        assert inspections.verify_draw(s, city, d["id"])["ok"]

@@ -22,6 +22,7 @@ from fundguard.service.inspections.draws import (
 )
 from fundguard.service.inspections.flight import act_on_flight, create_flight, get_flight, list_flights
 from fundguard.service.inspections.plans import (
+    FOCUS_AREAS,
     PlanConfig,
     add_problem,
     close_problem,
@@ -45,6 +46,7 @@ from fundguard.service.inspections.registries import (
 )
 
 __all__ = [
+    "FOCUS_AREAS",
     "PlanConfig",
     "act_on_flight",
     "add_problem",
