@@ -96,6 +96,12 @@ class Summary(Model):
     insurance: int
     joint_requested: int
     amount: str
+    treatment_settlements: int  # 就医地: out-of-region settlements at the region's institutions
+    treatment_fund: str
+    treatment_flagged: int  # institutions the indicator flags
+    insurance_settlements: int  # 参保地: the region's insured persons' settlements elsewhere
+    insurance_persons: int
+    insurance_fund: str
 
 
 class FlaggedClues(Model):
@@ -158,7 +164,7 @@ def flagged_clues(ctx: CtxDep) -> dict[str, Any]:
 )
 def summary(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return crossregion.summary(s, actor)
+        return crossregion.summary(s, actor, ctx.workspace)
 
 
 @router.post("/crossregion/links/{link_id}/joint", summary="参保地请求联合办案 / request joint handling",

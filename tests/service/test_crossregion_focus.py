@@ -129,3 +129,32 @@ def test_crossregion_focus_puts_flagged_institutions_first_with_the_reason(
                                   weigh=pool_weights(world.workspace, focus=["crossregion"], actor=city))  # fmt: skip
         assert d["focus"] and set(d["focus"]) <= set(areas["crossregion"])
         assert inspections.verify_draw(s, city, d["id"])["ok"]
+
+
+def test_dashboard_figures_by_duty(world: World) -> None:
+    con = Store(world.workspace).connect()
+    treat_region = con.execute(
+        "SELECT fix_blng_admdvs FROM setl_d_valid WHERE NOT starts_with(insu_admdvs, fix_blng_admdvs) "
+        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]  # fmt: skip
+    insu_region = con.execute(
+        "SELECT insu_admdvs FROM setl_d_valid WHERE NOT starts_with(insu_admdvs, fix_blng_admdvs) "
+        "AND insu_admdvs <> ? GROUP BY 1 ORDER BY count(*) DESC LIMIT 1", [treat_region]).fetchone()[0]  # fmt: skip
+
+    def figures(region: str) -> tuple:
+        t = con.execute(
+            "SELECT count(*), coalesce(sum(fund_pay_sumamt), 0) FROM setl_d_valid WHERE fix_blng_admdvs = ? "
+            "AND NOT starts_with(insu_admdvs, fix_blng_admdvs)", [region]).fetchone()  # fmt: skip
+        i = con.execute(
+            "SELECT count(*), count(DISTINCT psn_no), coalesce(sum(fund_pay_sumamt), 0) FROM setl_d_valid "
+            "WHERE insu_admdvs = ? AND NOT starts_with(fix_blng_admdvs, ?)", [region, region]).fetchone()  # fmt: skip
+        return t[0], f"{t[1]:.2f}", i[0], f"{i[2]:.2f}"
+
+    expected = {r: figures(r) for r in (treat_region, insu_region)}
+    con.close()
+    assert expected[treat_region][0] > 0 and expected[insu_region][2] > 0
+    with world.db.session() as s:
+        for region in (treat_region, insu_region):
+            got = crossregion.summary(s, _other_county_supervisor(world, region), world.workspace)
+            assert (got["treatment_settlements"], got["treatment_fund"], got["insurance_settlements"],
+                    got["insurance_fund"]) == expected[region]  # fmt: skip
+        assert crossregion.summary(s, world.actor("yiyuan"), world.workspace)["treatment_settlements"] == 0

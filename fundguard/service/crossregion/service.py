@@ -159,10 +159,25 @@ def list_linked(session: Session, actor: Actor, side: str = "insurance", *, limi
     return [_link_item(link, clue, actor, side) for link, clue in rows]
 
 
-def summary(session: Session, actor: Actor) -> dict[str, Any]:
-    """异地就医 on the dashboard: linked clues on each duty and open joint requests."""
+def summary(session: Session, actor: Actor, workspace: Path | None = None) -> dict[str, Any]:
+    """异地就医 on the dashboard: linked clues on each duty and open joint requests; with the workspace, the
+    settlements on each duty too — as the place of treatment, out-of-region settlements at the actor's
+    institutions and the institutions flagged; as the place of insurance, the actor's insured persons' settlements
+    elsewhere (each region its own duty, from the same figures as ``indicator``)."""
+    figures = {"treatment_settlements": 0, "treatment_fund": "0.00", "treatment_flagged": 0,
+               "insurance_settlements": 0, "insurance_persons": 0, "insurance_fund": "0.00"}  # fmt: skip
     if not actor.can(CROSSREGION_VIEW) or actor.role == "hospital":
-        return {"treatment": 0, "insurance": 0, "joint_requested": 0, "amount": "0.00"}
+        return {"treatment": 0, "insurance": 0, "joint_requested": 0, "amount": "0.00", **figures}
+    if workspace is not None:
+        ind = indicator(session, actor, workspace)
+        figures = {
+            "treatment_settlements": sum(r["out_settlements"] for r in ind["treatment"]),
+            "treatment_fund": str(money(sum(Decimal(r["out_fund"]) for r in ind["treatment"]))),
+            "treatment_flagged": sum(1 for r in ind["treatment"] if r["flag"]),
+            "insurance_settlements": sum(r["settlements"] for r in ind["insurance"]),
+            "insurance_persons": sum(r["persons"] for r in ind["insurance"]),
+            "insurance_fund": str(money(sum(Decimal(r["fund"]) for r in ind["insurance"]))),
+        }
     own = scope_filter(actor, Clue.admdvs, Clue.fixmedins_code)
     base = select(func.count(), func.coalesce(func.sum(CrossRegionLink.amount), 0)).join(
         Clue, Clue.id == CrossRegionLink.clue_id
@@ -170,7 +185,13 @@ def summary(session: Session, actor: Actor) -> dict[str, Any]:
     t, amount = session.execute(base.where(own)).one()
     i = session.execute(base.where(_insured_scope(actor), not_(own))).one()[0]
     j = session.execute(base.where(own, CrossRegionLink.joint_status == "requested")).one()[0]
-    return {"treatment": t, "insurance": i, "joint_requested": j, "amount": str(money(amount or 0))}
+    return {
+        "treatment": t,
+        "insurance": i,
+        "joint_requested": j,
+        "amount": str(money(amount or 0)),
+        **figures,
+    }
 
 
 def _load_link(session: Session, link_id: int) -> tuple[CrossRegionLink, Clue]:
