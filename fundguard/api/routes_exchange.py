@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from fundguard.service import crossregion
 from fundguard.service import exchange as exchange_service
+from fundguard.service.errors import BadUpload
 from fundguard.service.exchange.format import Envelope
 from fundguard.service.schemas import Model
 
@@ -17,6 +18,7 @@ from .deps import CtxDep
 from .routes_clues import IdPath
 
 router = APIRouter(prefix="/api", tags=["部门协同与异地就医 exchange, cross-region"])
+MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class ExchangeMessageOut(Model):
@@ -137,6 +139,20 @@ def export(ctx: CtxDep, partner: Annotated[str | None, Query(max_length=20)] = N
 def import_(body: dict[str, Any], ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return exchange_service.import_envelope(s, actor, body)
+
+
+@router.post("/exchange/import-file", summary="上传对方部门的交换文件（Excel/JSON）/ import a file",
+             response_model=ImportResult,
+             responses={422: {"description": "不符合格式的行（detail.rows：行号、消息号、原因），未导入任何消息"}})  # fmt: skip
+def import_file(
+    file: Annotated[UploadFile, File(description="交换文件 .xlsx（工作表“说明”“消息”）或 .json，格式 1.0")],
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    content = file.file.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise BadUpload("交换文件超过 5 MB", "the exchange file is larger than 5 MB", too_large=True)
+    with ctx.session() as (s, actor):
+        return exchange_service.import_file(s, actor, file.filename or "", content)
 
 
 @router.get("/crossregion/indicator", summary="异地就医指标（就医地/参保地）/ out-of-region indicator",

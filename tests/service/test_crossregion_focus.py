@@ -1,20 +1,25 @@
 """异地就医 beyond the links (issue 16): institutions the out-of-region indicator flags become clues on the clue
 workflow (once, with their out-of-region settlements as evidence) that the place of treatment handles and the place
 of insurance sees on its own duty; and 异地就医 as a focus area that puts them into an annual plan's on-site targets
-and a draw's weights, each with its reason; the dashboard's figures by duty."""
+and a draw's weights, each with its reason; the dashboard's figures by duty. And a partner's exchange file (Excel)
+going in whole or not at all, its bad rows named by line."""
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 from test_disclosure_exchange import _other_county_supervisor
 
 from fundguard.data.store import Store
-from fundguard.service import clues, crossregion
-from fundguard.service.errors import NotFound, PermissionDenied, ValidationFailed
-from fundguard.service.models import ClueHit, CrossRegionLink, RecordEntry
+from fundguard.service import clues, crossregion, exchange
+from fundguard.service.errors import NotFound, PermissionDenied, RowsRejected, ValidationFailed
+from fundguard.service.models import Clue, ClueHit, CrossRegionLink, RecordEntry
 
 if TYPE_CHECKING:
     from conftest import World
@@ -158,3 +163,75 @@ def test_dashboard_figures_by_duty(world: World) -> None:
             assert (got["treatment_settlements"], got["treatment_fund"], got["insurance_settlements"],
                     got["insurance_fund"]) == expected[region]  # fmt: skip
         assert crossregion.summary(s, world.actor("yiyuan"), world.workspace)["treatment_settlements"] == 0
+
+
+def test_exchange_file_goes_in_whole_or_not_at_all_with_bad_rows_named(world: World, tmp_path: Path) -> None:
+    """An Excel file with bad rows: every bad row named by its line, in Chinese, and nothing applied — not even its
+    good rows; an unknown institution (found only against the database) likewise; the corrected file goes in."""
+    county, hosp = world.actor("xian"), world.actor("yiyuan")
+
+    def finding(n: int, **extra: str) -> dict:
+        return {"message_id": f"WJ-{n}", "kind": "finding", "partner": "卫生健康", "sent_at": "2026-03-04",
+                "fixmedins_code": hosp.fixmedins_code, "summary": f"诊疗记录不符 {n}", "partner_ref": f"卫监〔2026〕{n}号",
+                "amount": "100.00", **extra}  # fmt: skip
+
+    env = {"format": "fundguard-exchange", "version": "1.0", "sender": {"department": "市卫生健康委"},
+           "created_at": "2026-03-05", "messages": [finding(1), finding(2)]}  # fmt: skip
+    good = exchange.write_file(env, tmp_path / "good.xlsx").read_bytes()
+    wb = load_workbook(io.BytesIO(good))
+    sheet = wb["消息"]
+    cols = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=cols.index("partner") + 1, value="法院")  # line 3: a partner not in the format
+    sheet.cell(row=4, column=cols.index("message_id") + 1, value="WJ-3")
+    sheet.cell(row=4, column=cols.index("amount") + 1, value="一百元")  # line 4: not a sum of money
+    buf = io.BytesIO()
+    wb.save(buf)
+
+    def clue_count() -> int:
+        with world.db.session() as s:
+            return s.execute(sa.select(sa.func.count()).select_from(Clue)).scalar_one()
+
+    before = clue_count()
+    with pytest.raises(RowsRejected) as bad, world.db.session() as s:
+        exchange.import_file(s, county, "bad.xlsx", buf.getvalue())
+    assert [r["row"] for r in bad.value.rows] == ["第 3 行", "第 4 行"]
+    assert (
+        "列 partner：取值应为" in bad.value.rows[0]["reason_zh"]
+        and "列 amount" in bad.value.rows[1]["reason_zh"]
+    )
+    assert "未导入任何消息" in bad.value.zh and "第 3 行（消息号 WJ-2）" in bad.value.zh
+    unknown = exchange.write_file(env | {"messages": [finding(1), finding(2, fixmedins_code="H00000000000")]},
+                                  tmp_path / "unknown.xlsx").read_bytes()  # fmt: skip
+    with pytest.raises(RowsRejected, match=r"第 3 行.*H00000000000 不存在"), world.db.session() as s:
+        exchange.import_file(s, county, "unknown.xlsx", unknown)
+    late = {
+        "message_id": "WJ-R",
+        "kind": "receipt",
+        "partner": "卫生健康",
+        "sent_at": "2026-03-04",
+        "referral_id": 2_000_000_000,
+        "receipt_no": "R-1",
+        "receipt_by": "某",
+    }  # found missing only when applied
+    with pytest.raises(NotFound, match="第 2 条消息"), world.db.session() as s:
+        exchange.import_file(
+            s, county, "late.json", json.dumps(env | {"messages": [finding(1), late]}).encode()
+        )
+    assert clue_count() == before  # the good first rows were not kept either
+    with world.db.session() as s:
+        done = exchange.import_file(s, county, "good.xlsx", good)
+    assert done["imported"] == 2 and len(done["clues"]) == 2 and clue_count() == before + 2
+    with world.db.session() as s:
+        assert exchange.import_file(s, county, "good.xlsx", good)["skipped"] == 2  # once only
+        with pytest.raises(ValidationFailed, match="工作表"):
+            exchange.import_file(s, county, "x.xlsx", _xlsx_without_sheets())
+        with pytest.raises(ValidationFailed, match=r"\.json 或 \.xlsx"):
+            exchange.import_file(s, county, "x.csv", b"a,b")
+
+
+def _xlsx_without_sheets() -> bytes:
+    from openpyxl import Workbook
+
+    buf = io.BytesIO()
+    Workbook().save(buf)
+    return buf.getvalue()
