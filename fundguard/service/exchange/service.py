@@ -107,7 +107,8 @@ def _why_zh(err: dict[str, Any]) -> str:
     if kind == "string_too_long" or kind == "too_long":
         return f"过长（最多 {ctx.get('max_length', '')}）"
     if kind == "literal_error":
-        return f"取值应为 {ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace("', '", "'、'").replace("' or '", "'、'")
+        return f"取值应为 {expected} 之一"
     if kind == "value_error":
         return str(err.get("msg", "")).removeprefix("Value error, ")
     return ERRORS_ZH.get(kind, str(err.get("msg", "")))

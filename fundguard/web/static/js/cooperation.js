@@ -96,10 +96,32 @@ export async function exchangePage() {
       rerender();
     } catch (e) { toast(e instanceof SyntaxError ? "不是有效的 JSON 文件" : e.message); }
   } }, "导入");
+  // 标准互认 by file: a partner's Excel/JSON exchange file goes in whole or not at all; its bad rows are listed.
+  const fileResult = h("div", { id: "exchange-file-result" });
+  const fileForm = h("form", { class: "stack", id: "exchange-file-form" },
+    h("label", {}, "对方部门的交换文件（Excel .xlsx 或 JSON，格式 1.0）",
+      h("input", { type: "file", name: "file", accept: ".xlsx,.json", required: true })),
+    h("div", {}, h("button", { type: "submit", id: "exchange-file-btn" }, "上传并导入")), fileResult);
+  fileForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = new FormData();
+    body.append("file", fileForm.elements.file.files[0]);
+    try {
+      const r = await api("/api/exchange/import-file", { method: "POST", body });
+      toast(`已导入 ${r.imported} 条，跳过重复 ${r.skipped} 条，登记线索 ${r.clues.length} 条`, true);
+      rerender();
+    } catch (e) {
+      const rows = (e.detail && e.detail.rows) || [];
+      fileResult.replaceChildren(h("div", { class: "alert red", id: "exchange-file-error" },
+        rows.length ? `文件有 ${rows.length} 行不符合要求，未导入任何消息，请修改后重新上传：` : e.message),
+      rows.length ? table([{ label: "行", key: "row", nowrap: true }, { label: "消息号", render: (r) => txt(r.message_id) },
+        { label: "原因", key: "reason_zh" }], rows) : null);
+    }
+  });
   page("部门协同（线索互移、结果互通、标准互认）",
     panel(`移送（${refs.total}）`, h("div", { id: "referrals" }, await Promise.all(refs.items.map(referralPanel)))),
     panel("交换文件", h("p", { class: "muted" }, "格式说明与 JSON Schema：docs/exchange/；Excel 版本用命令 fundguard exchange export --out x.xlsx。"),
-      exportBtn, out, h("div", { class: "stack" }, input, h("div", {}, importBtn))),
+      exportBtn, out, h("div", { class: "stack" }, input, h("div", {}, importBtn)), h("h3", {}, "上传交换文件（标准互认：对方认定登记为线索）"), fileForm),
     panel("交换记录", h("div", { id: "exchange-log" }, table([
       { label: "消息号", key: "message_id" }, { label: "方向", key: "direction_zh" }, { label: "类别", key: "kind_zh" },
       { label: "对方部门", key: "partner" }, { label: "移送", render: (r) => txt(r.referral_id) },
