@@ -287,3 +287,49 @@ def _xlsx_with_bad_partner(good: Path, out: Path) -> Path:
     sheet.cell(row=3, column=cols.index("partner") + 1, value="法院")
     wb.save(out)
     return out
+
+
+def test_flagged_institutions_become_clues_and_an_annual_plan_focus(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, monkeypatch: Any
+) -> None:
+    """A county whose small institutions or pharmacies the out-of-region indicator flags: the dashboard counts
+    them, one click makes them clues on the place of treatment's list, and an annual plan with 异地就医 as its focus
+    puts them on site with the reason shown."""
+    monkeypatch.setenv(
+        "FUNDGUARD_CROSSREGION_SHARE", "0.001"
+    )  # the server runs in this process: it reads it too
+    db = Database(service_ws.database_url)
+    try:
+        with db.session() as s:
+            rows = crossregion.indicator(s, _as(s, "shi"), service_ws.workspace)["treatment"]
+            used = _as(s, service_ws.user("county_supervisor")["username"]).admdvs
+        flagged = [r for r in rows if r["flag"] and r["admdvs"] != used]  # a county no other journey works in
+        assert flagged, "the test city has no flagged institution outside the county of the other journeys"
+        county = flagged[0]["admdvs"]
+        mine = {r["fixmedins_code"]: r["flag_zh"] for r in flagged if r["admdvs"] == county}
+        names = [r["fixmedins_name"] for r in flagged if r["admdvs"] == county]
+        treating = _user(db, f"jy_flag_{county}", "county_supervisor", county)
+    finally:
+        db.dispose()
+    login(page, treating)
+    assert page.inner_text("#dashboard-cr-flagged .value").strip() == str(len(mine))
+    goto(page, "#/crossregion")
+    page.click("#cr-flag-clues")
+    wait_until(
+        lambda: "异地就医：" in page.inner_text("#cr-treatment-list"), "the flagged institutions' clues"
+    )
+    listed = page.inner_text("#cr-treatment-list")
+    assert all(name in listed for name in names)  # the place of treatment's list names each institution
+    shot(page, "67-crossregion-flagged-clues")
+    goto(page, "#/inspections?tab=plan")
+    page.fill("#plan-form input[name=seed_value]", "异地就医-2026")
+    page.fill("#plan-form input[name=top_n]", "0")
+    page.fill("#plan-form input[name=sample_ratio]", "0")
+    page.check("#plan-form input[name=focus_crossregion]")
+    page.click("#plan-form button[type=submit]")
+    wait_until(lambda: "plan=" in (page.get_attribute("#main", "data-ready") or ""), "the plan")
+    page.wait_for_selector(".plan-reasons")
+    for code, why in mine.items():
+        row = page.locator("tr", has_text=code).first.inner_text()
+        assert "异地就医重点：" in row and why in row
+    shot(page, "68-plan-crossregion-focus")
