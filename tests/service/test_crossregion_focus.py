@@ -43,6 +43,10 @@ def test_flagged_institutions_become_clues_once_seen_by_both_regions(
         for who in ("yiyuan", "fuzeren"):  # an institution, and the head (no clue import), cannot
             with pytest.raises(PermissionDenied):
                 crossregion.flag_clues(s, world.actor(who), world.workspace)
+        with pytest.raises(ValidationFailed, match="线索来源"):  # only the indicator writes this source
+            clues.register_clue(
+                s, city, fixmedins_code=next(iter(flagged)), source="crossregion", description="x"
+            )
         made = crossregion.flag_clues(s, city, world.workspace)
     assert made["flagged"] == len(flagged) and len(made["created"]) == len(flagged) and made["links"] > 0
     with world.db.session() as s:
