@@ -164,6 +164,29 @@ def test_each_public_process_has_its_own_configurable_limit(
         assert c.get("/api/public/reports/form").status_code == 200  # the form's look-ups: their own too
 
 
+def test_every_public_process_counts_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every limit set to one request, each process used up still leaves every other process one request
+    (for the same client), and another client its own."""
+    from fundguard.api.public_guard import PROCESSES, PublicGuard
+    from fundguard.service.errors import TooManyAttempts
+
+    for process in PROCESSES:
+        monkeypatch.setenv(f"FUNDGUARD_PUBLIC_LIMIT_{process.upper()}", "1/600")
+    for used in PROCESSES:
+        guard = PublicGuard()
+        guard.limit(used, "10.0.0.1", now=0)
+        with pytest.raises(TooManyAttempts) as late:
+            guard.limit(used, "10.0.0.1", now=1)
+        assert late.value.retry_after == 600
+        for other in PROCESSES:
+            if other != used:
+                guard.limit(other, "10.0.0.1", now=1)  # not refused: its own count
+        guard.limit(used, "10.0.0.2", now=1)  # another client
+        guard.limit(used, "10.0.0.1", now=601)  # the window has passed
+    with pytest.raises(KeyError):
+        PublicGuard().limit("lookup", "10.0.0.1")  # no shared catch-all bucket any more
+
+
 def test_public_limit_settings_are_checked() -> None:
     from fundguard.core.errors import InputError
     from fundguard.core.settings import PUBLIC_LIMITS, Settings
