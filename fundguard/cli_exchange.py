@@ -112,7 +112,7 @@ def exchange_import(
     if not path.is_file():
         raise _fail(InputError(f"文件不存在：{path}", f"no such file: {path}"))
     with _session(workspace, database_url) as s:
-        done = exchange.import_envelope(s, _actor(s, as_user), exchange.read_file(path))
+        done = exchange.import_file(s, _actor(s, as_user), path.name, path.read_bytes())
     console.print(f"已导入 {done['imported']} 条，跳过重复 {done['skipped']} 条；新线索 {done['clues']}；"
                   f"移送 {done['referrals']} / imported {done['imported']}, skipped {done['skipped']}")  # fmt: skip
 

@@ -28,7 +28,7 @@ from fundguard.core.settings import settings
 from fundguard.service import access, record
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
-from fundguard.service.errors import ServiceError
+from fundguard.service.errors import RowsRejected, ServiceError
 from fundguard.supervision.workflow import InvalidTransition as WorkflowInvalidTransition
 from fundguard.web import STATIC_DIR
 
@@ -80,8 +80,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     def _service(_: Request, exc: ServiceError) -> JSONResponse:
         retry = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry)} if retry else None
+        extra = {"rows": exc.rows} if isinstance(exc, RowsRejected) else {}
         return JSONResponse(
-            error_body(exc.code, exc.zh, exc.en), status_code=exc.http_status, headers=headers
+            error_body(exc.code, exc.zh, exc.en, **extra), status_code=exc.http_status, headers=headers
         )
 
     @app.exception_handler(WorkflowInvalidTransition)

@@ -1,5 +1,7 @@
 """Abuse protection of the public (no-login) routes: per-client rate limits (429 with Retry-After) and an
-offline proof-of-work challenge. A challenge is ``expires.nonce.bits.mac`` — stateless, MAC'd under a key derived
+offline proof-of-work challenge. Each public process (``file``, ``track``, ``claim``, ``points``, ``challenge``,
+``pages``) has its own limit, configurable (``FUNDGUARD_PUBLIC_LIMIT_<PROCESS>``, ``core.settings``), and its own
+count per client, so using one process up never blocks another. A challenge is ``expires.nonce.bits.mac`` — stateless, MAC'd under a key derived
 from the service's key file — and is solved by a counter whose SHA-256 over ``challenge:counter`` starts with
 ``bits`` zero bits (about a second of a phone's work for 16 bits; nothing is sent to a third-party CAPTCHA, so it
 works on an isolated network). A solved challenge is accepted once. State is per process: one server process
@@ -14,17 +16,16 @@ import threading
 import time
 from collections import defaultdict, deque
 
+from fundguard.core.settings import PUBLIC_LIMITS, settings
 from fundguard.service import record
 from fundguard.service.errors import TooManyAttempts, ValidationFailed
 
 POW_BITS = 16
 CHALLENGE_SECONDS = 600
-LIMITS = {  # action → (requests, per seconds) per client address
-    "challenge": (30, 600),
-    "file": (5, 3600),
-    "lookup": (30, 600),
-    "claim": (10, 3600),
-}
+PROCESSES = tuple(PUBLIC_LIMITS)
+PROCESS_ZH = {"file": "提交举报", "track": "查询码查询", "claim": "领取奖励", "points": "医保支付资格查询",
+              "challenge": "获取验证", "pages": "页面数据请求"}  # fmt: skip
+assert set(PROCESS_ZH) == set(PROCESSES)
 
 
 class PublicGuard:
@@ -34,19 +35,21 @@ class PublicGuard:
         self._used: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def limit(self, action: str, client: str, now: float | None = None) -> None:
-        """Count one request of ``client``; 429 once it is over the action's limit in the sliding window."""
-        most, window = LIMITS[action]
+    def limit(self, process: str, client: str, now: float | None = None) -> None:
+        """Count one request of ``client`` to ``process``; 429 once it is over that process's limit (read from the
+        settings on each call) in the sliding window. The count is the process's own."""
+        if process not in PUBLIC_LIMITS:
+            raise KeyError(f"unknown public process {process!r}; one of {PROCESSES}")
+        most, window = settings().public_limits[process]
         now = time.monotonic() if now is None else now
         with self._lock:
-            q = self._hits[(action, client)]
+            q = self._hits[(process, client)]
             while q and q[0] <= now - window:
                 q.popleft()
             if len(q) >= most:
                 wait = int(q[0] + window - now) + 1
-                raise TooManyAttempts(
-                    f"请求过于频繁，请 {wait} 秒后再试", f"too many requests; retry in {wait} s", wait
-                )
+                raise TooManyAttempts(f"{PROCESS_ZH[process]}过于频繁，请 {wait} 秒后再试",
+                                      f"too many {process} requests; retry in {wait} s", wait)  # fmt: skip
             q.append(now)
 
     @staticmethod

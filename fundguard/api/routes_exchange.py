@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from fundguard.service import crossregion
 from fundguard.service import exchange as exchange_service
+from fundguard.service.errors import BadUpload
 from fundguard.service.exchange.format import Envelope
 from fundguard.service.schemas import Model
 
@@ -17,6 +18,7 @@ from .deps import CtxDep
 from .routes_clues import IdPath
 
 router = APIRouter(prefix="/api", tags=["部门协同与异地就医 exchange, cross-region"])
+MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class ExchangeMessageOut(Model):
@@ -51,6 +53,7 @@ class CrossRegionRow(Model):
     out_fund: str
     share: float
     small: bool
+    flag: str
     flag_zh: str
 
 
@@ -95,6 +98,19 @@ class Summary(Model):
     insurance: int
     joint_requested: int
     amount: str
+    treatment_settlements: int  # 就医地: out-of-region settlements at the region's institutions
+    treatment_fund: str
+    treatment_flagged: int  # institutions the indicator flags
+    insurance_settlements: int  # 参保地: the region's insured persons' settlements elsewhere
+    insurance_persons: int
+    insurance_fund: str
+
+
+class FlaggedClues(Model):
+    flagged: int
+    created: list[int]
+    existing: list[int]
+    links: int
 
 
 class JointIn(BaseModel):
@@ -125,6 +141,20 @@ def import_(body: dict[str, Any], ctx: CtxDep) -> dict[str, Any]:
         return exchange_service.import_envelope(s, actor, body)
 
 
+@router.post("/exchange/import-file", summary="上传对方部门的交换文件（Excel/JSON）/ import a file",
+             response_model=ImportResult,
+             responses={422: {"description": "不符合格式的行（detail.rows：行号、消息号、原因），未导入任何消息"}})  # fmt: skip
+def import_file(
+    file: Annotated[UploadFile, File(description="交换文件 .xlsx（工作表“说明”“消息”）或 .json，格式 1.0")],
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    content = file.file.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise BadUpload("交换文件超过 5 MB", "the exchange file is larger than 5 MB", too_large=True)
+    with ctx.session() as (s, actor):
+        return exchange_service.import_file(s, actor, file.filename or "", content)
+
+
 @router.get("/crossregion/indicator", summary="异地就医指标（就医地/参保地）/ out-of-region indicator",
             response_model=Indicator)  # fmt: skip
 def indicator(ctx: CtxDep) -> dict[str, Any]:
@@ -138,12 +168,19 @@ def linked(ctx: CtxDep, side: Literal["treatment", "insurance"] = "insurance") -
         return crossregion.list_linked(s, actor, side)
 
 
+@router.post("/crossregion/flagged-clues", summary="异常异地就医机构转为线索（幂等）/ flagged institutions as clues",
+             response_model=FlaggedClues)  # fmt: skip
+def flagged_clues(ctx: CtxDep) -> dict[str, Any]:
+    with ctx.session() as (s, actor):
+        return crossregion.flag_clues(s, actor, ctx.workspace)
+
+
 @router.get(
     "/crossregion/summary", summary="异地就医概况（仪表盘）/ dashboard figures", response_model=Summary
 )
 def summary(ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
-        return crossregion.summary(s, actor)
+        return crossregion.summary(s, actor, ctx.workspace)
 
 
 @router.post("/crossregion/links/{link_id}/joint", summary="参保地请求联合办案 / request joint handling",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from fundguard.service import inspections as svc
 from fundguard.service.draw_weights import pool_weights
 from fundguard.service.errors import BadUpload
+from fundguard.service.focus import focus_targets
 from fundguard.service.inspections.schemas import (
     Agency,
     Change,
@@ -89,6 +90,8 @@ class DrawIn(BaseModel):
     rules: RulesIn = RulesIn()
     previous_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="重抽时被替代的抽取")
     reason: str = Field(default="", max_length=4000)
+    focus: list[Literal["crossregion"]] = Field(default_factory=list, max_length=5,
+                                                description="重点领域（crossregion：异地就医），加权并注明原因")  # fmt: skip
 
 
 @router.get("/targets", summary="检查对象名录库 / inspection targets", response_model=TargetPage)
@@ -183,7 +186,7 @@ def make_draw(body: DrawIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.make_draw(s, actor, title=body.title, seed_value=body.seed_value,
                              rules=body.rules.model_dump(), previous_id=body.previous_id, reason=body.reason,
-                             weigh=pool_weights(ctx.workspace))  # fmt: skip
+                             weigh=pool_weights(ctx.workspace, focus=body.focus, actor=actor))  # fmt: skip
 
 
 @router.get("/draws/{draw_id}", summary="抽取详情 / a draw", response_model=Draw)
@@ -246,6 +249,8 @@ class PlanIn(BaseModel):
     assigned: list[str] = Field(
         default_factory=list, max_length=5000, description="上级交办的检查对象（机构编码）"
     )
+    focus: list[Literal["crossregion"]] = Field(default_factory=list, max_length=5,
+                                                description="重点领域（crossregion：异地就医），其异常机构列入现场检查并注明原因")  # fmt: skip
 
 
 class CheckIn(BaseModel):
@@ -272,7 +277,7 @@ def create_plan(body: PlanIn, ctx: CtxDep) -> dict[str, Any]:
     with ctx.session() as (s, actor):
         return svc.create_plan(s, actor, year=body.year, title=body.title, seed_value=body.seed_value,
                                workspace=ctx.workspace, config=svc.PlanConfig(body.top_n, body.sample_ratio),
-                               assigned=body.assigned)  # fmt: skip
+                               assigned=body.assigned, focus=focus_targets(s, actor, ctx.workspace, body.focus))  # fmt: skip
 
 
 @router.get(

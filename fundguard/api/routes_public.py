@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/public", tags=["公众服务 public (no login)"]
 
 @router.get("/regions", summary="医保部门（区划）列表 / regions", response_model=list[RegionOut])
 def regions(request: Request, ctx: CtxDep) -> list[dict[str, Any]]:
-    guard_of(request).limit("lookup", client_of(request))
+    guard_of(request).limit("pages", client_of(request))
     with ctx.session(authenticated=False) as (s, _):
         rows = s.execute(select(Region).order_by(Region.code)).scalars()
         return [{"code": r.code, "name": r.name, "level": r.level} for r in rows]

@@ -1,6 +1,6 @@
 """公众查询 (no login): a person's payment-qualification status by national code, JSON for other systems and the
-plain page ``/public/points.html``. Rate-limited per client address and overall (429 with ``Retry-After``) so
-the registry cannot be walked; each lookup is in the access log (anonymous, with the client address)."""
+plain page ``/public/points.html``. Rate-limited per client address (the public guard's own ``points`` count,
+``FUNDGUARD_PUBLIC_LIMIT_POINTS``) and overall (429 with ``Retry-After``) so the registry cannot be walked; each lookup is in the access log (anonymous, with the client address)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from fundguard.service.points.public import public_status
 from fundguard.service.schemas import Model
 
 from .deps import CtxDep
+from .public_guard import guard_of
 
 router = APIRouter(prefix="/api/public/points", tags=["公众查询 public"])
-# Per address: a burst of 10, then one lookup every 6 s; overall: 20 a second for the whole site.
-PER_CLIENT = (1 / 6, 10)
+# Overall: 20 a second for the whole site (per address: the public guard's ``points`` limit).
 OVERALL = (20, 40)
 
 
@@ -31,11 +31,11 @@ class PublicStatus(Model):
 
 
 def _admit(request: Request, client: str) -> None:
+    guard_of(request).limit("points", client or "-")
     state = request.app.state
-    if not hasattr(state, "public_points_limits"):  # one pair per app (tests build several apps)
-        state.public_points_limits = (RateLimiter(*PER_CLIENT), RateLimiter(*OVERALL))
-    per_client, overall = state.public_points_limits
-    wait = per_client.take(client or "-") or overall.take("all")
+    if not hasattr(state, "public_points_overall"):  # one per app (tests build several apps)
+        state.public_points_overall = RateLimiter(*OVERALL)
+    wait = state.public_points_overall.take("all")
     if wait:
         raise TooManyAttempts(
             "查询过于频繁，请稍后再试", "too many lookups; retry later", retry_after=max(1, round(wait + 0.5))

@@ -67,7 +67,7 @@ def form(request: Request, ctx: CtxDep) -> dict[str, Any]:
 
     from fundguard.service.models import Region
 
-    guard_of(request).limit("lookup", client_of(request))
+    guard_of(request).limit("pages", client_of(request))
     with ctx.session(authenticated=False) as (s, _):
         regions = [{"code": r.code, "name": r.name, "level": r.level}
                    for r in s.execute(select(Region).order_by(Region.code)).scalars()]  # fmt: skip
@@ -106,7 +106,7 @@ def file_report(body: ReportIn, request: Request, ctx: CtxDep) -> dict[str, Any]
     "/{code}", summary="凭查询码查询办理状态与答复 / status by tracking code", response_model=PublicStatus
 )
 def status(code: CodePath, request: Request, ctx: CtxDep) -> dict[str, Any]:
-    guard_of(request).limit("lookup", client_of(request))
+    guard_of(request).limit("track", client_of(request))
     with ctx.session(authenticated=False) as (s, _):
         return reports.public_status(s, code)
 

@@ -21,6 +21,10 @@ settings here (``core`` imports nothing else, so the supervision domain may use 
 - ``FUNDGUARD_REPORT_RULES``: a province's 举报奖励 rules (YAML, as ``supervision/data/report_rewards.yaml``);
 - ``FUNDGUARD_CROSSREGION_SHARE``: the share of out-of-region settlements above which a small institution or
   pharmacy is flagged (0.3);
+- ``FUNDGUARD_PUBLIC_LIMIT_<PROCESS>``: each public (no-login) process's own rate limit per client address, as
+  ``requests/seconds`` — ``FILE`` (filing a report, 5/3600), ``TRACK`` (status by tracking code, 30/600), ``CLAIM``
+  (claiming a reward, 10/3600), ``POINTS`` (the public points lookup, 10/60), ``CHALLENGE`` (proof-of-work
+  challenges, 30/600), ``PAGES`` (the public forms' look-ups: regions, choices, 60/600); each counts on its own;
 - ``FUNDGUARD_KB_OVERRIDES``: a folder of the bureau's override files for the derived clinical knowledge tables
   (``<table>.csv``, rows to add or remove);
 - ``FUNDGUARD_ACCESS_LOG_DAYS``: how long the access log is kept (190; never under six months);
@@ -36,11 +40,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from fundguard.core.errors import InputError
+
+# The public processes and their default limits per client address: (requests, per seconds). Each process has
+# its own bucket, so a burst of tracking look-ups never uses up the filing or the claiming of anyone.
+PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
+    "file": (5, 3600),
+    "track": (30, 600),
+    "claim": (10, 3600),
+    "points": (10, 60),
+    "challenge": (30, 600),
+    "pages": (60, 600),
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,7 @@ class Settings:
     rt_nice: int = 5
     rt_stale_seconds: float = 30
     shared_data: str = ""
+    public_limits: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(PUBLIC_LIMITS))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +126,10 @@ class Settings:
                 rt_nice=int(get("FUNDGUARD_RT_NICE") or 5),
                 rt_stale_seconds=float(get("FUNDGUARD_RT_STALE_SECONDS") or 30),
                 shared_data=get("FUNDGUARD_SHARED_DATA"),
+                public_limits={
+                    process: _rate(get(f"FUNDGUARD_PUBLIC_LIMIT_{process.upper()}"), default)
+                    for process, default in PUBLIC_LIMITS.items()
+                },
             )
         except (ValueError, InvalidOperation) as exc:
             raise InputError(f"环境变量设置有误：{exc}", f"invalid FUNDGUARD_* setting: {exc}") from None
@@ -120,6 +140,19 @@ def _positive(value: str | float) -> float:
     if not number > 0:
         raise ValueError(f"{value!r} is not a positive number")
     return number
+
+
+def _rate(value: str, default: tuple[int, int]) -> tuple[int, int]:
+    """``requests/seconds`` (e.g. ``5/3600``), both positive whole numbers; empty: the default."""
+    if not value:
+        return default
+    requests, sep, seconds = value.partition("/")
+    if not sep or not requests.strip().isdigit() or not seconds.strip().isdigit():
+        raise ValueError(f"{value!r} is not requests/seconds (e.g. 5/3600)")
+    rate = int(requests), int(seconds)
+    if min(rate) < 1:
+        raise ValueError(f"{value!r}: requests and seconds must be at least 1")
+    return rate
 
 
 def _xdg(var: str, fallback: str) -> Path:

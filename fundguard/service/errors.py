@@ -89,6 +89,15 @@ class ValidationFailed(ServiceError, InputError):
     http_status = 422
 
 
+class RowsRejected(ValidationFailed):
+    """A file whose rows are refused as a whole (422): ``rows`` names each bad row and why (``row``,
+    ``message_id``, ``reason_zh``), so the page can list them; nothing of the file was applied."""
+
+    def __init__(self, zh: str, en: str, rows: list[dict]) -> None:
+        super().__init__(zh, en)
+        self.rows = rows
+
+
 def not_found(what_zh: str, what_en: str, key: object) -> NotFound:
     return NotFound(f"{what_zh} {key} 不存在", f"{what_en} {key} not found")
 

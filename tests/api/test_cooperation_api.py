@@ -149,3 +149,60 @@ def test_documented_schema_is_the_one_the_code_reads() -> None:
 
 def _hospital(client: Any) -> str:
     return next(u["fixmedins_code"] for u in client.sw.users if u["role"] == "hospital")
+
+
+def test_crossregion_clues_focus_and_file_import_over_http(
+    client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The flagged institutions to clues (idempotent; supervisors only), 异地就医 as a plan's and a draw's focus,
+    the dashboard's figures by duty, and an exchange file upload refused whole with its rows."""
+    from openpyxl import load_workbook
+
+    from fundguard.service import exchange
+
+    monkeypatch.setenv(
+        "FUNDGUARD_CROSSREGION_SHARE", "0.01"
+    )  # the test city's pharmacies with any are flagged
+    h = client.h
+    assert client.post("/api/crossregion/flagged-clues").status_code == 401
+    for who in ("yiyuan", "fuzeren", "jingban"):
+        assert client.post("/api/crossregion/flagged-clues", headers=h[who]).status_code == 403, who
+    made = client.post("/api/crossregion/flagged-clues", headers=h["shi"]).json()
+    assert made["flagged"] > 0 and len(made["created"]) + len(made["existing"]) == made["flagged"]
+    again = client.post("/api/crossregion/flagged-clues", headers=h["shi"]).json()
+    assert again["created"] == [] and set(again["existing"]) == set(made["created"]) | set(made["existing"])
+    clue = client.get(f"/api/clues/{again['existing'][0]}", headers=h["shi"]).json()
+    assert clue["source"] == "crossregion" and clue["evidence"]
+    summary = client.get("/api/crossregion/summary", headers=h["shi"]).json()
+    assert summary["treatment_flagged"] == made["flagged"] and summary["treatment_settlements"] > 0
+    plan = client.post("/api/inspections/plans", headers=h["shi"], json={
+        "year": 2026, "title": "异地就医重点计划", "seed_value": "s", "top_n": 0, "sample_ratio": 0,
+        "focus": ["crossregion"]}).json()  # fmt: skip
+    items = client.get(f"/api/inspections/plans/{plan['id']}/items", headers=h["shi"],
+                       params={"mode": "onsite", "size": 200}).json()["items"]  # fmt: skip
+    focused = {
+        i["fixmedins_code"] for i in items if any(r.startswith("异地就医重点：") for r in i["reasons_zh"])
+    }
+    assert {c["fixmedins_code"] for c in [clue]} <= focused
+    bad = client.post("/api/inspections/plans", headers=h["shi"], json={
+        "year": 2026, "title": "x", "seed_value": "s", "focus": ["bogus"]})  # fmt: skip
+    assert bad.status_code == 422
+    draw = client.post("/api/inspections/draws", headers=h["shi"], json={
+        "title": "异地就医重点抽查", "seed_value": "cr", "rules": {"ratio": 1.0}, "focus": ["crossregion"]}).json()  # fmt: skip
+    assert draw["focus"] and all(v.startswith("异地就医：") for v in draw["focus"].values())
+    env = {"format": "fundguard-exchange", "version": "1.0", "sender": {"department": "市药监局"},
+           "created_at": "2026-12-07", "messages": [
+               {"message_id": "YJ-API-1", "kind": "finding", "partner": "药品监管", "sent_at": "2026-12-07",
+                "fixmedins_code": clue["fixmedins_code"], "summary": "x", "partner_ref": "药监〔2026〕1号"}]}  # fmt: skip
+    path = exchange.write_file(env, tmp_path / "yj.xlsx")
+    wb = load_workbook(path)
+    wb["消息"].cell(row=2, column=[c.value for c in wb["消息"][1]].index("summary") + 1).value = None
+    wb.save(path)  # line 2 loses its summary
+    r = client.post("/api/exchange/import-file", headers=h["shi"],
+                    files={"file": ("yj.xlsx", path.read_bytes())})  # fmt: skip
+    assert r.status_code == 422 and r.json()["detail"]["rows"][0]["row"] == "第 2 行"
+    assert "summary" in r.json()["detail"]["rows"][0]["reason_zh"]
+    r = client.post(
+        "/api/exchange/import-file", headers=h["yiyuan"], files={"file": ("yj.xlsx", path.read_bytes())}
+    )
+    assert r.status_code == 403

@@ -78,7 +78,8 @@ def test_public_filing_and_lookup_without_login(client: TestClient, sw: ServiceW
     assert status == {"status": "registered", "status_zh": "待受理", "received_on": status["received_on"],
                       "reply": "", "reward": None}  # fmt: skip
     misses = [
-        client.get(f"/api/public/reports/{c}") for c in ("AAAAA-AAAAA-AAAAA-AAAAA", "x", code[:-1] + "2")
+        client.get(f"/api/public/reports/{c}")
+        for c in ("AAAAA-AAAAA-AAAAA-AAAAA", "x", code[:-1] + ("3" if code.endswith("2") else "2"))
     ]
     assert {m.status_code for m in misses} == {404} and len({m.text for m in misses}) == 1
     # the handler sees the facts and the attachment, not the reporter
@@ -129,6 +130,72 @@ def test_public_limits(client: TestClient, sw: ServiceWorkspace) -> None:
     assert statuses[:30] == [404] * 30 and statuses[30] == 429  # enumeration is throttled too
     r = client.get("/api/public/reports/AAAAA-AAAAA-AAAAA-AAAAA")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+
+
+def test_each_public_process_has_its_own_configurable_limit(
+    sw: ServiceWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tracking look-ups used up (a limit set to 3 here) leave filing, claiming and the points lookup their own
+    counts; the points lookup used up in turn leaves tracking and filing as they were."""
+    monkeypatch.setenv("FUNDGUARD_PUBLIC_LIMIT_TRACK", "3/600")
+    monkeypatch.setenv("FUNDGUARD_PUBLIC_LIMIT_POINTS", "2/600")
+    with TestClient(create_app(sw.workspace, sw.database_url)) as c:
+        admdvs = c.get("/api/public/regions").json()[0]["code"]
+        track = [c.get("/api/public/reports/AAAAA-AAAAA-AAAAA-AAAAA").status_code for _ in range(4)]
+        assert track == [404, 404, 404, 429]
+        limited = c.get("/api/public/reports/AAAAA-AAAAA-AAAAA-AAAAA").json()["detail"]["zh"]
+        assert limited.startswith("查询码查询过于频繁")
+        filed = c.post("/api/public/reports", json=_body(c, admdvs))
+        assert filed.status_code == 200, filed.text  # filing has its own count
+        claim = c.post(f"/api/public/reports/{filed.json()['code']}/claim",
+                       json={"name": NAME, "id_no": "110101199001011234", **_proof(c)})  # fmt: skip
+        assert claim.status_code not in (429, 200)  # refused on its merits (no reward), not for the rate
+        points = [c.get("/api/public/points/status", params={"national_code": "NOBODY1234"}).status_code
+                  for _ in range(3)]  # fmt: skip
+        assert points == [200, 200, 429]
+        assert (
+            "医保支付资格查询过于频繁"
+            in c.get("/api/public/points/status", params={"national_code": "NOBODY1234"}).json()["detail"][
+                "zh"
+            ]
+        )
+        assert c.post("/api/public/reports", json=_body(c, admdvs)).status_code == 200
+        assert c.get("/api/public/reports/AAAAA-AAAAA-AAAAA-AAAAA").status_code == 429  # still its own
+        assert c.get("/api/public/reports/form").status_code == 200  # the form's look-ups: their own too
+
+
+def test_every_public_process_counts_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every limit set to one request, each process used up still leaves every other process one request
+    (for the same client), and another client its own."""
+    from fundguard.api.public_guard import PROCESSES, PublicGuard
+    from fundguard.service.errors import TooManyAttempts
+
+    for process in PROCESSES:
+        monkeypatch.setenv(f"FUNDGUARD_PUBLIC_LIMIT_{process.upper()}", "1/600")
+    for used in PROCESSES:
+        guard = PublicGuard()
+        guard.limit(used, "10.0.0.1", now=0)
+        with pytest.raises(TooManyAttempts) as late:
+            guard.limit(used, "10.0.0.1", now=1)
+        assert late.value.retry_after == 600
+        for other in PROCESSES:
+            if other != used:
+                guard.limit(other, "10.0.0.1", now=1)  # not refused: its own count
+        guard.limit(used, "10.0.0.2", now=1)  # another client
+        guard.limit(used, "10.0.0.1", now=601)  # the window has passed
+    with pytest.raises(KeyError):
+        PublicGuard().limit("lookup", "10.0.0.1")  # no shared catch-all bucket any more
+
+
+def test_public_limit_settings_are_checked() -> None:
+    from fundguard.core.errors import InputError
+    from fundguard.core.settings import PUBLIC_LIMITS, Settings
+
+    assert Settings.from_env({}).public_limits == PUBLIC_LIMITS
+    assert Settings.from_env({"FUNDGUARD_PUBLIC_LIMIT_FILE": "2/60"}).public_limits["file"] == (2, 60)
+    for bad in ("five", "5", "0/60", "5/-1", "5/60/2"):
+        with pytest.raises(InputError):
+            Settings.from_env({"FUNDGUARD_PUBLIC_LIMIT_CLAIM": bad})
 
 
 def test_public_pages_are_static_and_csp_clean(client: TestClient) -> None:

@@ -1,11 +1,13 @@
 """Issue 16b in the browser: a typical case approved by the head and shown on the public page with masking; a
 referral to 公安 approved, sent, and its receipt and result coming back in an exchange file; a cross-region clue
-seen by the place of insurance (which asks for joint handling) and by the place of treatment (which accepts)."""
+seen by the place of insurance (which asks for joint handling) and by the place of treatment (which accepts); a
+partner's Excel exchange file uploaded (bad rows listed, nothing half-imported; then its findings as clues)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -214,3 +216,120 @@ def test_cross_region_clue_seen_by_both_regions(
         "username": service_ws.user("hospital")["username"], "password": service_ws.user("hospital")["password"]}).json()["token"]}  # fmt: skip
     assert httpx.get(f"{server.url}/api/crossregion/clues", headers=h).status_code == 403
     assert link_id
+
+
+def test_partner_excel_file_uploaded_registers_clues_and_bad_rows_are_listed(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, tmp_path: Path
+) -> None:
+    """标准互认 by file: a partner's Excel exchange file with a bad row is refused whole, the row named in
+    Chinese; corrected, it goes in and each finding is a clue of source 部门互认."""
+    from fundguard.service import exchange
+    from fundguard.service.models import ExchangeMessage, Institution
+
+    sup = service_ws.user("county_supervisor")
+    db = Database(service_ws.database_url)
+    try:
+        with db.session() as s:
+            county = _as(s, sup["username"])
+            inst = s.execute(sa.select(Institution.fixmedins_code).where(Institution.admdvs == county.admdvs)
+                             .order_by(Institution.fixmedins_code)).scalars().first()  # fmt: skip
+    finally:
+        db.dispose()
+    ids = [f"WJ-WEB-{n}" for n in (1, 2)]
+    env = {"format": "fundguard-exchange", "version": "1.0", "sender": {"department": "市卫生健康委"},
+           "created_at": "2026-12-07T09:00:00", "messages": [
+               {"message_id": mid, "kind": "finding", "partner": "卫生健康", "sent_at": "2026-12-06",
+                "fixmedins_code": inst, "summary": f"病历与结算不符（{mid}）", "partner_ref": f"卫监〔2026〕{n}号",
+                "amount": "880.00", "documents": [{"name": "监督意见书", "number": f"卫监〔2026〕{n}号"}]}
+               for n, mid in enumerate(ids, start=1)]}  # fmt: skip
+    good = exchange.write_file(env, tmp_path / "卫健认定.xlsx")
+    bad_xlsx = _xlsx_with_bad_partner(
+        good, tmp_path / "卫健认定-错误.xlsx"
+    )  # line 3: a partner not in the format
+    login(page, sup)
+    goto(page, "#/exchange")
+    page.set_input_files("#exchange-file-form input[type=file]", str(bad_xlsx))
+    page.click("#exchange-file-btn")
+    page.wait_for_selector("#exchange-file-error")
+    text = page.inner_text("#exchange-file-result")
+    assert "未导入任何消息" in text and "第 3 行" in text and "partner" in text and "取值应为" in text
+    assert ids[1] in text and "第 2 行" not in text
+    shot(page, "65-exchange-file-bad-rows")
+
+    def logged() -> set[str]:
+        d = Database(service_ws.database_url)
+        try:
+            with d.session() as s:
+                return set(s.execute(sa.select(ExchangeMessage.message_id)
+                                     .where(ExchangeMessage.message_id.in_(ids))).scalars())  # fmt: skip
+        finally:
+            d.dispose()
+
+    assert logged() == set()  # the good line 2 did not go in either
+    page.set_input_files("#exchange-file-form input[type=file]", str(good))
+    page.click("#exchange-file-btn")
+    wait_until(lambda: all(i in page.inner_text("#exchange-log") for i in ids), "the imported messages")
+    assert logged() == set(ids)
+    page.locator("#exchange-log tr", has_text=ids[0]).locator("a").click()
+    page.wait_for_selector("#main[data-ready^='/clues/']")
+    assert "卫监〔2026〕1号" in page.inner_text("#main") and "部门互认" in page.inner_text("#main")
+    shot(page, "66-exchange-file-clue")
+    r = httpx.post(f"{server.url}/api/exchange/import-file", files={"file": ("x.json", b"{}")})
+    assert r.status_code == 401  # no login, no import
+
+
+def _xlsx_with_bad_partner(good: Path, out: Path) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(good)
+    sheet = wb["消息"]
+    cols = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=cols.index("partner") + 1, value="法院")
+    wb.save(out)
+    return out
+
+
+def test_flagged_institutions_become_clues_and_an_annual_plan_focus(
+    page: Any, server: LiveServer, service_ws: ServiceWorkspace, monkeypatch: Any
+) -> None:
+    """A county whose small institutions or pharmacies the out-of-region indicator flags: the dashboard counts
+    them, one click makes them clues on the place of treatment's list, and an annual plan with 异地就医 as its focus
+    puts them on site with the reason shown."""
+    monkeypatch.setenv(
+        "FUNDGUARD_CROSSREGION_SHARE", "0.001"
+    )  # the server runs in this process: it reads it too
+    db = Database(service_ws.database_url)
+    try:
+        with db.session() as s:
+            rows = crossregion.indicator(s, _as(s, "shi"), service_ws.workspace)["treatment"]
+            used = _as(s, service_ws.user("county_supervisor")["username"]).admdvs
+        flagged = [r for r in rows if r["flag"] and r["admdvs"] != used]  # a county no other journey works in
+        assert flagged, "the test city has no flagged institution outside the county of the other journeys"
+        county = flagged[0]["admdvs"]
+        mine = {r["fixmedins_code"]: r["flag_zh"] for r in flagged if r["admdvs"] == county}
+        names = [r["fixmedins_name"] for r in flagged if r["admdvs"] == county]
+        treating = _user(db, f"jy_flag_{county}", "county_supervisor", county)
+    finally:
+        db.dispose()
+    login(page, treating)
+    assert page.inner_text("#dashboard-cr-flagged .value").strip() == str(len(mine))
+    goto(page, "#/crossregion")
+    page.click("#cr-flag-clues")
+    wait_until(
+        lambda: "异地就医：" in page.inner_text("#cr-treatment-list"), "the flagged institutions' clues"
+    )
+    listed = page.inner_text("#cr-treatment-list")
+    assert all(name in listed for name in names)  # the place of treatment's list names each institution
+    shot(page, "67-crossregion-flagged-clues")
+    goto(page, "#/inspections?tab=plan")
+    page.fill("#plan-form input[name=seed_value]", "异地就医-2026")
+    page.fill("#plan-form input[name=top_n]", "0")
+    page.fill("#plan-form input[name=sample_ratio]", "0")
+    page.check("#plan-form input[name=focus_crossregion]")
+    page.click("#plan-form button[type=submit]")
+    wait_until(lambda: "plan=" in (page.get_attribute("#main", "data-ready") or ""), "the plan")
+    page.wait_for_selector(".plan-reasons")
+    for code, why in mine.items():
+        row = page.locator("tr", has_text=code).first.inner_text()
+        assert "异地就医重点：" in row and why in row
+    shot(page, "68-plan-crossregion-focus")

@@ -226,7 +226,9 @@ SOURCES = {
     "inspection": "检查发现",
     "model": "大数据模型",
     "partner": "部门互认",  # issue 16b: a partner department's finding (标准互认)
+    "crossregion": "异地就医监测",  # an institution the out-of-region indicator flags (crossregion.flag_clues)
 }
+GENERATED = ("rule", "crossregion")  # sources only the system's imports write, never a hand registration
 
 
 def register_clue(session: Session, actor: Actor, *, fixmedins_code: str, source: str, description: str,
@@ -234,9 +236,9 @@ def register_clue(session: Session, actor: Actor, *, fixmedins_code: str, source
     """A clue not from the rule engine: transferred in by another department, a complaint, an inspection
     finding. It enters the same flow at 待初审."""
     actor.require(CLUE_REGISTER)
-    if source not in SOURCES or source == "rule":
-        raise ValidationFailed(f"线索来源应为 {'、'.join(v for k, v in SOURCES.items() if k != 'rule')}",
-                               f"source must be one of {[k for k in SOURCES if k != 'rule']}")  # fmt: skip
+    if source not in SOURCES or source in GENERATED:
+        raise ValidationFailed(f"线索来源应为 {'、'.join(v for k, v in SOURCES.items() if k not in GENERATED)}",
+                               f"source must be one of {[k for k in SOURCES if k not in GENERATED]}")  # fmt: skip
     if not (description or "").strip():
         raise ValidationFailed("请填写线索内容", "a clue needs a description")
     inst = session.get(Institution, fixmedins_code)

@@ -3,11 +3,13 @@ region are first-class. ``service`` links clues to the insurance regions of thei
 insurance sees its insured persons' clues at institutions elsewhere, on its own duty, without seeing the rest of
 those clues), computes the per-institution indicator (share of out-of-region patients; flags small institutions
 and pharmacies with an unusual share: 异地刷卡套现), and carries joint handling (联合办案) requests between the
-two regions. May import ``clues`` and below.
+two regions; ``flagged`` turns the flagged institutions into clues and names them as an inspection focus
+(异地就医 as a focus area of a plan or a draw). May import ``clues`` and below.
 """
 
 from __future__ import annotations
 
+from fundguard.service.crossregion.flagged import flag_clues, focus_targets
 from fundguard.service.crossregion.service import (
     answer_joint,
     indicator,
@@ -17,4 +19,13 @@ from fundguard.service.crossregion.service import (
     summary,
 )
 
-__all__ = ["answer_joint", "indicator", "link_clues", "list_linked", "request_joint", "summary"]
+__all__ = [
+    "answer_joint",
+    "flag_clues",
+    "focus_targets",
+    "indicator",
+    "link_clues",
+    "list_linked",
+    "request_joint",
+    "summary",
+]

@@ -25,6 +25,13 @@ JOINT_ZH = {
 }
 
 
+FLAGS_ZH = {  # the indicator's out-of-region patterns
+    "": "",
+    "cashing": "定点药店异地参保人员购药占比异常（疑似异地刷卡套现）",
+    "share": "小型机构异地就医患者占比异常",
+}
+
+
 def _threshold() -> float:
     """Share of out-of-region settlements above which a small institution is flagged (configurable: local)."""
     return settings().crossregion_share
@@ -106,14 +113,14 @@ def indicator(session: Session, actor: Actor, workspace: Path | None) -> dict[st
         share = out / n if n else 0.0
         pharmacy = code.startswith("P")
         small = n <= median
-        reason = ""
+        flag = ""
         if share >= threshold and pharmacy:
-            reason = "定点药店异地参保人员购药占比异常（疑似异地刷卡套现）"
+            flag = "cashing"
         elif share >= threshold and small:
-            reason = "小型机构异地就医患者占比异常"
+            flag = "share"
         rows.append({"fixmedins_code": code, "fixmedins_name": name or "", "admdvs": admdvs or "", "settlements": n,
                      "out_settlements": out, "out_persons": persons, "out_fund": str(money(fund)),
-                     "share": round(share, 4), "small": small, "flag_zh": reason})  # fmt: skip
+                     "share": round(share, 4), "small": small, "flag": flag, "flag_zh": FLAGS_ZH[flag]})  # fmt: skip
     rows.sort(key=lambda r: (-bool(r["flag_zh"]), -r["share"], r["fixmedins_code"]))
     return {"threshold": threshold, "treatment": rows,
             "insurance": [{"fixmedins_code": c, "fixmedins_name": nm or "", "admdvs": a or "", "settlements": n,
@@ -152,10 +159,25 @@ def list_linked(session: Session, actor: Actor, side: str = "insurance", *, limi
     return [_link_item(link, clue, actor, side) for link, clue in rows]
 
 
-def summary(session: Session, actor: Actor) -> dict[str, Any]:
-    """异地就医 on the dashboard: linked clues on each duty and open joint requests."""
+def summary(session: Session, actor: Actor, workspace: Path | None = None) -> dict[str, Any]:
+    """异地就医 on the dashboard: linked clues on each duty and open joint requests; with the workspace, the
+    settlements on each duty too — as the place of treatment, out-of-region settlements at the actor's
+    institutions and the institutions flagged; as the place of insurance, the actor's insured persons' settlements
+    elsewhere (each region its own duty, from the same figures as ``indicator``)."""
+    figures = {"treatment_settlements": 0, "treatment_fund": "0.00", "treatment_flagged": 0,
+               "insurance_settlements": 0, "insurance_persons": 0, "insurance_fund": "0.00"}  # fmt: skip
     if not actor.can(CROSSREGION_VIEW) or actor.role == "hospital":
-        return {"treatment": 0, "insurance": 0, "joint_requested": 0, "amount": "0.00"}
+        return {"treatment": 0, "insurance": 0, "joint_requested": 0, "amount": "0.00", **figures}
+    if workspace is not None:
+        ind = indicator(session, actor, workspace)
+        figures = {
+            "treatment_settlements": sum(r["out_settlements"] for r in ind["treatment"]),
+            "treatment_fund": str(money(sum(Decimal(r["out_fund"]) for r in ind["treatment"]))),
+            "treatment_flagged": sum(1 for r in ind["treatment"] if r["flag"]),
+            "insurance_settlements": sum(r["settlements"] for r in ind["insurance"]),
+            "insurance_persons": sum(r["persons"] for r in ind["insurance"]),
+            "insurance_fund": str(money(sum(Decimal(r["fund"]) for r in ind["insurance"]))),
+        }
     own = scope_filter(actor, Clue.admdvs, Clue.fixmedins_code)
     base = select(func.count(), func.coalesce(func.sum(CrossRegionLink.amount), 0)).join(
         Clue, Clue.id == CrossRegionLink.clue_id
@@ -163,7 +185,13 @@ def summary(session: Session, actor: Actor) -> dict[str, Any]:
     t, amount = session.execute(base.where(own)).one()
     i = session.execute(base.where(_insured_scope(actor), not_(own))).one()[0]
     j = session.execute(base.where(own, CrossRegionLink.joint_status == "requested")).one()[0]
-    return {"treatment": t, "insurance": i, "joint_requested": j, "amount": str(money(amount or 0))}
+    return {
+        "treatment": t,
+        "insurance": i,
+        "joint_requested": j,
+        "amount": str(money(amount or 0)),
+        **figures,
+    }
 
 
 def _load_link(session: Session, link_id: int) -> tuple[CrossRegionLink, Clue]:

@@ -28,6 +28,7 @@ from fundguard.service.inspections.flight import (
     list_flights,
 )
 from fundguard.service.inspections.plans import (
+    FOCUS_AREAS,
     PlanConfig,
     add_problem,
     close_problem,
@@ -51,6 +52,7 @@ from fundguard.service.inspections.registries import (
 )
 
 __all__ = [
+    "FOCUS_AREAS",
     "PlanConfig",
     "act_on_flight",
     "add_problem",

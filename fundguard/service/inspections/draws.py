@@ -49,6 +49,8 @@ def _item(d: Draw, *, full: bool) -> dict:
     }  # fmt: skip
     if full:
         out["recused"] = {t["code"]: t["recused"] for t in rec["result"]["targets"] if t["recused"]}
+        why = {t["code"]: t["focus_zh"] for t in rec["pools"]["targets"] if t.get("focus_zh")}
+        out["focus"] = {t["code"]: why[t["code"]] for t in rec["result"]["targets"] if t["code"] in why}
     return out
 
 

@@ -3,7 +3,9 @@
 A plan gives every institution of the region an item, checked on site or by review within the year. On site
 go the top ``top_n`` by prior-year fund payment (``setl_d.fund_pay_sumamt`` in the workspace store), a random
 sample of at least ``sample_ratio`` of the rest (hash-keyed from the plan's seed value, as the draws), and the
-institutions with open clues from models or reports. The figures are configuration (``PlanConfig``; a
+institutions with open clues from models or reports, and — when the plan names a focus area (``FOCUS_AREAS``: 异地就医)
+— the institutions the caller found for it, each with its reason (``service.focus`` composes them: this concept
+does not read the cross-region indicator itself). The figures are configuration (``PlanConfig``; a
 province passes its own). Coverage is reported by region. Problems (from flight inspections or plans) are
 kept with owner, deadline, status and closure evidence; overdue ones are flagged; the ledger exports to Excel.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +33,9 @@ from fundguard.supervision import draws
 from fundguard.supervision.ledgers import ledger_bytes
 from fundguard.supervision.roles import INSPECTION_MANAGE, INSPECTION_VIEW
 
+FOCUS_AREAS = {"crossregion": "异地就医"}  # focus areas a plan or a draw may name (重点领域)
 REASONS_ZH = {"top": "上年基金支付前列", "sample": "随机抽查", "lead": "模型疑点", "report": "举报线索",
-              "assigned": "上级交办"}  # fmt: skip
+              "assigned": "上级交办", **{area: f"{zh}重点" for area, zh in FOCUS_AREAS.items()}}  # fmt: skip
 MODES_ZH = {"onsite": "现场检查", "review": "非现场审核"}
 
 
@@ -68,14 +72,20 @@ def _fund_paid(workspace: Path | None, year: int) -> dict[str, Any]:
 
 def create_plan(session: Session, actor: Actor, *, year: int, title: str, seed_value: str,
                 workspace: Path | None = None, config: PlanConfig | None = None,
-                assigned: list[str] | None = None) -> dict:  # fmt: skip
+                assigned: list[str] | None = None,
+                focus: Mapping[str, Mapping[str, str]] | None = None) -> dict:  # fmt: skip
     """The year's plan over every institution in scope (全覆盖): on site for the top payers, those with model
-    leads or reports, those an upper level assigned (``assigned``, institution codes), and a seeded random
+    leads or reports, those an upper level assigned (``assigned``, institution codes), those a focus area names
+    (``focus``: area → {institution code: reason in Chinese}, shown with the reason), and a seeded random
     sample of the rest; the others by review."""
     actor.require(INSPECTION_MANAGE)
     cfg = config or PlanConfig()
     if not (title or "").strip() or not (seed_value or "").strip():
         raise ValidationFailed("计划名称和抽样种子值不能为空", "a plan needs a title and a seed value")
+    focus = dict(focus or {})
+    if set(focus) - set(FOCUS_AREAS):
+        raise ValidationFailed(f"重点领域应为 {'、'.join(FOCUS_AREAS.values())}",
+                               f"focus areas are {list(FOCUS_AREAS)}")  # fmt: skip
     insts = session.execute(
         select(Institution).where(scope_filter(actor, Institution.admdvs, Institution.fixmedins_code))
     ).scalars().all()  # fmt: skip
@@ -102,13 +112,20 @@ def create_plan(session: Session, actor: Actor, *, year: int, title: str, seed_v
             reasons[code].append("lead" if source == "model" else "report")
     for code in assigned:
         reasons[code].append("assigned")
+    focus_reasons: dict[str, str] = {}
+    for area, targets in sorted(focus.items()):
+        for code, why in sorted(targets.items()):
+            if code in reasons:
+                reasons[code].append(area)
+                focus_reasons[code] = "；".join(filter(None, (focus_reasons.get(code), why)))
     rest = sorted(
         (c for c in reasons if not reasons[c]), key=lambda c: draws.sha256(f"{seed_value}|plan|{c}".encode())
     )
     for code in rest[: math.ceil(len(reasons) * cfg.sample_ratio)]:
         reasons[code].append("sample")
     plan = SupervisionPlan(year=year, admdvs=actor.admdvs, title=title.strip(), created_by=actor.username,
-                           config_json=json.dumps({**asdict(cfg), "seed_value": seed_value, "assigned": assigned},
+                           config_json=json.dumps({**asdict(cfg), "seed_value": seed_value, "assigned": assigned,
+                                                   "focus": sorted(focus), "focus_reasons": focus_reasons},
                                                   ensure_ascii=False))  # fmt: skip
     session.add(plan)
     session.flush()
@@ -157,10 +174,13 @@ def coverage(session: Session, actor: Actor, plan_id: int) -> dict:
     }  # fmt: skip
 
 
-def _item(p: PlanItem) -> dict:
+def _item(p: PlanItem, focus_reasons: Mapping[str, str] | None = None) -> dict:
+    """A plan item; a focus area's reason carries why (``focus_reasons``: the plan's, by institution)."""
     reasons = [r for r in p.reasons.split(";") if r]
+    why = (focus_reasons or {}).get(p.fixmedins_code, "")
     return {"id": p.id, "plan_id": p.plan_id, "fixmedins_code": p.fixmedins_code, "admdvs": p.admdvs,
-            "mode": p.mode, "mode_zh": MODES_ZH[p.mode], "reasons_zh": [REASONS_ZH[r] for r in reasons],
+            "mode": p.mode, "mode_zh": MODES_ZH[p.mode],
+            "reasons_zh": [f"{REASONS_ZH[r]}：{why}" if r in FOCUS_AREAS and why else REASONS_ZH[r] for r in reasons],
             "fund_paid": str(p.fund_paid), "done_on": p.done_on.isoformat() if p.done_on else None,
             "result": p.result}  # fmt: skip
 
@@ -169,8 +189,9 @@ def list_items(session: Session, actor: Actor, plan_id: int, *, mode: str | None
                size: int = 50) -> dict:  # fmt: skip
     plan = _plan(session, actor, plan_id)
     conds = [PlanItem.plan_id == plan.id] + ([PlanItem.mode == mode] if mode else [])
+    why = json.loads(plan.config_json).get("focus_reasons", {})
     return paged(session, actor, PlanItem, INSPECTION_VIEW, conds, (PlanItem.mode, PlanItem.fixmedins_code),
-                 _item, page, size)  # fmt: skip
+                 lambda p: _item(p, why), page, size)  # fmt: skip
 
 
 def complete_item(
@@ -190,7 +211,8 @@ def complete_item(
     session.flush()
     record.append(session, actor.username, "plan.check", "plan item", p.id,
                   {"fixmedins_code": p.fixmedins_code, "mode": p.mode, "result": p.result})  # fmt: skip
-    return _item(p)
+    plan = session.get(SupervisionPlan, p.plan_id)
+    return _item(p, json.loads(plan.config_json).get("focus_reasons", {}))
 
 
 # ---------------------------------------------------------------- 问题清零 ledger

@@ -128,6 +128,7 @@ class Draw(Model):
     strata: list[Stratum]
     unstaffed: list[str]
     recused: dict[str, list[Recusal]] | None = None
+    focus: dict[str, str] | None = None  # drawn targets a focus area (异地就医) weighted, with the reason
 
 
 class DrawPage(Model):

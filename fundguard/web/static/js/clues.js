@@ -52,7 +52,8 @@ export async function cluesPage(params) {
     panel(null, form, table(cols, data.items, () => ({ class: "clue-row" })), pager(data, (p) => go(p))));
 }
 
-const SOURCE_ZH = { rule: "规则", model: "大数据模型", inspection: "检查发现", transfer: "部门/地区移交", complaint: "投诉举报" };
+const SOURCE_ZH = { rule: "规则", model: "大数据模型", inspection: "检查发现", transfer: "部门/地区移交", complaint: "投诉举报",
+  partner: "部门互认", crossregion: "异地就医监测" };
 
 // A model clue's evidence: one row per lead (model, entity, score, rank and its Chinese reasons).
 function leadTable(rows) {
@@ -126,6 +127,7 @@ export async function clueDetailPage(id) {
         h("dt", {}, "关联案件"), h("dd", { id: "clue-case" },
           c.case_id ? h("a", { href: `#/cases/${c.case_id}`, id: "case-link" }, `案件 #${c.case_id}`) : "—"))),
       panel("为何被标记", h("dl", { class: "kv", id: "clue-basis" },
+        c.description ? [h("dt", {}, "线索内容"), h("dd", { id: "clue-description", class: "pre-wrap" }, c.description)] : null,
         h("dt", {}, "政策依据"), h("dd", { id: "legal-basis" }, txt(c.legal_basis)),
         h("dt", {}, "知识来源"), h("dd", { id: "knowledge-source" }, txt(c.knowledge_source)),
         h("dt", {}, "处理建议"), h("dd", {}, txt(c.suggested_handling))))),

@@ -96,10 +96,32 @@ export async function exchangePage() {
       rerender();
     } catch (e) { toast(e instanceof SyntaxError ? "不是有效的 JSON 文件" : e.message); }
   } }, "导入");
+  // 标准互认 by file: a partner's Excel/JSON exchange file goes in whole or not at all; its bad rows are listed.
+  const fileResult = h("div", { id: "exchange-file-result" });
+  const fileForm = h("form", { class: "stack", id: "exchange-file-form" },
+    h("label", {}, "对方部门的交换文件（Excel .xlsx 或 JSON，格式 1.0）",
+      h("input", { type: "file", name: "file", accept: ".xlsx,.json", required: true })),
+    h("div", {}, h("button", { type: "submit", id: "exchange-file-btn" }, "上传并导入")), fileResult);
+  fileForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = new FormData();
+    body.append("file", fileForm.elements.file.files[0]);
+    try {
+      const r = await api("/api/exchange/import-file", { method: "POST", body });
+      toast(`已导入 ${r.imported} 条，跳过重复 ${r.skipped} 条，登记线索 ${r.clues.length} 条`, true);
+      rerender();
+    } catch (e) {
+      const rows = (e.detail && e.detail.rows) || [];
+      fileResult.replaceChildren(h("div", { class: "alert red", id: "exchange-file-error" },
+        rows.length ? `文件有 ${rows.length} 行不符合要求，未导入任何消息，请修改后重新上传：` : e.message),
+      rows.length ? table([{ label: "行", key: "row", nowrap: true }, { label: "消息号", render: (r) => txt(r.message_id) },
+        { label: "原因", key: "reason_zh" }], rows) : null);
+    }
+  });
   page("部门协同（线索互移、结果互通、标准互认）",
     panel(`移送（${refs.total}）`, h("div", { id: "referrals" }, await Promise.all(refs.items.map(referralPanel)))),
     panel("交换文件", h("p", { class: "muted" }, "格式说明与 JSON Schema：docs/exchange/；Excel 版本用命令 fundguard exchange export --out x.xlsx。"),
-      exportBtn, out, h("div", { class: "stack" }, input, h("div", {}, importBtn))),
+      exportBtn, out, h("div", { class: "stack" }, input, h("div", {}, importBtn)), h("h3", {}, "上传交换文件（标准互认：对方认定登记为线索）"), fileForm),
     panel("交换记录", h("div", { id: "exchange-log" }, table([
       { label: "消息号", key: "message_id" }, { label: "方向", key: "direction_zh" }, { label: "类别", key: "kind_zh" },
       { label: "对方部门", key: "partner" }, { label: "移送", render: (r) => txt(r.referral_id) },
@@ -131,6 +153,13 @@ export async function crossRegionPage() {
     { label: "期间", key: "period" }, { label: "参保地", key: "insu_admdvs" }, { label: "人次", key: "visits", num: true },
     { label: "人数", key: "persons", num: true }, { label: "金额（元）", render: (r) => money(r.amount), num: true },
     { label: "线索状态", key: "status_zh" }, { label: "联合办案", render: joint }, { label: "说明", key: "joint_note" }];
+  const flagBtn = state.user.permissions.includes("clue.import") ? h("button", { id: "cr-flag-clues", onclick: async () => {
+    try {
+      const r = await api("/api/crossregion/flagged-clues", { method: "POST" });
+      toast(`异常机构 ${r.flagged} 家：新建线索 ${r.created.length} 条，已有线索 ${r.existing.length} 条`, true);
+      rerender();
+    } catch (e) { toast(e.message); }
+  } }, "将异地就医异常机构转为线索") : null;
   page("异地就医监管",
     h("div", { class: "cards" },
       h("div", { class: "card", id: "cr-treatment" }, h("div", { class: "label" }, "就医地：涉异地参保人员的线索"), h("div", { class: "value" }, num(sum.treatment))),
@@ -138,11 +167,11 @@ export async function crossRegionPage() {
       h("div", { class: "card", id: "cr-joint" }, h("div", { class: "label" }, "待答复联合办案"), h("div", { class: "value" }, num(sum.joint_requested)))),
     panel("参保地职责：本地参保人员在外地就医的线索", h("div", { id: "cr-insurance-list" }, table(linkCols, insured))),
     panel("就医地职责：本辖区机构涉及外地参保人员的线索", h("div", { id: "cr-treatment-list" }, table(linkCols, treat))),
-    panel(`异地就医指标（异地结算占比 ≥ ${Math.round(ind.threshold * 100)}% 的小型机构、药店予以提示）`, table([
+    panel(`异地就医指标（异地结算占比 ≥ ${Math.round(ind.threshold * 100)}% 的小型机构、药店予以提示）`, flagBtn, h("div", { id: "cr-indicator" }, table([
       { label: "定点机构", render: (r) => `${r.fixmedins_name}（${r.fixmedins_code}）` }, { label: "结算人次", key: "settlements", num: true },
       { label: "异地人次", key: "out_settlements", num: true }, { label: "异地占比", render: (r) => `${(r.share * 100).toFixed(1)}%`, num: true },
       { label: "异地基金支付（元）", render: (r) => money(r.out_fund), num: true }, { label: "提示", render: (r) => (r.flag_zh ? statusTag(r.flag_zh, true) : "—") },
-    ], ind.treatment.slice(0, 50))),
+    ], ind.treatment.slice(0, 50)))),
     panel("本地参保人员在外地定点机构的结算", table([
       { label: "定点机构", render: (r) => `${r.fixmedins_name}（${r.admdvs}）` }, { label: "结算人次", key: "settlements", num: true },
       { label: "人数", key: "persons", num: true }, { label: "基金支付（元）", render: (r) => money(r.fund), num: true }], ind.insurance.slice(0, 50))));
@@ -156,5 +185,11 @@ export async function crossRegionCards() {
     h("div", { class: "card" }, h("div", { class: "label" }, "异地就医：参保地线索"), h("div", { class: "value" }, num(s.insurance))),
     h("div", { class: "card" }, h("div", { class: "label" }, "异地涉及金额（元）"), h("div", { class: "value" }, money(s.amount))),
     h("div", { class: s.joint_requested ? "card warn" : "card" }, h("div", { class: "label" }, "待答复联合办案"),
-      h("div", { class: "value" }, h("a", { href: "#/crossregion" }, num(s.joint_requested)))));
+      h("div", { class: "value" }, h("a", { href: "#/crossregion" }, num(s.joint_requested)))),
+    h("div", { class: "card", id: "dashboard-cr-treatment" }, h("div", { class: "label" }, "就医地：本辖区机构异地结算人次 / 基金支付（元）"),
+      h("div", { class: "value" }, `${num(s.treatment_settlements)} / ${money(s.treatment_fund)}`)),
+    h("div", { class: s.treatment_flagged ? "card warn" : "card", id: "dashboard-cr-flagged" }, h("div", { class: "label" }, "就医地：异地就医异常机构"),
+      h("div", { class: "value" }, h("a", { href: "#/crossregion" }, num(s.treatment_flagged)))),
+    h("div", { class: "card", id: "dashboard-cr-insurance" }, h("div", { class: "label" }, "参保地：本地参保人员外地结算人次 / 基金支付（元）"),
+      h("div", { class: "value" }, `${num(s.insurance_settlements)} / ${money(s.insurance_fund)}`)));
 }

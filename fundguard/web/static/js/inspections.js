@@ -118,12 +118,21 @@ async function peopleTab(pageNo, go) {
   can("inspection.manage") ? [panel("新增人员", personForm()), panel("批量导入", importForm())] : null);
 }
 
+// 重点领域 (focus areas) of a draw or an annual plan: today 异地就医 (its abnormal institutions weigh more in a draw
+// and go on site in a plan, each with the reason shown).
+function focusBox() {
+  return h("label", { class: "check" }, h("input", { type: "checkbox", name: "focus_crossregion", value: "crossregion" }),
+    " 重点领域：异地就医（异地就医异常的机构优先，并注明原因）");
+}
+const focusOf = (f) => (f.focus_crossregion.checked ? ["crossregion"] : []);
+
 function drawForm(previous) {
   const form = h("form", { class: "stack", id: previous ? "redraw-form" : "draw-form" },
     h("label", {}, "抽查任务名称 *", h("input", { name: "title", required: true, value: previous ? `${previous.title}（重抽）` : "" })),
     h("label", {}, "种子值 *（抽取前已确定：公开开奖号码、上次抽取哈希或见证人录入值）", h("input", { name: "seed_value", required: true })),
     h("label", {}, "各层抽取比例", h("input", { name: "ratio", type: "number", step: "0.01", min: "0.01", max: "1", value: "0.1" })),
     h("label", {}, "每组执法人员数", h("input", { name: "team_size", type: "number", min: "2", value: "2" })),
+    focusBox(),
     previous ? h("label", {}, "重抽理由 *", h("textarea", { name: "reason", required: true })) : null,
     h("div", {}, h("button", { type: "submit" }, previous ? "重新抽取（新记录，引用原记录）" : "抽取")));
   form.addEventListener("submit", async (ev) => {
@@ -132,7 +141,7 @@ function drawForm(previous) {
     try {
       const d = await api("/api/inspections/draws", { method: "POST", json: { title: f.title.value.trim(),
         seed_value: f.seed_value.value.trim(), rules: { ratio: Number(f.ratio.value), team_size: Number(f.team_size.value) },
-        previous_id: previous ? previous.id : null, reason: previous ? f.reason.value.trim() : "" } });
+        previous_id: previous ? previous.id : null, reason: previous ? f.reason.value.trim() : "", focus: focusOf(f) } });
       toast(`已抽取 ${d.number}`, true);
       location.hash = `#/draws/${d.id}`;
     } catch (e) { toast(e.message); }
@@ -181,7 +190,8 @@ export async function drawDetailPage(id) {
     panel("抽取结果", table([
       { label: "机构编码", key: "code", nowrap: true }, { label: "机构名称", key: "name" }, { label: "区划", key: "admdvs" },
       { label: "检查组", render: (r) => r.team.map((m) => `${m.name}${m.leader ? "（组长）" : ""} ${m.cert_no}`).join("；") || "人员不足" },
-    ], d.targets)),
+      d.focus && Object.keys(d.focus).length ? { label: "重点领域原因", render: (r) => h("span", { class: "focus-reason" }, txt(d.focus[r.code])) } : null,
+    ].filter(Boolean), d.targets)),
     manage && d.status !== "superseded" ? panel("重新抽取", drawForm(d)) : null);
 }
 
@@ -268,6 +278,7 @@ function planForm() {
     h("label", {}, "上年基金支付前 N 名现场检查", h("input", { name: "top_n", type: "number", min: "0", value: "30" })),
     h("label", {}, "随机抽查比例", h("input", { name: "sample_ratio", type: "number", step: "0.01", min: "0", max: "1", value: "0.1" })),
     h("label", {}, "上级交办的检查对象（机构编码，每行一个）", h("textarea", { name: "assigned" })),
+    focusBox(),
     h("div", {}, h("button", { type: "submit" }, "生成计划")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -275,7 +286,7 @@ function planForm() {
     try {
       const p = await api("/api/inspections/plans", { method: "POST", json: { year: Number(f.year.value), title: f.title.value.trim(),
         seed_value: f.seed_value.value.trim(), top_n: Number(f.top_n.value), sample_ratio: Number(f.sample_ratio.value),
-        assigned: f.assigned.value.split(/[\n,，、\s]+/).map((x) => x.trim()).filter(Boolean) } });
+        assigned: f.assigned.value.split(/[\n,，、\s]+/).map((x) => x.trim()).filter(Boolean), focus: focusOf(f) } });
       location.hash = `#/inspections${qs({ tab: "plan", plan: p.id })}`;
     } catch (e) { toast(e.message); }
   });
@@ -320,7 +331,7 @@ async function planTab(params) {
         { label: "现场检查", num: true, key: "onsite" }, { label: "覆盖率", num: true, render: (r) => `${(r.coverage * 100).toFixed(1)}%` },
       ], coverage.regions))) : null,
     items ? panel("现场检查对象与检查文书", table([
-      { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "列入原因", render: (r) => r.reasons_zh.join("、") },
+      { label: "机构", key: "fixmedins_code", nowrap: true }, { label: "列入原因", render: (r) => h("span", { class: "plan-reasons" }, r.reasons_zh.join("、")) },
       { label: "检查日期", render: (r) => txt(r.done_on) }, { label: "结果", render: (r) => txt(r.result) },
       { label: "文书（.docx）", render: docs },
     ], items.items)) : null,
