@@ -32,6 +32,7 @@ from fundguard.engine.lines import attach_claim_lines
 from fundguard.rules import knowledge
 from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
+from fundguard.rules.templates import TEMPLATES
 
 BATCH_MEMORY_LIMIT = "2500MB"
 """DuckDB memory limit of a batch run (the store's default is 1 GB): at 10M lines the joins building
@@ -93,14 +94,15 @@ def prepare(
 
 
 def hits_sql(rules: list[Rule]) -> str:
-    """One query yielding the hits of ``rules`` (empty hit schema when there are none)."""
+    """One query yielding the hits of ``rules`` (empty hit schema when there are none): one query per
+    template (``Template.sql_group``), so rules of one template share their scan of ``claim_lines``."""
     if not rules:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in HIT_COLUMNS.items())
         return f"SELECT {cols} WHERE false"
     by_template: dict[str, list[Rule]] = {}
     for r in rules:
         by_template.setdefault(r.template, []).append(r)
-    parts = ["\nUNION ALL\n".join(f"({r.sql()})" for r in group) for _, group in sorted(by_template.items())]
+    parts = [TEMPLATES[name].sql_group(group) for name, group in sorted(by_template.items())]
     return "\nUNION ALL\n".join(f"({p})" for p in parts)
 
 
