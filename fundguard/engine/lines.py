@@ -131,8 +131,9 @@ def _update(store: Store, con: duckdb.DuckDBPyConnection, root: Path) -> dict[st
     state = _read_state(root)
     now = {t: {_import_id(d): d for d in store.import_dirs(t)} for t in ("fee_list_d", *DIMENSIONS)}
     read = state["read"]
-    if any(set(read.get(t, [])) - set(dirs) for t, dirs in now.items() if t != "fee_list_d"):
-        # an import the parts were joined with is gone (a store rebuilt by hand): start over
+    if any(set(read.get(t, [])) - set(dirs) for t, dirs in now.items()):
+        # an import the parts were built from is gone (a store changed by hand; its refunds may have
+        # removed lines of other parts): start over
         state = {"format": FORMAT, "parts": {}, "read": {}}
         read = {}
     parts = {i: p for i, p in state["parts"].items() if i in now["fee_list_d"]}
