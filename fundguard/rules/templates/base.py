@@ -150,7 +150,8 @@ class SharedCtes:
         if not self.defs:
             return union
         ctes = ",\n".join(f"{n} AS ({d})" for d, n in self.defs.items())
-        return f"WITH {ctes}\nSELECT * FROM (\n{union}\n)"
+        # a SELECT like every rule's query, with the shared expressions inside
+        return f"SELECT * FROM (\nWITH {ctes}\nSELECT * FROM (\n{union}\n)\n)"
 
 
 KP_FILTER = Param(
