@@ -6,8 +6,8 @@ For each size: generate the city (Parquet) and ingest it — or reuse ``<workdir
 run left it there — then in a fresh child process time a bare scan of the same store
 (``SELECT count(*), sum(det_item_fee_sumamt) FROM fee_list_d``) and run the full rule pack
 (``fundguard.engine.run_batch``) three ways: building ``claim_lines`` for the run alone (the old way, the
-baseline), then with the per-import ``claim_lines`` file (built by the first audit after an import, reused
-after); print lines/s, seconds and peak RSS of the child, and the seconds of each phase (``claim_lines``, one
+baseline), then with the per-import ``claim_lines`` model (``engine.lines``: a part per import, built by the
+first audit after it, reused after); print lines/s, seconds and peak RSS of the child, and the seconds of each phase (``claim_lines``, one
 per template, ``gather``), so the engine's cost shows against the scan it stands on. Without ``--workdir`` the generated data go to a temporary folder removed afterwards.
 """
 
@@ -83,7 +83,7 @@ def main() -> None:
                 (ws.parent / "big").touch()
             runs = [("old", "claim_lines built per run")]
             runs += [("new", "claim_lines per import" + (" (built now)" if i == 0 and not list(
-                (ws / "cache").glob("claim_lines-*.duckdb")) else " (reused)")) for i in range(args.repeat)]  # fmt: skip
+                (ws / "cache" / "claim_lines").glob("part-*.duckdb")) else " (reused)")) for i in range(args.repeat)]  # fmt: skip
             for mode, label in runs:
                 out = subprocess.run([sys.executable, __file__, "--child", str(ws), mode],
                                      capture_output=True, text=True, check=True)  # fmt: skip

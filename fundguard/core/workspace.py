@@ -32,7 +32,7 @@ class Workspace:
 
     @property
     def cache(self) -> Path:
-        """Derived tables rebuilt from the store when it changes (``claim_lines`` per input fingerprint)."""
+        """Derived tables kept in step with the store (``claim_lines/``: the model built per import, ``engine.lines``)."""
         return self.root / "cache"
 
     @property

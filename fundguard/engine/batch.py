@@ -1,8 +1,8 @@
 """事后 batch audit: run a rule set over the workspace store, write hits to Parquet with a run record.
 
-The base table ``claim_lines`` is built once per import (``stored_claim_lines``: a compressed DuckDB file in
-``<ws>/cache`` written by the first audit after an import and attached read-only by every later one, so an
-audit reads it from page cache at bounded memory); ``prepare`` can still build it for one run alone, with only
+The base table ``claim_lines`` is built once per import (``engine.lines``: one compressed DuckDB file per
+``fee_list_d`` import in ``<ws>/cache/claim_lines``, written by the first audit after the import and attached
+read-only by every later one, so an audit reads it from page cache at bounded memory); ``prepare`` can still build it for one run alone, with only
 the columns the rules name (in memory or in the run folder). Rules of one template are UNION ALL'ed into one query streamed by
 ``COPY … TO`` (one per template, so memory stays under the store's DuckDB limit), then gathered into
 ``<ws>/results/run=<run_id>/hits.parquet``. ``run.json`` records the run id, time, rule-set version, the
@@ -28,9 +28,11 @@ from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
 from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store, restrict_file_access
+from fundguard.engine.lines import attach_claim_lines
 from fundguard.rules import knowledge
-from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS, claim_lines_sql, create_claim_lines
+from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
+from fundguard.rules.templates import TEMPLATES
 
 BATCH_MEMORY_LIMIT = "2500MB"
 """DuckDB memory limit of a batch run (the store's default is 1 GB): at 10M lines the joins building
@@ -61,41 +63,18 @@ def input_fingerprint(store: Store) -> str:
     return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
 
 
-def stored_claim_lines(store: Store, con: duckdb.DuckDBPyConnection) -> Path:
-    """The store's ``claim_lines`` (all columns) as a DuckDB file, ``<ws>/cache/claim_lines-<input
-    fingerprint>.duckdb``: built by the first audit after an import (written aside, published by a rename),
-    reused by every later audit of the same data, and replaced after the next import. ``con`` is a
-    ``Store.connect()`` connection."""
-    fingerprint = input_fingerprint(store)
-    cache = Workspace(store.workspace).cache
-    path = cache / f"claim_lines-{fingerprint}.duckdb"
-    if path.exists():
-        return path
-    cache.mkdir(exist_ok=True)
-    tmp = cache / f".claim_lines-{uuid.uuid4().hex}.duckdb"
-    con.execute(f"ATTACH {literal(str(tmp))} AS fg_build")
-    try:
-        con.execute(f"CREATE TABLE fg_build.claim_lines AS {CLAIM_LINES_SQL}")
-    finally:
-        con.execute("DETACH fg_build")
-    tmp.rename(path)
-    for old in cache.glob("claim_lines-*.duckdb"):
-        if old != path:
-            old.unlink(missing_ok=True)
-    return path
-
-
 def prepare(
     con: duckdb.DuckDBPyConnection,
     rules: list[Rule],
     *,
     on_disk: Path | None = None,
-    stored: Path | None = None,
+    stored: Store | None = None,
 ) -> None:
     """Register the knowledge tables the rules need and build ``claim_lines`` once for all of them, with
     only the columns their SQL names (a word-level superset: a name in a string literal keeps a column).
 
-    ``stored`` (``stored_claim_lines``) reads the store's per-import ``claim_lines`` instead of building it.
+    ``stored`` (the run's store) reads its per-import ``claim_lines`` (``lines.attach_claim_lines``: parts
+    built once per import, only a new import's built now) instead of building it.
     ``on_disk`` (a DuckDB file to create) stores it compressed in that file instead of an in-memory temp
     table: about 70 bytes a line instead of 430, read back through DuckDB's buffer pool, so a store far
     larger than the memory limit is scanned from page cache rather than spilled uncompressed per rule.
@@ -103,8 +82,7 @@ def prepare(
     needed = sorted({r.knowledge for r in rules if r.knowledge})
     knowledge.register(con, needed)
     if stored is not None:  # built once per import: only attached here
-        con.execute(f"ATTACH {literal(str(stored))} AS fg_claim_lines (READ_ONLY)")
-        con.execute("CREATE OR REPLACE TEMP VIEW claim_lines AS SELECT * FROM fg_claim_lines.claim_lines")
+        attach_claim_lines(stored, con)
         return
     columns = set(re.findall(r"\w+", hits_sql(rules)))
     if on_disk is None:
@@ -116,14 +94,15 @@ def prepare(
 
 
 def hits_sql(rules: list[Rule]) -> str:
-    """One query yielding the hits of ``rules`` (empty hit schema when there are none)."""
+    """One query yielding the hits of ``rules`` (empty hit schema when there are none): one query per
+    template (``Template.sql_group``), so rules of one template share their scan of ``claim_lines``."""
     if not rules:
         cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in HIT_COLUMNS.items())
         return f"SELECT {cols} WHERE false"
     by_template: dict[str, list[Rule]] = {}
     for r in rules:
         by_template.setdefault(r.template, []).append(r)
-    parts = ["\nUNION ALL\n".join(f"({r.sql()})" for r in group) for _, group in sorted(by_template.items())]
+    parts = [TEMPLATES[name].sql_group(group) for name, group in sorted(by_template.items())]
     return "\nUNION ALL\n".join(f"({p})" for p in parts)
 
 
@@ -196,8 +175,8 @@ def run_batch(
 ) -> BatchResult:
     """Run the enabled rules of ``rules`` over the store of ``workspace``; return counts and paths.
 
-    ``claim_lines`` comes from the store's per-import file (``stored_claim_lines``: built by the first audit
-    after an import, then reused), unless ``lines_on_disk`` asks to build it for this run alone: in a DuckDB
+    ``claim_lines`` comes from the store's per-import model (``lines.attach_claim_lines``: a part per import,
+    built by the first audit after it, then reused), unless ``lines_on_disk`` asks to build it for this run alone: in a DuckDB
     file in the run folder (True) or in memory (False)."""
     t0 = time.perf_counter()
     workspace = Path(workspace)
@@ -216,7 +195,7 @@ def run_batch(
         parts.mkdir(exist_ok=True)
         t = time.perf_counter()
         if lines_on_disk is None:
-            prepare(con, enabled, stored=stored_claim_lines(store, con))
+            prepare(con, enabled, stored=store)
         else:
             prepare(con, enabled, on_disk=parts / "claim_lines.duckdb" if lines_on_disk else None)
         # the rules read the store and the cached claim_lines, and write the run

@@ -63,7 +63,12 @@ def _scene_expr(column: str) -> str:
     return f"CASE {whens} ELSE '其他' END"
 
 
-CLAIM_LINES_SQL = f"""
+def claim_lines_query(lines: str = "fee_list_d_valid") -> str:
+    """The body of ``CREATE VIEW claim_lines``, over the fee lines ``lines`` (a table name or a parenthesised
+    query with ``fee_list_d``'s columns, valid rows only): the refunds, visits, persons, institutions and
+    catalogue are always read whole, so the lines of one import (``engine.lines``) come out exactly as
+    they do in the view over every import."""
+    return f"""
 WITH refunded AS (
     SELECT DISTINCT init_feedetl_sn AS bkkp_sn FROM fee_list_d_valid
     WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn <> ''
@@ -97,7 +102,7 @@ lines AS (
                             CAST(COALESCE(v.begntime, l.fee_ocur_time) AS DATE)) / 365.25
              ELSE CAST(v.age AS DOUBLE) END AS age_years,
         psn.die_date
-    FROM fee_list_d_valid l
+    FROM {lines} l
     LEFT JOIN mdtrt_d_valid v ON v.mdtrt_id = l.mdtrt_id
     LEFT JOIN psn ON psn.psn_no = l.psn_no
     LEFT JOIN ins ON ins.fixmedins_code = l.fixmedins_code
@@ -110,6 +115,9 @@ SELECT *,
     {_scene_expr("med_type")} AS scene
 FROM lines
 """
+
+
+CLAIM_LINES_SQL = claim_lines_query()
 """The body of ``CREATE VIEW claim_lines`` (one place for every engine)."""
 
 

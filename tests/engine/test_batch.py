@@ -1,5 +1,6 @@
 """The batch engine's two ways of holding ``claim_lines`` (in memory, or compressed in a DuckDB file for
-stores past the memory limit) give the same hits, and the run record carries the seconds per phase."""
+stores past the memory limit) give the same hits, the run record carries the seconds per phase, and the
+rules of one template run as one query with each rule's own hits."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import duckdb
 import pytest
 
 from fundguard.data.ingest import ingest
+from fundguard.data.store import Store
 from fundguard.engine import run_batch
+from fundguard.engine.batch import prepare
 from fundguard.rules import load_rules
 from fundguard.rules.base import HIT_COLUMNS
+from fundguard.rules.templates import TEMPLATES
 from fundguard.synth import CityConfig, generate_city
 
 HIT_KEY = (
@@ -61,3 +65,27 @@ def test_run_record_has_phase_seconds(ws: Path) -> None:
             ).fetchall()
         ]
     assert cols == list(HIT_COLUMNS.items())
+
+
+def test_rules_of_one_template_in_one_query_give_each_rule_its_own_hits(ws: Path) -> None:
+    """``Template.sql_group`` (the rules of a template sharing their scan) yields exactly the hits of the
+    rules' own queries, rule by rule (every template with several rules in the national pack)."""
+    store = Store(ws)
+    con = store.connect()
+    rules = load_rules().enabled()
+    prepare(con, rules, stored=store)
+    groups: dict[str, list] = {}
+    for r in rules:
+        groups.setdefault(r.template, []).append(r)
+    key = "SELECT rule_id, mdtrt_id, setl_id, psn_no, fixmedins_code, list_sort(bkkp_sn), hilist_code, amount, evidence_zh, kp_id FROM ({})"
+    shared = 0
+    for name, group in sorted(groups.items()):
+        if len(group) < 2:
+            continue
+        together = key.format(TEMPLATES[name].sql_group(group))
+        alone = " UNION ALL ".join(f"({key.format(r.sql())})" for r in group)
+        for a, b in ((together, alone), (alone, together)):
+            assert con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))").fetchone() == (0,), name
+        shared += con.execute(f"SELECT count(*) FROM ({together})").fetchone()[0]
+    con.close()
+    assert shared > 0

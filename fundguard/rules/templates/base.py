@@ -109,6 +109,12 @@ class Template:
     def sql(self, rule: Rule) -> str:
         raise NotImplementedError
 
+    def sql_group(self, rules: list[Rule]) -> str:
+        """One query yielding the hits of several rules of this template (the batch runs a template's rules
+        as one query). By default their queries UNION ALL'ed; a template whose rules read the same line set
+        or aggregate overrides it so that they share it (``SharedCtes``): one scan, not one per rule."""
+        return "\nUNION ALL\n".join(f"({self.sql(r)})" for r in rules)
+
     def describe(self) -> dict:
         """The template's documentation as data (for ``fundguard rules`` listings)."""
         return {
@@ -122,6 +128,30 @@ class Template:
                 for p in self.params
             ],
         }
+
+
+class SharedCtes:
+    """The common table expressions several rules of one template share: ``name(prefix, definition)`` gives
+    the one name of a definition (equal definitions get the same name, so rules with the same scenes and
+    parameters read one materialised result), ``sql(parts)`` puts them before the rules' UNION ALL."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.defs: dict[str, str] = {}
+
+    def name(self, kind: str, definition: str) -> str:
+        got = self.defs.get(definition)
+        if got is None:
+            got = self.defs[definition] = f"{self.prefix}_{kind}{len(self.defs)}"
+        return got
+
+    def sql(self, parts: list[str]) -> str:
+        union = "\nUNION ALL\n".join(f"({p})" for p in parts)
+        if not self.defs:
+            return union
+        ctes = ",\n".join(f"{n} AS ({d})" for d, n in self.defs.items())
+        # a SELECT like every rule's query, with the shared expressions inside
+        return f"SELECT * FROM (\nWITH {ctes}\nSELECT * FROM (\n{union}\n)\n)"
 
 
 KP_FILTER = Param(

@@ -13,6 +13,7 @@ from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import (
     KP_FILTER,
     Param,
+    SharedCtes,
     Template,
     kp_index,
     kp_where,
@@ -121,35 +122,64 @@ class CodeConsistency(Template):
 
     # --- batch ---------------------------------------------------------------------------------------
     def sql(self, rule: Rule) -> str:
+        return self.sql_group([rule])
+
+    def sql_group(self, rules: list[Rule]) -> str:
+        """The rules share the visits of their lines (``v``: one aggregate of ``claim_lines`` per set of scenes
+        and amount rule) and the visits' diagnosis and operation codes."""
+        shared = SharedCtes("cc")
+        return shared.sql([self._sql(rule, shared) for rule in rules])
+
+    def _sql(self, rule: Rule, shared: SharedCtes) -> str:
         chk = rule.params["check"]
         table, source = CHECKS[chk]
-        codes = """(SELECT DISTINCT x.mdtrt_id, trim(x.code) AS code, upper(replace(trim(x.code), '.', '')) AS norm
-            FROM ({src}) x WHERE x.code IS NOT NULL AND trim(x.code) <> '' AND x.mdtrt_id IN (SELECT mdtrt_id FROM v))"""
+        v = shared.name(
+            "v",
+            f"""
+    SELECT l.mdtrt_id, min(l.setl_id) AS setl_id, min(l.psn_no) AS psn_no, min(l.fixmedins_code) AS fixmedins_code,
+           min(l.gend) AS gend, min(l.age_years) AS age, sum({amount_expr(rule, "l")}) AS amount
+    FROM {rule_lines(rule)} l GROUP BY l.mdtrt_id""",
+        )
+
+        def codes(src: str) -> str:
+            return shared.name(
+                "codes",
+                f"""SELECT DISTINCT x.mdtrt_id, trim(x.code) AS code, upper(replace(trim(x.code), '.', '')) AS norm
+            FROM ({_CODES_SQL[src]}) x WHERE x.code IS NOT NULL AND trim(x.code) <> '' AND x.mdtrt_id IN (SELECT mdtrt_id FROM {v})""",
+            )
+
         k = f"(SELECT * FROM {table} k WHERE {kp_where(rule)})"
+
+        def by_prefix(src: str, column: str) -> str:
+            """The knowledge rows whose ``column`` prefixes a code, found once per distinct code (thousands)
+            and equi-joined on ``sel_norm``: a join of every visit's code with every row under
+            ``starts_with`` was most of the rule's time."""
+            return f"""(SELECT n.norm AS sel_norm, k.* FROM (SELECT DISTINCT norm FROM {codes(src)}) n
+                JOIN {k} k ON starts_with(n.norm, k.{column}))"""
+
         if chk in ("diagnosis_sex", "operation_sex"):
             item = f"c.code || '（' || k.group_zh || '，限' || ({SEX_SQL.format('k.allowed_gend')}) || '性）'"
-            bad = f"""SELECT v.mdtrt_id, {item} AS item, k.kp_id FROM v JOIN {codes.format(src=_CODES_SQL[source])} c
-                ON c.mdtrt_id = v.mdtrt_id JOIN {k} k ON starts_with(c.norm, k.prefix)
+            bad = f"""SELECT v.mdtrt_id, {item} AS item, k.kp_id FROM {v} v JOIN {codes(source)} c
+                ON c.mdtrt_id = v.mdtrt_id JOIN {by_prefix(source, "prefix")} k ON k.sel_norm = c.norm
                 WHERE v.gend IN ('1', '2') AND v.gend <> k.allowed_gend"""
         elif chk == "diagnosis_age":
             item = f"c.code || '（' || k.group_zh || '，限' || {_RANGE_SQL} || '）'"
-            bad = f"""SELECT v.mdtrt_id, {item} AS item, k.kp_id FROM v JOIN {codes.format(src=_CODES_SQL[source])} c
-                ON c.mdtrt_id = v.mdtrt_id JOIN {k} k ON starts_with(c.norm, k.prefix)
+            bad = f"""SELECT v.mdtrt_id, {item} AS item, k.kp_id FROM {v} v JOIN {codes(source)} c
+                ON c.mdtrt_id = v.mdtrt_id JOIN {by_prefix(source, "prefix")} k ON k.sel_norm = c.norm
                 WHERE v.age IS NOT NULL
                   AND NOT ((k.min_age IS NULL OR v.age >= k.min_age) AND (k.max_age IS NULL OR v.age < k.max_age))"""
         elif chk in ("diagnosis_code", "operation_code"):
             bad = f"""SELECT v.mdtrt_id, c.code AS item, CAST(NULL AS VARCHAR) AS kp_id
-                FROM v JOIN {codes.format(src=_CODES_SQL[source])} c ON c.mdtrt_id = v.mdtrt_id
+                FROM {v} v JOIN {codes(source)} c ON c.mdtrt_id = v.mdtrt_id
                 WHERE NOT EXISTS (SELECT 1 FROM {table} k WHERE k.norm = c.norm)"""
         else:
             bad = f"""SELECT r.mdtrt_id, r.code || '（' || r.group_zh || '）' AS item, r.kp_id
                 FROM (SELECT o.mdtrt_id, o.code, k.kp_id, k.group_zh, k.diag_prefix
-                      FROM {codes.format(src=_CODES_SQL["oprn"])} o JOIN {k} k ON starts_with(o.norm, k.oprn_prefix)) r
-                LEFT JOIN dx d ON d.mdtrt_id = r.mdtrt_id AND starts_with(d.norm, r.diag_prefix)
+                      FROM {codes("oprn")} o JOIN {by_prefix("oprn", "oprn_prefix")} k ON k.sel_norm = o.norm) r
+                LEFT JOIN {codes("dx")} d ON d.mdtrt_id = r.mdtrt_id AND starts_with(d.norm, r.diag_prefix)
                 GROUP BY r.mdtrt_id, r.code, r.kp_id, r.group_zh HAVING count(d.norm) = 0"""
-        dx_cte = (
-            f", dx AS {codes.format(src=_CODES_SQL['dx'])},\n"
-            "dl AS (SELECT mdtrt_id, string_agg(DISTINCT code, '、' ORDER BY code) AS codes FROM dx GROUP BY mdtrt_id)"
+        dl_cte = (
+            f",\ndl AS (SELECT mdtrt_id, string_agg(DISTINCT code, '、' ORDER BY code) AS codes FROM {codes('dx')} GROUP BY mdtrt_id)"
             if chk == "operation_diagnosis"
             else ""
         )
@@ -160,16 +190,11 @@ class CodeConsistency(Template):
             "diagnoses": "COALESCE(any_value(dl.codes), '无')",
         })  # fmt: skip
         inner = f"""
-WITH v AS (
-    SELECT l.mdtrt_id, min(l.setl_id) AS setl_id, min(l.psn_no) AS psn_no, min(l.fixmedins_code) AS fixmedins_code,
-           min(l.gend) AS gend, min(l.age_years) AS age, sum({amount_expr(rule, "l")}) AS amount
-    FROM {rule_lines(rule)} l GROUP BY l.mdtrt_id
-){dx_cte},
-b AS ({bad})
+WITH b AS ({bad}){dl_cte}
 SELECT b.mdtrt_id, any_value(v.setl_id) AS setl_id, any_value(v.psn_no) AS psn_no,
        any_value(v.fixmedins_code) AS fixmedins_code, CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
        any_value(v.amount) AS amount, {ev} AS evidence_zh, min(b.kp_id) AS kp_id
-FROM b JOIN v ON v.mdtrt_id = b.mdtrt_id {dl_join}
+FROM b JOIN {v} v ON v.mdtrt_id = b.mdtrt_id {dl_join}
 GROUP BY b.mdtrt_id
 """
         return hits(rule, inner)

@@ -13,6 +13,7 @@ from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import (
     KP_FILTER,
     Param,
+    SharedCtes,
     Template,
     kp_index,
     kp_where,
@@ -47,6 +48,12 @@ def _sel(ln: Row, prefix: str | None, contains: str | None, excludes: str | None
 
 
 _ROWS: dict[tuple[int, str], list[Row]] = {}
+
+_LINE_COLUMNS = (
+    "bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "fee_date", "hilist_code", "hilist_name",
+    "det_item_fee_sumamt", "inscp_amt", "gend", "age_years",
+)  # fmt: skip
+"""The ``claim_lines`` columns the rules read (their shared line set keeps only these)."""
 
 
 class DrugSafety(Template):
@@ -100,11 +107,30 @@ class DrugSafety(Template):
 
     # --- batch ---------------------------------------------------------------------------------------
     def sql(self, rule: Rule) -> str:
+        return self.sql_group([rule])
+
+    def sql_group(self, rules: list[Rule]) -> str:
+        """The rules share their lines (one narrow read of ``claim_lines`` per set of scenes), the distinct
+        billed (code, name) and the diagnoses of the lines' visits."""
+        shared = SharedCtes("ds")
+        return shared.sql([self._sql(rule, shared) for rule in rules])
+
+    def _sql(self, rule: Rule, shared: SharedCtes) -> str:
         p = rule.params
         kind = p["kind"]
         fund = "l.inscp_amt > 0" if p["require_fund"] else "TRUE"
         k = f"(SELECT * FROM kb_drug_safety k WHERE {kp_where(rule)} AND k.kind = {lit(kind)})"
-        head = f"WITH k AS {k}, l AS (SELECT l.* FROM {rule_lines(rule)} l WHERE {fund})"
+        lines = shared.name(
+            "l", f"SELECT {', '.join(f'l.{c}' for c in _LINE_COLUMNS)} FROM {rule_lines(rule)} l WHERE {fund}"
+        )
+        # the drug is picked by code prefix and name, so the match is worked out once per distinct
+        # (code, name) billed (thousands), then equi-joined to the lines (millions): a join of every line
+        # with every fact under starts_with / regexp took 100 s at 1M lines
+        codes = shared.name("c", f"SELECT DISTINCT hilist_code, hilist_name FROM {lines}")
+        head = f"""WITH k AS {k},
+km AS (SELECT c.hilist_code AS sel_code, c.hilist_name AS sel_name, k.* FROM {codes} c JOIN k
+       ON {_sel_sql("c", "k.code_prefix", "k.name_contains", "k.name_excludes")})"""
+        picked = "k.sel_code = l.hilist_code AND k.sel_name IS NOT DISTINCT FROM l.hilist_name"
         one = "any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no, any_value(l.fixmedins_code) AS fixmedins_code"
         amount = f"any_value({amount_expr(rule, 'l')})"
         if kind == "age":
@@ -115,7 +141,7 @@ class DrugSafety(Template):
             inner = f"""{head}
 SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
        {ev} AS evidence_zh, min(k.kp_id) AS kp_id
-FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+FROM {lines} l JOIN km k ON {picked}
 WHERE l.age_years IS NOT NULL AND (k.min_age IS NULL OR l.age_years >= k.min_age)
   AND (k.max_age IS NULL OR l.age_years < k.max_age)
 GROUP BY l.bkkp_sn"""
@@ -127,7 +153,7 @@ GROUP BY l.bkkp_sn"""
             inner = f"""{head}
 SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
        {ev} AS evidence_zh, min(k.kp_id) AS kp_id
-FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
+FROM {lines} l JOIN km k ON {picked}
 WHERE l.gend IN ('1', '2') AND l.gend <> k.allowed_gend
 GROUP BY l.bkkp_sn"""
         elif kind == "diagnosis":
@@ -135,15 +161,18 @@ GROUP BY l.bkkp_sn"""
                 "diagnoses": "string_agg(DISTINCT d.code, '、' ORDER BY d.code)", "hilist_name": "any_value(l.hilist_name)",
                 "group": "arg_min(k.group_zh, k.kp_id)", "fact": "arg_min(k.fact_zh, k.kp_id)", "amount": amount,
             })  # fmt: skip
-            inner = f"""{head},
-d AS (SELECT DISTINCT x.mdtrt_id, trim(x.code) AS code, upper(replace(trim(x.code), '.', '')) AS norm
+            d = shared.name(
+                "d",
+                f"""SELECT DISTINCT x.mdtrt_id, trim(x.code) AS code, upper(replace(trim(x.code), '.', '')) AS norm
       FROM (SELECT mdtrt_id, dscg_maindiag_code AS code FROM mdtrt_d_valid
             UNION ALL SELECT mdtrt_id, diag_code FROM setl_list_diag_d_valid) x
-      WHERE x.code IS NOT NULL AND trim(x.code) <> '' AND x.mdtrt_id IN (SELECT mdtrt_id FROM l))
+      WHERE x.code IS NOT NULL AND trim(x.code) <> '' AND x.mdtrt_id IN (SELECT mdtrt_id FROM {lines})""",
+            )
+            inner = f"""{head}
 SELECT {one}, [l.bkkp_sn] AS bkkp_sn, any_value(l.hilist_code) AS hilist_code, {amount} AS amount,
        {ev} AS evidence_zh, min(k.kp_id) AS kp_id
-FROM l JOIN k ON {_sel_sql("l", "k.code_prefix", "k.name_contains", "k.name_excludes")}
-JOIN d ON d.mdtrt_id = l.mdtrt_id AND starts_with(d.norm, k.diag_prefix)
+FROM {lines} l JOIN km k ON {picked}
+JOIN {d} d ON d.mdtrt_id = l.mdtrt_id AND starts_with(d.norm, k.diag_prefix)
 GROUP BY l.bkkp_sn"""
         else:
             ev = self.evidence["pair"].sql(rule, {
@@ -151,13 +180,19 @@ GROUP BY l.bkkp_sn"""
                 "group": "arg_min(l.group_zh, l.kp_id)", "fact": "arg_min(l.fact_zh, l.kp_id)", "amount": amount,
             })  # fmt: skip
             inner = f"""{head},
+kp AS (SELECT c.hilist_code AS sel_code, c.hilist_name AS sel_name, k.* FROM {codes} c JOIN k
+       ON {_sel_sql("c", "k.partner_code_prefix", "k.partner_name_contains", None)}),
 s AS (SELECT l.*, k.kp_id, k.group_zh, k.fact_zh, k.code_prefix AS m_prefix, k.name_contains AS m_name,
              k.name_excludes AS m_excl
-      FROM l JOIN k ON {_sel_sql("l", "k.partner_code_prefix", "k.partner_name_contains", None)})
+      FROM {lines} l JOIN kp k ON {picked}),
+mk AS (SELECT DISTINCT sel_code, sel_name, code_prefix, name_contains, name_excludes FROM km),
+m AS (SELECT l.*, k.code_prefix AS m_prefix, k.name_contains AS m_name, k.name_excludes AS m_excl
+      FROM {lines} l JOIN mk k ON {picked})
 SELECT {one}, list_append(list(DISTINCT m.bkkp_sn ORDER BY m.bkkp_sn), l.bkkp_sn) AS bkkp_sn,
        any_value(l.hilist_code) AS hilist_code, {amount} AS amount, {ev} AS evidence_zh, min(l.kp_id) AS kp_id
-FROM s l JOIN (SELECT * FROM l) m ON m.mdtrt_id = l.mdtrt_id AND m.bkkp_sn <> l.bkkp_sn AND m.fee_date = l.fee_date
-     AND {_sel_sql("m", "l.m_prefix", "l.m_name", "l.m_excl")}
+FROM s l JOIN m ON m.mdtrt_id = l.mdtrt_id AND m.bkkp_sn <> l.bkkp_sn AND m.fee_date = l.fee_date
+     AND m.m_prefix = l.m_prefix AND m.m_name IS NOT DISTINCT FROM l.m_name
+     AND m.m_excl IS NOT DISTINCT FROM l.m_excl
 GROUP BY l.bkkp_sn"""
         return hits(rule, inner)
 

@@ -18,7 +18,7 @@ from fundguard.rules.base import amount_expr, hits, in_list, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import Param, Template, line_amount
+from fundguard.rules.templates.base import Param, SharedCtes, Template, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -132,6 +132,12 @@ FROM l
         return out
 
 
+_SALE_COLUMNS = (
+    "bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "fee_ocur_time", "hilist_code", "hilist_name",
+)  # fmt: skip
+"""The ``claim_lines`` columns a reuse hit reads of its sold line (the shared sold lines keep only these)."""
+
+
 class TraceCodeReuse(Template):
     """One box sold more than once, judged over the whole population (batch only):
 
@@ -174,6 +180,15 @@ class TraceCodeReuse(Template):
     }
 
     def sql(self, rule: Rule) -> str:
+        return self.sql_group([rule])
+
+    def sql_group(self, rules: list[Rule]) -> str:
+        """The rules share the sold lines and their codes (one read of ``claim_lines`` per set of scenes,
+        list types and amount rule)."""
+        shared = SharedCtes("tc")
+        return shared.sql([self._sql(rule, shared) for rule in rules])
+
+    def _sql(self, rule: Rule, shared: SharedCtes) -> str:
         check = rule.params["check"]
         ev = self.evidence[check]
         amount = _share_sql("s.amount", "s.k", "s.n")
@@ -182,23 +197,27 @@ class TraceCodeReuse(Template):
             "codes": "array_to_string(s.bad, '、')",
             "amount": amount,
         }
-        sale = f"""
-sale AS (
-    SELECT l.*, {amount_expr(rule, "l")} AS amount, {codes_sql("l.drug_trac_codg")} AS codes
-    FROM {rule_lines(rule)} l WHERE l.list_type IN {in_list(rule.params["list_types"])}
-),
-sale_code AS (SELECT s.bkkp_sn, s.fee_ocur_time AS t, s.fixmedins_code, s.mdtrt_id, unnest(s.codes) AS code
-              FROM sale s)"""
+        cols = ", ".join(f"l.{c}" for c in _SALE_COLUMNS)
+        sale = shared.name(
+            "sale",
+            f"""
+    SELECT {cols}, {amount_expr(rule, "l")} AS amount, {codes_sql("l.drug_trac_codg")} AS codes
+    FROM {rule_lines(rule)} l WHERE l.list_type IN {in_list(rule.params["list_types"])}""",
+        )
+        sale_code = shared.name(
+            "sale_code",
+            f"""SELECT s.bkkp_sn, s.fee_ocur_time AS t, s.fixmedins_code, s.mdtrt_id, unnest(s.codes) AS code
+              FROM {sale} s""",
+        )
         if check == "duplicate":
             body = f"""
-WITH {sale},
-ranked AS (
+WITH ranked AS (
     SELECT *, row_number() OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS k,
            first_value(t) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_t,
            first_value(fixmedins_code) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_ins,
            first_value(mdtrt_id) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_mdtrt,
            first_value(bkkp_sn) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_sn
-    FROM sale_code
+    FROM {sale_code}
 ),
 rep AS (
     SELECT bkkp_sn, list_sort(list(code)) AS bad, min(first_t) AS first_t,
@@ -206,14 +225,13 @@ rep AS (
     FROM ranked WHERE k > 1 AND first_sn <> bkkp_sn GROUP BY bkkp_sn
 ),
 s AS (SELECT sale.*, rep.bad, rep.first_t, rep.first_ins, rep.first_mdtrt, array_length(rep.bad) AS k,
-             array_length(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
+             array_length(sale.codes) AS n FROM {sale} sale JOIN rep USING (bkkp_sn))"""
             vals = {**common, "first_time": "s.first_t", "first_ins": "s.first_ins", "first_mdtrt": "s.first_mdtrt",
                     "where": "CASE WHEN s.first_ins = s.fixmedins_code THEN '本机构' ELSE '另一定点医药机构' END",
                     "k": "s.k"}  # fmt: skip
         elif check == "after_refund":
             body = f"""
-WITH {sale},
-refund AS (
+WITH refund AS (
     SELECT o.bkkp_sn AS orig, r.fee_ocur_time AS refund_t,
            unnest({codes_sql("COALESCE(NULLIF(o.drug_trac_codg, ''), r.drug_trac_codg)")}) AS code
     FROM fee_list_d_valid r JOIN fee_list_d_valid o ON o.bkkp_sn = r.init_feedetl_sn
@@ -222,28 +240,27 @@ refund AS (
 rep AS (
     SELECT c.bkkp_sn, list_sort(list(DISTINCT c.code)) AS bad, max(f.refund_t) AS refund_t,
            arg_max(f.orig, f.refund_t) AS orig
-    FROM sale_code c JOIN refund f ON f.code = c.code AND c.t > f.refund_t AND f.orig <> c.bkkp_sn
+    FROM {sale_code} c JOIN refund f ON f.code = c.code AND c.t > f.refund_t AND f.orig <> c.bkkp_sn
     GROUP BY c.bkkp_sn
 ),
 s AS (SELECT sale.*, rep.bad, rep.refund_t, rep.orig, array_length(rep.bad) AS k, array_length(sale.codes) AS n
-      FROM sale JOIN rep USING (bkkp_sn))"""
+      FROM {sale} sale JOIN rep USING (bkkp_sn))"""
             vals = {**common, "refund_time": "s.refund_t", "orig": "s.orig"}
         else:
             body = f"""
-WITH {sale},
-bought AS (
+WITH bought AS (
     SELECT fixmedins_code, chg_time AS t, unnest({codes_sql("drug_trac_codg")}) AS code
     FROM invt_chg_d_valid WHERE inv_chg_type IN ('3503', '3501')
 ),
 reporting AS (SELECT DISTINCT fixmedins_code FROM bought),
 rep AS (
     SELECT c.bkkp_sn, list_sort(list(DISTINCT c.code)) AS bad
-    FROM sale_code c SEMI JOIN reporting USING (fixmedins_code)
+    FROM {sale_code} c SEMI JOIN reporting USING (fixmedins_code)
     WHERE NOT EXISTS (SELECT 1 FROM bought b WHERE b.fixmedins_code = c.fixmedins_code AND b.code = c.code
                       AND b.t <= c.t)
     GROUP BY c.bkkp_sn
 ),
-s AS (SELECT sale.*, rep.bad, array_length(rep.bad) AS k, array_length(sale.codes) AS n FROM sale JOIN rep USING (bkkp_sn))"""
+s AS (SELECT sale.*, rep.bad, array_length(rep.bad) AS k, array_length(sale.codes) AS n FROM {sale} sale JOIN rep USING (bkkp_sn))"""
             vals = common
         inner = f"""{body}
 SELECT s.mdtrt_id, s.setl_id, s.psn_no, s.fixmedins_code, [s.bkkp_sn] AS bkkp_sn, s.hilist_code,
