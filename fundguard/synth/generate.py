@@ -204,10 +204,14 @@ class TraceBook:
         self.codes: dict[tuple[int, int], list[str]] = {}
 
     def add(self, f: dict, rows: np.ndarray) -> None:
-        trac, unbought = f["trac"], f["unbought"]
-        for i in rows[self.reporting[f["inst"][rows]]]:
-            if trac[i] and trac[i] not in unbought:
-                self.codes.setdefault((int(f["inst"][i]), int(f["item"][i])), []).append(trac[i])
+        trac, unbought, codes = f["trac"], f["unbought"], self.codes
+        rows = rows[self.reporting[f["inst"][rows]]]
+        for i, inst, item in zip(
+            rows.tolist(), f["inst"][rows].tolist(), f["item"][rows].tolist(), strict=True
+        ):
+            t = trac[i]
+            if t and t not in unbought:
+                codes.setdefault((inst, item), []).append(t)
 
     def column(self, inst: np.ndarray, item: np.ndarray) -> pa.Array:
         got = self.codes.get
