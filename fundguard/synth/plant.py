@@ -364,6 +364,7 @@ class Planter:
             )
         self._clinical()
         self._reasonable_use()
+        self._prescribing()
         self._stay_based()
 
     def _clinical(self) -> None:
@@ -463,6 +464,47 @@ class Planter:
                 -1,
                 0.0,
                 f"{int(age[vi])}岁女童结算清单次要诊断为{city.diag_codes[d]}（{city.diag_names[d]}），产科诊断限10至60岁。",
+            )
+
+    def _prescribing(self) -> None:
+        """Issue 12 (12b): an outpatient prescription of six kinds of 西药/中成药 (药品种类超标, limit 5), and the
+        same drug bought again at another pharmacy five days into a 30-day supply (重复开药)."""
+        v, p, ln, rng, city = self.b.v, self.b.p, self.b.l, self.rng, self.city
+        chrg = self.cat.df["med_chrgitm_type"].to_numpy()
+        drugs = [int(d) for d in self.cat.drugs if chrg[int(d)] in ("09", "11")]
+        adult = p["age"][v["psn"]] >= 18
+        for vi in self.choose("oversized_prescription", (v["kind"] == OUT) & adult):
+            have = set(ln["item"][: self.nl0][ln["visit"][: self.nl0] == vi].tolist())
+            free = [d for d in drugs if d not in have]
+            picked = [free[int(k)] for k in np.sort(rng.choice(len(free), 6, replace=False))]
+            t = int(v["begin"][vi]) + 2000
+            ls = [self.line(vi, d, 1.0, t + 10 * k) for k, d in enumerate(picked)]
+            self.record(
+                "oversized_prescription",
+                vi,
+                ls,
+                picked[-1],
+                round(sum(self.amt(d) for d in picked), 2),
+                f"门诊同一张处方开具{'、'.join(self.name(d) for d in picked)}共6种西药中成药，超过5种。",
+            )
+        day0, n_days = self.b.day0, self.b.n_days
+        adults = np.flatnonzero((p["age"] >= 25) & (p["die"] < 0))
+        for psn in self.choose_people("overlapping_supply", adults):
+            phs = city.pharmacies_by_region[int(p["region"][psn])]
+            it = drugs[int(rng.integers(len(drugs)))]
+            day = int(rng.integers(0, max(1, n_days - 40))) + day0
+            o1 = self.pharmacy_visit(psn, int(phs[0]), day * DAY + 8 * 3600)
+            self.line(o1, it, 2.0, day * DAY + 8 * 3600 + 60, prd=30.0)
+            begin = (day + 5) * DAY + 18 * 3600
+            o2 = self.pharmacy_visit(psn, int(phs[-1]), begin)
+            li = self.line(o2, it, 2.0, begin + 60, prd=30.0)
+            self.record(
+                "overlapping_supply",
+                o2,
+                [li],
+                it,
+                round(self.amt(it, 2.0) * 25 / 30, 2),
+                f"5天前已在另一药店购{self.name(it)}2盒（用药周期30天），余25天用量时再次购买2盒（重复开药）。",
             )
 
     def _stay_based(self) -> None:

@@ -74,6 +74,8 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("pregnancy_drug", "妊娠期禁用药品（他汀类）用于孕产妇", _A38_2, 0.02),
         _v("tcm_incompatible_pair", "中药饮片配伍禁忌（十八反：甘草反海藻）", _A38_2, 0.01),
         _v("diagnosis_age_mismatch", "诊断与患者年龄不符（儿童结算清单产科诊断）", _A40_1, 0.01),
+        _v("oversized_prescription", "药品种类超标（门诊单张处方超过5种西药中成药）", _A38_2, 0.001),
+        _v("overlapping_supply", "重复开药（前次购药用药周期未满再次购同一药品）", _A38_2, 0.0003),
     )
 }
 """Violation type code → definition, in a stable order."""

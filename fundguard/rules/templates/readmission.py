@@ -90,7 +90,9 @@ class Readmission(Template):
 
         excl = (
             f"""AND NOT ({starts("s.maindiag")}) AND NOT COALESCE({starts("s.prev_maindiag")}, FALSE)
-      AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id IN (s.mdtrt_id, s.prev_id)
+      AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id = s.mdtrt_id
+                      AND ({starts("d.diag_code")}))
+      AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id = s.prev_id
                       AND ({starts("d.diag_code")}))"""
             if p["exclude_diag_prefixes"]
             else ""
