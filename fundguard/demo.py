@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine import run_batch
 from fundguard.engine.export import write_hits_excel
-from fundguard.kb import codes
+from fundguard.kb import codes, knowledge
 from fundguard.models import run_models
 from fundguard.quality import profile_store
 from fundguard.rules import load_rules, national_rule_files, workspace_rule_files
+from fundguard.rules.spec import RuleSet
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -76,7 +78,8 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
     )
 
     index = workspace / "index.html"
-    env = Environment(loader=PackageLoader("fundguard", "templates"), autoescape=select_autoescape())
+    env = _env()
+    classes_page = write_rule_classes_page(workspace, audit.hits_path, rules)
     index.write_text(
         env.get_template("demo_index.html").render(
             created=datetime.now().isoformat(timespec="seconds"),
@@ -92,10 +95,83 @@ def run_demo(workspace: Path, *, lines: int, seed: int, fmt: str, progress: bool
             models_dir=models.run_dir.relative_to(workspace),
             schemes=_scheme_ranks(city_dir / "schemes.csv", models.leads_path),
             timings={k: round(v, 1) for k, v in timings.items()},
+            classes_page=classes_page.relative_to(workspace),
         ),
         "utf-8",
     )
     return index
+
+
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("fundguard", "templates"), autoescape=select_autoescape())
+
+
+NEW_CLASS_SEQS = frozenset({39, 40, 46, 50, 52, 54, 55, 66, 69, 71, 72, 73, 74, 75, 76, 77, 86, 87})
+"""The 2025 classes issue 12 implemented (coding, drug reasonable use, 中药饮片, frequency, consumables); the
+trace-code rules (templates ``trace_code_*``, class 43) are new too."""
+
+
+@dataclass(frozen=True)
+class ClassHits:
+    """One rule class's hits in an audit run, for the demo's rule-class page."""
+
+    seq: int
+    name_zh: str
+    new: bool
+    rules: tuple[str, ...]
+    hits: int
+    amount: float
+    example_rule: str
+    example_zh: str
+
+
+def rule_class_hits(hits: Path, rules: RuleSet) -> list[ClassHits]:
+    """The run's hits grouped by 2025 rule class (the trace-code rules apart from the rest of class 43), new
+    classes first, then by hits; each with one example evidence (the first by visit, deterministic)."""
+    names = dict(zip(knowledge.catalog()["seq"], knowledge.catalog()["name"], strict=True))
+    with duckdb.connect() as con:
+        per_rule = con.execute(
+            """SELECT rule_id, count(*), COALESCE(sum(amount), 0),
+                      arg_min(evidence_zh, concat_ws('|', mdtrt_id, array_to_string(bkkp_sn, ','), evidence_zh))
+               FROM read_parquet(?, hive_partitioning = false) GROUP BY rule_id ORDER BY rule_id""",
+            [str(hits)],
+        ).fetchall()
+    groups: dict[tuple[int, str], list[tuple]] = {}
+    for rule_id, n, amount, example in per_rule:
+        rule = rules.rules.get(rule_id)
+        head = (rule.class_2025 if rule else "").split(" ", 1)[0]
+        if not head.isdigit():
+            continue  # a rule outside the 88 classes (模型类挂床 …)
+        seq = int(head)
+        trace = rule.template.startswith("trace_code")
+        name = f"{names.get(seq, '')}·药品追溯码" if trace else names.get(seq, "")
+        groups.setdefault((seq, name), []).append((rule_id, int(n), float(amount), example, trace))
+    out = []
+    for (seq, name), rs in groups.items():
+        top = max(rs, key=lambda r: (r[1], r[0]))
+        out.append(
+            ClassHits(seq, name, seq in NEW_CLASS_SEQS or any(r[4] for r in rs), tuple(r[0] for r in rs),
+                      sum(r[1] for r in rs), round(sum(r[2] for r in rs), 2), top[0], top[3])
+        )  # fmt: skip
+    return sorted(out, key=lambda c: (not c.new, -c.hits, c.seq))
+
+
+def write_rule_classes_page(workspace: Path, hits: Path, rules: RuleSet) -> Path:
+    """``<ws>/rule_classes.html``: the run's hits by 2025 rule class, the newly covered classes first."""
+    classes = rule_class_hits(hits, rules)
+    page = workspace / "rule_classes.html"
+    page.write_text(
+        _env()
+        .get_template("demo_rule_classes.html")
+        .render(
+            created=datetime.now().isoformat(timespec="seconds"),
+            hits_path=hits,
+            new=[c for c in classes if c.new],
+            old=[c for c in classes if not c.new],
+        ),
+        "utf-8",
+    )
+    return page
 
 
 def _same_city(city_dir: Path, cfg: CityConfig) -> bool:

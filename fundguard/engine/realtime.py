@@ -54,6 +54,26 @@ _VISIT_COLUMNS = (
 """The ``mdtrt_d`` columns of ``stay_common.visits``."""
 
 
+def _attach_stay_diagnoses(con, visits: dict[str, list[Row]]) -> None:
+    """Issue 12: each kept visit's secondary diagnoses (``setl_list_diag_d``) as ``visit["diagnoses"]``, so a
+    look-back rule reads every diagnosis of the previous stay as the batch does (分解住院: Z51.1 planned
+    course). Bounded: only visits a rule keeps, each code once, the strings shared (``sys.intern``)."""
+    kept = {v["mdtrt_id"]: v for vs in visits.values() for v in vs}
+    for v in kept.values():
+        v["diagnoses"] = ()
+    if not kept:
+        return
+    cur = con.execute(
+        "SELECT mdtrt_id, list(DISTINCT diag_code ORDER BY diag_code) FROM setl_list_diag_d_valid "
+        "WHERE diag_code IS NOT NULL GROUP BY mdtrt_id"
+    )
+    while rows := cur.fetchmany(100_000):
+        for mdtrt_id, codes in rows:
+            v = kept.get(mdtrt_id)
+            if v is not None:
+                v["diagnoses"] = tuple(sys.intern(c) for c in codes)
+
+
 @cache
 def _knowledge_index(name: str, keys: tuple[str, ...]) -> dict[Any, list[Row]]:
     """A knowledge table's rows by key (one code, or a tuple of codes), built once per process."""
@@ -245,6 +265,7 @@ class RealtimeAuditor:
                 v = visit_row(dict(zip(names, r, strict=True)))
                 if any(f(v) for f in keep_visit):
                     visits[v["psn_no"]].append(v)
+            _attach_stay_diagnoses(con, visits)
         keep, days = self._history_days()
         history: dict[str, list[Row]] = defaultdict(list)
         if keep:

@@ -44,6 +44,10 @@ class Block:
     gt: list[dict] = field(default_factory=list)
     extra_v: list[dict] = field(default_factory=list)
     extra_l: list[dict] = field(default_factory=list)
+    refund_visits: list[int] = field(default_factory=list)
+    """Planted visits refunded in full the next day (退药再售), beside the random refunds of ``tables.build``."""
+    unbought_codes: set[str] = field(default_factory=set)
+    """Planted trace codes that no purchase in 进销存 carries (无进货记录)."""
 
 
 def _within(counts: np.ndarray) -> np.ndarray:

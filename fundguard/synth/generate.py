@@ -33,7 +33,7 @@ from fundguard.synth.block import (
     visits,
 )
 from fundguard.synth.config import FORMATS, CityConfig, CitySummary
-from fundguard.synth.plant import plant, rates_of
+from fundguard.synth.plant import plant, rates_of, trace_reporting
 from fundguard.synth.schemes import GANG_ADDR, SCHEME_COLUMNS, Extras, add_institutions, scheme_block
 from fundguard.synth.tables import build
 from fundguard.synth.violations import VIOLATION_TYPES
@@ -97,6 +97,7 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
     n_inst, n_item = len(city.inst_level), city.cat.df.height
     sold = np.zeros((n_inst, n_item))
     last_price = np.zeros((n_inst, n_item))
+    bought = TraceBook(trace_reporting(city), n_inst)
     gt_rows: list[list[object]] = []
     lpp = expected_lines_per_person()
     done, b = 0, 0
@@ -121,7 +122,7 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
             blk = Block(b, day0, n_days, p, v, restricted_uses(rng, p, v, lines(rng, v, city), city))
             plant(blk, city, rng, rates)
             tables, facts = build(blk, city, REFUND_RATE, rng)
-            tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price)
+            tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price, bought)
             _ground_truth(gt_rows, blk, facts, city)
             n = tables["fee_list_d"].num_rows
             flush()
@@ -134,10 +135,12 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
             b += 1
         flush()
     if extras is not None:
-        _scheme_block(writers, city, extras, cfg, b, day0, n_days, sold, last_price, gt_rows)
+        _scheme_block(writers, city, extras, cfg, b, day0, n_days, sold, last_price, gt_rows, bought)
         with (out_dir / "schemes.csv").open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows([SCHEME_COLUMNS, *extras.rows])
-    _inventory(writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras)
+    _inventory(
+        writers["invt_chg_d"], city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras, bought
+    )
     for w in writers.values():
         w.close()
     with (out_dir / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
@@ -174,14 +177,14 @@ def generate_city(out_dir: Path, cfg: CityConfig, *, progress: bool = True) -> C
 
 def _scheme_block(
     writers: dict[str, TableWriter], city, extras: Extras, cfg: CityConfig, b: int, day0: int, n_days: int,
-    sold: np.ndarray, last_price: np.ndarray, gt_rows: list,
+    sold: np.ndarray, last_price: np.ndarray, gt_rows: list, bought: TraceBook,
 ) -> None:  # fmt: skip
     """The block of ``synth.schemes`` (its own random stream, about 5 % of the city's people), written like an
     ordinary block; the gang's visits carry their shared address."""
     n_people = max(1500, round(0.05 * cfg.fee_lines / expected_lines_per_person()))
     blk = scheme_block(b, city, extras, n_people, cfg.seed, day0, n_days, cfg.violation_scale > 0)
     tables, facts = build(blk, city, REFUND_RATE, np.random.default_rng([cfg.seed, 6]))
-    tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price)
+    tables["invt_chg_d"] = _sales(writers["invt_chg_d"].schema, facts, b, sold, last_price, bought)
     _ground_truth(gt_rows, blk, facts, city)
     m = tables["mdtrt_d"]
     gang = np.isin(blk.v["psn"], extras.gang_psn)
@@ -191,10 +194,42 @@ def _scheme_block(
         writers[name].write(t)
 
 
-def _sales(schema: pa.Schema, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray) -> pa.Table:
+class TraceBook:
+    """The trace codes each reporting pharmacy (``plant.trace_reporting``) bought, per (pharmacy, drug): every
+    code it sold except the planted unbought ones, written on its period-start 3503 purchase row."""
+
+    def __init__(self, reporting: np.ndarray, n_inst: int) -> None:
+        self.reporting = np.zeros(n_inst, bool)
+        self.reporting[reporting] = True
+        self.codes: dict[tuple[int, int], list[str]] = {}
+
+    def add(self, f: dict, rows: np.ndarray) -> None:
+        trac, unbought, codes = f["trac"], f["unbought"], self.codes
+        rows = rows[self.reporting[f["inst"][rows]]]
+        for i, inst, item in zip(
+            rows.tolist(), f["inst"][rows].tolist(), f["item"][rows].tolist(), strict=True
+        ):
+            t = trac[i]
+            if t and t not in unbought:
+                codes.setdefault((inst, item), []).append(t)
+
+    def column(self, inst: np.ndarray, item: np.ndarray) -> pa.Array:
+        got = self.codes.get
+        return pa.array(
+            [",".join(c) if (c := got((int(a), int(b)))) else None for a, b in zip(inst, item, strict=True)]
+            if self.codes
+            else [None] * len(inst),
+            pa.string(),
+        )
+
+
+def _sales(
+    schema: pa.Schema, f: dict, b: int, sold: np.ndarray, last_price: np.ndarray, bought: TraceBook
+) -> pa.Table:
     """The block's 3505 销售 rows, accumulating sales per (pharmacy, drug) for the inventory."""
     rows = f["sale_rows"]
     inst, item = f["inst"][rows], f["item"][rows]
+    bought.add(f, rows)
     np.add.at(sold, (inst, item), f["cnt"][rows])
     last_price[inst, item] = f["pric"][rows]
     n = len(rows)
@@ -239,8 +274,9 @@ def _ground_truth(rows: list, blk: Block, f: dict, city) -> None:
 
 
 def _inventory(
-    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras: Extras | None = None
-) -> None:
+    w: TableWriter, city, sold, last_price, rates, cfg, day0, n_days, gt_rows, extras: Extras | None,
+    book: TraceBook,
+) -> None:  # fmt: skip
     rng = np.random.default_rng([cfg.seed, 3])
     inst, item = np.nonzero(sold)
     qty = sold[inst, item]
@@ -278,6 +314,8 @@ def _inventory(
             "pric": ac.decimal(last_price[inst, item] * 0.8, pa.decimal128(16, 6)),
             "spler_name": ac.const("示例医药供应链有限公司", n),
         }
+        if kind == "3503":  # a reporting pharmacy's purchase carries the codes of its boxes
+            cols["drug_trac_codg"] = book.column(inst, item)
         w.write(ac.to_table(w.schema, cols, n))
     t = VIOLATION_TYPES["inventory_mismatch"]
     for i in np.flatnonzero(short):

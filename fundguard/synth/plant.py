@@ -363,6 +363,8 @@ class Planter:
                 f"{self.name(it)}在同次住院中连续两日重复检查。",
             )
         self._clinical()
+        self._reasonable_use()
+        self._prescribing()
         self._stay_based()
 
     def _clinical(self) -> None:
@@ -393,6 +395,116 @@ class Planter:
                 -1,
                 0.0,
                 f"男性患者结算清单次要诊断为{city.diag_codes[d]}（{city.diag_names[d]}），妊娠类诊断限女性。",
+            )
+
+    def _reasonable_use(self) -> None:
+        """Issue 12 (12b): the drug reasonable-use and TCM classes with a settled fact (kb/data/drug_safety.csv),
+        on drugs and herbs only the planter uses — 辛伐他汀 with 克拉霉素 the same day (相互作用), 地西泮 for a
+        patient over 65 (老年人), a statin for a woman with a pregnancy diagnosis (妊娠期), 甘草 with 海藻 in one
+        TCM prescription (十八反) — and a pregnancy diagnosis on a girl under ten's settlement list (年龄)."""
+        v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
+        kind, age, gend = v["kind"], p["age"][v["psn"]], p["gend"][v["psn"]]
+        hosp = kind != PHARM
+        statin, macrolide, diazepam = pool["statin"][0], pool["macrolide"][0], pool["elderly_avoid"][0]
+        gancao, haizao = pool["herb_gancao"][0], pool["herb_haizao"][0]
+        # men only: a statin with a pregnancy diagnosis would be another class
+        for vi in self.choose("drug_interaction", hosp & (v["dept"] == 0) & (gend == 1) & (age >= 40)):
+            t = int(v["begin"][vi]) + 1800
+            la, lb = self.line(vi, statin, 1.0, t), self.line(vi, macrolide, 1.0, t + 120)
+            self.record(
+                "drug_interaction",
+                vi,
+                [la, lb],
+                macrolide,
+                self.amt(macrolide),
+                f"{self.name(statin)}与{self.name(macrolide)}同日使用（CYP3A4强抑制剂升高他汀浓度，横纹肌溶解风险，说明书禁止合用）。",
+            )
+        for vi in self.choose("elderly_drug_avoid", hosp & (age >= 66)):
+            li = self.line(vi, diazepam, 1.0, int(v["begin"][vi]) + 1850)
+            self.record(
+                "elderly_drug_avoid",
+                vi,
+                [li],
+                diazepam,
+                self.amt(diazepam),
+                f"{self.name(diazepam)}（长效苯二氮䓬类，Beers标准老年人应避免）用于{int(age[vi])}岁患者。",
+            )
+        preg_diag = np.array([str(c).startswith("O") for c in city.diag_codes])
+        for vi in self.choose("pregnancy_drug", hosp & (v["dept"] == 2) & preg_diag[v["diag"]]):
+            li = self.line(vi, statin, 1.0, int(v["begin"][vi]) + 1900)
+            d = int(v["diag"][vi])
+            self.record(
+                "pregnancy_drug",
+                vi,
+                [li],
+                statin,
+                self.amt(statin),
+                f"诊断{city.diag_codes[d]}（{city.diag_names[d]}）的孕产妇使用{self.name(statin)}（他汀类孕妇禁用）。",
+            )
+        for vi in self.choose("tcm_incompatible_pair", hosp & (v["dept"] == 7)):
+            t = int(v["begin"][vi]) + 1950
+            la, lb = self.line(vi, gancao, 6.0, t, tcm=1), self.line(vi, haizao, 10.0, t + 30, tcm=1)
+            self.record(
+                "tcm_incompatible_pair",
+                vi,
+                [la, lb],
+                haizao,
+                self.amt(haizao, 10.0),
+                f"同一中药处方同时开具{self.name(gancao)}与{self.name(haizao)}（十八反：甘草反海藻）。",
+            )
+        preg = [int(i) for i in city.diag_pools[2] if str(city.diag_codes[i]).startswith("O")]
+        girls = (kind == INP) & (gend == 2) & (age >= 2) & (age < 9) & (v["diag2"] < 0)
+        for vi in self.choose("diagnosis_age_mismatch", girls):
+            d = preg[int(self.rng.integers(len(preg)))]
+            v["diag2"][vi] = d
+            self.record(
+                "diagnosis_age_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"{int(age[vi])}岁女童结算清单次要诊断为{city.diag_codes[d]}（{city.diag_names[d]}），产科诊断限10至60岁。",
+            )
+
+    def _prescribing(self) -> None:
+        """Issue 12 (12b): an outpatient prescription of six kinds of 西药/中成药 (药品种类超标, limit 5), and the
+        same drug bought again at another pharmacy five days into a 30-day supply (重复开药)."""
+        v, p, ln, rng, city = self.b.v, self.b.p, self.b.l, self.rng, self.city
+        chrg = self.cat.df["med_chrgitm_type"].to_numpy()
+        drugs = [int(d) for d in self.cat.drugs if chrg[int(d)] in ("09", "11")]
+        adult = p["age"][v["psn"]] >= 18
+        for vi in self.choose("oversized_prescription", (v["kind"] == OUT) & adult):
+            have = set(ln["item"][: self.nl0][ln["visit"][: self.nl0] == vi].tolist())
+            free = [d for d in drugs if d not in have]
+            picked = [free[int(k)] for k in np.sort(rng.choice(len(free), 6, replace=False))]
+            t = int(v["begin"][vi]) + 2000
+            ls = [self.line(vi, d, 1.0, t + 10 * k) for k, d in enumerate(picked)]
+            self.record(
+                "oversized_prescription",
+                vi,
+                ls,
+                picked[-1],
+                round(sum(self.amt(d) for d in picked), 2),
+                f"门诊同一张处方开具{'、'.join(self.name(d) for d in picked)}共6种西药中成药，超过5种。",
+            )
+        day0, n_days = self.b.day0, self.b.n_days
+        adults = np.flatnonzero((p["age"] >= 25) & (p["die"] < 0))
+        for psn in self.choose_people("overlapping_supply", adults):
+            phs = city.pharmacies_by_region[int(p["region"][psn])]
+            it = drugs[int(rng.integers(len(drugs)))]
+            day = int(rng.integers(0, max(1, n_days - 40))) + day0
+            o1 = self.pharmacy_visit(psn, int(phs[0]), day * DAY + 8 * 3600)
+            self.line(o1, it, 2.0, day * DAY + 8 * 3600 + 60, prd=30.0)
+            begin = (day + 5) * DAY + 18 * 3600
+            o2 = self.pharmacy_visit(psn, int(phs[-1]), begin)
+            li = self.line(o2, it, 2.0, begin + 60, prd=30.0)
+            self.record(
+                "overlapping_supply",
+                o2,
+                [li],
+                it,
+                round(self.amt(it, 2.0) * 25 / 30, 2),
+                f"5天前已在另一药店购{self.name(it)}2盒（用药周期30天），余25天用量时再次购买2盒（重复开药）。",
             )
 
     def _stay_based(self) -> None:
@@ -553,12 +665,60 @@ class Planter:
                 f"{self.name(it)}结算3盒，仅扫描上传1个药品追溯码。",
             )
 
+        for n, psn in enumerate(self.choose_people("trace_code_refund_resale", adults)):
+            ph = int(city.pharmacies_by_region[int(p["region"][psn])][0])
+            it = drugs[int(rng.integers(len(drugs)))]
+            code = f"85{self.b.index:05d}{n:010d}001"
+            day = int(rng.integers(0, max(1, n_days - 10))) + day0
+            o1 = self.pharmacy_visit(psn, ph, day * DAY + 9 * 3600)
+            self.line(o1, it, 1.0, day * DAY + 9 * 3600 + 60, trac=code)
+            self.b.refund_visits.append(o1)  # refunded in full the next day (tables.build)
+            other = int(adults[int(rng.integers(len(adults)))])
+            if other == psn:
+                other = int(adults[0] if adults[0] != psn else adults[1])
+            begin = (day + 4) * DAY + 15 * 3600
+            o2 = self.pharmacy_visit(other, ph, begin)
+            li = self.line(o2, it, 1.0, begin + 60, trac=code)
+            self.record(
+                "trace_code_refund_resale",
+                o2,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}的药品追溯码{code}于3天前随原销售退费，本次又在同一药店销售结算（退药再售）。",
+            )
+        reporting = trace_reporting(city)
+        for n, psn in enumerate(self.choose_people("trace_code_no_purchase", adults)):
+            ph = int(reporting[int(p["region"][psn])])
+            it = drugs[int(rng.integers(len(drugs)))]
+            code = f"86{self.b.index:05d}{n:010d}001"
+            self.b.unbought_codes.add(code)
+            day = int(rng.integers(0, n_days)) + day0
+            begin = day * DAY + 17 * 3600
+            o = self.pharmacy_visit(psn, ph, begin)
+            li = self.line(o, it, 1.0, begin + 60, trac=code)
+            self.record(
+                "trace_code_no_purchase",
+                o,
+                [li],
+                it,
+                self.amt(it),
+                f"{self.name(it)}的药品追溯码{code}不在该药店进销存的任何采购记录中（无进货来源）。",
+            )
+
     def choose_people(self, vtype: str, cand: np.ndarray) -> list[int]:
         rate = self.rates.get(vtype, 0.0)
         if rate <= 0 or len(cand) == 0:
             return []
         n = min(len(cand), math.ceil(rate * len(cand)))
         return [int(i) for i in np.sort(self.rng.choice(cand, n, replace=False))]
+
+
+def trace_reporting(city: City) -> np.ndarray:
+    """Region → the pharmacy whose 进销存 purchases carry the trace codes of the boxes it bought (the second of
+    the region; the others report counts only). ``generate`` writes those codes, so the clean city's
+    reporting pharmacies have every sold box bought, and the planter sells unbought ones there."""
+    return np.array([int(phs[1] if len(phs) > 1 else phs[0]) for phs in city.pharmacies_by_region])
 
 
 def plant(blk: Block, city: City, rng: np.random.Generator, rates: dict[str, float]) -> None:

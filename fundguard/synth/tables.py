@@ -70,6 +70,8 @@ def build(
         if refund_rate > 0 and len(cand)
         else np.array([], np.int64)
     )
+    if blk.refund_visits:  # planted 退药再售: the first sale is refunded like any other
+        ref = np.sort(np.concatenate([ref, np.array(blk.refund_visits, np.int64)]))
     nl0 = len(l["item"])
     ref_lines = np.flatnonzero(np.isin(l["visit"], ref))
     ref_pos = np.searchsorted(ref, l["visit"][ref_lines])
@@ -354,5 +356,7 @@ def build(
         "ids": pre,
         "inst_codes": inst_codes,
         "hilist": f["hilist_code"],
+        "trac": trac,
+        "unbought": blk.unbought_codes,
     }
     return tables, facts

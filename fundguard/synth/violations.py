@@ -66,6 +66,16 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("diagnosis_sex_mismatch", "诊断与患者性别不符（男性患者妊娠类诊断）", _A40_1, 0.002),
         _v("trace_code_duplicate", "药品追溯码重复结算（回流药）", _A38_4, 0.0003),
         _v("trace_code_short", "药品追溯码数量少于结算盒数", _A38_4, 0.0003),
+        # issue 12 (12b): the other trace-code misuses, and the drug reasonable-use / TCM / coding classes
+        _v("trace_code_refund_resale", "药品追溯码退药后再次销售（退药再售）", _A38_4, 0.0003),
+        _v("trace_code_no_purchase", "药品追溯码无进货记录（进销存不符）", _A38_4, 0.0003),
+        _v("drug_interaction", "药品相互作用（辛伐他汀与克拉霉素同日使用）", _A38_2, 0.001),
+        _v("elderly_drug_avoid", "老年人应避免使用的药品（地西泮）用于65岁以上患者", _A38_2, 0.001),
+        _v("pregnancy_drug", "妊娠期禁用药品（他汀类）用于孕产妇", _A38_2, 0.02),
+        _v("tcm_incompatible_pair", "中药饮片配伍禁忌（十八反：甘草反海藻）", _A38_2, 0.01),
+        _v("diagnosis_age_mismatch", "诊断与患者年龄不符（儿童结算清单产科诊断）", _A40_1, 0.01),
+        _v("oversized_prescription", "药品种类超标（门诊单张处方超过5种西药中成药）", _A38_2, 0.001),
+        _v("overlapping_supply", "重复开药（前次购药用药周期未满再次购同一药品）", _A38_2, 0.0003),
     )
 }
 """Violation type code → definition, in a stable order."""

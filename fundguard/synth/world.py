@@ -406,6 +406,18 @@ def build_catalogue(seed: int) -> Catalogue:
         form="片剂",
         pool="quinolone",
     )
+    # issue 12 (12b): drugs and herbs only the planter uses, each the subject of one settled safety fact in
+    # kb/data/drug_safety.csv — 辛伐他汀 + 克拉霉素 (LK-74-01 相互作用; 他汀 in pregnancy LK-73-01), 地西泮 for
+    # the elderly (LK-72-03, Beers), 甘草 + 海藻 (LK-75-01 十八反). Fixed prices: no draw from ``rng``, so the
+    # rest of the catalogue is unchanged.
+    for code, name, lt, chrg, price, spec, form, pool in (
+        ("XC10AAX901A001010119001", "辛伐他汀片", "101", "09", 16.80, "20mg*7片", "片剂", "statin"),
+        ("XJ01FAK902A001010119001", "克拉霉素片", "101", "09", 18.40, "0.25g*6片", "片剂", "macrolide"),
+        ("XN05BAD903A001010119001", "地西泮片", "101", "09", 2.10, "2.5mg*20片", "片剂", "elderly_avoid"),
+        ("T009900001", "甘草", "102", "10", 0.35, "g", "饮片", "herb_gancao"),
+        ("T009900002", "海藻", "102", "10", 0.42, "g", "饮片", "herb_haizao"),
+    ):
+        add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
     for j, name in enumerate(("牙齿美白", "烤瓷冠修复", "根管治疗")):
         add(
             f"0031051{j:02d}000000"[:15],

@@ -55,8 +55,10 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
         "reports/quality.xlsx",
         "city/ground_truth.csv",
         "service.db",
+        "rule_classes.html",
     ):
         assert (ws / path).exists(), path
+    assert 'href="rule_classes.html"' in html  # the rule-class page (tests/web/test_demo_classes_web.py)
     assert "Clues:" in result.output and "yiyuan" in result.output and "第三方检查员" in result.output
     import sqlite3
 

@@ -29,15 +29,17 @@ class Readmission(Template):
     """An inpatient stay admitted ``max_gap_days`` or fewer days after the same person's previous
     discharge (admission date − discharge date, 0 … N), with the same 3-character ICD-10 main diagnosis
     category (出院主诊断), at the same institution (``same_institution``) and, optionally, the same
-    admission department. A re-admission any of whose diagnoses — main or secondary (``setl_list_diag_d``)
-    — starts with one of ``exclude_diag_prefixes`` (planned courses such as Z51.1 化疗 coded as a secondary
-    diagnosis) is not judged, nor one after a stay whose main diagnosis does. Only the adjacent previous
-    stay is compared.
+    admission department. When any diagnosis of either stay — main (``mdtrt_d``) or secondary
+    (``setl_list_diag_d``) — starts with one of ``exclude_diag_prefixes`` (planned courses such as Z51.1 化疗
+    coded as a secondary diagnosis of one cycle), the pair is not judged. Only the adjacent previous stay is
+    compared (real time keeps each stored stay's secondary diagnoses for this: ``RealtimeAuditor`` history).
 
     One hit per re-admission (the second stay, ``bkkp_sn`` empty: the whole stay is at issue); money at
     issue: the second stay's fund payment (``fund_amount``: setl_d fund_pay_sumamt, else hifp_pay) or its
     total medical fee (``line_amount``: setl_d medfee_sumamt); without a settlement, or when the settlement
-    carries no such amount (0 or empty: many extracts lack the fund fields), the sum over its lines.
+    carries no such amount (0 or empty: many extracts lack the fund fields), the sum over its lines — for
+    ``fund_amount`` their in-scope amounts (``inscp_amt``), and where the lines lack those too, their total
+    (the evidence then says 医疗费用, never a fund payment of 0.00).
     """
 
     name = "readmission"
@@ -89,18 +91,31 @@ class Readmission(Template):
         excl = (
             f"""AND NOT ({starts("s.maindiag")}) AND NOT COALESCE({starts("s.prev_maindiag")}, FALSE)
       AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id = s.mdtrt_id
+                      AND ({starts("d.diag_code")}))
+      AND NOT EXISTS (SELECT 1 FROM setl_list_diag_d_valid d WHERE d.mdtrt_id = s.prev_id
                       AND ({starts("d.diag_code")}))"""
             if p["exclude_diag_prefixes"]
             else ""
         )
         dept = "AND s.prev_dept IS NOT DISTINCT FROM s.adm_dept_codg" if p["same_department"] else ""
-        total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"
-        line = "COALESCE(l.inscp_amt, 0)" if rule.amount_rule == "fund_amount" else "l.det_item_fee_sumamt"
+        fund_rule = rule.amount_rule == "fund_amount"
+        # the settlement's amount, else the lines' in-scope sum (fund rules), else the lines' total
+        amount = (
+            "COALESCE(NULLIF(f.fund, 0), NULLIF(ln.fund_amt, 0), ln.fee_amt, 0)"
+            if fund_rule
+            else "COALESCE(NULLIF(f.medfee, 0), ln.fee_amt, 0)"
+        )
+        what = (
+            f"CASE WHEN NULLIF(f.fund, 0) IS NULL AND NULLIF(ln.fund_amt, 0) IS NULL THEN {lit(_FEE)} "
+            f"ELSE {lit(_FUND)} END"
+            if fund_rule
+            else lit(_FEE)
+        )
         ev = self.evidence["readmission"].sql(rule, {
             "prev_end": "r.prev_end", "place": "COALESCE(r.fixmedins_name, r.fixmedins_code)",
             "prev_maindiag": "r.prev_maindiag", "prev_begin": "r.prev_begin", "prev_id": "r.prev_id", "gap": "r.gap",
             "begin": "r.begin_date", "maindiag": "r.maindiag", "dx3": "r.dx3", "max_gap": lit(str(p["max_gap_days"])),
-            "what": lit(_what(rule)), "amount": f"COALESCE(NULLIF({total}, 0), ln.amt, 0)",
+            "what": what, "amount": amount,
         })  # fmt: skip
         inner = f"""
 WITH s AS (
@@ -118,12 +133,13 @@ r AS (
       AND {scene_cond(rule, "s")} {excl} {dept}
 ),
 lines AS (
-    SELECT l.mdtrt_id, any_value(l.setl_id) AS setl_id, sum({line}) AS amt FROM claim_lines l
+    SELECT l.mdtrt_id, any_value(l.setl_id) AS setl_id, sum(COALESCE(l.inscp_amt, 0)) AS fund_amt,
+           sum(l.det_item_fee_sumamt) AS fee_amt FROM claim_lines l
     WHERE l.mdtrt_id IN (SELECT mdtrt_id FROM r) GROUP BY l.mdtrt_id
 )
 SELECT r.mdtrt_id, COALESCE(f.setl_id, ln.setl_id) AS setl_id, r.psn_no, r.fixmedins_code,
        CAST([] AS VARCHAR[]) AS bkkp_sn, NULL AS hilist_code,
-       COALESCE(NULLIF({total}, 0), ln.amt, 0) AS amount,
+       {amount} AS amount,
        {ev} AS evidence_zh,
        NULL AS kp_id
 FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtrt_id LEFT JOIN lines ln ON ln.mdtrt_id = r.mdtrt_id
@@ -160,36 +176,35 @@ FROM r LEFT JOIN {visit_fund("SELECT mdtrt_id FROM r")} f ON f.mdtrt_id = r.mdtr
         prev = max(same, key=lambda v: (v["begntime"], v["mdtrt_id"]))
         if prev["dx3"] != r["dx3"] or prev["end_date"] is None:
             return []
-        if excl and (prev["maindiag"] or "").replace(".", "").upper().startswith(excl):
+        if excl and any(
+            d.replace(".", "").upper().startswith(excl)
+            for d in (prev["maindiag"], *prev.get("diagnoses", ()))
+            if d
+        ):
             return []
         gap = (r["begin_date"] - prev["end_date"]).days
         if not 0 <= gap <= int(p["max_gap_days"]):
             return []
         if p["same_department"] and prev["adm_dept_codg"] != r["adm_dept_codg"]:
             return []
-        fund = claim.fund
-        lines = claim.lines
-        total = None
-        if fund is not None:
-            total = fund[1] if rule.amount_rule == "fund_amount" else fund[2]
-        if not total and lines:  # no settlement, or one without the amount: the stay's own lines
-            total = sum(
-                (
-                    (ln["inscp_amt"] or 0) if rule.amount_rule == "fund_amount" else ln["det_item_fee_sumamt"]
-                    for ln in lines
-                ),
-                Decimal(0),
-            )
-        amount = total if total is not None else Decimal(0)
+        fund, lines = claim.fund, claim.lines
+        # the SQL's COALESCE chain: the settlement's amount (0 counts as missing), else the lines'
+        setl_amt = (fund[1] if rule.amount_rule == "fund_amount" else fund[2]) if fund is not None else None
+        line_fund = sum(((ln["inscp_amt"] or 0) for ln in lines), Decimal(0)) if lines else None
+        line_fee = sum((ln["det_item_fee_sumamt"] for ln in lines), Decimal(0)) if lines else None
+        if rule.amount_rule == "fund_amount":
+            amount = setl_amt or line_fund or line_fee or Decimal(0)
+            what = _FUND if setl_amt or line_fund else _FEE
+        else:
+            amount, what = setl_amt or line_fee or Decimal(0), _FEE
         vals = {"prev_end": prev["end_date"], "place": r["fixmedins_name"] or r["fixmedins_code"],
                 "prev_maindiag": prev["maindiag"], "prev_begin": prev["begin_date"], "prev_id": prev["mdtrt_id"],
                 "gap": gap, "begin": r["begin_date"], "maindiag": r["maindiag"], "dx3": r["dx3"],
-                "max_gap": str(p["max_gap_days"]), "what": _what(rule), "amount": amount}  # fmt: skip
+                "max_gap": str(p["max_gap_days"]), "what": what, "amount": amount}  # fmt: skip
         setl = (
             fund[0] if fund is not None and fund[0] is not None else (lines[0]["setl_id"] if lines else None)
         )
         return [hit(rule, r, [], amount, self.evidence["readmission"].render(rule, vals), setl_id=setl)]
 
 
-def _what(rule: Rule) -> str:
-    return "基金支付" if rule.amount_rule == "fund_amount" else "医疗费用"
+_FUND, _FEE = "基金支付", "医疗费用"
