@@ -16,6 +16,9 @@ import sqlalchemy as sa
 # the shared workspace builders (tests/web/service_ws.py) are imported by the service, API and web tests
 sys.path.insert(0, str(Path(__file__).parent / "web"))
 
+# the CLI's Rich tables are read by the tests: one width everywhere, whatever terminal (or xdist worker) runs them
+os.environ["COLUMNS"] = "200"
+
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
