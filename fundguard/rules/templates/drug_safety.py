@@ -175,14 +175,23 @@ GROUP BY l.bkkp_sn"""
         if not rows:
             return []
         picks = _picker(rule, rows, "code_prefix", "name_contains", "name_excludes")
+        if kind == "pair":
+            partners = _picker(rule, rows, "partner_code_prefix", "partner_name_contains", None)
+        # most claims bill no drug a fact names: the claim's distinct (code, name) pairs, looked up once each,
+        # say so without a pass over its lines
+        items = claim._cache.get("code_names")
+        if items is None:
+            items = claim._cache["code_names"] = {
+                (ln["hilist_code"], ln["hilist_name"]) for ln in claim.lines
+            }
+        if not any(map((partners if kind == "pair" else picks).of, items)):
+            return []
         lines = [
             ln for ln in claim.lines_of(rule) if not p["require_fund"] or (ln["inscp_amt"] or 0) > 0
         ]  # fmt: skip
         out = []
         if kind == "diagnosis":
             dx = sorted({(c.strip(" "), norm(c)) for c in claim.diagnoses if c.strip(" ")})
-        elif kind == "pair":
-            partners = _picker(rule, rows, "partner_code_prefix", "partner_name_contains", None)
         for ln in lines:
             extra: dict[str, Any] = {}
             sns = [ln["bkkp_sn"]]
@@ -248,10 +257,13 @@ class _Picks(dict):
         self.id_sets: dict[tuple, frozenset[int]] = {}
 
     def __call__(self, ln: Row) -> tuple[Row, ...]:
-        key = (ln["hilist_code"], ln["hilist_name"])
-        got = self.get(key)
+        return self.of((ln["hilist_code"], ln["hilist_name"]))
+
+    def of(self, item: tuple[str | None, str | None]) -> tuple[Row, ...]:
+        """The rows picking a line of this (hilist_code, hilist_name)."""
+        got = self.get(item)
         if got is None:
-            got = self[key] = self._pick(ln)
+            got = self[item] = self._pick({"hilist_code": item[0], "hilist_name": item[1]})
         return got
 
     def ids(self, ln: Row) -> frozenset[int]:
