@@ -156,7 +156,7 @@ def test_stage_filter_equals_batch(city: tuple, batch: tuple) -> None:
     by_visit, sample = batch
     pre = {r.id for r in realtime_rules(rules, "事前")}
     assert pre < {r.id for r in realtime_rules(rules, ("事前", "事中"))}  # stay rules are 事中 only
-    with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+    with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
         mismatches = _compare(
             auditor, ws, sample[::4], lambda v: [k for k in by_visit.get(v, []) if k[0] in pre], stage="事前"
         )
@@ -258,7 +258,7 @@ def test_rule_changes_apply_without_restart(city: tuple, batch: tuple, tmp_path:
     paused = ws / "rules" / "paused.yaml"
     paused.parent.mkdir(exist_ok=True)
     try:
-        with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+        with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
             assert rule_id in {h["rule_id"] for h in auditor.audit(claim)}
             paused.write_text(f"- override: {rule_id}\n  enabled: false\n", encoding="utf-8")
             assert auditor.check_rules(force=True)
