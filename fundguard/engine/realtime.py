@@ -2,8 +2,8 @@
 
 ``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per
 person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
-(``RulePlan.keeps_visits`` / ``keeps_history``, cut to the longest ``history_days`` an enabled rule declares,
-counted back from the store's latest line), the person / institution / catalogue reference values and the
+(``RulePlan.keeps_visits`` / ``keeps_history``; each rule's lines cut to its own ``history_days``, counted
+back from the store's latest line — visits are not cut yet), the person / institution / catalogue reference values and the
 knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
 its ``claim_lines`` rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and
 runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
@@ -14,7 +14,8 @@ byte-identical (``tests/engine/test_realtime.py`` compares every visit of a gene
 Rules whose template has no evaluator yet run through the old path (``realtime_sql.SqlRealtimeAuditor``,
 the batch SQL over the claim in DuckDB); rules whose plan needs the whole population (进销存, 集中住院) do
 not run in real time (``skipped``). Rule changes apply without a restart: every ``RULES_CHECK_SECONDS`` an
-audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and reloads them;
+audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and the bureau's
+knowledge override files (``FUNDGUARD_KB_OVERRIDES``: a new knowledge version) and reloads what changed;
 ``stale()`` / ``refresh()`` reload the history after an import.
 """
 
