@@ -47,6 +47,9 @@ def _sel(ln: Row, prefix: str | None, contains: str | None, excludes: str | None
     return excludes is None or (name is not None and re.search(excludes, name) is None)
 
 
+_ROWS: dict[tuple[int, str], list[Row]] = {}
+
+
 class DrugSafety(Template):
     """A drug line (picked in ``kb_drug_safety`` by the national code prefix — ``X`` + ATC level 4 — and/or a
     name fragment, with local forms such as eye drops left out by ``name_excludes``) given against a settled
