@@ -105,6 +105,10 @@ def _keys(ws: Path, claims: list[dict]) -> list[dict[str, str]]:
 
 
 def _http(ws: Path, claims: list[dict]) -> None:
+    # the per-key and per-client limits are not what is timed: back-to-back claims from one address would
+    # otherwise be refused (429) as soon as the calls are fast
+    for name in ("KEY_RATE", "KEY_BURST", "CLIENT_RATE", "CLIENT_BURST"):
+        os.environ.setdefault(f"FUNDGUARD_RT_{name}", "100000")
     srv, thread, url = _serve(ws)
     heads = _keys(ws, claims)
     try:
