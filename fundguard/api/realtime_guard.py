@@ -219,34 +219,60 @@ class RealtimeGuard:
 
 
 # --- parsing -------------------------------------------------------------------------------------------
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_CONTAINERS = frozenset((dict, list))
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether parsed JSON nests deeper than ``MAX_DEPTH``, level by level: a container's values are looked at
+    only for their types (``set(map(type, …))``, in C), and only containers are walked further."""
+    level, depth = [data], 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return True
+        deeper = []
+        for v in level:
+            items = v.values() if type(v) is dict else v
+            if not _CONTAINERS.isdisjoint(set(map(type, items))):
+                deeper.extend(x for x in items if type(x) in _CONTAINERS)
+        level = deeper
+    return False
+
+
+def _has_surrogate(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str) and not v.isascii() and _SURROGATE.search(v):
+            return True
+    return False
+
+
 def parse_json(body: bytes) -> Any:
     """The body as JSON, refusing what would otherwise end as a 500: nesting past ``MAX_DEPTH`` and strings
-    with lone surrogates (they cannot be encoded back to UTF-8)."""
+    with lone surrogates (they cannot be encoded back to UTF-8). UTF-8 cannot carry a surrogate, so only a
+    ``\\uD8xx``–``\\uDFxx`` escape in the bytes can make one: only then are the strings looked at."""
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"请求体不是合法的 JSON：{e}", f"body is not valid JSON: {e}") from None
     except RecursionError:
-        data = None
         too_deep = True
     else:
-        too_deep = False
-    stack = [(data, 1)]
-    while stack and not too_deep:
-        v, depth = stack.pop()
-        if isinstance(v, dict | list):
-            if depth > MAX_DEPTH:
-                too_deep = True
-                break
-            items = [*v.keys(), *v.values()] if isinstance(v, dict) else v
-            stack.extend((x, depth + 1) for x in items)
-        elif isinstance(v, str) and not v.isascii() and _SURROGATE.search(v):
-            raise InputError(
-                "请求体含无效的 Unicode 字符（孤立代理项，如 \\ud800）",
-                "body holds invalid Unicode (a lone surrogate such as \\ud800)",
-            )
+        too_deep = type(data) in _CONTAINERS and _too_deep(data)
     if too_deep:
         raise InputError(f"JSON 嵌套超过 {MAX_DEPTH} 层", f"JSON nested deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(body) and _has_surrogate(data):
+        raise InputError(
+            "请求体含无效的 Unicode 字符（孤立代理项，如 \\ud800）",
+            "body holds invalid Unicode (a lone surrogate such as \\ud800)",
+        )
     return data
 
 

@@ -164,11 +164,34 @@ def _memos(table: str) -> dict[str, _Memo]:
     return {name: _memo(f.arrow_type) for name, (f, cast) in _casts(table).items() if cast is not None}
 
 
+class _Text(dict):
+    """Text → the text stripped ('' or blanks: None), filled on first sight: the cast memo of text fields,
+    so every field goes through the same one lookup (``_casts_by_field``). Bounded like ``_Memo``."""
+
+    __slots__ = ()
+
+    def __missing__(self, text: str) -> str | None:
+        value = text.strip() or None
+        if len(self) >= MEMO_SIZE:
+            self.clear()
+        self[text] = value
+        return value
+
+
+@cache
+def _lookups(table: str) -> dict[str, dict]:
+    """Field → the memo turning a text value into the cast value (text fields: stripped)."""
+    memos = _memos(table)
+    return {
+        name: memos[name] if name in memos else _Text() for name in _casts(table)
+    }  # an empty memo is falsy
+
+
 def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
     fields = _casts(name)
-    memos = _memos(name)
+    lookups = _lookups(name)
     keys = fields.keys()
     required = REQUIRED[name]
     out = []
@@ -180,31 +203,15 @@ def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
             raise _err(
                 f"{name} 第 {i + 1} 行有未知字段 {extra}", f"{name} row {i + 1} has unknown fields {extra}"
             )
-        rec: dict[str, Any] = {}
-        k = v = None
         try:
-            for k, v in row.items():
-                memo = memos.get(k)
-                if memo is None:  # text: kept stripped, '' is null
-                    v = (v.strip() or None) if v.__class__ is str else py_value(v)
-                    if v is not None:
-                        rec[k] = v
-                    continue
-                if v.__class__ is not str:
-                    v = py_value(v)
-                    if v is None:
-                        continue
-                got = memo[v]
-                if got is not None:
-                    rec[k] = got
+            # one memo lookup per field (texts as JSON sends them); other values go through their text
+            rec = {
+                k: got
+                for k, v in row.items()
+                if (got := lookups[k][v if v.__class__ is str else py_value(v) or ""]) is not None
+            }
         except (ValueError, ArithmeticError, InvalidOperation):
-            f = fields[k][0]  # type: ignore[index]
-            kind, en = ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
-            v = v.strip() if isinstance(v, str) else v
-            raise _err(
-                f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
-                f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
-            ) from None
+            raise _cast_error(name, i, row, fields) from None
         if "vali_flag" not in rec:
             rec["vali_flag"] = "1"  # a row sent for audit is in force unless it says otherwise
         for r in required:
@@ -216,6 +223,23 @@ def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
                 )
         out.append(rec)
     return out
+
+
+def _cast_error(name: str, i: int, row: dict, fields: dict) -> InputError:
+    """The error naming the first field of ``row`` whose value does not parse."""
+    lookups = _lookups(name)
+    for k, v in row.items():
+        try:
+            lookups[k][v if v.__class__ is str else py_value(v) or ""]
+        except (ValueError, ArithmeticError, InvalidOperation):
+            f = fields[k][0]
+            kind, en = ("日期/时间", "date/time") if f.kind in ("date", "datetime") else ("数值", "number")
+            v = v.strip() if isinstance(v, str) else v
+            return _err(
+                f"{name} 第 {i + 1} 行字段 {f.name}（{f.name_zh}）{kind}无法解析：{v!r}",
+                f"{name} row {i + 1} field {f.name}: {en} cannot be parsed: {v!r}",
+            )
+    raise AssertionError("a value failed to parse once and then parsed")  # pragma: no cover
 
 
 def parse_claim(claim: Any) -> dict[str, list[dict[str, Any]]]:

@@ -2,8 +2,8 @@
 
 ``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per
 person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
-(``RulePlan.keeps_visits`` / ``keeps_history``, cut to the longest ``history_days`` an enabled rule declares,
-counted back from the store's latest line), the person / institution / catalogue reference values and the
+(``RulePlan.keeps_visits`` / ``keeps_history``; each rule's lines cut to its own ``history_days``, counted
+back from the store's latest line — visits are not cut yet), the person / institution / catalogue reference values and the
 knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
 its ``claim_lines`` rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and
 runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
@@ -14,7 +14,8 @@ byte-identical (``tests/engine/test_realtime.py`` compares every visit of a gene
 Rules whose template has no evaluator yet run through the old path (``realtime_sql.SqlRealtimeAuditor``,
 the batch SQL over the claim in DuckDB); rules whose plan needs the whole population (进销存, 集中住院) do
 not run in real time (``skipped``). Rule changes apply without a restart: every ``RULES_CHECK_SECONDS`` an
-audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and reloads them;
+audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and the bureau's
+knowledge override files (``FUNDGUARD_KB_OVERRIDES``: a new knowledge version) and reloads what changed;
 ``stale()`` / ``refresh()`` reload the history after an import.
 """
 
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from fundguard.core.errors import FundGuardError, InputError
+from fundguard.core.settings import settings
 from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.engine.batch import input_fingerprint
@@ -41,7 +43,7 @@ from fundguard.rules.base import CLAIM_LINES_SQL
 from fundguard.rules.claim import Claim, Row, line_rows, visit_row
 from fundguard.rules.plan import RulePlan, plan
 from fundguard.rules.spec import RuleSet
-from fundguard.rules.templates.base import kp_match
+from fundguard.rules.templates.base import forget_knowledge, kp_match
 
 RULES_CHECK_SECONDS = 2.0
 """How often an audit checks whether the rule files changed (a pause, a local rule) and reloads them."""
@@ -91,6 +93,38 @@ def _gate(p: RulePlan, index: dict[Any, list[Row]]) -> frozenset:
         for k, rows in index.items()
         if any(kp_match(p.rule, r) for r in rows)
     )
+
+
+def _knowledge_files() -> list[Path]:
+    """The bureau's knowledge override files (``FUNDGUARD_KB_OVERRIDES``): a new knowledge version lands there."""
+    folder = settings().kb_overrides
+    return sorted(Path(folder).glob("*.csv")) if folder else []
+
+
+def _forget_knowledge() -> None:
+    """Empty the knowledge caches of this process (tables, indexes, what evaluators derived from them)."""
+    knowledge.arrow.cache_clear()
+    _knowledge_index.cache_clear()
+    forget_knowledge()
+
+
+def _deep_size(root: Any) -> int:
+    """Bytes held by ``root`` and what it contains (``sys.getsizeof``, each object counted once)."""
+    seen: set[int] = set()
+    total = 0
+    stack = [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        total += sys.getsizeof(o)
+        if isinstance(o, dict):
+            stack.extend(o.keys())
+            stack.extend(o.values())
+        elif isinstance(o, (list, tuple, set, frozenset)):
+            stack.extend(o)
+    return total
 
 
 def _rules_signature(files: list[Path]) -> tuple:
@@ -167,6 +201,7 @@ class RealtimeAuditor:
             for s in (None, *self.stages)
         }
         self._rules_sig = _rules_signature(self._rule_file_list())
+        self._knowledge_sig = _rules_signature(_knowledge_files())
         self._rules_checked = time.monotonic()
 
     def _rule_file_list(self) -> list[Path]:
@@ -176,16 +211,30 @@ class RealtimeAuditor:
         return [*files, *workspace_rule_files(self.workspace)]
 
     def check_rules(self, force: bool = False) -> bool:
-        """Reload the rules when their files changed (at most every ``RULES_CHECK_SECONDS``); True when
-        reloaded. A file that no longer loads keeps the rules in force and is kept in ``rules_error``."""
+        """Reload the rules when their files or the bureau's knowledge override files changed (at most every
+        ``RULES_CHECK_SECONDS``); True when reloaded. A file that no longer loads keeps the rules and the
+        knowledge in force and is kept in ``rules_error``."""
         now = time.monotonic()
         if not force and now - self._rules_checked < RULES_CHECK_SECONDS:
             return False
         self._rules_checked = now
         files = self._rule_file_list()
         sig = _rules_signature(files)
-        if sig == self._rules_sig and not force:
+        kb_sig = _rules_signature(_knowledge_files())
+        new_knowledge = kb_sig != self._knowledge_sig
+        if sig == self._rules_sig and not new_knowledge and not force:
             return False
+        if new_knowledge:  # a new knowledge version: the tables and all that was derived from them
+            _forget_knowledge()
+            try:
+                for name in {p.knowledge for p in self._compiled if p.knowledge}:
+                    knowledge.arrow(name)  # read now: a bad override file fails here, not mid-claim
+            except Exception as e:  # any unreadable file: the indexes in use stay in force
+                self.rules_error = e if isinstance(e, FundGuardError) else FundGuardError(
+                    f"知识库覆盖文件无法读取：{e}", f"knowledge override files cannot be read: {e}"
+                )  # fmt: skip
+                self._rules_sig, self._knowledge_sig = sig, kb_sig
+                return False
         try:
             rules = load_rules(files)
         except FundGuardError as e:
@@ -197,7 +246,8 @@ class RealtimeAuditor:
         self._set_rules(rules)
         ids, days = self._history_needs()
         wider = (days is None and needs[1] is not None) or (days or 0) > (needs[1] or 0)
-        if not ids <= needs[0] or wider or self._sql is not None:  # history kept for a pause is harmless
+        # history kept for a pause is harmless; new knowledge may change which lines a rule keeps
+        if not ids <= needs[0] or wider or self._sql is not None or new_knowledge:
             self.refresh()
         return True
 
@@ -270,22 +320,31 @@ class RealtimeAuditor:
         history: dict[str, list[Row]] = defaultdict(list)
         if keep:
             plans = [p for p in self._compiled if p.keeps_history is not None]
-            filters = [p.keeps_history for p in plans]
             columns = sorted(
-                {"bkkp_sn", "mdtrt_id", "psn_no", *(c for p in plans for c in p.history_columns)}
+                {"bkkp_sn", "mdtrt_id", "fee_date", "psn_no", *(c for p in plans for c in p.history_columns)}
             )
+            (latest,) = con.execute(
+                "SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid"
+            ).fetchall()[0]  # fetchall: a half-read result would block the next query
+            # each rule keeps its own window of lines (counted back from the store's latest line), so one
+            # rule's long window does not make every rule's lines be kept that long
+            filters = [
+                (p.keeps_history, None if self.history_since is not None or p.history_days is None
+                 or latest is None else latest - dt.timedelta(days=int(p.history_days)))
+                for p in plans
+            ]  # fmt: skip
             since = ""
             if self.history_since is not None:
                 since = f" WHERE fee_date >= DATE '{self.history_since.isoformat()}'"
-            elif days is not None:
-                since = (
-                    f" WHERE fee_date >= (SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid)"
-                    f" - {int(days)}"
-                )
+            elif days is not None and latest is not None:
+                since = f" WHERE fee_date >= DATE '{(latest - dt.timedelta(days=int(days))).isoformat()}'"
             sql = f"SELECT {', '.join(columns)} FROM ({CLAIM_LINES_SQL}){since}"
             for batch in con.sql(sql).to_arrow_reader(100_000):
                 for row in batch.to_pylist():
-                    if any(f(row, ins.get) for f in filters):
+                    d = row["fee_date"]
+                    if any(
+                        (lo is None or (d is not None and d >= lo)) and f(row, ins.get) for f, lo in filters
+                    ):
                         history[row["psn_no"]].append(row)
         self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
         self._visits, self._history = dict(visits), dict(history)
@@ -301,24 +360,17 @@ class RealtimeAuditor:
         return input_fingerprint(Store(self.workspace)) != self.fingerprint
 
     @property
+    def history_bytes(self) -> tuple[int, int]:
+        """(bytes of the kept history — lines and visits —, persons holding any): deep ``sys.getsizeof``."""
+        persons = set(self._history) | set(self._visits)
+        return _deep_size((self._visits, self._history)), len(persons)
+
+    @property
     def memory_bytes(self) -> int:
         """Bytes held by the history, reference values and knowledge (deep ``sys.getsizeof``)."""
         if self._memory is None:
-            seen: set[int] = set()
-
-            def size(o: Any) -> int:
-                if id(o) in seen:
-                    return 0
-                seen.add(id(o))
-                n = sys.getsizeof(o)
-                if isinstance(o, dict):
-                    n += sum(size(k) + size(v) for k, v in o.items())
-                elif isinstance(o, (list, tuple, set)):
-                    n += sum(size(v) for v in o)
-                return n
-
-            self._memory = sum(
-                size(x) for x in (self._psn, self._ins, self._cat, self._visits, self._history, self._kb)
+            self._memory = _deep_size(
+                (self._psn, self._ins, self._cat, self._visits, self._history, self._kb)
             )
         return self._memory
 

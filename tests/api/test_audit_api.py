@@ -142,6 +142,37 @@ def test_local_rule_files_and_missing_store(city: tuple, tmp_path: Path, api_key
         assert r.status_code == 503 and r.json()["detail"]["code"] == "auditor_unavailable"
 
 
+def test_running_server_applies_a_pause_within_seconds(city: tuple, server: str, api_key) -> None:
+    """A maintainer's pause (``<ws>/rules/paused.yaml``) reaches the running server's auditor process at its
+    next rules check (every ``RULES_CHECK_SECONDS``), without a restart; taking it back restores the rule."""
+    ws, by_visit, claims, _ = city
+    v = next(v for v in claims if by_visit.get(v))
+    rule_id = by_visit[v][0][0]
+    paused = ws / "rules" / "paused.yaml"
+    paused.parent.mkdir(exist_ok=True)
+
+    def rules_hit(client: httpx.Client) -> set[str]:
+        r = client.post("/api/audit/claim", json=claims[v], headers=headers(api_key, claims[v]))
+        assert r.status_code == 200, r.text
+        return {h["rule_id"] for h in r.json()["hits"]}
+
+    def wait_until(client: httpx.Client, present: bool) -> float:
+        t0 = time.monotonic()
+        while (rule_id in rules_hit(client)) != present:
+            assert time.monotonic() - t0 < 15, f"rule {rule_id} still {'absent' if present else 'present'}"
+            time.sleep(0.2)
+        return time.monotonic() - t0
+
+    with httpx.Client(base_url=server, timeout=60) as client:
+        assert rule_id in rules_hit(client)
+        try:
+            paused.write_text(f"- override: {rule_id}\n  enabled: false\n", encoding="utf-8")
+            assert wait_until(client, present=False) < 10
+        finally:
+            paused.unlink(missing_ok=True)
+        assert wait_until(client, present=True) < 10
+
+
 def test_new_imports_reload_history(
     city: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_key
 ) -> None:

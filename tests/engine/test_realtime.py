@@ -5,6 +5,7 @@ it takes (knowledge filtered to the claim's codes, rules with no knowledge left 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -120,7 +121,9 @@ def test_every_visit_equals_batch(city: tuple, batch: tuple) -> None:
     finally:
         store.close()
     mismatches = {}
-    with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+    # replaying a year of old visits needs all of each person's history, not the windows back from the
+    # store's latest line that serve new claims (those: test_history_is_cut_to_each_rules_window)
+    with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
         for i, (v, claim) in enumerate(claims.items()):
             if i == len(claims) // 2:
                 auditor.refresh()  # re-reading the store mid-way changes nothing
@@ -153,7 +156,7 @@ def test_stage_filter_equals_batch(city: tuple, batch: tuple) -> None:
     by_visit, sample = batch
     pre = {r.id for r in realtime_rules(rules, "事前")}
     assert pre < {r.id for r in realtime_rules(rules, ("事前", "事中"))}  # stay rules are 事中 only
-    with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+    with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
         mismatches = _compare(
             auditor, ws, sample[::4], lambda v: [k for k in by_visit.get(v, []) if k[0] in pre], stage="事前"
         )
@@ -255,7 +258,7 @@ def test_rule_changes_apply_without_restart(city: tuple, batch: tuple, tmp_path:
     paused = ws / "rules" / "paused.yaml"
     paused.parent.mkdir(exist_ok=True)
     try:
-        with RealtimeAuditor(ws, rules, stage=("事前", "事中")) as auditor:
+        with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
             assert rule_id in {h["rule_id"] for h in auditor.audit(claim)}
             paused.write_text(f"- override: {rule_id}\n  enabled: false\n", encoding="utf-8")
             assert auditor.check_rules(force=True)
@@ -269,3 +272,89 @@ def test_rule_changes_apply_without_restart(city: tuple, batch: tuple, tmp_path:
             assert rule_id in {h["rule_id"] for h in auditor.audit(claim)}
     finally:
         paused.unlink(missing_ok=True)
+
+
+def test_history_is_cut_to_each_rules_window(city: tuple) -> None:
+    """Without ``history_since`` each look-back rule keeps only the lines of its own window (counted back from
+    the store's latest line), every window is bounded, and no line a rule may read is left out."""
+    ws, rules, _ = city
+    con = Store(ws).connect()
+    try:
+        latest = con.execute("SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid").fetchone()[0]
+    finally:
+        con.close()
+    with (
+        RealtimeAuditor(ws, rules, stage=("事前", "事中")) as cut,
+        RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as full,
+    ):
+        keep = [p for p in cut._compiled if p.keeps_history is not None]
+        assert keep and all(p.history_days is not None for p in keep)  # pharmacy_cashing included
+        assert any(p.rule.template == "pharmacy_cashing" for p in keep)
+
+        def within(p, row: dict) -> bool:
+            lo = latest - dt.timedelta(days=p.history_days)
+            return (
+                row["fee_date"] is not None and row["fee_date"] >= lo and p.keeps_history(row, cut._ins.get)
+            )
+
+        kept = {r["bkkp_sn"]: r for rows in cut._history.values() for r in rows}
+        assert kept and all(any(within(p, r) for p in keep) for r in kept.values())
+        needed = {
+            r["bkkp_sn"] for rows in full._history.values() for r in rows if any(within(p, r) for p in keep)
+        }
+        assert needed == set(kept)
+        assert sum(map(len, full._history.values())) > len(kept)  # the cut really drops lines
+        assert cut.history_bytes[0] < full.history_bytes[0]
+
+
+_CLINICAL_FILES = {
+    "kb_drug_safety": "drug_safety",
+    "kb_diag_sex": "diagnosis_sex",
+    "kb_diag_age": "diagnosis_age",
+    "kb_oprn_sex": "operation_sex",
+    "kb_oprn_diag": "operation_diagnosis",
+}
+
+
+def test_new_knowledge_version_applies_without_restart(
+    city: tuple, batch: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bureau's knowledge override file (``FUNDGUARD_KB_OVERRIDES``) that removes a point reaches a running
+    auditor at its next rules check; taking the file away brings the point back."""
+    ws, rules, _ = city
+    by_visit, _ = batch
+    found = next(
+        (v, h)
+        for v in sorted(by_visit)
+        for h in by_visit[v]
+        if h[-1] and rules[h[0]].knowledge in _CLINICAL_FILES
+    )
+    visit, (rule_id, *_, kp_id) = found
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    monkeypatch.setenv("FUNDGUARD_KB_OVERRIDES", str(folder))
+    store = Store(ws).connect()
+    try:
+        claim = claim_from_store(store, visit)
+    finally:
+        store.close()
+
+    def points() -> set[tuple]:
+        return {(h["rule_id"], h["kp_id"]) for h in auditor.audit(claim)}
+
+    try:
+        with RealtimeAuditor(ws, rules, stage=("事前", "事中"), history_since=dt.date.min) as auditor:
+            assert (rule_id, kp_id) in points()
+            override = folder / f"{_CLINICAL_FILES[rules[rule_id].knowledge]}.csv"
+            override.write_text(f"kp_id,action,reviewer\n{kp_id},remove,测试\n", encoding="utf-8")
+            assert auditor.check_rules(force=True) and auditor.rules_error is None
+            assert (rule_id, kp_id) not in points()
+            override.unlink()
+            assert auditor.check_rules(force=True)
+            assert (rule_id, kp_id) in points()
+    finally:
+        monkeypatch.delenv("FUNDGUARD_KB_OVERRIDES")
+        knowledge.arrow.cache_clear()  # the other tests read the shipped knowledge
+        from fundguard.engine.realtime import _forget_knowledge
+
+        _forget_knowledge()

@@ -170,7 +170,7 @@ def kp_where(rule: Rule) -> str:
     return " AND ".join(f'k."{c}" = {lit(v)}' for c, v in f.items()) or "TRUE"
 
 
-_KP_INDEX: dict[tuple[int, str], dict] = {}
+_KP_INDEX: dict[tuple[int, str], tuple[dict, dict]] = {}
 
 
 def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
@@ -181,11 +181,17 @@ def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
     if not f:
         return index
     key = (id(index), json.dumps(f, sort_keys=True, ensure_ascii=False))
-    out = _KP_INDEX.get(key)
-    if out is None:
+    got = _KP_INDEX.get(key)
+    if got is None or got[0] is not index:  # held with its index: a reloaded table never meets an old id
         out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
-        _KP_INDEX[key] = out
-    return out
+        got = _KP_INDEX[key] = (index, out)
+    return got[1]
+
+
+def forget_knowledge() -> None:
+    """Drop what evaluators derived from knowledge tables (a new knowledge version is being loaded)."""
+    _KP_INDEX.clear()
+    _RULE_MEMO.clear()
 
 
 _RULE_MEMO: dict[tuple[int, int, str], tuple[Any, Any, dict]] = {}

@@ -18,6 +18,7 @@ from fundguard.rules.templates.base import (
     kp_index,
     kp_where,
     line_amount,
+    rule_memo,
     sql_min,
     sql_round,
 )
@@ -199,11 +200,10 @@ GROUP BY l.bkkp_sn"""
     # --- real time -----------------------------------------------------------------------------------
     def _rows(self, rule: Rule, claim: Claim) -> list[Row]:
         index = kp_index(rule, claim, "kb_drug_safety")
-        key = (id(index), rule.params["kind"])
-        rows = _ROWS.get(key)
+        memo = rule_memo(rule, index, "rows")
+        rows = memo.get("rows")
         if rows is None:
-            rows = [k for ks in index.values() for k in ks if k["kind"] == rule.params["kind"]]
-            _ROWS[key] = rows
+            rows = memo["rows"] = [k for ks in index.values() for k in ks if k["kind"] == rule.params["kind"]]
         return rows
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
@@ -211,6 +211,18 @@ GROUP BY l.bkkp_sn"""
         kind = p["kind"]
         rows = self._rows(rule, claim)
         if not rows:
+            return []
+        picks = _picker(rule, rows, "code_prefix", "name_contains", "name_excludes")
+        if kind == "pair":
+            partners = _picker(rule, rows, "partner_code_prefix", "partner_name_contains", None)
+        # most claims bill no drug a fact names: the claim's distinct (code, name) pairs, looked up once each,
+        # say so without a pass over its lines
+        items = claim._cache.get("code_names")
+        if items is None:
+            items = claim._cache["code_names"] = {
+                (ln["hilist_code"], ln["hilist_name"]) for ln in claim.lines
+            }
+        if not any(map((partners if kind == "pair" else picks).of, items)):
             return []
         lines = [
             ln for ln in claim.lines_of(rule) if not p["require_fund"] or (ln["inscp_amt"] or 0) > 0
@@ -221,41 +233,41 @@ GROUP BY l.bkkp_sn"""
         for ln in lines:
             extra: dict[str, Any] = {}
             sns = [ln["bkkp_sn"]]
-            if kind == "age":
-                age = ln["age_years"]
-                ks = [] if age is None else [
-                    k for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
-                    and (k["min_age"] is None or age >= k["min_age"]) and (k["max_age"] is None or age < k["max_age"])
+            if kind == "pair":
+                cand = partners(ln)
+                if not cand:
+                    continue
+                same_day = [
+                    m for m in lines
+                    if m["fee_date"] == ln["fee_date"] and m["bkkp_sn"] != ln["bkkp_sn"]
+                    and m["mdtrt_id"] == ln["mdtrt_id"]
                 ]  # fmt: skip
-                if ks:
-                    extra["age"] = sql_round(age, 1)
-            elif kind == "sex":
-                g = ln["gend"]
-                ks = [] if g not in ("1", "2") else [
-                    k for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
-                    and k["allowed_gend"] != g
-                ]  # fmt: skip
-                extra["sex"] = sex_zh(g)
-            elif kind == "diagnosis":
-                matched = [
-                    (k, c) for k in rows if _sel(ln, k["code_prefix"], k["name_contains"], k["name_excludes"])
-                    for c, n in dx if n.startswith(k["diag_prefix"])
-                ]  # fmt: skip
-                ks = [k for k, _ in matched]
-                extra["diagnoses"] = "、".join(sorted({c for _, c in matched}))
-            else:
-                pairs = [
-                    (k, m) for k in rows if _sel(ln, k["partner_code_prefix"], k["partner_name_contains"])
-                    for m in lines
-                    if m["mdtrt_id"] == ln["mdtrt_id"] and m["bkkp_sn"] != ln["bkkp_sn"]
-                    and m["fee_date"] == ln["fee_date"]
-                    and _sel(m, k["code_prefix"], k["name_contains"], k["name_excludes"])
-                ]  # fmt: skip
+                pairs = [(k, m) for k in cand for m in same_day if id(k) in picks.ids(m)]
                 ks = [k for k, _ in pairs]
                 if ks:
                     sns = [*sorted({m["bkkp_sn"] for _, m in pairs}), ln["bkkp_sn"]]
                     extra["date"] = ln["fee_date"]
                     extra["main_name"] = sql_min(m["hilist_name"] for _, m in pairs)
+            else:
+                cand = picks(ln)
+                if not cand:
+                    continue
+                if kind == "age":
+                    age = ln["age_years"]
+                    ks = [] if age is None else [
+                        k for k in cand
+                        if (k["min_age"] is None or age >= k["min_age"]) and (k["max_age"] is None or age < k["max_age"])
+                    ]  # fmt: skip
+                    if ks:
+                        extra["age"] = sql_round(age, 1)
+                elif kind == "sex":
+                    g = ln["gend"]
+                    ks = [] if g not in ("1", "2") else [k for k in cand if k["allowed_gend"] != g]
+                    extra["sex"] = sex_zh(g)
+                else:
+                    matched = [(k, c) for k in cand for c, n in dx if n.startswith(k["diag_prefix"])]
+                    ks = [k for k, _ in matched]
+                    extra["diagnoses"] = "、".join(sorted({c for _, c in matched}))
             if not ks:
                 continue
             first = min(ks, key=lambda k: k["kp_id"])
@@ -265,3 +277,55 @@ GROUP BY l.bkkp_sn"""
             out.append(hit(rule, ln, sns, amount, self.evidence[kind].render(rule, vals),
                            hilist_code=ln["hilist_code"], kp_id=first["kp_id"]))  # fmt: skip
         return out
+
+
+class _Picks(dict):
+    """(hilist_code, hilist_name) → the knowledge rows whose selector picks such a line (``_sel``), in row
+    order: worked out once per code and name, not per line and row. Rows are grouped by prefix length so a
+    miss costs one dict lookup per length, not a scan of the table."""
+
+    def __init__(self, rows: list[Row], prefix: str, contains: str, excludes: str | None) -> None:
+        super().__init__()
+        self.cols = (prefix, contains, excludes)
+        self.by_prefix: dict[int, dict[str, list[Row]]] = {}
+        for k in rows:
+            if k[prefix] is not None:
+                self.by_prefix.setdefault(len(k[prefix]), {}).setdefault(k[prefix], []).append(k)
+        self.order = {id(k): i for i, k in enumerate(rows)}
+        self.id_sets: dict[tuple, frozenset[int]] = {}
+
+    def __call__(self, ln: Row) -> tuple[Row, ...]:
+        return self.of((ln["hilist_code"], ln["hilist_name"]))
+
+    def of(self, item: tuple[str | None, str | None]) -> tuple[Row, ...]:
+        """The rows picking a line of this (hilist_code, hilist_name)."""
+        got = self.get(item)
+        if got is None:
+            got = self[item] = self._pick({"hilist_code": item[0], "hilist_name": item[1]})
+        return got
+
+    def ids(self, ln: Row) -> frozenset[int]:
+        """The ``id``s of ``self(ln)`` (membership without comparing rows)."""
+        key = (ln["hilist_code"], ln["hilist_name"])
+        got = self.id_sets.get(key)
+        if got is None:
+            got = self.id_sets[key] = frozenset(map(id, self(ln)))
+        return got
+
+    def _pick(self, ln: Row) -> tuple[Row, ...]:
+        code = ln["hilist_code"]
+        if code is None:
+            return ()
+        prefix, contains, excludes = self.cols
+        cand = [k for n, by in self.by_prefix.items() for k in by.get(code[:n], ()) if len(code) >= n]
+        cand.sort(key=lambda k: self.order[id(k)])
+        return tuple(k for k in cand if _sel(ln, k[prefix], k[contains], k[excludes] if excludes else None))
+
+
+def _picker(rule: Rule, rows: list[Row], prefix: str, contains: str, excludes: str | None) -> _Picks:
+    """The rule's ``_Picks`` over ``rows`` for one selector, kept across claims (``rule_memo``)."""
+    memo = rule_memo(rule, rows, "picks")
+    got = memo.get(prefix)
+    if got is None or len(got) > 100_000:
+        got = memo[prefix] = _Picks(rows, prefix, contains, excludes)
+    return got

@@ -152,7 +152,12 @@ FROM f GROUP BY {", ".join("f." + k for k in key)}
         return self._pharmacy(rule)
 
     def history_days(self, rule: Rule) -> int | None:
-        return None  # a series is reported once, at its first purchase: the whole history decides it
+        # A claim sent in real time is the person's newest purchase: it is a series' first flagged purchase
+        # only when the purchases that flag it share its time, and any earlier qualifying purchase within the
+        # window is flagged too (and comes first). So the window alone decides a new claim's hit; the one
+        # thing beyond it, a series flagged long before with a gap of a whole window since, is not kept
+        # (replays of old visits keep the whole history: ``RealtimeAuditor(history_since=date.min)``).
+        return int(rule.params["window_days"])
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
