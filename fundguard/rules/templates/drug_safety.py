@@ -48,8 +48,6 @@ def _sel(ln: Row, prefix: str | None, contains: str | None, excludes: str | None
     return excludes is None or (name is not None and re.search(excludes, name) is None)
 
 
-_ROWS: dict[tuple[int, str], list[Row]] = {}
-
 _LINE_COLUMNS = (
     "bkkp_sn", "mdtrt_id", "setl_id", "psn_no", "fixmedins_code", "fee_date", "hilist_code", "hilist_name",
     "det_item_fee_sumamt", "inscp_amt", "gend", "age_years",
