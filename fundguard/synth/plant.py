@@ -13,7 +13,7 @@ import numpy as np
 
 from fundguard.synth.block import DAY, INP, OUT, PHARM, Block
 from fundguard.synth.violations import VIOLATION_TYPES
-from fundguard.synth.world import City
+from fundguard.synth.world import PLANTED_DIAGNOSES, City
 
 GOODS = ("洗发水", "食用油", "纸巾", "牙膏", "洗衣液", "保健食品", "化妆品")
 """Non-drug goods a pharmacy bills under a drug code when cashing a card (串换)."""
@@ -366,6 +366,8 @@ class Planter:
         self._reasonable_use()
         self._prescribing()
         self._stay_based()
+        self._price_items()  # last: the earlier types keep their visits and draws
+        self._indication_clauses()
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -506,6 +508,88 @@ class Planter:
                 round(self.amt(it, 2.0) * 25 / 30, 2),
                 f"5天前已在另一药店购{self.name(it)}2盒（用药周期30天），余25天用量时再次购买2盒（重复开药）。",
             )
+
+    def _price_items(self) -> None:
+        """Issue 12 (12c), on items only the planter uses: 一次性使用心电电极 billed beside 心电监测 on the same day
+        (its price includes the electrodes), three more days of 普通病房床位费 billed at discharge than the
+        calendar days of the stay allow (N days counted with both ends: N + 2 in all), and 氧气吸入 billed
+        24 hours on each of the N days plus 12 more."""
+        v, pool = self.b.v, self.cat.pools
+        inp = v["kind"] == INP
+        ecg, electrode, oxygen = pool["ecg_monitor"][0], pool["ecg_electrode"][0], pool["oxygen"][0]
+        for vi in self.choose("service_consumable_duplicate", inp):
+            t = int(v["begin"][vi]) + 2100
+            la, lb = self.line(vi, ecg, 6.0, t), self.line(vi, electrode, 3.0, t + 60)
+            self.record(
+                "service_consumable_duplicate",
+                vi,
+                [la, lb],
+                electrode,
+                self.amt(electrode, 3.0),
+                f"同日计收{self.name(ecg)}6小时，其项目内涵已含电极片，另收{self.name(electrode)}3片。",
+            )
+        for vi in self.choose("over_stay_days", inp):
+            begin, end = int(v["begin"][vi]), int(v["end"][vi])
+            n = end // DAY - begin // DAY + 1  # calendar days, admission and discharge both counted
+            li = self.line(vi, 0, 3.0, end - 1800)  # the generator bills one bed per night: n − 1, plus 3
+            self.record(
+                "over_stay_days",
+                vi,
+                [li],
+                0,
+                self.amt(0, 2.0),
+                f"住院{n}天（入院出院当日均计），出院时另补记{self.name(0)}3天，合计{n + 2}天。",
+            )
+        for vi in self.choose("over_stay_hours", inp):
+            begin, end = int(v["begin"][vi]), int(v["end"][vi])
+            n = end // DAY - begin // DAY + 1
+            ls = [self.line(vi, oxygen, 24.0, begin + k * DAY + 900) for k in range(n - 1)]
+            ls.append(self.line(vi, oxygen, 24.0, end - 1200))  # the discharge day
+            ls.append(self.line(vi, oxygen, 12.0, begin + 1000))
+            self.record(
+                "over_stay_hours",
+                vi,
+                ls,
+                oxygen,
+                self.amt(oxygen, 12.0),
+                f"住院{n}天（上限{n * 24}小时），{self.name(oxygen)}计费{n * 24 + 12}小时。",
+            )
+
+    def _indication_clauses(self) -> None:
+        """Issue 12 (12c): the PEG-G-CSF, limited to 既往化疗曾发生重度中性粒细胞减少, in a breast-cancer stay
+        of a woman with no neutropenia diagnosis anywhere in the city (the history is not found: review), and
+        人血白蛋白 in a 肝硬变 stay (the diagnosis fits, but the indication also needs 白蛋白低于30g/L)."""
+        v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
+        inp = v["kind"] == INP
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        c50, k74 = (int(np.flatnonzero(city.diag_codes == c)[0]) for c in PLANTED_DIAGNOSES)
+        for vtype, mask, diag, drug, why in (
+            (
+                "indication_history_missing",
+                inp & (gend == 2) & (age >= 30),
+                c50,
+                pool["peg_gcsf"][0],
+                "限既往化疗曾发生重度中性粒细胞减少的患者，本地无该参保人粒细胞缺乏（D70）诊断记录",
+            ),
+            (
+                "indication_clause",
+                inp & (age >= 18),
+                k74,
+                pool["albumin"][0],
+                "肝硬化符合适应症，但另限白蛋白低于30g/L，结算数据无检验结果",
+            ),
+        ):
+            for vi in self.choose(vtype, mask):
+                v["diag"][vi] = diag
+                li = self.line(vi, drug, 1.0, int(v["begin"][vi]) + 2200)
+                self.record(
+                    vtype,
+                    vi,
+                    [li],
+                    drug,
+                    self.amt(drug),
+                    f"主诊断{city.diag_codes[diag]}（{city.diag_names[diag]}）的住院使用{self.name(drug)}：{why}。",
+                )
 
     def _stay_based(self) -> None:
         v, p, rng, city = self.b.v, self.b.p, self.rng, self.city

@@ -32,6 +32,9 @@ DEPTS: list[tuple[str, str, bool, str, float, tuple[str, ...]]] = [
     ("A50", "中医科", False, "", 200, ("M54.5", "R51", "G47.0", "M47.8")),
 ]
 DENTAL_DEPT = 6
+PLANTED_DIAGNOSES = ("C50.400", "K74.600")
+"""Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs) and
+肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L)."""
 
 # ordinary drugs (synthetic codes, real generic names): name, ATC level 4, spec, form, price, level
 DRUGS = [
@@ -228,6 +231,10 @@ def build_city(seed: int, regions: int, scale: float) -> City:
         pools.append(np.arange(len(codes), len(codes) + sel.height))
         codes.extend(sel["code"].to_list())
         names.extend(sel["name"].to_list())
+    # issue 12 (12c): diagnoses no department draws, set on planted stays only (indication classes)
+    for code in PLANTED_DIAGNOSES:
+        codes.append(code)
+        names.append(icd.filter(pl.col("code") == code)["name"].item())
     ops = kb.codes.icd9cm3().filter(pl.col("code").str.contains(r"^\d\d\.\d\d00$")).head(400)
     return City(
         admdvs,
@@ -416,6 +423,28 @@ def build_catalogue(seed: int) -> Catalogue:
         ("XN05BAD903A001010119001", "地西泮片", "101", "09", 2.10, "2.5mg*20片", "片剂", "elderly_avoid"),
         ("T009900001", "甘草", "102", "10", 0.35, "g", "饮片", "herb_gancao"),
         ("T009900002", "海藻", "102", "10", 0.42, "g", "饮片", "herb_haizao"),
+    ):
+        add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
+    # issue 12 (12c): items only the planter uses, for the classes on the price-item specification and the
+    # indication clauses — 心电监测 with the electrodes its price includes (charging_facts SC-01), 氧气吸入 billed
+    # per hour (SU-12: no other restriction names it, unlike 新生儿暖箱, which is limited to newborns), the
+    # PEG-G-CSF whose only indication is a history (既往化疗曾发生重度中性粒细胞减少) and 人血白蛋白 (肝硬化,
+    # 且白蛋白低于30g/L). Fixed prices: no draw from ``rng``.
+    for code, name, lt, chrg, price, spec, form, pool in (
+        ("003107010220000", "心电监测", "201", "03", 6.00, "", "", "ecg_monitor"),
+        ("C1403010010000000001", "一次性使用心电电极", "301", "08", 2.50, "片", "", "ecg_electrode"),
+        ("001208000010000", "氧气吸入", "201", "05", 3.00, "", "", "oxygen"),
+        (
+            "XL03AAJ249B002010100148",
+            "聚乙二醇化人粒细胞刺激因子注射液",
+            "101",
+            "09",
+            1680.0,
+            "1ml:3mg",
+            "注射剂",
+            "peg_gcsf",
+        ),
+        ("XB05AAR021B001010100348", "人血白蛋白", "101", "09", 398.0, "10g", "注射剂", "albumin"),
     ):
         add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
     for j, name in enumerate(("牙齿美白", "烤瓷冠修复", "根管治疗")):
