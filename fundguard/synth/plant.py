@@ -368,6 +368,7 @@ class Planter:
         self._stay_based()
         self._price_items()  # last: the earlier types keep their visits and draws
         self._indication_clauses()
+        self._visit_patterns()
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -590,6 +591,68 @@ class Planter:
                     self.amt(drug),
                     f"主诊断{city.diag_codes[diag]}（{city.diag_names[diag]}）的住院使用{self.name(drug)}：{why}。",
                 )
+
+    def _visit_patterns(self) -> None:
+        """Issue 12 (12c): 31 kinds of herbs on one TCM prescription (中药饮片超大处方, limit 30), and two patterns
+        of a person seen nowhere else in the city (so no ordinary visit adds to the count): outpatient visits
+        on 16 consecutive days (频繁门诊, more than 15 days in 30) and four 3-day stays 25 days apart (频繁住院,
+        more than 3 in 90 days; gaps over the 15 days of 分解住院). The visits over the limit are the truth."""
+        v, p, rng, city = self.b.v, self.b.p, self.rng, self.city
+        herbs = self.cat.pools["herb_plain"]
+        for vi in self.choose("oversized_tcm_prescription", (v["kind"] == OUT) & (v["dept"] == 7)):
+            t = int(v["begin"][vi]) + 2300
+            ls = [self.line(vi, h, 10.0, t + 5 * k, tcm=1) for k, h in enumerate(herbs)]
+            self.record(
+                "oversized_tcm_prescription",
+                vi,
+                ls,
+                herbs[-1],
+                round(sum(self.amt(h, 10.0) for h in herbs), 2),
+                f"同一中药处方开具{len(herbs)}味饮片（{'、'.join(self.name(h) for h in herbs[:5])}等），超过30味。",
+            )
+        day0, n_days = self.b.day0, self.b.n_days
+        if n_days < 90:
+            return
+        seen = np.zeros(len(p["age"]), bool)
+        seen[v["psn"]] = True
+        seen[[int(e["psn"]) for e in self.b.extra_v]] = True
+        quiet = np.flatnonzero(~seen & (p["age"] >= 25) & (p["die"] < 0))
+        picked = self.choose_people("frequent_outpatient", quiet)
+        for psn in picked:
+            hosp = city.hospitals_by_region[int(p["region"][psn])]
+            inst = int(hosp[rng.integers(len(hosp))])
+            diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
+            day = int(rng.integers(0, n_days - 20)) + day0
+            for k in range(16):
+                begin = (day + k) * DAY + 9 * 3600
+                o = self.visit(psn=psn, kind=OUT, inst=inst, dept=0, doc=int(city.doctors[inst, 0]), begin=begin,
+                               end=begin + 1200, days=0, diag=diag, diag2=-1, med_type=OUT, surgery=False)  # fmt: skip
+                self.line(o, 3, 1.0, begin + 60)
+            self.record(
+                "frequent_outpatient",
+                o,
+                [],
+                -1,
+                self.amt(3),
+                "参保人连续16日在同一医院门诊就诊（30日内就诊超过15天），第16次就诊。",
+            )
+        quiet = np.setdiff1d(quiet, np.array(picked, np.int64))
+        for psn in self.choose_people("frequent_admission", quiet):
+            hosp = [h for h in city.hospitals_by_region[int(p["region"][psn])] if city.inst_level[h] >= 2]
+            hosp = hosp or list(city.hospitals_by_region[int(p["region"][psn])])
+            inst = int(hosp[rng.integers(len(hosp))])
+            day = int(rng.integers(0, n_days - 85)) + day0
+            for k in range(4):
+                diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
+                s = self.stay(psn, inst, 0, (day + 25 * k) * DAY + 10 * 3600, 3, diag)
+            self.record(
+                "frequent_admission",
+                s,
+                [],
+                -1,
+                3 * float(self.cat.price[0] + self.cat.price[1] + self.cat.price[2]),
+                "参保人75日内4次入住同一医院（90日内住院超过3次），第4次住院。",
+            )
 
     def _stay_based(self) -> None:
         v, p, rng, city = self.b.v, self.b.p, self.rng, self.city

@@ -91,6 +91,9 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
             _A38_6,
             0.002,
         ),
+        _v("oversized_tcm_prescription", "中药饮片超大处方（单张处方超过30味）", _A38_2, 0.003),
+        _v("frequent_outpatient", "频繁门诊（30日内门诊超过15天）", _A38_2, 0.001),
+        _v("frequent_admission", "频繁住院（90日内住院超过3次）", _A38_1, 0.001),
         _v("indication_clause", "药品适应症另需检验值（人血白蛋白限白蛋白低于30g/L）", _A38_6, 0.002),
     )
 }

@@ -32,6 +32,11 @@ DEPTS: list[tuple[str, str, bool, str, float, tuple[str, ...]]] = [
     ("A50", "中医科", False, "", 200, ("M54.5", "R51", "G47.0", "M47.8")),
 ]
 DENTAL_DEPT = 6
+TCM_PRESCRIPTION_HERBS = (
+    "当归", "黄芪", "川芎", "熟地黄", "茯苓", "白术", "陈皮", "桔梗", "柴胡", "黄芩", "黄连", "连翘", "金银花",
+    "菊花", "枸杞子", "山药", "泽泻", "牡丹皮", "山茱萸", "麦冬", "五味子", "酸枣仁", "远志", "石菖蒲", "杜仲",
+    "牛膝", "续断", "桑寄生", "葛根", "防风", "荆芥",
+)  # fmt: skip
 PLANTED_DIAGNOSES = ("C50.400", "K74.600")
 """Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs) and
 肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L)."""
@@ -447,6 +452,20 @@ def build_catalogue(seed: int) -> Catalogue:
         ("XB05AAR021B001010100348", "人血白蛋白", "101", "09", 398.0, "10g", "注射剂", "albumin"),
     ):
         add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
+    # issue 12 (12c): 31 common herbs for one oversized TCM prescription (中药饮片超大处方, limit 30 kinds): none
+    # in a 十八反/十九畏 pair, in the 单方 not-paid list or in any other fact, so only that class can fire
+    for j, name in enumerate(TCM_PRESCRIPTION_HERBS):
+        add(
+            f"T0099002{j:02d}",
+            name,
+            "102",
+            "10",
+            "01",
+            0.20 + 0.02 * j,
+            spec="g",
+            form="饮片",
+            pool="herb_plain",
+        )
     for j, name in enumerate(("牙齿美白", "烤瓷冠修复", "根管治疗")):
         add(
             f"0031051{j:02d}000000"[:15],
