@@ -13,7 +13,7 @@ import numpy as np
 
 from fundguard.synth.block import DAY, INP, OUT, PHARM, Block
 from fundguard.synth.violations import VIOLATION_TYPES
-from fundguard.synth.world import PLANTED_DIAGNOSES, City
+from fundguard.synth.world import PLANTED_DIAGNOSES, PLANTED_OPERATIONS, City
 
 GOODS = ("洗发水", "食用油", "纸巾", "牙膏", "洗衣液", "保健食品", "化妆品")
 """Non-drug goods a pharmacy bills under a drug code when cashing a card (串换)."""
@@ -369,6 +369,7 @@ class Planter:
         self._price_items()  # last: the earlier types keep their visits and draws
         self._indication_clauses()
         self._visit_patterns()
+        self._operation_codes()
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -591,6 +592,41 @@ class Planter:
                     self.amt(drug),
                     f"主诊断{city.diag_codes[diag]}（{city.diag_names[diag]}）的住院使用{self.name(drug)}：{why}。",
                 )
+
+    def _operation_codes(self) -> None:
+        """Issue 12 (12c): a man's surgery stay whose settlement list names 卵巢楔形切除术 (手术操作编码与性别不符), and a
+        woman's surgery stay with a caesarean section but no pregnancy, delivery or puerperium diagnosis
+        (诊断编码与手术操作编码不符)."""
+        v, p, city = self.b.v, self.b.p, self.city
+        surg = (v["kind"] == INP) & v["surgery"]
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        preg = np.array([str(c).startswith(("O", "Z3")) for c in city.diag_codes])
+        d2 = v["diag2"]
+        no_preg = ~preg[v["diag"]] & ((d2 < 0) | ~preg[np.maximum(d2, 0)])
+        (ovary, ovary_name), (cs, cs_name) = PLANTED_OPERATIONS
+        for vi in self.choose("operation_sex_mismatch", surg & (gend == 1) & (age >= 18)):
+            self.b.oprn_override[vi] = (ovary, ovary_name)
+            self.record(
+                "operation_sex_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"男性患者结算清单手术操作为{ovary}（{ovary_name}），女性生殖器官手术。",
+            )
+        for vi in self.choose(
+            "operation_diagnosis_mismatch", surg & (gend == 2) & (age >= 20) & (age < 45) & no_preg
+        ):
+            d = int(v["diag"][vi])
+            self.b.oprn_override[vi] = (cs, cs_name)
+            self.record(
+                "operation_diagnosis_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"结算清单手术操作为{cs}（{cs_name}），诊断{city.diag_codes[d]}（{city.diag_names[d]}）等无妊娠、分娩或产褥期诊断。",
+            )
 
     def _visit_patterns(self) -> None:
         """Issue 12 (12c): 31 kinds of herbs on one TCM prescription (中药饮片超大处方, limit 30), and two patterns

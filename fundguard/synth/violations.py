@@ -94,6 +94,8 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("oversized_tcm_prescription", "中药饮片超大处方（单张处方超过30味）", _A38_2, 0.003),
         _v("frequent_outpatient", "频繁门诊（30日内门诊超过15天）", _A38_2, 0.001),
         _v("frequent_admission", "频繁住院（90日内住院超过3次）", _A38_1, 0.001),
+        _v("operation_sex_mismatch", "手术操作编码与性别不符（男性患者女性生殖器官手术）", _A40_1, 0.01),
+        _v("operation_diagnosis_mismatch", "诊断编码与手术操作编码不符（剖宫产无妊娠诊断）", _A40_1, 0.01),
         _v("indication_clause", "药品适应症另需检验值（人血白蛋白限白蛋白低于30g/L）", _A38_6, 0.002),
     )
 }

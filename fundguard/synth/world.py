@@ -37,6 +37,10 @@ TCM_PRESCRIPTION_HERBS = (
     "菊花", "枸杞子", "山药", "泽泻", "牡丹皮", "山茱萸", "麦冬", "五味子", "酸枣仁", "远志", "石菖蒲", "杜仲",
     "牛膝", "续断", "桑寄生", "葛根", "防风", "荆芥",
 )  # fmt: skip
+PLANTED_OPERATIONS = (("65.2200", "卵巢楔形切除术"), ("74.1x00", "低位子宫下段剖宫产"))
+"""Operations the planter alone sets (ICD-9-CM-3 医保版 2.0): a female-only operation for a man (手术操作编码与性别
+不符) and a caesarean section with no pregnancy diagnosis (诊断编码与手术操作编码不符); the drawn operations
+(``oprn_codes``) stop before chapter 11."""
 PLANTED_DIAGNOSES = ("C50.400", "K74.600")
 """Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs) and
 肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L)."""
