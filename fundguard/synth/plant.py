@@ -370,6 +370,7 @@ class Planter:
         self._indication_clauses()
         self._visit_patterns()
         self._operation_codes()
+        self._contraindications()
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -564,7 +565,7 @@ class Planter:
         v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
         inp = v["kind"] == INP
         age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
-        c50, k74 = (int(np.flatnonzero(city.diag_codes == c)[0]) for c in PLANTED_DIAGNOSES)
+        c50, k74 = (int(np.flatnonzero(city.diag_codes == c)[0]) for c in PLANTED_DIAGNOSES[:2])
         for vtype, mask, diag, drug, why in (
             (
                 "indication_history_missing",
@@ -592,6 +593,36 @@ class Planter:
                     self.amt(drug),
                     f"主诊断{city.diag_codes[diag]}（{city.diag_names[diag]}）的住院使用{self.name(drug)}：{why}。",
                 )
+
+    def _contraindications(self) -> None:
+        """Issue 12 (12c): 盐酸普萘洛尔片 (non-selective β-blocker) in a stay whose main diagnosis is 哮喘 (药品禁忌症),
+        and a 宫内节育器 billed in a man's visit (医用耗材与性别不符)."""
+        v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        asthma = int(np.flatnonzero(city.diag_codes == PLANTED_DIAGNOSES[2])[0])
+        blocker, iud = pool["beta_blocker"][0], pool["iud"][0]
+        for vi in self.choose("drug_contraindication", (v["kind"] == INP) & (age >= 18)):
+            v["diag"][vi] = asthma
+            li = self.line(vi, blocker, 1.0, int(v["begin"][vi]) + 2400)
+            self.record(
+                "drug_contraindication",
+                vi,
+                [li],
+                blocker,
+                self.amt(blocker),
+                f"主诊断{city.diag_codes[asthma]}（{city.diag_names[asthma]}）的住院使用{self.name(blocker)}"
+                "（非选择性β受体阻滞剂，支气管哮喘禁用）。",
+            )
+        for vi in self.choose("consumable_sex_mismatch", (v["kind"] != PHARM) & (gend == 1) & (age >= 18)):
+            li = self.line(vi, iud, 1.0, int(v["begin"][vi]) + 2500)
+            self.record(
+                "consumable_sex_mismatch",
+                vi,
+                [li],
+                iud,
+                self.amt(iud),
+                f"男性患者结算{self.name(iud)}（女性专用耗材）。",
+            )
 
     def _operation_codes(self) -> None:
         """Issue 12 (12c): a man's surgery stay whose settlement list names 卵巢楔形切除术 (手术操作编码与性别不符), and a

@@ -96,6 +96,8 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("frequent_admission", "频繁住院（90日内住院超过3次）", _A38_1, 0.001),
         _v("operation_sex_mismatch", "手术操作编码与性别不符（男性患者女性生殖器官手术）", _A40_1, 0.01),
         _v("operation_diagnosis_mismatch", "诊断编码与手术操作编码不符（剖宫产无妊娠诊断）", _A40_1, 0.01),
+        _v("drug_contraindication", "药品禁忌症（非选择性β受体阻滞剂用于哮喘患者）", _A38_2, 0.002),
+        _v("consumable_sex_mismatch", "医用耗材与性别不符（男性患者宫内节育器）", _A38_6, 0.0003),
         _v("indication_clause", "药品适应症另需检验值（人血白蛋白限白蛋白低于30g/L）", _A38_6, 0.002),
     )
 }

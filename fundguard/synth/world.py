@@ -41,9 +41,9 @@ PLANTED_OPERATIONS = (("65.2200", "卵巢楔形切除术"), ("74.1x00", "低位�
 """Operations the planter alone sets (ICD-9-CM-3 医保版 2.0): a female-only operation for a man (手术操作编码与性别
 不符) and a caesarean section with no pregnancy diagnosis (诊断编码与手术操作编码不符); the drawn operations
 (``oprn_codes``) stop before chapter 11."""
-PLANTED_DIAGNOSES = ("C50.400", "K74.600")
-"""Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs) and
-肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L)."""
+PLANTED_DIAGNOSES = ("C50.400", "K74.600", "J45.900")
+"""Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs),
+肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L) and 哮喘 (a non-selective β-blocker)."""
 
 # ordinary drugs (synthetic codes, real generic names): name, ATC level 4, spec, form, price, level
 DRUGS = [
@@ -454,6 +454,18 @@ def build_catalogue(seed: int) -> Catalogue:
             "peg_gcsf",
         ),
         ("XB05AAR021B001010100348", "人血白蛋白", "101", "09", 398.0, "10g", "注射剂", "albumin"),
+        # 普萘洛尔 with asthma (drug_safety LK-71-01 禁忌症); an IUD billed for a man (LK-87-01 耗材与性别)
+        (
+            "XC07AAP904A001010119001",
+            "盐酸普萘洛尔片",
+            "101",
+            "09",
+            3.20,
+            "10mg*100片",
+            "片剂",
+            "beta_blocker",
+        ),
+        ("C1803010010000000001", "宫内节育器", "301", "08", 45.0, "个", "", "iud"),
     ):
         add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
     # issue 12 (12c): 31 common herbs for one oversized TCM prescription (中药饮片超大处方, limit 30 kinds): none
