@@ -24,7 +24,7 @@ from fundguard.kb import codes, knowledge
 from fundguard.models import run_models
 from fundguard.quality import profile_store
 from fundguard.rules import load_rules, national_rule_files, workspace_rule_files
-from fundguard.rules.spec import RuleSet
+from fundguard.rules.spec import Rule, RuleSet
 from fundguard.synth import CityConfig, generate_city
 
 
@@ -106,9 +106,24 @@ def _env() -> Environment:
     return Environment(loader=PackageLoader("fundguard", "templates"), autoescape=select_autoescape())
 
 
-NEW_CLASS_SEQS = frozenset({39, 40, 46, 50, 52, 54, 55, 66, 69, 71, 72, 73, 74, 75, 76, 77, 86, 87})
+NEW_CLASS_SEQS = frozenset({30, 39, 40, 46, 50, 52, 54, 55, 66, 69, 71, 72, 73, 74, 75, 76, 77, 86, 87})
 """The 2025 classes issue 12 implemented (coding, drug reasonable use, 中药饮片, frequency, consumables); the
-trace-code rules (templates ``trace_code_*``, class 43) are new too."""
+rules of ``NEW_IN_OLD_CLASS`` are new too."""
+
+NEW_IN_OLD_CLASS: dict[str, str] = {
+    "trace_code_": "药品追溯码",
+    "stay_quantity_cap": "按日/按小时计价",
+    "L-DRUG-INDICATION-CLAUSE": "须核实检验值或既往治疗",
+}
+"""Issue 12's rules in classes covered before (by template name prefix or rule id): shown as a class of their own,
+``<class>·<label>``, among the new ones."""
+
+
+def _new_in_old_class(rule: Rule) -> str:
+    """The ``NEW_IN_OLD_CLASS`` label of ``rule``, or "" when it belongs with its class."""
+    return next(
+        (lab for key, lab in NEW_IN_OLD_CLASS.items() if rule.id == key or rule.template.startswith(key)), ""
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,7 @@ class ClassHits:
 
 
 def rule_class_hits(hits: Path, rules: RuleSet) -> list[ClassHits]:
-    """The run's hits grouped by 2025 rule class (the trace-code rules apart from the rest of class 43), new
+    """The run's hits grouped by 2025 rule class (issue 12's rules in older classes apart: ``NEW_IN_OLD_CLASS``), new
     classes first, then by hits; each with one example evidence (the first by visit, deterministic)."""
     names = dict(zip(knowledge.catalog()["seq"], knowledge.catalog()["name"], strict=True))
     with duckdb.connect() as con:
@@ -143,9 +158,9 @@ def rule_class_hits(hits: Path, rules: RuleSet) -> list[ClassHits]:
         if not head.isdigit():
             continue  # a rule outside the 88 classes (模型类挂床 …)
         seq = int(head)
-        trace = rule.template.startswith("trace_code")
-        name = f"{names.get(seq, '')}·药品追溯码" if trace else names.get(seq, "")
-        groups.setdefault((seq, name), []).append((rule_id, int(n), float(amount), example, trace))
+        label = _new_in_old_class(rule)
+        name = f"{names.get(seq, '')}·{label}" if label else names.get(seq, "")
+        groups.setdefault((seq, name), []).append((rule_id, int(n), float(amount), example, bool(label)))
     out = []
     for (seq, name), rs in groups.items():
         top = max(rs, key=lambda r: (r[1], r[0]))

@@ -48,6 +48,8 @@ class Block:
     """Planted visits refunded in full the next day (退药再售), beside the random refunds of ``tables.build``."""
     unbought_codes: set[str] = field(default_factory=set)
     """Planted trace codes that no purchase in 进销存 carries (无进货记录)."""
+    oprn_override: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Surgery visit → the (ICD-9-CM-3 code, name) planted as its operation instead of the drawn one."""
 
 
 def _within(counts: np.ndarray) -> np.ndarray:

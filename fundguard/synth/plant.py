@@ -13,7 +13,7 @@ import numpy as np
 
 from fundguard.synth.block import DAY, INP, OUT, PHARM, Block
 from fundguard.synth.violations import VIOLATION_TYPES
-from fundguard.synth.world import City
+from fundguard.synth.world import PLANTED_DIAGNOSES, PLANTED_OPERATIONS, City
 
 GOODS = ("洗发水", "食用油", "纸巾", "牙膏", "洗衣液", "保健食品", "化妆品")
 """Non-drug goods a pharmacy bills under a drug code when cashing a card (串换)."""
@@ -366,6 +366,11 @@ class Planter:
         self._reasonable_use()
         self._prescribing()
         self._stay_based()
+        self._price_items()  # last: the earlier types keep their visits and draws
+        self._indication_clauses()
+        self._visit_patterns()
+        self._operation_codes()
+        self._contraindications()
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -505,6 +510,215 @@ class Planter:
                 it,
                 round(self.amt(it, 2.0) * 25 / 30, 2),
                 f"5天前已在另一药店购{self.name(it)}2盒（用药周期30天），余25天用量时再次购买2盒（重复开药）。",
+            )
+
+    def _price_items(self) -> None:
+        """Issue 12 (12c), on items only the planter uses: 一次性使用心电电极 billed beside 心电监测 on the same day
+        (its price includes the electrodes), three more days of 普通病房床位费 billed at discharge than the
+        calendar days of the stay allow (N days counted with both ends: N + 2 in all), and 氧气吸入 billed
+        24 hours on each of the N days plus 12 more."""
+        v, pool = self.b.v, self.cat.pools
+        inp = v["kind"] == INP
+        ecg, electrode, oxygen = pool["ecg_monitor"][0], pool["ecg_electrode"][0], pool["oxygen"][0]
+        for vi in self.choose("service_consumable_duplicate", inp):
+            t = int(v["begin"][vi]) + 2100
+            la, lb = self.line(vi, ecg, 6.0, t), self.line(vi, electrode, 3.0, t + 60)
+            self.record(
+                "service_consumable_duplicate",
+                vi,
+                [la, lb],
+                electrode,
+                self.amt(electrode, 3.0),
+                f"同日计收{self.name(ecg)}6小时，其项目内涵已含电极片，另收{self.name(electrode)}3片。",
+            )
+        for vi in self.choose("over_stay_days", inp):
+            begin, end = int(v["begin"][vi]), int(v["end"][vi])
+            n = end // DAY - begin // DAY + 1  # calendar days, admission and discharge both counted
+            li = self.line(vi, 0, 3.0, end - 1800)  # the generator bills one bed per night: n − 1, plus 3
+            self.record(
+                "over_stay_days",
+                vi,
+                [li],
+                0,
+                self.amt(0, 2.0),
+                f"住院{n}天（入院出院当日均计），出院时另补记{self.name(0)}3天，合计{n + 2}天。",
+            )
+        for vi in self.choose("over_stay_hours", inp):
+            begin, end = int(v["begin"][vi]), int(v["end"][vi])
+            n = end // DAY - begin // DAY + 1
+            ls = [self.line(vi, oxygen, 24.0, begin + k * DAY + 900) for k in range(n - 1)]
+            ls.append(self.line(vi, oxygen, 24.0, end - 1200))  # the discharge day
+            ls.append(self.line(vi, oxygen, 12.0, begin + 1000))
+            self.record(
+                "over_stay_hours",
+                vi,
+                ls,
+                oxygen,
+                self.amt(oxygen, 12.0),
+                f"住院{n}天（上限{n * 24}小时），{self.name(oxygen)}计费{n * 24 + 12}小时。",
+            )
+
+    def _indication_clauses(self) -> None:
+        """Issue 12 (12c): the PEG-G-CSF, limited to 既往化疗曾发生重度中性粒细胞减少, in a breast-cancer stay
+        of a woman with no neutropenia diagnosis anywhere in the city (the history is not found: review), and
+        人血白蛋白 in a 肝硬变 stay (the diagnosis fits, but the indication also needs 白蛋白低于30g/L)."""
+        v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
+        inp = v["kind"] == INP
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        c50, k74 = (int(np.flatnonzero(city.diag_codes == c)[0]) for c in PLANTED_DIAGNOSES[:2])
+        for vtype, mask, diag, drug, why in (
+            (
+                "indication_history_missing",
+                inp & (gend == 2) & (age >= 30),
+                c50,
+                pool["peg_gcsf"][0],
+                "限既往化疗曾发生重度中性粒细胞减少的患者，本地无该参保人粒细胞缺乏（D70）诊断记录",
+            ),
+            (
+                "indication_clause",
+                inp & (age >= 18),
+                k74,
+                pool["albumin"][0],
+                "肝硬化符合适应症，但另限白蛋白低于30g/L，结算数据无检验结果",
+            ),
+        ):
+            for vi in self.choose(vtype, mask):
+                v["diag"][vi] = diag
+                li = self.line(vi, drug, 1.0, int(v["begin"][vi]) + 2200)
+                self.record(
+                    vtype,
+                    vi,
+                    [li],
+                    drug,
+                    self.amt(drug),
+                    f"主诊断{city.diag_codes[diag]}（{city.diag_names[diag]}）的住院使用{self.name(drug)}：{why}。",
+                )
+
+    def _contraindications(self) -> None:
+        """Issue 12 (12c): 盐酸普萘洛尔片 (non-selective β-blocker) in a stay whose main diagnosis is 哮喘 (药品禁忌症),
+        and a 宫内节育器 billed in a man's visit (医用耗材与性别不符)."""
+        v, p, city, pool = self.b.v, self.b.p, self.city, self.cat.pools
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        asthma = int(np.flatnonzero(city.diag_codes == PLANTED_DIAGNOSES[2])[0])
+        blocker, iud = pool["beta_blocker"][0], pool["iud"][0]
+        for vi in self.choose("drug_contraindication", (v["kind"] == INP) & (age >= 18)):
+            v["diag"][vi] = asthma
+            li = self.line(vi, blocker, 1.0, int(v["begin"][vi]) + 2400)
+            self.record(
+                "drug_contraindication",
+                vi,
+                [li],
+                blocker,
+                self.amt(blocker),
+                f"主诊断{city.diag_codes[asthma]}（{city.diag_names[asthma]}）的住院使用{self.name(blocker)}"
+                "（非选择性β受体阻滞剂，支气管哮喘禁用）。",
+            )
+        for vi in self.choose("consumable_sex_mismatch", (v["kind"] != PHARM) & (gend == 1) & (age >= 18)):
+            li = self.line(vi, iud, 1.0, int(v["begin"][vi]) + 2500)
+            self.record(
+                "consumable_sex_mismatch",
+                vi,
+                [li],
+                iud,
+                self.amt(iud),
+                f"男性患者结算{self.name(iud)}（女性专用耗材）。",
+            )
+
+    def _operation_codes(self) -> None:
+        """Issue 12 (12c): a man's surgery stay whose settlement list names 卵巢楔形切除术 (手术操作编码与性别不符), and a
+        woman's surgery stay with a caesarean section but no pregnancy, delivery or puerperium diagnosis
+        (诊断编码与手术操作编码不符)."""
+        v, p, city = self.b.v, self.b.p, self.city
+        surg = (v["kind"] == INP) & v["surgery"]
+        age, gend = p["age"][v["psn"]], p["gend"][v["psn"]]
+        preg = np.array([str(c).startswith(("O", "Z3")) for c in city.diag_codes])
+        d2 = v["diag2"]
+        no_preg = ~preg[v["diag"]] & ((d2 < 0) | ~preg[np.maximum(d2, 0)])
+        (ovary, ovary_name), (cs, cs_name) = PLANTED_OPERATIONS
+        for vi in self.choose("operation_sex_mismatch", surg & (gend == 1) & (age >= 18)):
+            self.b.oprn_override[vi] = (ovary, ovary_name)
+            self.record(
+                "operation_sex_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"男性患者结算清单手术操作为{ovary}（{ovary_name}），女性生殖器官手术。",
+            )
+        for vi in self.choose(
+            "operation_diagnosis_mismatch", surg & (gend == 2) & (age >= 20) & (age < 45) & no_preg
+        ):
+            d = int(v["diag"][vi])
+            self.b.oprn_override[vi] = (cs, cs_name)
+            self.record(
+                "operation_diagnosis_mismatch",
+                vi,
+                [],
+                -1,
+                0.0,
+                f"结算清单手术操作为{cs}（{cs_name}），诊断{city.diag_codes[d]}（{city.diag_names[d]}）等无妊娠、分娩或产褥期诊断。",
+            )
+
+    def _visit_patterns(self) -> None:
+        """Issue 12 (12c): 31 kinds of herbs on one TCM prescription (中药饮片超大处方, limit 30), and two patterns
+        of a person seen nowhere else in the city (so no ordinary visit adds to the count): outpatient visits
+        on 16 consecutive days (频繁门诊, more than 15 days in 30) and four 3-day stays 25 days apart (频繁住院,
+        more than 3 in 90 days; gaps over the 15 days of 分解住院). The visits over the limit are the truth."""
+        v, p, rng, city = self.b.v, self.b.p, self.rng, self.city
+        herbs = self.cat.pools["herb_plain"]
+        for vi in self.choose("oversized_tcm_prescription", (v["kind"] == OUT) & (v["dept"] == 7)):
+            t = int(v["begin"][vi]) + 2300
+            ls = [self.line(vi, h, 10.0, t + 5 * k, tcm=1) for k, h in enumerate(herbs)]
+            self.record(
+                "oversized_tcm_prescription",
+                vi,
+                ls,
+                herbs[-1],
+                round(sum(self.amt(h, 10.0) for h in herbs), 2),
+                f"同一中药处方开具{len(herbs)}味饮片（{'、'.join(self.name(h) for h in herbs[:5])}等），超过30味。",
+            )
+        day0, n_days = self.b.day0, self.b.n_days
+        if n_days < 90:
+            return
+        seen = np.zeros(len(p["age"]), bool)
+        seen[v["psn"]] = True
+        seen[[int(e["psn"]) for e in self.b.extra_v]] = True
+        quiet = np.flatnonzero(~seen & (p["age"] >= 25) & (p["die"] < 0))
+        picked = self.choose_people("frequent_outpatient", quiet)
+        for psn in picked:
+            hosp = city.hospitals_by_region[int(p["region"][psn])]
+            inst = int(hosp[rng.integers(len(hosp))])
+            diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
+            day = int(rng.integers(0, n_days - 20)) + day0
+            for k in range(16):
+                begin = (day + k) * DAY + 9 * 3600
+                o = self.visit(psn=psn, kind=OUT, inst=inst, dept=0, doc=int(city.doctors[inst, 0]), begin=begin,
+                               end=begin + 1200, days=0, diag=diag, diag2=-1, med_type=OUT, surgery=False)  # fmt: skip
+                self.line(o, 3, 1.0, begin + 60)
+            self.record(
+                "frequent_outpatient",
+                o,
+                [],
+                -1,
+                self.amt(3),
+                "参保人连续16日在同一医院门诊就诊（30日内就诊超过15天），第16次就诊。",
+            )
+        quiet = np.setdiff1d(quiet, np.array(picked, np.int64))
+        for psn in self.choose_people("frequent_admission", quiet):
+            hosp = [h for h in city.hospitals_by_region[int(p["region"][psn])] if city.inst_level[h] >= 2]
+            hosp = hosp or list(city.hospitals_by_region[int(p["region"][psn])])
+            inst = int(hosp[rng.integers(len(hosp))])
+            day = int(rng.integers(0, n_days - 85)) + day0
+            for k in range(4):
+                diag = int(city.diag_pools[0][rng.integers(len(city.diag_pools[0]))])
+                s = self.stay(psn, inst, 0, (day + 25 * k) * DAY + 10 * 3600, 3, diag)
+            self.record(
+                "frequent_admission",
+                s,
+                [],
+                -1,
+                3 * float(self.cat.price[0] + self.cat.price[1] + self.cat.price[2]),
+                "参保人75日内4次入住同一医院（90日内住院超过3次），第4次住院。",
             )
 
     def _stay_based(self) -> None:

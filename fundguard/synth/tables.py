@@ -308,14 +308,20 @@ def build(
     no = len(sv_)
     oc = rng.integers(0, len(city.oprn_codes), no)
     odate = v["begin"][sv_] + np.minimum(1, v["days"][sv_] - 1) * DAY + 3 * 3600
+    ocode, oname = city.oprn_codes[oc], city.oprn_names[oc]
+    if blk.oprn_override:  # after the draw, so the other operations are the same as without planting
+        ocode, oname = ocode.astype(object), oname.astype(object)
+        for vi, (code, name) in blk.oprn_override.items():
+            k = int(np.searchsorted(sv_, vi))
+            ocode[k], oname[k] = code, name
     oprn = {
         "setl_list_oprn_id": ac.ids(pre["oprn"], np.arange(no), 9),
         "setl_id": setl_id(sv_),
         "psn_no": psn_no(vp[sv_]),
         "mdtrt_id": mdtrt_id(sv_),
         "main_oprn_flag": ac.const("1", no),
-        "oprn_oprt_name": pa.array(city.oprn_names[oc]),
-        "oprn_oprt_code": pa.array(city.oprn_codes[oc]),
+        "oprn_oprt_name": pa.array(oname),
+        "oprn_oprt_code": pa.array(ocode),
         "oprn_oprt_date": ac.dates(odate // DAY),
         "anst_way": ac.const("1", no),
         "oper_dr_code": staff_codes.take(v["doc"][sv_]),

@@ -76,6 +76,29 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("diagnosis_age_mismatch", "诊断与患者年龄不符（儿童结算清单产科诊断）", _A40_1, 0.01),
         _v("oversized_prescription", "药品种类超标（门诊单张处方超过5种西药中成药）", _A38_2, 0.001),
         _v("overlapping_supply", "重复开药（前次购药用药周期未满再次购同一药品）", _A38_2, 0.0003),
+        # issue 12 (12c): the price-item specification (项目内涵, 计价单位) and the indication clauses
+        _v(
+            "service_consumable_duplicate",
+            "医疗服务项目与医用耗材重复收费（心电监测另收电极片）",
+            _A38_3,
+            0.003,
+        ),
+        _v("over_stay_days", "按日计费项目天数超过住院天数（床位费）", _A38_3, 0.003),
+        _v("over_stay_hours", "按小时计费项目时数超过住院时长（氧气吸入）", _A38_3, 0.003),
+        _v(
+            "indication_history_missing",
+            "药品限既往治疗史适应症，本地无既往诊断（需人工审核）",
+            _A38_6,
+            0.002,
+        ),
+        _v("oversized_tcm_prescription", "中药饮片超大处方（单张处方超过30味）", _A38_2, 0.003),
+        _v("frequent_outpatient", "频繁门诊（30日内门诊超过15天）", _A38_2, 0.001),
+        _v("frequent_admission", "频繁住院（90日内住院超过3次）", _A38_1, 0.001),
+        _v("operation_sex_mismatch", "手术操作编码与性别不符（男性患者女性生殖器官手术）", _A40_1, 0.01),
+        _v("operation_diagnosis_mismatch", "诊断编码与手术操作编码不符（剖宫产无妊娠诊断）", _A40_1, 0.01),
+        _v("drug_contraindication", "药品禁忌症（非选择性β受体阻滞剂用于哮喘患者）", _A38_2, 0.002),
+        _v("consumable_sex_mismatch", "医用耗材与性别不符（男性患者宫内节育器）", _A38_6, 0.0003),
+        _v("indication_clause", "药品适应症另需检验值（人血白蛋白限白蛋白低于30g/L）", _A38_6, 0.002),
     )
 }
 """Violation type code → definition, in a stable order."""

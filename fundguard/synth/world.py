@@ -32,6 +32,18 @@ DEPTS: list[tuple[str, str, bool, str, float, tuple[str, ...]]] = [
     ("A50", "中医科", False, "", 200, ("M54.5", "R51", "G47.0", "M47.8")),
 ]
 DENTAL_DEPT = 6
+TCM_PRESCRIPTION_HERBS = (
+    "当归", "黄芪", "川芎", "熟地黄", "茯苓", "白术", "陈皮", "桔梗", "柴胡", "黄芩", "黄连", "连翘", "金银花",
+    "菊花", "枸杞子", "山药", "泽泻", "牡丹皮", "山茱萸", "麦冬", "五味子", "酸枣仁", "远志", "石菖蒲", "杜仲",
+    "牛膝", "续断", "桑寄生", "葛根", "防风", "荆芥",
+)  # fmt: skip
+PLANTED_OPERATIONS = (("65.2200", "卵巢楔形切除术"), ("74.1x00", "低位子宫下段剖宫产"))
+"""Operations the planter alone sets (ICD-9-CM-3 医保版 2.0): a female-only operation for a man (手术操作编码与性别
+不符) and a caesarean section with no pregnancy diagnosis (诊断编码与手术操作编码不符); the drawn operations
+(``oprn_codes``) stop before chapter 11."""
+PLANTED_DIAGNOSES = ("C50.400", "K74.600", "J45.900")
+"""Appended after the department pools: 乳房恶性肿瘤 (PEG-G-CSF without the history its indication needs),
+肝硬变 (人血白蛋白, whose indication also needs 白蛋白低于30g/L) and 哮喘 (a non-selective β-blocker)."""
 
 # ordinary drugs (synthetic codes, real generic names): name, ATC level 4, spec, form, price, level
 DRUGS = [
@@ -228,6 +240,10 @@ def build_city(seed: int, regions: int, scale: float) -> City:
         pools.append(np.arange(len(codes), len(codes) + sel.height))
         codes.extend(sel["code"].to_list())
         names.extend(sel["name"].to_list())
+    # issue 12 (12c): diagnoses no department draws, set on planted stays only (indication classes)
+    for code in PLANTED_DIAGNOSES:
+        codes.append(code)
+        names.append(icd.filter(pl.col("code") == code)["name"].item())
     ops = kb.codes.icd9cm3().filter(pl.col("code").str.contains(r"^\d\d\.\d\d00$")).head(400)
     return City(
         admdvs,
@@ -418,6 +434,54 @@ def build_catalogue(seed: int) -> Catalogue:
         ("T009900002", "海藻", "102", "10", 0.42, "g", "饮片", "herb_haizao"),
     ):
         add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
+    # issue 12 (12c): items only the planter uses, for the classes on the price-item specification and the
+    # indication clauses — 心电监测 with the electrodes its price includes (charging_facts SC-01), 氧气吸入 billed
+    # per hour (SU-12: no other restriction names it, unlike 新生儿暖箱, which is limited to newborns), the
+    # PEG-G-CSF whose only indication is a history (既往化疗曾发生重度中性粒细胞减少) and 人血白蛋白 (肝硬化,
+    # 且白蛋白低于30g/L). Fixed prices: no draw from ``rng``.
+    for code, name, lt, chrg, price, spec, form, pool in (
+        ("003107010220000", "心电监测", "201", "03", 6.00, "", "", "ecg_monitor"),
+        ("C1403010010000000001", "一次性使用心电电极", "301", "08", 2.50, "片", "", "ecg_electrode"),
+        ("001208000010000", "氧气吸入", "201", "05", 3.00, "", "", "oxygen"),
+        (
+            "XL03AAJ249B002010100148",
+            "聚乙二醇化人粒细胞刺激因子注射液",
+            "101",
+            "09",
+            1680.0,
+            "1ml:3mg",
+            "注射剂",
+            "peg_gcsf",
+        ),
+        ("XB05AAR021B001010100348", "人血白蛋白", "101", "09", 398.0, "10g", "注射剂", "albumin"),
+        # 普萘洛尔 with asthma (drug_safety LK-71-01 禁忌症); an IUD billed for a man (LK-87-01 耗材与性别)
+        (
+            "XC07AAP904A001010119001",
+            "盐酸普萘洛尔片",
+            "101",
+            "09",
+            3.20,
+            "10mg*100片",
+            "片剂",
+            "beta_blocker",
+        ),
+        ("C1803010010000000001", "宫内节育器", "301", "08", 45.0, "个", "", "iud"),
+    ):
+        add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
+    # issue 12 (12c): 31 common herbs for one oversized TCM prescription (中药饮片超大处方, limit 30 kinds): none
+    # in a 十八反/十九畏 pair, in the 单方 not-paid list or in any other fact, so only that class can fire
+    for j, name in enumerate(TCM_PRESCRIPTION_HERBS):
+        add(
+            f"T0099002{j:02d}",
+            name,
+            "102",
+            "10",
+            "01",
+            0.20 + 0.02 * j,
+            spec="g",
+            form="饮片",
+            pool="herb_plain",
+        )
     for j, name in enumerate(("牙齿美白", "烤瓷冠修复", "根管治疗")):
         add(
             f"0031051{j:02d}000000"[:15],
