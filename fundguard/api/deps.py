@@ -13,16 +13,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
 from fundguard.service import access
 from fundguard.service import auth as auth_service
 from fundguard.service.db import Database
-from fundguard.service.errors import NotAuthenticated
+from fundguard.service.errors import BadUpload, NotAuthenticated
 
 COOKIE = "fg_session"
 MAX_PAGE_SIZE = 200
+MAX_IMPORT_BYTES = (
+    5 * 1024 * 1024
+)  # an import file (registry, partner exchange): what a bureau's Excel reaches
+
+
+def read_upload(file: UploadFile, what_zh: str = "导入文件", what_en: str = "the import file") -> bytes:
+    """An uploaded import file's bytes, read no further than the limit (413 past it)."""
+    content = file.file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise BadUpload(f"{what_zh}超过 5 MB", f"{what_en} is larger than 5 MB", too_large=True)
+    return content
 
 
 def token_from(request: Request) -> str | None:

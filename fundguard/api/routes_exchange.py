@@ -10,15 +10,13 @@ from pydantic import BaseModel, Field
 
 from fundguard.service import crossregion
 from fundguard.service import exchange as exchange_service
-from fundguard.service.errors import BadUpload
 from fundguard.service.exchange.format import Envelope
 from fundguard.service.schemas import Model
 
-from .deps import CtxDep
+from .deps import CtxDep, read_upload
 from .routes_clues import IdPath
 
 router = APIRouter(prefix="/api", tags=["部门协同与异地就医 exchange, cross-region"])
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class ExchangeMessageOut(Model):
@@ -148,9 +146,7 @@ def import_file(
     file: Annotated[UploadFile, File(description="交换文件 .xlsx（工作表“说明”“消息”）或 .json，格式 1.0")],
     ctx: CtxDep,
 ) -> dict[str, Any]:
-    content = file.file.read(MAX_FILE_BYTES + 1)
-    if len(content) > MAX_FILE_BYTES:
-        raise BadUpload("交换文件超过 5 MB", "the exchange file is larger than 5 MB", too_large=True)
+    content = read_upload(file, "交换文件", "the exchange file")
     with ctx.session() as (s, actor):
         return exchange_service.import_file(s, actor, file.filename or "", content)
 

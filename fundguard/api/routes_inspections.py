@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from fundguard.service import inspections as svc
 from fundguard.service.draw_weights import pool_weights
-from fundguard.service.errors import BadUpload
 from fundguard.service.focus import focus_targets
 from fundguard.service.inspections.schemas import (
     Agency,
@@ -35,13 +34,12 @@ from fundguard.service.inspections.schemas import (
     TargetPage,
 )
 
-from .deps import CtxDep, PageQ, SizeQ
+from .deps import CtxDep, PageQ, SizeQ, read_upload
 from .process_routes import IdPath, process_routes
 from .routes_cases import DOCX, PDF
 from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/inspections", tags=["监督检查 inspections"])
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class TargetIn(BaseModel):
@@ -136,9 +134,7 @@ def import_targets(
     ],
     ctx: CtxDep,
 ) -> dict[str, Any]:
-    content = file.file.read(MAX_IMPORT_BYTES + 1)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise BadUpload("导入文件超过 5 MB", "the import file is larger than 5 MB", too_large=True)
+    content = read_upload(file)
     with ctx.session() as (s, actor):
         return svc.import_targets(s, actor, file.filename or "", content)
 
@@ -147,9 +143,7 @@ def import_targets(
 def import_people(
     file: Annotated[UploadFile, File(description=".xlsx 或 .csv")], ctx: CtxDep
 ) -> dict[str, Any]:
-    content = file.file.read(MAX_IMPORT_BYTES + 1)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise BadUpload("导入文件超过 5 MB", "the import file is larger than 5 MB", too_large=True)
+    content = read_upload(file)
     with ctx.session() as (s, actor):
         return svc.import_inspectors(s, actor, file.filename or "", content)
 

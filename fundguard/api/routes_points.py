@@ -25,14 +25,13 @@ from fundguard.service.points.schemas import (
 )
 from fundguard.supervision.roles import POINTS_MANAGE
 
-from .deps import CtxDep, PageQ, SizeQ
+from .deps import CtxDep, PageQ, SizeQ, read_upload
 from .process_routes import IdPath, process_routes
 from .routes_cases import DOCX, PDF
 from .routes_clues import attachment
 
 router = APIRouter(prefix="/api/points", tags=["医保支付资格记分 points"])
 Code = Annotated[str, Field(min_length=1, max_length=30)]
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class StaffIn(BaseModel):
@@ -86,9 +85,7 @@ async def _saved(upload: UploadFile, tmp: str) -> FilePath:
     name = PurePath(upload.filename or "").name
     if PurePath(name).suffix.lower() not in (".csv", ".xlsx"):
         raise BadUpload("仅支持 CSV 或 Excel（.xlsx）文件", "only CSV or .xlsx files")
-    data = await upload.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise BadUpload("文件超过 5 MB", "file larger than 5 MB")
+    data = read_upload(upload)
     path = FilePath(tmp) / name
     path.write_bytes(data)
     return path
