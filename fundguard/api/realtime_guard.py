@@ -36,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from fundguard.api.realtime_standing import StandingCache
 from fundguard.core.errors import InputError
 from fundguard.core.settings import settings
 from fundguard.rules.spec import Rule
@@ -113,6 +114,7 @@ class RealtimeGuard:
         self._admitted = 0
         self._admit_lock = threading.Lock()
         self._keys: dict[str, tuple[float, KeyInfo | None]] = {}
+        self.standing = StandingCache(db)
 
     # --- who and how much ---------------------------------------------------------------------------
     async def admit(self, headers: Any, client: str, route: str) -> Caller:
@@ -178,7 +180,7 @@ class RealtimeGuard:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=realtime_worker.init, initargs=self._pool_args)  # fmt: skip
 
-    async def run(self, caller: Caller, route: str, body: bytes, stage: str) -> tuple[int, dict, dict]:
+    async def run(self, caller: Caller, route: str, body: bytes, stage: str) -> tuple[int, bytes, dict]:
         """Audit in the auditor's process (``realtime_worker.run``); the event loop waits, no thread does.
         The caller's place is given back when the audit ends, even if the client has gone."""
         from fundguard.api import realtime_worker
@@ -254,6 +256,11 @@ def _has_surrogate(data: Any) -> bool:
     return False
 
 
+def encode(answer: dict) -> bytes:
+    """``answer`` as a JSON body, encoded as Starlette's ``JSONResponse`` does."""
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def parse_json(body: bytes) -> Any:
     """The body as JSON, refusing what would otherwise end as a 500: nesting past ``MAX_DEPTH`` and strings
     with lone surrogates (they cannot be encoded back to UTF-8). UTF-8 cannot carry a surrogate, so only a
@@ -309,4 +316,4 @@ def disclose(hit: dict, rule: Rule, claim_sns: set[str]) -> dict:
     return out
 
 
-__all__ = ["Caller", "RateLimiter", "RealtimeGuard", "Refused", "disclose", "parse_json"]
+__all__ = ["Caller", "RateLimiter", "RealtimeGuard", "Refused", "disclose", "encode", "parse_json"]

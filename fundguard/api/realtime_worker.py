@@ -8,8 +8,9 @@ an answer back, so the workbench keeps its interpreter.
 
 ``run(route, body, stage, code)`` parses the body (``realtime_guard.parse_json``), checks that the claim is
 institution ``code``'s (an absent ``fixmedins_code`` is taken to be it), audits it, cuts the answer to what
-the institution may know (``realtime_guard.disclose``) and returns ``(status, body, seen)`` — ``seen`` is the
-patient, visit and hit count for the call log. Errors come back as statuses with a bilingual ``detail``, never
+the institution may know (``realtime_guard.disclose``) and returns ``(status, answer, seen)`` — the answer
+already encoded as JSON here (``realtime_guard.encode``), so that the web process neither unpickles nor re-encodes it;
+``seen`` is the patient, visit and hit count for the call log. Errors come back as statuses with a bilingual ``detail``, never
 as exceptions (they would have to cross the process boundary).
 
 The auditor is built on first use from the workspace and the national rules plus the bureau's rule files,
@@ -26,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fundguard.api.realtime_guard import disclose, parse_json
+from fundguard.api.realtime_guard import disclose, encode, parse_json
 from fundguard.core.errors import FundGuardError, InputError
 from fundguard.core.settings import settings
 from fundguard.data.store import Store
@@ -81,8 +82,17 @@ def auditor() -> RealtimeAuditor:
     return a
 
 
-def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict]:
-    """One call of ``route`` (``claim`` or ``3101``) by institution ``code``: (status, answer, seen)."""
+def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, bytes, dict]:
+    """One call of ``route`` (``claim`` or ``3101``) by institution ``code``: (status, JSON answer, seen)."""
+    status, answer, seen = _run(route, body, stage, code)
+    try:
+        return status, encode(answer), seen
+    except (TypeError, ValueError):  # a value JSON cannot carry: the caller gets the 500, not a broken body
+        log.exception("real-time answer not encodable")
+        return 500, encode(_INTERNAL), seen
+
+
+def _run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict]:
     seen: dict[str, Any] = {}
     invalid = "invalid_3101" if route == "3101" else "invalid_claim"
     try:
@@ -97,8 +107,11 @@ def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict
         return 503, _detail("auditor_unavailable", e), seen
     except Exception:
         log.exception("real-time audit failed")
-        zh, en = "实时审核内部错误，已记录", "internal error in the real-time audit; logged"
-        return 500, {"detail": {"code": "internal", "zh": zh, "en": en}}, seen
+        return 500, _INTERNAL, seen
+
+
+_INTERNAL = {"detail": {"code": "internal", "zh": "实时审核内部错误，已记录",
+                        "en": "internal error in the real-time audit; logged"}}  # fmt: skip
 
 
 def _detail(code: str, e: FundGuardError) -> dict:
