@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
 from fundguard.api import realtime_points
-from fundguard.api.realtime_guard import RealtimeGuard, Refused, encode
+from fundguard.api.realtime_guard import Caller, RealtimeGuard, Refused, encode
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 
@@ -135,10 +135,8 @@ async def _serve(request: Request, route: str, stage: str = "") -> Response:
                 f"body too large (max {MAX_BODY} bytes)",
             )
         status, answer, seen = await guard.run(caller, route, body, stage)
-        if status == 200 and seen.get("staff"):  # 医保支付资格 of the claim's doctors (service database)
-            answer, added = await _with_standing(
-                guard, route, answer, seen["staff"], seen.get("stage") or stage
-            )
+        if status == 200 and seen.get("who"):  # 医保支付资格 of the claim's doctors (service database)
+            answer, added = await _with_standing(guard, caller, route, body, answer, seen)
             seen["hits"] = seen.get("hits", 0) + added
     except HTTPException as e:
         status = e.status_code
@@ -156,17 +154,20 @@ async def _serve(request: Request, route: str, stage: str = "") -> Response:
     return Response(answer, status_code=status, media_type="application/json")
 
 
-async def _with_standing(guard: RealtimeGuard, route: str, answer: bytes, staff: list[dict],
-                         stage: str) -> tuple[bytes, int]:  # fmt: skip
+async def _with_standing(
+    guard: RealtimeGuard, caller: Caller, route: str, body: bytes, answer: bytes, seen: dict
+) -> tuple[bytes, int]:
     """``answer`` with the 医保支付资格 and 联网结算 items of the claims (``realtime_points``), and how many.
     The database is asked only when a claim names a doctor or a patient on file (``realtime_standing``): for
     the others the answer goes back as the auditor encoded it, without a thread or a query."""
     loop = asyncio.get_running_loop()
     if not guard.standing.fresh():
         await loop.run_in_executor(None, guard.standing.refresh)
-    if not guard.standing.may_concern(staff):
+    if not guard.standing.may_concern(seen["who"]):
         return answer, 0
+    staff = await guard.staff(caller, route, body)
     out = json.loads(answer)
+    stage = seen.get("stage") or out.get("stage") or "事中"
     added = await loop.run_in_executor(None, _points, guard.db, route, out, staff, stage)
     return (encode(out) if added else answer), added
 

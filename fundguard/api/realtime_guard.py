@@ -200,6 +200,19 @@ class RealtimeGuard:
             raise Refused(503, "auditor_restarting", "实时审核进程异常退出，已重启，请稍后再试",
                           "the real-time auditor process died and is restarting; retry later", 5) from None  # fmt: skip
 
+    async def staff(self, caller: Caller, route: str, body: bytes) -> list[dict]:
+        """The doctors' summary of an answered call's claims (``realtime_worker.staff``), from the auditor's
+        process; only for the rare call ``StandingCache.may_concern``."""
+        from fundguard.api import realtime_worker
+
+        try:
+            future = self.pool.submit(realtime_worker.staff, route, body, caller.key.fixmedins_code)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            self.pool = self._new_pool()
+            raise Refused(503, "auditor_restarting", "实时审核进程异常退出，已重启，请稍后再试",
+                          "the real-time auditor process died and is restarting; retry later", 5) from None  # fmt: skip
+
     def release(self) -> None:
         """Give back the place ``admit`` took."""
         with self._admit_lock:

@@ -100,15 +100,12 @@ class StandingCache:
             self._generation, self._at = generation, at
 
     def may_concern(self, claims: list[dict]) -> bool:
-        """Whether any of ``claims`` (``realtime_worker.staff_lines``' summaries) names a flagged doctor or a
-        patient on file — only then do the checks need the database. Call after ``refresh``."""
-        doctors, insured = self.doctors, self.insured
+        """Whether any of ``claims`` (``realtime_worker.who``: the patient and the doctors) names a flagged
+        doctor or a patient on file — only then do the checks need the database. Call after ``refresh``."""
+        insured = self.insured
         for claim in claims:
-            if insured is None or claim.get("psn_no") in insured:
+            if insured is None or claim["psn_no"] in insured or not self.doctors.isdisjoint(claim["doctors"]):
                 return True
-            for ln in claim["lines"]:
-                if ln.get("bilg_dr_code") in doctors or ln.get("acord_dr_code") in doctors:
-                    return True
         return False
 
 

@@ -133,7 +133,7 @@ def _claim(payload: Any, stage: str, code: str, seen: dict) -> dict:
     sns = _claim_sns(payload)
     out = [_hit_json(disclose(h, a.rule_by_id[h["rule_id"]], sns), a) for h in hits]
     seen["hits"] = len(out)
-    seen["staff"] = [staff_lines(payload, code)]
+    seen["who"] = [who(payload, visit.get("psn_no"))]
     return {
         "mdtrt_id": visit.get("mdtrt_id"),
         "psn_no": visit.get("psn_no"),
@@ -167,9 +167,7 @@ def _3101(payload: Any, code: str, seen: dict) -> dict:
             ]
         )
     seen["hits"] = sum(map(len, per_claim))
-    seen["staff"] = [
-        {**staff_lines(c.claim, code), "psn_no": c.patn_id, "task_id": req.task_id} for c in req.claims
-    ]
+    seen["who"] = [who(c.claim, c.patn_id) for c in req.claims]
     seen["stage"] = req.stage
     return response_3101(req, per_claim, a.rule_by_id, 1000 * (time.perf_counter() - t0))
 
@@ -195,6 +193,31 @@ def _own(payload: Any, code: str) -> None:
 
 _LINE_FIELDS = ("bkkp_sn", "bilg_dr_code", "bilg_dr_name", "acord_dr_code", "fee_ocur_time",
                 "det_item_fee_sumamt", "hilist_code")  # fmt: skip
+
+
+def who(claim: dict, psn_no: Any) -> dict:
+    """The patient and the doctors a claim names: enough for the API layer to tell whether its checks
+    (``realtime_points``) concern the claim at all (``realtime_standing``) — almost never; when they do it
+    asks ``staff`` for the full summary."""
+    doctors = set()
+    for r in claim.get("fee_list_d") or []:
+        if isinstance(r, dict):
+            doctors.add(_text(r.get("bilg_dr_code")))
+            doctors.add(_text(r.get("acord_dr_code")))
+    doctors.discard(None)
+    return {"psn_no": _text(psn_no) or "", "doctors": doctors}
+
+
+def staff(route: str, body: bytes, code: str) -> list[dict]:
+    """``staff_lines`` of each claim of a call ``run`` has answered with 200 (the body parsed again: asked
+    only for the rare claim that names a flagged doctor or a patient on file)."""
+    payload = parse_json(body)
+    if route == "claim":
+        _own(payload, code)
+        return [staff_lines(payload, code)]
+    payload.setdefault("fixmedins_code", code)
+    req = parse_3101(payload, set(auditor().rule_by_id))
+    return [{**staff_lines(c.claim, code), "psn_no": c.patn_id, "task_id": req.task_id} for c in req.claims]
 
 
 def staff_lines(claim: dict, code: str) -> dict:
@@ -240,4 +263,4 @@ def _hit_json(hit: dict, a: RealtimeAuditor) -> dict:
     }
 
 
-__all__ = ["STAGES", "auditor", "init", "run", "staff_lines"]
+__all__ = ["STAGES", "auditor", "init", "run", "staff", "staff_lines", "who"]
