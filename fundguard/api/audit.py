@@ -13,6 +13,7 @@ institution's claim 403, limits 429 with ``Retry-After``, a workspace without a 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -21,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader
 
 from fundguard.api import realtime_points
-from fundguard.api.realtime_guard import RealtimeGuard, Refused
+from fundguard.api.realtime_guard import Caller, RealtimeGuard, Refused, encode
 from fundguard.service.db import Database, migrate
 from fundguard.service.db import database_url as default_database_url
 
@@ -111,7 +112,7 @@ def shutdown(app: FastAPI) -> None:
         app.state.realtime_guard = None
 
 
-async def _serve(request: Request, route: str, stage: str = "") -> JSONResponse:
+async def _serve(request: Request, route: str, stage: str = "") -> Response:
     """Admit the caller, read the body, audit it in the auditor's process, log the call."""
     guard = get_guard(request.app)
     client = request.client.host if request.client else "-"
@@ -133,12 +134,10 @@ async def _serve(request: Request, route: str, stage: str = "") -> JSONResponse:
                 f"请求体过大（上限 {MAX_BODY} 字节）",
                 f"body too large (max {MAX_BODY} bytes)",
             )
-        status, out, seen = await guard.run(caller, route, body, stage)
-        if status == 200 and seen.get("staff"):  # 医保支付资格 of the claim's doctors (service database)
-            args = (route, out, seen["staff"], seen.get("stage") or stage)
-            seen["hits"] = seen.get("hits", 0) + await asyncio.get_running_loop().run_in_executor(
-                None, _points, guard.db, *args
-            )
+        status, answer, seen = await guard.run(caller, route, body, stage)
+        if status == 200 and seen.get("who"):  # 医保支付资格 of the claim's doctors (service database)
+            answer, added = await _with_standing(guard, caller, route, body, answer, seen)
+            seen["hits"] = seen.get("hits", 0) + added
     except HTTPException as e:
         status = e.status_code
         raise
@@ -150,9 +149,27 @@ async def _serve(request: Request, route: str, stage: str = "") -> JSONResponse:
             guard.release()
         guard.done(caller, status, psn_no=seen.get("psn_no"), mdtrt_id=seen.get("mdtrt_id"),
                    hit_count=seen.get("hits", 0))  # fmt: skip
-    if status == 200:
-        out["elapsed_ms"] = round(1000 * (time.perf_counter() - caller.t0), 3)
-    return JSONResponse(out, status_code=status)
+    if status == 200:  # the answer is an object: its last member is spliced in, not re-encoded
+        answer = b'%s,"elapsed_ms":%r}' % (answer[:-1], round(1000 * (time.perf_counter() - caller.t0), 3))
+    return Response(answer, status_code=status, media_type="application/json")
+
+
+async def _with_standing(
+    guard: RealtimeGuard, caller: Caller, route: str, body: bytes, answer: bytes, seen: dict
+) -> tuple[bytes, int]:
+    """``answer`` with the 医保支付资格 and 联网结算 items of the claims (``realtime_points``), and how many.
+    The database is asked only when a claim names a doctor or a patient on file (``realtime_standing``): for
+    the others the answer goes back as the auditor encoded it, without a thread or a query."""
+    loop = asyncio.get_running_loop()
+    if not guard.standing.fresh():
+        await loop.run_in_executor(None, guard.standing.refresh)
+    if not guard.standing.may_concern(seen["who"]):
+        return answer, 0
+    staff = await guard.staff(caller, route, body)
+    out = json.loads(answer)
+    stage = seen.get("stage") or out.get("stage") or "事中"
+    added = await loop.run_in_executor(None, _points, guard.db, route, out, staff, stage)
+    return (encode(out) if added else answer), added
 
 
 @router.post(
@@ -162,7 +179,7 @@ async def audit_claim(
     request: Request,
     stage: str = Query("事中", description="审核阶段：事前 或 事中"),
     _key: str | None = Security(API_KEY),
-) -> JSONResponse:
+) -> Response:
     """One claim ``{"mdtrt_d": [1 row], "fee_list_d": [...], "setl_d"?, "setl_list_diag_d"?,
     "setl_list_oprn_d"?}`` with national field codes, of the key's institution; the hits of the real-time
     rules on it, with evidence drawn from the patient's other visits replaced by a fixed sentence."""
@@ -172,7 +189,7 @@ async def audit_claim(
 @router.post(
     "/3101", summary="明细审核事前事中分析服务（3101 报文）", openapi_extra=_OBJECT_BODY, responses=_RESPONSES
 )
-async def audit_3101(request: Request, _key: str | None = Security(API_KEY)) -> JSONResponse:
+async def audit_3101(request: Request, _key: str | None = Security(API_KEY)) -> Response:
     """A 3101-style request (the whole message or its ``input.data``) of the key's institution; a 3101-style
     answer whose ``output.result`` lists the hits (违规内容 ``vola_cont``, 违规金额 ``vola_amt``, 严重程度
     ``sev_deg`` …), cut to what the institution may know as for ``/claim``."""

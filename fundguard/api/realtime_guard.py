@@ -36,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from fundguard.api.realtime_standing import StandingCache
 from fundguard.core.errors import InputError
 from fundguard.core.settings import settings
 from fundguard.rules.spec import Rule
@@ -113,6 +114,7 @@ class RealtimeGuard:
         self._admitted = 0
         self._admit_lock = threading.Lock()
         self._keys: dict[str, tuple[float, KeyInfo | None]] = {}
+        self.standing = StandingCache(db)
 
     # --- who and how much ---------------------------------------------------------------------------
     async def admit(self, headers: Any, client: str, route: str) -> Caller:
@@ -178,7 +180,7 @@ class RealtimeGuard:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=realtime_worker.init, initargs=self._pool_args)  # fmt: skip
 
-    async def run(self, caller: Caller, route: str, body: bytes, stage: str) -> tuple[int, dict, dict]:
+    async def run(self, caller: Caller, route: str, body: bytes, stage: str) -> tuple[int, bytes, dict]:
         """Audit in the auditor's process (``realtime_worker.run``); the event loop waits, no thread does.
         The caller's place is given back when the audit ends, even if the client has gone."""
         from fundguard.api import realtime_worker
@@ -194,6 +196,19 @@ class RealtimeGuard:
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:  # the process died under this call (e.g. out of memory)
+            self.pool = self._new_pool()
+            raise Refused(503, "auditor_restarting", "实时审核进程异常退出，已重启，请稍后再试",
+                          "the real-time auditor process died and is restarting; retry later", 5) from None  # fmt: skip
+
+    async def staff(self, caller: Caller, route: str, body: bytes) -> list[dict]:
+        """The doctors' summary of an answered call's claims (``realtime_worker.staff``), from the auditor's
+        process; only for the rare call ``StandingCache.may_concern``."""
+        from fundguard.api import realtime_worker
+
+        try:
+            future = self.pool.submit(realtime_worker.staff, route, body, caller.key.fixmedins_code)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
             self.pool = self._new_pool()
             raise Refused(503, "auditor_restarting", "实时审核进程异常退出，已重启，请稍后再试",
                           "the real-time auditor process died and is restarting; retry later", 5) from None  # fmt: skip
@@ -254,6 +269,11 @@ def _has_surrogate(data: Any) -> bool:
     return False
 
 
+def encode(answer: dict) -> bytes:
+    """``answer`` as a JSON body, encoded as Starlette's ``JSONResponse`` does."""
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def parse_json(body: bytes) -> Any:
     """The body as JSON, refusing what would otherwise end as a 500: nesting past ``MAX_DEPTH`` and strings
     with lone surrogates (they cannot be encoded back to UTF-8). UTF-8 cannot carry a surrogate, so only a
@@ -309,4 +329,4 @@ def disclose(hit: dict, rule: Rule, claim_sns: set[str]) -> dict:
     return out
 
 
-__all__ = ["Caller", "RateLimiter", "RealtimeGuard", "Refused", "disclose", "parse_json"]
+__all__ = ["Caller", "RateLimiter", "RealtimeGuard", "Refused", "disclose", "encode", "parse_json"]

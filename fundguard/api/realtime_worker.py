@@ -8,8 +8,9 @@ an answer back, so the workbench keeps its interpreter.
 
 ``run(route, body, stage, code)`` parses the body (``realtime_guard.parse_json``), checks that the claim is
 institution ``code``'s (an absent ``fixmedins_code`` is taken to be it), audits it, cuts the answer to what
-the institution may know (``realtime_guard.disclose``) and returns ``(status, body, seen)`` — ``seen`` is the
-patient, visit and hit count for the call log. Errors come back as statuses with a bilingual ``detail``, never
+the institution may know (``realtime_guard.disclose``) and returns ``(status, answer, seen)`` — the answer
+already encoded as JSON here (``realtime_guard.encode``), so that the web process neither unpickles nor re-encodes it;
+``seen`` is the patient, visit and hit count for the call log. Errors come back as statuses with a bilingual ``detail``, never
 as exceptions (they would have to cross the process boundary).
 
 The auditor is built on first use from the workspace and the national rules plus the bureau's rule files,
@@ -26,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fundguard.api.realtime_guard import disclose, parse_json
+from fundguard.api.realtime_guard import disclose, encode, parse_json
 from fundguard.core.errors import FundGuardError, InputError
 from fundguard.core.settings import settings
 from fundguard.data.store import Store
@@ -81,8 +82,17 @@ def auditor() -> RealtimeAuditor:
     return a
 
 
-def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict]:
-    """One call of ``route`` (``claim`` or ``3101``) by institution ``code``: (status, answer, seen)."""
+def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, bytes, dict]:
+    """One call of ``route`` (``claim`` or ``3101``) by institution ``code``: (status, JSON answer, seen)."""
+    status, answer, seen = _run(route, body, stage, code)
+    try:
+        return status, encode(answer), seen
+    except (TypeError, ValueError):  # a value JSON cannot carry: the caller gets the 500, not a broken body
+        log.exception("real-time answer not encodable")
+        return 500, encode(_INTERNAL), seen
+
+
+def _run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict]:
     seen: dict[str, Any] = {}
     invalid = "invalid_3101" if route == "3101" else "invalid_claim"
     try:
@@ -97,8 +107,11 @@ def run(route: str, body: bytes, stage: str, code: str) -> tuple[int, dict, dict
         return 503, _detail("auditor_unavailable", e), seen
     except Exception:
         log.exception("real-time audit failed")
-        zh, en = "实时审核内部错误，已记录", "internal error in the real-time audit; logged"
-        return 500, {"detail": {"code": "internal", "zh": zh, "en": en}}, seen
+        return 500, _INTERNAL, seen
+
+
+_INTERNAL = {"detail": {"code": "internal", "zh": "实时审核内部错误，已记录",
+                        "en": "internal error in the real-time audit; logged"}}  # fmt: skip
 
 
 def _detail(code: str, e: FundGuardError) -> dict:
@@ -120,7 +133,7 @@ def _claim(payload: Any, stage: str, code: str, seen: dict) -> dict:
     sns = _claim_sns(payload)
     out = [_hit_json(disclose(h, a.rule_by_id[h["rule_id"]], sns), a) for h in hits]
     seen["hits"] = len(out)
-    seen["staff"] = [staff_lines(payload, code)]
+    seen["who"] = [who(payload, visit.get("psn_no"))]
     return {
         "mdtrt_id": visit.get("mdtrt_id"),
         "psn_no": visit.get("psn_no"),
@@ -154,9 +167,7 @@ def _3101(payload: Any, code: str, seen: dict) -> dict:
             ]
         )
     seen["hits"] = sum(map(len, per_claim))
-    seen["staff"] = [
-        {**staff_lines(c.claim, code), "psn_no": c.patn_id, "task_id": req.task_id} for c in req.claims
-    ]
+    seen["who"] = [who(c.claim, c.patn_id) for c in req.claims]
     seen["stage"] = req.stage
     return response_3101(req, per_claim, a.rule_by_id, 1000 * (time.perf_counter() - t0))
 
@@ -182,6 +193,31 @@ def _own(payload: Any, code: str) -> None:
 
 _LINE_FIELDS = ("bkkp_sn", "bilg_dr_code", "bilg_dr_name", "acord_dr_code", "fee_ocur_time",
                 "det_item_fee_sumamt", "hilist_code")  # fmt: skip
+
+
+def who(claim: dict, psn_no: Any) -> dict:
+    """The patient and the doctors a claim names: enough for the API layer to tell whether its checks
+    (``realtime_points``) concern the claim at all (``realtime_standing``) — almost never; when they do it
+    asks ``staff`` for the full summary."""
+    doctors = set()
+    for r in claim.get("fee_list_d") or []:
+        if isinstance(r, dict):
+            doctors.add(_text(r.get("bilg_dr_code")))
+            doctors.add(_text(r.get("acord_dr_code")))
+    doctors.discard(None)
+    return {"psn_no": _text(psn_no) or "", "doctors": doctors}
+
+
+def staff(route: str, body: bytes, code: str) -> list[dict]:
+    """``staff_lines`` of each claim of a call ``run`` has answered with 200 (the body parsed again: asked
+    only for the rare claim that names a flagged doctor or a patient on file)."""
+    payload = parse_json(body)
+    if route == "claim":
+        _own(payload, code)
+        return [staff_lines(payload, code)]
+    payload.setdefault("fixmedins_code", code)
+    req = parse_3101(payload, set(auditor().rule_by_id))
+    return [{**staff_lines(c.claim, code), "psn_no": c.patn_id, "task_id": req.task_id} for c in req.claims]
 
 
 def staff_lines(claim: dict, code: str) -> dict:
@@ -227,4 +263,4 @@ def _hit_json(hit: dict, a: RealtimeAuditor) -> dict:
     }
 
 
-__all__ = ["STAGES", "auditor", "init", "run", "staff_lines"]
+__all__ = ["STAGES", "auditor", "init", "run", "staff", "staff_lines", "who"]
