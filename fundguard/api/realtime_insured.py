@@ -10,34 +10,18 @@ never the case, the grade or the listing behind it.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from fundguard.api.realtime_points import line_money, service_day
 from fundguard.service import credit
 from fundguard.service.credit.insured import settlement_standing
 from fundguard.service.models import BlacklistEntry, Case, CreditGrade
-from fundguard.service.timing import today
 
 RULE = ("CRD-001", "参保人员医疗费用联网结算暂停")
 BASIS = "《医疗保障基金使用监督管理条例》第四十一条"
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(text or "")[:10])
-    except ValueError:
-        return today()
-
-
-def _money(v: Any) -> Decimal:
-    try:
-        return Decimal(str(v or 0)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return Decimal("0.00")
 
 
 def _on_file(session: Session, psn_no: str) -> bool:
@@ -53,11 +37,11 @@ def insured_items(session: Session, claim: dict, stage: str) -> list[dict]:
     psn_no = str(claim.get("psn_no") or "")
     if not psn_no or not _on_file(session, psn_no):
         return []
-    standing = settlement_standing(session, credit.scheme(), psn_no, _day(claim.get("day", "")))
+    standing = settlement_standing(session, credit.scheme(), psn_no, service_day(claim.get("day", "")))
     if not standing["suspended"]:
         return []
     before = stage == "事前"
-    amount = Decimal("0.00") if before else sum((_money(ln.get("det_item_fee_sumamt")) for ln in claim["lines"]),
+    amount = Decimal("0.00") if before else sum((line_money(ln.get("det_item_fee_sumamt")) for ln in claim["lines"]),
                                                 Decimal("0.00"))  # fmt: skip
     text = (f"参保人医疗费用联网结算暂停至 {standing['until']}（不含），"
             + ("请告知参保人本次就医须全额垫付" if before else "本次费用不予联网结算：请参保人全额垫付后按规定手工报销"))  # fmt: skip

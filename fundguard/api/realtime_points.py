@@ -32,16 +32,18 @@ ROLE_ZH = {"bilg_dr_code": "开单医师", "acord_dr_code": "执行医师"}
 _FIELD_OF = {"开单医生": "bilg_dr_code", "受单医生": "acord_dr_code"}  # check_lines' roles
 
 
-def _day(text: str) -> dt.date:
+def service_day(text: str) -> dt.date:
+    """The claim's service day from its date or timestamp text; today where it has none that reads."""
     try:
         return dt.date.fromisoformat(str(text or "")[:10])
     except ValueError:
         return today()
 
 
-def _money(v: Any) -> Decimal:
+def line_money(v: Any) -> Decimal:
+    """A line's amount in yuan to the fen; 0.00 where it is missing or not a number."""
     try:
-        return Decimal(str(v)).quantize(Decimal("0.01"))
+        return Decimal(str(v or 0)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         return Decimal("0.00")
 
@@ -98,7 +100,7 @@ def _flagged(session: Session, claim: dict) -> tuple[set[str], set[str]]:
 
 def staff_items(session: Session, claim: dict, stage: str) -> list[dict]:
     """The items of one claim (``realtime_worker.staff_lines``'s summary) at ``stage``, in the national form."""
-    day, cache = _day(claim["day"]), {}
+    day, cache = service_day(claim["day"]), {}
     bilg, acord = _flagged(session, claim)
     if not bilg | acord:
         return []
@@ -128,14 +130,16 @@ def staff_items(session: Session, claim: dict, stage: str) -> list[dict]:
     for c in check_lines(session, lines, day):
         line, field = lines[c["index"]], _FIELD_OF[c["role_zh"]]
         name = line.get("bilg_dr_name") or "" if field == "bilg_dr_code" else ""
-        q = status(c["national_code"], _day(line.get("fee_ocur_time") or claim["day"]))
+        q = status(c["national_code"], service_day(line.get("fee_ocur_time") or claim["day"]))
         who = _who(ROLE_ZH[field], name, c["national_code"])
         if c["pay"]:
             text = f"{who}{_standing(q)}；本次为急诊、抢救（医疗类别 {line.get('med_type')}），该费用照常结算"
             out.append(_item(claim, RULE_REFUSE, text, Decimal("0.00"), line, "提醒"))
         else:
             text = f"{who}{_standing(q)}，该费用医保基金不予支付"
-            out.append(_item(claim, RULE_REFUSE, text, _money(line.get("det_item_fee_sumamt")), line, "违规"))
+            out.append(
+                _item(claim, RULE_REFUSE, text, line_money(line.get("det_item_fee_sumamt")), line, "违规")
+            )
     return out
 
 
