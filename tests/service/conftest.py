@@ -202,19 +202,22 @@ def _reset_pg(copy_from: str | None = None) -> None:
 @pytest.fixture
 def world(
     request: pytest.FixtureRequest,
-    migrated_url: str,
+    backend: str,
     workspace: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
     monkeypatch.setenv("FUNDGUARD_TODAY", TODAY)
-    if migrated_url.startswith("sqlite"):
+    if backend == "sqlite":
         template, passwords = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, Path(migrated_url.removeprefix("sqlite:///")))
+        target = tmp_path / "service.db"
+        shutil.copyfile(template, target)
+        url = f"sqlite:///{target}"
     else:
+        url = request.getfixturevalue("pg_migrated")
         passwords = request.getfixturevalue("pg_template")
         _reset_pg(copy_from=PG_TEMPLATE)
-    db = Database(migrated_url)
+    db = Database(url)
     yield World(db, workspace_copy(workspace, tmp_path / "workspace"), passwords)
     db.dispose()
 
