@@ -48,6 +48,8 @@ class RulePlan:
     gated: bool = False
     """A hit needs a billed code with a row in ``knowledge`` passing the rule's ``kp_filter`` (first key
     column for pairs): real time skips the rule for claims billing none (``Template.knowledge_gate``)."""
+    batch_history_days: int | None = 0
+    """Days around a visit whose lines of the same person the batch hits on it read (None: all)."""
 
     @property
     def amount_rule(self) -> str:
@@ -86,6 +88,7 @@ def plan(rule: Rule) -> RulePlan:
         keeps_visits=t.keeps_visits(rule),
         evaluator=t.evaluate,
         gated=bool(getattr(t, "gated", lambda r: False)(rule)) and bool(rule.knowledge),
+        batch_history_days=t.batch_history_days(rule),
     )
 
 

@@ -102,6 +102,15 @@ class Template:
         """How many days back those lines matter (None: the whole history)."""
         return None
 
+    def batch_history_days(self, rule: Rule) -> int | None:
+        """How many days before and after a visit the batch's hits on it (or naming its lines) read the
+        person's other lines: 0 the visit's lines alone, None the person's whole history. The incremental
+        audit (``engine.incremental``) reads that much around the audited lines; the person's visit rows
+        (``mdtrt_d``, one per visit) it reads whole, as real time keeps them (``keeps_visits``), so only lines
+        are windowed. Default: the real-time line window (``history_days``) when the template keeps lines, so
+        a template overrides it where its batch hit reaches further than what decides a new claim."""
+        return self.history_days(rule) if self.keeps_history(rule) is not None else 0
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         """Cross-field problems of ``rule`` beyond the params schema: [(field, 'English / 中文')]."""
         return []

@@ -159,6 +159,11 @@ FROM f GROUP BY {", ".join("f." + k for k in key)}
         # (replays of old visits keep the whole history: ``RealtimeAuditor(history_since=date.min)``).
         return int(rule.params["window_days"])
 
+    def batch_history_days(self, rule: Rule) -> int | None:
+        # the batch hit gathers every flagged purchase of the person (and key) of all time into one row, so
+        # a new month's purchase changes a hit whose lines reach back without limit
+        return None
+
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
         is_pharmacy = self._pharmacy(rule)
