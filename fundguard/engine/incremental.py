@@ -47,6 +47,9 @@ MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 VISIT_TABLES = ("mdtrt_d", "setl_d", "setl_list_diag_d", "setl_list_oprn_d")
 """Visit-level tables the templates read besides ``claim_lines``: cut to the audited persons' visits."""
 
+KEYS = ("bkkp_sn", "mdtrt_id", "psn_no", "fee_date")
+"""Columns every window keeps (the scope and ownership read them)."""
+
 FULL = "population"
 """The window key of the population rules (they read the whole store)."""
 
@@ -74,12 +77,17 @@ def _match_imports(store: Store, imports: list[str]) -> dict[str, list[Path]]:
         if not found:
             unknown.append(want)
     if unknown:
-        known = sorted(
-            {d.name.split("=", 1)[1] for t in ("fee_list_d", "mdtrt_d") for d in store.import_dirs(t)}
+        sets = sorted(
+            {
+                d.name.split("=", 1)[1].rsplit("-", 1)[0]
+                for t in ("fee_list_d", "mdtrt_d")
+                for d in store.import_dirs(t)
+            }
         )
+        latest = ", ".join(sets[-6:]) or "-"
         raise InputError(
-            f"未知的导入批次 {unknown}（须为费用明细或就诊记录的导入编号；已有：{known[-6:]}）",
-            f"unknown import {unknown} (a fee_list_d or mdtrt_d import id; latest known: {known[-6:]})",
+            f"未知的导入批次 {', '.join(unknown)}（须为费用明细或就诊记录的导入编号；最近的导入：{latest}）",
+            f"unknown import {', '.join(unknown)} (a fee_list_d or mdtrt_d import id; latest imports: {latest})",
         )
     return out
 
@@ -130,16 +138,32 @@ def _scope(
         con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("fg_inc_lines", "fg_inc_visits", "fg_inc_persons")
     )  # fmt: skip
     if lines == 0 and visits == 0:
-        what = f"月份 {month}" if month else f"导入批次 {imports}"
+        if month is not None:
+            have = [m for (m,) in con.execute(
+                "SELECT DISTINCT strftime(fee_date, '%Y-%m') AS m FROM fg_all_lines WHERE fee_date IS NOT NULL ORDER BY m"
+            ).fetchall()]  # fmt: skip
+            span = f"{have[0]} … {have[-1]}" if have else "-"
+            raise InputError(
+                f"月份 {month} 没有可审核的费用明细或就诊记录（数据仓中的月份：{span}）",
+                f"month {month}: no fee lines or visits to audit (months in the store: {span})",
+            )
         raise InputError(
-            f"{what}没有可审核的费用明细或就诊记录", f"{month or imports}: no fee lines or visits to audit"
+            f"导入批次 {', '.join(imports)} 没有有效的费用明细或就诊记录（只导入了参考表时请运行全量审核）",
+            f"import {', '.join(imports)}: no valid fee lines or visits (reference tables alone: run a full audit)",
         )
     return {**named, "lines": int(lines), "visits": int(visits), "persons": int(persons)}
 
 
-def _history(con: duckdb.DuckDBPyConnection) -> None:
+def _columns(con: duckdb.DuckDBPyConnection, relation: str, words: set[str], keys: tuple[str, ...]) -> str:
+    """The columns of ``relation`` the rules' SQL names (``words``, a word-level superset as in
+    ``batch.prepare``) plus ``keys``: a window holds only those (its wide text columns cost most)."""
+    names = [d[0] for d in con.execute(f"SELECT * FROM {relation} WHERE false").description]
+    return ", ".join(f'"{c}"' for c in names if c in words or c in keys)
+
+
+def _history(con: duckdb.DuckDBPyConnection, words: set[str]) -> None:
     """The audited persons' line keys (``fg_inc_keys``), the date span of each person's audited visits
-    (``fg_inc_span``) and their visit-level rows (``fg_inc_t_<table>``)."""
+    (``fg_inc_span``) and their visit-level rows (``fg_inc_t_<table>``, the columns the rules name)."""
     con.execute(
         """CREATE TEMP TABLE fg_inc_keys AS SELECT mdtrt_id, psn_no, fee_date FROM fg_all_lines
         WHERE psn_no IN (SELECT psn_no FROM fg_inc_persons) OR mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits)"""
@@ -153,7 +177,8 @@ def _history(con: duckdb.DuckDBPyConnection) -> None:
         ) WHERE psn_no IS NOT NULL AND d IS NOT NULL GROUP BY psn_no"""
     )
     con.execute(
-        "CREATE TEMP TABLE fg_inc_t_mdtrt_d AS SELECT * FROM memory.main.mdtrt_d_valid "
+        f"CREATE TEMP TABLE fg_inc_t_mdtrt_d AS SELECT {_columns(con, 'memory.main.mdtrt_d_valid', words, KEYS)} "
+        "FROM memory.main.mdtrt_d_valid "
         "WHERE psn_no IN (SELECT psn_no FROM fg_inc_persons) OR mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits)"
     )
     ids = (
@@ -161,13 +186,16 @@ def _history(con: duckdb.DuckDBPyConnection) -> None:
         "UNION SELECT mdtrt_id FROM fg_inc_visits)"
     )
     for table in VISIT_TABLES[1:]:
+        src = f"memory.main.{table}_valid"
         con.execute(
-            f"CREATE TEMP TABLE fg_inc_t_{table} AS SELECT * FROM memory.main.{table}_valid WHERE mdtrt_id IN {ids}"
+            f"CREATE TEMP TABLE fg_inc_t_{table} AS SELECT {_columns(con, src, words, KEYS)} FROM {src} "
+            f"WHERE mdtrt_id IN {ids}"
         )
 
 
-def _window_lines(con: duckdb.DuckDBPyConnection, key: str, n: int) -> tuple[str, int]:
-    """Materialise the lines of window ``key`` (every line of each visit in it); return (table, rows)."""
+def _window_lines(con: duckdb.DuckDBPyConnection, key: str, n: int, words: set[str]) -> tuple[str, int]:
+    """Materialise the lines of window ``key`` (every line of each visit in it, the columns its rules name
+    in ``words``); return (table, rows)."""
     if key == "0":
         chosen = "SELECT mdtrt_id FROM fg_inc_visits"
     elif key == "all":
@@ -184,7 +212,7 @@ def _window_lines(con: duckdb.DuckDBPyConnection, key: str, n: int) -> tuple[str
     dates = f"fee_date BETWEEN {literal(lo)} AND {literal(hi)}" if lo is not None else "false"
     table = f"fg_inc_cl{n}"
     con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT * FROM fg_all_lines "
+        f"CREATE TEMP TABLE {table} AS SELECT {_columns(con, 'fg_all_lines', words, KEYS)} FROM fg_all_lines "
         f"WHERE {dates} AND mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})"
     )
     return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -242,7 +270,7 @@ def run_incremental(
         )  # before the run folder: a bad scope leaves none
         started, run_id, run_dir = new_run(workspace, out_dir, suffix="-inc")
         restrict_file_access(con, [store.root, Workspace(store.workspace).cache, run_dir])
-        _history(con)
+        _history(con, set(re.findall(r"\w+", hits_sql([r for r in enabled if window_key(r) != FULL]))))
         phases: dict[str, float] = {"scope": round(time.perf_counter() - t, 3)}
         groups: dict[tuple[str, str], list[Rule]] = {}
         for r in enabled:
@@ -250,7 +278,8 @@ def run_incremental(
         windows: dict[str, tuple[str, int]] = {}
         t = time.perf_counter()
         for key in sorted({k for _, k in groups} - {FULL}):
-            windows[key] = _window_lines(con, key, len(windows))
+            sql = hits_sql([r for (_, k), g in groups.items() if k == key for r in g])
+            windows[key] = _window_lines(con, key, len(windows), set(re.findall(r"\w+", sql)))
         if any(k == FULL for _, k in groups):
             windows[FULL] = (
                 "fg_all_lines",
