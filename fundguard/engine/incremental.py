@@ -24,6 +24,7 @@ groups. ``run.json`` says ``incremental`` with the scope, the windows and the li
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import time
@@ -41,6 +42,7 @@ from fundguard.engine.lines import _source, attach_claim_lines
 from fundguard.rules import knowledge
 from fundguard.rules.plan import plan
 from fundguard.rules.spec import Rule, RuleSet
+from fundguard.rules.templates import TEMPLATES
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -55,11 +57,19 @@ FULL = "population"
 
 
 def window_key(rule: Rule) -> str:
-    """``population``, ``all`` (the persons' whole history) or the days around the audited lines."""
+    """``population``; else ``all`` (the persons' whole history) or the days around the audited lines, plus
+    ``+<hash>`` of the template's condition on the history lines it reads (``batch_history_where``)."""
     p = plan(rule)
     if p.population:
         return FULL
-    return "all" if p.batch_history_days is None else str(int(p.batch_history_days))
+    key = "all" if p.batch_history_days is None else str(int(p.batch_history_days))
+    where = history_where(rule)
+    return f"{key}+{hashlib.sha1(where.encode()).hexdigest()[:6]}" if where and key != "0" else key
+
+
+def history_where(rule: Rule) -> str | None:
+    """The template's SQL condition on the person's other lines its batch SQL reads (None: all)."""
+    return TEMPLATES[rule.template].batch_history_where(rule)
 
 
 def _match_imports(store: Store, imports: list[str]) -> dict[str, list[Path]]:
@@ -193,28 +203,33 @@ def _history(con: duckdb.DuckDBPyConnection, words: set[str]) -> None:
         )
 
 
-def _window_lines(con: duckdb.DuckDBPyConnection, key: str, n: int, words: set[str]) -> tuple[str, int]:
-    """Materialise the lines of window ``key`` (every line of each visit in it, the columns its rules name
-    in ``words``); return (table, rows)."""
-    if key == "0":
+def _window_lines(
+    con: duckdb.DuckDBPyConnection, key: str, n: int, words: set[str], where: str | None
+) -> tuple[str, int]:
+    """Materialise the lines of window ``key``: every line of each visit in it (of those passing ``where``,
+    an SQL condition over ``l``, outside the audited visits), with the columns its rules name in
+    ``words``; return (table, rows)."""
+    days = key.split("+", 1)[0]
+    if days == "0":
         chosen = "SELECT mdtrt_id FROM fg_inc_visits"
-    elif key == "all":
+    elif days == "all":
         chosen = "SELECT mdtrt_id FROM fg_inc_keys UNION SELECT mdtrt_id FROM fg_inc_visits"
     else:
         chosen = f"""SELECT k.mdtrt_id FROM fg_inc_keys k JOIN fg_inc_span s ON s.psn_no = k.psn_no
-            AND k.fee_date BETWEEN s.lo - {int(key)} AND s.hi + {int(key)}
+            AND k.fee_date BETWEEN s.lo - {int(days)} AND s.hi + {int(days)}
             UNION SELECT mdtrt_id FROM fg_inc_visits"""
     con.execute(f"CREATE TEMP TABLE fg_inc_v{n} AS {chosen}")
     # the visits' date range lets DuckDB skip the row groups of other months before reading their columns
     lo, hi = con.execute(
         f"SELECT min(fee_date), max(fee_date) FROM fg_inc_keys WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})"
     ).fetchone()
-    dates = f"fee_date BETWEEN {literal(lo)} AND {literal(hi)}" if lo is not None else "false"
+    cond = [f"l.fee_date BETWEEN {literal(lo)} AND {literal(hi)}" if lo is not None else "false"]
+    cond.append(f"l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})")
+    if where:
+        cond.append(f"(l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits) OR ({where}))")
     table = f"fg_inc_cl{n}"
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT {_columns(con, 'fg_all_lines', words, KEYS)} FROM fg_all_lines "
-        f"WHERE {dates} AND mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})"
-    )
+    cols = ", ".join(f"l.{c}" for c in _columns(con, "fg_all_lines", words, KEYS).split(", "))
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines l WHERE {' AND '.join(cond)}")
     return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
@@ -248,7 +263,8 @@ def run_incremental(
 ) -> BatchResult:
     """Audit the lines of ``imports`` (import or ingest ids) or of ``month`` (``YYYY-MM``): the owned hits
     of a full audit (module docstring), reading each rule's window alone. Same outputs as ``run_batch``
-    (``hits.parquet``, ``run.json`` with ``incremental``); ``lines_scanned`` counts the lines read."""
+    (``hits.parquet``, ``run.json`` with ``incremental``); ``lines_scanned`` counts the distinct lines read
+    (the whole store's when population rules run; ``lines_read_by_windows`` without them)."""
     if bool(imports) == (month is not None):
         raise InputError("须给出 --month 或 --import 之一", "give one of --month or --import")
     t0 = time.perf_counter()
@@ -278,13 +294,18 @@ def run_incremental(
         windows: dict[str, tuple[str, int]] = {}
         t = time.perf_counter()
         for key in sorted({k for _, k in groups} - {FULL}):
-            sql = hits_sql([r for (_, k), g in groups.items() if k == key for r in g])
-            windows[key] = _window_lines(con, key, len(windows), set(re.findall(r"\w+", sql)))
+            members = [r for (_, k), g in groups.items() if k == key for r in g]
+            words = set(re.findall(r"\w+", hits_sql(members)))
+            windows[key] = _window_lines(con, key, len(windows), words, history_where(members[0]))
         if any(k == FULL for _, k in groups):
             windows[FULL] = (
                 "fg_all_lines",
                 int(con.execute("SELECT count(*) FROM fg_all_lines").fetchone()[0]),
             )
+        windowed = [table for k, (table, _) in windows.items() if k != FULL]
+        distinct = con.execute(
+            f"SELECT count(*) FROM ({' UNION '.join(f'SELECT bkkp_sn FROM {t}' for t in windowed) or 'SELECT 1 WHERE false'})"
+        ).fetchone()[0]
         phases["windows"] = round(time.perf_counter() - t, 3)
         parts_dir = run_dir / "_parts"
         parts_dir.mkdir(exist_ok=True)
@@ -326,7 +347,8 @@ def run_incremental(
         "rules_by_window": {
             k: sorted(r.id for (_, gk), g in groups.items() if gk == k for r in g) for k in read
         },
-        "full_store_lines": read.get(FULL),
+        "lines_read_by_windows": int(distinct),
+        "population_rules_read_the_store": FULL in read,
     }
     return finish_run(
         store,
@@ -335,7 +357,7 @@ def run_incremental(
         run_dir,
         started,
         t0,
-        sum(read.values()),
+        read.get(FULL, int(distinct)),
         {rid: n for rid, n, _ in per_rule},
         {rid: a for rid, _, a in per_rule},
         phases,

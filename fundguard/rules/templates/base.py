@@ -111,6 +111,12 @@ class Template:
         a template overrides it where its batch hit reaches further than what decides a new claim."""
         return self.history_days(rule) if self.keeps_history(rule) is not None else 0
 
+    def batch_history_where(self, rule: Rule) -> str | None:
+        """Which of the person's other lines the batch reads, as an SQL condition over ``claim_lines`` alias
+        ``l`` (None: all): the SQL form of ``keeps_history``, so an incremental audit's look-back reads those
+        lines alone (a rule's own visit's lines are always read whole)."""
+        return None
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         """Cross-field problems of ``rule`` beyond the params schema: [(field, 'English / 中文')]."""
         return []
