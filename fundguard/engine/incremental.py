@@ -42,7 +42,6 @@ from fundguard.engine.lines import _source, attach_claim_lines
 from fundguard.rules import knowledge
 from fundguard.rules.plan import plan
 from fundguard.rules.spec import Rule, RuleSet
-from fundguard.rules.templates import TEMPLATES
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -69,7 +68,7 @@ def window_key(rule: Rule) -> str:
 
 def history_where(rule: Rule) -> str | None:
     """The template's SQL condition on the person's other lines its batch SQL reads (None: all)."""
-    return TEMPLATES[rule.template].batch_history_where(rule)
+    return plan(rule).batch_history_where
 
 
 def _match_imports(store: Store, imports: list[str]) -> dict[str, list[Path]]:

@@ -10,6 +10,9 @@ from plans, never from template names:
 - ``history_days`` — how far back the rule looks at the person's other visits (0: the claim's visit
   alone; None: the person's whole history); ``keeps_history(row, institution)`` — which stored lines it
   reads there, and ``history_columns`` their columns; ``keeps_visits(visit)`` — which stored visits;
+- ``batch_history_days`` — how many days around a visit the batch hits on it read the person's other
+  lines (0: its own; None: the whole history), and ``batch_history_where`` which of them (SQL): what the
+  incremental audit (``engine.incremental``) reads around new lines;
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
@@ -50,6 +53,8 @@ class RulePlan:
     column for pairs): real time skips the rule for claims billing none (``Template.knowledge_gate``)."""
     batch_history_days: int | None = 0
     """Days around a visit whose lines of the same person the batch hits on it read (None: all)."""
+    batch_history_where: str | None = None
+    """Which of those lines, as an SQL condition over ``claim_lines`` alias ``l`` (None: all)."""
 
     @property
     def amount_rule(self) -> str:
@@ -89,6 +94,7 @@ def plan(rule: Rule) -> RulePlan:
         evaluator=t.evaluate,
         gated=bool(getattr(t, "gated", lambda r: False)(rule)) and bool(rule.knowledge),
         batch_history_days=t.batch_history_days(rule),
+        batch_history_where=t.batch_history_where(rule),
     )
 
 

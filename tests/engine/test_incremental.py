@@ -146,3 +146,20 @@ def test_an_unknown_month_or_import_is_refused_in_both_languages(
     out = runner.invoke(app, ["audit", "-w", str(ws), "--import", "no-such-import", "--no-progress"])
     assert out.exit_code != 0
     assert "未知的导入批次 no-such-import" in out.output and "unknown import no-such-import" in out.output
+
+
+@pytest.mark.slow
+def test_every_national_rule_gives_the_full_audits_hits_on_a_month(city: tuple[Path, list[str]]) -> None:
+    ws, _ = city
+    rules = load_rules()
+    full_all = run_batch(ws, rules, progress=False).hits_path
+    inc = run_incremental(ws, rules, month="2025-02", progress=False)
+    con = Store(ws).connect()
+    try:
+        month = "strftime(fee_ocur_time, '%Y-%m') = '2025-02'"
+        _owned(con, full_all, f"SELECT bkkp_sn, mdtrt_id FROM fee_list_d_valid WHERE {month}",
+               "SELECT mdtrt_id FROM mdtrt_d_valid WHERE strftime(begntime, '%Y-%m') = '2025-02'")  # fmt: skip
+        assert con.execute("SELECT count(*) FROM own").fetchone()[0] > 100
+        assert _differing(con, inc.hits_path) == 0
+    finally:
+        con.close()
