@@ -19,12 +19,15 @@ row per visit: a re-admission pairs with the stay before it however old). The ru
 whole population (``population``: 集中住院, 进销存, 数量异常, 追溯码重复) run over the whole store. The look-up of
 which visits fall in a window reads three key columns (``mdtrt_id``, ``psn_no``, ``fee_date``) of the
 persons' stored lines; a window's lines are then read with a date range that skips other months' row
-groups. ``run.json`` says ``incremental`` with the scope, the windows and the lines each read.
+groups; windows within 25 % of a wider one's lines read that one's table (built once). ``run.json`` says
+``incremental`` with the scope, the windows and the lines each read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import re
 import shutil
 import time
@@ -50,6 +53,9 @@ VISIT_TABLES = ("mdtrt_d", "setl_d", "setl_list_diag_d", "setl_list_oprn_d")
 
 KEYS = ("bkkp_sn", "mdtrt_id", "psn_no", "fee_date")
 """Columns every window keeps (the scope and ownership read them)."""
+
+SHARE = 1.25
+"""Narrower windows read a wider one's lines when it holds at most this many times theirs."""
 
 FULL = "population"
 """The window key of the population rules (they read the whole store)."""
@@ -202,12 +208,8 @@ def _history(con: duckdb.DuckDBPyConnection, words: set[str]) -> None:
         )
 
 
-def _window_lines(
-    con: duckdb.DuckDBPyConnection, key: str, n: int, words: set[str], where: str | None
-) -> tuple[str, int]:
-    """Materialise the lines of window ``key``: every line of each visit in it (of those passing ``where``,
-    an SQL condition over ``l``, outside the audited visits), with the columns its rules name in
-    ``words``; return (table, rows)."""
+def _window_visits(con: duckdb.DuckDBPyConnection, key: str, n: int) -> int:
+    """Create ``fg_inc_v<n>``, the visits of window ``key``; return their stored lines (from the keys)."""
     days = key.split("+", 1)[0]
     if days == "0":
         chosen = "SELECT mdtrt_id FROM fg_inc_visits"
@@ -218,6 +220,16 @@ def _window_lines(
             AND k.fee_date BETWEEN s.lo - {int(days)} AND s.hi + {int(days)}
             UNION SELECT mdtrt_id FROM fg_inc_visits"""
     con.execute(f"CREATE TEMP TABLE fg_inc_v{n} AS {chosen}")
+    return int(
+        con.execute(f"SELECT count(*) FROM fg_inc_keys SEMI JOIN fg_inc_v{n} USING (mdtrt_id)").fetchone()[0]
+    )
+
+
+def _window_lines(
+    con: duckdb.DuckDBPyConnection, n: int, words: set[str], where: str | None
+) -> tuple[str, int]:
+    """Materialise the lines of the visits ``fg_inc_v<n>`` (those passing ``where``, an SQL condition over
+    ``l``, outside the audited visits), with the columns named in ``words``; return (table, rows)."""
     # the visits' date range lets DuckDB skip the row groups of other months before reading their columns
     lo, hi = con.execute(
         f"SELECT min(fee_date), max(fee_date) FROM fg_inc_keys WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})"
@@ -230,6 +242,32 @@ def _window_lines(
     cols = ", ".join(f"l.{c}" for c in _columns(con, "fg_all_lines", words, KEYS).split(", "))
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines l WHERE {' AND '.join(cond)}")
     return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _build_windows(
+    con: duckdb.DuckDBPyConnection, groups: dict[tuple[str, str], list[Rule]]
+) -> dict[str, tuple[str, int]]:
+    """Window key → (table of its lines, rows). Windows without a history condition whose lines differ by
+    less than ``SHARE`` share the wider one's table (a superset is exact, and one table is built, not two)."""
+    keys = sorted({k for _, k in groups} - {FULL})
+    members = {k: [r for (_, gk), g in groups.items() if gk == k for r in g] for k in keys}
+    estimate = {k: _window_visits(con, k, n) for n, k in enumerate(keys)}
+    owner = {k: k for k in keys}
+    plain = sorted(
+        (k for k in keys if "+" not in k), key=lambda k: math.inf if k == "all" else int(k), reverse=True
+    )
+    for wide, narrow in itertools.pairwise(plain):  # widest first
+        if estimate[owner[wide]] <= SHARE * estimate[narrow]:
+            owner[narrow] = owner[wide]
+    out: dict[str, tuple[str, int]] = {}
+    for n, k in enumerate(keys):
+        if owner[k] != k:
+            continue
+        users = [u for u in keys if owner[u] == k]
+        words = set(re.findall(r"\w+", hits_sql([r for u in users for r in members[u]])))
+        built = _window_lines(con, n, words, history_where(members[k][0]))
+        out.update(dict.fromkeys(users, built))
+    return out
 
 
 def _point_views(con: duckdb.DuckDBPyConnection, lines: str, cut: bool) -> None:
@@ -292,16 +330,13 @@ def run_incremental(
             groups.setdefault((r.template, window_key(r)), []).append(r)
         windows: dict[str, tuple[str, int]] = {}
         t = time.perf_counter()
-        for key in sorted({k for _, k in groups} - {FULL}):
-            members = [r for (_, k), g in groups.items() if k == key for r in g]
-            words = set(re.findall(r"\w+", hits_sql(members)))
-            windows[key] = _window_lines(con, key, len(windows), words, history_where(members[0]))
+        windows.update(_build_windows(con, groups))
         if any(k == FULL for _, k in groups):
             windows[FULL] = (
                 "fg_all_lines",
                 int(con.execute("SELECT count(*) FROM fg_all_lines").fetchone()[0]),
             )
-        windowed = [table for k, (table, _) in windows.items() if k != FULL]
+        windowed = sorted({table for k, (table, _) in windows.items() if k != FULL})
         distinct = con.execute(
             f"SELECT count(*) FROM ({' UNION '.join(f'SELECT bkkp_sn FROM {t}' for t in windowed) or 'SELECT 1 WHERE false'})"
         ).fetchone()[0]
