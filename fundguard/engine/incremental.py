@@ -196,10 +196,11 @@ def _history(con: duckdb.DuckDBPyConnection, words: set[str]) -> None:
         "FROM memory.main.mdtrt_d_valid "
         "WHERE psn_no IN (SELECT psn_no FROM fg_inc_persons) OR mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits)"
     )
-    ids = (
-        "(SELECT mdtrt_id FROM fg_inc_t_mdtrt_d UNION SELECT mdtrt_id FROM fg_inc_keys "
-        "UNION SELECT mdtrt_id FROM fg_inc_visits)"
-    )
+    con.execute(
+        "CREATE TEMP TABLE fg_inc_ids AS SELECT mdtrt_id FROM fg_inc_t_mdtrt_d UNION SELECT mdtrt_id FROM fg_inc_keys "
+        "UNION SELECT mdtrt_id FROM fg_inc_visits"
+    )  # once, not once per table
+    ids = "(SELECT mdtrt_id FROM fg_inc_ids)"
     for table in VISIT_TABLES[1:]:
         src = f"memory.main.{table}_valid"
         con.execute(
