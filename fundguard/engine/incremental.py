@@ -38,7 +38,7 @@ import duckdb
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
 from fundguard.core.sql import literal
-from fundguard.core.workspace import Workspace
+from fundguard.core.workspace import INCREMENTAL_SUFFIX, Workspace
 from fundguard.data.store import Store, restrict_file_access
 from fundguard.engine.batch import BATCH_MEMORY_LIMIT, BatchResult, finish_run, hits_sql, new_run
 from fundguard.engine.lines import _source, attach_claim_lines
@@ -113,8 +113,6 @@ def _scope(
     """Create ``fg_inc_lines`` (the audited lines), ``fg_inc_visits`` (the audited visits) and
     ``fg_inc_persons``; return what the run record says of the scope."""
     if month is not None:
-        if not MONTH_RE.match(month):
-            raise InputError(f"月份格式应为 YYYY-MM：{month!r}", f"month must be YYYY-MM: {month!r}")
         first = f"DATE {literal(month + '-01')}"
         cond = f"BETWEEN {first} AND {first} + INTERVAL 1 MONTH - INTERVAL 1 DAY"
         con.execute(
@@ -305,6 +303,8 @@ def run_incremental(
     (the whole store's when population rules run; ``lines_read_by_windows`` without them)."""
     if bool(imports) == (month is not None):
         raise InputError("须给出 --month 或 --import 之一", "give one of --month or --import")
+    if month is not None and not MONTH_RE.match(month):
+        raise InputError(f"月份格式应为 YYYY-MM：{month!r}", f"month must be YYYY-MM: {month!r}")
     t0 = time.perf_counter()
     workspace = Path(workspace)
     store = Store(workspace)
@@ -322,7 +322,7 @@ def run_incremental(
         scope = _scope(
             con, store, list(imports), month, parts
         )  # before the run folder: a bad scope leaves none
-        started, run_id, run_dir = new_run(workspace, out_dir, suffix="-inc")
+        started, run_id, run_dir = new_run(workspace, out_dir, suffix=INCREMENTAL_SUFFIX)
         restrict_file_access(con, [store.root, Workspace(store.workspace).cache, run_dir])
         _history(con, set(re.findall(r"\w+", hits_sql([r for r in enabled if window_key(r) != FULL]))))
         phases: dict[str, float] = {"scope": round(time.perf_counter() - t, 3)}

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from fundguard.cli import app
 from fundguard.core.errors import InputError
+from fundguard.core.workspace import INCREMENTAL_SUFFIX, Workspace
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine import run_batch
@@ -164,3 +165,16 @@ def test_every_national_rule_gives_the_full_audits_hits_on_a_month(city: tuple[P
         assert _differing(con, inc.hits_path) == 0
     finally:
         con.close()
+
+
+def test_readers_of_every_hit_skip_incremental_runs(
+    city: tuple[Path, list[str]], rules: RuleSet, full: Path
+) -> None:
+    ws, _ = city
+    inc = run_incremental(ws, rules, month="2025-03", progress=False)
+    assert inc.run_id.endswith(INCREMENTAL_SUFFIX) and inc.run_id > full.parent.name.split("=", 1)[1]
+    assert (
+        Workspace(ws).latest_run() == inc.run_id
+    )  # the clue import takes it (hits are added, never removed)
+    latest = Workspace(ws).latest_hits()  # the models read a whole-store run's hits
+    assert latest is not None and latest.exists() and not latest.parent.name.endswith(INCREMENTAL_SUFFIX)
