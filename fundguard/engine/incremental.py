@@ -16,7 +16,8 @@ tables alone (persons, institutions, catalogue) audit nothing here: they may cha
 visits (0), the persons' visits with a line within that many days before the first or after the last of
 their audited lines (N), or their whole history (None); the persons' visit and settlement rows whole (one
 row per visit: a re-admission pairs with the stay before it however old). The rules comparing against the
-whole population (``population``: 集中住院, 进销存, 数量异常, 追溯码重复) run over the whole store. The look-up of
+whole population (``population``: 进销存, 数量异常, 追溯码重复) run over the whole store, save those declaring
+``batch_institution_days`` (集中住院): the visits of the audited visits' institutions within those days. The look-up of
 which visits fall in a window reads three key columns (``mdtrt_id``, ``psn_no``, ``fee_date``) of the
 persons' stored lines; a window's lines are then read with a date range that skips other months' row
 groups; windows within 25 % of a wider one's lines read that one's table (built once). ``run.json`` says
@@ -58,7 +59,10 @@ SHARE = 1.25
 """Narrower windows read a wider one's lines when it holds at most this many times theirs."""
 
 FULL = "population"
-"""The window key of the population rules (they read the whole store)."""
+"""The window key of the population rules read whole (they read the whole store)."""
+
+INST = "institutions±"
+"""Key prefix of a population window cut to the audited visits' institutions and days around them."""
 
 
 def window_key(rule: Rule) -> str:
@@ -66,7 +70,7 @@ def window_key(rule: Rule) -> str:
     ``+<hash>`` of the template's condition on the history lines it reads (``batch_history_where``)."""
     p = plan(rule)
     if p.population:
-        return FULL
+        return FULL if p.batch_institution_days is None else f"{INST}{int(p.batch_institution_days)}"
     key = "all" if p.batch_history_days is None else str(int(p.batch_history_days))
     where = history_where(rule)
     return f"{key}+{hashlib.sha1(where.encode()).hexdigest()[:6]}" if where and key != "0" else key
@@ -248,7 +252,7 @@ def _build_windows(
 ) -> dict[str, tuple[str, int]]:
     """Window key → (table of its lines, rows). Windows without a history condition whose lines differ by
     less than ``SHARE`` share the wider one's table (a superset is exact, and one table is built, not two)."""
-    keys = sorted({k for _, k in groups} - {FULL})
+    keys = sorted(k for k in {k for _, k in groups} - {FULL} if not k.startswith(INST))
     members = {k: [r for (_, gk), g in groups.items() if gk == k for r in g] for k in keys}
     estimate = {k: _window_visits(con, k, n) for n, k in enumerate(keys)}
     owner = {k: k for k in keys}
@@ -269,12 +273,44 @@ def _build_windows(
     return out
 
 
-def _point_views(con: duckdb.DuckDBPyConnection, lines: str, cut: bool) -> None:
-    """``claim_lines`` → ``lines``; the visit-level views cut to the audited persons (``cut``) or whole."""
+def _institution_window(con: duckdb.DuckDBPyConnection, key: str, n: int, words: set[str]) -> tuple[str, int]:
+    """A population window cut to the audited visits' institutions: their visits admitted within ``days``
+    of the first and last admission of an audited visit there (``fg_inc_i<n>_<table>``), and their lines;
+    return (lines table, rows)."""
+    days = int(key.removeprefix(INST))
+    con.execute(
+        f"""CREATE TEMP TABLE fg_inc_iv{n} AS
+        WITH a AS (
+            SELECT fixmedins_code, min(CAST(begntime AS DATE)) AS lo, max(CAST(begntime AS DATE)) AS hi
+            FROM memory.main.mdtrt_d_valid SEMI JOIN fg_inc_visits USING (mdtrt_id)
+            WHERE begntime IS NOT NULL GROUP BY fixmedins_code
+        )
+        SELECT v.mdtrt_id FROM memory.main.mdtrt_d_valid v JOIN a ON a.fixmedins_code = v.fixmedins_code
+            AND CAST(v.begntime AS DATE) BETWEEN a.lo - {days} AND a.hi + {days}
+        UNION SELECT mdtrt_id FROM fg_inc_visits"""
+    )
+    for table in VISIT_TABLES:
+        src = f"memory.main.{table}_valid"
+        con.execute(
+            f"CREATE TEMP TABLE fg_inc_i{n}_{table} AS SELECT {_columns(con, src, words, KEYS)} FROM {src} "
+            f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})"
+        )
+    table = f"fg_inc_icl{n}"
+    cols = _columns(con, "fg_all_lines", words, KEYS)
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines "
+        f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})"
+    )
+    return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _point_views(con: duckdb.DuckDBPyConnection, lines: str, visits: str | None) -> None:
+    """``claim_lines`` → ``lines``; the visit-level views → the tables ``<visits><table>`` (the window's
+    visits), or the whole store's (None)."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW claim_lines AS SELECT * FROM {lines}")
     for table in VISIT_TABLES:
-        if cut:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_valid AS SELECT * FROM fg_inc_t_{table}")
+        if visits is not None:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_valid AS SELECT * FROM {visits}{table}")
         else:
             con.execute(f"DROP VIEW IF EXISTS temp.main.{table}_valid")
 
@@ -332,6 +368,11 @@ def run_incremental(
         windows: dict[str, tuple[str, int]] = {}
         t = time.perf_counter()
         windows.update(_build_windows(con, groups))
+        visit_tables: dict[str, str | None] = dict.fromkeys(windows, "fg_inc_t_")
+        for n, key in enumerate(sorted({k for _, k in groups if k.startswith(INST)})):
+            members = [r for (_, k), g in groups.items() if k == key for r in g]
+            windows[key] = _institution_window(con, key, n, set(re.findall(r"\w+", hits_sql(members))))
+            visit_tables[key] = f"fg_inc_i{n}_"
         if any(k == FULL for _, k in groups):
             windows[FULL] = (
                 "fg_all_lines",
@@ -351,7 +392,7 @@ def run_incremental(
             )
             for (name, key), group in sorted(groups.items()):
                 t = time.perf_counter()
-                _point_views(con, windows[key][0], cut=key != FULL)
+                _point_views(con, windows[key][0], visit_tables.get(key))
                 f = parts_dir / f"{name}-{key}.parquet"
                 con.execute(f"COPY ({owned_sql(hits_sql(group))}) TO {literal(str(f))} (FORMAT parquet)")
                 files.append(f)

@@ -13,6 +13,8 @@ from plans, never from template names:
 - ``batch_history_days`` — how many days around a visit the batch hits on it read the person's other
   lines (0: its own; None: the whole history), and ``batch_history_where`` which of them (SQL): what the
   incremental audit (``engine.incremental``) reads around new lines;
+- ``batch_institution_days`` — for a population rule, the days around a visit's admission within which its
+  batch hit reads its institution's other visits (None: the whole population);
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
@@ -55,6 +57,9 @@ class RulePlan:
     """Days around a visit whose lines of the same person the batch hits on it read (None: all)."""
     batch_history_where: str | None = None
     """Which of those lines, as an SQL condition over ``claim_lines`` alias ``l`` (None: all)."""
+    batch_institution_days: int | None = None
+    """Population rules: days around a visit's admission within which its hit reads its institution's
+    other visits (None: the whole population)."""
 
     @property
     def amount_rule(self) -> str:
@@ -95,6 +100,7 @@ def plan(rule: Rule) -> RulePlan:
         gated=bool(getattr(t, "gated", lambda r: False)(rule)) and bool(rule.knowledge),
         batch_history_days=t.batch_history_days(rule),
         batch_history_where=t.batch_history_where(rule),
+        batch_institution_days=t.batch_institution_days(rule) if t.population else None,
     )
 
 

@@ -30,9 +30,9 @@ LOOK_BACK = {
     "readmission", "visit_overlap", "visit_frequency", "overlapping_supply", "windowed_aggregate",
     "pharmacy_cashing", "indication",
 }  # fmt: skip
-OTHERS = {"ghost_bed", "same_item_repeat", "trace_code_reuse"}  # a visit-alone one and a population one
+OTHERS = {"ghost_bed", "same_item_repeat", "trace_code_reuse", "group_admission"}  # visit-alone, population
 PLANTED = (
-    "split_admission", "impersonation_concurrent", "frequent_outpatient", "frequent_admission",
+    "phantom_inpatient_gang", "split_admission", "impersonation_concurrent", "frequent_outpatient", "frequent_admission",
     "overlapping_supply", "pharmacy_cashing", "over_frequency", "repeated_test", "indication_history_missing",
     "trace_code_duplicate", "ghost_bed",
 )  # fmt: skip
@@ -99,6 +99,7 @@ def test_a_middle_month_gives_the_full_audits_hits_on_it(
         templates = {rules[r].template for r in by_template}
         # the look-back templates hit in this month, so their windows were exercised
         assert {"readmission", "visit_overlap", "overlapping_supply", "pharmacy_cashing"} <= templates
+        assert "group_admission" in templates  # read through its institutions' window, not the whole store
         # some owned hits reach into other months (back, and forward: March exists): the windows mattered
         outside = con.execute(
             "SELECT count(DISTINCT h.n) FROM (SELECT row_number() OVER () AS n, unnest(bkkp_sn) AS sn FROM own) h "
@@ -110,7 +111,7 @@ def test_a_middle_month_gives_the_full_audits_hits_on_it(
     record = json.loads((inc.run_dir / "run.json").read_text(encoding="utf-8"))["incremental"]
     assert record["month"] == "2025-02" and record["lines"] > 0
     windows = {k.split("+")[0] for k in record["lines_read_by_window"]}  # "+<hash>": which history lines
-    assert {"0", "all", "90", "population"} <= windows
+    assert {"0", "all", "90", "institutions±3", "population"} <= windows
     # the windows read less than the store, except the population rules (they run in full)
     store_lines = record["lines_read_by_window"]["population"]
     assert all(n < store_lines for k, n in record["lines_read_by_window"].items() if k != "population")

@@ -111,6 +111,12 @@ class Template:
         a template overrides it where its batch hit reaches further than what decides a new claim."""
         return self.history_days(rule) if self.keeps_history(rule) is not None else 0
 
+    def batch_institution_days(self, rule: Rule) -> int | None:
+        """For a ``population`` template whose batch hit on a visit reads only the visits of its institution
+        admitted within so many days of its own (and their lines): those days; None: the whole population.
+        The incremental audit then reads the audited visits' institutions around their dates alone."""
+        return None
+
     def batch_history_where(self, rule: Rule) -> str | None:
         """Which of the person's other lines the batch reads, as an SQL condition over ``claim_lines`` alias
         ``l`` (None: all): the SQL form of ``keeps_history``, so an incremental audit's look-back reads those
