@@ -355,9 +355,8 @@ def run_incremental(
         knowledge.register(con, sorted({r.knowledge for r in enabled if r.knowledge}))
         parts: dict[str, str] = {}
         attach_claim_lines(store, con, name="fg_all_lines", parts_out=parts)
-        scope = _scope(
-            con, store, list(imports), month, parts
-        )  # before the run folder: a bad scope leaves none
+        # the scope before the run folder: a month or import with nothing to audit leaves none
+        scope = _scope(con, store, list(imports), month, parts)
         started, run_id, run_dir = new_run(workspace, out_dir, suffix=INCREMENTAL_SUFFIX)
         restrict_file_access(con, [store.root, Workspace(store.workspace).cache, run_dir])
         _history(con, set(re.findall(r"\w+", hits_sql([r for r in enabled if window_key(r) != FULL]))))
@@ -390,10 +389,10 @@ def run_incremental(
             task = bar.add_task(
                 f"增量审核 incremental audit: {len(enabled)} 条规则 rules", total=len(enabled)
             )
-            for (name, key), group in sorted(groups.items()):
+            for n, ((name, key), group) in enumerate(sorted(groups.items())):
                 t = time.perf_counter()
                 _point_views(con, windows[key][0], visit_tables.get(key))
-                f = parts_dir / f"{name}-{key}.parquet"
+                f = parts_dir / f"{name}-{n}.parquet"
                 con.execute(f"COPY ({owned_sql(hits_sql(group))}) TO {literal(str(f))} (FORMAT parquet)")
                 files.append(f)
                 phases[f"{name}[{key}]"] = round(time.perf_counter() - t, 3)
