@@ -16,8 +16,9 @@ tables alone (persons, institutions, catalogue) audit nothing here: they may cha
 visits (0), the persons' visits with a line within that many days before the first or after the last of
 their audited lines (N), or their whole history (None); the persons' visit and settlement rows whole (one
 row per visit: a re-admission pairs with the stay before it however old). The rules comparing against the
-whole population (``population``: 进销存, 数量异常, 追溯码重复) run over the whole store, save those declaring
-``batch_institution_days`` (集中住院): the visits of the audited visits' institutions within those days. The look-up of
+whole population (``population``: 进销存, 数量异常) run over the whole store, save those declaring
+``batch_institution_days`` (集中住院: the visits of the audited visits' institutions within those days) or
+``batch_population_keys`` (追溯码重复: the lines sharing a trace code with the audited visits' lines). The look-up of
 which visits fall in a window reads three key columns (``mdtrt_id``, ``psn_no``, ``fee_date``) of the
 persons' stored lines; a window's lines are then read with a date range that skips other months' row
 groups; windows within 25 % of a wider one's lines read that one's table (built once). ``run.json`` says
@@ -61,6 +62,9 @@ SHARE = 1.25
 FULL = "population"
 """The window key of the population rules read whole (they read the whole store)."""
 
+SHARED = "sharing-keys+"
+"""Key prefix of a population window cut to the lines sharing a key (a trace code) with the audited ones."""
+
 INST = "institutions±"
 """Key prefix of a population window cut to the audited visits' institutions and days around them."""
 
@@ -70,6 +74,8 @@ def window_key(rule: Rule) -> str:
     ``+<hash>`` of the template's condition on the history lines it reads (``batch_history_where``)."""
     p = plan(rule)
     if p.population:
+        if p.batch_population_keys is not None:
+            return f"{SHARED}{hashlib.sha1(p.batch_population_keys.encode()).hexdigest()[:6]}"
         return FULL if p.batch_institution_days is None else f"{INST}{int(p.batch_institution_days)}"
     key = "all" if p.batch_history_days is None else str(int(p.batch_history_days))
     where = history_where(rule)
@@ -252,7 +258,7 @@ def _build_windows(
 ) -> dict[str, tuple[str, int]]:
     """Window key → (table of its lines, rows). Windows without a history condition whose lines differ by
     less than ``SHARE`` share the wider one's table (a superset is exact, and one table is built, not two)."""
-    keys = sorted(k for k in {k for _, k in groups} - {FULL} if not k.startswith(INST))
+    keys = sorted(k for k in {k for _, k in groups} - {FULL} if not k.startswith((INST, SHARED)))
     members = {k: [r for (_, gk), g in groups.items() if gk == k for r in g] for k in keys}
     estimate = {k: _window_visits(con, k, n) for n, k in enumerate(keys)}
     owner = {k: k for k in keys}
@@ -300,6 +306,26 @@ def _institution_window(con: duckdb.DuckDBPyConnection, key: str, n: int, words:
     con.execute(
         f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines "
         f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})"
+    )
+    return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _shared_key_window(con: duckdb.DuckDBPyConnection, n: int, words: set[str], keys: str) -> tuple[str, int]:
+    """A population window cut to the lines of the audited visits and the lines sharing one of their keys
+    (``keys``, an SQL list over ``l``); return (lines table, rows)."""
+    con.execute(
+        f"""CREATE TEMP TABLE fg_inc_kk{n} AS SELECT DISTINCT unnest({keys}) AS k
+        FROM fg_all_lines l WHERE l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits)"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE fg_inc_ks{n} AS SELECT DISTINCT x.bkkp_sn FROM
+        (SELECT l.bkkp_sn, unnest({keys}) AS k FROM fg_all_lines l) x SEMI JOIN fg_inc_kk{n} USING (k)"""
+    )
+    table = f"fg_inc_kcl{n}"
+    cols = _columns(con, "fg_all_lines", words, KEYS)
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines "
+        f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits) OR bkkp_sn IN (SELECT bkkp_sn FROM fg_inc_ks{n})"
     )
     return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
@@ -372,6 +398,12 @@ def run_incremental(
             members = [r for (_, k), g in groups.items() if k == key for r in g]
             windows[key] = _institution_window(con, key, n, set(re.findall(r"\w+", hits_sql(members))))
             visit_tables[key] = f"fg_inc_i{n}_"
+        for n, key in enumerate(sorted({k for _, k in groups if k.startswith(SHARED)})):
+            members = [r for (_, k), g in groups.items() if k == key for r in g]
+            keys = plan(members[0]).batch_population_keys
+            assert keys is not None
+            windows[key] = _shared_key_window(con, n, set(re.findall(r"\w+", hits_sql(members))), keys)
+            visit_tables[key] = None  # the visit tables whole: a population rule
         if any(k == FULL for _, k in groups):
             windows[FULL] = (
                 "fg_all_lines",

@@ -14,7 +14,8 @@ from plans, never from template names:
   lines (0: its own; None: the whole history), and ``batch_history_where`` which of them (SQL): what the
   incremental audit (``engine.incremental``) reads around new lines;
 - ``batch_institution_days`` — for a population rule, the days around a visit's admission within which its
-  batch hit reads its institution's other visits (None: the whole population);
+  batch hit reads its institution's other visits, or ``batch_population_keys`` the keys (trace codes) whose
+  other lines it reads (None: the whole population);
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
@@ -60,6 +61,8 @@ class RulePlan:
     batch_institution_days: int | None = None
     """Population rules: days around a visit's admission within which its hit reads its institution's
     other visits (None: the whole population)."""
+    batch_population_keys: str | None = None
+    """Population rules: the keys of a line (SQL list over ``l``) whose sharers alone its hit reads."""
 
     @property
     def amount_rule(self) -> str:
@@ -101,6 +104,7 @@ def plan(rule: Rule) -> RulePlan:
         batch_history_days=t.batch_history_days(rule),
         batch_history_where=t.batch_history_where(rule),
         batch_institution_days=t.batch_institution_days(rule) if t.population else None,
+        batch_population_keys=t.batch_population_keys(rule) if t.population else None,
     )
 
 

@@ -106,15 +106,17 @@ def test_a_middle_month_gives_the_full_audits_hits_on_it(
             "ANTI JOIN sl ON sl.bkkp_sn = h.sn"
         ).fetchone()[0]
         assert outside > 0
+        store_lines = con.execute("SELECT count(*) FROM fee_list_d_valid").fetchone()[0]
     finally:
         con.close()
     record = json.loads((inc.run_dir / "run.json").read_text(encoding="utf-8"))["incremental"]
     assert record["month"] == "2025-02" and record["lines"] > 0
-    windows = {k.split("+")[0] for k in record["lines_read_by_window"]}  # "+<hash>": which history lines
-    assert {"0", "all", "90", "institutions±3", "population"} <= windows
-    # the windows read less than the store, except the population rules (they run in full)
-    store_lines = record["lines_read_by_window"]["population"]
-    assert all(n < store_lines for k, n in record["lines_read_by_window"].items() if k != "population")
+    windows = {k.split("+")[0] for k in record["lines_read_by_window"]}  # "+<hash>": which lines
+    # every window cut: person windows, the institutions' window (集中住院), the trace codes' (追溯码重复)
+    assert {"0", "all", "90", "institutions±3", "sharing-keys"} <= windows
+    assert not record["population_rules_read_the_store"]
+    assert all(n < store_lines for n in record["lines_read_by_window"].values())
+    assert inc.lines_scanned == record["lines_read_by_windows"] < store_lines
 
 
 def test_the_last_import_gives_the_full_audits_hits_on_it(

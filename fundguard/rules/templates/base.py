@@ -117,6 +117,12 @@ class Template:
         The incremental audit then reads the audited visits' institutions around their dates alone."""
         return None
 
+    def batch_population_keys(self, rule: Rule) -> str | None:
+        """For a ``population`` template whose batch hit on a line reads only the lines sharing one of its keys
+        (a drug trace code): the keys of a ``claim_lines`` row ``l`` as an SQL list expression; None: the
+        whole population. The incremental audit then reads the lines sharing a key with the audited ones."""
+        return None
+
     def batch_history_where(self, rule: Rule) -> str | None:
         """Which of the person's other lines the batch reads, as an SQL condition over ``claim_lines`` alias
         ``l`` (None: all): the SQL form of ``keeps_history``, so an incremental audit's look-back reads those
