@@ -237,12 +237,31 @@ def audit(
             help="执行引擎：duckdb（单机）或 spark（本地 Spark，可扩展到集群）Engine: duckdb or spark (PySpark).",
         ),
     ] = "duckdb",
+    month: Annotated[
+        str | None,
+        typer.Option(
+            "--month",
+            help="增量审核：只审核该月（YYYY-MM）的费用明细与就诊，按各规则的时间窗读取历史 "
+            "Incremental: audit only the lines and visits of this month, reading each rule's window of history.",
+        ),
+    ] = None,
+    import_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--import",
+            help="增量审核：只审核该导入批次（导入编号或整批导入编号，可重复）"
+            "Incremental: audit only this import (a file's import id or an ingest id; repeatable).",
+        ),
+    ] = None,
     no_progress: NoProgress = False,
 ) -> None:
     """智能审核（事后）Run the rule library over the workspace store.
 
     每条命中带证据说明、违规金额与政策依据；结果以 Parquet 保存（含运行编号、规则集版本与输入指纹），并导出 Excel。
     Hits are written with a run id, the rule-set version and an input fingerprint, plus an Excel workbook.
+
+    --month / --import 为增量审核：输出全量审核中属于该月/批次的命中（其就诊或明细在范围内），逐字节相同。
+    --month / --import audit incrementally: the hits a full audit gives on those visits or naming those lines.
     """
     from fundguard.engine import run_batch
     from fundguard.engine.export import write_hits_excel
@@ -256,8 +275,17 @@ def audit(
     ruleset = _load_rules([*(rules or national_rule_files()), *(local or []), *own])
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"应为 duckdb 或 spark / expected duckdb or spark, got {engine!r}")
+    incremental = month is not None or bool(import_ids)
+    if incremental and engine != "duckdb":
+        raise typer.BadParameter("增量审核仅支持 duckdb 引擎 / incremental audit runs on the duckdb engine")
     try:
-        if engine == "spark":
+        if incremental:
+            from fundguard.engine.incremental import run_incremental
+
+            result = run_incremental(
+                workspace, ruleset, month=month, imports=import_ids or (), progress=not no_progress
+            )
+        elif engine == "spark":
             from fundguard.engine.spark import run_spark
 
             result = run_spark(workspace, ruleset, progress=not no_progress)
@@ -273,7 +301,7 @@ def audit(
         t.add_row(rule_id, ruleset[rule_id].name_zh, f"{n:,}", result.amount_by_rule[rule_id])
     console.print(t)
     console.print(
-        f"{result.rules} 条规则，扫描 {result.lines_scanned:,} 行明细，命中 {result.hits:,} 条，用时 {result.seconds:.1f} 秒"
+        f"{'增量 incremental: ' if incremental else ''}{result.rules} 条规则，扫描 {result.lines_scanned:,} 行明细，命中 {result.hits:,} 条，用时 {result.seconds:.1f} 秒"
         f" / {result.hits:,} hits over {result.lines_scanned:,} lines in {result.seconds:.1f} s"
     )
     console.print(f"结果 Results: [bold]{result.hits_path}[/bold]\nExcel: [bold]{excel}[/bold]")

@@ -12,6 +12,9 @@ from typing import Any
 
 from fundguard.core.errors import InputError
 
+INCREMENTAL_SUFFIX = "-inc"
+"""The end of an incremental audit's run id (``engine.incremental``)."""
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -64,8 +67,9 @@ class Workspace:
         return runs[-1]
 
     def latest_hits(self) -> Path | None:
-        """The newest run's ``hits.parquet``, if any."""
-        runs = self.runs()
+        """The newest whole-store run's ``hits.parquet``, if any: an incremental run (id ending in
+        ``INCREMENTAL_SUFFIX``) holds one month's or import's hits only, so readers wanting every hit skip it."""
+        runs = [r for r in self.runs() if not r.endswith(INCREMENTAL_SUFFIX)]
         return self.run(runs[-1]) / "hits.parquet" if runs else None
 
     def run_meta(self, run_id: str) -> dict[str, Any]:

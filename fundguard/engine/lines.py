@@ -162,10 +162,18 @@ def _update(store: Store, con: duckdb.DuckDBPyConnection, root: Path) -> dict[st
     return {"built": len(todo), "kept": len(parts) - len(todo)}
 
 
-def attach_claim_lines(store: Store, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Update the stored ``claim_lines`` (``update_claim_lines``) and make it the temp view ``claim_lines`` of
+def attach_claim_lines(
+    store: Store,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    name: str = "claim_lines",
+    parts_out: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """Update the stored ``claim_lines`` (``update_claim_lines``) and make it the temp view ``name`` of
     ``con``: the union of the parts, each attached read-only (an attached file stays readable to this
-    connection even if a later update replaces it). Returns what the update did."""
+    connection even if a later update replaces it). Returns what the update did; ``parts_out`` (when given)
+    receives each ``fee_list_d`` import id → the table holding its part's rows (the incremental audit reads
+    the new import's part alone)."""
     root = model_dir(store)
     with _locked(root):
         done = _update(store, con, root)
@@ -174,7 +182,9 @@ def attach_claim_lines(store: Store, con: duckdb.DuckDBPyConnection) -> dict[str
         for n, fee_import in enumerate(sorted(parts)):
             con.execute(f"ATTACH {literal(str(root / parts[fee_import]['file']))} AS fg_cl{n} (READ_ONLY)")
             selects.append(f"SELECT * FROM fg_cl{n}.claim_lines")
+            if parts_out is not None:
+                parts_out[fee_import] = f"fg_cl{n}.claim_lines"
     if not selects:  # no fee lines stored: the empty view with the right columns
         selects.append(f"SELECT * FROM ({claim_lines_query()}) WHERE false")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW claim_lines AS {' UNION ALL '.join(selects)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {' UNION ALL '.join(selects)}")
     return done

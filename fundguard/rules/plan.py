@@ -10,6 +10,12 @@ from plans, never from template names:
 - ``history_days`` — how far back the rule looks at the person's other visits (0: the claim's visit
   alone; None: the person's whole history); ``keeps_history(row, institution)`` — which stored lines it
   reads there, and ``history_columns`` their columns; ``keeps_visits(visit)`` — which stored visits;
+- ``batch_history_days`` — how many days around a visit the batch hits on it read the person's other
+  lines (0: its own; None: the whole history), and ``batch_history_where`` which of them (SQL): what the
+  incremental audit (``engine.incremental``) reads around new lines;
+- ``batch_institution_days`` — for a population rule, the days around a visit's admission within which its
+  batch hit reads its institution's other visits, or ``batch_population_keys`` the keys (trace codes) whose
+  other lines it reads (None: the whole population);
 - ``population`` — the rule compares against the whole population (batch only, never real time);
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
@@ -48,6 +54,15 @@ class RulePlan:
     gated: bool = False
     """A hit needs a billed code with a row in ``knowledge`` passing the rule's ``kp_filter`` (first key
     column for pairs): real time skips the rule for claims billing none (``Template.knowledge_gate``)."""
+    batch_history_days: int | None = 0
+    """Days around a visit whose lines of the same person the batch hits on it read (None: all)."""
+    batch_history_where: str | None = None
+    """Which of those lines, as an SQL condition over ``claim_lines`` alias ``l`` (None: all)."""
+    batch_institution_days: int | None = None
+    """Population rules: days around a visit's admission within which its hit reads its institution's
+    other visits (None: the whole population)."""
+    batch_population_keys: str | None = None
+    """Population rules: the keys of a line (SQL list over ``l``) whose sharers alone its hit reads."""
 
     @property
     def amount_rule(self) -> str:
@@ -86,6 +101,10 @@ def plan(rule: Rule) -> RulePlan:
         keeps_visits=t.keeps_visits(rule),
         evaluator=t.evaluate,
         gated=bool(getattr(t, "gated", lambda r: False)(rule)) and bool(rule.knowledge),
+        batch_history_days=t.batch_history_days(rule),
+        batch_history_where=t.batch_history_where(rule),
+        batch_institution_days=t.batch_institution_days(rule) if t.population else None,
+        batch_population_keys=t.batch_population_keys(rule) if t.population else None,
     )
 
 

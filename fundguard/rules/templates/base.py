@@ -102,6 +102,33 @@ class Template:
         """How many days back those lines matter (None: the whole history)."""
         return None
 
+    def batch_history_days(self, rule: Rule) -> int | None:
+        """How many days before and after a visit the batch's hits on it (or naming its lines) read the
+        person's other lines: 0 the visit's lines alone, None the person's whole history. The incremental
+        audit (``engine.incremental``) reads that much around the audited lines; the person's visit rows
+        (``mdtrt_d``, one per visit) it reads whole, as real time keeps them (``keeps_visits``), so only lines
+        are windowed. Default: the real-time line window (``history_days``) when the template keeps lines, so
+        a template overrides it where its batch hit reaches further than what decides a new claim."""
+        return self.history_days(rule) if self.keeps_history(rule) is not None else 0
+
+    def batch_institution_days(self, rule: Rule) -> int | None:
+        """For a ``population`` template whose batch hit on a visit reads only the visits of its institution
+        admitted within so many days of its own (and their lines): those days; None: the whole population.
+        The incremental audit then reads the audited visits' institutions around their dates alone."""
+        return None
+
+    def batch_population_keys(self, rule: Rule) -> str | None:
+        """For a ``population`` template whose batch hit on a line reads only the lines sharing one of its keys
+        (a drug trace code): the keys of a ``claim_lines`` row ``l`` as an SQL list expression; None: the
+        whole population. The incremental audit then reads the lines sharing a key with the audited ones."""
+        return None
+
+    def batch_history_where(self, rule: Rule) -> str | None:
+        """Which of the person's other lines the batch reads, as an SQL condition over ``claim_lines`` alias
+        ``l`` (None: all): the SQL form of ``keeps_history``, so an incremental audit's look-back reads those
+        lines alone (a rule's own visit's lines are always read whole)."""
+        return None
+
     def check(self, rule: Rule) -> list[tuple[str, str]]:
         """Cross-field problems of ``rule`` beyond the params schema: [(field, 'English / 中文')]."""
         return []

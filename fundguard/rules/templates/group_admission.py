@@ -56,6 +56,10 @@ class GroupAdmission(Template):
             out.append(("params.max_cost_ratio", "must be ≥ 1 / 须不小于1"))
         return out
 
+    def batch_institution_days(self, rule: Rule) -> int | None:
+        # a stay's group: stays of its institution (and category) admitted within window_days of it
+        return int(rule.params["window_days"])
+
     def sql(self, rule: Rule) -> str:
         p = rule.params
         total = "f.fund" if rule.amount_rule == "fund_amount" else "f.medfee"

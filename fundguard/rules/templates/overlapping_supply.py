@@ -76,11 +76,7 @@ class OverlappingSupply(Template):
 
     def sql(self, rule: Rule) -> str:
         p = rule.params
-        cond = ["l.prd_days > 0"]
-        if p["med_chrgitm_types"]:
-            cond.append(f"l.med_chrgitm_type IN {in_list(p['med_chrgitm_types'])}")
-        if p["list_types"]:
-            cond.append(f"l.list_type IN {in_list(p['list_types'])}")
+        cond = [self.batch_history_where(rule)]
         tol, back = float(p["min_remaining_days"]), int(p["max_days"])
         excess = "x.det_item_fee_sumamt * least(c.remain, x.prd_days) / x.prd_days"
         ev = self.evidence["overlap"].sql(rule, {
@@ -111,6 +107,16 @@ FROM best c JOIN x ON x.bkkp_sn = c.sn JOIN ys l ON l.sn = c.sn
         "bkkp_sn", "mdtrt_id", "psn_no", "hilist_code", "hilist_name", "fee_ocur_time", "fee_date", "prd_days",
         "list_type", "med_chrgitm_type", "scene",
     )  # fmt: skip
+
+    def batch_history_where(self, rule: Rule) -> str:
+        """The supplies it compares (``_passes`` in SQL): the only lines the rule reads."""
+        p = rule.params
+        cond = ["l.prd_days > 0"]
+        if p["med_chrgitm_types"]:
+            cond.append(f"l.med_chrgitm_type IN {in_list(p['med_chrgitm_types'])}")
+        if p["list_types"]:
+            cond.append(f"l.list_type IN {in_list(p['list_types'])}")
+        return " AND ".join(cond)
 
     def keeps_history(self, rule: Rule) -> Callable[[Row, Callable], bool] | None:
         passes = self._passes(rule)

@@ -85,10 +85,7 @@ class PharmacyCashing(Template):
         cond = [f"total >= {float(p['min_amount'])}"]
         if unit > 0:
             cond.append(f"CAST(round(total * 100) AS BIGINT) % {round(unit * 100)} = 0")
-        pharm = "l.med_type = '41'"
-        if p["institution_types"]:
-            pharm += f""" OR l.fixmedins_code IN (SELECT fixmedins_code FROM medins_info_b_valid
-                            WHERE fixmedins_type IN {in_list(p["institution_types"])})"""
+        pharm = self.batch_history_where(rule)
         days = int(p["window_days"])
         item = "'“' || min(f.hilist_name) || '”'" if p["same_item"] else "'药品'"
         where = "在同一药店" if p["same_institution"] else "在定点零售药店"
@@ -158,6 +155,19 @@ FROM f GROUP BY {", ".join("f." + k for k in key)}
         # thing beyond it, a series flagged long before with a gap of a whole window since, is not kept
         # (replays of old visits keep the whole history: ``RealtimeAuditor(history_since=date.min)``).
         return int(rule.params["window_days"])
+
+    def batch_history_where(self, rule: Rule) -> str:
+        """The purchases at pharmacies (``_pharmacy`` in SQL): the only lines the rule reads."""
+        pharm = "l.med_type = '41'"
+        if rule.params["institution_types"]:
+            pharm += f""" OR l.fixmedins_code IN (SELECT fixmedins_code FROM medins_info_b_valid
+                            WHERE fixmedins_type IN {in_list(rule.params["institution_types"])})"""
+        return pharm
+
+    def batch_history_days(self, rule: Rule) -> int | None:
+        # the batch hit gathers every flagged purchase of the person (and key) of all time into one row, so
+        # a new month's purchase changes a hit whose lines reach back without limit
+        return None
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params

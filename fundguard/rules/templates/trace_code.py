@@ -182,6 +182,10 @@ class TraceCodeReuse(Template):
     def sql(self, rule: Rule) -> str:
         return self.sql_group([rule])
 
+    def batch_population_keys(self, rule: Rule) -> str:
+        # a line's hit reads the other sales of its codes (and the refunds and purchases, read whole)
+        return codes_sql("l.drug_trac_codg")
+
     def sql_group(self, rules: list[Rule]) -> str:
         """The rules share the sold lines and their codes (one read of ``claim_lines`` per set of scenes,
         list types and amount rule)."""
