@@ -10,6 +10,7 @@ auditor reads them again and keeps everyone else's rows, only cut to the windows
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -39,34 +40,73 @@ def new_imports(
     return {t: [d for name, d in now[t].items() if name not in before.get(t, {})] for t in TABLES}
 
 
-def touched_persons(con: duckdb.DuckDBPyConnection, new: dict[str, list[Path]]) -> list[str]:
+@dataclass(frozen=True)
+class Touched:
+    """The persons an import touches: ``reread`` (rows they had may have changed: read them again) and
+    ``appended`` (only new lines and visits of theirs: ``lines`` and ``visit_ids`` select those)."""
+
+    reread: list[str]
+    appended: list[str]
+    lines: str | None = None
+    visit_ids: str | None = None
+
+
+def touched_persons(
+    con: duckdb.DuckDBPyConnection, before: dict[str, dict[str, Path]], new: dict[str, list[Path]]
+) -> Touched:
     """The persons whose kept history the imports ``new`` may change (``con``: a ``Store.connect()`` of the
-    store holding them)."""
-    parts = []
-    if new.get("fee_list_d"):
-        rows = import_rows("fee_list_d", new["fee_list_d"])
-        parts.append(f"SELECT psn_no FROM {rows}")
-        parts.append(  # a refund of an older line: that line's person (a refund names its own person)
-            "SELECT psn_no FROM fee_list_d_valid WHERE bkkp_sn IN "
-            f"(SELECT init_feedetl_sn FROM {rows} WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn <> '')"
+    store holding them; ``before``: the imports read before). A person gains only new rows when the import
+    brings new fee lines or new visits (and their diagnoses) of theirs; rows they had change when it
+    refunds one of their lines, or brings a visit or diagnosis row of a visit already stored, their person
+    row, or an institution or catalogue row one of their lines or visits names."""
+    old = {t: sorted(before.get(t, {}).values()) for t in TABLES}
+
+    def rows(table: str, dirs: list[Path]) -> str:
+        return import_rows(table, dirs) if dirs else f"(SELECT * FROM {table}_valid WHERE false)"
+
+    changed, grown = [], []
+    fees, visits = new.get("fee_list_d", []), new.get("mdtrt_d", [])
+    if fees:
+        grown.append(f"SELECT psn_no FROM {rows('fee_list_d', fees)}")
+        changed.append(  # a refund of a stored line: that line's person
+            "SELECT psn_no FROM fee_list_d_valid WHERE bkkp_sn IN (SELECT init_feedetl_sn FROM "
+            f"{rows('fee_list_d', fees)} WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn <> '')"
         )
-    for table, key in (("mdtrt_d", "mdtrt_id"), ("setl_list_diag_d", "mdtrt_id")):
+    stored_visits = f"SELECT mdtrt_id FROM {rows('mdtrt_d', old['mdtrt_d'])} UNION SELECT mdtrt_id FROM {rows('fee_list_d', old['fee_list_d'])}"
+    for table in ("mdtrt_d", "setl_list_diag_d"):
         if new.get(table):
-            keys = f"SELECT {key} FROM {import_rows(table, new[table])}"
-            parts.append(f"SELECT psn_no FROM mdtrt_d_valid WHERE mdtrt_id IN ({keys})")
-            parts.append(f"SELECT psn_no FROM fee_list_d_valid WHERE mdtrt_id IN ({keys})")
+            keys = f"SELECT mdtrt_id FROM {rows(table, new[table])}"
+            again = f"({keys}) INTERSECT ({stored_visits})"
+            changed.append(f"SELECT psn_no FROM mdtrt_d_valid WHERE mdtrt_id IN ({again})")
+            changed.append(f"SELECT psn_no FROM fee_list_d_valid WHERE mdtrt_id IN ({again})")
+            grown.append(f"SELECT psn_no FROM mdtrt_d_valid WHERE mdtrt_id IN ({keys})")
     if new.get("psn_info_b"):
-        parts.append(f"SELECT psn_no FROM {import_rows('psn_info_b', new['psn_info_b'])}")
+        changed.append(f"SELECT psn_no FROM {rows('psn_info_b', new['psn_info_b'])}")
     for table, key in (("medins_info_b", "fixmedins_code"), ("hilist_b", "hilist_code")):
         if new.get(table):
-            keys = f"SELECT {key} FROM {import_rows(table, new[table])}"
-            parts.append(f"SELECT psn_no FROM fee_list_d_valid WHERE {key} IN ({keys})")
+            keys = f"SELECT {key} FROM {rows(table, new[table])}"
+            changed.append(f"SELECT psn_no FROM fee_list_d_valid WHERE {key} IN ({keys})")
             if key == "fixmedins_code":
-                parts.append(f"SELECT psn_no FROM mdtrt_d_valid WHERE fixmedins_code IN ({keys})")
-    if not parts:
-        return []
-    union = " UNION ".join(f"({p})" for p in parts)
-    return [
-        p
-        for (p,) in con.execute(f"SELECT DISTINCT psn_no FROM ({union}) WHERE psn_no IS NOT NULL").fetchall()
-    ]
+                changed.append(f"SELECT psn_no FROM mdtrt_d_valid WHERE fixmedins_code IN ({keys})")
+
+    def persons(parts: list[str]) -> list[str]:
+        if not parts:
+            return []
+        union = " UNION ".join(f"({p})" for p in parts)
+        return [
+            p
+            for (p,) in con.execute(
+                f"SELECT DISTINCT psn_no FROM ({union}) WHERE psn_no IS NOT NULL"
+            ).fetchall()
+        ]
+
+    reread = persons(changed)
+    again = set(reread)
+    # visits first stored now (a new row of a stored visit made its person one to read again)
+    new_visits = f"SELECT mdtrt_id FROM {rows('mdtrt_d', visits)} EXCEPT SELECT mdtrt_id FROM {rows('mdtrt_d', old['mdtrt_d'])}"
+    return Touched(
+        reread=reread,
+        appended=[p for p in persons(grown) if p not in again],
+        lines=rows("fee_list_d", fees),
+        visit_ids=new_visits,
+    )

@@ -41,7 +41,13 @@ from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.engine.batch import input_fingerprint
 from fundguard.engine.claim_input import claim_from_store, claim_tables, parse_claim
-from fundguard.engine.history_refresh import FULL_RELOAD_SHARE, new_imports, store_imports, touched_persons
+from fundguard.engine.history_refresh import (
+    FULL_RELOAD_SHARE,
+    Touched,
+    new_imports,
+    store_imports,
+    touched_persons,
+)
 from fundguard.engine.realtime_sql import SqlRealtimeAuditor, realtime_rules
 from fundguard.rules import knowledge, load_rules, workspace_rule_files
 from fundguard.rules.base import claim_lines_query
@@ -291,15 +297,15 @@ class RealtimeAuditor:
         new = None if full else new_imports(self._imports, imports)
         con = store.connect()
         try:
-            touched = None if new is None else touched_persons(con, new)
-            if touched is not None and len(touched) > FULL_RELOAD_SHARE * max(len(self._psn), 1):
+            touched = None if new is None else touched_persons(con, self._imports, new)
+            if touched is not None and len(touched.reread) > FULL_RELOAD_SHARE * max(len(self._psn), 1):
                 touched = None  # most persons changed: one full read is cheaper than a filtered one
             if touched is None:
                 self._set_state(*self._read(con))
                 self.refresh_kind = "full"
             else:
                 self._merge(con, touched)
-                self.refresh_kind = f"incremental ({len(touched):,} persons)"
+                self.refresh_kind = f"incremental ({len(touched.reread):,} persons read again, {len(touched.appended):,} appended)"
         finally:
             con.close()
         self._imports = imports
@@ -315,15 +321,15 @@ class RealtimeAuditor:
         self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
         self._visits, self._history, self._latest = visits, history, latest
 
-    def _merge(self, con, touched: list[str]) -> None:
-        """Read again the persons ``touched``, replace theirs, and cut the other persons' lines to the windows
-        counted back from the (maybe later) latest line, as a full read would keep them."""
-        con.register("fg_touched_list", pa.table({"psn_no": pa.array(touched, pa.string())}))
-        con.execute("CREATE OR REPLACE TEMP TABLE fg_touched AS SELECT psn_no FROM fg_touched_list")
-        only = "SELECT psn_no FROM fg_touched"
-        psn, die, ins, cat, visits, history, latest = self._read(con, only)
-        moved = latest != self._latest
-        for p in touched:
+    def _merge(self, con, touched: Touched) -> None:
+        """Read again the persons ``touched.reread`` and replace theirs; add to ``touched.appended`` their new
+        lines and visits; cut every other person's lines to the windows counted back from the (maybe later)
+        latest line, as a full read would keep them."""
+        for name, persons in (("fg_reread", touched.reread), ("fg_appended", touched.appended)):
+            con.register(f"{name}_list", pa.table({"psn_no": pa.array(persons, pa.string())}))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT psn_no FROM {name}_list")
+        psn, die, ins, cat, visits, history, latest = self._read(con, "SELECT psn_no FROM fg_reread")
+        for p in touched.reread:
             for mine, theirs in (
                 (self._psn, psn),
                 (self._die, die),
@@ -334,9 +340,16 @@ class RealtimeAuditor:
                     mine[p] = theirs[p]
                 else:
                     mine.pop(p, None)
-        if moved and self.history_since is None:
+        if touched.appended:
+            _, _, _, _, visits, history, _ = self._read(
+                con, "SELECT psn_no FROM fg_appended", lines=touched.lines, visit_ids=touched.visit_ids
+            )
+            for mine, theirs in ((self._visits, visits), (self._history, history)):
+                for p, rows in theirs.items():
+                    mine[p] = [*mine.get(p, ()), *rows]
+        if latest != self._latest and self.history_since is None:
             keep = self._line_filter(latest, ins.get)
-            done = set(touched)
+            done = set(touched.reread)
             for p in [p for p in self._history if p not in done]:
                 rows = [r for r in self._history[p] if keep(r)]
                 if rows:
@@ -371,9 +384,13 @@ class RealtimeAuditor:
 
         return keep
 
-    def _read(self, con, only: str | None = None) -> tuple:
+    def _read(
+        self, con, only: str | None = None, *, lines: str | None = None, visit_ids: str | None = None
+    ) -> tuple:
         """The reference values, kept visits and kept lines from the store: of every person, or of the persons
-        the query ``only`` selects (institutions and catalogue always whole); and the latest line's date."""
+        the query ``only`` selects (institutions and catalogue always whole); and the latest line's date.
+        ``lines`` (fee lines, a parenthesised query) and ``visit_ids`` (a query of ``mdtrt_id``) restrict the
+        lines and visits read to those (an import's new ones)."""
         who = f" WHERE psn_no IN ({only})" if only else ""
         psn: dict[str, Row] = {}
         die: dict[str, dt.date] = {}
@@ -403,6 +420,8 @@ class RealtimeAuditor:
         if keep_visit:
             cols = ", ".join(f"any_value({c}) AS {c}" for c in _VISIT_COLUMNS)
             of = f" AND psn_no IN ({only})" if only else ""
+            if visit_ids:
+                of += f" AND mdtrt_id IN ({visit_ids})"
             cur = con.execute(
                 f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL{of} GROUP BY mdtrt_id"
             )
@@ -423,7 +442,7 @@ class RealtimeAuditor:
                 {"bkkp_sn", "mdtrt_id", "fee_date", "psn_no", *(c for p in plans for c in p.history_columns)}
             )
             kept = self._line_filter(latest, ins.get)
-            lines = f"(SELECT * FROM fee_list_d_valid{who})" if only else "fee_list_d_valid"
+            lines = f"(SELECT * FROM {lines or 'fee_list_d_valid'}{who})" if only else "fee_list_d_valid"
             sql = f"SELECT {', '.join(columns)} FROM ({claim_lines_query(lines)})"
             _, days = self._history_days()
             since = self.history_since
