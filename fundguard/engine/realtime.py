@@ -348,19 +348,23 @@ class RealtimeAuditor:
                 for p, rows in theirs.items():
                     mine[p] = [*mine.get(p, ()), *rows]
         if latest != self._latest and self.history_since is None:
-            keep = self._line_filter(latest, ins.get)
+            keep, cut = self._line_filter(latest, ins.get)
             done = set(touched.reread)
             for p in [p for p in self._history if p not in done]:
-                rows = [r for r in self._history[p] if keep(r)]
+                rows = self._history[p]
+                if all(r["fee_date"] is not None and r["fee_date"] >= cut for r in rows):
+                    continue
+                rows = [r for r in rows if (r["fee_date"] is not None and r["fee_date"] >= cut) or keep(r)]
                 if rows:
                     self._history[p] = rows
                 else:
                     del self._history[p]
         self._ins, self._cat, self._latest = ins, cat, latest
 
-    def _line_filter(self, latest: dt.date | None, institution) -> Callable[[Row], bool]:
+    def _line_filter(self, latest: dt.date | None, institution) -> tuple[Callable[[Row], bool], dt.date]:
         """Whether a ``claim_lines`` row is kept: inside the global cut (``history_since``, or the longest
-        window back from ``latest``) and kept by a look-back rule inside that rule's own window."""
+        window back from ``latest``) and kept by a look-back rule inside that rule's own window; and the
+        newest of those cuts (a row kept before that is on or after it is kept again)."""
         plans = [p for p in self._compiled if p.keeps_history is not None]
         _, days = self._history_days()
         since = self.history_since
@@ -382,7 +386,11 @@ class RealtimeAuditor:
                 (lo is None or (d is not None and d >= lo)) and f(row, institution) for f, lo in filters
             )
 
-        return keep
+        # a kept row on or after every cut is kept again (``_merge``): only older ones need the rules' look
+        newest_cut = max(
+            [d for d in (since, *(lo for _, lo in filters)) if d is not None], default=dt.date.max
+        )
+        return keep, newest_cut
 
     def _read(
         self, con, only: str | None = None, *, lines: str | None = None, visit_ids: str | None = None
@@ -441,7 +449,7 @@ class RealtimeAuditor:
             columns = sorted(
                 {"bkkp_sn", "mdtrt_id", "fee_date", "psn_no", *(c for p in plans for c in p.history_columns)}
             )
-            kept = self._line_filter(latest, ins.get)
+            kept, _ = self._line_filter(latest, ins.get)
             lines = f"(SELECT * FROM {lines or 'fee_list_d_valid'}{who})" if only else "fee_list_d_valid"
             sql = f"SELECT {', '.join(columns)} FROM ({claim_lines_query(lines)})"
             _, days = self._history_days()
