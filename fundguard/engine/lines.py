@@ -53,7 +53,7 @@ def _import_id(d: Path) -> str:
     return d.name.split("=", 1)[1]
 
 
-def _source(table: str, dirs: list[Path]) -> str:
+def import_rows(table: str, dirs: list[Path]) -> str:
     """The valid rows of ``table`` in the imports ``dirs`` (canonical columns), as a parenthesised query."""
     files = sorted(f for d in dirs for f in d.rglob("*.parquet"))
     t = schema.tables()[table]
@@ -94,13 +94,13 @@ def _touched(con: duckdb.DuckDBPyConnection, root: Path, parts: dict, new: dict[
     one of their lines, or a new visit / person / institution / catalogue row with one of their keys."""
     checks = []
     if new.get("fee_list_d"):
-        refunds = _source("fee_list_d", new["fee_list_d"])
+        refunds = import_rows("fee_list_d", new["fee_list_d"])
         checks.append(
             ("bkkp_sn", f"SELECT init_feedetl_sn FROM {refunds} WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn <> ''")
         )  # fmt: skip
     for table, (key, column) in DIMENSIONS.items():
         if new.get(table):
-            checks.append((column, f"SELECT {key} FROM {_source(table, new[table])}"))
+            checks.append((column, f"SELECT {key} FROM {import_rows(table, new[table])}"))
     if not checks:
         return set()
     out = set()
@@ -145,7 +145,7 @@ def _update(store: Store, con: duckdb.DuckDBPyConnection, root: Path) -> dict[st
         tmp = root / f".{name}"
         con.execute(f"ATTACH {literal(str(tmp))} AS fg_build")
         try:
-            lines = _source("fee_list_d", [now["fee_list_d"][fee_import]])
+            lines = import_rows("fee_list_d", [now["fee_list_d"][fee_import]])
             con.execute(f"CREATE TABLE fg_build.claim_lines AS {claim_lines_query(lines)}")
         finally:
             con.execute("DETACH fg_build")

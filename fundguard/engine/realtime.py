@@ -16,7 +16,8 @@ the batch SQL over the claim in DuckDB); rules whose plan needs the whole popula
 not run in real time (``skipped``). Rule changes apply without a restart: every ``RULES_CHECK_SECONDS`` an
 audit checks the rule files (a maintainer's pause lands in ``<ws>/rules/paused.yaml``) and the bureau's
 knowledge override files (``FUNDGUARD_KB_OVERRIDES``: a new knowledge version) and reloads what changed;
-``stale()`` / ``refresh()`` reload the history after an import.
+``stale()`` / ``refresh()`` bring the history up to the store after an import, reading again only the persons
+the new imports touch (``history_refresh``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ import gc
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from fundguard.core.errors import FundGuardError, InputError
 from fundguard.core.settings import settings
@@ -37,9 +41,16 @@ from fundguard.core.workspace import Workspace
 from fundguard.data.store import Store
 from fundguard.engine.batch import input_fingerprint
 from fundguard.engine.claim_input import claim_from_store, claim_tables, parse_claim
+from fundguard.engine.history_refresh import (
+    FULL_RELOAD_SHARE,
+    Touched,
+    new_imports,
+    store_imports,
+    touched_persons,
+)
 from fundguard.engine.realtime_sql import SqlRealtimeAuditor, realtime_rules
 from fundguard.rules import knowledge, load_rules, workspace_rule_files
-from fundguard.rules.base import CLAIM_LINES_SQL
+from fundguard.rules.base import claim_lines_query
 from fundguard.rules.claim import Claim, Row, line_rows, visit_row
 from fundguard.rules.plan import RulePlan, plan
 from fundguard.rules.spec import RuleSet
@@ -56,7 +67,7 @@ _VISIT_COLUMNS = (
 """The ``mdtrt_d`` columns of ``stay_common.visits``."""
 
 
-def _attach_stay_diagnoses(con, visits: dict[str, list[Row]]) -> None:
+def _attach_stay_diagnoses(con, visits: dict[str, list[Row]], only: str | None = None) -> None:
     """Issue 12: each kept visit's secondary diagnoses (``setl_list_diag_d``) as ``visit["diagnoses"]``, so a
     look-back rule reads every diagnosis of the previous stay as the batch does (分解住院: Z51.1 planned
     course). Bounded: only visits a rule keeps, each code once, the strings shared (``sys.intern``)."""
@@ -67,7 +78,9 @@ def _attach_stay_diagnoses(con, visits: dict[str, list[Row]]) -> None:
         return
     cur = con.execute(
         "SELECT mdtrt_id, list(DISTINCT diag_code ORDER BY diag_code) FROM setl_list_diag_d_valid "
-        "WHERE diag_code IS NOT NULL GROUP BY mdtrt_id"
+        "WHERE diag_code IS NOT NULL"
+        + (f" AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d_valid WHERE psn_no IN ({only}))" if only else "")
+        + " GROUP BY mdtrt_id"
     )
     while rows := cur.fetchmany(100_000):
         for mdtrt_id, codes in rows:
@@ -164,6 +177,9 @@ class RealtimeAuditor:
         if not Store(self.workspace).root.exists():
             raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
         self._sql: SqlRealtimeAuditor | None = None
+        self._imports: dict[str, dict[str, Path]] | None = None
+        self._psn: dict[str, Row] = {}
+        self.refresh_kind = ""
         self.last_timings: dict[str, float] = {}
         self.rules_error: FundGuardError | None = None
         self._set_rules(rules)
@@ -248,7 +264,7 @@ class RealtimeAuditor:
         wider = (days is None and needs[1] is not None) or (days or 0) > (needs[1] or 0)
         # history kept for a pause is harmless; new knowledge may change which lines a rule keeps
         if not ids <= needs[0] or wider or self._sql is not None or new_knowledge:
-            self.refresh()
+            self.refresh(full=True)
         return True
 
     def _history_needs(self) -> tuple[frozenset[str], int | None]:
@@ -266,25 +282,129 @@ class RealtimeAuditor:
         return True, None if None in days else max(d for d in days if d is not None)
 
     # --- history --------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """(Re)load the in-memory history from the store (call after new data is imported)."""
+    def refresh(self, *, full: bool = False) -> None:
+        """Bring the in-memory history up to the store (call after new data is imported): the first time, or
+        when an import was removed or touches most persons, read it whole; otherwise read again only the
+        persons the new imports touch (``history_update.touched_persons``) and cut everyone else's lines to
+        the rules' windows as the store's latest line moved. Either way the history equals a fresh load.
+        ``full``: read everything again (the rules changed what they keep)."""
         t0 = time.perf_counter()
-        self.fingerprint = input_fingerprint(Store(self.workspace))  # before reading: a later import shows
+        store = Store(self.workspace)
+        self.fingerprint = input_fingerprint(store)  # before reading: a later import shows
         if self._sql is not None:
             self._sql.refresh()
-        con = Store(self.workspace).connect()
+        imports = store_imports(store)
+        new = None if full else new_imports(self._imports, imports)
+        con = store.connect()
         try:
-            self._load(con)
+            touched = None if new is None else touched_persons(con, self._imports, new)
+            if touched is not None and len(touched.reread) > FULL_RELOAD_SHARE * max(len(self._psn), 1):
+                touched = None  # most persons changed: one full read is cheaper than a filtered one
+            if touched is None:
+                self._set_state(*self._read(con))
+                self.refresh_kind = "full"
+            else:
+                self._merge(con, touched)
+                self.refresh_kind = f"incremental ({len(touched.reread):,} persons read again, {len(touched.appended):,} appended)"
         finally:
             con.close()
+        self._imports = imports
+        self._memory = None
+        # millions of long-lived objects: keep the cyclic GC from rescanning them during audits (its pauses
+        # were the p99)
+        gc.collect()
+        gc.freeze()
+        atexit.register(gc.unfreeze)  # at exit let everything be collected as usual (extension modules check)
         self.refresh_seconds = time.perf_counter() - t0
 
-    def _load(self, con) -> None:
+    def _set_state(self, psn, die, ins, cat, visits, history, latest) -> None:
+        self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
+        self._visits, self._history, self._latest = visits, history, latest
+
+    def _merge(self, con, touched: Touched) -> None:
+        """Read again the persons ``touched.reread`` and replace theirs; add to ``touched.appended`` their new
+        lines and visits; cut every other person's lines to the windows counted back from the (maybe later)
+        latest line, as a full read would keep them."""
+        for name, persons in (("fg_reread", touched.reread), ("fg_appended", touched.appended)):
+            con.register(f"{name}_list", pa.table({"psn_no": pa.array(persons, pa.string())}))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT psn_no FROM {name}_list")
+        psn, die, ins, cat, visits, history, latest = self._read(con, "SELECT psn_no FROM fg_reread")
+        for p in touched.reread:
+            for mine, theirs in (
+                (self._psn, psn),
+                (self._die, die),
+                (self._visits, visits),
+                (self._history, history),
+            ):
+                if p in theirs:
+                    mine[p] = theirs[p]
+                else:
+                    mine.pop(p, None)
+        if touched.appended:
+            _, _, _, _, visits, history, _ = self._read(
+                con, "SELECT psn_no FROM fg_appended", lines=touched.lines, visit_ids=touched.visit_ids
+            )
+            for mine, theirs in ((self._visits, visits), (self._history, history)):
+                for p, rows in theirs.items():
+                    mine[p] = [*mine.get(p, ()), *rows]
+        if latest != self._latest and self.history_since is None:
+            keep, cut = self._line_filter(latest, ins.get)
+            done = set(touched.reread)
+            for p in [p for p in self._history if p not in done]:
+                rows = self._history[p]
+                if all(r["fee_date"] is not None and r["fee_date"] >= cut for r in rows):
+                    continue
+                rows = [r for r in rows if (r["fee_date"] is not None and r["fee_date"] >= cut) or keep(r)]
+                if rows:
+                    self._history[p] = rows
+                else:
+                    del self._history[p]
+        self._ins, self._cat, self._latest = ins, cat, latest
+
+    def _line_filter(self, latest: dt.date | None, institution) -> tuple[Callable[[Row], bool], dt.date]:
+        """Whether a ``claim_lines`` row is kept: inside the global cut (``history_since``, or the longest
+        window back from ``latest``) and kept by a look-back rule inside that rule's own window; and the
+        newest of those cuts (a row kept before that is on or after it is kept again)."""
+        plans = [p for p in self._compiled if p.keeps_history is not None]
+        _, days = self._history_days()
+        since = self.history_since
+        if since is None and days is not None and latest is not None:
+            since = latest - dt.timedelta(days=int(days))
+        # each rule keeps its own window of lines (counted back from the store's latest line), so one
+        # rule's long window does not make every rule's lines be kept that long
+        filters = [
+            (p.keeps_history, None if self.history_since is not None or p.history_days is None
+             or latest is None else latest - dt.timedelta(days=int(p.history_days)))
+            for p in plans
+        ]  # fmt: skip
+
+        def keep(row: Row) -> bool:
+            d = row["fee_date"]
+            if since is not None and (d is None or d < since):
+                return False
+            return any(
+                (lo is None or (d is not None and d >= lo)) and f(row, institution) for f, lo in filters
+            )
+
+        # a kept row on or after every cut is kept again (``_merge``): only older ones need the rules' look
+        newest_cut = max(
+            [d for d in (since, *(lo for _, lo in filters)) if d is not None], default=dt.date.max
+        )
+        return keep, newest_cut
+
+    def _read(
+        self, con, only: str | None = None, *, lines: str | None = None, visit_ids: str | None = None
+    ) -> tuple:
+        """The reference values, kept visits and kept lines from the store: of every person, or of the persons
+        the query ``only`` selects (institutions and catalogue always whole); and the latest line's date.
+        ``lines`` (fee lines, a parenthesised query) and ``visit_ids`` (a query of ``mdtrt_id``) restrict the
+        lines and visits read to those (an import's new ones)."""
+        who = f" WHERE psn_no IN ({only})" if only else ""
         psn: dict[str, Row] = {}
         die: dict[str, dt.date] = {}
         for p, g, b, d, first_die in con.execute(
             "SELECT psn_no, any_value(gend), any_value(brdy), any_value(die_date), min(CAST(die_date AS DATE)) "
-            "FROM psn_info_b_valid GROUP BY psn_no"
+            f"FROM psn_info_b_valid{who} GROUP BY psn_no"
         ).fetchall():
             psn[p] = {"gend": g, "brdy": b, "die_date": d}
             if first_die is not None:
@@ -307,53 +427,42 @@ class RealtimeAuditor:
         keep_visit = [p.keeps_visits for p in self._compiled if p.keeps_visits is not None]
         if keep_visit:
             cols = ", ".join(f"any_value({c}) AS {c}" for c in _VISIT_COLUMNS)
+            of = f" AND psn_no IN ({only})" if only else ""
+            if visit_ids:
+                of += f" AND mdtrt_id IN ({visit_ids})"
             cur = con.execute(
-                f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL GROUP BY mdtrt_id"
+                f"SELECT mdtrt_id, {cols} FROM mdtrt_d_valid WHERE begntime IS NOT NULL{of} GROUP BY mdtrt_id"
             )
             names = [d[0] for d in cur.description]
             for r in cur.fetchall():
                 v = visit_row(dict(zip(names, r, strict=True)))
                 if any(f(v) for f in keep_visit):
                     visits[v["psn_no"]].append(v)
-            _attach_stay_diagnoses(con, visits)
-        keep, days = self._history_days()
+            _attach_stay_diagnoses(con, visits, only)
+        (latest,) = con.execute("SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid").fetchall()[
+            0
+        ]  # fetchall: a half-read result would block the next query
+        keep, _ = self._history_days()
         history: dict[str, list[Row]] = defaultdict(list)
         if keep:
             plans = [p for p in self._compiled if p.keeps_history is not None]
             columns = sorted(
                 {"bkkp_sn", "mdtrt_id", "fee_date", "psn_no", *(c for p in plans for c in p.history_columns)}
             )
-            (latest,) = con.execute(
-                "SELECT max(CAST(fee_ocur_time AS DATE)) FROM fee_list_d_valid"
-            ).fetchall()[0]  # fetchall: a half-read result would block the next query
-            # each rule keeps its own window of lines (counted back from the store's latest line), so one
-            # rule's long window does not make every rule's lines be kept that long
-            filters = [
-                (p.keeps_history, None if self.history_since is not None or p.history_days is None
-                 or latest is None else latest - dt.timedelta(days=int(p.history_days)))
-                for p in plans
-            ]  # fmt: skip
-            since = ""
-            if self.history_since is not None:
-                since = f" WHERE fee_date >= DATE '{self.history_since.isoformat()}'"
-            elif days is not None and latest is not None:
-                since = f" WHERE fee_date >= DATE '{(latest - dt.timedelta(days=int(days))).isoformat()}'"
-            sql = f"SELECT {', '.join(columns)} FROM ({CLAIM_LINES_SQL}){since}"
+            kept, _ = self._line_filter(latest, ins.get)
+            lines = f"(SELECT * FROM {lines or 'fee_list_d_valid'}{who})" if only else "fee_list_d_valid"
+            sql = f"SELECT {', '.join(columns)} FROM ({claim_lines_query(lines)})"
+            _, days = self._history_days()
+            since = self.history_since
+            if since is None and days is not None and latest is not None:
+                since = latest - dt.timedelta(days=int(days))
+            if since is not None:  # the global cut in SQL too: fewer rows come out to Python
+                sql += f" WHERE fee_date >= DATE '{since.isoformat()}'"
             for batch in con.sql(sql).to_arrow_reader(100_000):
                 for row in batch.to_pylist():
-                    d = row["fee_date"]
-                    if any(
-                        (lo is None or (d is not None and d >= lo)) and f(row, ins.get) for f, lo in filters
-                    ):
+                    if kept(row):
                         history[row["psn_no"]].append(row)
-        self._psn, self._die, self._ins, self._cat = psn, die, ins, cat
-        self._visits, self._history = dict(visits), dict(history)
-        self._memory = None
-        # millions of long-lived objects: keep the cyclic GC from rescanning them during audits (its pauses
-        # were the p99)
-        gc.collect()
-        gc.freeze()
-        atexit.register(gc.unfreeze)  # at exit let everything be collected as usual (extension modules check)
+        return psn, die, ins, cat, dict(visits), dict(history), latest
 
     def stale(self) -> bool:
         """Whether the store has changed (an import added or removed) since the history was read."""
