@@ -43,7 +43,7 @@ from fundguard.core.sql import literal
 from fundguard.core.workspace import INCREMENTAL_SUFFIX, Workspace
 from fundguard.data.store import Store, restrict_file_access
 from fundguard.engine.batch import BATCH_MEMORY_LIMIT, BatchResult, finish_run, hits_sql, new_run
-from fundguard.engine.lines import _source, attach_claim_lines
+from fundguard.engine.lines import attach_claim_lines, import_rows
 from fundguard.rules import knowledge
 from fundguard.rules.plan import plan
 from fundguard.rules.spec import Rule, RuleSet
@@ -142,7 +142,7 @@ def _scope(
             + (" UNION ALL ".join(sources) or "SELECT bkkp_sn, mdtrt_id, psn_no, fee_date FROM fg_all_lines WHERE false")
         )  # fmt: skip
         visit_rows = (
-            f"(SELECT mdtrt_id, psn_no, begntime FROM {_source('mdtrt_d', dirs['mdtrt_d'])})"
+            f"(SELECT mdtrt_id, psn_no, begntime FROM {import_rows('mdtrt_d', dirs['mdtrt_d'])})"
             if dirs.get("mdtrt_d")
             else "(SELECT NULL::VARCHAR AS mdtrt_id, NULL::VARCHAR AS psn_no, NULL::TIMESTAMP AS begntime WHERE false)"
         )
