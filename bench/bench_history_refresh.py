@@ -2,7 +2,7 @@
 
     uv run python bench/bench_history_refresh.py [--lines 1000000] [--last-share 0.0833] [--workdir DIR]
 
-Generates a city (Parquet; reused from ``--workdir``), splits it by admission time (``synth.split``): the
+Generates a city (Parquet; reused from ``--workdir``), splits it by admission time (``synth.monthly.split_by_admission``): the
 store as it was, then the visits of the last ``--last-share`` of the period (about a month) with their lines.
 Ingests the first part, loads a ``RealtimeAuditor`` (all real-time rules, 事前 + 事中), ingests the second part,
 then times in the same run ``refresh()`` (reads again only the persons the import touches) beside a fresh
@@ -23,7 +23,7 @@ from fundguard.data.ingest import ingest
 from fundguard.engine.realtime import RealtimeAuditor
 from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
-from fundguard.synth.split import split_by_admission
+from fundguard.synth.monthly import split_by_admission
 
 STAGES = ("事前", "事中")
 

@@ -13,7 +13,7 @@ from fundguard.data.ingest import ingest
 from fundguard.engine.realtime import RealtimeAuditor
 from fundguard.rules import load_rules
 from fundguard.synth import CityConfig, generate_city
-from fundguard.synth.split import split_by_admission
+from fundguard.synth.monthly import split_by_admission
 
 STAGES = ("事前", "事中")
 
