@@ -1,7 +1,7 @@
 """Latency of the real-time (事中) audit of one claim: the library call and the HTTP endpoints.
 
     uv run python bench/bench_realtime.py [--lines 200000] [--claims 200] [--claim-lines 100] [--workdir DIR]
-                                          [--no-http] [--history-only]
+                                          [--no-http | --http-only] [--history-only] [--store WS]
 
 Builds a store from a generated city (Parquet; reused with ``--workdir``), takes the largest visits and makes
 each exactly ``--claim-lines`` fee lines (cut, or padded by duplicating lines under new ``bkkp_sn``), then
@@ -9,12 +9,15 @@ times per claim, with the full real-time rule set, the compiled plans (``Realtim
 (``SqlRealtimeAuditor``: the batch SQL over the claim in DuckDB) in the same run — p50/p99 of the total and of
 each step, throughput on one thread, memory of the history (bytes per person) and whether both give the same
 hits — then the same claims sent one after another over one keep-alive connection to a real uvicorn server:
-``POST /api/audit/claim`` and ``POST /api/audit/3101``. Target: p99 ≤ 5 ms, p50 ≤ 2 ms, ≥ 1,000 claims/s.
+``POST /api/audit/claim`` and ``POST /api/audit/3101``. ``--store WS`` reads an existing workspace's store
+(e.g. ``/work/bench/1000000/ws``) without writing into it: a workspace under the temporary folder holds
+links to its tables, so DuckDB's spill folder and the service database of the HTTP part land there. Target: p99 ≤ 5 ms, p50 ≤ 2 ms, ≥ 1,000 claims/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -26,8 +29,11 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
 from fundguard.api.audit import create_audit_app
+from fundguard.api.realtime_guard import json_engine
 from fundguard.data.ingest import ingest
 from fundguard.data.store import Store
 from fundguard.engine.payload3101 import to_3101
@@ -36,6 +42,21 @@ from fundguard.rules import load_rules
 from fundguard.service.db import Database, database_url, migrate
 from fundguard.service.realtime_keys import issue_key
 from fundguard.synth import CityConfig, generate_city
+
+
+def _linked_store(source: Path, work: Path) -> Path:
+    """A workspace under ``work`` whose store links to ``source``'s tables, read-only: what the auditor and the
+    HTTP part write (DuckDB's spill folder ``store/.staging``, ``service.db``) lands in ``work``."""
+    src = Store(source).root
+    if not src.is_dir():
+        raise SystemExit(f"{source} has no store")
+    ws = work / "ws"
+    root = Store(ws).root
+    root.mkdir(parents=True, exist_ok=True)
+    for table in sorted(src.iterdir()):
+        if table.is_dir() and not table.name.startswith("."):
+            (root / table.name).symlink_to(table.resolve(), target_is_directory=True)
+    return ws
 
 
 def _claim(con, mdtrt_id: str, n_lines: int) -> dict:
@@ -50,15 +71,17 @@ def _claim(con, mdtrt_id: str, n_lines: int) -> dict:
     return claim
 
 
-def _history_line(auditor: RealtimeAuditor, persons: int) -> None:
+def _history_line(auditor: RealtimeAuditor, persons: int, sample: int | None = None) -> None:
     """The kept history alone (lines and visits of look-back rules): bytes per person of the store and per
-    person holding any, and the longest window an enabled rule declares."""
-    size, holders = auditor.history_bytes
+    person holding any, and the longest window an enabled rule declares; with ``sample``, measured on that
+    many persons (``RealtimeAuditor.history_size``)."""
+    size, holders, measured = auditor.history_size(sample)
     days = max((p.history_days or 0 for p in auditor.plans if p.keeps_history is not None), default=0)
+    how = f"; measured on {measured:,} persons, scaled" if measured < holders else ""
     print(
-        f"   history kept: {size / 2**20:.1f} MiB = {size / max(persons, 1):,.0f} bytes/person"
+        f"   history kept: {size / 2**20:,.1f} MiB = {size / max(persons, 1):,.0f} bytes/person"
         f" ({size / max(holders, 1):,.0f} bytes per person holding any, {holders:,} persons;"
-        f" longest line window {days} days)"
+        f" longest line window {days} days{how})"
     )
 
 
@@ -77,18 +100,35 @@ def _row(label: str, xs: list[float]) -> None:
     print(f"{label:28s} p50 {_pct(xs, 50):8.1f} ms   p99 {_pct(xs, 99):8.1f} ms   max {max(xs):8.1f} ms")
 
 
-def _serve(ws: Path) -> tuple[uvicorn.Server, threading.Thread, str]:
+STACKS = {"h11 + asyncio (before)": ("h11", "asyncio"), "httptools + uvloop (now)": ("httptools", "uvloop")}
+"""The HTTP stacks timed side by side: uvicorn's pure-Python parser and loop, and the C ones ``fundguard serve``
+now gets (uvicorn's ``auto`` picks them when installed)."""
+
+
+def _serve(app: FastAPI, http: str, loop: str) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """``app`` on a free port of a uvicorn server in a thread."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_audit_app(ws), host="127.0.0.1", port=port, log_level="warning")
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=http, loop=loop)
+    srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     while not srv.started:
         time.sleep(0.05)
     return srv, thread, f"http://127.0.0.1:{port}"
+
+
+def _floor_app() -> FastAPI:
+    """The floor of an HTTP call: a FastAPI route that reads the body and answers a small JSON object."""
+    app = FastAPI()
+
+    @app.post("/floor")
+    async def floor(request: Request) -> Response:
+        await request.body()
+        return Response(b'{"ok":true}', media_type="application/json")
+
+    return app
 
 
 def _keys(ws: Path, claims: list[dict]) -> list[dict[str, str]]:
@@ -105,41 +145,70 @@ def _keys(ws: Path, claims: list[dict]) -> list[dict[str, str]]:
 
 
 def _http(ws: Path, claims: list[dict]) -> None:
+    """Each claim posted to our route and to the floor route (same body bytes, headers and client, one after
+    the other on keep-alive connections), on each HTTP stack (``STACKS``: one app, one auditor process,
+    served by a server of each stack), alternating: the wall time, the audit inside it, and what the
+    endpoint adds over the audit, beside the floor. The bodies are encoded once beforehand: a HIS sends
+    bytes, and the client's own JSON encoding is not the endpoint's cost."""
     # the per-key and per-client limits are not what is timed: back-to-back claims from one address would
     # otherwise be refused (429) as soon as the calls are fast
     for name in ("KEY_RATE", "KEY_BURST", "CLIENT_RATE", "CLIENT_BURST"):
         os.environ.setdefault(f"FUNDGUARD_RT_{name}", "100000")
-    srv, thread, url = _serve(ws)
+    app, floor_app = create_audit_app(ws), _floor_app()
+    servers = {label: (_serve(app, *stack), _serve(floor_app, *stack)) for label, stack in STACKS.items()}
     heads = _keys(ws, claims)
+    print(f"\nHTTP (request JSON parsed and answers encoded with {json_engine()} in the auditor's process)")
+    clients = {
+        label: (httpx.Client(base_url=ours[2], timeout=600), httpx.Client(base_url=floor[2], timeout=60))
+        for label, (ours, floor) in servers.items()
+    }
     try:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            t0 = time.perf_counter()
-            client.post(
-                "/api/audit/claim", json=claims[0], headers=heads[0]
-            ).raise_for_status()  # the auditor
-            print(f"HTTP: first request (auditor start) {1000 * (time.perf_counter() - t0):.0f} ms")
-            for path, make in (
-                ("/api/audit/claim", lambda c: c),
-                ("/api/audit/3101", lambda c: to_3101(c, trig_scen="8")),
-            ):
-                bodies = [make(c) for c in claims]
-                client.post(path, json=bodies[0], headers=heads[0]).raise_for_status()  # warm-up
-                wall, audit = [], []
-                for b, h in zip(bodies, heads, strict=True):
+        t0 = time.perf_counter()
+        first = next(iter(clients.values()))[0]
+        first.post("/api/audit/claim", json=claims[0], headers=heads[0]).raise_for_status()  # the auditor
+        print(f"HTTP: first request (auditor start) {1000 * (time.perf_counter() - t0):.0f} ms")
+        for path, make in (
+            ("/api/audit/claim", lambda c: c),
+            ("/api/audit/3101", lambda c: to_3101(c, trig_scen="8")),
+        ):
+            bodies = [json.dumps(make(c), ensure_ascii=False).encode() for c in claims]
+            times: dict[str, tuple[list[float], list[float], list[float]]] = {
+                k: ([], [], []) for k in clients
+            }
+            for i, (b, h) in enumerate(zip([bodies[0], *bodies], [heads[0], *heads], strict=True)):
+                h = {"content-type": "application/json", **h}
+                for label, (client, floor) in clients.items():
+                    wall, audit, floors = times[label]
                     t0 = time.perf_counter()
-                    r = client.post(path, json=b, headers=h)
-                    wall.append(1000 * (time.perf_counter() - t0))
+                    floor.post("/floor", content=b, headers=h).raise_for_status()
+                    t1 = time.perf_counter()
+                    r = client.post(path, content=b, headers=h)
+                    t2 = time.perf_counter()
                     r.raise_for_status()
+                    if i == 0:
+                        continue  # warm-up
                     out = r.json()
+                    floors.append(1000 * (t1 - t0))
+                    wall.append(1000 * (t2 - t1))
                     audit.append(
                         out["audit_ms"]["total"] if isinstance(out["audit_ms"], dict) else out["audit_ms"]
                     )
-                _row(f"POST {path}", wall)
-                _row("  of which audit()", audit)
-                _row("  endpoint overhead", [w - a for w, a in zip(wall, audit, strict=True)])
+            print(f"-- POST {path}: {statistics.fmean(map(len, bodies)) / 1024:.0f} KiB a body")
+            for label, (wall, audit, floors) in times.items():
+                print(f"  {label}")
+                _row("    end to end", wall)
+                _row("    of which audit()", audit)
+                _row("    endpoint overhead (ours)", [w - a for w, a in zip(wall, audit, strict=True)])
+                _row("    floor: empty route", floors)
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+        for client, floor in clients.values():
+            client.close()
+            floor.close()
+        for ours, floor in servers.values():
+            ours[0].should_exit = floor[0].should_exit = True
+        for ours, floor in servers.values():
+            ours[1].join(timeout=10)
+            floor[1].join(timeout=10)
 
 
 def main() -> int:
@@ -150,11 +219,18 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="reuse a city/workspace here")
     ap.add_argument("--no-http", action="store_true", help="time the library call only")
     ap.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="use this existing workspace's store, read-only (no city built)",
+    )
+    ap.add_argument("--http-only", action="store_true", help="time the HTTP endpoints only")
+    ap.add_argument(
         "--history-only", action="store_true", help="only build the city and report the history's memory"
     )
     a = ap.parse_args()
     work = a.workdir or Path(tempfile.mkdtemp(prefix="bench_realtime_"))
-    ws = work / "ws"
+    ws = _linked_store(a.store, work) if a.store else work / "ws"
     if not (ws / "store").exists():
         t0 = time.perf_counter()
         generate_city(work / "city", CityConfig(seed=3, fee_lines=a.lines, fmt="parquet"), progress=False)
@@ -170,16 +246,23 @@ def main() -> int:
             [a.claims],
         ).fetchall()
     ]
-    claims = [_claim(store, v, a.claim_lines) for v in visits]
+    claims = [] if a.history_only else [_claim(store, v, a.claim_lines) for v in visits]
     store.close()
     if a.history_only:
+        rss0 = _rss()
         auditor = RealtimeAuditor(ws, load_rules())
         print(f"store: {stored:,} fee lines, {persons:,} persons")
-        _history_line(auditor, persons)
+        print(f"   history load {auditor.refresh_seconds:.1f} s (RSS +{(_rss() - rss0) / 2**20:,.0f} MiB)")
+        if persons <= 200_000:  # a full walk: its ``seen`` set would take gigabytes past that
+            _history_line(auditor, persons)
+        _history_line(auditor, persons, sample=20_000)
         auditor.close()
         return 0
     print(f"store: {stored:,} fee lines, {persons:,} persons; {len(claims)} claims of {a.claim_lines} lines")
     print("(timings on a shared 2-core machine: read the ratio, the machine may be busy)")
+    if a.http_only:
+        _http(ws, claims)
+        return 0
     rules = load_rules()
     results = {}
     for label, cls in (
@@ -191,7 +274,7 @@ def main() -> int:
         auditor = cls(ws, rules)
         start_ms = 1000 * (time.perf_counter() - t0)
         print(
-            f"\n== {label}: start {start_ms:.0f} ms, {len(auditor.rules)} rules in real time, history + reference +"
+            f"\n== {label}: start {start_ms:.0f} ms (history load {getattr(auditor, 'refresh_seconds', 0):.1f} s), {len(auditor.rules)} rules in real time, history + reference +"
             f" knowledge {auditor.memory_bytes / 2**20:.0f} MiB ({auditor.memory_bytes / max(persons, 1):,.0f}"
             f" bytes/person; RSS +{(_rss() - rss0) / 2**20:.0f} MiB)"
         )

@@ -16,6 +16,8 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 import duckdb
@@ -113,6 +115,8 @@ class _Memo(dict):
         self.cast = cast
 
     def __missing__(self, text: str) -> Any:
+        if text.__class__ is not str:  # a JSON number, true/false or null: through its text, not kept
+            return self[py_value(text) or ""]
         s = text.strip()
         value = self.cast(s) if s else None  # '' or blanks: null (the field is left out)
         if len(self) >= MEMO_SIZE:
@@ -171,6 +175,8 @@ class _Text(dict):
     __slots__ = ()
 
     def __missing__(self, text: str) -> str | None:
+        if text.__class__ is not str:  # as ``_Memo``
+            return self[py_value(text) or ""]
         value = text.strip() or None
         if len(self) >= MEMO_SIZE:
             self.clear()
@@ -187,9 +193,62 @@ def _lookups(table: str) -> dict[str, dict]:
     }  # an empty memo is falsy
 
 
+_getitem = dict.__getitem__  # memo[text] as a function of (memo, text): calls ``__missing__`` on a miss
+_NONES = repeat(None)
+
+
+@cache
+def _shapes(name: str) -> dict[tuple[str, ...], list[dict] | None]:
+    """Row shape (its field names in order) → the memo of each field, None for a shape that is not all
+    known fields holding every required one. Bounded: cleared past ``MAX_SHAPES``."""
+    return {}
+
+
+MAX_SHAPES = 1_000
+"""Row shapes remembered per table (a HIS sends one or a few: the fields it fills)."""
+
+
+def _rows_fast(name: str, rows: list) -> list[dict[str, Any]] | None:
+    """``_rows`` for rows that are plain dicts of known fields with text values, every field cast in C
+    (``map`` over the row's values with the memos of its shape); None when a row needs the general path
+    (another type, an unknown or missing field, a value that does not parse): that path then gives the
+    same rows, or the error naming the row and field."""
+    shapes = _shapes(name)
+    lookups = _lookups(name)
+    required = frozenset(REQUIRED[name])
+    out = []
+    for row in rows:
+        if row.__class__ is not dict:
+            return None
+        shape = tuple(row)
+        memos = shapes.get(shape, _NONES)
+        if memos is _NONES:
+            if len(shapes) >= MAX_SHAPES:
+                shapes.clear()
+            known = lookups.keys() >= row.keys() and required <= row.keys()
+            memos = shapes[shape] = [lookups[k] for k in shape] if known else None
+        if memos is None:
+            return None
+        try:
+            values = list(map(_getitem, memos, row.values()))
+        except (ValueError, ArithmeticError, InvalidOperation, TypeError):
+            return None
+        # the fields whose value is not null, in the row's order (as the general path's comprehension)
+        rec = dict(compress(zip(shape, values, strict=True), map(is_not, values, _NONES)))
+        if not required <= rec.keys():  # a required field sent blank
+            return None
+        if "vali_flag" not in rec:
+            rec["vali_flag"] = "1"
+        out.append(rec)
+    return out
+
+
 def _rows(name: str, rows: Any) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise _err(f"{name} 必须是行的列表", f"{name} must be a list of rows")
+    fast = _rows_fast(name, rows)
+    if fast is not None:
+        return fast
     fields = _casts(name)
     lookups = _lookups(name)
     keys = fields.keys()

@@ -309,6 +309,8 @@ class RealtimeAuditor:
         finally:
             con.close()
         self._imports = imports
+        # what a claim line takes from the catalogue, as ``line_rows`` reads it: one C-level lookup a line
+        self._cat_lines = {code: (c["chrgitm_lv"], c["pric_uplmt_amt"]) for code, c in self._cat.items()}
         self._memory = None
         # millions of long-lived objects: keep the cyclic GC from rescanning them during audits (its pauses
         # were the p99)
@@ -474,12 +476,29 @@ class RealtimeAuditor:
         persons = set(self._history) | set(self._visits)
         return _deep_size((self._visits, self._history)), len(persons)
 
+    def history_size(self, sample: int | None = None) -> tuple[int, int, int]:
+        """(bytes of the kept history, persons holding any, persons measured): ``history_bytes``, or with
+        ``sample`` and more persons than that, every n-th person measured and scaled up (a full walk of tens of
+        millions of objects needs gigabytes for its ``seen`` set; objects shared across persons, such as
+        interned codes, are then counted once per sampled person, so the estimate errs high)."""
+        persons = sorted(set(self._history) | set(self._visits))
+        if not sample or len(persons) <= sample:
+            size, holders = self.history_bytes
+            return size, holders, holders
+        step = len(persons) / sample
+        picked = [persons[int(i * step)] for i in range(sample)]
+        rows = [(p, self._visits.get(p, ()), self._history.get(p, ())) for p in picked]
+        # less the sample's own list and tuples, which are not the history's
+        part = _deep_size(rows) - sys.getsizeof(rows) - sum(map(sys.getsizeof, rows)) - sys.getsizeof(())
+        tops = sys.getsizeof(self._visits) + sys.getsizeof(self._history)
+        return round(part * len(persons) / sample) + tops, len(persons), sample
+
     @property
     def memory_bytes(self) -> int:
         """Bytes held by the history, reference values and knowledge (deep ``sys.getsizeof``)."""
         if self._memory is None:
             self._memory = _deep_size(
-                (self._psn, self._ins, self._cat, self._visits, self._history, self._kb)
+                (self._psn, self._ins, self._cat, self._cat_lines, self._visits, self._history, self._kb)
             )
         return self._memory
 
@@ -492,15 +511,11 @@ class RealtimeAuditor:
         fees = [f for f in tables["fee_list_d"] if f["vali_flag"] == "1"]
         refunded = {f["init_feedetl_sn"] for f in fees if f.get("init_feedetl_sn")}
         person = self._psn.get(psn_no)
-        cat, ins = self._cat, self._ins
+        ins = self._ins
 
         def hosp_lv(code: str | None) -> str | None:
             i = ins.get(code)
             return i["hosp_lv"] if i else None
-
-        def catalogue(code: str | None) -> tuple | None:
-            c = cat.get(code)
-            return (c["chrgitm_lv"], c["pric_uplmt_amt"]) if c else None
 
         lines = line_rows(
             [
@@ -511,7 +526,7 @@ class RealtimeAuditor:
             visit,
             person,
             hosp_lv,
-            catalogue,
+            self._cat_lines.get,
         )
         history = [
             r

@@ -209,7 +209,9 @@ GROUP BY b.mdtrt_id
         index = kp_index(rule, claim, table)
         raw = claim.diagnoses if source == "dx" else claim.operations
         codes = sorted({(c.strip(" "), norm(c)) for c in raw if c.strip(" ")})
-        gend, age = sql_min(ln["gend"] for ln in lines), sql_min(ln["age_years"] for ln in lines)
+        if not codes:
+            return []  # every check judges the claim's codes
+        gend, age = _least(claim, lines, "gend"), _least(claim, lines, "age_years")
 
         def rows(n: str) -> list[Row]:
             return [k for i in range(len(n) + 1) for k in index.get(n[:i], ())]
@@ -251,6 +253,19 @@ GROUP BY b.mdtrt_id
         return [
             hit(rule, row, [], amount, self.evidence[chk].render(rule, vals), kp_id=min(kp for _, kp in bad))
         ]
+
+
+def _least(claim: Claim, lines: list[Row], column: str) -> Any:
+    """``sql_min`` of a column over the rule's lines, once per claim for the rules sharing those lines
+    (``lines_of`` gives them the same list)."""
+    key = ("least", id(lines), column)
+    got = claim._cache.get(key, _UNSEEN)
+    if got is _UNSEEN:
+        got = claim._cache[key] = (lines, sql_min(ln[column] for ln in lines))
+    return got[1]
+
+
+_UNSEEN = object()
 
 
 def _age_ok(age: float, k: Row) -> bool:

@@ -20,6 +20,8 @@ WINDOWS = {
     "same_visit": ("l.mdtrt_id", "同次就诊"),
 }
 _UNITS = ("日", "天", "小时")
+_UNSEEN = object()
+_ZERO = Decimal(0)
 
 
 class SameItemRepeat(Template):
@@ -148,20 +150,33 @@ HAVING {qty} > any_value(l.lim)
                 return fixed
 
         groups: dict[tuple, list] = {}
+        limits: dict[str, tuple | None] = {}  # this claim's codes: one call of ``limit`` per code
         for ln in claim.lines_of(rule):
-            if (codes and ln["hilist_code"] not in codes) or (types and ln["list_type"] not in types):
+            code = ln["hilist_code"]
+            if (codes and code not in codes) or (types and ln["list_type"] not in types):
                 continue
-            if limit(ln["hilist_code"]) is None:
+            lim = limits.get(code, _UNSEEN)
+            if lim is _UNSEEN:
+                lim = limits[code] = limit(code)
+            if lim is None:
                 continue
-            groups.setdefault((ln["mdtrt_id"], ln["hilist_code"], ln[key]), []).append(ln)
+            k = (ln["mdtrt_id"], code, ln[key])
+            rows = groups.get(k)
+            if rows is None:
+                groups[k] = [ln]
+            else:
+                rows.append(ln)
         by_lines = p["count_by"] == "lines"
         out = []
         for (_, code, _), rows in groups.items():
-            lim = limit(code)
-            if lim is None:
-                continue
+            lim = limits[code]
             kp_id, lim_v = lim
-            qty = len(rows) if by_lines else sum((ln["cnt"] for ln in rows), Decimal(0))
+            if by_lines:
+                qty = len(rows)
+            elif len(rows) == 1:  # most groups: one line (its quantity as the sum would give it)
+                qty = _ZERO + rows[0]["cnt"]
+            else:
+                qty = sum((ln["cnt"] for ln in rows), _ZERO)
             if not float(qty) > lim_v:
                 continue
             fee = sum((ln["det_item_fee_sumamt"] for ln in rows), Decimal(0))

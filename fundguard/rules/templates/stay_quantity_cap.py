@@ -9,11 +9,16 @@ from fundguard.rules.base import hits, in_list, lit, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import Param, Template
+from fundguard.rules.templates.base import Param, Template, rule_memo
 from fundguard.rules.templates.stay_common import INPATIENT, INPATIENT_CODES
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
+
+MATCH_MEMO_SIZE = 100_000
+"""(name, code) pairs whose matching fact a rule keeps across claims (cleared when full)."""
+_FACTS = object()  # the memo's key of the rule's sorted facts
+_UNSEEN = object()
 
 RANK = {"high": 0, "medium": 1, "low": 2}
 DAY_RULES = {"both": "入院出院当日均计", "in_not_out": "算入不算出"}
@@ -129,13 +134,17 @@ FROM g WHERE g.qty > {cap}
         return hits(rule, inner)
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
-        p = rule.params
-        limit, units = RANK[p["min_confidence"]], set(p["units"])
-        facts = sorted(
-            (k for rows in claim.knowledge("kb_stay_units").values() for k in rows
-             if RANK.get(k["confidence"], 9) <= limit and k["unit"] in units),
-            key=lambda k: k["fact_id"],
-        )  # fmt: skip
+        index = claim.knowledge("kb_stay_units")
+        memo = rule_memo(rule, index, "facts")
+        facts = memo.get(_FACTS)
+        if facts is None:  # the rule's facts in fact_id order, once per rule and knowledge version
+            p = rule.params
+            limit, units = RANK[p["min_confidence"]], set(p["units"])
+            facts = memo[_FACTS] = sorted(
+                (k for rows in index.values() for k in rows
+                 if RANK.get(k["confidence"], 9) <= limit and k["unit"] in units),
+                key=lambda k: k["fact_id"],
+            )  # fmt: skip
         if not facts:
             return []
         groups: dict[str, list[tuple[Row, Row]]] = {}
@@ -143,9 +152,18 @@ FROM g WHERE g.qty > {cap}
             b, e = ln["begntime"], ln["endtime"]
             if ln["med_type"] not in INPATIENT_CODES or b is None or e is None or e < b:
                 continue
-            k = next((k for k in facts if _matches(ln, k)), None)
+            # the first fact a line matches depends on its name and code alone: looked up once per pair
+            key = (ln["hilist_name"], ln["hilist_code"])
+            k = memo.get(key, _UNSEEN)
+            if k is _UNSEEN:
+                k = next((k for k in facts if _matches(ln, k)), None)
+                if len(memo) > MATCH_MEMO_SIZE:
+                    memo.clear()
+                    memo[_FACTS] = facts
+                memo[key] = k
             if k is not None:
                 groups.setdefault(k["cap_group"], []).append((ln, k))
+        p = rule.params
         out = []
         for group, rows in groups.items():
             first = rows[0][0]
