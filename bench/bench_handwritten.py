@@ -161,35 +161,52 @@ def _timed(con, sql: str, table: str, repeat: int) -> float:
     return best
 
 
-def run(ws: Path, repeat: int) -> bool:
+def measure(ws: Path, repeat: int, *, stored: bool = False) -> dict:
+    """Time both sides on the store of ``ws``; return lines, seconds per rule (``hand``, ``gen``), the
+    ``claim_lines`` seconds of the generated side (``base``), hits per rule and the rules whose hits differ
+    (``diff``: rule → rows). ``stored``: the generated side reads the store's per-import ``claim_lines``
+    (``engine.lines``, built once per import, as the batch audit does) instead of building it for the run.
+    Leaves the connection open in ``con`` for the caller's checks."""
     from fundguard.data.store import Store
-    from fundguard.engine.batch import hits_sql, prepare
+    from fundguard.engine.batch import BATCH_MEMORY_LIMIT, hits_sql, prepare
     from fundguard.rules import knowledge, load_rules
 
     rules = {r.id: r for r in load_rules().enabled() if r.id in RULES}
-    con = Store(ws).connect()
+    store = Store(ws)
+    con = store.connect()
+    con.execute(f"SET memory_limit = '{BATCH_MEMORY_LIMIT}'")
     lines = con.execute("SELECT count(*) FROM fee_list_d_valid").fetchall()[0][0]
     knowledge.register(con, sorted({r.knowledge for r in rules.values() if r.knowledge}))
     hand = {rid: _timed(con, HANDWRITTEN[rid], f"hand_{i}", repeat) for i, rid in enumerate(RULES)}
     base = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
-        prepare(con, list(rules.values()))
+        prepare(con, list(rules.values()), **({"stored": store} if stored else {}))
         base = min(base, time.perf_counter() - t)
     gen = {rid: _timed(con, hits_sql([rules[rid]]), f"gen_{i}", repeat) for i, rid in enumerate(RULES)}
+    diff, hits = {}, {}
+    for i, rid in enumerate(RULES):
+        a, b = _KEY.format(f"hand_{i}"), _KEY.format(f"gen_{i}")
+        n = con.execute(
+            f"SELECT count(*) FROM (({a} EXCEPT ALL {b}) UNION ALL ({b} EXCEPT ALL {a}))"
+        ).fetchall()
+        hits[rid] = con.execute(f"SELECT count(*) FROM gen_{i}").fetchall()[0][0]
+        if n[0][0]:
+            diff[rid] = n[0][0]
+    return {"lines": lines, "hand": hand, "gen": gen, "base": base, "hits": hits, "diff": diff, "con": con}
+
+
+def run(ws: Path, repeat: int) -> bool:
+    m = measure(ws, repeat)
+    lines, hand, gen, base, con = m["lines"], m["hand"], m["gen"], m["base"], m["con"]
     print(f"{lines:,} fee lines; best of {repeat}; seconds")
     print(f"{'rule':<20} {'what':<28} {'hits':>6} {'hand s':>8} {'generated s':>12} {'ratio':>6}  same")
     ok = True
-    for i, (rid, what) in enumerate(RULES.items()):
-        a, b = _KEY.format(f"hand_{i}"), _KEY.format(f"gen_{i}")
-        diff = con.execute(
-            f"SELECT count(*) FROM (({a} EXCEPT ALL {b}) UNION ALL ({b} EXCEPT ALL {a}))"
-        ).fetchall()
-        n = con.execute(f"SELECT count(*) FROM gen_{i}").fetchall()[0][0]
-        same = diff[0][0] == 0
-        ok &= same
+    for rid, what in RULES.items():
+        n, d = m["hits"][rid], m["diff"].get(rid, 0)
+        ok &= d == 0
         print(f"{rid:<20} {what:<28} {n:>6,} {hand[rid]:>8.3f} {gen[rid]:>12.3f} {gen[rid] / hand[rid]:>6.2f}  "
-              f"{'yes' if same else 'NO: ' + str(diff[0][0]) + ' rows differ'}")  # fmt: skip
+              f"{'yes' if not d else 'NO: ' + str(d) + ' rows differ'}")  # fmt: skip
     th, tg = sum(hand.values()), sum(gen.values())
     print(f"{'claim_lines (generated side, built once for all rules)':<64} {base:>12.3f}")
     print(f"{'total':<20} {'':<28} {'':>6} {th:>8.3f} {tg + base:>12.3f} {(tg + base) / th:>6.2f}")

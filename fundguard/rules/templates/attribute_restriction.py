@@ -11,6 +11,7 @@ from fundguard.rules.plan import hit
 from fundguard.rules.templates.base import (
     KP_FILTER,
     Param,
+    SharedCtes,
     Template,
     kp_index,
     kp_where,
@@ -196,12 +197,26 @@ class AttributeRestriction(Template):
     evidence: ClassVar[dict[str, Evidence]] = {a: v[3] for a, v in _ATTR.items()}
 
     def sql(self, rule: Rule) -> str:
+        return self.sql_group([rule])
+
+    def sql_group(self, rules: list[Rule]) -> str:
+        """The rules share one read of their lines (per set of scenes, dates and fund condition): the lines
+        of a code in any of the group's knowledge tables, then each rule joins its own table."""
+        shared = SharedCtes("ar")
+        tables = sorted({_ATTR[r.params["attribute"]][0] for r in rules})
+        codes = " UNION ALL ".join(f"SELECT code FROM {t}" for t in tables)
+        return shared.sql([self._sql(rule, shared, codes) for rule in rules])
+
+    def _sql(self, rule: Rule, shared: SharedCtes, codes: str) -> str:
         p = rule.params
         table, (judge, _), (ok, _), ev, values = _ATTR[p["attribute"]]
         allowed = f"(l.insutype IN {in_list(p['allowed_insutypes'])} OR l.med_type IN {in_list(p['allowed_med_types'])})"
         ok = ok.format(allowed=allowed)
         ev_sql = ev.sql(rule, {"hilist_name": _NAME[0], **{n: e for n, (e, _) in values.items()}})
         fund = "l.inscp_amt > 0" if p["require_fund"] else "TRUE"
+        lines = shared.name(
+            "l", f"SELECT l.* FROM {rule_lines(rule)} l WHERE {fund} AND l.hilist_code IN ({codes})"
+        )
         inner = f"""
 SELECT l.bkkp_sn, any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id,
        any_value(l.psn_no) AS psn_no, any_value(l.fixmedins_code) AS fixmedins_code,
@@ -209,9 +224,9 @@ SELECT l.bkkp_sn, any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS set
        any_value({amount_expr(rule, "l")}) AS amount,
        arg_min({ev_sql}, k.kp_id) AS evidence_zh,
        min(k.kp_id) AS kp_id
-FROM {rule_lines(rule)} l
+FROM {lines} l
 JOIN {table} k ON k.code = l.hilist_code
-WHERE {kp_where(rule)} AND {judge} AND {fund}
+WHERE {kp_where(rule)} AND {judge}
 GROUP BY l.bkkp_sn
 HAVING NOT bool_or(COALESCE({ok}, FALSE))
 """

@@ -10,7 +10,7 @@ from fundguard.rules.base import amount_expr, hits, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
-from fundguard.rules.templates.base import Param, Template, line_amount
+from fundguard.rules.templates.base import Param, SharedCtes, Template, line_amount
 
 if TYPE_CHECKING:
     from fundguard.rules.spec import Rule
@@ -87,6 +87,16 @@ class Indication(Template):
         return None if rule.params["judge"] == "mapped" else _any_visit
 
     def sql(self, rule: Rule) -> str:
+        return self.sql_group([rule])
+
+    def sql_group(self, rules: list[Rule]) -> str:
+        """The rules share their lines (those of a drug with indications, per set of scenes and fund
+        condition), the lines' visits' diagnoses and the persons' earlier main diagnoses: the judges differ
+        only in the knowledge clauses they read and the verdict."""
+        shared = SharedCtes("ind")
+        return shared.sql([self._sql(rule, shared) for rule in rules])
+
+    def _sql(self, rule: Rule, shared: SharedCtes) -> str:
         p = rule.params
         fund = "l.inscp_amt > 0" if p["require_fund"] else "TRUE"
         kinds = set(p["clause_kinds"])
@@ -105,7 +115,59 @@ class Indication(Template):
         else:
             keep = "f.fits AND f.all_clause"
             verdict = "'，诊断符合适应症，但须核实：' || f.clauses || '（数据无检验结果及既往治疗记录，需人工审核）'"
-        lines = rule_lines(rule)
+        # shared by the rules: the lines of drugs with indications (a join to k keeps the same lines: one
+        # k row per code), their visits' diagnoses (vd, d) and the persons' earlier main diagnoses (hd)
+        ln = shared.name(
+            "l",
+            f"SELECT l.* FROM {rule_lines(rule)} l WHERE {fund}"
+            " AND l.hilist_code IN (SELECT code FROM kb_indication_icd10)",
+        )
+        vd = shared.name(
+            "vd",
+            f"""SELECT c.mdtrt_id, upper(trim(c.code)) AS code FROM (
+        SELECT mdtrt_id, dscg_maindiag_code AS code FROM mdtrt_d_valid
+        UNION ALL SELECT mdtrt_id, diag_code FROM setl_list_diag_d_valid
+    ) c
+    WHERE c.mdtrt_id IN (SELECT mdtrt_id FROM {ln}) AND c.code IS NOT NULL AND trim(c.code) <> ''""",
+        )
+        d = shared.name(
+            "d",
+            f"""SELECT v.mdtrt_id,
+           COALESCE(list(DISTINCT vd.code ORDER BY vd.code) FILTER (WHERE vd.code IS NOT NULL), []) AS codes
+    FROM (SELECT DISTINCT mdtrt_id FROM {ln}) v LEFT JOIN {vd} vd ON vd.mdtrt_id = v.mdtrt_id
+    GROUP BY v.mdtrt_id""",
+        )
+        hd = shared.name(  # the main diagnoses of the person's earlier visits (history rows only)
+            "hd",
+            f"""SELECT DISTINCT c.mdtrt_id, upper(trim(p.dscg_maindiag_code)) AS code
+    FROM (SELECT DISTINCT l.mdtrt_id, l.psn_no, l.begntime FROM {ln} l) c JOIN mdtrt_d_valid p
+      ON p.psn_no = c.psn_no AND p.mdtrt_id <> c.mdtrt_id AND p.begntime < c.begntime
+    WHERE p.dscg_maindiag_code IS NOT NULL AND trim(p.dscg_maindiag_code) <> ''""",
+        )
+        dx = shared.name(  # the visit's diagnoses, and the earlier visits' main diagnoses (history rows)
+            "dx",
+            f"SELECT mdtrt_id, code, TRUE AS current FROM {vd} UNION ALL SELECT mdtrt_id, code, FALSE AS current FROM {hd}",
+        )
+        # the knowledge by drug (k) and its first ICD-10 codes for the evidence (ks): the same for every rule
+        kb = "(SELECT code, kp_id, upper(icd10) AS icd10, scope, indication FROM kb_indication_icd10)"
+        k = shared.name(
+            "k",
+            f"""SELECT code, min(kp_id) AS kp_id,
+           string_agg(DISTINCT indication, '；' ORDER BY indication) AS indication,
+           bool_or(icd10 IS NULL) AS any_unmapped,
+           COALESCE(bool_or(scope = 'history'), FALSE) AS any_history
+    FROM {kb} kb GROUP BY code""",
+        )
+        ks = shared.name(
+            "ks",
+            f"""SELECT code, string_agg(icd10, '、' ORDER BY icd10) AS shown, any_value(n) AS n
+    FROM (  -- the indication's codes numbered, for the evidence's first few
+        SELECT code, icd10, row_number() OVER (PARTITION BY code ORDER BY icd10) AS rn,
+               count(*) OVER (PARTITION BY code) AS n
+        FROM (SELECT DISTINCT code, icd10 FROM {kb} kb WHERE icd10 IS NOT NULL) p
+    ) kr
+    WHERE rn <= {SHOWN_PREFIXES} GROUP BY code""",
+        )
         shown = f"CASE WHEN ks.n > {SHOWN_PREFIXES} THEN ks.shown || '等' || CAST(ks.n AS VARCHAR) || '项' ELSE ks.shown END"
         ev = self.evidence["indication"].sql(rule, {
             "hilist_name": "l.hilist_name", "indication": "COALESCE(k.indication, '')",
@@ -119,46 +181,11 @@ WITH kb AS (
            {lab} AS lab_clause, {hist} AS history_clause
     FROM kb_indication_icd10
 ),
-k AS (
-    SELECT code, min(kp_id) AS kp_id,
-           string_agg(DISTINCT indication, '；' ORDER BY indication) AS indication,
-           bool_or(icd10 IS NULL) AS any_unmapped,
-           COALESCE(bool_or(scope = 'history'), FALSE) AS any_history
-    FROM kb GROUP BY code
-),
-kr AS (  -- the indication's codes numbered, for the evidence's first few
-    SELECT code, icd10, row_number() OVER (PARTITION BY code ORDER BY icd10) AS rn,
-           count(*) OVER (PARTITION BY code) AS n
-    FROM (SELECT DISTINCT code, icd10 FROM kb WHERE icd10 IS NOT NULL) p
-),
-ks AS (
-    SELECT code, string_agg(icd10, '、' ORDER BY icd10) AS shown, any_value(n) AS n
-    FROM kr WHERE rn <= {SHOWN_PREFIXES} GROUP BY code
-),
-l AS (SELECT l.* FROM {lines} l JOIN k ON k.code = l.hilist_code WHERE {fund}),
-vd AS (
-    SELECT c.mdtrt_id, upper(trim(c.code)) AS code FROM (
-        SELECT mdtrt_id, dscg_maindiag_code AS code FROM mdtrt_d_valid
-        UNION ALL SELECT mdtrt_id, diag_code FROM setl_list_diag_d_valid
-    ) c
-    WHERE c.mdtrt_id IN (SELECT mdtrt_id FROM l) AND c.code IS NOT NULL AND trim(c.code) <> ''
-),
-d AS (
-    SELECT v.mdtrt_id, COALESCE(list(DISTINCT vd.code ORDER BY vd.code) FILTER (WHERE vd.code IS NOT NULL), [])
-             AS codes
-    FROM (SELECT DISTINCT mdtrt_id FROM l) v LEFT JOIN vd ON vd.mdtrt_id = v.mdtrt_id
-    GROUP BY v.mdtrt_id
-),
-cur AS (SELECT DISTINCT l.mdtrt_id, l.psn_no, l.begntime FROM l),
-hd AS (  -- the main diagnoses of the person's earlier visits (history rows only)
-    SELECT DISTINCT c.mdtrt_id, upper(trim(p.dscg_maindiag_code)) AS code
-    FROM cur c JOIN mdtrt_d_valid p
-      ON p.psn_no = c.psn_no AND p.mdtrt_id <> c.mdtrt_id AND p.begntime < c.begntime
-    WHERE p.dscg_maindiag_code IS NOT NULL AND trim(p.dscg_maindiag_code) <> ''
-),
-dx AS (  -- the visit's diagnoses, and the earlier visits' main diagnoses (which only history rows read)
-    SELECT mdtrt_id, code, TRUE AS current FROM vd UNION ALL SELECT mdtrt_id, code, FALSE AS current FROM hd
-),
+k AS (SELECT * FROM {k}),
+ks AS (SELECT * FROM {ks}),
+l AS (SELECT * FROM {ln}),
+d AS (SELECT * FROM {d}),
+dx AS (SELECT * FROM {dx}),
 fit AS (  -- the knowledge rows a diagnosis fits
     SELECT DISTINCT l.bkkp_sn, kb.kp_id, kb.item_no, kb.lab_clause, kb.history_clause
     FROM l JOIN kb ON kb.code = l.hilist_code AND kb.icd10 IS NOT NULL

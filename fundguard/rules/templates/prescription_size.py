@@ -76,15 +76,19 @@ class PrescriptionSize(Template):
             "what": lit(p["what_zh"]), "kinds": "count(DISTINCT l.hilist_code)", "lines": "count(*)", "limit": str(lim),
             "amount": f"sum({amount_expr(rule, 'l')})",
         })  # fmt: skip
+        # the oversized prescriptions are found first (keys only), and their lines listed and described
+        # after: building every prescription's line list and evidence took most of the time
         inner = f"""
+WITH x AS (
+    SELECT l.*, NULLIF(l.rx_drord_no, '') AS rx, CASE WHEN NULLIF(l.rx_drord_no, '') IS NULL THEN l.fee_date END AS day
+    FROM {rule_lines(rule)} l WHERE {self._filter(rule)}
+),
+g AS (SELECT mdtrt_id, rx, day FROM x GROUP BY mdtrt_id, rx, day HAVING count(DISTINCT hilist_code) > {lim})
 SELECT l.mdtrt_id, min(l.setl_id) AS setl_id, min(l.psn_no) AS psn_no, min(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, NULL AS hilist_code,
        sum({amount_expr(rule, "l")}) AS amount, {ev} AS evidence_zh, NULL AS kp_id
-FROM (SELECT l.*, NULLIF(l.rx_drord_no, '') AS rx,
-             CASE WHEN NULLIF(l.rx_drord_no, '') IS NULL THEN l.fee_date END AS day
-      FROM {rule_lines(rule)} l WHERE {self._filter(rule)}) l
+FROM x l JOIN g ON g.mdtrt_id = l.mdtrt_id AND g.rx IS NOT DISTINCT FROM l.rx AND g.day IS NOT DISTINCT FROM l.day
 GROUP BY l.mdtrt_id, l.rx, l.day
-HAVING count(DISTINCT l.hilist_code) > {lim}
 """
         return hits(rule, inner)
 

@@ -103,10 +103,17 @@ class SameItemRepeat(Template):
         })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {src} l {where})"
+        # the groups over the limit first, by counts alone: ordered line lists for every group cost most.
+        # Before that, the same count by a hash of the group key (one integer, not three strings: most groups
+        # are one line): a bucket holds whole groups, so its count is at least each of its groups' and its
+        # least limit at most theirs: the buckets over the limit hold every group over it
+        bucket = f"hash({group})"
         inner = f"""
--- the groups over the limit first, by counts alone: ordered line lists for every group cost most
-WITH over AS (
-    SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM {lines} l GROUP BY {group}
+WITH cand AS (SELECT {bucket} AS h FROM {lines} l GROUP BY {bucket} HAVING {qty} > min(l.lim)),
+over AS (
+    SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM {lines} l
+    WHERE {bucket} IN (SELECT h FROM cand)
+    GROUP BY {group}
     HAVING {qty} > any_value(l.lim)
 )
 SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,

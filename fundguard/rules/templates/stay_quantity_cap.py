@@ -103,19 +103,30 @@ class StayQuantityCap(Template):
             "group": "g.cap_group", "unit": "g.unit", "qty": "g.qty", "lines": "g.lines", "cap": cap,
             "amount": amount,
         })  # fmt: skip
+        # a fact matches a line by its name and code alone: matched once per distinct (code, name) billed
+        # and equi-joined to the lines, not line by line under contains / starts_with
         inner = f"""
 WITH k AS (
     SELECT * FROM kb_stay_units
     WHERE confidence IN ({", ".join(lit(c) for c in ok)}) AND unit IN {in_list(p["units"])}
 ),
-m AS (  -- each line once, in the group of the first fact (by fact_id) it matches
-    SELECT l.*, arg_min(k.cap_group, k.fact_id) AS cap_group, arg_min(k.unit, k.fact_id) AS unit,
-           min(k.fact_id) AS fact_id
-    FROM {rule_lines(rule)} l JOIN k ON contains(COALESCE(l.hilist_name, ''), k.name_contains)
-         OR (k.code_prefix <> '' AND starts_with(COALESCE(l.hilist_code, ''), k.code_prefix))
+s AS (
+    SELECT l.* FROM {rule_lines(rule)} l
     WHERE l.med_type IN {INPATIENT} AND l.begntime IS NOT NULL AND l.endtime IS NOT NULL
       AND l.endtime >= l.begntime
-    GROUP BY ALL
+),
+f AS (  -- the first fact (by fact_id) each distinct billed (code, name) matches
+    SELECT c.hilist_code, c.hilist_name, arg_min(k.cap_group, k.fact_id) AS cap_group,
+           arg_min(k.unit, k.fact_id) AS unit, min(k.fact_id) AS fact_id
+    FROM (SELECT DISTINCT hilist_code, hilist_name FROM s) c
+    JOIN k ON contains(COALESCE(c.hilist_name, ''), k.name_contains)
+         OR (k.code_prefix <> '' AND starts_with(COALESCE(c.hilist_code, ''), k.code_prefix))
+    GROUP BY c.hilist_code, c.hilist_name
+),
+m AS (  -- each line once (a line is one bkkp_sn, the key of fee_list_d), in the group of that fact
+    SELECT l.*, f.cap_group, f.unit, f.fact_id
+    FROM s l JOIN f ON f.hilist_code IS NOT DISTINCT FROM l.hilist_code
+         AND f.hilist_name IS NOT DISTINCT FROM l.hilist_name
 ),
 g AS (
     SELECT l.mdtrt_id, l.cap_group, any_value(l.unit) AS unit, min(l.setl_id) AS setl_id,

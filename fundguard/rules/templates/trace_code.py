@@ -202,11 +202,14 @@ class TraceCodeReuse(Template):
             "amount": amount,
         }
         cols = ", ".join(f"l.{c}" for c in _SALE_COLUMNS)
+        # a line without codes sells no code, so it can never be a hit: the sold lines are those with codes
+        # (a sixth of the drug lines at 1M), and the codes are split only for them
         sale = shared.name(
             "sale",
             f"""
     SELECT {cols}, {amount_expr(rule, "l")} AS amount, {codes_sql("l.drug_trac_codg")} AS codes
-    FROM {rule_lines(rule)} l WHERE l.list_type IN {in_list(rule.params["list_types"])}""",
+    FROM {rule_lines(rule)} l WHERE l.list_type IN {in_list(rule.params["list_types"])}
+      AND l.drug_trac_codg IS NOT NULL""",
         )
         sale_code = shared.name(
             "sale_code",
@@ -214,6 +217,7 @@ class TraceCodeReuse(Template):
               FROM {sale} s""",
         )
         if check == "duplicate":
+            # only codes sold more than once can repeat: the window sorts those, not every sold code
             body = f"""
 WITH ranked AS (
     SELECT *, row_number() OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS k,
@@ -222,6 +226,7 @@ WITH ranked AS (
            first_value(mdtrt_id) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_mdtrt,
            first_value(bkkp_sn) OVER (PARTITION BY code ORDER BY t, bkkp_sn) AS first_sn
     FROM {sale_code}
+    WHERE code IN (SELECT code FROM {sale_code} GROUP BY code HAVING count(*) > 1)
 ),
 rep AS (
     SELECT bkkp_sn, list_sort(list(code)) AS bad, min(first_t) AS first_t,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import SCENE_MED_TYPES, amount_expr, hits, lit, rule_lines
+from fundguard.rules.base import SCENE_MED_TYPES, amount_expr, hits, in_list, lit, rule_lines
 from fundguard.rules.claim import MAIN_SCENES, Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
@@ -101,8 +101,14 @@ class VisitFrequency(Template):
             f"starts_with(upper(replace(v.maindiag, '.', '')), {lit(x)})" for x in p["exclude_diag_prefixes"]
         )
         excl = f"AND NOT COALESCE({excl}, FALSE)" if excl else ""
+        # a rule of main scenes groups only the visits of their medical types (the per-visit grouping of
+        # every visit was the rule's cost)
+        scenes = set(rule.scenes)
+        pre = ""
+        if scenes and scenes <= set(SCENE_MED_TYPES) and scenes != set(SCENE_MED_TYPES):
+            pre = f"med_type IN {in_list(sorted(c for s in scenes for c in SCENE_MED_TYPES[s]))}"
         inner = f"""
-WITH v AS (SELECT * FROM {visits(rule)} v WHERE {scene_cond(rule, "v")} {excl}),
+WITH v AS (SELECT * FROM {visits(rule, pre)} v WHERE {scene_cond(rule, "v")} {excl}),
 c AS (
     SELECT x.mdtrt_id, {n} AS n, min(y.begin_date) AS first_date
     FROM v x JOIN v y ON y.psn_no = x.psn_no {inst}

@@ -260,11 +260,18 @@ FROM over x JOIN detail d ON d.sn = x.bkkp_sn
         })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {rule_lines(rule)} l WHERE {self._filter(rule)})"
+        # before the exact sums, the same by a hash of the key (one integer, not three strings): a bucket
+        # holds whole prescriptions, and its sum of the positive days is at least each one's sum of days, so
+        # the buckets over the limit hold every prescription over it
         inner = f"""
 -- the prescriptions over the limit first, by sums alone: ordered line lists for all cost most
-WITH over AS (
+WITH cand AS (
+    SELECT hash({group}) AS h FROM {lines} l GROUP BY hash({group})
+    HAVING sum(greatest(COALESCE(l.prd_days, 0), 0)) > {lim}
+),
+over AS (
     SELECT l.mdtrt_id AS k1, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn) AS k2, l.hilist_code AS k3
-    FROM {lines} l GROUP BY {group} HAVING {days} > {lim}
+    FROM {lines} l WHERE hash({group}) IN (SELECT h FROM cand) GROUP BY {group} HAVING {days} > {lim}
 )
 SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
