@@ -237,6 +237,27 @@ def audit(
             help="执行引擎：duckdb（单机）或 spark（本地 Spark，可扩展到集群）Engine: duckdb or spark (PySpark).",
         ),
     ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark 主节点（默认 FUNDGUARD_SPARK_MASTER 或 local[2]；集群如 yarn、spark://…）Spark master.",
+        ),
+    ] = None,
+    spark_store: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-store",
+            help="Spark 读取的数据仓位置（如 hdfs://…/store、s3a://…；默认工作区 store/）Store URI for Spark.",
+        ),
+    ] = None,
+    spark_work: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-work",
+            help="Spark 工作目录（集群共享，存放 claim_lines；默认 <工作区>/cache/spark）Shared work folder URI.",
+        ),
+    ] = None,
     no_progress: NoProgress = False,
 ) -> None:
     """智能审核（事后）Run the rule library over the workspace store.
@@ -258,9 +279,12 @@ def audit(
         raise typer.BadParameter(f"应为 duckdb 或 spark / expected duckdb or spark, got {engine!r}")
     try:
         if engine == "spark":
-            from fundguard.engine.spark import run_spark
+            from fundguard.core.settings import settings
+            from fundguard.engine.spark import run_spark, spark_session
 
-            result = run_spark(workspace, ruleset, progress=not no_progress)
+            session = spark_session(spark_master or settings().spark_master)
+            result = run_spark(workspace, ruleset, spark=session, progress=not no_progress,
+                               store_uri=spark_store, work_uri=spark_work)  # fmt: skip
         else:
             result = run_batch(workspace, ruleset, progress=not no_progress)
     except FundGuardError as err:
