@@ -83,7 +83,10 @@ def _differing_rows(a: str, b: str) -> tuple[int, int]:
 
 def _run(engine: str, ws: Path, master: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", engine, str(ws), master],
-                         capture_output=True, text=True, check=True)  # fmt: skip
+                         capture_output=True, text=True)  # fmt: skip
+    if out.returncode:  # the child's own error, not only its exit status
+        tail = [ln for ln in out.stderr.splitlines() if ln.strip() and not ln.startswith(("\tat ", "WARN"))]
+        sys.exit(f"{engine} failed ({out.returncode}):\n" + "\n".join(tail[-25:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
