@@ -326,7 +326,7 @@ def run_spark(
     phases["gather"] = round(time.perf_counter() - t, 3)
     return finish_run(store.local, rules, run_id, run_dir, started, t0, int(lines), counts, amounts, phases,
                       fingerprint=store.fingerprint(), engine="spark", spark_version=spark.version,
-                      spark_master=spark.sparkContext.master, store=store.uri or str(store.local.root))  # fmt: skip
+                      spark_master=spark.sparkContext.master, store_uri=store.uri or as_uri(store.local.root))  # fmt: skip
 
 
 def _gather(tables: list[pa.Table], hits_path: Path) -> tuple[dict[str, int], dict[str, str]]:

@@ -149,7 +149,7 @@ def test_entry_point_reads_the_store_by_uri(city: dict, spark, tmp_path: Path) -
     assert want and _rows(hits) == want
     assert list((tmp_path / "work" / "claim_lines").glob("key=*/_SUCCESS"))
     run = json.loads((hits.parent / "run.json").read_text(encoding="utf-8"))
-    assert run["store"] == f"file://{city['ws'] / 'store'}" and run["spark_master"] == "local[2]"
+    assert run["store_uri"] == f"file://{city['ws'] / 'store'}" and run["spark_master"] == "local[2]"
 
 
 def test_missing_store_uri_is_refused(spark, tmp_path: Path) -> None:
