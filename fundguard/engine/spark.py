@@ -59,10 +59,6 @@ LOCAL_CONF: dict[str, str] = {
     # one machine: few shuffle partitions (AQE coalesces further)
     "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "4g",
-    # an audit is many short queries, each with freshly generated classes: the JVM's optimising compiler
-    # (C2) recompiling them took more CPU than the queries (a third of it on a 20k-line store); C1 only and
-    # the throughput collector suit a job of minutes
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC",
 }
 """Settings for a ``local[…]`` master only; on a cluster they come from ``spark-submit --conf``."""
 
