@@ -253,6 +253,27 @@ def audit(
             "Incremental: audit only this import (a file's import id or an ingest id; repeatable).",
         ),
     ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark 主节点（默认 FUNDGUARD_SPARK_MASTER 或 local[2]；集群如 yarn、spark://…）Spark master.",
+        ),
+    ] = None,
+    spark_store: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-store",
+            help="Spark 读取的数据仓位置（如 hdfs://…/store、s3a://…；默认工作区 store/）Store URI for Spark.",
+        ),
+    ] = None,
+    spark_work: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-work",
+            help="Spark 工作目录（集群共享，存放 claim_lines；默认 <工作区>/cache/spark）Shared work folder URI.",
+        ),
+    ] = None,
     no_progress: NoProgress = False,
 ) -> None:
     """智能审核（事后）Run the rule library over the workspace store.
@@ -286,9 +307,12 @@ def audit(
                 workspace, ruleset, month=month, imports=import_ids or (), progress=not no_progress
             )
         elif engine == "spark":
-            from fundguard.engine.spark import run_spark
+            from fundguard.core.settings import settings
+            from fundguard.engine.spark import run_spark, spark_session
 
-            result = run_spark(workspace, ruleset, progress=not no_progress)
+            session = spark_session(spark_master or settings().spark_master)
+            result = run_spark(workspace, ruleset, spark=session, progress=not no_progress,
+                               store_uri=spark_store, work_uri=spark_work)  # fmt: skip
         else:
             result = run_batch(workspace, ruleset, progress=not no_progress)
     except FundGuardError as err:

@@ -32,6 +32,11 @@ settings here (``core`` imports nothing else, so the supervision domain may use 
   ``FUNDGUARD_RT_CLIENT_RATE`` / ``_CLIENT_BURST`` (per client address, 40 / 80), ``FUNDGUARD_RT_QUEUE`` (claims
   waiting for the auditor, 16), ``FUNDGUARD_RT_WORKERS`` (auditor processes, 1), ``FUNDGUARD_RT_NICE`` (their
   CPU niceness, 5), ``FUNDGUARD_RT_STALE_SECONDS`` (how often the auditor looks for new data, 30);
+- Spark (``audit --engine spark``): ``FUNDGUARD_SPARK_MASTER`` (the master, ``local[2]``; ``yarn``,
+  ``spark://…``, ``k8s://…`` on a cluster), ``FUNDGUARD_SPARK_STORE`` (the store's Parquet as a URI the cluster
+  reads, e.g. ``hdfs://nn/fundguard/store`` or ``s3a://bucket/store``; default the workspace's ``store/``),
+  ``FUNDGUARD_SPARK_WORK`` (a folder URI the executors share for ``claim_lines`` and the run's hit parts;
+  default ``<ws>/cache/spark``);
 - ``FUNDGUARD_SHARED_DATA``: where the real reference data lives (tools and tests only).
 """
 
@@ -87,6 +92,9 @@ class Settings:
     rt_workers: int = 1
     rt_nice: int = 5
     rt_stale_seconds: float = 30
+    spark_master: str = "local[2]"
+    spark_store: str = ""
+    spark_work: str = ""
     shared_data: str = ""
     public_limits: Mapping[str, tuple[int, int]] = field(default_factory=lambda: dict(PUBLIC_LIMITS))
 
@@ -125,6 +133,9 @@ class Settings:
                 rt_workers=max(int(get("FUNDGUARD_RT_WORKERS") or 1), 1),
                 rt_nice=int(get("FUNDGUARD_RT_NICE") or 5),
                 rt_stale_seconds=float(get("FUNDGUARD_RT_STALE_SECONDS") or 30),
+                spark_master=get("FUNDGUARD_SPARK_MASTER") or "local[2]",
+                spark_store=get("FUNDGUARD_SPARK_STORE").rstrip("/"),
+                spark_work=get("FUNDGUARD_SPARK_WORK").rstrip("/"),
                 shared_data=get("FUNDGUARD_SHARED_DATA"),
                 public_limits={
                     process: _rate(get(f"FUNDGUARD_PUBLIC_LIMIT_{process.upper()}"), default)

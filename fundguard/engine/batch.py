@@ -126,9 +126,12 @@ def finish_run(
     counts: dict[str, int],
     amounts: dict[str, str],
     phases: dict[str, float],
+    *,
+    fingerprint: str | None = None,
     **extra: object,
 ) -> BatchResult:
-    """The run's result and its record ``run.json`` (``extra`` adds fields, e.g. the engine)."""
+    """The run's result and its record ``run.json`` (``extra`` adds fields, e.g. the engine; ``fingerprint``:
+    the input fingerprint when the store was read elsewhere, e.g. Spark reading a copy on HDFS)."""
     enabled = rules.enabled()
     hits_by_rule = {r.id: int(counts.get(r.id, 0)) for r in enabled}
     result = BatchResult(
@@ -136,7 +139,7 @@ def finish_run(
         run_dir=run_dir,
         hits_path=run_dir / "hits.parquet",
         ruleset_version=rules.version,
-        input_fingerprint=input_fingerprint(store),
+        input_fingerprint=fingerprint or input_fingerprint(store),
         rules=len(enabled),
         lines_scanned=lines,
         hits=sum(hits_by_rule.values()),

@@ -1,34 +1,41 @@
 """事后 batch audit on Apache Spark (scale-out): the same rule definitions as the DuckDB batch, same hits.
 
-Every store table becomes a Spark temp view ``<table>`` plus ``<table>_valid``, the knowledge tables
-``kb_*`` are loaded from the package, ``claim_lines`` is built once (cached) from ``rules.base``, and each
-rule's DuckDB SQL is transpiled by sqlglot (``read="duckdb", write="spark"``) after a few rewrites of
-constructs sqlglot leaves non-portable (``to_spark``). Hits are written like the DuckDB batch:
-``<ws>/results/run=<run_id>-spark/hits.parquet`` (same columns and types) and ``run.json``.
+Every store table becomes a Spark temp view ``<table>`` plus ``<table>_valid`` — read from the workspace's
+``store/`` or from a URI the cluster shares (``hdfs://…``, ``s3a://…``: ``SparkStore``) — and the knowledge
+tables ``kb_*`` travel inside the plan. ``claim_lines`` is written once as Parquet under the work folder
+(``<ws>/cache/spark`` or a shared URI) and read by every later run until an import changes its inputs. Each
+rule's DuckDB SQL is transpiled by ``spark_sql.to_spark`` (sqlglot plus the engine differences declared as
+data); one action per template brings its hits to the driver, where they are written like the DuckDB batch's:
+``<ws>/results/run=<run_id>-spark/hits.parquet`` (same columns and types) and ``run.json``. The cluster
+recipe (``spark-submit``, packaging, partitioning) is docs/spark-cluster.md.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import re
 import shutil
 import time
+import uuid
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
-import sqlglot
-from sqlglot import exp, transforms
-from sqlglot.dialects.spark import Spark
 
 from fundguard.core.errors import InputError
 from fundguard.core.progress import progress_bar
+from fundguard.core.settings import settings
 from fundguard.core.sql import literal
+from fundguard.core.workspace import Workspace
 from fundguard.data import schema
 from fundguard.data.store import Store
-from fundguard.engine.batch import BatchResult, finish_run, hits_sql, new_run
+from fundguard.engine.batch import BatchResult, finish_run, hits_sql, input_fingerprint, new_run
+from fundguard.engine.spark_sql import to_spark
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
 from fundguard.rules.spec import Rule, RuleSet
@@ -37,29 +44,39 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SPARK_CONF: dict[str, str] = {
-    "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
     # DuckDB raises on overflow and bad casts; ANSI mode makes Spark do the same instead of yielding NULL
     "spark.sql.ansi.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.memory": "4g",
+    # the store's timestamps are naive: read as TIMESTAMP_NTZ, like DuckDB's TIMESTAMP
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
 }
-"""Local-mode settings: no UI, few shuffle partitions, a fixed time zone (timestamps are stored naive)."""
+"""Settings the hits depend on (every master): a fixed time zone, ANSI errors, naive timestamps."""
+
+LOCAL_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    # one machine: few shuffle partitions (AQE coalesces further)
+    "spark.sql.shuffle.partitions": "4",
+    "spark.driver.memory": "4g",
+}
+"""Settings for a ``local[…]`` master only; on a cluster they come from ``spark-submit --conf``."""
 
 
-def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) -> SparkSession:
-    """A quiet local Spark session for the audit (``getOrCreate``: an existing session is reused)."""
+def spark_session(master: str | None = "local[2]", conf: dict[str, str] | None = None) -> SparkSession:
+    """A quiet Spark session for the audit (``getOrCreate``: an existing session is reused). ``master`` None
+    leaves the master to ``spark-submit``; a ``local[…]`` master also gets ``LOCAL_CONF``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dev dependency
         raise InputError("未安装 pyspark，无法使用 Spark 引擎", "pyspark is not installed") from exc
-    if not shutil.which("java"):
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         raise InputError("未找到 Java（Spark 需要 Java 17+）", "java not found (Spark needs Java 17+)")
-    builder = SparkSession.builder.master(master).appName("fundguard-audit")
-    for k, v in {**SPARK_CONF, **(conf or {})}.items():
+    builder = SparkSession.builder.appName("fundguard-audit")
+    local = master is not None and master.startswith("local")
+    if master is not None:
+        builder = builder.master(master)
+    for k, v in {**SPARK_CONF, **(LOCAL_CONF if local else {}), **(conf or {})}.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -70,189 +87,111 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
     return spark
 
 
-# --- DuckDB SQL → Spark SQL ------------------------------------------------------------------------------
+# --- where the data are: the store, the work folder (local paths or cluster URIs) ---------------------------
 
 
-class _Spark4(Spark):
-    """sqlglot's Spark dialect, keeping QUALIFY (Spark ≥ 4 has it): sqlglot's rewrite into a subquery
-    resolves a qualified column (``o.bkkp_sn``) to a same-named SELECT alias, changing the partition."""
-
-    class Generator(Spark.Generator):
-        TRANSFORMS: ClassVar[dict] = {
-            **Spark.Generator.TRANSFORMS,
-            exp.Select: transforms.preprocess(
-                [transforms.eliminate_distinct_on, transforms.unnest_to_explode, transforms.any_to_exists]
-            ),
-        }
+def as_uri(location: str | Path) -> str:
+    """A Hadoop file-system URI for ``location``: a URI (``hdfs://…``, ``s3a://…``, ``file:…``) as given, a local
+    path as ``file://`` (absolute), so the driver and the executors name it alike."""
+    text = str(location).rstrip("/")
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) and not re.match(r"^[A-Za-z]:[\\/]", text):
+        return text
+    return "file://" + str(Path(text).resolve())  # not Path.as_uri(): Hadoop reads %3D in ingest=… literally
 
 
-def _lit(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read="spark")
+class _Files:
+    """The Hadoop file system of a Spark session (HDFS, S3A, local…): list, read, rename and delete by URI,
+    from the driver, with the cluster's own configuration and credentials."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.jvm = spark.sparkContext._jvm
+        self.conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _fs(self, uri: str):
+        path = self.jvm.org.apache.hadoop.fs.Path(uri)
+        return path.getFileSystem(self.conf), path
+
+    def glob(self, pattern: str) -> list[str]:
+        fs, path = self._fs(pattern)
+        found = fs.globStatus(path)
+        return sorted(str(st.getPath().toString()) for st in found or [])
+
+    def exists(self, uri: str) -> bool:
+        fs, path = self._fs(uri)
+        return bool(fs.exists(path))
+
+    def read_text(self, uri: str) -> str:
+        fs, path = self._fs(uri)
+        stream = fs.open(path)
+        try:
+            return bytes(self.jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode("utf-8")
+        finally:
+            stream.close()
+
+    def rename(self, src: str, dst: str) -> bool:
+        fs, path = self._fs(src)
+        return bool(fs.rename(path, self.jvm.org.apache.hadoop.fs.Path(dst)))
+
+    def delete(self, uri: str) -> None:
+        fs, path = self._fs(uri)
+        fs.delete(path, True)
 
 
-def _ordered_list(agg: exp.ArrayAgg) -> tuple[exp.Expression, str]:
-    """``list(v ORDER BY k…)`` → (a Spark aggregate, a wrapper applied to its result)."""
-    order = agg.this
-    value = order.this
-    keys = order.expressions
-    if any(k.args.get("desc") for k in keys):
-        raise InputError(
-            "Spark 引擎暂不支持 list(… ORDER BY … DESC)", "list(… ORDER BY … DESC) is not supported on Spark"
-        )
-    if isinstance(value, exp.Distinct):
-        (inner,) = value.expressions
-        if not (len(keys) == 1 and keys[0].this == inner):
-            raise InputError(
-                "Spark 引擎仅支持按自身排序的 list(DISTINCT …)",
-                "list(DISTINCT x ORDER BY …) must order by x itself on Spark",
-            )
-        # collect_set drops NULLs: sorting the distinct values ascending, NULL last, as DuckDB orders
-        return exp.Anonymous(this="COLLECT_SET", expressions=[inner.copy()]), "ARRAY_SORT({})"
-    # sort (key is null, key, …, value) structs: NULLs last like DuckDB, and NULL values are kept
-    fields: list[exp.Expression] = []
-    for i, k in enumerate(keys):
-        fields += [exp.Literal.string(f"n{i}"), exp.Is(this=k.this.copy(), expression=exp.Null())]
-        fields += [exp.Literal.string(f"k{i}"), k.this.copy()]
-    fields += [exp.Literal.string("v"), value.copy()]
-    struct = exp.Anonymous(this="NAMED_STRUCT", expressions=fields)
-    return exp.Anonymous(this="COLLECT_LIST", expressions=[struct]), "TRANSFORM(ARRAY_SORT({}), _s -> _s.v)"
+class SparkStore:
+    """The store as Spark reads it: the Parquet files of each table and the import manifests, from the local
+    workspace (``Store``: imports still being published are left out) or from a store URI that mirrors its
+    layout (``<uri>/<table>/ingest=<id>/*.parquet`` and ``_manifest.json``, e.g. copied to HDFS by
+    ``hdfs dfs -put`` or ``distcp`` after each import)."""
 
+    def __init__(self, spark: SparkSession, workspace: Path, uri: str = "") -> None:
+        self.local = Store(workspace)
+        self.uri = as_uri(uri) if uri else ""
+        self.files = _Files(spark)
+        if not self.uri and not self.local.root.exists():
+            raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
+        if self.uri and not self.files.exists(self.uri):
+            raise InputError(f"数据仓 {self.uri} 不存在", f"store {self.uri} does not exist")
 
-def _list_agg(node: exp.Expression) -> exp.Expression:
-    """DuckDB ``list(…)`` (optionally ``FILTER (WHERE …)``) as Spark, keeping ORDER BY and NULL-when-empty."""
-    filt = node if isinstance(node, exp.Filter) else None
-    agg = node.this if filt else node
-    if isinstance(agg.this, exp.Order):
-        spark_agg, wrap = _ordered_list(agg)
-    else:
-        spark_agg, wrap = agg.copy(), "{}"
-    if filt:
-        spark_agg = exp.Filter(this=spark_agg, expression=filt.expression.copy())
-    # DuckDB's list() over no rows is NULL (only possible under FILTER); collect_list gives []
-    agg_sql = spark_agg.sql(dialect="spark")
-    result = wrap.format(agg_sql)
-    if filt:
-        result = f"IF(SIZE({agg_sql}) = 0, NULL, {result})"
-    return _lit(result)
+    def data_files(self, table: str) -> list[str]:
+        if not self.uri:
+            return [as_uri(f) for f in self.local.data_files(table)]
+        return self.files.glob(f"{self.uri}/{table}/ingest=*/*.parquet")
 
-
-_RENAMES = {"LIST_INTERSECT": "ARRAY_INTERSECT", "LIST_DISTINCT": "ARRAY_DISTINCT"}
-
-
-def _rewrite(node: exp.Expression) -> exp.Expression | None:
-    """A Spark replacement for one DuckDB construct that sqlglot would carry over with other semantics
-    (None: keep the node)."""
-    if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
-        return _list_agg(node)
-    if isinstance(node, exp.ArrayAgg) and not isinstance(node.parent, exp.Filter):
-        return _list_agg(node)
-    if (
-        isinstance(node, exp.GroupConcat)
-        and isinstance(node.this, exp.Order)
-        and isinstance(node.this.this, exp.Distinct)
-    ):
-        # string_agg(DISTINCT x, sep ORDER BY x): Spark 4.3 fails on two LISTAGG(DISTINCT …) WITHIN GROUP
-        # in one aggregate (ClassCastException); the sorted set joined is the same text
-        (value,) = node.this.this.expressions
-        keys = node.this.expressions
-        if len(keys) != 1 or keys[0].this != value or keys[0].args.get("desc"):
-            raise InputError(
-                "Spark 引擎仅支持按自身升序排序的 string_agg(DISTINCT …)",
-                "string_agg(DISTINCT x ORDER BY …) must order by x ascending on Spark",
-            )
-        v = value.sql(dialect="spark")
-        sep = node.args["separator"].sql(dialect="spark")
-        return _lit(f"IF(SIZE(COLLECT_SET({v})) = 0, NULL, ARRAY_JOIN(ARRAY_SORT(COLLECT_SET({v})), {sep}))")
-    if (
-        isinstance(node, exp.Window)
-        and isinstance(node.this, exp.Count)
-        and isinstance(node.this.this, exp.Distinct)
-    ):
-        # count(DISTINCT x) OVER (…) is not a Spark window function: the size of the window's set
-        (value,) = node.this.this.expressions
-        win = node.copy()
-        win.set("this", exp.Anonymous(this="COLLECT_SET", expressions=[value.copy()]))
-        return exp.Anonymous(this="SIZE", expressions=[win])
-    if isinstance(node, exp.Anonymous) and node.name.upper() == "LIST_BOOL_OR":
-        (arg,) = node.expressions
-        if isinstance(arg, exp.Transform):  # list_bool_or(list_transform(l, f)) → exists(l, f)
-            return exp.Anonymous(this="EXISTS", expressions=[arg.this.copy(), arg.expression.copy()])
-        return _lit(f"EXISTS({arg.sql(dialect='spark')}, _b -> _b)")
-    if isinstance(node, exp.Anonymous) and node.name.upper() in _RENAMES:
-        return exp.Anonymous(
-            this=_RENAMES[node.name.upper()], expressions=[e.copy() for e in node.expressions]
-        )
-    if isinstance(node, exp.Interval) and isinstance(node.this, exp.Paren):
-        # INTERVAL (n) DAY → (n) * INTERVAL 1 DAY
-        unit = node.args.get("unit")
-        one = exp.Interval(this=exp.Literal.number(1), unit=unit.copy() if unit else None)
-        return exp.Mul(this=node.this.copy(), expression=one)
-    if isinstance(node, exp.DateDiff) and node.text("unit").upper() in ("DAY", ""):
-        # DuckDB counts day boundaries: the difference of the dates (Spark's 3-argument form counts 24 h)
-        return exp.Anonymous(
-            this="DATEDIFF",
-            expressions=[
-                exp.Cast(this=node.this.copy(), to=exp.DataType.build("DATE")),
-                exp.Cast(this=node.expression.copy(), to=exp.DataType.build("DATE")),
-            ],
-        )
-    if isinstance(node, exp.TimeToUnix):  # DuckDB epoch(): fractional seconds
-        return _lit(f"UNIX_MICROS(CAST({node.this.sql(dialect='spark')} AS TIMESTAMP)) / 1000000.0D")
-    if isinstance(node, exp.Div):
-        # DuckDB's / is always floating-point (decimals too); Spark keeps decimals as decimals
-        return exp.Div(
-            this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")),
-            expression=exp.Cast(this=node.expression.copy(), to=exp.DataType.build("DOUBLE")),
-        )
-    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL:
-        # DuckDB rounds x · 10^s half away from zero (in the operand's own type); Spark would round a double
-        # by its shortest decimal form (1.005 → 1.01 where DuckDB gives 1.00)
-        params = node.to.expressions
-        scale = int(params[1].this.this) if len(params) > 1 else 0
-        to = node.to.sql(dialect="spark")
-        x = node.this.sql(dialect="spark")
-        p10 = 10**scale
-        return _lit(f"CAST(CAST(ROUND(({x}) * {p10}) AS DECIMAL(38, 0)) / {p10} AS {to})")
-    if isinstance(node, exp.Literal) and node.is_string and "\\p{Han}" in node.this:
-        return exp.Literal.string(node.this.replace("\\p{Han}", "\\p{IsHan}"))  # RE2 → java.util.regex
-    return None
-
-
-def to_spark(sql: str) -> str:
-    """``sql`` (DuckDB dialect, as the templates generate it) as Spark SQL with the same results."""
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    # children before parents, so a rewritten parent is built from rewritten operands
-    for node in reversed(list(tree.walk())):
-        new = _rewrite(node)
-        if new is not None:
-            if node is tree:
-                tree = new
-            else:
-                node.replace(new)
-    return tree.sql(dialect=_Spark4)
+    def fingerprint(self) -> str:
+        """``batch.input_fingerprint`` of this store (the same value for a local store and its copy)."""
+        if not self.uri:
+            return input_fingerprint(self.local)
+        items = []
+        for f in self.files.glob(f"{self.uri}/*/ingest=*/_manifest.json"):
+            m = json.loads(self.files.read_text(f))
+            items.append((f.rsplit("/", 3)[-3], m.get("sha256", ""), m.get("import_id", "")))
+        return hashlib.sha256(json.dumps(sorted(items)).encode()).hexdigest()[:16]
 
 
 # --- registering the store and the knowledge ---------------------------------------------------------------
 
 
-def _register_store(spark: SparkSession, store: Store, scratch: Path) -> None:
+def _register_store(spark: SparkSession, store: SparkStore) -> dict[str, list[str]]:
     """Temp views ``<table>`` and ``<table>_valid`` over the stored Parquet (empty typed views for tables
-    without data, as ``Store.connect`` does)."""
+    without data, as ``Store.connect`` does); returns each table's files."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    listed = {}
     for name, t in schema.tables().items():
-        files = store.data_files(name)
-        if not files:
-            empty = scratch / "empty" / f"{name}.parquet"
-            empty.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(t.arrow_schema.empty_table(), empty)
-            files = [empty]
-        df = spark.read.parquet(*[str(f) for f in files]).select(*[f"`{c}`" for c in t.columns])
+        files = listed[name] = store.data_files(name)
+        if files:
+            df = spark.read.parquet(*files).select(*[f"`{c}`" for c in t.columns])
+        else:  # typed like a read of the stored Parquet (naive timestamps as TIMESTAMP_NTZ)
+            df = spark.createDataFrame([], from_arrow_schema(t.arrow_schema, prefer_timestamp_ntz=True))
         df.createOrReplaceTempView(name)
         valid = " WHERE vali_flag = '1'" if "vali_flag" in t.columns else ""
         spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}_valid` AS SELECT * FROM `{name}`{valid}")
+    return listed
 
 
-def _register_knowledge(spark: SparkSession, names: list[str], scratch: Path) -> None:
-    """The knowledge tables ``names`` as temp views (through Parquet: no pandas needed)."""
+def _register_knowledge(spark: SparkSession, names: list[str]) -> None:
+    """The knowledge tables ``names`` as temp views, shipped from the driver inside the plan (small: Spark
+    broadcasts them to the joins, and the executors need no file of the package)."""
     for name in names:
         table = knowledge.arrow(name)
         plain = pa.schema(
@@ -261,17 +200,59 @@ def _register_knowledge(spark: SparkSession, names: list[str], scratch: Path) ->
                 for f in table.schema
             ]
         )
-        f = scratch / "kb" / f"{name}.parquet"
-        f.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.cast(plain), f)
-        spark.read.parquet(str(f)).createOrReplaceTempView(name)
+        spark.createDataFrame(table.cast(plain)).createOrReplaceTempView(name)
 
 
-def prepare(spark: SparkSession, store: Store, rules: list[Rule], scratch: Path) -> DataFrame:
-    """Register the store, the rules' knowledge tables and a cached ``claim_lines``; return it."""
-    _register_store(spark, store, scratch)
-    _register_knowledge(spark, sorted({r.knowledge for r in rules if r.knowledge}), scratch)
-    lines = spark.sql(to_spark(CLAIM_LINES_SQL)).cache()
+CLAIM_LINES_FORMAT = 1
+"""Bumped when the Spark ``claim_lines`` files change shape (their key also covers the SQL's text)."""
+
+CLAIM_LINES_TABLES = ("fee_list_d", "mdtrt_d", "psn_info_b", "medins_info_b", "hilist_b")
+"""The store tables ``claim_lines`` reads: a new import of one of them gives a new ``claim_lines``."""
+
+
+def _claim_lines(spark: SparkSession, listed: dict[str, list[str]], work: str, files: _Files) -> str:
+    """``claim_lines`` written once as Parquet under ``<work>/claim_lines/key=<key>`` (the key hashes the
+    input files and the SQL), built now only when no run has written it for these inputs; returns its URI.
+    Spark's counterpart of the DuckDB batch's per-import model (``engine.lines``): every rule reads these
+    files instead of re-joining the store, and a rebuilt one replaces the older keys."""
+    sql = to_spark(CLAIM_LINES_SQL)
+    inputs = {t: listed[t] for t in CLAIM_LINES_TABLES}
+    key = hashlib.sha256(json.dumps([CLAIM_LINES_FORMAT, sql, inputs]).encode()).hexdigest()[:16]
+    root = f"{work}/claim_lines"
+    target = f"{root}/key={key}"
+    if files.exists(f"{target}/_SUCCESS"):
+        return target
+    tmp = f"{root}/.build-{uuid.uuid4().hex[:8]}"
+    spark.sql(sql).write.mode("overwrite").parquet(tmp)
+    if files.exists(target):  # a cut-short build (no _SUCCESS) or a concurrent one: ours replaces it
+        files.delete(target)
+    files.rename(tmp, target)
+    for old in files.glob(f"{root}/key=*"):
+        if not old.endswith(f"/key={key}"):
+            files.delete(old)
+    return target
+
+
+def prepare(
+    spark: SparkSession,
+    store: SparkStore,
+    rules: list[Rule],
+    work: str,
+    *,
+    cache: bool = True,
+    reuse_lines: bool = True,
+) -> DataFrame:
+    """Register the store, the rules' knowledge tables and ``claim_lines`` (from its Parquet, built if
+    missing; built from the store for this run alone when not ``reuse_lines``; held in memory when
+    ``cache``); return it."""
+    listed = _register_store(spark, store)
+    _register_knowledge(spark, sorted({r.knowledge for r in rules if r.knowledge}))
+    if reuse_lines:
+        lines = spark.read.parquet(_claim_lines(spark, listed, work, store.files))
+    else:
+        lines = spark.sql(to_spark(CLAIM_LINES_SQL))
+    if cache or not reuse_lines:
+        lines = lines.cache()
     lines.createOrReplaceTempView("claim_lines")
     return lines
 
@@ -286,68 +267,78 @@ def run_spark(
     out_dir: Path | None = None,
     spark: SparkSession | None = None,
     progress: bool = True,
+    store_uri: str | None = None,
+    work_uri: str | None = None,
+    cache: bool = True,
+    reuse_lines: bool = True,
 ) -> BatchResult:
-    """Run the enabled rules of ``rules`` over the store of ``workspace`` on Spark; like ``run_batch``."""
+    """Run the enabled rules of ``rules`` over the store of ``workspace`` on Spark; like ``run_batch``.
+
+    ``store_uri`` reads the store's Parquet from a URI the cluster shares (``hdfs://…``, ``s3a://…``) instead of
+    ``<workspace>/store``; ``work_uri`` is where ``claim_lines`` is kept between runs (default
+    ``<workspace>/cache/spark``), also shared by the executors on a cluster. Defaults come from
+    ``FUNDGUARD_SPARK_STORE`` / ``FUNDGUARD_SPARK_WORK``. The hits land on the driver, in the run folder.
+    ``cache`` holds ``claim_lines`` in memory for the run; ``reuse_lines`` False builds it from the store for
+    this run alone (the engine's first way, kept as the benchmark's baseline)."""
     t0 = time.perf_counter()
     workspace = Path(workspace)
-    store = Store(workspace)
-    if not store.root.exists():
-        raise InputError(f"工作区 {workspace} 没有数据仓", f"workspace {workspace} has no store")
+    conf = settings()
+    store_uri = conf.spark_store if store_uri is None else store_uri
+    work = as_uri(work_uri or conf.spark_work or Workspace(workspace).cache / "spark")
+    spark = spark or spark_session(conf.spark_master)
+    store = SparkStore(spark, workspace, store_uri)
     started, run_id, run_dir = new_run(workspace, out_dir, "-spark")
     hits_path = run_dir / "hits.parquet"
-    scratch = run_dir / "_spark"
-    shutil.rmtree(scratch, ignore_errors=True)
     enabled = rules.enabled()
-    spark = spark or spark_session()
     phases: dict[str, float] = {}
     t = time.perf_counter()
-    lines_df = prepare(spark, store, enabled, scratch)
-    lines_df.count()  # materialise the cache now, so its time is its own phase
+    lines_df = prepare(spark, store, enabled, work, cache=cache, reuse_lines=reuse_lines)
+    cache = cache or not reuse_lines
+    if cache:
+        lines_df.count()  # materialise the cache now, so its time is its own phase
     phases["claim_lines"] = round(time.perf_counter() - t, 3)
     try:
         groups: dict[str, list[Rule]] = {}
         for r in enabled:
             groups.setdefault(r.template, []).append(r)
-        parts: list[Path] = []
+        tables: list[pa.Table] = []
         with progress_bar(progress) as bar:
             task = bar.add_task(f"Spark 审核 auditing: {len(enabled)} 条规则 rules", total=len(enabled))
             for name, group in sorted(groups.items()):
                 t = time.perf_counter()
-                part = scratch / "hits" / name
                 # one query per rule, unioned as DataFrames: sqlglot hoists the CTEs of UNION ALL branches
                 # into one WITH, where two rules of a template would define the same names
                 frames = [spark.sql(to_spark(r.sql())) for r in group]
-                reduce(lambda a, b: a.unionByName(b), frames).write.mode("overwrite").parquet(str(part))
-                parts.append(part)
+                # the hits are few (a fraction of the lines): one action per template brings them to the driver
+                tables.append(reduce(lambda a, b: a.unionByName(b), frames).toArrow())
                 phases[name] = round(time.perf_counter() - t, 3)
                 bar.advance(task, len(group))
         lines = spark.sql("SELECT count(*) FROM fee_list_d_valid").collect()[0][0]
     finally:
-        lines_df.unpersist()
+        if cache:
+            lines_df.unpersist()
     t = time.perf_counter()
-    counts, amounts = _gather(parts, hits_path)
-    shutil.rmtree(scratch, ignore_errors=True)
+    counts, amounts = _gather(tables, hits_path)
     phases["gather"] = round(time.perf_counter() - t, 3)
-    return finish_run(store, rules, run_id, run_dir, started, t0, int(lines), counts, amounts, phases,
-                      engine="spark", spark_version=spark.version)  # fmt: skip
+    return finish_run(store.local, rules, run_id, run_dir, started, t0, int(lines), counts, amounts, phases,
+                      fingerprint=store.fingerprint(), engine="spark", spark_version=spark.version,
+                      spark_master=spark.sparkContext.master, store_uri=store.uri or as_uri(store.local.root))  # fmt: skip
 
 
-def _gather(parts: list[Path], hits_path: Path) -> tuple[dict[str, int], dict[str, str]]:
-    """Spark's part files → one ``hits.parquet`` with the DuckDB batch's exact column types; per-rule counts
+def _gather(tables: list[pa.Table], hits_path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """The templates' hits → one ``hits.parquet`` with the DuckDB batch's exact column types; per-rule counts
     and amounts."""
     cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in HIT_COLUMNS.items())
-    files = [f for p in parts for f in sorted(p.glob("*.parquet"))]
     with duckdb.connect() as con:
-        if files:
-            src = f"SELECT {cols} FROM read_parquet({literal([str(f) for f in files])})"
+        tables = [t for t in tables if t.num_rows]
+        if tables:
+            con.register("spark_hits", pa.concat_tables(tables, promote_options="permissive"))
+            src = f"SELECT {cols} FROM spark_hits"
         else:
             src = hits_sql([])
         con.execute(f"COPY ({src}) TO {literal(str(hits_path))} (FORMAT parquet, COMPRESSION zstd)")
         out = f"read_parquet({literal(str(hits_path))})"
-        counts = dict(con.execute(f"SELECT rule_id, count(*) FROM {out} GROUP BY rule_id").fetchall())
-        amounts = dict(
-            con.execute(
-                f"SELECT rule_id, CAST(sum(amount) AS VARCHAR) FROM {out} GROUP BY rule_id"
-            ).fetchall()
-        )
-    return counts, amounts
+        per_rule = con.execute(
+            f"SELECT rule_id, count(*), CAST(sum(amount) AS VARCHAR) FROM {out} GROUP BY rule_id"
+        ).fetchall()
+    return {r: n for r, n, _ in per_rule}, {r: a for r, _, a in per_rule}
