@@ -247,9 +247,14 @@ def _window_lines(
     cond.append(f"l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_v{n})")
     if where:
         cond.append(f"(l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits) OR ({where}))")
-    table = f"fg_inc_cl{n}"
+    return _lines_table(con, f"fg_inc_cl{n}", words, " AND ".join(cond))
+
+
+def _lines_table(con: duckdb.DuckDBPyConnection, table: str, words: set[str], where: str) -> tuple[str, int]:
+    """Materialise as ``table`` the lines of ``fg_all_lines l`` passing ``where``, with the columns named in
+    ``words``; return (table, rows)."""
     cols = ", ".join(f"l.{c}" for c in _columns(con, "fg_all_lines", words, KEYS).split(", "))
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines l WHERE {' AND '.join(cond)}")
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines l WHERE {where}")
     return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
@@ -301,13 +306,7 @@ def _institution_window(con: duckdb.DuckDBPyConnection, key: str, n: int, words:
             f"CREATE TEMP TABLE fg_inc_i{n}_{table} AS SELECT {_columns(con, src, words, KEYS)} FROM {src} "
             f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})"
         )
-    table = f"fg_inc_icl{n}"
-    cols = _columns(con, "fg_all_lines", words, KEYS)
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines "
-        f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})"
-    )
-    return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return _lines_table(con, f"fg_inc_icl{n}", words, f"l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_iv{n})")
 
 
 def _shared_key_window(con: duckdb.DuckDBPyConnection, n: int, words: set[str], keys: str) -> tuple[str, int]:
@@ -321,13 +320,12 @@ def _shared_key_window(con: duckdb.DuckDBPyConnection, n: int, words: set[str], 
         f"""CREATE TEMP TABLE fg_inc_ks{n} AS SELECT DISTINCT x.bkkp_sn FROM
         (SELECT l.bkkp_sn, unnest({keys}) AS k FROM fg_all_lines l) x SEMI JOIN fg_inc_kk{n} USING (k)"""
     )
-    table = f"fg_inc_kcl{n}"
-    cols = _columns(con, "fg_all_lines", words, KEYS)
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT {cols} FROM fg_all_lines "
-        f"WHERE mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits) OR bkkp_sn IN (SELECT bkkp_sn FROM fg_inc_ks{n})"
+    return _lines_table(
+        con,
+        f"fg_inc_kcl{n}",
+        words,
+        f"l.mdtrt_id IN (SELECT mdtrt_id FROM fg_inc_visits) OR l.bkkp_sn IN (SELECT bkkp_sn FROM fg_inc_ks{n})",
     )
-    return table, int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def _point_views(con: duckdb.DuckDBPyConnection, lines: str, visits: str | None) -> None:
