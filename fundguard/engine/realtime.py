@@ -363,15 +363,20 @@ class RealtimeAuditor:
                     del self._history[p]
         self._ins, self._cat, self._latest = ins, cat, latest
 
+    def _history_cut(self, latest: dt.date | None) -> dt.date | None:
+        """The oldest line date kept at all: ``history_since``, else the longest declared window back from
+        ``latest`` (None: no cut)."""
+        _, days = self._history_days()
+        if self.history_since is None and days is not None and latest is not None:
+            return latest - dt.timedelta(days=int(days))
+        return self.history_since
+
     def _line_filter(self, latest: dt.date | None, institution) -> tuple[Callable[[Row], bool], dt.date]:
         """Whether a ``claim_lines`` row is kept: inside the global cut (``history_since``, or the longest
         window back from ``latest``) and kept by a look-back rule inside that rule's own window; and the
         newest of those cuts (a row kept before that is on or after it is kept again)."""
         plans = [p for p in self._compiled if p.keeps_history is not None]
-        _, days = self._history_days()
-        since = self.history_since
-        if since is None and days is not None and latest is not None:
-            since = latest - dt.timedelta(days=int(days))
+        since = self._history_cut(latest)
         # each rule keeps its own window of lines (counted back from the store's latest line), so one
         # rule's long window does not make every rule's lines be kept that long
         filters = [
@@ -454,10 +459,7 @@ class RealtimeAuditor:
             kept, _ = self._line_filter(latest, ins.get)
             lines = f"(SELECT * FROM {lines or 'fee_list_d_valid'}{who})" if only else "fee_list_d_valid"
             sql = f"SELECT {', '.join(columns)} FROM ({claim_lines_query(lines)})"
-            _, days = self._history_days()
-            since = self.history_since
-            if since is None and days is not None and latest is not None:
-                since = latest - dt.timedelta(days=int(days))
+            since = self._history_cut(latest)
             if since is not None:  # the global cut in SQL too: fewer rows come out to Python
                 sql += f" WHERE fee_date >= DATE '{since.isoformat()}'"
             for batch in con.sql(sql).to_arrow_reader(100_000):
