@@ -3,8 +3,9 @@
 The base table ``claim_lines`` is built once per import (``engine.lines``: one compressed DuckDB file per
 ``fee_list_d`` import in ``<ws>/cache/claim_lines``, written by the first audit after the import and attached
 read-only by every later one, so an audit reads it from page cache at bounded memory); ``prepare`` can still build it for one run alone, with only
-the columns the rules name (in memory or in the run folder). Rules of one template are UNION ALL'ed into one query streamed by
-``COPY … TO`` (one per template, so memory stays under the store's DuckDB limit), then gathered into
+the columns the rules name (in memory or in the run folder). Each template's rules run as one query streamed by
+``COPY … TO`` where the template shares work between them, else one query per rule (``template_queries``: one
+query at a time, so memory stays under the store's DuckDB limit), then gathered into
 ``<ws>/results/run=<run_id>/hits.parquet``. ``run.json`` records the run id, time, rule-set version, the
 input fingerprint (hash of the stored files' SHA-256s from the import manifests), rule and line counts,
 hits per rule and the seconds taken, in all and per phase."""
@@ -32,7 +33,7 @@ from fundguard.engine.lines import attach_claim_lines
 from fundguard.rules import knowledge
 from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
-from fundguard.rules.templates import TEMPLATES
+from fundguard.rules.templates import TEMPLATES, Template
 
 BATCH_MEMORY_LIMIT = "2500MB"
 """DuckDB memory limit of a batch run (the store's default is 1 GB): at 10M lines the joins building
@@ -104,6 +105,17 @@ def hits_sql(rules: list[Rule]) -> str:
         by_template.setdefault(r.template, []).append(r)
     parts = [TEMPLATES[name].sql_group(group) for name, group in sorted(by_template.items())]
     return "\nUNION ALL\n".join(f"({p})" for p in parts)
+
+
+def template_queries(rules: list[Rule]) -> list[str]:
+    """The queries that run ``rules`` (of one template) one after another: one for all of them where the
+    template shares work between its rules (``sql_group`` overridden), else one per rule. UNION ALL'ed,
+    DuckDB runs the branches side by side and their memory adds up: at 10^8 lines the rules of
+    ``inventory_balance`` and ``same_item_repeat`` together ran out of the batch's limit."""
+    template = TEMPLATES[rules[0].template]
+    if type(template).sql_group is not Template.sql_group:
+        return [template.sql_group(rules)]
+    return [template.sql(r) for r in rules]
 
 
 def new_run(workspace: Path, out_dir: Path | None, suffix: str = "") -> tuple[dt.datetime, str, Path]:
@@ -212,9 +224,10 @@ def run_batch(
             task = bar.add_task(f"审核 auditing: {len(enabled)} 条规则 rules", total=len(enabled))
             for name, group in sorted(groups.items()):
                 t = time.perf_counter()
-                f = parts / f"{name}.parquet"
-                con.execute(f"COPY ({hits_sql(group)}) TO {literal(str(f))} (FORMAT parquet)")
-                files.append(f)
+                for i, query in enumerate(template_queries(group)):
+                    f = parts / f"{name}-{i}.parquet"
+                    con.execute(f"COPY ({query}) TO {literal(str(f))} (FORMAT parquet)")
+                    files.append(f)
                 phases[name] = round(time.perf_counter() - t, 3)
                 bar.advance(task, len(group))
         t = time.perf_counter()

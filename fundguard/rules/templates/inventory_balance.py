@@ -3,6 +3,7 @@ quantities that differ from the 进销存 sales ledger."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fundguard.rules.base import hits, in_list, lit, money, source_note
@@ -108,36 +109,19 @@ class InventoryBalance(Template):
                    WHERE fixmedins_type IN {in_list(p["institution_types"])})"""
         # claim_lines (refunds out) for the balance; every positive line for the one-to-one ledger match
         fee_src = "claim_lines" if p["check"] == "stock_balance" else "fee_list_d_valid"
-        common = f"""
-inv AS (
-    SELECT fixmedins_code, hilist_code, inv_chg_type AS typ, chg_time AS t, CAST(cnt AS DOUBLE) AS cnt,
+        fee_where = f"{' AND '.join(fee_cond)} AND l.fixmedins_code IN (SELECT fixmedins_code FROM reporting)"
+        # the ledger rows as a subquery read where needed: a CTE read four times is materialised whole
+        # (10M rows at 10^8 lines); the lines of a pair are read only for the pairs at issue (``lines_of``)
+        inv = f"""(SELECT fixmedins_code, hilist_code, inv_chg_type AS typ, chg_time AS t, CAST(cnt AS DOUBLE) AS cnt,
            CAST(pric AS DOUBLE) AS pric, psn_no, NULLIF(bkkp_sn, '') AS bkkp_sn
-    FROM invt_chg_d_valid WHERE {" AND ".join(inv_cond)} AND {ins}
-),
-reporting AS (SELECT DISTINCT fixmedins_code FROM inv),
-fee AS (
-    SELECT l.fixmedins_code, l.hilist_code, any_value(l.hilist_name) AS hilist_name, l.bkkp_sn,
-           any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.psn_no) AS psn_no, min(l.fee_ocur_time) AS t,
-           sum(CAST(l.cnt AS DOUBLE)) AS cnt, sum(CAST(l.det_item_fee_sumamt AS DOUBLE)) AS amt
-    FROM {fee_src} l
-    WHERE {" AND ".join(fee_cond)} AND l.fixmedins_code IN (SELECT fixmedins_code FROM reporting)
-    GROUP BY l.fixmedins_code, l.hilist_code, l.bkkp_sn
-),
-fee_by_sn AS (
-    SELECT bkkp_sn, any_value(mdtrt_id) AS mdtrt_id, any_value(psn_no) AS psn_no,
-           sum(CAST(det_item_fee_sumamt AS DOUBLE)) AS amt, any_value(hilist_name) AS hilist_name
-    FROM fee_list_d_valid WHERE bkkp_sn IN (SELECT bkkp_sn FROM inv WHERE typ = '3505') GROUP BY bkkp_sn
-),
-isale AS (
-    SELECT i.fixmedins_code, i.hilist_code, f.hilist_name, COALESCE(i.bkkp_sn, 'INVT:' || i.t::VARCHAR) AS bkkp_sn,
-           f.mdtrt_id, COALESCE(f.psn_no, i.psn_no) AS psn_no, i.t, abs(i.cnt) AS cnt,
-           COALESCE(f.amt, abs(i.cnt) * i.pric) AS amt
-    FROM inv i LEFT JOIN fee_by_sn f ON f.bkkp_sn = i.bkkp_sn WHERE i.typ = '3505'
-),
+    FROM invt_chg_d_valid WHERE {" AND ".join(inv_cond)} AND {ins})"""
+        common = f"""
+reporting AS (SELECT DISTINCT fixmedins_code FROM {inv} i),
 fee_pair AS (
-    SELECT fixmedins_code, hilist_code, sum(cnt) AS fee_sold, sum(amt) AS fee_amt, min(t) AS first_sale,
-           any_value(hilist_name) AS hilist_name
-    FROM fee GROUP BY ALL
+    SELECT l.fixmedins_code, l.hilist_code, sum(CAST(l.cnt AS DOUBLE)) AS fee_sold,
+           sum(CAST(l.det_item_fee_sumamt AS DOUBLE)) AS fee_amt, min(l.fee_ocur_time) AS first_sale,
+           any_value(l.hilist_name) AS hilist_name
+    FROM {fee_src} l WHERE {fee_where} GROUP BY ALL
 ),
 inv_pair AS (
     SELECT fixmedins_code, hilist_code,
@@ -148,7 +132,7 @@ inv_pair AS (
            sum(abs(cnt)) FILTER (WHERE typ = '3505') AS inv_sold,
            sum(abs(cnt)) FILTER (WHERE typ = '3506') AS inv_back,
            sum(abs(cnt) * pric) FILTER (WHERE typ = '3505') AS inv_amt
-    FROM inv GROUP BY ALL
+    FROM {inv} i GROUP BY ALL
 ),
 pair AS (
     SELECT COALESCE(f.fixmedins_code, i.fixmedins_code) AS fixmedins_code,
@@ -160,10 +144,28 @@ pair AS (
            COALESCE(f.fee_amt / NULLIF(f.fee_sold, 0), i.inv_amt / NULLIF(i.inv_sold, 0), 0) AS unit
     FROM fee_pair f FULL JOIN inv_pair i ON i.fixmedins_code = f.fixmedins_code AND i.hilist_code = f.hilist_code
 )"""
-        inner = self._balance(rule, common) if p["check"] == "stock_balance" else self._match(rule, common)
+
+        def lines_of(pairs: str) -> tuple[str, str]:
+            """The settled sales (one row per 记账流水号) and the 3505 销售 rows of the pairs in ``pairs``."""
+            on = f"SEMI JOIN {pairs} q ON q.fixmedins_code = x.fixmedins_code AND q.hilist_code = x.hilist_code"
+            fee = f"""(SELECT l.fixmedins_code, l.hilist_code, l.bkkp_sn, any_value(l.mdtrt_id) AS mdtrt_id,
+                   any_value(l.psn_no) AS psn_no, min(l.fee_ocur_time) AS t, sum(CAST(l.cnt AS DOUBLE)) AS cnt
+            FROM (SELECT * FROM {fee_src} x {on}) l WHERE {fee_where}
+            GROUP BY l.fixmedins_code, l.hilist_code, l.bkkp_sn)"""
+            sale = f"(SELECT * FROM {inv} x {on} WHERE x.typ = '3505')"
+            isale = f"""(SELECT i.fixmedins_code, i.hilist_code,
+                   COALESCE(i.bkkp_sn, 'INVT:' || i.t::VARCHAR) AS bkkp_sn, f.mdtrt_id,
+                   COALESCE(f.psn_no, i.psn_no) AS psn_no, i.t, abs(i.cnt) AS cnt
+            FROM {sale} i LEFT JOIN (
+                SELECT bkkp_sn, any_value(mdtrt_id) AS mdtrt_id, any_value(psn_no) AS psn_no
+                FROM fee_list_d_valid WHERE bkkp_sn IN (SELECT bkkp_sn FROM {sale} s) GROUP BY bkkp_sn
+            ) f ON f.bkkp_sn = i.bkkp_sn)"""
+            return fee, isale
+
+        inner = (self._balance if p["check"] == "stock_balance" else self._match)(rule, common, inv, lines_of)
         return hits(rule, inner)
 
-    def _balance(self, rule: Rule, common: str) -> str:
+    def _balance(self, rule: Rule, common: str, inv: str, lines_of: Callable[[str], tuple[str, str]]) -> str:
         p = rule.params
         src = p["sales_source"]
         sold = {
@@ -177,6 +179,7 @@ pair AS (
             "max": "CASE WHEN fee_sold >= inv_sold - inv_back THEN 0 ELSE inv_back END",
         }[src]
         use_fee = {"fee": "TRUE", "invt": "FALSE", "max": "b.fee_sold >= b.inv_sold - b.inv_back"}[src]
+        fee, isale = lines_of("bad")
         figures = [
             ("期初库存", "opening"),
             ("购进", "bought"),
@@ -196,7 +199,7 @@ pair AS (
 WITH {common},
 opening AS (
     SELECT i.fixmedins_code, i.hilist_code, arg_max(i.cnt, i.t) AS opening
-    FROM inv i JOIN pair p ON p.fixmedins_code = i.fixmedins_code AND p.hilist_code = i.hilist_code
+    FROM {inv} i JOIN pair p ON p.fixmedins_code = i.fixmedins_code AND p.hilist_code = i.hilist_code
     WHERE i.typ = '3501' AND i.t <= p.first_t GROUP BY ALL
 ),
 bal AS (
@@ -208,10 +211,10 @@ bal AS (
 bad AS (SELECT * FROM bal WHERE excess > {float(p["tolerance"])}),
 sales AS (
     SELECT s.*, row_number() OVER w AS rn, sum(s.cnt) OVER w AS suffix
-    FROM (SELECT f.fixmedins_code, f.hilist_code, f.bkkp_sn, f.mdtrt_id, f.psn_no, f.t, f.cnt FROM fee f
+    FROM (SELECT f.fixmedins_code, f.hilist_code, f.bkkp_sn, f.mdtrt_id, f.psn_no, f.t, f.cnt FROM {fee} f
           JOIN bad b USING (fixmedins_code, hilist_code) WHERE {use_fee}
           UNION ALL
-          SELECT s.fixmedins_code, s.hilist_code, s.bkkp_sn, s.mdtrt_id, s.psn_no, s.t, s.cnt FROM isale s
+          SELECT s.fixmedins_code, s.hilist_code, s.bkkp_sn, s.mdtrt_id, s.psn_no, s.t, s.cnt FROM {isale} s
           JOIN bad b USING (fixmedins_code, hilist_code) WHERE NOT ({use_fee})) s
     WINDOW w AS (PARTITION BY s.fixmedins_code, s.hilist_code ORDER BY s.t DESC, s.bkkp_sn DESC
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -225,9 +228,10 @@ WHERE s.suffix - s.cnt < b.excess AND s.rn <= {int(p["max_lines"])}
 GROUP BY b.fixmedins_code, b.hilist_code
 """
 
-    def _match(self, rule: Rule, common: str) -> str:
+    def _match(self, rule: Rule, common: str, inv: str, lines_of: Callable[[str], tuple[str, str]]) -> str:
         p = rule.params
         diff = "abs(m.fee_sold - m.inv_sold)"
+        fee, isale = lines_of("mism")
         ev = (
             "'“' || COALESCE(any_value(m.hilist_name), any_value(m.hilist_code)) || '”（' || any_value(m.hilist_code)"
             f" || '）医保结算销售数量' || {_q('any_value(m.fee_sold)')} || '，进销存销售记录数量'"
@@ -248,8 +252,8 @@ lines AS (
            COALESCE(f.mdtrt_id, s.mdtrt_id) AS mdtrt_id, COALESCE(f.psn_no, s.psn_no) AS psn_no,
            COALESCE(f.t, s.t) AS t,
            f.bkkp_sn IS NULL OR s.bkkp_sn IS NULL OR f.cnt <> s.cnt AS odd
-    FROM (SELECT * FROM fee SEMI JOIN mism USING (fixmedins_code, hilist_code)) f
-    FULL JOIN (SELECT * FROM isale SEMI JOIN mism USING (fixmedins_code, hilist_code)) s
+    FROM {fee} f
+    FULL JOIN {isale} s
       ON s.fixmedins_code = f.fixmedins_code AND s.hilist_code = f.hilist_code AND s.bkkp_sn = f.bkkp_sn
 ),
 shown AS (
