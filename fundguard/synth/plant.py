@@ -17,6 +17,9 @@ from fundguard.synth.world import PLANTED_DIAGNOSES, PLANTED_OPERATIONS, City
 
 GOODS = ("洗发水", "食用油", "纸巾", "牙膏", "洗衣液", "保健食品", "化妆品")
 """Non-drug goods a pharmacy bills under a drug code when cashing a card (串换)."""
+NORMAL_USES = 24
+"""Ordinary uses of an item planted beside each of its quantity outliers: the population normal the rules
+compare against (they judge only items with at least 20 visit-days, ``min_support``)."""
 
 
 class Planter:
@@ -371,6 +374,7 @@ class Planter:
         self._visit_patterns()
         self._operation_codes()
         self._contraindications()
+        self._quantity_outliers()  # last again: the types above keep their visits and draws
 
     def _clinical(self) -> None:
         """Issue 12: a child given a quinolone (药品儿童禁用); a man with a pregnancy diagnosis on his
@@ -623,6 +627,42 @@ class Planter:
                 self.amt(iud),
                 f"男性患者结算{self.name(iud)}（女性专用耗材）。",
             )
+
+    def _quantity_outliers(self) -> None:
+        """A visit-day billing an item far beyond its normal daily quantity, on items only the planter uses:
+        ten 一次性使用静脉留置针 on one day of a stay (医用耗材数量超标; normally one a day), and 120 g of 延胡索
+        uploaded for one TCM prescription (中药饮片超量上传; normally 6–12 g). The rules take the normal from the
+        whole population, and the clean city bills neither item, so each outlier comes with ``NORMAL_USES``
+        ordinary uses of its item on other visits of the same kind (compliant, not in ground truth)."""
+        v, rng, pool = self.b.v, self.rng, self.cat.pools
+        kind = v["kind"]
+        for vtype, mask, item, (lo, hi), much, t0, tcm, unit, what in (
+            ("consumable_overuse", kind == INP, pool["overuse_consumable"][0], (1, 1), 10.0, 2600, 0, "支",
+             "住院同日计费"),
+            ("tcm_overdose_upload", (kind == OUT) & (v["dept"] == 7), pool["overdose_herb"][0], (6, 12), 120.0,
+             1180, 1, "g", "中药处方同日上传"),
+        ):  # fmt: skip
+            for vi in self.choose(vtype, mask):
+                for o in self.take(mask, NORMAL_USES):
+                    self.line(o, item, float(rng.integers(lo, hi + 1)), int(v["begin"][o]) + t0, tcm=tcm)
+                li = self.line(vi, item, much, int(v["begin"][vi]) + t0, tcm=tcm)
+                normal = f"{lo}{unit}" if lo == hi else f"{lo}—{hi}{unit}"
+                self.record(
+                    vtype,
+                    vi,
+                    [li],
+                    item,
+                    self.amt(item, much - 5 * hi),  # beyond five times the normal (the rules' factor)
+                    f"{what}{self.name(item)}{much:.0f}{unit}，该项目其他就诊日常规用量每日{normal}，"
+                    "超过常规用量5倍以上。",
+                )
+
+    def take(self, mask: np.ndarray, n: int) -> list[int]:
+        """Up to ``n`` unused visits among ``mask``, marked used (the compliant uses beside a planted one)."""
+        cand = np.flatnonzero(mask[: self.nv0] & ~self.used)
+        pick = np.sort(self.rng.choice(cand, min(n, len(cand)), replace=False))
+        self.used[pick] = True
+        return [int(i) for i in pick]
 
     def _operation_codes(self) -> None:
         """Issue 12 (12c): a man's surgery stay whose settlement list names 卵巢楔形切除术 (手术操作编码与性别不符), and a

@@ -99,6 +99,9 @@ VIOLATION_TYPES: dict[str, ViolationType] = {
         _v("drug_contraindication", "药品禁忌症（非选择性β受体阻滞剂用于哮喘患者）", _A38_2, 0.002),
         _v("consumable_sex_mismatch", "医用耗材与性别不符（男性患者宫内节育器）", _A38_6, 0.0003),
         _v("indication_clause", "药品适应症另需检验值（人血白蛋白限白蛋白低于30g/L）", _A38_6, 0.002),
+        # the quantity outliers against the item's population normal (template quantity_outlier)
+        _v("consumable_overuse", "医用耗材数量超标（同日计费数量远超该耗材常规用量）", _A38_2, 0.001),
+        _v("tcm_overdose_upload", "中药饮片超量上传（同日计费数量远超该饮片常规用量）", _A38_3, 0.001),
     )
 }
 """Violation type code → definition, in a stable order."""

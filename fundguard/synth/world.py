@@ -538,6 +538,14 @@ def build_catalogue(seed: int) -> Catalogue:
         table="course",
     )
     restricted(lim.tcm_herbs_not_paid(), "tcm", 10, table="tcm")
+    # a consumable and a herb only the planter uses, for the quantity outliers (医用耗材数量超标, 中药饮片超量上传):
+    # the planter bills each in ordinary quantities on other visits too, the normal the rules compare against.
+    # Names in no fact (配伍禁忌, 单方不予支付, 项目内涵); appended last with fixed prices, so no index or draw moves.
+    for code, name, lt, chrg, price, spec, form, pool in (
+        ("C0203010010000000001", "一次性使用静脉留置针", "301", "08", 12.0, "支", "", "overuse_consumable"),
+        ("T009900301", "延胡索", "102", "10", 0.30, "g", "饮片", "overdose_herb"),
+    ):
+        add(code, name, lt, chrg, "01", price, spec=spec, form=form, pool=pool)
 
     df = pl.DataFrame(rows, infer_schema_length=None).with_columns(
         admdvs=pl.lit(f"{CITY}00"), begndate=pl.date(2020, 1, 1)
