@@ -137,9 +137,10 @@ class Template:
         raise NotImplementedError
 
     def sql_group(self, rules: list[Rule]) -> str:
-        """One query yielding the hits of several rules of this template (the batch runs a template's rules
-        as one query). By default their queries UNION ALL'ed; a template whose rules read the same line set
-        or aggregate overrides it so that they share it (``SharedCtes``): one scan, not one per rule."""
+        """One query yielding the hits of several rules of this template. By default their queries UNION
+        ALL'ed (the batch then runs them one by one: ``batch.template_queries``); a template whose rules read
+        the same line set or aggregate overrides it so that they share it (``SharedCtes``): one scan, not one
+        per rule, and the batch runs this one query."""
         return "\nUNION ALL\n".join(f"({self.sql(r)})" for r in rules)
 
     def describe(self) -> dict:
