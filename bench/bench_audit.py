@@ -103,7 +103,9 @@ def main() -> None:
                 (ws / "cache" / "claim_lines").glob("part-*.duckdb")) else " (reused)")) for i in range(args.repeat)]  # fmt: skip
             for mode, label in runs:
                 out = subprocess.run([sys.executable, __file__, "--child", str(ws), mode],
-                                     capture_output=True, text=True, check=True)  # fmt: skip
+                                     capture_output=True, text=True)  # fmt: skip
+                if out.returncode:  # e.g. a template out of DuckDB memory: say which, and fail
+                    sys.exit(f"{'':>12} {label}: the audit failed\n{out.stderr[-3000:]}")
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{'':>12} {label}")
                 print(f"{r['lines']:>12,} {r['rules']:>6} {r['hits']:>8,} {r['seconds']:>8.2f} "

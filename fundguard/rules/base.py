@@ -159,6 +159,29 @@ def rule_lines(rule: Rule) -> str:
     return f"(SELECT * FROM claim_lines{where})"
 
 
+PRECOUNT_PASSES = 8
+"""Passes of ``over_limit_buckets`` for a rule grouping every fee line (most groups one line): at 10^8 lines
+such a hash aggregate did not fit the batch's 2.5 GB memory limit in one pass (its table alone asked for
+1 GiB; two passes failed too); eight passes of an eighth each did (19 s). Each pass reads the lines again."""
+
+
+def over_limit_buckets(lines: str, group: str, having: str, passes: int = 1) -> str:
+    """The hashes ``h`` of the groups ``group`` of ``lines`` (alias ``l``) whose aggregate meets ``having``,
+    counted by the hash alone (one integer, not the group's strings). A hash holds whole groups, so a count or
+    sum over it is at least each of its groups' own: the hashes meeting the limit hold every group meeting it,
+    and the exact count then reads those groups alone. ``passes`` > 1 splits the count by the hash into that
+    many passes (a UNION ALL that DuckDB and Spark run alike; the hash is unsigned in DuckDB and signed in
+    Spark, hence the modulo), each holding a part of the groups in memory."""
+    h = f"hash({group})"
+    if passes == 1:
+        return f"SELECT {h} AS h FROM {lines} l GROUP BY {h} HAVING {having}"
+    n = passes
+    return "\nUNION ALL\n".join(
+        f"SELECT {h} AS h FROM {lines} l WHERE ({h} % {n} + {n}) % {n} = {i} GROUP BY {h} HAVING {having}"
+        for i in range(n)
+    )
+
+
 def amount_expr(rule: Rule, alias: str = "") -> str:
     """The per-line money at issue for ``line_amount`` / ``fund_amount``."""
     p = f"{alias}." if alias else ""

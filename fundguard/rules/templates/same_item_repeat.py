@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, lit, rule_lines
+from fundguard.rules.base import PRECOUNT_PASSES, hits, in_list, lit, over_limit_buckets, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
@@ -104,12 +104,12 @@ class SameItemRepeat(Template):
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {src} l {where})"
         # the groups over the limit first, by counts alone: ordered line lists for every group cost most.
-        # Before that, the same count by a hash of the group key (one integer, not three strings: most groups
-        # are one line): a bucket holds whole groups, so its count is at least each of its groups' and its
-        # least limit at most theirs: the buckets over the limit hold every group over it
+        # Before that, the same count by a hash of the group key (``over_limit_buckets``), in passes when the
+        # rule counts every fee line's group
         bucket = f"hash({group})"
+        passes = 1 if rule.knowledge or cond else PRECOUNT_PASSES
         inner = f"""
-WITH cand AS (SELECT {bucket} AS h FROM {lines} l GROUP BY {bucket} HAVING {qty} > min(l.lim)),
+WITH cand AS ({over_limit_buckets(lines, group, f"{qty} > min(l.lim)", passes)}),
 over AS (
     SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM {lines} l
     WHERE {bucket} IN (SELECT h FROM cand)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, lit, rule_lines
+from fundguard.rules.base import hits, in_list, lit, over_limit_buckets, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
@@ -260,15 +260,12 @@ FROM over x JOIN detail d ON d.sn = x.bkkp_sn
         })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {rule_lines(rule)} l WHERE {self._filter(rule)})"
-        # before the exact sums, the same by a hash of the key (one integer, not three strings): a bucket
-        # holds whole prescriptions, and its sum of the positive days is at least each one's sum of days, so
-        # the buckets over the limit hold every prescription over it
+        # before the exact sums, the same by a hash of the key (``over_limit_buckets``): the sum of the
+        # positive days of a hash's prescriptions is at least each one's sum of days
+        cand = over_limit_buckets(lines, group, f"sum(greatest(COALESCE(l.prd_days, 0), 0)) > {lim}")
         inner = f"""
 -- the prescriptions over the limit first, by sums alone: ordered line lists for all cost most
-WITH cand AS (
-    SELECT hash({group}) AS h FROM {lines} l GROUP BY hash({group})
-    HAVING sum(greatest(COALESCE(l.prd_days, 0), 0)) > {lim}
-),
+WITH cand AS ({cand}),
 over AS (
     SELECT l.mdtrt_id AS k1, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn) AS k2, l.hilist_code AS k3
     FROM {lines} l WHERE hash({group}) IN (SELECT h FROM cand) GROUP BY {group} HAVING {days} > {lim}
