@@ -238,8 +238,30 @@ def _codes(v: Any, path: str) -> str | None:
     return ",".join(codes) or None
 
 
+_VALUES: dict[tuple[str, str], str | None] = {}
+"""(kind, text) → ``_value``'s result for text values (a HIS repeats codes, names, times and amounts across lines
+and claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
+VALUES_SIZE = 100_000
+"""Entries kept at most: cleared when full (unique values such as 记账流水号 would otherwise grow it)."""
+_UNSEEN = object()
+
+
 def _value(v: Any, kind: str, path: str) -> str | None:
-    """The 3101 value ``v`` as the string the claim takes (checked by ``kind``)."""
+    """The 3101 value ``v`` as the string the claim takes (checked by ``kind``); text values through
+    ``_VALUES``."""
+    if v.__class__ is not str:
+        return _checked(v, kind, path)
+    got = _VALUES.get((kind, v), _UNSEEN)
+    if got is _UNSEEN:
+        got = _checked(v, kind, path)
+        if len(_VALUES) >= VALUES_SIZE:
+            _VALUES.clear()
+        _VALUES[kind, v] = got
+    return got
+
+
+def _checked(v: Any, kind: str, path: str) -> str | None:
+    """``_value`` without the memo: check ``v`` by ``kind``, raising the error naming ``path``."""
     if kind == "codes":
         return _codes(v, path)
     s = _text(v, path)

@@ -186,6 +186,22 @@ def test_bad_requests_rejected(change, match: str) -> None:
     assert e.value.zh.startswith("3101 报文错误") and e.value.en.startswith("3101 payload invalid")
 
 
+def test_remembered_values_do_not_hide_errors_or_paths() -> None:
+    """Text values are remembered by kind (``payload3101._VALUES``): a bad value is refused every time, with
+    the path of the field it is in now, and a value good as text stays bad as a number."""
+    for i in range(2):  # the second time the good values come from the memo
+        msg = copy.deepcopy(_message())
+        _line(msg).update(sumamt="12,3元")
+        with pytest.raises(InputError, match=r"fsi_order_dtos\[0\]\.sumamt"):
+            parse_3101(msg)
+        msg = copy.deepcopy(_message())
+        _line(msg).update(cnt=_line(msg)["hilist_name"])  # a name, remembered as text, sent as a quantity
+        with pytest.raises(InputError, match=r"fsi_order_dtos\[0\]\.cnt"):
+            parse_3101(msg)
+        (c,) = parse_3101(_message()).claims
+        assert c.claim == parse_3101(copy.deepcopy(_message())).claims[0].claim, i
+
+
 def test_unknown_rule_ids_rejected() -> None:
     msg = _message()
     msg["input"]["data"]["rule_ids"] = ["GZ10000301004000", "NO-SUCH-RULE"]
