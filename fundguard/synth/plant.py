@@ -154,10 +154,7 @@ class Planter:
         cand = np.flatnonzero(mask[: self.nv0] & ~self.used)
         if rate <= 0 or len(cand) == 0:
             return []
-        n = min(len(cand), math.ceil(rate * len(cand)))
-        pick = np.sort(self.rng.choice(cand, n, replace=False))
-        self.used[pick] = True
-        return [int(i) for i in pick]
+        return self.take(mask, math.ceil(rate * len(cand)))
 
     def amt(self, item: int, cnt: float = 1.0) -> float:
         return round(float(self.cat.price[item]) * cnt, 2)
