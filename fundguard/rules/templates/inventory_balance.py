@@ -162,7 +162,10 @@ pair AS (
             ) f ON f.bkkp_sn = i.bkkp_sn)"""
             return fee, isale
 
-        inner = (self._balance if p["check"] == "stock_balance" else self._match)(rule, common, inv, lines_of)
+        if p["check"] == "stock_balance":
+            inner = self._balance(rule, common, inv, lines_of)
+        else:
+            inner = self._match(rule, common, lines_of)
         return hits(rule, inner)
 
     def _balance(self, rule: Rule, common: str, inv: str, lines_of: Callable[[str], tuple[str, str]]) -> str:
@@ -228,7 +231,7 @@ WHERE s.suffix - s.cnt < b.excess AND s.rn <= {int(p["max_lines"])}
 GROUP BY b.fixmedins_code, b.hilist_code
 """
 
-    def _match(self, rule: Rule, common: str, inv: str, lines_of: Callable[[str], tuple[str, str]]) -> str:
+    def _match(self, rule: Rule, common: str, lines_of: Callable[[str], tuple[str, str]]) -> str:
         p = rule.params
         diff = "abs(m.fee_sold - m.inv_sold)"
         fee, isale = lines_of("mism")
