@@ -1,5 +1,5 @@
-"""Shared basics: bilingual errors, progress bars, locating the reference data, the settings read from the
-environment and the workspace layout.
+"""Shared basics: bilingual errors, progress bars, bounded memos, locating the reference data, the settings
+read from the environment and the workspace layout.
 
 Imports nothing from the rest of ``fundguard``; everything else may import it.
 """

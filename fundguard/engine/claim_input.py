@@ -15,15 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, partial
 from itertools import compress, repeat
-from operator import is_not
+from operator import is_, is_not
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from fundguard.core.errors import InputError
+from fundguard.core.memo import BoundedMemo
 from fundguard.data import schema
 
 CLAIM_TABLES = ("mdtrt_d", "fee_list_d", "setl_d", "setl_list_diag_d", "setl_list_oprn_d")
@@ -100,66 +101,60 @@ def _date(s: str) -> dt.date:
     return dt.date.fromisoformat(s[:10])
 
 
-class _Memo(dict):
-    """Text → cast value of one field kind, filled on first sight (``memo[text]``; a miss calls the cast).
+class _Memo(BoundedMemo):
+    """Text → cast value of one field kind (``cast``; text fields: None, the text stripped), filled on first
+    sight: ``memo[text]``; '' or blanks give None (the field is left out).
 
     A claim repeats its values (prices, quantities, times of one day) and so do the claims of one hospital:
     a hit is one C-level dict lookup where parsing a Decimal or a datetime again costs microseconds. The
-    values are immutable (Decimal, datetime, date, int), so sharing them is safe; a text that does not parse
-    raises and is not kept. Bounded: cleared when it reaches ``MEMO_SIZE`` entries."""
+    values are immutable (Decimal, datetime, date, int, str), so sharing them is safe; a text that does not
+    parse raises and is not kept. Bounded at ``MEMO_SIZE`` entries."""
 
-    __slots__ = ("cast",)
+    __slots__ = ()
 
-    def __init__(self, cast: Callable[[str], Any]) -> None:
-        super().__init__()
-        self.cast = cast
+    def __init__(self, cast: Callable[[str], Any] | None) -> None:
+        super().__init__(partial(_cast_text, cast), MEMO_SIZE)
 
-    def __missing__(self, text: str) -> Any:
+    def __missing__(self, text: Any) -> Any:
         if text.__class__ is not str:  # a JSON number, true/false or null: through its text, not kept
             return self[py_value(text) or ""]
-        s = text.strip()
-        value = self.cast(s) if s else None  # '' or blanks: null (the field is left out)
-        if len(self) >= MEMO_SIZE:
-            self.clear()
-        self[text] = value
-        return value
+        return super().__missing__(text)
+
+
+def _cast_text(cast: Callable[[str], Any] | None, text: str) -> Any:
+    s = text.strip()
+    if not s:
+        return None
+    return cast(s) if cast is not None else s
 
 
 MEMO_SIZE = 200_000
 """Entries kept per field kind in the cast memo (a few MiB at most)."""
 
 
+def _cast_of(t: pa.DataType) -> Callable[[str], Any] | None:
+    """The cast from text of an Arrow type (None: text stays text)."""
+    if pa.types.is_decimal(t):
+        return _decimal(t)
+    if pa.types.is_integer(t):
+        return _int
+    if pa.types.is_timestamp(t):
+        return _datetime
+    if pa.types.is_date(t):
+        return _date
+    return None
+
+
 @cache
 def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | None]]:
     """Field → (field, cast from text; None for text)."""
-    out = {}
-    for f in schema.table(table).fields:
-        t = f.arrow_type
-        if pa.types.is_decimal(t):
-            cast: Callable[[str], Any] | None = _decimal(t)
-        elif pa.types.is_integer(t):
-            cast = _int
-        elif pa.types.is_timestamp(t):
-            cast = _datetime
-        elif pa.types.is_date(t):
-            cast = _date
-        else:
-            cast = None
-        out[f.name] = (f, cast)
-    return out
+    return {f.name: (f, _cast_of(f.arrow_type)) for f in schema.table(table).fields}
 
 
 @cache
-def _memo(kind: Any) -> _Memo:
+def _memo(kind: pa.DataType) -> _Memo:
     """The memo of one cast kind (an Arrow type: fields of one type share it)."""
-    t = kind
-    if pa.types.is_decimal(t):
-        return _Memo(_decimal(t))
-    if pa.types.is_integer(t):
-        return _Memo(_int)
-    if pa.types.is_timestamp(t):
-        return _Memo(_datetime)
-    return _Memo(_date)
+    return _Memo(_cast_of(kind))
 
 
 @cache
@@ -168,29 +163,11 @@ def _memos(table: str) -> dict[str, _Memo]:
     return {name: _memo(f.arrow_type) for name, (f, cast) in _casts(table).items() if cast is not None}
 
 
-class _Text(dict):
-    """Text → the text stripped ('' or blanks: None), filled on first sight: the cast memo of text fields,
-    so every field goes through the same one lookup (``_casts_by_field``). Bounded like ``_Memo``."""
-
-    __slots__ = ()
-
-    def __missing__(self, text: str) -> str | None:
-        if text.__class__ is not str:  # as ``_Memo``
-            return self[py_value(text) or ""]
-        value = text.strip() or None
-        if len(self) >= MEMO_SIZE:
-            self.clear()
-        self[text] = value
-        return value
-
-
 @cache
 def _lookups(table: str) -> dict[str, dict]:
     """Field → the memo turning a text value into the cast value (text fields: stripped)."""
     memos = _memos(table)
-    return {
-        name: memos[name] if name in memos else _Text() for name in _casts(table)
-    }  # an empty memo is falsy
+    return {name: memos[name] if name in memos else _Memo(None) for name in _casts(table)}
 
 
 _getitem = dict.__getitem__  # memo[text] as a function of (memo, text): calls ``__missing__`` on a miss
@@ -198,10 +175,10 @@ _NONES = repeat(None)
 
 
 @cache
-def _shapes(name: str) -> dict[tuple[str, ...], list[dict] | None]:
+def _shapes(name: str) -> BoundedMemo:
     """Row shape (its field names in order) → the memo of each field, None for a shape that is not all
-    known fields holding every required one. Bounded: cleared past ``MAX_SHAPES``."""
-    return {}
+    known fields holding every required one (a HIS sends one or a few shapes: the fields it fills)."""
+    return BoundedMemo(size=MAX_SHAPES)
 
 
 MAX_SHAPES = 1_000
@@ -223,20 +200,23 @@ def _rows_fast(name: str, rows: list) -> list[dict[str, Any]] | None:
         shape = tuple(row)
         memos = shapes.get(shape, _NONES)
         if memos is _NONES:
-            if len(shapes) >= MAX_SHAPES:
-                shapes.clear()
             known = lookups.keys() >= row.keys() and required <= row.keys()
-            memos = shapes[shape] = [lookups[k] for k in shape] if known else None
+            memos = shapes.remember(shape, [lookups[k] for k in shape] if known else None)
         if memos is None:
             return None
         try:
             values = list(map(_getitem, memos, row.values()))
         except (ValueError, ArithmeticError, InvalidOperation, TypeError):
             return None
-        # the fields whose value is not null, in the row's order (as the general path's comprehension)
-        rec = dict(compress(zip(shape, values, strict=True), map(is_not, values, _NONES)))
-        if not required <= rec.keys():  # a required field sent blank
-            return None
+        if any(map(is_, values, _NONES)):
+            # a field sent blank: keep the fields whose value is not null, in the row's order (as the
+            # general path's comprehension)
+            rec = dict(compress(zip(shape, values, strict=True), map(is_not, values, _NONES)))
+            if not required <= rec.keys():  # a required field sent blank
+                return None
+        else:  # the common case: a copy of the row shares its key table, refilled with the cast values
+            rec = row.copy()
+            rec.update(zip(shape, values, strict=True))
         if "vali_flag" not in rec:
             rec["vali_flag"] = "1"
         out.append(rec)

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fundguard.core.errors import InputError
+from fundguard.core.memo import BoundedMemo
 from fundguard.rules.spec import Rule
 
 TRIG_SCEN: dict[str, tuple[str, str]] = {
@@ -238,11 +239,18 @@ def _codes(v: Any, path: str) -> str | None:
     return ",".join(codes) or None
 
 
-_VALUES: dict[tuple[str, str], str | None] = {}
-"""(kind, text) → ``_value``'s result for text values (a HIS repeats codes, names, times and amounts across lines
-and claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
 VALUES_SIZE = 100_000
-"""Entries kept at most: cleared when full (unique values such as 记账流水号 would otherwise grow it)."""
+"""Text values remembered per kind at most (``_VALUES``)."""
+_VALUES = {
+    kind: BoundedMemo(size=VALUES_SIZE) for kind in ("str", "num", "int", "flag", "time", "date", "codes")
+}
+"""Kind → text → ``_checked``'s result (a HIS repeats codes, names, times and amounts across lines and
+claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
+_SPECS = {
+    dto: {name: (canon, kind, _VALUES[kind]) for name, (canon, kind) in spec.items()}
+    for dto, spec in FIELD_MAP.items()
+}
+"""``FIELD_MAP`` with each field's memo."""
 _UNSEEN = object()
 
 
@@ -251,13 +259,9 @@ def _value(v: Any, kind: str, path: str) -> str | None:
     ``_VALUES``."""
     if v.__class__ is not str:
         return _checked(v, kind, path)
-    got = _VALUES.get((kind, v), _UNSEEN)
-    if got is _UNSEEN:
-        got = _checked(v, kind, path)
-        if len(_VALUES) >= VALUES_SIZE:
-            _VALUES.clear()
-        _VALUES[kind, v] = got
-    return got
+    memo = _VALUES[kind]
+    got = memo.get(v, _UNSEEN)
+    return memo.remember(v, _checked(v, kind, path)) if got is _UNSEEN else got
 
 
 def _checked(v: Any, kind: str, path: str) -> str | None:
@@ -305,16 +309,21 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> tuple[dict[str, st
     """Check one DTO; return (canonical fields it fills, its 3101 values by name)."""
     if not isinstance(raw, dict):
         raise _err(path, f"{_DTO_ZH[dto]}应为对象", f"{dto} must be an object")
-    spec = FIELD_MAP[dto]
+    spec = _SPECS[dto]
     out: dict[str, str] = {}
     values: dict[str, str | None] = {}
     for name, v in raw.items():
-        if name not in spec:
+        known = spec.get(name)
+        if known is None:
             if not (name.endswith("_dtos") and dto in ("patient", "encounter")):
                 ignored.add(f"{dto}.{name}")
             continue
-        canon, kind = spec[name]
-        values[name] = val = _value(v, kind, f"{path}.{name}")
+        canon, kind, memo = known
+        # a remembered text is looked up inline: the field's path is written out only to check a new value
+        val = memo.get(v, _UNSEEN) if v.__class__ is str else _UNSEEN
+        if val is _UNSEEN:
+            val = _value(v, kind, f"{path}.{name}")
+        values[name] = val
         if canon and val is not None:
             out[canon] = val
     for name in REQUIRED[dto]:

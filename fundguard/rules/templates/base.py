@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from fundguard.core.memo import BoundedMemo
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 
@@ -222,7 +223,8 @@ def forget_knowledge() -> None:
     _RULE_MEMO.clear()
 
 
-_RULE_MEMO: dict[tuple[int, int, str], tuple[Any, Any, dict]] = {}
+_RULE_MEMO = BoundedMemo(size=10_000)
+"""(rule, knowledge index, name) → (rule, index, the memo): ``rule_memo``."""
 
 
 def rule_memo(rule: Rule, index: Any, name: str) -> dict:
@@ -232,9 +234,7 @@ def rule_memo(rule: Rule, index: Any, name: str) -> dict:
     key = (id(rule), id(index), name)
     got = _RULE_MEMO.get(key)
     if got is None or got[0] is not rule or got[1] is not index:
-        if len(_RULE_MEMO) > 10_000:
-            _RULE_MEMO.clear()
-        got = _RULE_MEMO[key] = (rule, index, {})
+        got = _RULE_MEMO.remember(key, (rule, index, {}))
     return got[2]
 
 
