@@ -209,12 +209,16 @@ def kp_index(rule: Rule, claim: Claim, table: str) -> dict:
     f = rule.params.get("kp_filter") or {}
     if not f:
         return index
-    key = (id(index), json.dumps(f, sort_keys=True, ensure_ascii=False))
-    got = _KP_INDEX.get(key)
-    if got is None or got[0] is not index:  # held with its index: a reloaded table never meets an old id
-        out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
-        got = _KP_INDEX[key] = (index, out)
-    return got[1]
+    memo = rule_memo(rule, index, "kp_index")  # the rule's own: no filter key to write out per claim
+    mine = memo.get("index")
+    if mine is None:
+        key = (id(index), json.dumps(f, sort_keys=True, ensure_ascii=False))
+        got = _KP_INDEX.get(key)
+        if got is None or got[0] is not index:  # held with its index: a reloaded table never meets an old id
+            out = {k: rows for k, v in index.items() if (rows := [r for r in v if kp_match(rule, r)])}
+            got = _KP_INDEX[key] = (index, out)
+        mine = memo["index"] = got[1]
+    return mine
 
 
 def forget_knowledge() -> None:

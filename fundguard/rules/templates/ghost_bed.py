@@ -142,16 +142,25 @@ GROUP BY gl.mdtrt_id
             if ln["list_type"] in DRUG_LIST_TYPES or ln["med_chrgitm_type"] in DRUG_CHRGITM_TYPES
         ]
         short = int(p["short_stay_days"])
-
-        def covers(g: dict, d: dt.date) -> bool:
+        # drug line's day → how many days from it its lines cover (the longest 用药周期; a line without a
+        # period in a short stay: the rest of the stay), so each day looks at days, not at every drug line
+        reach: dict[dt.date, float] = {}
+        stays: dict[tuple, float] = {}  # (admission, discharge) → what a line without a period covers
+        for g in drugs:
             prd = g["prd_days"]
             if prd is not None and prd > 0:
-                return (d - g["fee_date"]).days < math.ceil(prd)
-            b, e = g["begntime"], g["endtime"]
-            return e is not None and b is not None and (e.date() - b.date()).days <= short
-
+                n: float = math.ceil(prd)
+            else:
+                stay = (g["begntime"], g["endtime"])
+                n = stays.get(stay, -1)
+                if n < 0:
+                    b, e = stay
+                    short_stay = e is not None and b is not None and (e.date() - b.date()).days <= short
+                    n = stays[stay] = math.inf if short_stay else 0
+            if n > reach.get(g["fee_date"], 0):
+                reach[g["fee_date"]] = n
         for d, basic in days.items():
-            if basic and any(g["fee_date"] < d and covers(g, d) for g in drugs):
+            if basic and any(f < d and (d - f).days < n for f, n in reach.items()):
                 days[d] = False  # care billed once for several days: not an empty day
         runs: list[list[dt.date]] = []
         for d in sorted(days):

@@ -24,9 +24,9 @@ def _cap(kind: str, ln: dict):
     a, b = ln["pric_uplmt_amt"], ln["catalogue_pric_uplmt_amt"]
     if kind == "line":
         return a
-    if kind == "catalogue":
+    if kind == "catalogue" or a is None:  # least() skips NULLs
         return b
-    return min((x for x in (a, b) if x is not None), default=None)  # least() skips NULLs
+    return a if b is None or not b < a else b
 
 
 class PriceLimit(Template):
@@ -69,24 +69,25 @@ WHERE {cap} > 0 AND l.pric > {cap} * (1 + {float(p["tolerance"])}) {types}
 
     def evaluate(self, rule: Rule, claim: Claim) -> list[dict]:
         p = rule.params
+        kind = p["cap"]
         types = set(p["list_types"])
         factor = 1 + float(p["tolerance"])
         out = []
         for ln in claim.lines_of(rule):
-            if types and ln["list_type"] not in types:
+            pric = ln["pric"]
+            if pric is None or (types and ln["list_type"] not in types):
                 continue
-            cap = _cap(p["cap"], ln)
-            if (
-                cap is None
-                or not cap > 0
-                or ln["pric"] is None
-                or not float(ln["pric"]) > float(cap) * factor
-            ):
+            cap = _cap(kind, ln)
+            # the cheap exact test first: a price at or under the cap is under it as DOUBLE too (the cast
+            # keeps order) and so under cap × factor ≥ cap
+            if cap is None or not cap > 0 or (pric <= cap and factor >= 1):
                 continue
-            amount = (ln["pric"] - cap) * ln["cnt"]
+            if not float(pric) > float(cap) * factor:
+                continue
+            amount = (pric - cap) * ln["cnt"]
             vals = {
                 "hilist_name": ln["hilist_name"],
-                "pric": ln["pric"],
+                "pric": pric,
                 "cap": cap,
                 "cnt": ln["cnt"],
                 "amount": amount,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, ClassVar
 
 from fundguard.rules.base import PRECOUNT_PASSES, hits, in_list, lit, over_limit_buckets, rule_lines
@@ -152,6 +154,11 @@ HAVING {qty} > any_value(l.lim)
                 return got
         else:
             fixed = (None, float(p["max_count"]))
+            if p["count_by"] == "lines" and not codes and not types:
+                # the SQL's pre-count, in C: most claims have no group over the limit and stop here
+                counts = Counter(map(itemgetter("mdtrt_id", "hilist_code", key), claim.lines_of(rule)))
+                if not counts or max(counts.values()) <= fixed[1]:
+                    return []
 
             def limit(code: str) -> tuple | None:
                 return fixed
