@@ -33,7 +33,7 @@ from fundguard.engine.lines import attach_claim_lines
 from fundguard.rules import knowledge
 from fundguard.rules.base import HIT_COLUMNS, claim_lines_sql, create_claim_lines
 from fundguard.rules.spec import Rule, RuleSet
-from fundguard.rules.templates import TEMPLATES, Template
+from fundguard.rules.templates import TEMPLATES
 
 BATCH_MEMORY_LIMIT = "2500MB"
 """DuckDB memory limit of a batch run (the store's default is 1 GB): at 10M lines the joins building
@@ -109,11 +109,11 @@ def hits_sql(rules: list[Rule]) -> str:
 
 def template_queries(rules: list[Rule]) -> list[str]:
     """The queries that run ``rules`` (of one template) one after another: one for all of them where the
-    template shares work between its rules (``sql_group`` overridden), else one per rule. UNION ALL'ed,
+    template shares work between its rules (``Template.shares_work``), else one per rule. UNION ALL'ed,
     DuckDB runs the branches side by side and their memory adds up: at 10^8 lines the rules of
     ``inventory_balance`` and ``same_item_repeat`` together ran out of the batch's limit."""
     template = TEMPLATES[rules[0].template]
-    if type(template).sql_group is not Template.sql_group:
+    if template.shares_work:
         return [template.sql_group(rules)]
     return [template.sql(r) for r in rules]
 

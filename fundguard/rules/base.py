@@ -182,6 +182,26 @@ def over_limit_buckets(lines: str, group: str, having: str, passes: int = 1) -> 
     )
 
 
+def over_limit_groups(
+    lines: str, keys: tuple[str, ...], precount: str, having: str, passes: int = 1
+) -> tuple[str, str]:
+    """The groups by ``keys`` of ``lines`` (alias ``l``) meeting ``having``, found by counts alone before any
+    ordered line list is built (those cost most): the CTEs ``cand`` (``over_limit_buckets`` with
+    ``precount``, an aggregate over a hash that is at least each of its groups' ``having`` aggregate) and
+    ``over`` (the exact keys ``k1``, ``k2`` … of the groups meeting ``having``), and the condition joining
+    ``over`` to ``l`` (``FROM lines l SEMI JOIN over ON …``): the lines of those groups alone."""
+    group = ", ".join(keys)
+    ctes = f"""cand AS ({over_limit_buckets(lines, group, precount, passes)}),
+over AS (
+    SELECT {", ".join(f"{k} AS k{i}" for i, k in enumerate(keys, 1))} FROM {lines} l
+    WHERE hash({group}) IN (SELECT h FROM cand)
+    GROUP BY {group}
+    HAVING {having}
+)"""
+    on = "\n    AND ".join(f"over.k{i} IS NOT DISTINCT FROM {k}" for i, k in enumerate(keys, 1))
+    return ctes, on
+
+
 def amount_expr(rule: Rule, alias: str = "") -> str:
     """The per-line money at issue for ``line_amount`` / ``fund_amount``."""
     p = f"{alias}." if alias else ""

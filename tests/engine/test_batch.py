@@ -89,3 +89,19 @@ def test_rules_of_one_template_in_one_query_give_each_rule_its_own_hits(ws: Path
         shared += con.execute(f"SELECT count(*) FROM ({together})").fetchone()[0]
     con.close()
     assert shared > 0
+
+
+def test_templates_sharing_work_say_so() -> None:
+    """A template whose ``sql_group`` shares work between its rules declares ``shares_work`` (the batch then
+    runs its rules as one query), and one that does not runs them one by one."""
+    from fundguard.engine.batch import template_queries
+    from fundguard.rules.templates import Template
+
+    by_template: dict[str, list] = {}
+    for r in load_rules().enabled():
+        by_template.setdefault(r.template, []).append(r)
+    for name, t in TEMPLATES.items():
+        assert (type(t).sql_group is not Template.sql_group) == t.shares_work, name
+        rules = by_template.get(name)
+        if rules:
+            assert len(template_queries(rules)) == (1 if t.shares_work else len(rules)), name

@@ -150,6 +150,7 @@ class AttributeRestriction(Template):
     """
 
     name = "attribute_restriction"
+    shares_work = True
     title_zh = "限定性别/年龄/医疗机构级别/就医方式/险种使用"
     knowledge = tuple(v[0] for v in _ATTR.values())
     knowledge_required = True

@@ -72,6 +72,9 @@ class Template:
     """Whether the knowledge rows a claim needs are found by its billed codes (``knowledge_keys``); False when
     the template matches them otherwise (diagnosis prefixes, name fragments, absence from a code list), so a
     per-claim engine must load the whole table and may never skip the rule for want of rows (issue 12)."""
+    shares_work: ClassVar[bool] = False
+    """Its rules share a line set or aggregate (``sql_group`` overridden): the batch runs them as one query
+    rather than one query per rule (``batch.template_queries``)."""
     evidence: ClassVar[dict[str, Evidence]] = {}
     """The evidence templates the template renders (by name)."""
     evaluate: ClassVar[Callable[[Rule, Claim], list[dict]] | None] = None
@@ -141,7 +144,7 @@ class Template:
         """One query yielding the hits of several rules of this template. By default their queries UNION
         ALL'ed (the batch then runs them one by one: ``batch.template_queries``); a template whose rules read
         the same line set or aggregate overrides it so that they share it (``SharedCtes``): one scan, not one
-        per rule, and the batch runs this one query."""
+        per rule, and says so with ``shares_work`` (the batch then runs this one query)."""
         return "\nUNION ALL\n".join(f"({self.sql(r)})" for r in rules)
 
     def describe(self) -> dict:

@@ -81,6 +81,7 @@ class CodeConsistency(Template):
     """
 
     name = "code_consistency"
+    shares_work = True
     title_zh = "诊断/手术操作编码与性别、年龄及相互之间不符"
     reads = "visits"
     knowledge = tuple(v[0] for v in CHECKS.values())
@@ -147,22 +148,20 @@ class CodeConsistency(Template):
 
         k = f"(SELECT * FROM {table} k WHERE {kp_where(rule)})"
 
-        def by_prefix(src: str, column: str) -> str:
-            """The knowledge rows whose ``column`` prefixes a code, found once per distinct code and
-            equi-joined on ``sel_norm``: a join of every visit's code with every row under ``starts_with``
-            was most of the rule's time."""
-            return shared.name(
-                "sel",
-                f"SELECT n.norm AS sel_norm, k.* FROM {norms(src)} n JOIN {k} k ON starts_with(n.norm, k.{column})",
-            )
-
         if chk in ("diagnosis_code", "operation_code"):
             judged = shared.name(
                 "unknown",
                 f"SELECT norm AS sel_norm FROM {norms(source)} n WHERE NOT EXISTS (SELECT 1 FROM {table} k WHERE k.norm = n.norm)",
             )
         else:
-            judged = by_prefix(source, "oprn_prefix" if chk == "operation_diagnosis" else "prefix")
+            # the knowledge rows whose prefix starts a code, found once per distinct code and equi-joined on
+            # ``sel_norm``: a join of every visit's code with every row under ``starts_with`` was most of the
+            # rule's time
+            column = "oprn_prefix" if chk == "operation_diagnosis" else "prefix"
+            judged = shared.name(
+                "sel",
+                f"SELECT n.norm AS sel_norm, k.* FROM {norms(source)} n JOIN {k} k ON starts_with(n.norm, k.{column})",
+            )
 
         def codes(src: str, visits: str) -> str:
             """The distinct codes (trimmed, normalised) of ``visits`` (a query of ``mdtrt_id``)."""

@@ -75,6 +75,7 @@ class DrugSafety(Template):
     """
 
     name = "drug_safety"
+    shares_work = True
     title_zh = "药品与耗材安全（儿童禁用、老年人、妊娠期、禁忌症、相互作用、十八反十九畏、耗材限性别）"
     knowledge = ("kb_drug_safety",)
     knowledge_required = True

@@ -44,6 +44,7 @@ class Indication(Template):
     """
 
     name = "indication"
+    shares_work = True
     title_zh = "药品限适应症（诊断不符）"
     knowledge = ("kb_indication_icd10",)
     knowledge_gate = True  # a hit needs a billed code with a knowledge row (real time skips other claims)

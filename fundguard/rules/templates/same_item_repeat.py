@@ -7,7 +7,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import PRECOUNT_PASSES, hits, in_list, lit, over_limit_buckets, rule_lines
+from fundguard.rules.base import PRECOUNT_PASSES, hits, in_list, lit, over_limit_groups, rule_lines
 from fundguard.rules.claim import Claim
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
@@ -105,19 +105,18 @@ class SameItemRepeat(Template):
         })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {src} l {where})"
-        # the groups over the limit first, by counts alone: ordered line lists for every group cost most.
-        # Before that, the same count by a hash of the group key (``over_limit_buckets``), in passes when the
+        # the groups over the limit first (``over_limit_groups``), their hash pre-count in passes when the
         # rule counts every fee line's group
-        bucket = f"hash({group})"
         passes = 1 if rule.knowledge or cond else PRECOUNT_PASSES
+        over, on = over_limit_groups(
+            lines,
+            ("l.mdtrt_id", "l.hilist_code", key),
+            f"{qty} > min(l.lim)",
+            f"{qty} > any_value(l.lim)",
+            passes,
+        )
         inner = f"""
-WITH cand AS ({over_limit_buckets(lines, group, f"{qty} > min(l.lim)", passes)}),
-over AS (
-    SELECT l.mdtrt_id AS k1, l.hilist_code AS k2, {key} AS k3 FROM {lines} l
-    WHERE {bucket} IN (SELECT h FROM cand)
-    GROUP BY {group}
-    HAVING {qty} > any_value(l.lim)
-)
+WITH {over}
 SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn,
@@ -125,8 +124,7 @@ SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_v
        ({qty} - any_value(l.lim)) * {unit} AS amount,
        {ev} AS evidence_zh,
        any_value(l.kp_id) AS kp_id
-FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
-    AND over.k2 IS NOT DISTINCT FROM l.hilist_code AND over.k3 IS NOT DISTINCT FROM {key}
+FROM {lines} l SEMI JOIN over ON {on}
 GROUP BY {group}
 HAVING {qty} > any_value(l.lim)
 """

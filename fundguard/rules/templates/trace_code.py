@@ -153,6 +153,7 @@ class TraceCodeReuse(Template):
     """
 
     name = "trace_code_reuse"
+    shares_work = True
     title_zh = "药品追溯码重复结算 / 退费后再售 / 无进货记录"
     population = True
     params = (

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from fundguard.rules.base import hits, in_list, lit, over_limit_buckets, rule_lines
+from fundguard.rules.base import hits, in_list, lit, over_limit_groups, rule_lines
 from fundguard.rules.claim import Claim, Row
 from fundguard.rules.evidence import Evidence
 from fundguard.rules.plan import hit
@@ -253,33 +253,28 @@ FROM over x JOIN detail d ON d.sn = x.bkkp_sn
         lim = float(p["max_value"])
         days = "sum(COALESCE(l.prd_days, 0))"
         amount = f"sum(l.det_item_fee_sumamt) * ({days} - {lim}) / {days}"
-        group = "l.mdtrt_id, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn), l.hilist_code"
+        keys = ("l.mdtrt_id", "COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn)", "l.hilist_code")
         ev = self.evidence["supply_days"].sql(rule, {
             "rx": "COALESCE(NULLIF(any_value(l.rx_drord_no), ''), '（无处方号）')", "hilist_name": "min(l.hilist_name)",
             "cnt": "sum(l.cnt)", "lines": "count(*)", "days": days, "limit": lim, "excess": amount,
         })  # fmt: skip
         # the lines twice rather than a CTE: DuckDB would materialise all their columns (slower than 2 scans)
         lines = f"(SELECT l.* FROM {rule_lines(rule)} l WHERE {self._filter(rule)})"
-        # before the exact sums, the same by a hash of the key (``over_limit_buckets``): the sum of the
-        # positive days of a hash's prescriptions is at least each one's sum of days
-        cand = over_limit_buckets(lines, group, f"sum(greatest(COALESCE(l.prd_days, 0), 0)) > {lim}")
+        # the prescriptions over the limit first (``over_limit_groups``): the sum of the positive days of a
+        # hash's prescriptions is at least each one's sum of days
+        over, on = over_limit_groups(
+            lines, keys, f"sum(greatest(COALESCE(l.prd_days, 0), 0)) > {lim}", f"{days} > {lim}"
+        )
         inner = f"""
--- the prescriptions over the limit first, by sums alone: ordered line lists for all cost most
-WITH cand AS ({cand}),
-over AS (
-    SELECT l.mdtrt_id AS k1, COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn) AS k2, l.hilist_code AS k3
-    FROM {lines} l WHERE hash({group}) IN (SELECT h FROM cand) GROUP BY {group} HAVING {days} > {lim}
-)
+WITH {over}
 SELECT l.mdtrt_id AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
        any_value(l.fixmedins_code) AS fixmedins_code,
        list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS bkkp_sn, l.hilist_code AS hilist_code,
        {amount} AS amount,
        {ev} AS evidence_zh,
        CAST(NULL AS VARCHAR) AS kp_id
-FROM {lines} l SEMI JOIN over ON over.k1 IS NOT DISTINCT FROM l.mdtrt_id
-    AND over.k2 IS NOT DISTINCT FROM COALESCE(NULLIF(l.rx_drord_no, ''), l.bkkp_sn)
-    AND over.k3 IS NOT DISTINCT FROM l.hilist_code
-GROUP BY {group}
+FROM {lines} l SEMI JOIN over ON {on}
+GROUP BY {", ".join(keys)}
 HAVING {days} > {lim}
 """
         return hits(rule, inner)
