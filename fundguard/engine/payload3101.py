@@ -21,8 +21,12 @@ hit (``jr_id``, ``rule_id``, ``rule_name``, ``vola_cont`` the evidence sentence,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
+from itertools import repeat
+from operator import is_, itemgetter
 from typing import Any
 
 from fundguard.core.errors import InputError
@@ -241,8 +245,18 @@ def _codes(v: Any, path: str) -> str | None:
 
 VALUES_SIZE = 100_000
 """Text values remembered per kind at most (``_VALUES``)."""
+
+
+def _check_text(kind: str, v: Any) -> str | None:
+    """``_checked`` of a text value (any other type: TypeError), for the memo of ``kind`` filling itself."""
+    if v.__class__ is not str:
+        raise TypeError(v)
+    return _checked(v, kind, "")
+
+
 _VALUES = {
-    kind: BoundedMemo(size=VALUES_SIZE) for kind in ("str", "num", "int", "flag", "time", "date", "codes")
+    kind: BoundedMemo(partial(_check_text, kind), VALUES_SIZE)
+    for kind in ("str", "num", "int", "flag", "time", "date", "codes")
 }
 """Kind → text → ``_checked``'s result (a HIS repeats codes, names, times and amounts across lines and
 claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
@@ -252,6 +266,54 @@ _SPECS = {
 }
 """``FIELD_MAP`` with each field's memo."""
 _UNSEEN = object()
+_NONES = repeat(None)
+_getitem = dict.__getitem__  # memo[text] as a function: fills the memo on a miss
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How the DTOs of one shape (their field names in order) are read at C speed (``_dto_fast``)."""
+
+    memos: list[BoundedMemo]
+    """Each field's memo."""
+    canons: tuple[str, ...]
+    """The canonical fields filled, in the order of the fields filling them (a later one wins)."""
+    pick: Callable[[list], tuple]
+    """The values of those fields, from the DTO's values in order."""
+
+
+_SHAPES = {dto: BoundedMemo(size=1_000) for dto in FIELD_MAP}
+"""DTO → its shapes seen (a HIS sends one or a few) → ``_Shape``, or None where the general path must read
+it (a field the interface does not define, a required one missing, fewer than two canonical fields)."""
+
+
+def _shape(dto: str, names: tuple[str, ...]) -> _Shape | None:
+    spec = _SPECS[dto]
+    if not spec.keys() >= set(names) or not set(REQUIRED[dto]) <= set(names):
+        return None
+    at = [i for i, n in enumerate(names) if spec[n][0]]
+    if len(at) < 2:  # itemgetter of one position gives the value, not a tuple
+        return None
+    return _Shape([spec[n][2] for n in names], tuple(spec[names[i]][0] for i in at), itemgetter(*at))
+
+
+def _dto_fast(raw: dict, dto: str) -> tuple[dict[str, str], dict[str, str | None]] | None:
+    """``_dto`` for a DTO of known fields, all texts that check and none blank, each looked up in C (its
+    memo fills itself on a miss); None when the general path must read it (it then says what is wrong)."""
+    names = tuple(raw)
+    shapes = _SHAPES[dto]
+    shape = shapes.get(names, _UNSEEN)
+    if shape is _UNSEEN:
+        shape = shapes.remember(names, _shape(dto, names))
+    if shape is None:
+        return None
+    try:
+        vals = list(map(_getitem, shape.memos, raw.values()))
+    except (InputError, TypeError):  # a value to check with its path, or not a text
+        return None
+    if any(map(is_, vals, _NONES)):  # a blank value: left out, and perhaps a required one
+        return None
+    return dict(zip(shape.canons, shape.pick(vals), strict=True)), dict(zip(names, vals, strict=True))
 
 
 def _value(v: Any, kind: str, path: str) -> str | None:
@@ -309,6 +371,9 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> tuple[dict[str, st
     """Check one DTO; return (canonical fields it fills, its 3101 values by name)."""
     if not isinstance(raw, dict):
         raise _err(path, f"{_DTO_ZH[dto]}应为对象", f"{dto} must be an object")
+    fast = _dto_fast(raw, dto)
+    if fast is not None:
+        return fast
     spec = _SPECS[dto]
     out: dict[str, str] = {}
     values: dict[str, str | None] = {}
