@@ -34,7 +34,14 @@ from fundguard.core.sql import literal
 from fundguard.core.workspace import Workspace
 from fundguard.data import schema
 from fundguard.data.store import Store
-from fundguard.engine.batch import BatchResult, finish_run, hits_sql, input_fingerprint, new_run
+from fundguard.engine.batch import (
+    BatchResult,
+    finish_run,
+    hits_sql,
+    input_fingerprint,
+    new_run,
+    template_queries,
+)
 from fundguard.engine.spark_sql import to_spark
 from fundguard.rules import knowledge
 from fundguard.rules.base import CLAIM_LINES_SQL, HIT_COLUMNS
@@ -306,9 +313,9 @@ def run_spark(
             task = bar.add_task(f"Spark 审核 auditing: {len(enabled)} 条规则 rules", total=len(enabled))
             for name, group in sorted(groups.items()):
                 t = time.perf_counter()
-                # one query per rule, unioned as DataFrames: sqlglot hoists the CTEs of UNION ALL branches
-                # into one WITH, where two rules of a template would define the same names
-                frames = [spark.sql(to_spark(r.sql())) for r in group]
+                # the batch's queries (one for a template sharing work between its rules, else one per
+                # rule), unioned as DataFrames
+                frames = [spark.sql(to_spark(q)) for q in template_queries(group)]
                 # the hits are few (a fraction of the lines): one action per template brings them to the driver
                 tables.append(reduce(lambda a, b: a.unionByName(b), frames).toArrow())
                 phases[name] = round(time.perf_counter() - t, 3)

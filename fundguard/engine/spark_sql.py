@@ -22,9 +22,12 @@ from fundguard.core.errors import InputError
 
 class Spark4(Spark):
     """sqlglot's Spark dialect, keeping QUALIFY (Spark ≥ 4 has it): sqlglot's rewrite into a subquery
-    resolves a qualified column (``o.bkkp_sn``) to a same-named SELECT alias, changing the partition."""
+    resolves a qualified column (``o.bkkp_sn``) to a same-named SELECT alias, changing the partition. And
+    keeping nested WITHs where they are (Spark has them): sqlglot hoists them to the top, Hive-style, where
+    the rules of one query (``Template.sql_group``) would each define their own ``b``."""
 
     class Generator(Spark.Generator):
+        EXPRESSIONS_WITHOUT_NESTED_CTES: ClassVar[set] = set()
         TRANSFORMS: ClassVar[dict] = {
             **Spark.Generator.TRANSFORMS,
             exp.Select: transforms.preprocess(
