@@ -16,9 +16,10 @@ tables alone (persons, institutions, catalogue) audit nothing here: they may cha
 visits (0), the persons' visits with a line within that many days before the first or after the last of
 their audited lines (N), or their whole history (None); the persons' visit and settlement rows whole (one
 row per visit: a re-admission pairs with the stay before it however old). The rules comparing against the
-whole population (``population``: 进销存, 数量异常) run over the whole store, save those declaring
+whole population (``population``: 进销存) run over the whole store, save those declaring
 ``batch_institution_days`` (集中住院: the visits of the audited visits' institutions within those days) or
-``batch_population_keys`` (追溯码重复: the lines sharing a trace code with the audited visits' lines). The look-up of
+``batch_population_keys`` (追溯码重复: the lines sharing a trace code with the audited visits' lines; 数量异常:
+the lines of the audited visits' items). The look-up of
 which visits fall in a window reads three key columns (``mdtrt_id``, ``psn_no``, ``fee_date``) of the
 persons' stored lines; a window's lines are then read with a date range that skips other months' row
 groups; windows within 25 % of a wider one's lines read that one's table (built once). ``run.json`` says

@@ -30,11 +30,11 @@ LOOK_BACK = {
     "readmission", "visit_overlap", "visit_frequency", "overlapping_supply", "windowed_aggregate",
     "pharmacy_cashing", "indication",
 }  # fmt: skip
-OTHERS = {"ghost_bed", "same_item_repeat", "trace_code_reuse", "group_admission"}  # visit-alone, population
+OTHERS = {"ghost_bed", "same_item_repeat", "trace_code_reuse", "group_admission", "quantity_outlier"}  # visit-alone, population
 PLANTED = (
     "phantom_inpatient_gang", "split_admission", "impersonation_concurrent", "frequent_outpatient", "frequent_admission",
     "overlapping_supply", "pharmacy_cashing", "over_frequency", "repeated_test", "indication_history_missing",
-    "trace_code_duplicate", "ghost_bed",
+    "trace_code_duplicate", "ghost_bed", "consumable_overuse", "tcm_overdose_upload",
 )  # fmt: skip
 
 
@@ -100,6 +100,7 @@ def test_a_middle_month_gives_the_full_audits_hits_on_it(
         # the look-back templates hit in this month, so their windows were exercised
         assert {"readmission", "visit_overlap", "overlapping_supply", "pharmacy_cashing"} <= templates
         assert "group_admission" in templates  # read through its institutions' window, not the whole store
+        assert "quantity_outlier" in templates  # through the lines of its items, not the whole store
         # some owned hits reach into other months (back, and forward: March exists): the windows mattered
         outside = con.execute(
             "SELECT count(DISTINCT h.n) FROM (SELECT row_number() OVER () AS n, unnest(bkkp_sn) AS sn FROM own) h "

@@ -20,8 +20,9 @@ class QuantityOutlier(Template):
     Which items: ``med_chrgitm_types`` (08 卫生材料费, 10 中药饮片费) and/or ``list_types`` / ``codes``.
 
     One hit per visit × item × day with its lines; money at issue: the share of their amount beyond
-    ``factor`` × the median (amount × (quantity − limit) / quantity). The normal needs the whole
-    population (``population``): batch only, never real time.
+    ``factor`` × the median (amount × (quantity − limit) / quantity). The normal needs the item's whole
+    population (``population``): batch only, never real time; an incremental audit reads the lines of the
+    audited items (``batch_population_keys``).
     """
 
     name = "quantity_outlier"
@@ -63,7 +64,8 @@ class QuantityOutlier(Template):
             out.append(("params.min_support", "must be ≥ 1 / 须不小于1"))
         return out
 
-    def sql(self, rule: Rule) -> str:
+    def _judged(self, rule: Rule) -> str:
+        """Which lines the rule judges, as an SQL condition over ``claim_lines`` alias ``l``."""
         p = rule.params
         cond = ["TRUE"]
         if p["med_chrgitm_types"]:
@@ -72,6 +74,15 @@ class QuantityOutlier(Template):
             cond.append(f"l.list_type IN {in_list(p['list_types'])}")
         if p["codes"]:
             cond.append(f"l.hilist_code IN {in_list(p['codes'])}")
+        return " AND ".join(cond)
+
+    def batch_population_keys(self, rule: Rule) -> str:
+        # an item's normal is taken over the judged lines of that item alone: a hit reads the lines sharing
+        # its item
+        return f"CASE WHEN {self._judged(rule)} THEN [l.hilist_code] ELSE [] END"
+
+    def sql(self, rule: Rule) -> str:
+        p = rule.params
         f, sup, mq = float(p["factor"]), int(p["min_support"]), float(p["min_qty"])
         excess = f"d.fee * (d.qty - {f} * n.median) / d.qty"
         ev = self.evidence["outlier"].sql(rule, {
@@ -84,7 +95,7 @@ WITH d AS (
            min(l.fixmedins_code) AS fixmedins_code, min(l.hilist_name) AS hilist_name,
            CAST(sum(l.cnt) AS DOUBLE) AS qty, sum(l.det_item_fee_sumamt) AS fee, count(*) AS lines,
            list(l.bkkp_sn ORDER BY l.fee_ocur_time, l.bkkp_sn) AS sns
-    FROM {rule_lines(rule)} l WHERE {" AND ".join(cond)}
+    FROM {rule_lines(rule)} l WHERE {self._judged(rule)}
     GROUP BY l.mdtrt_id, l.hilist_code, l.fee_date
 ),
 n AS (SELECT hilist_code, median(qty) AS median, count(*) AS support FROM d GROUP BY hilist_code
