@@ -30,7 +30,13 @@ LOOK_BACK = {
     "readmission", "visit_overlap", "visit_frequency", "overlapping_supply", "windowed_aggregate",
     "pharmacy_cashing", "indication",
 }  # fmt: skip
-OTHERS = {"ghost_bed", "same_item_repeat", "trace_code_reuse", "group_admission", "quantity_outlier"}  # visit-alone, population
+OTHERS = {
+    "ghost_bed",
+    "same_item_repeat",
+    "trace_code_reuse",
+    "group_admission",
+    "quantity_outlier",
+}  # visit-alone, population
 PLANTED = (
     "phantom_inpatient_gang", "split_admission", "impersonation_concurrent", "frequent_outpatient", "frequent_admission",
     "overlapping_supply", "pharmacy_cashing", "over_frequency", "repeated_test", "indication_history_missing",
