@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache, partial
+from functools import cache
 from itertools import compress, repeat
 from operator import is_, is_not
 from typing import Any
@@ -94,7 +94,7 @@ def _datetime(s: str) -> dt.datetime:
     t = dt.datetime.fromisoformat(s + " 00:00:00" if len(s) == 10 else s)
     if t.tzinfo is not None:  # as Arrow's cast: an offset is converted to UTC
         t = t.astimezone(dt.UTC).replace(tzinfo=None)
-    return t.replace(microsecond=0)
+    return t.replace(microsecond=0) if t.microsecond else t
 
 
 def _date(s: str) -> dt.date:
@@ -110,22 +110,22 @@ class _Memo(BoundedMemo):
     values are immutable (Decimal, datetime, date, int, str), so sharing them is safe; a text that does not
     parse raises and is not kept. Bounded at ``MEMO_SIZE`` entries."""
 
-    __slots__ = ()
+    __slots__ = ("cast",)
 
     def __init__(self, cast: Callable[[str], Any] | None) -> None:
-        super().__init__(partial(_cast_text, cast), MEMO_SIZE)
+        super().__init__(size=MEMO_SIZE)
+        self.cast = cast
 
     def __missing__(self, text: Any) -> Any:
+        # one frame: a first pass over new claims misses on every unique value (记账流水号, times)
         if text.__class__ is not str:  # a JSON number, true/false or null: through its text, not kept
             return self[py_value(text) or ""]
-        return super().__missing__(text)
-
-
-def _cast_text(cast: Callable[[str], Any] | None, text: str) -> Any:
-    s = text.strip()
-    if not s:
-        return None
-    return cast(s) if cast is not None else s
+        s = text.strip()
+        value = (s if self.cast is None else self.cast(s)) if s else None
+        if len(self) >= self.size:
+            self.clear()
+        self[text] = value
+        return value
 
 
 MEMO_SIZE = 200_000
