@@ -439,11 +439,15 @@ def _encounter_claim(
         if line["bkkp_sn"] in seen:
             raise _err(f"{p}.rx_id", f"重复：{line['bkkp_sn']}", f"duplicate: {line['bkkp_sn']}")
         seen.add(line["bkkp_sn"])
-        line["chrgitm_lv"] = _lv(line.get("chrgitm_lv"))  # type: ignore[assignment]
+        lv = _lv(line.get("chrgitm_lv"))
+        if lv is None:
+            line.pop("chrgitm_lv", None)
+        else:
+            line["chrgitm_lv"] = lv
         if "inscp_amt" not in line:
             own = Decimal(line.get("fulamt_ownpay_amt") or 0)
             line["inscp_amt"] = format(max(Decimal(line["det_item_fee_sumamt"]) - own, Decimal(0)), "f")
-        lines.append({k: val for k, val in {**keys, **line_ctx, **line}.items() if val is not None})
+        lines.append({**keys, **line_ctx, **line})  # no value is None: ``_dto`` keeps none, nor the visit
     for i, raw in enumerate(_list(enc_raw, "fsi_operation_dtos", path)):
         o, _ = _dto(raw, "operation", f"{path}.fsi_operation_dtos[{i}]", ignored)
         oprns.append({**keys, **o})
