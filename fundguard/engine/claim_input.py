@@ -102,7 +102,7 @@ def _date(s: str) -> dt.date:
 
 
 class _Memo(BoundedMemo):
-    """Text → cast value of one field kind (``cast``; text fields: None, the text stripped), filled on first
+    """Text → cast value of one field kind (``cast``; None for text fields: the text stripped), filled on first
     sight: ``memo[text]``; '' or blanks give None (the field is left out).
 
     A claim repeats its values (prices, quantities, times of one day) and so do the claims of one hospital:
@@ -110,18 +110,17 @@ class _Memo(BoundedMemo):
     values are immutable (Decimal, datetime, date, int, str), so sharing them is safe; a text that does not
     parse raises and is not kept. Bounded at ``MEMO_SIZE`` entries."""
 
-    __slots__ = ("cast",)
+    __slots__ = ()
 
     def __init__(self, cast: Callable[[str], Any] | None) -> None:
-        super().__init__(size=MEMO_SIZE)
-        self.cast = cast
+        super().__init__(cast, MEMO_SIZE)
 
     def __missing__(self, text: Any) -> Any:
         # one frame: a first pass over new claims misses on every unique value (记账流水号, times)
         if text.__class__ is not str:  # a JSON number, true/false or null: through its text, not kept
             return self[py_value(text) or ""]
         s = text.strip()
-        value = (s if self.cast is None else self.cast(s)) if s else None
+        value = (s if self.fill is None else self.fill(s)) if s else None
         if len(self) >= self.size:
             self.clear()
         self[text] = value
