@@ -316,18 +316,8 @@ def _dto_fast(raw: dict, dto: str) -> tuple[dict[str, str], dict[str, str | None
     return dict(zip(shape.canons, shape.pick(vals), strict=True)), dict(zip(names, vals, strict=True))
 
 
-def _value(v: Any, kind: str, path: str) -> str | None:
-    """The 3101 value ``v`` as the string the claim takes (checked by ``kind``); text values through
-    ``_VALUES``."""
-    if v.__class__ is not str:
-        return _checked(v, kind, path)
-    memo = _VALUES[kind]
-    got = memo.get(v, _UNSEEN)
-    return memo.remember(v, _checked(v, kind, path)) if got is _UNSEEN else got
-
-
 def _checked(v: Any, kind: str, path: str) -> str | None:
-    """``_value`` without the memo: check ``v`` by ``kind``, raising the error naming ``path``."""
+    """The 3101 value ``v`` as the string the claim takes, checked by ``kind`` (an error names ``path``)."""
     if kind == "codes":
         return _codes(v, path)
     s = _text(v, path)
@@ -384,10 +374,12 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> tuple[dict[str, st
                 ignored.add(f"{dto}.{name}")
             continue
         canon, kind, memo = known
-        # a remembered text is looked up inline: the field's path is written out only to check a new value
+        # a remembered text is one lookup: the field's path is written out only to check a new value
         val = memo.get(v, _UNSEEN) if v.__class__ is str else _UNSEEN
         if val is _UNSEEN:
-            val = _value(v, kind, f"{path}.{name}")
+            val = _checked(v, kind, f"{path}.{name}")
+            if v.__class__ is str:
+                memo.remember(v, val)
         values[name] = val
         if canon and val is not None:
             out[canon] = val

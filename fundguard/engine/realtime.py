@@ -215,7 +215,7 @@ class RealtimeAuditor:
         # them (tens of milliseconds over the first claims after a start or a reload)
         primer = Claim(mdtrt_id="", psn_no="", lines=[], visit={}, knowledge=self._kb.__getitem__)
         for p in self._compiled:
-            if p.knowledge and p.rule.params.get("kp_filter"):
+            if p.knowledge:
                 kp_index(p.rule, primer, p.knowledge)
         # the compiled plans of each stage (and of all stages), with their code gates, in rule order
         self._by_stage: dict[str | None, list[tuple[RulePlan, frozenset | None]]] = {

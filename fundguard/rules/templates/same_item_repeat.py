@@ -97,7 +97,8 @@ class SameItemRepeat(Template):
             if p["count_by"] == "lines"
             else "sum(l.det_item_fee_sumamt) / sum(l.cnt)"
         )
-        group = f"l.mdtrt_id, l.hilist_code, {key}"
+        keys = ("l.mdtrt_id", "l.hilist_code", key)
+        group = ", ".join(keys)
         ev = self.evidence["repeat"].sql(rule, {
             "window": lit(window_zh), "hilist_name": "min(l.hilist_name)", "qty": qty, "lines": "count(*)",
             "first": "min(l.fee_ocur_time)", "limit": "any_value(l.lim)",
@@ -108,13 +109,7 @@ class SameItemRepeat(Template):
         # the groups over the limit first (``over_limit_groups``), their hash pre-count in passes when the
         # rule counts every fee line's group
         passes = 1 if rule.knowledge or cond else PRECOUNT_PASSES
-        over, on = over_limit_groups(
-            lines,
-            ("l.mdtrt_id", "l.hilist_code", key),
-            f"{qty} > min(l.lim)",
-            f"{qty} > any_value(l.lim)",
-            passes,
-        )
+        over, on = over_limit_groups(lines, keys, f"{qty} > min(l.lim)", f"{qty} > any_value(l.lim)", passes)
         inner = f"""
 WITH {over}
 SELECT any_value(l.mdtrt_id) AS mdtrt_id, any_value(l.setl_id) AS setl_id, any_value(l.psn_no) AS psn_no,
