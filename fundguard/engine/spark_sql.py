@@ -10,7 +10,8 @@ both engines.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from typing import ClassVar, NamedTuple
 
 import sqlglot
@@ -227,8 +228,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression | None:
     return None
 
 
-def to_spark(sql: str) -> str:
-    """``sql`` (DuckDB dialect, as the templates generate it) as Spark SQL with the same results."""
+def _transpiled(sql: str) -> exp.Expression:
     tree = sqlglot.parse_one(sql, read="duckdb")
     # children before parents, so a rewritten parent is built from rewritten operands
     for node in reversed(list(tree.walk())):
@@ -238,4 +238,49 @@ def to_spark(sql: str) -> str:
                 tree = new
             else:
                 node.replace(new)
-    return tree.sql(dialect=Spark4)
+    return tree
+
+
+def to_spark(sql: str) -> str:
+    """``sql`` (DuckDB dialect, as the templates generate it) as Spark SQL with the same results."""
+    return _transpiled(sql).sql(dialect=Spark4)
+
+
+# --- the plan-level difference: CTEs read more than once --------------------------------------------------
+
+
+class SparkSteps(NamedTuple):
+    """A query as Spark runs it: the ``shared`` CTEs — (name, Spark SQL) — to materialise first, in order,
+    each as a temp view of its name, then the ``main`` query reading them."""
+
+    shared: tuple[tuple[str, str], ...]
+    main: str
+
+
+def to_spark_steps(sql: str, reserved: Collection[str] = ()) -> SparkSteps:
+    """``sql`` (DuckDB dialect) as Spark steps with the same results, its shared CTEs split out.
+
+    DuckDB computes a CTE read more than once a single time; Spark inlines every deterministic CTE where it
+    is read (its ``InlineCTE`` rule) and computes it again there, each copy with its own stages: one grouped
+    template query (``Template.sql_group``) grew to 187 stages at 100k lines. So the CTEs of the outermost
+    WITH that are read more than once become steps of their own (with the CTEs before them that they may
+    read), unless their name is also a nested CTE's (scoping) or ``reserved`` (a view the query reads)."""
+    tree = _transpiled(sql)
+    outer = next(tree.find_all(exp.With), None)  # breadth first: the outermost
+    if outer is None or outer.args.get("recursive"):
+        return SparkSteps((), tree.sql(dialect=Spark4))
+    reads = Counter(t.name for t in tree.find_all(exp.Table) if not t.db)
+    nested = {c.alias for w in tree.find_all(exp.With) if w is not outer for c in w.expressions}
+    shared: list[tuple[str, str]] = []
+    kept: list[exp.CTE] = []
+    for cte in list(outer.expressions):
+        name = cte.alias
+        if reads[name] < 2 or name in nested or name in reserved or cte.args["alias"].columns:
+            kept.append(cte)
+            continue
+        before = f"WITH {', '.join(c.sql(dialect=Spark4) for c in kept)} " if kept else ""
+        shared.append((name, f"{before}SELECT * FROM ({cte.this.sql(dialect=Spark4)}) AS {name}"))
+        cte.pop()
+    if not outer.expressions:
+        outer.pop()
+    return SparkSteps(tuple(shared), tree.sql(dialect=Spark4))

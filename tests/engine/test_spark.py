@@ -238,3 +238,32 @@ def test_rewrite_matches_duckdb(name: str, spark) -> None:
     norm = [tuple(tuple(v) if isinstance(v, list) else v for v in r) for r in got]
     want = [tuple(tuple(v) if isinstance(v, list) else v for v in r) for r in want]
     assert norm == want, to_spark(sql)
+
+
+_SHARED = """SELECT * FROM (
+    WITH a AS (SELECT x FROM (VALUES (1), (2), (3)) v(x)),
+         once AS (SELECT x FROM a WHERE x > 1),
+         twice AS (SELECT x FROM once UNION ALL SELECT x + 10 FROM a),
+         b AS (SELECT x FROM a)
+    SELECT t.x FROM twice AS t JOIN twice AS u ON u.x = t.x
+    WHERE t.x IN (SELECT x FROM b) AND t.x NOT IN (SELECT x FROM (WITH b AS (SELECT 3 AS x) SELECT x FROM b))
+) ORDER BY x"""
+
+
+def test_ctes_read_twice_are_computed_once(spark) -> None:
+    """Spark would inline each CTE at every read: the outer CTEs read more than once become steps of their
+    own (with the single-read CTEs before them), a name a nested WITH or the caller reserves stays a CTE,
+    and the steps run on Spark give DuckDB's rows."""
+    from fundguard.engine.spark import template_frame
+    from fundguard.engine.spark_sql import to_spark_steps
+
+    steps = to_spark_steps(_SHARED)
+    assert [name for name, _ in steps.shared] == ["a", "twice"]  # once: read once; b: also a nested CTE
+    assert "once AS (" in steps.shared[1][1] and "twice AS (" not in steps.main
+    assert [name for name, _ in to_spark_steps(_SHARED, reserved={"a"}).shared] == ["twice"]
+    views: list[str] = []
+    got = [tuple(r) for r in template_frame(spark, _SHARED, set(), views).collect()]
+    for view in views:
+        spark.catalog.dropTempView(view)
+    with duckdb.connect() as con:
+        assert got == con.execute(_SHARED).fetchall() == [(2,)]
