@@ -10,6 +10,7 @@ both engines.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from typing import ClassVar, NamedTuple
@@ -169,6 +170,41 @@ def _han_regex(node: exp.Literal) -> exp.Expression:
     return exp.Literal.string(node.this.replace("\\p{Han}", "\\p{IsHan}"))
 
 
+_PASS = re.compile(r"\(HASH\((?P<group>.+)\) % (?P<n>\d+) \+ (?P=n)\) % (?P=n) = (?P<i>\d+)")
+
+
+def _bucket_pass(branch: exp.Expression) -> tuple[str, int, int] | None:
+    """(the branch without its pass condition, passes, pass) for a pass of ``rules.base.over_limit_buckets``."""
+    where = branch.args.get("where") if isinstance(branch, exp.Select) else None
+    m = _PASS.fullmatch(where.this.sql(dialect="duckdb")) if where else None
+    if m is None:
+        return None
+    whole = branch.copy()
+    whole.set("where", None)
+    return whole.sql(dialect="duckdb"), int(m["n"]), int(m["i"])
+
+
+def _union_branches(node: exp.Expression) -> list[exp.Expression]:
+    """The branches of a UNION ALL chain, left to right."""
+    if isinstance(node, exp.Union) and not node.args.get("distinct"):
+        return [*_union_branches(node.this), *_union_branches(node.expression)]
+    return [node]
+
+
+def _all_passes(node: exp.Union) -> bool:
+    passes = [p for p in map(_bucket_pass, _union_branches(node)) if p]
+    if len(passes) < 2 or len(passes) < len(_union_branches(node)):
+        return False
+    wholes, counts, ids = zip(*passes, strict=True)
+    return len(set(wholes)) == 1 and sorted(ids) == list(range(counts[0]))
+
+
+def _one_pass(node: exp.Union) -> exp.Expression:
+    whole = _union_branches(node)[0].copy()
+    whole.set("where", None)
+    return whole
+
+
 # --- the table -------------------------------------------------------------------------------------------------
 
 
@@ -210,6 +246,9 @@ REWRITES: tuple[Rewrite, ...] = (
     Rewrite(exp.Cast, lambda n: n.to.this == exp.DataType.Type.DECIMAL, _decimal_cast,
             "DuckDB rounds x·10^s half away from zero in the operand's type; Spark rounds a double by its "
             "shortest decimal form (1.005 → 1.01 where DuckDB gives 1.00)"),
+    Rewrite(exp.Union, _all_passes, _one_pass,
+            "over_limit_buckets' passes bound DuckDB's hash aggregate, which does not spill its table directory; "
+            "Spark's aggregate spills, and every pass is one more scan of the lines: one pass"),
     Rewrite(exp.Literal, lambda n: n.is_string and "\\p{Han}" in n.this, _han_regex,
             "RE2's \\p{Han} is \\p{IsHan} in java.util.regex"),
 )  # fmt: skip

@@ -21,7 +21,7 @@ import yaml
 from fundguard.data.ingest import ingest
 from fundguard.engine import run_batch
 from fundguard.rules import load_rules, national_rule_files
-from fundguard.rules.base import HIT_COLUMNS
+from fundguard.rules.base import HIT_COLUMNS, over_limit_buckets
 from fundguard.synth import CityConfig, generate_city
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark 未安装 / pyspark not installed")
@@ -206,6 +206,14 @@ _CASES = {
     # QUALIFY kept: sqlglot's subquery rewrite would partition by the same-named alias, not by o.b
     "qualify_qualified_column": "SELECT [o.a, o.b] AS b FROM (VALUES ('p', 'x', 'g1'), ('q', 'x', 'g2')) o(a, b, g) "
     "QUALIFY row_number() OVER (PARTITION BY o.b ORDER BY o.g) = 1",
+    "bucket_passes": "SELECT count(*) AS v FROM ("
+    + over_limit_buckets(
+        f"(SELECT a FROM (VALUES {', '.join(f'({i % 5})' for i in range(22))}) t(a))",
+        "l.a",
+        "count(*) > 4",
+        4,
+    )
+    + ")",
     "list_sizes": "SELECT array_length(list_intersect(['a', 'b', 'c'], ['b', 'c', 'd'])) AS v, "
     "array_length(list_distinct(['a', 'a'])) AS w",
 }
