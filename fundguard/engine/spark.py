@@ -287,8 +287,8 @@ def run_spark(
     ``<workspace>/cache/spark``), also shared by the executors on a cluster. Defaults come from
     ``FUNDGUARD_SPARK_STORE`` / ``FUNDGUARD_SPARK_WORK``. The hits land on the driver, in the run folder.
     ``cache`` holds ``claim_lines`` in memory for the run (off: at 1M lines building it took 12 s and the
-    rules ran no faster than over its Parquet, read column by column); ``reuse_lines`` False builds it from the store for
-    this run alone (the engine's first way, kept as the benchmark's baseline)."""
+    rules ran no faster than over its Parquet, read column by column); ``reuse_lines`` False builds it from
+    the store for this run alone (the engine's first way, kept as the benchmark's baseline)."""
     t0 = time.perf_counter()
     workspace = Path(workspace)
     conf = settings()

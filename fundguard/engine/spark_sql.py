@@ -5,7 +5,8 @@ Spark dialect keeping QUALIFY); where sqlglot would carry a construct over with 
 declares the difference — the DuckDB construct (an expression type and a test), the Spark expression that
 gives DuckDB's result, and why — the way sqlglot's dialects declare theirs in ``TRANSFORMS`` tables. Adding
 an engine difference is one function and one row; ``tests/engine/test_spark.py`` runs each row's construct on
-both engines.
+both engines. One difference is in the plan, not a node: Spark computes a CTE again wherever it is read,
+so ``to_spark_steps`` splits out those read more than once, for the engine to compute first.
 """
 
 from __future__ import annotations
@@ -170,10 +171,10 @@ def _han_regex(node: exp.Literal) -> exp.Expression:
     return exp.Literal.string(node.this.replace("\\p{Han}", "\\p{IsHan}"))
 
 
-_PASS = re.compile(r"\(HASH\((?P<group>.+)\) % (?P<n>\d+) \+ (?P=n)\) % (?P=n) = (?P<i>\d+)")
+_PASS = re.compile(r"\(HASH\(.+\) % (?P<n>\d+) \+ (?P=n)\) % (?P=n) = (?P<i>\d+)")
 
 
-def _bucket_pass(branch: exp.Expression) -> tuple[str, int, int] | None:
+def _without_pass(branch: exp.Expression) -> tuple[exp.Expression, int, int] | None:
     """(the branch without its pass condition, passes, pass) for a pass of ``rules.base.over_limit_buckets``."""
     where = branch.args.get("where") if isinstance(branch, exp.Select) else None
     m = _PASS.fullmatch(where.this.sql(dialect="duckdb")) if where else None
@@ -181,7 +182,7 @@ def _bucket_pass(branch: exp.Expression) -> tuple[str, int, int] | None:
         return None
     whole = branch.copy()
     whole.set("where", None)
-    return whole.sql(dialect="duckdb"), int(m["n"]), int(m["i"])
+    return whole, int(m["n"]), int(m["i"])
 
 
 def _union_branches(node: exp.Expression) -> list[exp.Expression]:
@@ -192,17 +193,19 @@ def _union_branches(node: exp.Expression) -> list[exp.Expression]:
 
 
 def _all_passes(node: exp.Union) -> bool:
-    passes = [p for p in map(_bucket_pass, _union_branches(node)) if p]
-    if len(passes) < 2 or len(passes) < len(_union_branches(node)):
-        return False
-    wholes, counts, ids = zip(*passes, strict=True)
-    return len(set(wholes)) == 1 and sorted(ids) == list(range(counts[0]))
+    branches = _union_branches(node)
+    passes = [p for p in map(_without_pass, branches) if p]
+    return (
+        len(passes) == len(branches) > 1
+        and len({whole.sql() for whole, _, _ in passes}) == 1
+        and sorted(i for _, _, i in passes) == list(range(passes[0][1]))
+    )
 
 
 def _one_pass(node: exp.Union) -> exp.Expression:
-    whole = _union_branches(node)[0].copy()
-    whole.set("where", None)
-    return whole
+    found = _without_pass(_union_branches(node)[0])
+    assert found is not None  # _all_passes held
+    return found[0]
 
 
 # --- the table -------------------------------------------------------------------------------------------------
