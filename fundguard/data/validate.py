@@ -107,6 +107,9 @@ SQL_TYPES = {
     "code": "VARCHAR",
 }
 NUMBER_KINDS = {"money", "price", "quantity", "ratio", "age", "decimal_4_2", "int"}
+TYPED_SOURCES = ("DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DATE", "TIME", "TIMESTAMP")  # fmt: skip
+"""Source column types (DuckDB's names, prefixes) whose values print as non-blank text."""
 TIME_KINDS = {"date", "datetime"}
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -167,6 +170,14 @@ def hosp_level_only(values: Iterable[str]) -> bool:
     """True when a file's ``hosp_lv`` values are level-only integers (1/2/3/11), not dictionary codes."""
     found = {v.removesuffix(".0") for v in values if v}
     return bool(found) and found <= set(HOSP_LEVEL_ONLY) and bool(found & {"1", "2", "3"})
+
+
+def _point_zero(text: str) -> str:
+    """SQL: ``text`` without a spreadsheet's ``.0`` ('12.0' → '12'). Only a text with a dot can change, and a
+    dot is rare in a code: the regex runs on those alone, not on every value of every code column."""
+    return (
+        f"CASE WHEN contains({text}, '.') THEN regexp_replace({text}, '^(\\d+)\\.0+$', '\\1') ELSE {text} END"
+    )
 
 
 @dataclass(frozen=True)
@@ -230,10 +241,16 @@ class Validator:
 
     def _ctes(self, raw: str) -> str:
         typed = [f"{self._typed(f)} AS {q(f.name)}" for f in self.table.fields]
+        # the source text of a number or time (was a value given that did not parse?): a typed source needs
+        # none (``_given``), so its values are not printed as text
         texts = [
             f"{self._text(f.name)} AS {q('__t_' + f.name)}"
             for f in self.table.fields
-            if f.name in self.present and (f.kind in NUMBER_KINDS | TIME_KINDS or f.name == "vali_flag")
+            if f.name in self.present
+            and (
+                (f.kind in NUMBER_KINDS | TIME_KINDS and not self._typed_source(f.name))
+                or f.name == "vali_flag"
+            )
         ]
         raw_cols = ", ".join(f"c{i}" for i in range(self.width))
         fail = " ".join(f"WHEN {c.sql} THEN {i}" for i, c in enumerate(self.checks))
@@ -274,6 +291,23 @@ class Validator:
     def _is_text(self, name: str) -> bool:
         return self.source_types.get(self.position[name], "VARCHAR") == "VARCHAR"
 
+    def _typed_source(self, name: str) -> bool:
+        """Whether the source column is a number, date or time type: its text is never blank, so a value
+        was given exactly where it is not NULL."""
+        return self.source_types.get(self.position[name], "VARCHAR").startswith(TYPED_SOURCES)
+
+    def _given(self, name: str) -> str:
+        """SQL: the source holds a value for field ``name`` (its text, trimmed, is not blank)."""
+        return (
+            f"{self._src(name)} IS NOT NULL"
+            if self._typed_source(name)
+            else f"{q('__t_' + name)} IS NOT NULL"
+        )
+
+    def _given_text(self, name: str) -> str:
+        """SQL: the source's text of field ``name`` (trimmed; NULL when blank)."""
+        return self._text(name) if self._typed_source(name) else q("__t_" + name)
+
     def _text(self, name: str) -> str:
         src = self._src(name)
         return f"NULLIF(trim(CAST({src} AS VARCHAR)), '')"
@@ -286,7 +320,7 @@ class Validator:
         if f.kind == "string":
             return text
         if f.kind == "code":
-            e = f"regexp_replace({text}, '^(\\d+)\\.0+$', '\\1')"
+            e = _point_zero(text)
             if f.name in self.level_only:
                 mapping = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in HOSP_LEVEL_ONLY.items())
                 e = f"CASE {e} {mapping} ELSE {e} END"
@@ -298,7 +332,7 @@ class Validator:
             return f"TRY_CAST({self._src(f.name)} AS {target})"
         if f.kind in NUMBER_KINDS:
             if f.kind == "int":
-                text = f"regexp_replace({text}, '^(\\d+)\\.0+$', '\\1')"
+                text = _point_zero(text)
             return f"TRY_CAST({text} AS {target})"
         serial = (
             f"CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') THEN TIMESTAMP '1899-12-30' + "
@@ -316,13 +350,14 @@ class Validator:
                 out.append(Check("nul_byte", f.name, f"contains({q(f.name)}, chr(0))"))
         for f in t.fields:
             if f.name in self.present and f.kind in NUMBER_KINDS | TIME_KINDS:
-                failed = f"({q('__t_' + f.name)} IS NOT NULL AND {q(f.name)} IS NULL)"
+                failed = f"({self._given(f.name)} AND {q(f.name)} IS NULL)"
                 if f.kind == "datetime":
+                    text = self._given_text(f.name)
                     out.append(
                         Check(
                             "time_only",
                             f.name,
-                            f"{failed} AND regexp_full_match({q('__t_' + f.name)}, '{TIME_ONLY_PATTERN}')",
+                            f"{failed} AND regexp_full_match({text}, '{TIME_ONLY_PATTERN}')",
                         )
                     )
                 out.append(Check("bad_date" if f.kind in TIME_KINDS else "bad_number", f.name, failed))

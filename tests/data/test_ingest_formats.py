@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -169,6 +170,47 @@ def test_parquet_with_typed_columns(tmp_path: Path, ws: Path) -> None:
         and str(got[3]) == "1.5000"
         and got[4] == dt.datetime(2024, 2, 1, 8, 0)
     )
+
+
+@pytest.mark.parametrize(
+    ("times", "reasons"),
+    [
+        (pa.array([dt.datetime(2024, 2, 1, 8, i) for i in range(3)], pa.timestamp("ms")), {"bad_number": 1}),
+        (pa.array([dt.time(8, i) for i in range(3)], pa.time64("us")), {"time_only": 3}),
+    ],
+)
+def test_parquet_typed_values_that_do_not_fit_are_quarantined(
+    tmp_path: Path, ws: Path, times: pa.Array, reasons: dict[str, int]
+) -> None:
+    """A typed column needs no text to tell a value given from one missing: a number too large for its field
+    is ``bad_number``, a time of day with no date ``time_only``, and a null is simply absent."""
+    data = pa.table(
+        {
+            "bkkp_sn": ["B0", "B1", "B2"],
+            "mdtrt_id": ["M0", "M1", "M2"],
+            "fee_ocur_time": times,
+            "fixmedins_code": ["H43010200001"] * 3,
+            "psn_no": ["P0", "P1", "P2"],
+            "cnt": pa.array([1.0] * 3, pa.float64()),
+            "pric": pa.array([10.0] * 3, pa.float64()),
+            "inscp_amt": pa.array([5.0, 5.0, None], pa.float64()),
+            "det_item_fee_sumamt": pa.array([1e20, 10.0, 10.0], pa.float64()),
+            "hilist_code": ["XB05XAL211B002020400318"] * 3,
+        }
+    )
+    p = tmp_path / "fee_list_d" / "part-1.parquet"
+    p.parent.mkdir()
+    pq.write_table(data, p)
+    f = _one(p, ws)
+    assert f.reasons == reasons and f.rows_loaded == 3 - sum(reasons.values())
+    first = read_quarantine(ws)[0]
+    if "bad_number" in reasons:
+        assert (first["line"], first["column"]) == ("1", "det_item_fee_sumamt")
+        assert Store(ws).connect().execute(
+            "SELECT count(*) FROM fee_list_d WHERE inscp_amt IS NULL"
+        ).fetchone() == (1,)
+    else:  # the time comes first among the row's checks
+        assert (first["column"], first["value"]) == ("fee_ocur_time", "08:00:00")
 
 
 def test_json_lines_with_a_broken_line(tmp_path: Path, ws: Path) -> None:
