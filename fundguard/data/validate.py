@@ -298,11 +298,7 @@ class Validator:
 
     def _given(self, name: str) -> str:
         """SQL: the source holds a value for field ``name`` (its text, trimmed, is not blank)."""
-        return (
-            f"{self._src(name)} IS NOT NULL"
-            if self._typed_source(name)
-            else f"{q('__t_' + name)} IS NOT NULL"
-        )
+        return f"{self._src(name) if self._typed_source(name) else q('__t_' + name)} IS NOT NULL"
 
     def _given_text(self, name: str) -> str:
         """SQL: the source's text of field ``name`` (trimmed; NULL when blank)."""
