@@ -21,6 +21,7 @@ hit (``jr_id``, ``rule_id``, ``rule_name``, ``vola_cont`` the evidence sentence,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -179,6 +180,23 @@ _DTO_ZH = {
 }
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d%H%M%S")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
+_CANONICAL = {
+    "time": re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"),
+    "date": re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"),
+}
+"""The texts ``_checked`` gives for a time and a date (ASCII digits, a four-digit year): one that already reads so
+is its own answer once the date and time exist."""
+
+
+def _exists(kind: str, s: str) -> bool:
+    """Whether a text of ``_CANONICAL[kind]`` names a real date (and time)."""
+    try:
+        (dt.datetime if kind == "time" else dt.date).fromisoformat(s)
+    except ValueError:
+        return False
+    return True
+
+
 _SEV_DEG = {"high": ("1", "高"), "medium": ("2", "中"), "low": ("3", "低")}
 
 
@@ -260,6 +278,10 @@ _VALUES = {
 }
 """Kind → text → ``_checked``'s result (a HIS repeats codes, names, times and amounts across lines and
 claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
+_INSCP = BoundedMemo(
+    lambda amounts: format(max(Decimal(amounts[0]) - Decimal(amounts[1] or 0), Decimal(0)), "f"), VALUES_SIZE
+)
+"""(sumamt, ownpay_amt) texts, both checked numbers → the 符合政策范围金额 a line without one is given."""
 _SPECS = {
     dto: {name: (canon, kind, _VALUES[kind]) for name, (canon, kind) in spec.items()}
     for dto, spec in FIELD_MAP.items()
@@ -297,7 +319,7 @@ def _shape(dto: str, names: tuple[str, ...]) -> _Shape | None:
     return _Shape([spec[n][2] for n in names], tuple(spec[names[i]][0] for i in at), itemgetter(*at))
 
 
-def _dto_fast(raw: dict, dto: str) -> tuple[dict[str, str], dict[str, str | None]] | None:
+def _dto_fast(raw: dict, dto: str) -> dict[str, str] | None:
     """``_dto`` for a DTO of known fields, all texts that check and none blank, each looked up in C (its
     memo fills itself on a miss); None when the general path must read it (it then says what is wrong)."""
     names = tuple(raw)
@@ -313,7 +335,7 @@ def _dto_fast(raw: dict, dto: str) -> tuple[dict[str, str], dict[str, str | None
         return None
     if any(map(is_, vals, _NONES)):  # a blank value: left out, and perhaps a required one
         return None
-    return dict(zip(shape.canons, shape.pick(vals), strict=True)), dict(zip(names, vals, strict=True))
+    return dict(zip(shape.canons, shape.pick(vals), strict=True))
 
 
 def _checked(v: Any, kind: str, path: str) -> str | None:
@@ -340,6 +362,9 @@ def _checked(v: Any, kind: str, path: str) -> str | None:
             raise _err(path, f"标志应为 0 或 1：{s!r}", f"flag must be 0 or 1: {s!r}")
         return s
     if kind in ("time", "date"):
+        # already the canonical text: a C-level check instead of ``strptime`` (~5 µs a new value)
+        if _CANONICAL[kind].fullmatch(s) and _exists(kind, s):
+            return s
         formats = _TIME_FORMATS + _DATE_FORMATS if kind == "time" else _DATE_FORMATS + _TIME_FORMATS
         for fmt in formats:
             try:
@@ -357,8 +382,8 @@ def _checked(v: Any, kind: str, path: str) -> str | None:
     return s
 
 
-def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> tuple[dict[str, str], dict[str, str | None]]:
-    """Check one DTO; return (canonical fields it fills, its 3101 values by name)."""
+def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> dict[str, str]:
+    """Check one DTO; return the canonical fields it fills."""
     if not isinstance(raw, dict):
         raise _err(path, f"{_DTO_ZH[dto]}应为对象", f"{dto} must be an object")
     fast = _dto_fast(raw, dto)
@@ -386,7 +411,7 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> tuple[dict[str, st
     for name in REQUIRED[dto]:
         if values.get(name) is None:
             raise _err(f"{path}.{name}", f"缺少必填字段（{_DTO_ZH[dto]}）", f"required field missing ({dto})")
-    return out, values
+    return out
 
 
 def _list(raw: dict, key: str, path: str, *, required: bool = False) -> list:
@@ -410,7 +435,7 @@ def _lv(code: str | None) -> str | None:
 def _encounter_claim(
     patient: dict[str, str], enc_raw: dict, path: str, medins: dict[str, str], ignored: set[str]
 ) -> dict[str, list[dict[str, str]]]:
-    enc, _ = _dto(enc_raw, "encounter", path, ignored)
+    enc = _dto(enc_raw, "encounter", path, ignored)
     visit = {**medins, **patient, **enc}
     visit["hosp_lv"] = _lv(visit.get("hosp_lv"))  # type: ignore[assignment]
     visit = {k: v for k, v in visit.items() if v is not None}
@@ -418,7 +443,7 @@ def _encounter_claim(
     line_ctx = {k: visit[k] for k in ("fixmedins_code", "fixmedins_name", "med_type") if k in visit}
     diags, lines, oprns = [], [], []
     for i, raw in enumerate(_list(enc_raw, "fsi_diagnose_dtos", path)):
-        d, _ = _dto(raw, "diagnose", f"{path}.fsi_diagnose_dtos[{i}]", ignored)
+        d = _dto(raw, "diagnose", f"{path}.fsi_diagnose_dtos[{i}]", ignored)
         diags.append({**keys, **d})
     if "dscg_maindiag_code" not in visit:  # the main diagnosis stands for the discharge diagnosis
         main = [d["diag_code"] for d in diags if d.get("maindiag_flag") == "1"]
@@ -427,7 +452,7 @@ def _encounter_claim(
     seen: set[str] = set()
     for i, raw in enumerate(_list(enc_raw, "fsi_order_dtos", path, required=True)):
         p = f"{path}.fsi_order_dtos[{i}]"
-        line, _ = _dto(raw, "order", p, ignored)
+        line = _dto(raw, "order", p, ignored)
         if line["bkkp_sn"] in seen:
             raise _err(f"{p}.rx_id", f"重复：{line['bkkp_sn']}", f"duplicate: {line['bkkp_sn']}")
         seen.add(line["bkkp_sn"])
@@ -437,11 +462,10 @@ def _encounter_claim(
         else:
             line["chrgitm_lv"] = lv
         if "inscp_amt" not in line:
-            own = Decimal(line.get("fulamt_ownpay_amt") or 0)
-            line["inscp_amt"] = format(max(Decimal(line["det_item_fee_sumamt"]) - own, Decimal(0)), "f")
+            line["inscp_amt"] = _INSCP[line["det_item_fee_sumamt"], line.get("fulamt_ownpay_amt")]
         lines.append({**keys, **line_ctx, **line})  # no value is None: ``_dto`` keeps none, nor the visit
     for i, raw in enumerate(_list(enc_raw, "fsi_operation_dtos", path)):
-        o, _ = _dto(raw, "operation", f"{path}.fsi_operation_dtos[{i}]", ignored)
+        o = _dto(raw, "operation", f"{path}.fsi_operation_dtos[{i}]", ignored)
         oprns.append({**keys, **o})
     return {"mdtrt_d": [visit], "fee_list_d": lines, "setl_list_diag_d": diags, "setl_list_oprn_d": oprns}
 
@@ -482,9 +506,9 @@ def parse_3101(payload: Any, known_rule_ids: set[str] | None = None) -> Request3
     patients = _list(data, "patient_dtos", "data", required=True)
     for i, praw in enumerate(patients):
         path = f"patient_dtos[{i}]"
-        patient, pv = _dto(praw, "patient", path, ignored)
+        patient = _dto(praw, "patient", path, ignored)
         encs = _list(praw, "fsi_encounter_dtos", path, required=True)
-        current = pv.get("curr_mdtrt_id")
+        current = _checked(praw.get("curr_mdtrt_id"), "str", f"{path}.curr_mdtrt_id")  # checked by ``_dto``
         if current is None and len(encs) > 1:
             raise _err(
                 f"{path}.curr_mdtrt_id",

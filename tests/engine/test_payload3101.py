@@ -293,3 +293,29 @@ def test_response_shape() -> None:
     )
     assert [d["rx_id"] for d in r["judge_result_detail_dtos"]] == ["6374"]
     assert out["ignored_encounters"] == {"M2": ["M1"]}
+
+
+@pytest.mark.parametrize("kind", ["time", "date"])
+def test_canonical_times_read_as_strptime_reads_them(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A time or date already in the canonical spelling is its own answer (``_CANONICAL``, checked to exist):
+    the same text, or the same error, as reading it through the formats."""
+    import re
+
+    from fundguard.engine import payload3101
+
+    texts = ["2025-09-16 12:46:05", "2025-09-16", "2024-02-29 23:59:59", "2024-02-29", "2025-02-29 10:00:00",
+             "2025-02-29", "2025-13-01 00:00:00", "2025-09-16 24:00:00", "2025-09-16 12:60:00",
+             "2025-09-16 12:00:60", "0999-01-01 00:00:00", "0999-01-01", "２０２５-09-16 12:46:05",
+             "2025-09-16T12:46:05", "20250916", "2025-09-16 12:46"]  # fmt: skip
+
+    def read(text: str) -> str:
+        try:
+            return payload3101._checked(text, kind, "p") or ""
+        except InputError as e:
+            return f"error: {e.zh}"
+
+    fast = [read(t) for t in texts]
+    monkeypatch.setattr(payload3101, "_CANONICAL", {k: re.compile("(?!)") for k in ("time", "date")})
+    assert fast == [read(t) for t in texts]
+    assert fast[0] == "2025-09-16 12:46:05" if kind == "time" else fast[1] == "2025-09-16"
+    assert fast[4].startswith("error")
