@@ -363,7 +363,7 @@ def audit_claim(
         with RealtimeAuditor(workspace, ruleset, stage=("事前", "事中")) as auditor:
             if isinstance(payload, dict) and ("input" in payload or "patient_dtos" in payload):
                 req = parse_3101(payload, set(auditor.rule_by_id))
-                hits = [auditor.audit(c.claim, stage=stage or req.stage) for c in req.claims]
+                hits = [auditor.audit_parsed(c.claim, stage=stage or req.stage) for c in req.claims]
                 out = response_3101(req, hits, auditor.rule_by_id, 0.0)
             else:
                 out = auditor.audit(payload, stage=stage or "事中")

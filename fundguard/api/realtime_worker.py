@@ -158,7 +158,7 @@ def _3101(payload: Any, code: str, seen: dict) -> dict:
     per_claim = []
     for c in req.claims:
         sns = _claim_sns(c.claim)
-        hits = a.audit(c.claim, stage=req.stage)
+        hits = a.audit_parsed(c.claim, stage=req.stage)
         per_claim.append(
             [
                 disclose(h, a.rule_by_id[h["rule_id"]], sns)

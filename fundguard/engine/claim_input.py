@@ -132,7 +132,7 @@ MEMO_SIZE = 200_000
 """Entries kept per field kind in the cast memo (a few MiB at most)."""
 
 
-def _cast_of(t: pa.DataType) -> Callable[[str], Any] | None:
+def cast_of(t: pa.DataType) -> Callable[[str], Any] | None:
     """The cast from text of an Arrow type (None: text stays text)."""
     if pa.types.is_decimal(t):
         return _decimal(t)
@@ -148,13 +148,13 @@ def _cast_of(t: pa.DataType) -> Callable[[str], Any] | None:
 @cache
 def _casts(table: str) -> dict[str, tuple[schema.Field, Callable[[str], Any] | None]]:
     """Field → (field, cast from text; None for text)."""
-    return {f.name: (f, _cast_of(f.arrow_type)) for f in schema.table(table).fields}
+    return {f.name: (f, cast_of(f.arrow_type)) for f in schema.table(table).fields}
 
 
 @cache
 def _memo(kind: pa.DataType) -> _Memo:
     """The memo of one cast kind (an Arrow type: fields of one type share it)."""
-    return _Memo(_cast_of(kind))
+    return _Memo(cast_of(kind))
 
 
 @cache
@@ -314,6 +314,14 @@ def parse_claim(claim: Any) -> dict[str, list[dict[str, Any]]]:
                 f"{name} psn_no {bad} differs from the visit's person {psn_no}",
             )
     return out
+
+
+def claim_texts(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, str]]]:
+    """A claim in ``parse_claim``'s form (cast values) back as texts, the form a HIS sends."""
+    return {
+        name: [{k: py_value(v) for k, v in row.items() if v is not None} for row in rows]
+        for name, rows in tables.items()
+    }
 
 
 def claim_tables(claim: Any) -> dict[str, pa.Table]:

@@ -4,7 +4,9 @@
 …}}``) or its ``data`` part: ``trig_scen``, ``rule_ids``, ``task_id``, ``patient_dtos`` → ``fsi_encounter_dtos``
 → ``fsi_diagnose_dtos`` / ``fsi_order_dtos`` (fee lines) / ``fsi_operation_dtos`` — and turns the current
 encounter of each patient into a claim in national form (``mdtrt_d``, ``fee_list_d``, ``setl_list_diag_d``,
-``setl_list_oprn_d`` with our canonical field codes), which ``RealtimeAuditor.audit`` takes. Field names are the
+``setl_list_oprn_d`` with our canonical field codes) already cast as ``claim_input.parse_claim`` casts a claim
+(decimals, times and dates; ``vali_flag`` ``'1'``), which ``RealtimeAuditor.audit_parsed`` takes as it is: each
+value is checked and cast in one memo lookup, not made a canonical text that the claim's parse reads again. Field names are the
 interface's; ``FIELD_MAP`` says which canonical field each one fills. Known fields are checked (type, number,
 date) with bilingual errors naming the field's path; fields the interface does not define (vendors add their
 own) are ignored and listed. ``trig_scen`` decides the stage: 1–5 (挂号、登记、医嘱) are 事前, 6–10 (预结算、结算、
@@ -30,8 +32,12 @@ from itertools import repeat
 from operator import is_, itemgetter
 from typing import Any
 
+import pyarrow as pa
+
 from fundguard.core.errors import InputError
 from fundguard.core.memo import BoundedMemo
+from fundguard.data import schema
+from fundguard.engine.claim_input import CLAIM_TABLES, cast_of, py_value
 from fundguard.rules.spec import Rule
 
 TRIG_SCEN: dict[str, tuple[str, str]] = {
@@ -171,6 +177,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 """Fields each DTO must fill (the claim's keys and what every line rule reads)."""
 
+_TABLE = {
+    "patient": "mdtrt_d",
+    "encounter": "mdtrt_d",
+    "diagnose": "setl_list_diag_d",
+    "order": "fee_list_d",
+    "operation": "setl_list_oprn_d",
+}
+"""The claim table each DTO's canonical fields belong to."""
+
 _DTO_ZH = {
     "patient": "参保人",
     "encounter": "就诊",
@@ -208,7 +223,8 @@ def _err(path: str, zh: str, en: str) -> InputError:
 class Claim3101:
     """One patient's current encounter as a claim, with what the answer needs to echo."""
 
-    claim: dict[str, list[dict[str, str]]]
+    claim: dict[str, list[dict[str, Any]]]
+    """In ``parse_claim``'s form: every claim table, values cast."""
     patn_id: str
     mdtrt_id: str
     ignored_encounters: list[str] = field(default_factory=list)
@@ -262,31 +278,64 @@ def _codes(v: Any, path: str) -> str | None:
 
 
 VALUES_SIZE = 100_000
-"""Text values remembered per kind at most (``_VALUES``)."""
+"""Text values remembered per memo at most (``_VALUES``)."""
+
+Cast = Callable[[str], Any] | None
 
 
-def _check_text(kind: str, v: Any) -> str | None:
-    """``_checked`` of a text value (any other type: TypeError), for the memo of ``kind`` filling itself."""
+def _cast(text: str | None, cast: Cast, path: str) -> Any:
+    """A checked text as the value of its canonical field (``cast`` None: the text itself)."""
+    if text is None or cast is None:
+        return text
+    try:
+        return cast(text)
+    except (ValueError, ArithmeticError):  # a number past the field's precision
+        raise _err(path, f"超出字段取值范围：{text!r}", f"is out of the field's range: {text!r}") from None
+
+
+def _check_value(kind: str, cast: Cast, v: Any) -> Any:
+    """``_checked`` and ``_cast`` of a text value (any other type: TypeError), for a memo filling itself."""
     if v.__class__ is not str:
         raise TypeError(v)
-    return _checked(v, kind, "")
+    return _cast(_checked(v, kind, ""), cast, "")
 
 
-_VALUES = {
-    kind: BoundedMemo(partial(_check_text, kind), VALUES_SIZE)
-    for kind in ("str", "num", "int", "flag", "time", "date", "codes")
-}
-"""Kind → text → ``_checked``'s result (a HIS repeats codes, names, times and amounts across lines and
-claims): one lookup instead of the checks. Only results are kept, so a bad value raises every time."""
-_INSCP = BoundedMemo(
-    lambda amounts: format(max(Decimal(amounts[0]) - Decimal(amounts[1] or 0), Decimal(0)), "f"), VALUES_SIZE
-)
-"""(sumamt, ownpay_amt) texts, both checked numbers → the 符合政策范围金额 a line without one is given."""
+_VALUES: dict[tuple[str, str], BoundedMemo] = {}
+"""(kind, canonical type) → text → its value in the claim (a HIS repeats codes, names, times and amounts across
+lines and claims): one lookup instead of the checks and the cast. Only results are kept, so a bad value raises
+every time."""
+
+
+def _value_memo(kind: str, t: pa.DataType | None) -> BoundedMemo:
+    """The memo of 3101 texts of ``kind`` filling a field of type ``t`` (None: a field only checked)."""
+    key = (kind, str(t))
+    if key not in _VALUES:
+        _VALUES[key] = BoundedMemo(partial(_check_value, kind, cast_of(t) if t else None), VALUES_SIZE)
+    return _VALUES[key]
+
+
+def _spec(dto: str, canon: str | None, kind: str) -> tuple[str | None, str, BoundedMemo, Cast]:
+    t = schema.table(_TABLE[dto]).field(canon).arrow_type if canon else None
+    return canon, kind, _value_memo(kind, t), cast_of(t) if t else None
+
+
 _SPECS = {
-    dto: {name: (canon, kind, _VALUES[kind]) for name, (canon, kind) in spec.items()}
+    dto: {name: _spec(dto, canon, kind) for name, (canon, kind) in spec.items()}
     for dto, spec in FIELD_MAP.items()
 }
-"""``FIELD_MAP`` with each field's memo."""
+"""``FIELD_MAP`` with each field's memo and cast."""
+_INSCP_CAST = cast_of(schema.table("fee_list_d").field("inscp_amt").arrow_type)
+
+
+def _inscp(amounts: tuple[Any, Any]) -> Any:
+    """The 符合政策范围金额 of an order without one: ``sumamt`` − ``ownpay_amt`` as sent (both checked), not
+    less than 0, then cast (rounded once, as the difference of the texts always was)."""
+    total, ownpay = (_checked(a, "num", "") or "0" for a in amounts)
+    return _INSCP_CAST(format(max(Decimal(total) - Decimal(ownpay), Decimal(0)), "f"))
+
+
+_INSCP = BoundedMemo(_inscp, VALUES_SIZE)
+"""(sumamt, ownpay_amt) as sent → ``_inscp``."""
 _UNSEEN = object()
 _NONES = repeat(None)
 _getitem = dict.__getitem__  # memo[text] as a function: fills the memo on a miss
@@ -319,7 +368,7 @@ def _shape(dto: str, names: tuple[str, ...]) -> _Shape | None:
     return _Shape([spec[n][2] for n in names], tuple(spec[names[i]][0] for i in at), itemgetter(*at))
 
 
-def _dto_fast(raw: dict, dto: str) -> dict[str, str] | None:
+def _dto_fast(raw: dict, dto: str) -> dict[str, Any] | None:
     """``_dto`` for a DTO of known fields, all texts that check and none blank, each looked up in C (its
     memo fills itself on a miss); None when the general path must read it (it then says what is wrong)."""
     names = tuple(raw)
@@ -382,7 +431,7 @@ def _checked(v: Any, kind: str, path: str) -> str | None:
     return s
 
 
-def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> dict[str, str]:
+def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> dict[str, Any]:
     """Check one DTO; return the canonical fields it fills."""
     if not isinstance(raw, dict):
         raise _err(path, f"{_DTO_ZH[dto]}应为对象", f"{dto} must be an object")
@@ -390,19 +439,19 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> dict[str, str]:
     if fast is not None:
         return fast
     spec = _SPECS[dto]
-    out: dict[str, str] = {}
-    values: dict[str, str | None] = {}
+    out: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for name, v in raw.items():
         known = spec.get(name)
         if known is None:
             if not (name.endswith("_dtos") and dto in ("patient", "encounter")):
                 ignored.add(f"{dto}.{name}")
             continue
-        canon, kind, memo = known
+        canon, kind, memo, cast = known
         # a remembered text is one lookup: the field's path is written out only to check a new value
         val = memo.get(v, _UNSEEN) if v.__class__ is str else _UNSEEN
         if val is _UNSEEN:
-            val = _checked(v, kind, f"{path}.{name}")
+            val = _cast(_checked(v, kind, f"{path}.{name}"), cast, f"{path}.{name}")
             if v.__class__ is str:
                 memo.remember(v, val)
         values[name] = val
@@ -433,13 +482,14 @@ def _lv(code: str | None) -> str | None:
 
 
 def _encounter_claim(
-    patient: dict[str, str], enc_raw: dict, path: str, medins: dict[str, str], ignored: set[str]
-) -> dict[str, list[dict[str, str]]]:
+    patient: dict[str, Any], enc_raw: dict, path: str, medins: dict[str, str], ignored: set[str]
+) -> dict[str, list[dict[str, Any]]]:
     enc = _dto(enc_raw, "encounter", path, ignored)
     visit = {**medins, **patient, **enc}
-    visit["hosp_lv"] = _lv(visit.get("hosp_lv"))  # type: ignore[assignment]
-    visit = {k: v for k, v in visit.items() if v is not None}
-    keys = {"mdtrt_id": visit["mdtrt_id"], "psn_no": visit["psn_no"]}
+    visit["hosp_lv"] = _lv(visit.get("hosp_lv"))
+    visit = {k: v for k, v in visit.items() if v is not None} | {"vali_flag": "1"}
+    # each row is in force (``vali_flag``), as ``parse_claim`` reads a row that does not say
+    keys = {"mdtrt_id": visit["mdtrt_id"], "psn_no": visit["psn_no"], "vali_flag": "1"}
     line_ctx = {k: visit[k] for k in ("fixmedins_code", "fixmedins_name", "med_type") if k in visit}
     diags, lines, oprns = [], [], []
     for i, raw in enumerate(_list(enc_raw, "fsi_diagnose_dtos", path)):
@@ -462,12 +512,18 @@ def _encounter_claim(
         else:
             line["chrgitm_lv"] = lv
         if "inscp_amt" not in line:
-            line["inscp_amt"] = _INSCP[line["det_item_fee_sumamt"], line.get("fulamt_ownpay_amt")]
+            try:
+                line["inscp_amt"] = _INSCP[raw.get("sumamt"), raw.get("ownpay_amt")]
+            except ValueError:
+                raise _err(
+                    f"{p}.sumamt", "减自费金额后超出取值范围", "less ownpay_amt is out of range"
+                ) from None
         lines.append({**keys, **line_ctx, **line})  # no value is None: ``_dto`` keeps none, nor the visit
     for i, raw in enumerate(_list(enc_raw, "fsi_operation_dtos", path)):
         o = _dto(raw, "operation", f"{path}.fsi_operation_dtos[{i}]", ignored)
         oprns.append({**keys, **o})
-    return {"mdtrt_d": [visit], "fee_list_d": lines, "setl_list_diag_d": diags, "setl_list_oprn_d": oprns}
+    tables = {"mdtrt_d": [visit], "fee_list_d": lines, "setl_list_diag_d": diags, "setl_list_oprn_d": oprns}
+    return {name: tables.get(name, []) for name in CLAIM_TABLES}
 
 
 def parse_3101(payload: Any, known_rule_ids: set[str] | None = None) -> Request3101:
@@ -544,26 +600,26 @@ def parse_3101(payload: Any, known_rule_ids: set[str] | None = None) -> Request3
     )
 
 
-_DTO_TABLE = {"diagnose": "setl_list_diag_d", "order": "fee_list_d", "operation": "setl_list_oprn_d"}
-
-
-def _inverse(dto: str, row: dict) -> dict:
-    out: dict = {}
+def _inverse(dto: str, row: dict) -> dict[str, str]:
+    out: dict[str, str] = {}
     seen: set[str] = set()
     for name, (canon, _) in FIELD_MAP[dto].items():
         if canon and canon not in seen and row.get(canon) is not None:
-            out[name] = row[canon]  # the first 3101 name of a field (drug_trac_codg, not drug_trac_info)
+            out[name] = py_value(
+                row[canon]
+            )  # the first 3101 name of a field (drug_trac_codg, not drug_trac_info)
             seen.add(canon)
     return out
 
 
 def to_3101(claim: dict, trig_scen: str = "8", task_id: str | None = None) -> dict:
-    """A national-form claim as a 3101 request (``input.data`` part) — the inverse of ``parse_3101`` over the
-    fields 3101 carries; used to replay stored visits through the 3101 route."""
+    """A national-form claim (texts, or values as ``parse_claim`` casts them) as a 3101 request (``input.data``
+    part, texts) — the inverse of ``parse_3101`` over the fields 3101 carries; used to replay stored visits
+    through the 3101 route."""
     visit = claim["mdtrt_d"][0]
     enc = _inverse("encounter", visit)
-    for dto, table in _DTO_TABLE.items():
-        enc[f"fsi_{dto}_dtos"] = [_inverse(dto, r) for r in claim.get(table) or []]
+    for dto in ("diagnose", "order", "operation"):
+        enc[f"fsi_{dto}_dtos"] = [_inverse(dto, r) for r in claim.get(_TABLE[dto]) or []]
     patient = _inverse("patient", visit) | {"curr_mdtrt_id": visit["mdtrt_id"], "fsi_encounter_dtos": [enc]}
     return {"trig_scen": trig_scen, "rule_ids": [], "task_id": task_id, "patient_dtos": [patient]}
 

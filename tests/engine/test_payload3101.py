@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from fundguard.core.errors import InputError
 from fundguard.engine.payload3101 import TRIG_SCEN, parse_3101, response_3101, to_3101
+from fundguard.engine.claim_input import claim_texts, parse_claim
 from fundguard.engine.realtime import claim_tables
 from fundguard.rules import load_rules
 
@@ -114,26 +116,37 @@ def test_parse_maps_to_national_form() -> None:
     assert visit["psn_no"] == "43070000000000000001" and visit["fixmedins_code"] == "H43070200001"
     assert visit["fixmedins_name"] == "示例市第二人民医院"  # from the envelope
     assert (visit["begntime"], visit["hosp_lv"], visit["gend"], visit["brdy"]) == (
-        "2025-05-04 10:59:45",
+        dt.datetime(2025, 5, 4, 10, 59, 45),
         "01",
         "1",
-        "1951-08-27",
+        dt.date(1951, 8, 27),
     )
     assert "endtime" not in visit
     assert visit["dscg_maindiag_code"] == "M10.0"  # the main diagnosis when the discharge one is empty
     first, second = c.claim["fee_list_d"]
     assert first["bkkp_sn"] == "6374" and first["rx_drord_no"] == "IP202506140000022"
     assert (first["list_type"], first["med_chrgitm_type"], first["chrgitm_lv"]) == ("101", "09", "02")
-    assert (first["cnt"], first["det_item_fee_sumamt"], first["fulamt_ownpay_amt"]) == ("2", "0.2", "0.05")
-    assert Decimal(first["inscp_amt"]) == Decimal("0.15")  # sumamt − ownpay_amt when 3101 gives none
+    assert (first["cnt"], first["det_item_fee_sumamt"], first["fulamt_ownpay_amt"]) == (
+        2,
+        Decimal("0.2"),
+        Decimal("0.05"),
+    )
+    assert first["inscp_amt"] == Decimal("0.15")  # sumamt − ownpay_amt when 3101 gives none
     assert first["bilg_dept_codg"] == "A03" and first["med_type"] == "21" and first["mdtrt_id"] == "M2"
-    assert "chrgitm_lv" not in second and second["inscp_amt"] == "1500"  # '--' is no level; given inscp kept
-    assert second["fee_ocur_time"] == "2025-05-06 00:00:00"
+    assert "chrgitm_lv" not in second and second["inscp_amt"] == 1500  # '--' is no level; given inscp kept
+    assert second["fee_ocur_time"] == dt.datetime(2025, 5, 6)
     assert [d["diag_code"] for d in c.claim["setl_list_diag_d"]] == ["M17.9", "M10.0"]
     assert c.claim["setl_list_diag_d"][1]["maindiag_flag"] == "1"
     (op,) = c.claim["setl_list_oprn_d"]
-    assert (op["oprn_oprt_code"], op["oprn_oprt_date"], op["psn_no"]) == ("81.5400", "2025-05-06", c.patn_id)
-    tables = claim_tables(c.claim)  # the auditor takes it as it is
+    assert (op["oprn_oprt_code"], op["oprn_oprt_date"], op["psn_no"]) == (
+        "81.5400",
+        dt.date(2025, 5, 6),
+        c.patn_id,
+    )
+    # already as the claim's parse gives it: read again, nothing changes (the auditor takes it as it is)
+    assert parse_claim(claim_texts(c.claim)) == c.claim
+    assert {r["vali_flag"] for rows in c.claim.values() for r in rows} == {"1"}
+    tables = claim_tables(c.claim)
     assert tables["fee_list_d"].num_rows == 2 and tables["setl_list_oprn_d"].num_rows == 1
 
 

@@ -66,7 +66,7 @@ def test_3101_codes_flow_to_the_rule_the_answer_and_the_evidence(ws: Path) -> No
     line = req.claims[0].claim["fee_list_d"][0]
     assert line["drug_trac_codg"] == "81000000000000000011,81000000000000000012"
     with RealtimeAuditor(ws, rules.select(["L-TRAC-COUNT"]), stage=("事中",)) as auditor:
-        hits = [auditor.audit(c.claim) for c in req.claims]
+        hits = [auditor.audit_parsed(c.claim) for c in req.claims]
     (hit,) = hits[0]
     assert hit["bkkp_sn"] == ["L1"] and str(hit["amount"]) == "10.00"
     assert (
@@ -84,7 +84,7 @@ def test_3101_codes_flow_to_the_rule_the_answer_and_the_evidence(ws: Path) -> No
     # three codes for three boxes: nothing to say
     req = parse_3101(_request("81000000000000000011,81000000000000000012，81000000000000000013"))
     with RealtimeAuditor(ws, rules.select(["L-TRAC-COUNT"]), stage=("事中",)) as auditor:
-        assert auditor.audit(req.claims[0].claim) == []
+        assert auditor.audit_parsed(req.claims[0].claim) == []
 
 
 def test_3101_round_trip_keeps_codes_and_rejects_bad_ones() -> None:
