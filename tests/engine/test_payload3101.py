@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from fundguard.core.errors import InputError
-from fundguard.engine.payload3101 import TRIG_SCEN, parse_3101, response_3101, to_3101
 from fundguard.engine.claim_input import claim_texts, parse_claim
+from fundguard.engine.payload3101 import TRIG_SCEN, parse_3101, response_3101, to_3101
 from fundguard.engine.realtime import claim_tables
 from fundguard.rules import load_rules
 
