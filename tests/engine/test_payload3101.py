@@ -182,6 +182,10 @@ def test_to_3101_round_trip() -> None:
         (lambda m: _enc(m).update(reim_flag=2), "reim_flag"),
         (lambda m: _line(m).update(sumamt="12,3元"), r"fsi_order_dtos\[0\]\.sumamt"),
         (lambda m: _line(m).update(cnt="NaN"), "cnt"),
+        # a number, but past the column's precision: the 3101 field is named, not the claim's column
+        (lambda m: _line(m).update(sumamt="1e20"), r"fsi_order_dtos\[0\]\.sumamt 超出字段取值范围"),
+        (lambda m: _line(m).update(sumamt=1e20), r"fsi_order_dtos\[0\]\.sumamt 超出字段取值范围"),
+        (lambda m: _line(m).update(ownpay_amt="-99999999999999.99"), r"fsi_order_dtos\[0\]\.sumamt 减自费"),
         (lambda m: _line(m).update(drord_begn_date="2025-13-45 25:00:00"), "drord_begn_date"),
         (lambda m: _line(m).pop("hilist_code"), "hilist_code"),
         (lambda m: _line(m).update(rx_id="6375"), "rx_id"),
