@@ -4,10 +4,10 @@
 …}}``) or its ``data`` part: ``trig_scen``, ``rule_ids``, ``task_id``, ``patient_dtos`` → ``fsi_encounter_dtos``
 → ``fsi_diagnose_dtos`` / ``fsi_order_dtos`` (fee lines) / ``fsi_operation_dtos`` — and turns the current
 encounter of each patient into a claim in national form (``mdtrt_d``, ``fee_list_d``, ``setl_list_diag_d``,
-``setl_list_oprn_d`` with our canonical field codes) already cast as ``claim_input.parse_claim`` casts a claim
-(decimals, times and dates; ``vali_flag`` ``'1'``), which ``RealtimeAuditor.audit_parsed`` takes as it is: each
-value is checked and cast in one memo lookup, not made a canonical text that the claim's parse reads again. Field names are the
-interface's; ``FIELD_MAP`` says which canonical field each one fills. Known fields are checked (type, number,
+``setl_list_oprn_d`` with our canonical field codes), its values cast as ``claim_input.parse_claim`` casts a
+claim (decimals, times, dates; ``vali_flag`` ``'1'``), which ``RealtimeAuditor.audit_parsed`` takes as it is: a
+value is checked and cast in one memo lookup, not made a text that the claim's parse reads again. Field names are
+the interface's; ``FIELD_MAP`` says which canonical field each one fills. Known fields are checked (type, number,
 date) with bilingual errors naming the field's path; fields the interface does not define (vendors add their
 own) are ignored and listed. ``trig_scen`` decides the stage: 1–5 (挂号、登记、医嘱) are 事前, 6–10 (预结算、结算、
 购药) 事中.
@@ -31,8 +31,6 @@ from functools import partial
 from itertools import repeat
 from operator import is_, itemgetter
 from typing import Any
-
-import pyarrow as pa
 
 from fundguard.core.errors import InputError
 from fundguard.core.memo import BoundedMemo
@@ -301,22 +299,19 @@ def _check_value(kind: str, cast: Cast, v: Any) -> Any:
 
 
 _VALUES: dict[tuple[str, str], BoundedMemo] = {}
-"""(kind, canonical type) → text → its value in the claim (a HIS repeats codes, names, times and amounts across
-lines and claims): one lookup instead of the checks and the cast. Only results are kept, so a bad value raises
-every time."""
-
-
-def _value_memo(kind: str, t: pa.DataType | None) -> BoundedMemo:
-    """The memo of 3101 texts of ``kind`` filling a field of type ``t`` (None: a field only checked)."""
-    key = (kind, str(t))
-    if key not in _VALUES:
-        _VALUES[key] = BoundedMemo(partial(_check_value, kind, cast_of(t) if t else None), VALUES_SIZE)
-    return _VALUES[key]
+"""(kind, canonical type; None for a field only checked) → text → its value in the claim (a HIS repeats codes,
+names, times and amounts across lines and claims): one lookup instead of the checks and the cast. Only results
+are kept, so a bad value raises every time."""
 
 
 def _spec(dto: str, canon: str | None, kind: str) -> tuple[str | None, str, BoundedMemo, Cast]:
+    """A field's canonical name, kind, memo (shared by the fields of its kind and type) and cast."""
     t = schema.table(_TABLE[dto]).field(canon).arrow_type if canon else None
-    return canon, kind, _value_memo(kind, t), cast_of(t) if t else None
+    cast = cast_of(t) if t else None
+    memo = _VALUES.get((kind, str(t)))
+    if memo is None:
+        memo = _VALUES[kind, str(t)] = BoundedMemo(partial(_check_value, kind, cast), VALUES_SIZE)
+    return canon, kind, memo, cast
 
 
 _SPECS = {
@@ -514,7 +509,7 @@ def _encounter_claim(
         if "inscp_amt" not in line:
             try:
                 line["inscp_amt"] = _INSCP[raw.get("sumamt"), raw.get("ownpay_amt")]
-            except ValueError:
+            except (ValueError, ArithmeticError):
                 raise _err(
                     f"{p}.sumamt", "减自费金额后超出取值范围", "less ownpay_amt is out of range"
                 ) from None
@@ -605,9 +600,8 @@ def _inverse(dto: str, row: dict) -> dict[str, str]:
     seen: set[str] = set()
     for name, (canon, _) in FIELD_MAP[dto].items():
         if canon and canon not in seen and row.get(canon) is not None:
-            out[name] = py_value(
-                row[canon]
-            )  # the first 3101 name of a field (drug_trac_codg, not drug_trac_info)
+            # the first 3101 name of a field (drug_trac_codg, not drug_trac_info)
+            out[name] = py_value(row[canon])
             seen.add(canon)
     return out
 

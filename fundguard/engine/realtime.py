@@ -4,7 +4,8 @@
 person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
 (``RulePlan.keeps_visits`` / ``keeps_history``; each rule's lines cut to its own ``history_days``, counted
 back from the store's latest line — visits are not cut yet), the person / institution / catalogue reference values and the
-knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``), builds
+knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``; ``audit_parsed``
+takes one already cast, as ``payload3101.parse_3101`` gives it), builds
 its ``claim_lines`` rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and
 runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
 where the old path planned and ran a DuckDB query per rule. Evidence is
