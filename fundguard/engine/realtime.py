@@ -1,16 +1,16 @@
 """事前/事中 real-time audit of ONE claim: the rules' compiled plans evaluated in memory.
 
-``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per
-person the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
-(``RulePlan.keeps_visits`` / ``keeps_history``; each rule's lines cut to its own ``history_days``, counted
-back from the store's latest line — visits are not cut yet), the person / institution / catalogue reference values and the
-knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``; ``audit_parsed``
-takes one already cast, as ``payload3101.parse_3101`` gives it), builds
-its ``claim_lines`` rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and
-runs each rule's evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule,
-where the old path planned and ran a DuckDB query per rule. Evidence is
-rendered by ``rules.evidence`` from the hit's values, as the batch's SQL renders it, so hits are
-byte-identical (``tests/engine/test_realtime.py`` compares every visit of a generated city).
+``RealtimeAuditor`` holds, in plain Python dicts indexed by key, what a claim needs beyond itself: per person
+the stored visits and ``claim_lines`` rows (only their declared columns) that look-back rules keep
+(``RulePlan.keeps_visits`` / ``keeps_history``; each rule's lines cut to its own ``history_days``, counted back
+from the store's latest line — visits are not cut yet), the person / institution / catalogue reference values
+and the knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``;
+``audit_parsed`` takes one already cast, as ``payload3101.parse_3101`` gives it), builds its ``claim_lines``
+rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and runs each rule's
+evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule, where the old path
+planned and ran a DuckDB query per rule. Evidence is rendered by ``rules.evidence`` from the hit's values, as
+the batch's SQL renders it, so hits are byte-identical (``tests/engine/test_realtime.py`` compares every visit
+of a generated city).
 
 Rules whose template has no evaluator yet run through the old path (``realtime_sql.SqlRealtimeAuditor``,
 the batch SQL over the claim in DuckDB); rules whose plan needs the whole population (进销存, 集中住院) do
