@@ -105,11 +105,14 @@ def get_guard(app: FastAPI) -> RealtimeGuard:
 
 
 def shutdown(app: FastAPI) -> None:
-    """Stop the auditor process and write the last log rows (the app's lifespan end)."""
-    guard = getattr(app.state, "realtime_guard", None)
+    """Stop the auditor process and write the last log rows (the app's lifespan end). Taken under the lock:
+    an app served by two servers ends twice at once, and a pool shut down twice concurrently closes its
+    pipes twice (``OSError: Bad file descriptor``, "Application shutdown failed")."""
+    with _build_lock:
+        guard = getattr(app.state, "realtime_guard", None)
+        app.state.realtime_guard = None
     if guard is not None:
         guard.close()
-        app.state.realtime_guard = None
 
 
 async def _serve(request: Request, route: str, stage: str = "") -> Response:

@@ -190,3 +190,31 @@ def test_new_imports_reload_history(
         ingest([f], ws, progress=False)
         r = client.post("/api/audit/claim", json=claim)
         assert r.status_code == 200 and r.json()["audit_ms"]["store"] != before
+
+
+def test_two_servers_ending_at_once_close_the_auditor_once(
+    city: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One app served by two servers (as the benchmark serves it) ends twice at the same moment: the auditor's
+    pool is shut down once, not twice concurrently (its pipes closed twice: "Bad file descriptor")."""
+    from fundguard.api import audit
+    from fundguard.api.realtime_guard import RealtimeGuard
+
+    closed: list[int] = []
+
+    def slow_close(self: RealtimeGuard) -> None:
+        closed.append(id(self))
+        time.sleep(0.3)  # the other server's end comes while this one is closing
+
+    monkeypatch.setattr(RealtimeGuard, "close", slow_close)
+    app = create_audit_app(city[0])
+    guard = audit.get_guard(app)
+    ends = [threading.Thread(target=audit.shutdown, args=(app,)) for _ in range(2)]
+    for t in ends:
+        t.start()
+        time.sleep(0.05)
+    for t in ends:
+        t.join()
+    assert closed == [id(guard)] and app.state.realtime_guard is None
+    monkeypatch.undo()
+    guard.close()
