@@ -5,6 +5,7 @@ it takes (knowledge filtered to the claim's codes, rules with no knowledge left 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from collections import defaultdict
@@ -187,15 +188,30 @@ def test_empty_knowledge_no_hits(city: tuple) -> None:
         con.close()
 
 
-def test_3101_replay_equals_national_form(city: tuple, batch: tuple) -> None:
-    """A stored visit sent as a 3101 request (the fields 3101 carries) gets the hits of its national form."""
+@pytest.mark.parametrize("fallback", [False, True], ids=["compiled", "sql_fallback"])
+def test_3101_replay_equals_national_form(
+    city: tuple, batch: tuple, fallback: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored visit sent as a 3101 request (the fields 3101 carries) gets the hits of its national form,
+    also where a template without an evaluator runs through the SQL path (the claim, already cast by
+    ``parse_3101``, is given back to it as texts)."""
     ws, rules, _ = city
     by_visit, sample = batch
+    visits = [v for v in sample if v in by_visit][::6]
+    if fallback:  # the template of a rule these visits hit, as if it had no evaluator yet
+        template = rules[by_visit[visits[0]][0][0]].template
+
+        def sql_only(rule):
+            p = plan(rule)
+            return dataclasses.replace(p, evaluator=None) if rule.template == template else p
+
+        monkeypatch.setattr("fundguard.engine.realtime.plan", sql_only)
     store = Store(ws).connect()
     mismatches = {}
     try:
         with RealtimeAuditor(ws, rules) as auditor:
-            for v in [v for v in sample if v in by_visit][::6]:
+            assert (auditor._sql is not None) == fallback
+            for v in visits:
                 claim = claim_from_store(store, v)
                 # 3101 carries fewer fields (no settlement id): rules, lines and amounts must agree
                 want = sorted(_key(h)[:1] + _key(h)[5:8] for h in auditor.audit(claim))
