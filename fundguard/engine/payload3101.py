@@ -35,7 +35,7 @@ from typing import Any
 from fundguard.core.errors import InputError
 from fundguard.core.memo import BoundedMemo
 from fundguard.data import schema
-from fundguard.engine.claim_input import CLAIM_TABLES, cast_of, py_value
+from fundguard.engine.claim_input import cast_of, py_value
 from fundguard.rules.spec import Rule
 
 TRIG_SCEN: dict[str, tuple[str, str]] = {
@@ -517,8 +517,8 @@ def _encounter_claim(
     for i, raw in enumerate(_list(enc_raw, "fsi_operation_dtos", path)):
         o = _dto(raw, "operation", f"{path}.fsi_operation_dtos[{i}]", ignored)
         oprns.append({**keys, **o})
-    tables = {"mdtrt_d": [visit], "fee_list_d": lines, "setl_list_diag_d": diags, "setl_list_oprn_d": oprns}
-    return {name: tables.get(name, []) for name in CLAIM_TABLES}
+    return {"mdtrt_d": [visit], "fee_list_d": lines, "setl_d": [], "setl_list_diag_d": diags,
+            "setl_list_oprn_d": oprns}  # fmt: skip
 
 
 def parse_3101(payload: Any, known_rule_ids: set[str] | None = None) -> Request3101:
