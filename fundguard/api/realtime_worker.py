@@ -50,12 +50,17 @@ def init(workspace: str, rule_files: list[str]) -> None:
 
     The process runs below the web server's CPU priority (``FUNDGUARD_RT_NICE``, default 5): a saturated
     auditor then cannot take the cores the workbench needs; with cores to spare it changes nothing."""
-    config = settings()
-    os.nice(config.rt_nice)
+    os.nice(settings().rt_nice)
+    setup(workspace, rule_files)
+
+
+def setup(workspace: str, rule_files: list[str]) -> None:
+    """Say which workspace and rule files the calls of this process audit with (``init`` without the lower
+    priority: a benchmark times ``run`` in its own process)."""
     _state.update(
-        workspace=Path(workspace), rule_files=[Path(p) for p in rule_files], auditor=None, checked=None
-    )
-    _state["stale_seconds"] = config.rt_stale_seconds
+        workspace=Path(workspace), rule_files=[Path(p) for p in rule_files], auditor=None, checked=None,
+        stale_seconds=settings().rt_stale_seconds,
+    )  # fmt: skip
 
 
 def auditor() -> RealtimeAuditor:
