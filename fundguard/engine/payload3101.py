@@ -446,7 +446,8 @@ def _dto(raw: Any, dto: str, path: str, ignored: set[str]) -> dict[str, Any]:
         # a remembered text is one lookup: the field's path is written out only to check a new value
         val = memo.get(v, _UNSEEN) if v.__class__ is str else _UNSEEN
         if val is _UNSEEN:
-            val = _cast(_checked(v, kind, f"{path}.{name}"), cast, f"{path}.{name}")
+            at = f"{path}.{name}"
+            val = _cast(_checked(v, kind, at), cast, at)
             if v.__class__ is str:
                 memo.remember(v, val)
         values[name] = val
