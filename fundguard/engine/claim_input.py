@@ -181,26 +181,22 @@ MAX_SHAPES = 1_000
 
 def _row_parser(name: str, shape: tuple[str, ...]) -> Callable[[dict], dict | None] | None:
     """A function casting one row of ``shape`` in a single call: its values unpacked into locals, a text value
-    stripped in place (its memo would only strip it, and a lookup in a memo of many unique texts such as
-    记账流水号 misses the CPU's cache: measured 25 % of the cast), any other through its field's memo; None
-    when a value is blank (the general path then drops it or names the missing required field). Generated
-    from source once per shape, as ``namedtuple`` and ``dataclasses`` generate theirs; the shape holds only
-    known field names (checked first), which the source quotes with ``repr``."""
+    stripped in place by ``str.strip`` (its memo would only strip it, and a lookup in a memo of many unique
+    texts such as 记账流水号 misses the CPU's cache: 25 % of the cast, measured), any other value through its
+    field's memo. It returns None when a value is blank, and ``str.strip`` raises TypeError on a text field
+    sent as another type: the general path then drops the blank, names the missing required field or reads
+    the value through its text. Generated from source once per shape, as ``namedtuple`` and ``dataclasses``
+    generate theirs; the shape holds only known field names (checked first), quoted with ``repr``."""
     lookups = _lookups(name)
     if not (lookups.keys() >= set(shape) and set(REQUIRED[name]) <= set(shape)):
         return None
     n = range(len(shape))
-    cast = [
-        f"(a{i}.strip() or None) if a{i}.__class__ is str else m{i}[a{i}]"
-        if lookups[k].fill is None
-        else f"m{i}[a{i}]"
-        for i, k in enumerate(shape)
-    ]
+    cast = [f"strip(a{i}) or None" if lookups[k].fill is None else f"m{i}[a{i}]" for i, k in enumerate(shape)]
     fields = [f"{k!r}: v{i}" for i, k in enumerate(shape)]
     if "vali_flag" not in shape:
         fields.append("'vali_flag': '1'")  # a row sent for audit is in force unless it says otherwise
     src = "\n".join([
-        f"def bind({', '.join(f'm{i}' for i in n)}):",
+        f"def bind(strip, {', '.join(f'm{i}' for i in n)}):",
         "    def parse(row):",
         f"        {''.join(f'a{i}, ' for i in n)}= row.values()",
         *(f"        v{i} = {c}" for i, c in zip(n, cast, strict=True)),
@@ -211,7 +207,7 @@ def _row_parser(name: str, shape: tuple[str, ...]) -> Callable[[dict], dict | No
     ])  # fmt: skip
     scope: dict[str, Any] = {}
     exec(src, scope)  # our own source, over field names checked above
-    return scope["bind"](*(lookups[k] for k in shape))
+    return scope["bind"](str.strip, *(lookups[k] for k in shape))
 
 
 def _rows_fast(name: str, rows: list) -> list[dict[str, Any]] | None:
