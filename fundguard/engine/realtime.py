@@ -54,7 +54,7 @@ from fundguard.rules import knowledge, load_rules, workspace_rule_files
 from fundguard.rules.base import claim_lines_query
 from fundguard.rules.claim import Claim, Row, line_rows, visit_row
 from fundguard.rules.plan import RulePlan, plan
-from fundguard.rules.spec import RuleSet
+from fundguard.rules.spec import Rule, RuleSet
 from fundguard.rules.templates.base import forget_knowledge, kp_index, kp_match
 
 RULES_CHECK_SECONDS = 2.0
@@ -218,9 +218,13 @@ class RealtimeAuditor:
         for p in self._compiled:
             if p.knowledge:
                 kp_index(p.rule, primer, p.knowledge)
-        # the compiled plans of each stage (and of all stages), with their code gates, in rule order
-        self._by_stage: dict[str | None, list[tuple[RulePlan, frozenset | None]]] = {
-            s: [(p, self._gates.get(id(p))) for p in self._compiled if s is None or s in p.rule.stages]
+        # the evaluators of each stage (and of all stages) with their rules and code gates, in rule order
+        self._by_stage: dict[str | None, list[tuple[Callable, Rule, frozenset | None]]] = {
+            s: [
+                (p.evaluator, p.rule, self._gates.get(id(p)))
+                for p in self._compiled
+                if s is None or s in p.rule.stages
+            ]
             for s in (None, *self.stages)
         }
         self._rules_sig = _rules_signature(self._rule_file_list())
@@ -614,11 +618,11 @@ class RealtimeAuditor:
         out: list[dict] = []
         codes = c.codes
         run = 0
-        for p, gate in self._by_stage[stage]:
+        for evaluate, rule, gate in self._by_stage[stage]:
             if gate is not None and codes.isdisjoint(gate):
                 continue  # none of the claim's codes has a knowledge row the rule could hit on
             run += 1
-            for h in p.evaluate(c):
+            for h in evaluate(rule, c):
                 if h["mdtrt_id"] == c.mdtrt_id:
                     out.append(h)
         t3 = time.perf_counter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from fundguard.rules.base import HOSP_LEVEL, SCENE_MED_TYPES
@@ -147,6 +148,14 @@ def line_rows(
     return out
 
 
+@cache
+def _scene_filter(scenes: tuple[str, ...]) -> frozenset[str] | None:
+    """The scenes a rule's lines must be in; None when its scenes take every line (once per scenes tuple:
+    ``Claim.lines_of`` asks for it for every rule of every claim)."""
+    chosen = frozenset(scenes)
+    return chosen if chosen and not chosen >= MAIN_SCENES else None
+
+
 @dataclass
 class Claim:
     """What a rule evaluator may read about one claim (see the module docstring)."""
@@ -200,22 +209,21 @@ class Claim:
     def lines_of(self, rule: Rule, rows: list[Row] | None = None) -> list[Row]:
         """``rows`` (default: the claim's lines) in the rule's scenes and effective dates. The result for
         the claim's lines or its history is computed once per claim and shared: do not change it."""
-        scenes = set(rule.scenes)
-        by_scene = bool(scenes) and not scenes >= MAIN_SCENES
+        scenes = _scene_filter(rule.scenes)
         lo, hi = rule.effective_from, rule.effective_to
         if rows is None:
             rows = self.lines
-        if not (by_scene or lo or hi):
+        if scenes is None and not lo and not hi:
             return rows
         which = 0 if rows is self.lines else 1 if rows is self.history else None
-        key = (which, tuple(rule.scenes), lo, hi)
+        key = (which, rule.scenes, lo, hi)
         if which is not None:
             got = self._cache.get(key)
             if got is not None:
                 return got
         out = []
         for r in rows:
-            if by_scene and r["scene"] not in scenes:
+            if scenes is not None and r["scene"] not in scenes:
                 continue
             d = r["fee_date"]
             if (lo and (d is None or d < lo)) or (hi and (d is None or d > hi)):
