@@ -159,12 +159,17 @@ GROUP BY gl.mdtrt_id
                     n = stays[stay] = math.inf if short_stay else 0
             if n > reach.get(g["fee_date"], 0):
                 reach[g["fee_date"]] = n
-        for d, basic in days.items():
-            if basic and any(f < d and (d - f).days < n for f, n in reach.items()):
-                days[d] = False  # care billed once for several days: not an empty day
+        # a basic-only day that an earlier drug day's lines reach (d − f < n) had care billed once for
+        # several days: not an empty day. One sweep in date order, keeping the furthest reach so far.
+        starts = sorted(reach.items())
+        i, furthest = 0, -math.inf
         runs: list[list[dt.date]] = []
         for d in sorted(days):
-            if not days[d]:
+            o = d.toordinal()
+            while i < len(starts) and starts[i][0] < d:
+                furthest = max(furthest, starts[i][0].toordinal() + starts[i][1])
+                i += 1
+            if not days[d] or o < furthest:
                 continue
             if runs and runs[-1][-1] + dt.timedelta(days=1) == d:
                 runs[-1].append(d)
