@@ -180,34 +180,48 @@ MAX_SHAPES = 1_000
 
 
 def _row_parser(name: str, shape: tuple[str, ...]) -> Callable[[dict], dict | None] | None:
-    """A function casting one row of ``shape`` in a single call: its values unpacked into locals, a text value
-    stripped in place by ``str.strip`` (its memo would only strip it, and a lookup in a memo of many unique
-    texts such as 记账流水号 misses the CPU's cache: 25 % of the cast, measured), any other value through its
-    field's memo. It returns None when a value is blank, and ``str.strip`` raises TypeError on a text field
-    sent as another type: the general path then drops the blank, names the missing required field or reads
-    the value through its text. Generated from source once per shape, as ``namedtuple`` and ``dataclasses``
-    generate theirs; the shape holds only known field names (checked first), quoted with ``repr``."""
+    """``row_parser`` of a ``name`` row of ``shape``: a text field stripped in place (its memo would only strip
+    it, and a lookup in a memo of many unique texts such as 记账流水号 misses the CPU's cache: 25 % of the
+    cast, measured), any other field through its memo; None for a shape that is not all known fields holding
+    every required one."""
     lookups = _lookups(name)
     if not (lookups.keys() >= set(shape) and set(REQUIRED[name]) <= set(shape)):
         return None
-    n = range(len(shape))
-    cast = [f"strip(a{i}) or None" if lookups[k].fill is None else f"m{i}[a{i}]" for i, k in enumerate(shape)]
-    fields = [f"{k!r}: v{i}" for i, k in enumerate(shape)]
-    if "vali_flag" not in shape:
-        fields.append("'vali_flag': '1'")  # a row sent for audit is in force unless it says otherwise
+    reads = [(k, None if lookups[k].fill is None else lookups[k]) for k in shape]
+    # a row sent for audit is in force unless it says otherwise
+    return row_parser(reads, {} if "vali_flag" in shape else {"vali_flag": "1"})
+
+
+def row_parser(
+    reads: list[tuple[str | None, dict | None]], extra: dict[str, str], max_text: int | None = None
+) -> Callable[[dict], dict | None]:
+    """A function reading in one call a dict whose values come in the order of ``reads``, each (the key it
+    fills, None for a value only checked; how it is read: None strips a text in place with ``str.strip``,
+    else a memo maps the value to its result). It returns the keys filled in that order (a later one wins)
+    and then ``extra``; None when a value is blank (None) or a stripped text is longer than ``max_text``;
+    ``str.strip`` raises TypeError on a value of another type. The caller's general path then says what is
+    wrong, or reads it another way. Generated from source once per shape, as ``namedtuple`` and
+    ``dataclasses`` generate theirs: the values are unpacked into locals, with no call per value but a
+    memo's miss. The keys are known field names, quoted with ``repr``."""
+    n = range(len(reads))
+    texts = [i for i, (_, memo) in enumerate(reads) if memo is None]
+    values = [f"strip(a{i}) or None" if memo is None else f"m{i}[a{i}]" for i, (_, memo) in enumerate(reads)]
+    fields = [f"{key!r}: v{i}" for i, (key, _) in enumerate(reads) if key is not None]
+    fields += [f"{key!r}: {value!r}" for key, value in extra.items()]
+    rejects = [f"v{i} is None" for i in n] + [f"len(v{i}) > {max_text}" for i in texts if max_text]
     src = "\n".join([
-        f"def bind(strip, {', '.join(f'm{i}' for i in n)}):",
+        f"def bind(strip, {''.join(f'm{i}, ' for i in n)}):",
         "    def parse(row):",
         f"        {''.join(f'a{i}, ' for i in n)}= row.values()",
-        *(f"        v{i} = {c}" for i, c in zip(n, cast, strict=True)),
-        f"        if {' or '.join(f'v{i} is None' for i in n)}:",
+        *(f"        v{i} = {v}" for i, v in zip(n, values, strict=True)),
+        f"        if {' or '.join(rejects) or 'False'}:",
         "            return None",
         f"        return {{{', '.join(fields)}}}",
         "    return parse",
     ])  # fmt: skip
     scope: dict[str, Any] = {}
-    exec(src, scope)  # our own source, over field names checked above
-    return scope["bind"](str.strip, *(lookups[k] for k in shape))
+    exec(src, scope)  # our own source, over field names the callers checked
+    return scope["bind"](str.strip, *(memo for _, memo in reads))
 
 
 def _rows_fast(name: str, rows: list) -> list[dict[str, Any]] | None:

@@ -28,14 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from itertools import repeat
-from operator import is_, itemgetter
 from typing import Any
 
 from fundguard.core.errors import InputError
 from fundguard.core.memo import BoundedMemo
 from fundguard.data import schema
-from fundguard.engine.claim_input import cast_of, py_value
+from fundguard.engine.claim_input import cast_of, py_value, row_parser
 from fundguard.rules.spec import Rule
 
 TRIG_SCEN: dict[str, tuple[str, str]] = {
@@ -275,6 +273,8 @@ def _codes(v: Any, path: str) -> str | None:
     return ",".join(codes) or None
 
 
+MAX_TEXT = 200
+"""Characters a text field may hold."""
 VALUES_SIZE = 100_000
 """Text values remembered per memo at most (``_VALUES``)."""
 
@@ -332,54 +332,40 @@ def _inscp(amounts: tuple[Any, Any]) -> Any:
 _INSCP = BoundedMemo(_inscp, VALUES_SIZE)
 """(sumamt, ownpay_amt) as sent → ``_inscp``."""
 _UNSEEN = object()
-_NONES = repeat(None)
-_getitem = dict.__getitem__  # memo[text] as a function: fills the memo on a miss
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """How the DTOs of one shape (their field names in order) are read at C speed (``_dto_fast``)."""
-
-    memos: list[BoundedMemo]
-    """Each field's memo."""
-    canons: tuple[str, ...]
-    """The canonical fields filled, in the order of the fields filling them (a later one wins)."""
-    pick: Callable[[list], tuple]
-    """The values of those fields, from the DTO's values in order."""
 
 
 _SHAPES = {dto: BoundedMemo(size=1_000) for dto in FIELD_MAP}
-"""DTO → its shapes seen (a HIS sends one or a few) → ``_Shape``, or None where the general path must read
-it (a field the interface does not define, a required one missing, fewer than two canonical fields)."""
+"""DTO → its shapes seen (a HIS sends one or a few) → the ``row_parser`` reading that shape, or None where the
+general path must read it (a field the interface does not define, a required one missing)."""
 
 
-def _shape(dto: str, names: tuple[str, ...]) -> _Shape | None:
+def _shape(dto: str, names: tuple[str, ...]) -> Callable[[dict], dict | None] | None:
+    """A text field that fills a text column is stripped in place (its memo would only strip it and check its
+    length; a HIS sends a new 处方号 on every order), any other through its memo."""
     spec = _SPECS[dto]
     if not spec.keys() >= set(names) or not set(REQUIRED[dto]) <= set(names):
         return None
-    at = [i for i, n in enumerate(names) if spec[n][0]]
-    if len(at) < 2:  # itemgetter of one position gives the value, not a tuple
-        return None
-    return _Shape([spec[n][2] for n in names], tuple(spec[names[i]][0] for i in at), itemgetter(*at))
+    reads = [
+        (canon, None if kind == "str" and cast is None else memo)
+        for canon, kind, memo, cast in map(spec.get, names)
+    ]
+    return row_parser(reads, {}, max_text=MAX_TEXT)
 
 
 def _dto_fast(raw: dict, dto: str) -> dict[str, Any] | None:
-    """``_dto`` for a DTO of known fields, all texts that check and none blank, each looked up in C (its
-    memo fills itself on a miss); None when the general path must read it (it then says what is wrong)."""
+    """``_dto`` for a DTO of known fields, all values that check and none blank, read by the parser of its
+    shape; None when the general path must read it (it then says what is wrong)."""
     names = tuple(raw)
     shapes = _SHAPES[dto]
-    shape = shapes.get(names, _UNSEEN)
-    if shape is _UNSEEN:
-        shape = shapes.remember(names, _shape(dto, names))
-    if shape is None:
+    parse = shapes.get(names, _UNSEEN)
+    if parse is _UNSEEN:
+        parse = shapes.remember(names, _shape(dto, names))
+    if parse is None:
         return None
     try:
-        vals = list(map(_getitem, shape.memos, raw.values()))
+        return parse(raw)
     except (InputError, TypeError):  # a value to check with its path, or not a text
         return None
-    if any(map(is_, vals, _NONES)):  # a blank value: left out, and perhaps a required one
-        return None
-    return dict(zip(shape.canons, shape.pick(vals), strict=True))
 
 
 def _checked(v: Any, kind: str, path: str) -> str | None:
@@ -421,8 +407,8 @@ def _checked(v: Any, kind: str, path: str) -> str | None:
             f"日期时间无法解析：{s!r}（应为 yyyy-MM-dd HH:mm:ss）",
             f"date/time cannot be parsed: {s!r} (expected yyyy-MM-dd HH:mm:ss)",
         )
-    if kind == "str" and len(s) > 200:
-        raise _err(path, "过长（超过 200 字符）", "is too long (over 200 characters)")
+    if kind == "str" and len(s) > MAX_TEXT:
+        raise _err(path, f"过长（超过 {MAX_TEXT} 字符）", f"is too long (over {MAX_TEXT} characters)")
     return s
 
 

@@ -220,8 +220,9 @@ def test_remembered_values_do_not_hide_errors_or_paths() -> None:
 
 
 def test_fast_path_equals_the_general_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DTOs of known text fields are read at C speed (``_dto_fast``); whatever it reads, the general path
-    reads the same, and what it leaves (blanks, numbers, vendor fields, bad values) the general path reads."""
+    """DTOs of known fields are read by a parser generated for their shape (``_dto_fast``); whatever it reads,
+    the general path reads the same, and what it leaves (blanks, numbers, vendor fields, bad values, texts too
+    long) the general path reads or refuses."""
     from fundguard.engine import payload3101
 
     def texts(m: dict) -> dict:
@@ -239,6 +240,9 @@ def test_fast_path_equals_the_general_one(monkeypatch: pytest.MonkeyPatch) -> No
         lambda m: _enc(m)["fsi_diagnose_dtos"][0].update(dise_name=""),
         lambda m: _line(m).update(pric=" 0.10 "),
         lambda m: _line(m).update(cnt=3),  # a number: the general path
+        lambda m: _line(m).update(hilist_name=" 阿司匹林 ", rxno="R 1"),  # texts stripped in place
+        lambda m: _line(m).update(rxno=5),  # a number in a text field: the general path reads its text
+        lambda m: _line(m).update(hilist_name="名" * 200),  # the longest text allowed
     ]
     for change in variants:
         msg = texts(_message())
@@ -248,7 +252,11 @@ def test_fast_path_equals_the_general_one(monkeypatch: pytest.MonkeyPatch) -> No
             mp.setattr(payload3101, "_dto_fast", lambda raw, dto: None)
             slow = parse_3101(copy.deepcopy(msg))
         assert fast == slow
-    for field, value, match in (("sumamt", "12,3元", "不是数值"), ("hilist_code", " ", "缺少必填字段")):
+    for field, value, match in (
+        ("sumamt", "12,3元", "不是数值"),
+        ("hilist_code", " ", "缺少必填字段"),
+        ("hilist_name", "名" * 201, "过长"),
+    ):
         msg = texts(_message())
         _line(msg)[field] = value
         for _ in range(2):
