@@ -5,9 +5,12 @@ required fields, one visit and person throughout) and casts every value it carri
 (decimals rounded half away from zero to the kind's scale, as the Arrow cast at ingest; dates; times, a date
 alone meaning midnight), raising a bilingual ``InputError`` that names the table, row and field. It returns
 rows as dicts holding only the fields sent (``vali_flag`` defaults to ``'1'``: what a HIS sends for audit
-is the current record). Casts go through memos of the texts already seen (``_Memo``): claims repeat their
-values, and a dict lookup is cheaper than parsing a Decimal or a time again. ``claim_tables`` gives the same rows as Arrow tables of the canonical schemas (the
-SQL path); ``claim_from_store`` reads a stored visit back as a claim (replay, tests, benchmarks).
+is the current record). A row is read in one call by a parser generated for its shape (``row_parser``, also
+reading 3101 DTOs): texts are stripped in place, other values cast through memos of the texts already seen
+(``_Memo``: claims repeat their values, and a dict lookup is cheaper than parsing a Decimal or a time again);
+any other row, and every error, goes the general way. ``claim_tables`` gives the same rows as Arrow tables
+of the canonical schemas (the SQL path); ``claim_from_store`` reads a stored visit back as a claim (replay,
+tests, benchmarks).
 """
 
 from __future__ import annotations
