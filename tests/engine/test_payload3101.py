@@ -344,3 +344,31 @@ def test_canonical_times_read_as_strptime_reads_them(kind: str, monkeypatch: pyt
     assert fast == [read(t) for t in texts]
     assert fast[0] == "2025-09-16 12:46:05" if kind == "time" else fast[1] == "2025-09-16"
     assert fast[4].startswith("error")
+
+
+def test_canonical_time_memo_reads_as_the_general_check() -> None:
+    """A time memo's fill (``_time_value``: one ``fromisoformat`` for a canonical text) gives what checking
+    and casting the text gives (``_check_value``), value or error, for a time that fills a timestamp column
+    and one only checked."""
+    from functools import partial
+
+    import pyarrow as pa
+
+    from fundguard.engine import payload3101
+    from fundguard.engine.claim_input import cast_of
+
+    texts = ["2025-09-16 12:46:05", "2024-02-29 23:59:59", "2025-02-29 10:00:00", "2025-09-16 24:00:00",
+             "0999-01-01 00:00:00", "2025-09-16T12:46:05", " 2025-09-16 12:46:05", "2025-09-16", "20250916",
+             "２０２５-09-16 12:46:05", ""]  # fmt: skip
+
+    def read(fill, text: str) -> object:
+        try:
+            return fill(text)
+        except InputError as e:
+            return f"error: {e.zh}"
+
+    for cast, to_datetime in ((cast_of(pa.timestamp("us")), True), (None, False)):
+        fast = [read(partial(payload3101._time_value, cast, to_datetime), t) for t in texts]
+        slow = [read(partial(payload3101._check_value, "time", cast), t) for t in texts]
+        assert fast == slow
+        assert fast[0] == (dt.datetime(2025, 9, 16, 12, 46, 5) if to_datetime else "2025-09-16 12:46:05")
