@@ -190,10 +190,10 @@ def _register_store(spark: SparkSession, store: SparkStore) -> dict[str, list[st
     listed = {}
     for name, t in schema.tables().items():
         files = listed[name] = store.data_files(name)
-        if files:
-            df = spark.read.parquet(*files).select(*[f"`{c}`" for c in t.columns])
-        else:  # typed like a read of the stored Parquet (naive timestamps as TIMESTAMP_NTZ)
-            df = spark.createDataFrame([], from_arrow_schema(t.arrow_schema, prefer_timestamp_ntz=True))
+        # the canonical schema, as the store's Parquet holds it (naive timestamps as TIMESTAMP_NTZ): given, so
+        # Spark reads no file's footer to infer it (a job over every file of the table on a cluster)
+        typed = from_arrow_schema(t.arrow_schema, prefer_timestamp_ntz=True)
+        df = spark.read.schema(typed).parquet(*files) if files else spark.createDataFrame([], typed)
         df.createOrReplaceTempView(name)
         valid = " WHERE vali_flag = '1'" if "vali_flag" in t.columns else ""
         spark.sql(f"CREATE OR REPLACE TEMP VIEW `{name}_valid` AS SELECT * FROM `{name}`{valid}")
