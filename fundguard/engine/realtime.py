@@ -7,7 +7,7 @@ from the store's latest line — visits are not cut yet), the person / instituti
 and the knowledge tables by code. Per claim it validates and casts the claim (``claim_input.parse_claim``;
 ``audit_parsed`` takes one already cast, as ``payload3101.parse_3101`` gives it), builds its ``claim_lines``
 rows in Python once (``rules.claim.line_rows``, the same definition as the SQL view), and runs each rule's
-evaluator (``RulePlan.evaluate``): one pass of plain dict lookups over those rows per rule, where the old path
+evaluator (``RulePlan.evaluator``): one pass of plain dict lookups over those rows per rule, where the old path
 planned and ran a DuckDB query per rule. Evidence is rendered by ``rules.evidence`` from the hit's values, as
 the batch's SQL renders it, so hits are byte-identical (``tests/engine/test_realtime.py`` compares every visit
 of a generated city).

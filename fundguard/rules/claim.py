@@ -95,7 +95,7 @@ def line_rows(
         "inet_mdtrt_flag": inet, "begntime": begn, "endtime": endt, "adm_dept_codg": adm_c,
         "adm_dept_name": adm_n, "insutype": insu, "dscg_maindiag_code": diag, "hosp_lv": None, "gend": gend,
         "age_years": v_age if brdy is None else age_at_begin, "die_date": die, "hosp_level": None,
-        "scene": _SCENE.get(v_med or "", "其他"),
+        "scene": scene_of(v_med),
     }  # fmt: skip
     levels: dict[str | None, tuple[Any, Any]] = {}
     out = []

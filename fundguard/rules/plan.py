@@ -20,7 +20,7 @@ from plans, never from template names:
 - ``amount_rule`` and ``evidence`` (an ``evidence.Evidence`` template over the hit's values);
 - ``sql`` — the DuckDB SELECT of the hits (set-based engines: DuckDB batch, Spark via sqlglot);
 - ``gated`` — a hit needs a billed code with a knowledge row (real time skips claims billing none);
-- ``evaluate(claim)`` — the compiled in-memory evaluator over one ``claim.Claim`` (real time); None when
+- ``evaluator(rule, claim)`` — the compiled in-memory evaluator over one ``claim.Claim`` (real time); None when
   the template has none yet (the real-time engine then runs ``sql`` over the claim).
 """
 
@@ -75,10 +75,6 @@ class RulePlan:
     @property
     def compiled(self) -> bool:
         return self.evaluator is not None
-
-    def evaluate(self, claim: Claim) -> list[dict]:
-        assert self.evaluator is not None
-        return self.evaluator(self.rule, claim)
 
 
 def plan(rule: Rule) -> RulePlan:
